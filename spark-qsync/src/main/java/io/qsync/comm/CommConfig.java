@@ -13,7 +13,7 @@ import java.util.function.Function;
  *                       between workers); Spark key {@value #IO_TIMEOUT_KEY}
  * @param chunkBytes     pipelining unit of the TCP ring in bytes (multiple of 4); Spark key {@value #CHUNK_BYTES_KEY}
  */
-public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes) {
+public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes) implements java.io.Serializable {
 
   /** Spark configuration key of {@link #connectTimeout()}. */
   public static final String CONNECT_TIMEOUT_KEY = "spark.qsync.comm.connectTimeout";
