@@ -184,7 +184,8 @@ public final class RingAllReduceBench {
         .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
     return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n"
         + "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
-        + "- Date: " + ZonedDateTime.now() + "\n"
+        + "- Date: " + ZonedDateTime.now() + "; load average at the end (shared machine): "
+        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
         + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
         + "- Chunk size: " + chunk + " bytes; repeats: " + reps + " (median) after " + WARMUP + " warm-up rounds\n"
         + "- Arguments: `" + argsText + "`\n\n"
