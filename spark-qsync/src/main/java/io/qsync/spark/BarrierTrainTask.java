@@ -100,8 +100,10 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
       }
       threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
     }
+    // OpenMP (libnd4j) and OpenBLAS pools are per JVM; oversubscribed spinning threads cost 3-4x here
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     Nd4j.getEnvironment().setMaxThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
   }
 
 
