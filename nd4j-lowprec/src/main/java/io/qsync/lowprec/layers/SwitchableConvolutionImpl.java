@@ -21,11 +21,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Runtime implementation of {@link SwitchableConvolutionLayer}: DL4J's own convolution layer in FP32
  * (bitwise identical: the FP32 path <em>is</em> the built-in code), {@link LowPrecisionConv2d}
- * otherwise (NCHW internally; NHWC inputs are permuted like DL4J does).
+ * otherwise (NCHW internally; NHWC inputs are permuted like DL4J does). A training forward pass keeps
+ * its saved operands and pre-activation for the following backprop ({@link ForwardCache}); note the
+ * emulation keeps the quantized im2col matrix, while {@link #lastSavedBytes()} reports what QSync
+ * keeps (the input at the layer's precision, plus the weights).
  */
 public class SwitchableConvolutionImpl extends ConvolutionLayer implements PrecisionSwitchable {
     private volatile Precision precision = Precision.FP32;
     private transient long lastSavedBytes;
+    private final transient ForwardCache<ConvContext> cache = new ForwardCache<>();
 
     /**
      * @param conf     layer configuration ({@link SwitchableConvolutionLayer})
@@ -50,6 +54,12 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
                     + " has data type " + dataType);
         }
         this.precision = p;
+        cache.clear();
+    }
+
+    /** @return how often backprop reused the training forward pass (for tests) */
+    long forwardCacheHits() {
+        return cache.hits();
     }
 
     @Override
@@ -84,8 +94,8 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
                 convolutionMode == ConvolutionMode.Same, inH, inW, outSize[0], outSize[1]);
     }
 
-    /** Low-precision pre-activation in NCHW, plus its saved context. */
-    private Pair<INDArray, ConvContext> preOutputLowPrecision(boolean training, LayerWorkspaceMgr mgr) {
+    /** Low-precision pre-activation in NCHW, plus its saved context (from the cache when backprop follows a training forward). */
+    private Pair<INDArray, ConvContext> preOutputLowPrecision(boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
         INDArray w = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, mgr);
         INDArray b = hasBias() ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, mgr) : null;
         validateInputRank();
@@ -95,12 +105,24 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         }
         validateInputDepth(w.size(1));
         Conv2dGeometry g = geometry(in);
-        LowPrecisionConv2d op = op();
-        ConvContext ctx = op.prepare(in, w, g, StreamIds.of(getIndex(), getIterationCount(), getEpochCount()));
+        long stream = StreamIds.of(getIndex(), getIterationCount(), getEpochCount());
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                 new long[] {in.size(0) * g.outH() * g.outW(), w.size(0)}, 'f');
+        LowPrecisionConv2d op = op();
+        if (forBackprop) {
+            ForwardCache.Entry<ConvContext> hit = cache.take(this.input, stream);
+            if (hit != null) {
+                out.assign(hit.preActivation());
+                return new Pair<>(op.toNchw(hit.context(), out), hit.context());
+            }
+        }
+        INDArray nchw = in;
+        ConvContext ctx = training ? ForwardCache.detached(() -> op.prepare(nchw, w, g, stream)) : op.prepare(nchw, w, g, stream);
         INDArray z = op.forward(ctx, b, out);
         lastSavedBytes = ctx.savedBytes();
+        if (training && !forBackprop) {
+            cache.put(this.input, stream, ctx, out);
+        }
         return new Pair<>(z, ctx);
     }
 
@@ -113,7 +135,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
             throw new IllegalArgumentException("Cannot perform forward pass with null input " + layerId());
         }
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray z = preOutputLowPrecision(training, workspaceMgr).getFirst();
+        INDArray z = preOutputLowPrecision(training, false, workspaceMgr).getFirst();
         if (nhwc()) {
             z = workspaceMgr.dup(ArrayType.ACTIVATIONS, z.permute(0, 2, 3, 1));
         }
@@ -130,7 +152,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         if (nhwc()) {
             eps = eps.permute(0, 3, 1, 2);
         }
-        Pair<INDArray, ConvContext> p = preOutputLowPrecision(true, workspaceMgr);
+        Pair<INDArray, ConvContext> p = preOutputLowPrecision(true, true, workspaceMgr);
         ConvContext ctx = p.getSecond();
         INDArray delta = layerConf().getActivationFn().backprop(p.getFirst(), eps).getFirst();
         Conv2dGeometry g = ctx.geometry();

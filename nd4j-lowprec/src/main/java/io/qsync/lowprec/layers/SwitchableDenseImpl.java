@@ -17,14 +17,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Runtime implementation of {@link SwitchableDenseLayer}: DL4J's own dense layer in FP32 (bitwise
- * identical: the FP32 path <em>is</em> the built-in code), {@link LowPrecisionGemm} otherwise. Like
- * DL4J, backprop recomputes the forward pass (deterministically, same stochastic stream) instead of
- * caching across workspace scopes.
+ * identical: the FP32 path <em>is</em> the built-in code), {@link LowPrecisionGemm} otherwise. In low
+ * precision a training forward pass keeps its quantized operands and pre-activation (outside
+ * workspaces, see {@link ForwardCache}) for the following backprop, as QSync saves them; if the
+ * cache does not match, backprop recomputes them (deterministically, same stochastic stream).
  */
 public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchable {
     private volatile Precision precision = Precision.FP32;
     private transient GemmContext lastContext;
     private transient long lastSavedBytes;
+    private final transient ForwardCache<GemmContext> cache = new ForwardCache<>();
 
     /**
      * @param conf     layer configuration ({@link SwitchableDenseLayer})
@@ -53,6 +55,12 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
                     + " has data type " + dataType);
         }
         this.precision = p;
+        cache.clear();
+    }
+
+    /** @return how often backprop reused the training forward pass (for tests) */
+    long forwardCacheHits() {
+        return cache.hits();
     }
 
     @Override
@@ -78,12 +86,24 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
             throw new DL4JInvalidInputException("Dense layer " + layerId() + " expects input [minibatch, " + w.rows()
                     + "], got " + java.util.Arrays.toString(in.shape()));
         }
-        LowPrecisionGemm op = op();
-        GemmContext ctx = op.prepare(in, w, StreamIds.of(getIndex(), getIterationCount(), getEpochCount()));
+        long stream = StreamIds.of(getIndex(), getIterationCount(), getEpochCount());
         INDArray ret = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, w.dataType(), in.size(0), w.size(1));
+        if (forBackprop) {
+            ForwardCache.Entry<GemmContext> hit = cache.take(this.input, stream);
+            if (hit != null) {
+                ret.assign(hit.preActivation());
+                lastContext = hit.context();
+                return new Pair<>(ret, ret);
+            }
+        }
+        LowPrecisionGemm op = op();
+        GemmContext ctx = training ? ForwardCache.detached(() -> op.prepare(in, w, stream)) : op.prepare(in, w, stream);
         op.forward(ctx, b, ret);
         lastSavedBytes = ctx.savedBytes();
         lastContext = forBackprop ? ctx : null;
+        if (training && !forBackprop) {
+            cache.put(this.input, stream, ctx, ret);
+        }
         return new Pair<>(ret, ret);
     }
 

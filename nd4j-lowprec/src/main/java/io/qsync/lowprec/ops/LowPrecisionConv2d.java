@@ -68,7 +68,17 @@ public final class LowPrecisionConv2d {
         long m = ctx.miniBatch() * g.outH() * g.outW();
         INDArray z = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, ctx.outChannels()}, 'f');
         gemm.forward(ctx.gemm(), b, z);
-        INDArray z4 = Shape.newShapeNoCopy(z, new long[] {g.outW(), g.outH(), ctx.miniBatch(), ctx.outChannels()}, true);
+        return toNchw(ctx, z);
+    }
+
+    /**
+     * @param ctx context of the pass
+     * @param z2d f-ordered {@code [N·outH·outW, outC]} GEMM result
+     * @return the NCHW view {@code [N, outC, outH, outW]} of {@code z2d} (zero copy)
+     */
+    public INDArray toNchw(ConvContext ctx, INDArray z2d) {
+        Conv2dGeometry g = ctx.geometry();
+        INDArray z4 = Shape.newShapeNoCopy(z2d, new long[] {g.outW(), g.outH(), ctx.miniBatch(), ctx.outChannels()}, true);
         return z4.permute(2, 3, 1, 0);
     }
 

@@ -70,24 +70,66 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
             inner *= x.size(d);
         }
         final long innerSize = channelAxis < 0 ? codes.length() : inner;
-        float[] amax = new float[channels];
-        ArrayRounding.visit(codes, false, (c, len, base) -> {
-            for (int i = 0; i < len; i++) {
-                int ch = (int) (((base + i) / innerSize) % channels);
-                amax[ch] = Math.max(amax[ch], Math.abs(c[i]));
-            }
-        });
         float[] scales = new float[channels];
-        for (int ch = 0; ch < channels; ch++) {
-            scales[ch] = scaleFor(amax[ch]);
-        }
-        ArrayRounding.visit(codes, true, (c, len, base) -> {
-            for (int i = 0; i < len; i++) {
-                int ch = channels == 1 ? 0 : (int) (((base + i) / innerSize) % channels);
-                c[i] = code(c[i] / scales[ch], stream, base + i);
+        if (channels == 1) {
+            float s = scaleFor(ArrayRounding.amax(codes));
+            scales[0] = s;
+            ArrayRounding.visit(codes, true, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
+        } else {
+            float[] amax = new float[channels];
+            ArrayRounding.visit(codes, false, (c, len, base) -> forEachChannelRun(c, len, base, innerSize, channels,
+                    (from, to, ch, b) -> {
+                        float a = amax[ch];
+                        for (int i = from; i < to; i++) {
+                            a = Math.max(a, Math.abs(c[i]));
+                        }
+                        amax[ch] = a;
+                    }));
+            for (int ch = 0; ch < channels; ch++) {
+                scales[ch] = scaleFor(amax[ch]);
             }
-        });
+            ArrayRounding.visit(codes, true, (c, len, base) -> forEachChannelRun(c, len, base, innerSize, channels,
+                    (from, to, ch, b) -> quantizeRun(c, from, to, scales[ch], stream, b)));
+        }
         return new QuantizedTensor(codes, scales, channelAxis, Precision.INT8);
+    }
+
+    /** A run of consecutive elements that share one channel. */
+    @FunctionalInterface
+    private interface ChannelRun {
+        void apply(int from, int to, int channel, long baseOfFrom);
+    }
+
+    /** Splits a chunk into runs of equal channel ({@code channel = (index / inner) % channels}). */
+    private static void forEachChannelRun(float[] c, int len, long base, long inner, int channels, ChannelRun run) {
+        int i = 0;
+        while (i < len) {
+            long idx = base + i;
+            int ch = (int) ((idx / inner) % channels);
+            int end = (int) Math.min(len, i + (inner - idx % inner));
+            run.apply(i, end, ch, idx);
+            i = end;
+        }
+    }
+
+    /** Quantizes {@code c[from, to)} in place with one scale; {@code baseOfFrom} is the flat index of {@code c[from]}. */
+    private void quantizeRun(float[] c, int from, int to, float s, long stream, long baseOfFrom) {
+        switch (rounding) {
+            case TRUNCATE:
+                for (int i = from; i < to; i++) {
+                    c[i] = Math.max(-QMAX, Math.min(QMAX, (float) (int) (c[i] / s)));
+                }
+                break;
+            case NEAREST:
+                for (int i = from; i < to; i++) {
+                    c[i] = Math.max(-QMAX, Math.min(QMAX, (float) Math.rint(c[i] / s)));
+                }
+                break;
+            default:
+                for (int i = from; i < to; i++) {
+                    c[i] = code(c[i] / s, stream, baseOfFrom + (i - from));
+                }
+        }
     }
 
     /**

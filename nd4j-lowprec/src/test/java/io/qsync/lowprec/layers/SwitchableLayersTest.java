@@ -114,6 +114,8 @@ class SwitchableLayersTest {
             assertTrue(Float.isFinite(v));
         }
         assertTrue(((PrecisionSwitchable) sw.getLayer(3)).lastSavedBytes() > 0);
+        assertEquals(1, ((SwitchableDenseImpl) sw.getLayer(3)).forwardCacheHits());
+        assertEquals(1, ((SwitchableConvolutionImpl) sw.getLayer(2)).forwardCacheHits());
         PrecisionPlan.empty().applyTo(sw);
         assertArrayEquals(before.data().asFloat(), sw.output(x).data().asFloat());
     }
