@@ -12,7 +12,7 @@ public enum Precision {
     /** IEEE binary32. */
     FP32(4, 23, 8, Float.MAX_VALUE, true),
     /** NVIDIA TensorFloat-32: FP32 exponent range, 10 mantissa bits; stored in 4 bytes. */
-    TF32(4, 10, 8, 0x1.ff8p127f, true),
+    TF32(4, 10, 8, 0x1.ffcp127f, true),
     /** bfloat16: FP32 exponent range, 7 mantissa bits. */
     BF16(2, 7, 8, 0x1.fep127f, true),
     /** IEEE binary16. */
@@ -58,7 +58,7 @@ public enum Precision {
         return floatingPoint ? (1 << (exponentBits - 1)) - 1 : 0;
     }
 
-    /** @return the unbiased exponent of the smallest normal number, {@code 1 - bias}. */
+    /** @return the unbiased exponent of the smallest normal number, {@code 1 - bias} (float formats only; 1 for INT8). */
     public int minNormalExponent() {
         return 1 - exponentBias();
     }

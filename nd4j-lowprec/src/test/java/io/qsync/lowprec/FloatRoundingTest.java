@@ -82,6 +82,27 @@ class FloatRoundingTest {
     }
 
     @Test
+    void precisionDescriptorsMatchTheFormats() {
+        Object[][] formats = {{Precision.FP16, 10, 5, false}, {Precision.BF16, 7, 8, false}, {Precision.TF32, 10, 8, false},
+            {Precision.FP8_E4M3, 3, 4, true}, {Precision.FP8_E5M2, 2, 5, false}};
+        for (Object[] f : formats) {
+            Precision p = (Precision) f[0];
+            ReferenceFormat ref = new ReferenceFormat((Integer) f[1], (Integer) f[2], (Boolean) f[3]);
+            assertEquals(p.mantissaBits(), (int) (Integer) f[1]);
+            assertEquals(p.exponentBits(), (int) (Integer) f[2]);
+            assertEquals((float) ref.values[ref.values.length - 1], p.maxFinite(), p.name());
+            assertEquals(p.minNormalExponent(), ref.emin);
+            assertTrue(p.isFloat());
+        }
+        assertEquals(Float.MAX_VALUE, Precision.FP32.maxFinite());
+        assertTrue(Precision.INT8.isInteger());
+        int[] bytes = {4, 4, 2, 2, 1, 1, 1};
+        for (Precision p : Precision.values()) {
+            assertEquals(bytes[p.ordinal()], p.storageBytes(), p.name());
+        }
+    }
+
+    @Test
     void fp8CodecRoundTripsAll256Encodings() {
         for (Precision p : new Precision[] {Precision.FP8_E4M3, Precision.FP8_E5M2}) {
             int m = p.mantissaBits();
