@@ -2,7 +2,6 @@ package io.qsync.lowprec;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -34,10 +33,23 @@ public final class ArrayRounding {
 
     /**
      * @param x an array
-     * @return true if {@code x} is FP32, c-ordered with default strides, so it can be visited in place
+     * @return true if {@code x} is FP32 and its elements lie contiguously in c order (strides of
+     *         size-1 dimensions are ignored), so it can be visited in place
      */
     public static boolean isDenseFloat(INDArray x) {
-        return x.dataType() == DataType.FLOAT && x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+        if (x.dataType() != DataType.FLOAT || x.isEmpty()) {
+            return false;
+        }
+        long[] shape = x.shape();
+        long[] stride = x.stride();
+        long expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && stride[d] != expected) {
+                return false; // size-1 dimensions may carry any stride
+            }
+            expected *= shape[d];
+        }
+        return true;
     }
 
     /**

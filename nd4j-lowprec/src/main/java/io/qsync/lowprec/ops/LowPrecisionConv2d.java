@@ -2,6 +2,7 @@ package io.qsync.lowprec.ops;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Int8Quantizer;
+import io.qsync.lowprec.quant.QuantizedTensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
@@ -10,9 +11,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * 2-D convolution (NCHW, weights {@code [outC, inC, kH, kW]}) as im2col + {@link LowPrecisionGemm},
- * with the same im2col/col2im layout as DL4J's {@code ConvolutionLayer}. Per-tensor quantization of
- * the im2col matrix equals per-tensor quantization of the input (padding adds zeros only);
- * per-output-channel weight scales map to the GEMM's output columns.
+ * with the same im2col/col2im layout as DL4J's {@code ConvolutionLayer}. The input is rounded or
+ * quantized (per tensor) <em>before</em> im2col, which equals quantizing the im2col matrix (padding
+ * adds exact zeros) at a fraction of the cost; per-output-channel weight scales map to the GEMM's
+ * output columns.
  */
 public final class LowPrecisionConv2d {
     private final LowPrecisionGemm gemm;
@@ -31,7 +33,7 @@ public final class LowPrecisionConv2d {
     }
 
     /**
-     * Rounds/quantizes the operands of a forward pass.
+     * Rounds/quantizes the operands of a forward pass (the input before im2col).
      *
      * @param input  NCHW FP32 input
      * @param w      weights {@code [outC, inC, kH, kW]} (c order)
@@ -40,14 +42,17 @@ public final class LowPrecisionConv2d {
      * @return saved context
      */
     public ConvContext prepare(INDArray input, INDArray w, Conv2dGeometry g, long stream) {
-        long mb = input.size(0);
-        long inC = w.size(1);
-        long outC = w.size(0);
+        QuantizedTensor qx = gemm.prepareInput(input, stream);
+        QuantizedTensor qw = gemm.prepareWeight(weights2d(w), 1, stream);
+        return new ConvContext(qx, qw, g, input.size(0), w.size(1), w.size(0));
+    }
+
+    /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array */
+    private static INDArray im2col(INDArray nchw, Conv2dGeometry g, long mb, long inC) {
         INDArray col = Nd4j.createUninitialized(DataType.FLOAT, new long[] {mb, g.outH(), g.outW(), inC, g.kH(), g.kW()}, 'c');
-        Convolution.im2col(input, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), g.sameMode(),
+        Convolution.im2col(nchw, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), g.sameMode(),
                 col.permute(0, 3, 4, 5, 1, 2));
-        INDArray cols = col.reshape('c', mb * g.outH() * g.outW(), inC * g.kH() * g.kW());
-        return new ConvContext(gemm.prepare(cols, weights2d(w), stream), g, mb, inC, outC);
+        return col.reshape('c', mb * g.outH() * g.outW(), inC * g.kH() * g.kW());
     }
 
     /** @return the {@code [inC·kH·kW, outC]} view of c-ordered weights (zero copy) */
@@ -67,7 +72,10 @@ public final class LowPrecisionConv2d {
         Conv2dGeometry g = ctx.geometry();
         long m = ctx.miniBatch() * g.outH() * g.outW();
         INDArray z = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, ctx.outChannels()}, 'f');
-        gemm.forward(ctx.gemm(), b, z);
+        QuantizedTensor x = ctx.input();
+        INDArray cols = im2col(x.codes(), g, ctx.miniBatch(), ctx.inChannels());
+        QuantizedTensor qcols = new QuantizedTensor(cols, x.scales(), -1, x.precision());
+        gemm.forward(new GemmContext(gemm.precision(), qcols, ctx.weight(), 0L), b, z);
         return toNchw(ctx, z);
     }
 
@@ -101,7 +109,10 @@ public final class LowPrecisionConv2d {
         INDArray dz2d = dz.permute(0, 2, 3, 1).dup('c').reshape('c', m, outC);
         INDArray dw2d = Shape.newShapeNoCopy(dwOut, new long[] {outC, k}, false).transpose();
         INDArray dcols = dxOut == null ? null : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, k}, 'c');
-        gemm.backward(ctx.gemm(), dz2d, dcols, dw2d, dbOut);
+        LowPrecisionGemm.BackwardOperand xb = gemm.backwardOperand(ctx.input());
+        LowPrecisionGemm.BackwardOperand colsB = new LowPrecisionGemm.BackwardOperand(
+                im2col(xb.values(), g, mb, inC), xb.scale());
+        gemm.backward(colsB, gemm.backwardOperand(ctx.weight()), dz2d, dcols, dw2d, dbOut);
         if (dxOut != null) {
             INDArray col6 = dcols.reshape('c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW()).permute(0, 3, 4, 5, 1, 2);
             Convolution.col2im(col6, dxOut, g.sH(), g.sW(), g.pH(), g.pW(), g.inH(), g.inW(), g.dH(), g.dW());

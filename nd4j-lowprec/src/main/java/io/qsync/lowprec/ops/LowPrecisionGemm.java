@@ -64,27 +64,43 @@ public final class LowPrecisionGemm {
      * @return the saved operands
      */
     public GemmContext prepare(INDArray x, INDArray w, long stream) {
-        QuantizedTensor qx;
-        QuantizedTensor qw;
+        return new GemmContext(precision, prepareInput(x, stream), prepareWeight(w, 1, stream), stream);
+    }
+
+    /**
+     * Rounds or quantizes an activation operand (per tensor) for this precision.
+     *
+     * @param x      FP32 array of any shape
+     * @param stream stochastic-rounding stream id
+     * @return codes and scale ({@link Precision#FP32}: {@code x} itself, scale 1)
+     */
+    public QuantizedTensor prepareInput(INDArray x, long stream) {
         switch (precision) {
             case FP32:
-                qx = new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
-                qw = new QuantizedTensor(w, new float[] {1f}, -1, Precision.FP32);
-                break;
+                return new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
             case INT8:
-                qx = int8.quantizePerTensor(x, 2 * stream);
-                qw = int8.quantizeWeights(w, 1, 2 * stream + 1);
-                break;
+                return int8.quantizePerTensor(x, 2 * stream);
             case FP8_E4M3:
             case FP8_E5M2:
-                qx = Fp8Quantizer.quantize(x, precision);
-                qw = Fp8Quantizer.quantize(w, precision);
-                break;
+                return Fp8Quantizer.quantize(x, precision);
             default:
-                qx = new QuantizedTensor(ArrayRounding.rounded(precision, x), new float[] {1f}, -1, precision);
-                qw = new QuantizedTensor(ArrayRounding.rounded(precision, w), new float[] {1f}, -1, precision);
+                return new QuantizedTensor(ArrayRounding.rounded(precision, x), new float[] {1f}, -1, precision);
         }
-        return new GemmContext(precision, qx, qw, stream);
+    }
+
+    /**
+     * Rounds or quantizes a weight operand for this precision.
+     *
+     * @param w           FP32 weights
+     * @param channelAxis output-channel axis (for INT8 per-channel scales)
+     * @param stream      stochastic-rounding stream id
+     * @return codes and scale(s)
+     */
+    public QuantizedTensor prepareWeight(INDArray w, int channelAxis, long stream) {
+        if (precision == Precision.INT8) {
+            return int8.quantizeWeights(w, channelAxis, 2 * stream + 1);
+        }
+        return prepareInput(w, stream);
     }
 
     /**
@@ -130,6 +146,65 @@ public final class LowPrecisionGemm {
     }
 
     /**
+     * An operand of the backward GEMMs: values and the scale they are multiplied by.
+     *
+     * @param values FP32 array holding values of the backward precision
+     * @param scale  per-tensor scale (1 except for FP8)
+     */
+    public record BackwardOperand(INDArray values, float scale) {
+    }
+
+    /**
+     * Converts a saved forward operand to its backward form: INT8 codes are dequantized and rounded
+     * to FP16; other precisions keep their saved values and scale.
+     *
+     * @param saved operand saved by forward
+     * @return the backward operand
+     */
+    public BackwardOperand backwardOperand(QuantizedTensor saved) {
+        if (precision != Precision.INT8) {
+            return new BackwardOperand(saved.codes(), saved.scales()[0]);
+        }
+        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale()) : saved.dequantize();
+        if (!saved.perTensor()) {
+            ArrayRounding.roundInPlace(Precision.FP16, d);
+        }
+        return new BackwardOperand(d, 1f);
+    }
+
+    private static INDArray fp16Dequantized(INDArray codes, float s) {
+        INDArray d = codes.dup('c');
+        ArrayRounding.visit(d, true, (c, len, base) -> {
+            for (int i = 0; i < len; i++) {
+                c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
+            }
+        });
+        return d;
+    }
+
+    /**
+     * Converts the output gradient to its backward form: FP16 for INT8/FP16, the layer's format for
+     * BF16/TF32, per-tensor amax-scaled E5M2 for FP8, unchanged for FP32.
+     *
+     * @param dz output gradient
+     * @return the backward operand
+     */
+    public BackwardOperand gradientOperand(INDArray dz) {
+        switch (precision) {
+            case FP32:
+                return new BackwardOperand(dz, 1f);
+            case INT8:
+                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz), 1f);
+            case FP8_E4M3:
+            case FP8_E5M2:
+                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2);
+                return new BackwardOperand(qg.codes(), qg.scale());
+            default:
+                return new BackwardOperand(ArrayRounding.rounded(precision, dz), 1f);
+        }
+    }
+
+    /**
      * Backward pass. Writes {@code dX = dZ·Wᵀ}, {@code dW = Xᵀ·dZ}, {@code db = Σ_rows dZ} in the
      * backward precision of the layer (see class doc).
      *
@@ -140,46 +215,27 @@ public final class LowPrecisionGemm {
      * @param dbOut  {@code [1, N]} result, or null when there is no bias
      */
     public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
+        backward(backwardOperand(ctx.x()), backwardOperand(ctx.w()), dz, dxOut, dwOut, dbOut);
+    }
+
+    /**
+     * Backward pass on operands already in backward form.
+     *
+     * @param x     backward input operand {@code [M, K]}
+     * @param w     backward weight operand {@code [K, N]}
+     * @param dz    gradient w.r.t. the GEMM output {@code [M, N]}
+     * @param dxOut {@code [M, K]} result, or null to skip dX
+     * @param dwOut {@code [K, N]} result
+     * @param dbOut {@code [1, N]} result, or null
+     */
+    public void backward(BackwardOperand x, BackwardOperand w, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
         if (dbOut != null) {
             dz.sum(dbOut, 0);
         }
-        INDArray xb;
-        INDArray wb;
-        INDArray gb;
-        float sx = 1f;
-        float sw = 1f;
-        float sg = 1f;
-        switch (precision) {
-            case FP32:
-                xb = ctx.x().codes();
-                wb = ctx.w().codes();
-                gb = dz;
-                break;
-            case INT8:
-                xb = ctx.x().dequantize();
-                ArrayRounding.roundInPlace(Precision.FP16, xb);
-                wb = ctx.w().dequantize();
-                ArrayRounding.roundInPlace(Precision.FP16, wb);
-                gb = ArrayRounding.rounded(Precision.FP16, dz);
-                break;
-            case FP8_E4M3:
-            case FP8_E5M2:
-                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2);
-                xb = ctx.x().codes();
-                wb = ctx.w().codes();
-                gb = qg.codes();
-                sx = ctx.x().scale();
-                sw = ctx.w().scale();
-                sg = qg.scale();
-                break;
-            default:
-                xb = ctx.x().codes();
-                wb = ctx.w().codes();
-                gb = ArrayRounding.rounded(precision, dz);
-        }
+        BackwardOperand g = gradientOperand(dz);
         if (dxOut != null) {
-            Nd4j.gemm(gb, wb, dxOut, false, true, sg * sw, 0.0);
+            Nd4j.gemm(g.values(), w.values(), dxOut, false, true, g.scale() * w.scale(), 0.0);
         }
-        Nd4j.gemm(xb, gb, dwOut, true, false, sx * sg, 0.0);
+        Nd4j.gemm(x.values(), g.values(), dwOut, true, false, x.scale() * g.scale(), 0.0);
     }
 }
