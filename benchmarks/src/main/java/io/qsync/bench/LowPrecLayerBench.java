@@ -1,0 +1,97 @@
+package io.qsync.bench;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.PrecisionSwitchable;
+import io.qsync.lowprec.layers.SwitchableLayers;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Forward+backward time of one layer, batch 64: DL4J's built-in layer versus the switchable layer at
+ * FP32, INT8 and FP16. Shapes: dense 1024→1024; conv 3×3 (pad 1) 32→64 channels on 16×16.
+ * The layer is called directly (no loss, no updater), without workspaces.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g"})
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 6, time = 1)
+public class LowPrecLayerBench {
+    /** Layer shape. */
+    @Param({"dense", "conv"})
+    public String shape;
+
+    /** builtin = DL4J's layer; otherwise the switchable layer at that precision. */
+    @Param({"builtin", "FP32", "INT8", "FP16"})
+    public String variant;
+
+    private Layer layer;
+    private INDArray input;
+    private INDArray epsilon;
+    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+
+    /** Builds the layer and random data. */
+    @Setup
+    public void setup() {
+        Nd4j.getRandom().setSeed(1);
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT).list();
+        if (shape.equals("dense")) {
+            b.layer(new DenseLayer.Builder().nIn(1024).nOut(1024).activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                    .setInputType(InputType.feedForward(1024));
+            input = Nd4j.randn(DataType.FLOAT, 64, 1024);
+            epsilon = Nd4j.randn(DataType.FLOAT, 64, 1024);
+        } else {
+            b.layer(new ConvolutionLayer.Builder(3, 3).padding(1, 1).nIn(32).nOut(64).activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                    .setInputType(InputType.convolutional(16, 16, 32));
+            input = Nd4j.randn(DataType.FLOAT, 64, 32, 16, 16);
+            epsilon = Nd4j.randn(DataType.FLOAT, 64, 64, 16, 16);
+        }
+        MultiLayerConfiguration conf = b.build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        if (!variant.equals("builtin")) {
+            net = SwitchableLayers.convert(net);
+            ((PrecisionSwitchable) net.getLayer(0)).setPrecision(Precision.valueOf(variant));
+        }
+        layer = net.getLayer(0);
+    }
+
+    /**
+     * @return the input gradient (consumed by JMH)
+     */
+    @Benchmark
+    public INDArray forwardBackward() {
+        layer.setInput(input, mgr);
+        layer.activate(true, mgr);
+        Pair<?, INDArray> p = layer.backpropGradient(epsilon, mgr);
+        return p.getSecond();
+    }
+}

@@ -1,0 +1,127 @@
+package io.qsync.lowprec;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * Fast element-wise access to FP32 {@link INDArray}s: rounding to a float {@link Precision} in place
+ * or into a copy, and a chunked visitor over the off-heap data used by the quantizers. Works on the
+ * direct NIO view of the array's buffer (no per-element JNI), in chunks of {@value #CHUNK} floats.
+ */
+public final class ArrayRounding {
+    /** Number of floats processed per bulk copy. */
+    public static final int CHUNK = 8192;
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+    private ArrayRounding() {
+    }
+
+    /** Processes one chunk of values in place; {@code base} is the c-order index of {@code chunk[0]}. */
+    @FunctionalInterface
+    public interface ChunkOp {
+        /**
+         * @param chunk values (modify in place to write back)
+         * @param len   valid entries in {@code chunk}
+         * @param base  c-order flat index of {@code chunk[0]} in the array
+         */
+        void apply(float[] chunk, int len, long base);
+    }
+
+    /**
+     * @param x an array
+     * @return true if {@code x} is FP32 and its elements lie contiguously in c order (strides of
+     *         size-1 dimensions are ignored), so it can be visited in place
+     */
+    public static boolean isDenseFloat(INDArray x) {
+        if (x.dataType() != DataType.FLOAT || x.isEmpty()) {
+            return false;
+        }
+        long[] shape = x.shape();
+        long[] stride = x.stride();
+        long expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && stride[d] != expected) {
+                return false; // size-1 dimensions may carry any stride
+            }
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    /**
+     * Visits every element of a dense FP32 array in c order, writing back each chunk if {@code write}.
+     *
+     * @param x     dense FP32 array ({@link #isDenseFloat})
+     * @param write whether modified chunks are written back
+     * @param op    the visitor
+     */
+    public static void visit(INDArray x, boolean write, ChunkOp op) {
+        if (!isDenseFloat(x)) {
+            throw new IllegalArgumentException("Need a c-ordered FP32 array with default strides, got "
+                    + x.dataType() + " order " + x.ordering() + "; call dup('c') first");
+        }
+        long n = x.length();
+        FloatBuffer fb = x.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int start = (int) x.offset();
+        float[] buf = SCRATCH.get();
+        for (long done = 0; done < n; done += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - done);
+            int pos = start + (int) done;
+            fb.get(pos, buf, 0, len);
+            op.apply(buf, len, done);
+            if (write) {
+                fb.put(pos, buf, 0, len);
+            }
+        }
+    }
+
+    /**
+     * Rounds a dense FP32 array in place (any other array: rounds a dense copy and assigns it back).
+     *
+     * @param p target float precision
+     * @param x array to modify
+     */
+    public static void roundInPlace(Precision p, INDArray x) {
+        if (p == Precision.FP32) {
+            return;
+        }
+        if (isDenseFloat(x)) {
+            visit(x, true, (c, len, base) -> FloatRounding.roundInPlace(p, c, 0, len));
+        } else {
+            x.assign(rounded(p, x));
+        }
+    }
+
+    /**
+     * @param p target float precision
+     * @param x array (any layout, FP32 or convertible)
+     * @return a new dense c-ordered FP32 copy rounded to {@code p}
+     */
+    public static INDArray rounded(Precision p, INDArray x) {
+        INDArray c = x.dataType() == DataType.FLOAT ? x.dup('c') : x.castTo(DataType.FLOAT).dup('c');
+        if (p != Precision.FP32) {
+            visit(c, true, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
+        }
+        return c;
+    }
+
+    /**
+     * @param x dense FP32 array
+     * @return max |x| over all elements (NaN ignored)
+     */
+    public static float amax(INDArray x) {
+        float[] m = {0f};
+        visit(x, false, (c, len, base) -> {
+            float a = m[0];
+            for (int i = 0; i < len; i++) {
+                a = Math.max(a, Math.abs(c[i]));
+            }
+            m[0] = a;
+        });
+        return m[0];
+    }
+}

@@ -1,0 +1,25 @@
+package io.qsync.lowprec.layers;
+
+import io.qsync.lowprec.Precision;
+
+/**
+ * A DL4J layer implementation whose compute precision can be changed at run time on a live network
+ * (no re-initialisation, parameters untouched). The precision lives in the layer instance, not in
+ * its serialized configuration; new instances start in {@link Precision#FP32}.
+ */
+public interface PrecisionSwitchable {
+    /** @return the precision the next forward/backward pass runs in */
+    Precision getPrecision();
+
+    /**
+     * @param precision the precision for subsequent passes
+     * @throws IllegalArgumentException if this layer cannot run in {@code precision}
+     */
+    void setPrecision(Precision precision);
+
+    /**
+     * @return bytes the last training forward pass kept for backward at its precision (0 before the
+     *         first low-precision pass; for FP32 the FP32 sizes of input and weights)
+     */
+    long lastSavedBytes();
+}

@@ -1,0 +1,6 @@
+/**
+ * Precision-switchable DL4J dense and convolution layers (same parameter layout as the built-in
+ * layers), stable layer ids, immutable {@link io.qsync.lowprec.layers.PrecisionPlan}s and the
+ * network converter {@link io.qsync.lowprec.layers.SwitchableLayers}.
+ */
+package io.qsync.lowprec.layers;

@@ -1,0 +1,241 @@
+package io.qsync.lowprec.ops;
+
+import io.qsync.lowprec.ArrayRounding;
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.quant.Fp8Quantizer;
+import io.qsync.lowprec.quant.Int8Quantizer;
+import io.qsync.lowprec.quant.QuantizedTensor;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code Z = X·W + b} and its backward pass with QSync's per-precision semantics (CPU emulation:
+ * operands are rounded/quantized FP32 values, products accumulate in FP32 unless noted).
+ *
+ * <ul>
+ *   <li><b>FP32</b>: plain FP32 GEMM.</li>
+ *   <li><b>TF32, BF16, FP16</b>: forward rounds X and W to the format, FP32 accumulate, FP32 output;
+ *       backward rounds dZ to the same format and uses the saved rounded X, W.</li>
+ *   <li><b>INT8</b>: forward quantizes X per tensor and W per tensor or per output channel
+ *       ({@link Int8Quantizer}), multiplies the integer codes with int32-accumulation semantics and
+ *       scales once by {@code sx·sw} (FP32 output). The integer GEMM is exact: FP32 when
+ *       {@code K·127² < 2^24} (K ≤ {@value #EXACT_FP32_INT8_K}), otherwise in FP64 (exact below 2^53),
+ *       then converted to FP32 once like an int32 → float conversion. Backward is FP16: the saved codes
+ *       are dequantized and rounded to FP16, dZ is rounded to FP16, FP32 accumulate.</li>
+ *   <li><b>FP8_E4M3</b> (Transformer Engine's hybrid recipe): forward X, W per-tensor amax-scaled
+ *       E4M3, backward dZ per-tensor amax-scaled E5M2 against the saved E4M3 operands.
+ *       <b>FP8_E5M2</b>: the same with E5M2 operands in forward too; FP32 accumulate, results
+ *       scaled once by the product of the two scales.</li>
+ * </ul>
+ * In all cases the bias is added in FP32, the bias gradient is the FP32 column sum of dZ, and dW, dX
+ * are FP32 (QSync's simulation mode; master weights and weight gradients are FP32).
+ */
+public final class LowPrecisionGemm {
+    /** Largest inner dimension for which an FP32 GEMM of INT8 codes is exact (K·127² < 2^24). */
+    public static final int EXACT_FP32_INT8_K = 1040;
+
+    private final Precision precision;
+    private final Int8Quantizer int8;
+
+    /**
+     * @param precision layer precision
+     * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
+     */
+    public LowPrecisionGemm(Precision precision, Int8Quantizer int8) {
+        if (precision == null || int8 == null) {
+            throw new IllegalArgumentException("precision and int8 quantizer must not be null");
+        }
+        this.precision = precision;
+        this.int8 = int8;
+    }
+
+    /** @return the precision this op runs in */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Prepares the operands (rounds or quantizes X and W) for a forward pass.
+     *
+     * @param x      input {@code [M, K]} FP32
+     * @param w      weight {@code [K, N]} FP32 (output channels along axis 1)
+     * @param stream stochastic-rounding stream id (only INT8 STOCHASTIC uses it)
+     * @return the saved operands
+     */
+    public GemmContext prepare(INDArray x, INDArray w, long stream) {
+        return new GemmContext(precision, prepareInput(x, stream), prepareWeight(w, 1, stream), stream);
+    }
+
+    /**
+     * Rounds or quantizes an activation operand (per tensor) for this precision.
+     *
+     * @param x      FP32 array of any shape
+     * @param stream stochastic-rounding stream id
+     * @return codes and scale ({@link Precision#FP32}: {@code x} itself, scale 1)
+     */
+    public QuantizedTensor prepareInput(INDArray x, long stream) {
+        switch (precision) {
+            case FP32:
+                return new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
+            case INT8:
+                return int8.quantizePerTensor(x, 2 * stream);
+            case FP8_E4M3:
+            case FP8_E5M2:
+                return Fp8Quantizer.quantize(x, precision);
+            default:
+                return new QuantizedTensor(ArrayRounding.rounded(precision, x), new float[] {1f}, -1, precision);
+        }
+    }
+
+    /**
+     * Rounds or quantizes a weight operand for this precision.
+     *
+     * @param w           FP32 weights
+     * @param channelAxis output-channel axis (for INT8 per-channel scales)
+     * @param stream      stochastic-rounding stream id
+     * @return codes and scale(s)
+     */
+    public QuantizedTensor prepareWeight(INDArray w, int channelAxis, long stream) {
+        if (precision == Precision.INT8) {
+            return int8.quantizeWeights(w, channelAxis, 2 * stream + 1);
+        }
+        return prepareInput(w, stream);
+    }
+
+    /**
+     * Forward pass {@code out = X·W + b}.
+     *
+     * @param ctx operands from {@link #prepare}
+     * @param b   bias {@code [1, N]} or null
+     * @param out result {@code [M, N]} FP32 (any order), overwritten
+     * @return {@code out}
+     */
+    public INDArray forward(GemmContext ctx, INDArray b, INDArray out) {
+        QuantizedTensor qx = ctx.x();
+        QuantizedTensor qw = ctx.w();
+        if (precision == Precision.INT8) {
+            int8Gemm(qx.codes(), qw.codes(), out);
+            if (qw.perTensor()) {
+                out.muli(qx.scale() * qw.scale());
+            } else {
+                float[] s = qw.scales().clone();
+                for (int j = 0; j < s.length; j++) {
+                    s[j] = qx.scale() * s[j];
+                }
+                out.muliRowVector(Nd4j.createFromArray(s));
+            }
+        } else {
+            float alpha = qx.scales()[0] * qw.scales()[0];
+            Nd4j.gemm(qx.codes(), qw.codes(), out, false, false, alpha, 0.0);
+        }
+        if (b != null) {
+            out.addiRowVector(b);
+        }
+        return out;
+    }
+
+    /** Exact integer GEMM of INT8 codes held in FP32 arrays. */
+    private static void int8Gemm(INDArray a, INDArray b, INDArray out) {
+        if (a.size(1) <= EXACT_FP32_INT8_K) {
+            Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
+        } else {
+            INDArray acc = a.castTo(DataType.DOUBLE).mmul(b.castTo(DataType.DOUBLE));
+            out.assign(acc.castTo(DataType.FLOAT));
+        }
+    }
+
+    /**
+     * An operand of the backward GEMMs: values and the scale they are multiplied by.
+     *
+     * @param values FP32 array holding values of the backward precision
+     * @param scale  per-tensor scale (1 except for FP8)
+     */
+    public record BackwardOperand(INDArray values, float scale) {
+    }
+
+    /**
+     * Converts a saved forward operand to its backward form: INT8 codes are dequantized and rounded
+     * to FP16; other precisions keep their saved values and scale.
+     *
+     * @param saved operand saved by forward
+     * @return the backward operand
+     */
+    public BackwardOperand backwardOperand(QuantizedTensor saved) {
+        if (precision != Precision.INT8) {
+            return new BackwardOperand(saved.codes(), saved.scales()[0]);
+        }
+        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale()) : saved.dequantize();
+        if (!saved.perTensor()) {
+            ArrayRounding.roundInPlace(Precision.FP16, d);
+        }
+        return new BackwardOperand(d, 1f);
+    }
+
+    private static INDArray fp16Dequantized(INDArray codes, float s) {
+        INDArray d = codes.dup('c');
+        ArrayRounding.visit(d, true, (c, len, base) -> {
+            for (int i = 0; i < len; i++) {
+                c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
+            }
+        });
+        return d;
+    }
+
+    /**
+     * Converts the output gradient to its backward form: FP16 for INT8/FP16, the layer's format for
+     * BF16/TF32, per-tensor amax-scaled E5M2 for FP8, unchanged for FP32.
+     *
+     * @param dz output gradient
+     * @return the backward operand
+     */
+    public BackwardOperand gradientOperand(INDArray dz) {
+        switch (precision) {
+            case FP32:
+                return new BackwardOperand(dz, 1f);
+            case INT8:
+                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz), 1f);
+            case FP8_E4M3:
+            case FP8_E5M2:
+                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2);
+                return new BackwardOperand(qg.codes(), qg.scale());
+            default:
+                return new BackwardOperand(ArrayRounding.rounded(precision, dz), 1f);
+        }
+    }
+
+    /**
+     * Backward pass. Writes {@code dX = dZ·Wᵀ}, {@code dW = Xᵀ·dZ}, {@code db = Σ_rows dZ} in the
+     * backward precision of the layer (see class doc).
+     *
+     * @param ctx    saved operands from forward
+     * @param dz     gradient w.r.t. the GEMM output {@code [M, N]} (bias and activation excluded)
+     * @param dxOut  {@code [M, K]} result, or null to skip dX
+     * @param dwOut  {@code [K, N]} result
+     * @param dbOut  {@code [1, N]} result, or null when there is no bias
+     */
+    public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
+        backward(backwardOperand(ctx.x()), backwardOperand(ctx.w()), dz, dxOut, dwOut, dbOut);
+    }
+
+    /**
+     * Backward pass on operands already in backward form.
+     *
+     * @param x     backward input operand {@code [M, K]}
+     * @param w     backward weight operand {@code [K, N]}
+     * @param dz    gradient w.r.t. the GEMM output {@code [M, N]}
+     * @param dxOut {@code [M, K]} result, or null to skip dX
+     * @param dwOut {@code [K, N]} result
+     * @param dbOut {@code [1, N]} result, or null
+     */
+    public void backward(BackwardOperand x, BackwardOperand w, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
+        if (dbOut != null) {
+            dz.sum(dbOut, 0);
+        }
+        BackwardOperand g = gradientOperand(dz);
+        if (dxOut != null) {
+            Nd4j.gemm(g.values(), w.values(), dxOut, false, true, g.scale() * w.scale(), 0.0);
+        }
+        Nd4j.gemm(x.values(), g.values(), dwOut, true, false, x.scale() * g.scale(), 0.0);
+    }
+}

@@ -1,0 +1,173 @@
+package io.qsync.lowprec.layers;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.quant.IntRounding;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Conversion, bitwise FP32 equivalence, layer ids and precision plans. */
+class SwitchableLayersTest {
+
+    static MultiLayerNetwork builtInCnn() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(42).updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(6).padding(1, 1).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nOut(16).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(10, 10, 1))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    static INDArray features() {
+        Nd4j.getRandom().setSeed(7);
+        return Nd4j.rand(DataType.FLOAT, 8, 100);
+    }
+
+    static INDArray labels() {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 8, 5);
+        for (int i = 0; i < 8; i++) {
+            y.putScalar(i, i % 5, 1f);
+        }
+        return y;
+    }
+
+    private static float[] gradient(MultiLayerNetwork net, INDArray x, INDArray y) {
+        net.setInput(x);
+        net.setLabels(y);
+        net.computeGradientAndScore();
+        return net.gradient().gradient().dup().data().asFloat();
+    }
+
+    @Test
+    void fp32SwitchableNetworkIsBitwiseEqualToBuiltIn() {
+        MultiLayerNetwork base = builtInCnn();
+        MultiLayerNetwork sw = SwitchableLayers.convert(base);
+        assertTrue(sw.getLayer(0) instanceof SwitchableConvolutionImpl);
+        assertTrue(sw.getLayer(3) instanceof SwitchableDenseImpl);
+        assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
+        INDArray x = features();
+        INDArray y = labels();
+        assertArrayEquals(base.output(x).data().asFloat(), sw.output(x).data().asFloat());
+        assertArrayEquals(gradient(base, x, y), gradient(sw, x, y));
+        // training steps stay identical
+        base.fit(x, y);
+        sw.fit(x, y);
+        assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
+        MultiLayerNetwork back = SwitchableLayers.toBuiltIn(sw);
+        assertEquals(DenseLayer.class, back.getLayer(3).conf().getLayer().getClass());
+        assertArrayEquals(sw.params().data().asFloat(), back.params().data().asFloat());
+    }
+
+    @Test
+    void layerIdsAndPlanApplyToLiveNetwork() {
+        MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+        assertEquals(List.of("conv_0", "subsamplinglayer_0", "conv_1", "dense_0", "output_0"),
+                List.copyOf(LayerIds.of(sw).keySet()));
+        PrecisionPlan plan = PrecisionPlan.uniform(sw, Precision.INT8).with("conv_0", Precision.FP16);
+        assertEquals(Map.of("conv_0", Precision.FP16, "conv_1", Precision.INT8, "dense_0", Precision.INT8), plan.layers());
+        assertEquals(plan, PrecisionPlan.fromJson(plan.toJson()));
+        INDArray x = features();
+        INDArray before = sw.output(x);
+        INDArray params = sw.params();
+        plan.applyTo(sw);
+        assertSame(params, sw.params());
+        assertEquals(Precision.FP16, ((PrecisionSwitchable) sw.getLayer(0)).getPrecision());
+        assertEquals(Precision.INT8, ((PrecisionSwitchable) sw.getLayer(3)).getPrecision());
+        INDArray after = sw.output(x);
+        assertNotEquals(before, after);
+        double rel = after.sub(before).norm2Number().doubleValue() / before.norm2Number().doubleValue();
+        assertTrue(rel < 0.05, "INT8/FP16 output too far from FP32: " + rel);
+        float[] g = gradient(sw, x, labels());
+        for (float v : g) {
+            assertTrue(Float.isFinite(v));
+        }
+        assertTrue(((PrecisionSwitchable) sw.getLayer(3)).lastSavedBytes() > 0);
+        assertEquals(1, ((SwitchableDenseImpl) sw.getLayer(3)).forwardCacheHits());
+        assertEquals(1, ((SwitchableConvolutionImpl) sw.getLayer(2)).forwardCacheHits());
+        PrecisionPlan.empty().applyTo(sw);
+        assertArrayEquals(before.data().asFloat(), sw.output(x).data().asFloat());
+    }
+
+    @Test
+    void planErrorsNameTheProblem() {
+        MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> PrecisionPlan.empty().with("linear_0", Precision.INT8).applyTo(sw));
+        assertTrue(unknown.getMessage().contains("unknown layer id 'linear_0'"), unknown.getMessage());
+        IllegalArgumentException output = assertThrows(IllegalArgumentException.class,
+                () -> PrecisionPlan.empty().with("output_0", Precision.FP16).applyTo(sw));
+        assertTrue(output.getMessage().contains("can only run in FP32"), output.getMessage());
+        PrecisionPlan.empty().with("output_0", Precision.FP32).applyTo(sw); // allowed
+        assertThrows(IllegalArgumentException.class, () -> PrecisionPlan.fromJson("{\"layers\":{\"dense_0\":\"INT4\"}}"));
+        MultiLayerNetwork builtIn = builtInCnn();
+        IllegalArgumentException notConverted = assertThrows(IllegalArgumentException.class,
+                () -> PrecisionPlan.empty().with("dense_0", Precision.INT8).applyTo(builtIn));
+        assertTrue(notConverted.getMessage().contains("SwitchableLayers.convert"));
+    }
+
+    @Test
+    void configurationJsonKeepsSwitchableLayersAndSettings() {
+        MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+        ((SwitchableDenseLayer) sw.getLayer(3).conf().getLayer()).setInt8Rounding(IntRounding.STOCHASTIC);
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(sw.getLayerWiseConfigurations().toJson());
+        SwitchableDenseLayer d = (SwitchableDenseLayer) back.getConf(3).getLayer();
+        assertEquals(IntRounding.STOCHASTIC, d.getInt8Rounding());
+        assertEquals(SwitchableConvolutionLayer.class, back.getConf(0).getLayer().getClass());
+    }
+
+    @Test
+    void computationGraphUsesVertexNames() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(3).updater(new Adam(1e-3)).dataType(DataType.FLOAT)
+                .graphBuilder().addInputs("in")
+                .addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build(), "in")
+                .addLayer("fc", new DenseLayer.Builder().nOut(8).activation(Activation.RELU).build(), "stem")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build(), "fc")
+                .setOutputs("out").setInputTypes(InputType.convolutionalFlat(10, 10, 1)).build();
+        ComputationGraph base = new ComputationGraph(conf);
+        base.init();
+        ComputationGraph sw = SwitchableLayers.convert(base);
+        assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
+        INDArray x = features();
+        assertArrayEquals(base.outputSingle(x).data().asFloat(), sw.outputSingle(x).data().asFloat());
+        PrecisionPlan plan = new PrecisionPlan(Map.of("stem", Precision.BF16, "fc", Precision.FP8_E4M3));
+        plan.applyTo(sw);
+        assertEquals(Precision.BF16, ((PrecisionSwitchable) sw.getLayer("stem")).getPrecision());
+        INDArray lp = sw.outputSingle(x);
+        double rel = lp.sub(base.outputSingle(x)).norm2Number().doubleValue() / lp.norm2Number().doubleValue();
+        assertTrue(rel < 0.1, "BF16/FP8 output too far from FP32: " + rel);
+        assertEquals(ConvolutionLayer.class, SwitchableLayers.toBuiltIn(sw).getLayer("stem").conf().getLayer().getClass());
+    }
+}
