@@ -97,8 +97,10 @@ public final class TrainCommand implements Callable<Integer> {
           new ConsoleProgress(System.out, epochs));
       double secs = (System.nanoTime() - t0) / 1e9;
       System.out.println();
-      for (EpochStats e : r.history().epochs()) {
-        System.out.println(e.describe());
+      if (!ts.progress()) {
+        for (EpochStats e : r.history().epochs()) {
+          System.out.println(e.describe());
+        }
       }
       EpochStats last = r.history().last();
       System.out.printf("final test accuracy: %.2f%% (%d test images); wall time %.1f s%n",

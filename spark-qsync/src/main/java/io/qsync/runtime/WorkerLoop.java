@@ -6,7 +6,10 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import io.qsync.lowprec.layers.PrecisionPlan;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -45,17 +48,35 @@ public final class WorkerLoop {
    * @param eval evaluation rows (the same on every worker) or null
    */
   public Outcome run(ModelSpec spec, LocalShard shard, LocalShard eval) {
+    return run(spec, null, shard, eval);
+  }
+
+  /**
+   * Trains {@code spec} on {@code shard}, with this worker's layers at the precisions of {@code plan}.
+   *
+   * @param plan this worker's precision plan (null: the network as it is); the network must have
+   *             precision-switchable layers for every id in the plan
+   * @param eval evaluation rows (the same on every worker) or null
+   */
+  public Outcome run(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
     try {
-      return train(spec, shard, eval);
+      return train(spec, plan, shard, eval);
     } catch (RuntimeException | Error e) {
       comm.abort("rank " + comm.rank() + " failed: " + e);
       throw e;
     }
   }
 
-  private Outcome train(ModelSpec spec, LocalShard shard, LocalShard eval) {
+  private Outcome train(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
     ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
     Model model = spec.restore();
+    if (plan != null) {
+      if (model instanceof MultiLayerNetwork m) {
+        plan.applyTo(m);
+      } else {
+        plan.applyTo((ComputationGraph) model);
+      }
+    }
     TrainableNetwork net = TrainableNetwork.of(model);
     SyncStep step = new SyncStep(net, comm);
     int rank = comm.rank();

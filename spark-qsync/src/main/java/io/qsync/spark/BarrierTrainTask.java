@@ -3,6 +3,7 @@ package io.qsync.spark;
 import io.qsync.comm.CommConfig;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
+import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.Nd4jBuffers;
@@ -69,7 +70,8 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
           }
         };
         WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), shard, in.eval());
+            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
+                in.eval());
         long checksum = Nd4jBuffers.checksum(out.model().params());
         boolean graph = out.model() instanceof ComputationGraph;
         TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);

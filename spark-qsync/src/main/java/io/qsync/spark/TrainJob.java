@@ -36,7 +36,7 @@ public final class TrainJob {
    * {@code spark.serializer} (Kryo 4 cannot serialize records).
    */
   record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
-      LocalShard eval, StepListener listener, String progressAddress) implements Serializable {
+      LocalShard eval, StepListener listener, String progressAddress, List<String> plans) implements Serializable {
 
     byte[] toBytes() {
       java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -72,8 +72,26 @@ public final class TrainJob {
    */
   public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
       LocalShard eval, StepListener listener, ProgressSink progress) {
+    return train(spark, data, model, settings, new TrainOptions(eval, listener, progress, List.of()));
+  }
+
+  /**
+   * Trains {@code model} on {@code data} with optional evaluation, listener, progress and per-worker precision plans.
+   *
+   * @throws IllegalArgumentException before launching anything, if the job cannot run as configured (the message
+   *                                  names the setting to change)
+   */
+  public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
+      TrainOptions options) {
     SparkContext sc = spark.sparkContext();
     preflight(sc, data, settings);
+    List<String> plans = WorkerPlans.validate(options.plansByRank(), settings.numWorkers());
+    if (!plans.isEmpty()) {
+      model = WorkerPlans.switchable(model, options.plansByRank());
+    }
+    LocalShard eval = options.eval();
+    StepListener listener = options.listener();
+    ProgressSink progress = options.progress();
     RDD<Row> input = BarrierInput.prepare(data.select(settings.featuresCol(), settings.labelCol()),
         settings.numWorkers());
     ProgressServer server = null;
@@ -82,7 +100,7 @@ public final class TrainJob {
         server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress);
       }
       WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
-          settings.labelCol(), eval, listener, server == null ? null : server.address());
+          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans);
       ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
       sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");

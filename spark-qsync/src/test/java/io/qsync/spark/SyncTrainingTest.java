@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qsync.data.FashionMnist;
 import io.qsync.data.ImageFrames;
 import io.qsync.data.LabeledImages;
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.StepListener;
@@ -146,6 +148,32 @@ class SyncTrainingTest {
     var e = assertThrows(IllegalArgumentException.class,
         () -> TrainJob.train(spark, df, spec, settings(1, 32, 1, 0), null, null, null));
     assertTrue(e.getMessage().contains("no column 'label'") && e.getMessage().contains("spark.qsync.labelCol"));
+  }
+
+  @Test
+  void workersTrainWithTheirOwnPrecisionPlansAndStayIdentical() {
+    ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(9, 64, 1e-3).toJson());
+    PrecisionPlan fp32 = PrecisionPlan.empty();
+    PrecisionPlan int8 = PrecisionPlan.empty().with("dense_0", Precision.INT8).with("dense_1", Precision.FP16);
+    TrainJob.Result r = TrainJob.train(spark, frameOf(List.of(images.slice(0, 640), images.slice(640, 1280))), spec,
+        settings(2, 64, 1, 5), TrainOptions.none().withPlans(List.of(fp32, int8)));
+    assertEquals(r.replicaChecksums()[0], r.replicaChecksums()[1], "replicas identical under different plans");
+    float[] losses = r.history().stepLosses();
+    assertTrue(losses[19] < losses[0], "loss falls under mixed plans");
+    Model reference = ReferenceTraining.train(spec, List.of(images.slice(0, 640), images.slice(640, 1280)), 64, 1);
+    double rel = ReferenceTraining.relativeDifference(r.model().params(), reference.params());
+    System.out.printf("plans FP32 | INT8+FP16: relative difference to all-FP32 training %.3e%n", rel);
+    assertTrue(rel > 1e-6, "a quantized worker must change the result (difference " + rel + ")");
+  }
+
+  @Test
+  void aPlanNamingAnUnknownLayerFailsBeforeLaunching() {
+    ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(10, 16, 1e-3).toJson());
+    PrecisionPlan bad = PrecisionPlan.empty().with("conv_7", Precision.INT8);
+    var e = assertThrows(IllegalArgumentException.class, () -> TrainJob.train(spark,
+        frameOf(List.of(images.slice(0, 100))), spec, settings(1, 32, 1, 0),
+        TrainOptions.none().withPlans(List.of(bad))));
+    assertTrue(e.getMessage().contains("conv_7"), e.getMessage());
   }
 
   private static String firstLine(String s) {
