@@ -156,6 +156,16 @@ public final class QuantKernels implements AutoCloseable {
                 g.kH(), g.kW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.outH(), g.outW(), kPad);
     }
 
+    /** Fills {@code n} floats with {@code scale·U(-1,1)} from the counter RNG (benchmark inputs). */
+    public void fillUniform(DeviceBuffer x, long n, long seed, float scale, CudaStream s) {
+        module.launch("fill_uniform_f32", grid(n), BLOCK, 0, s, x, n, seed, scale);
+    }
+
+    /** {@code out[r, c] += bias[c]} in FP32. */
+    public void addBias(DeviceBuffer out, long rows, int cols, DeviceBuffer bias, CudaStream s) {
+        module.launch("add_bias_f32", grid(rows * cols), BLOCK, 0, s, out, rows, cols, bias);
+    }
+
     @Override
     public void close() {
         module.close();

@@ -305,3 +305,14 @@ extern "C" __global__ void NAME(const T* __restrict__ x, T* __restrict__ col, in
 }
 IM2COL(im2col_f32, float)
 IM2COL(im2col_i8, i8)
+
+// out[r, c] += bias[c] (FP32), for the float GEMM paths.
+extern "C" __global__ void add_bias_f32(float* __restrict__ out, i64 rows, int cols, const float* __restrict__ bias) {
+    i64 n = rows * cols;
+    for (i64 i = TID; i < n; i += NTHREADS) out[i] = __fadd_rn(out[i], bias[i % cols]);
+}
+
+// Benchmark inputs: x[i] = scale * (2u - 1), u from the counter RNG (never zeros: zeros run faster than real data).
+extern "C" __global__ void fill_uniform_f32(float* __restrict__ x, i64 n, u64 seed, float scale) {
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] = __fmul_rn(scale, __fsub_rn(__fmul_rn(2.f, rng_uniform(seed, 7, (u64)i)), 1.f));
+}
