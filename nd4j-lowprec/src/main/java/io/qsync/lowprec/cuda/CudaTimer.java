@@ -59,6 +59,18 @@ public final class CudaTimer implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Median over {@code repeats} event pairs, each around {@code inner} back-to-back runs, divided by {@code inner}:
+     * for work of a few microseconds, where one event pair per run would time the host's launch rate.
+     */
+    public double medianBatched(String what, int warmup, int repeats, int inner, Runnable work) {
+        return median(what, warmup, repeats, () -> {
+            for (int i = 0; i < inner; i++) {
+                work.run();
+            }
+        }) / inner;
+    }
+
     /** @return median of {@link #times} in milliseconds */
     public double median(String what, int warmup, int repeats, Runnable work) {
         double[] t = times(what, warmup, repeats, work);
