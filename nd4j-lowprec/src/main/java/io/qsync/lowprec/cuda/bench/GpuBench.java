@@ -60,12 +60,21 @@ public final class GpuBench {
     /** Runs everything. */
     public void runAll() {
         double copyGBs = copyBandwidth();
-        gemmPeaks();
-        linearForward();
-        layerShapes();
-        quantBandwidth(copyGBs);
-        castFit();
+        section("gemmPeaks", this::gemmPeaks);
+        section("linearForward", this::linearForward);
+        section("layerShapes", this::layerShapes);
+        section("quantBandwidth", () -> quantBandwidth(copyGBs));
+        section("castFit", this::castFit);
         timer.close();
+    }
+
+    private void section(String name, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            say("SECTION %s FAILED: %s", name, e);
+            e.printStackTrace();
+        }
     }
 
     private DeviceBuffer randomF32(String name, long n, float scale) {
