@@ -21,21 +21,29 @@ __device__ __forceinline__ u64 mix64(u64 z) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
 }
-__device__ __forceinline__ float rng_uniform(u64 seed, u64 stream, u64 index) {
-    u64 z = mix64(seed ^ 0x9E3779B97F4A7C15ULL * (stream + 1ULL));
-    z = mix64(z + 0x9E3779B97F4A7C15ULL * (index + 1ULL));
+// The (seed, stream) half of the hash is the same for every element of a launch: computed once per thread.
+__device__ __forceinline__ u64 rng_key(u64 seed, u64 stream) {
+    return mix64(seed ^ 0x9E3779B97F4A7C15ULL * (stream + 1ULL));
+}
+__device__ __forceinline__ float rng_uniform_k(u64 key, u64 index) {
+    u64 z = mix64(key + 0x9E3779B97F4A7C15ULL * (index + 1ULL));
     return __fmul_rn((float)(z >> 40), 5.9604644775390625e-8f);
 }
+__device__ __forceinline__ float rng_uniform(u64 seed, u64 stream, u64 index) {
+    return rng_uniform_k(rng_key(seed, stream), index);
+}
+// 2^e as a float for e in [-126, 127] (exact scaling, cheaper than ldexpf).
+__device__ __forceinline__ float pow2f(int e) { return __int_as_float((e + 127) << 23); }
 
 // ---- scales (Int8Quantizer.scaleFor, Fp8Quantizer) ----
 __device__ __forceinline__ float scale_for(float amax, float qmax) {
     return (amax > 0.f && amax < F_INF) ? __fdiv_rn(amax, qmax) : 1.f;
 }
-__device__ __forceinline__ float code_i8(float v, int mode, u64 seed, u64 stream, u64 idx) {
+__device__ __forceinline__ float code_i8(float v, int mode, u64 key, u64 idx) {
     float q;
     if (mode == 0) q = truncf(v);
     else if (mode == 1) q = rintf(v);
-    else q = floorf(__fadd_rn(v, rng_uniform(seed, stream, idx)));
+    else q = floorf(__fadd_rn(v, rng_uniform_k(key, idx)));
     return fmaxf(-127.f, fminf(127.f, q));
 }
 
@@ -69,7 +77,7 @@ __device__ __forceinline__ u32 encode_small(float r, int m, int bias, u32 qnan) 
     float a = fabsf(r);
     if (a == F_INF) return sign | (expAllOnes << m);
     int e = (int)((__float_as_uint(a) >> 23) & 0xff) - 127;
-    if (a == 0.f || e < 1 - bias) return sign | (u32)ldexpf(a, m + bias - 1);
+    if (a == 0.f || e < 1 - bias) return sign | (u32)__fmul_rn(a, pow2f(m + bias - 1));
     u32 mant = (__float_as_uint(a) >> (23 - m)) & ((1u << m) - 1u);
     return sign | ((u32)(e + bias) << m) | mant;
 }
@@ -82,8 +90,8 @@ __device__ __forceinline__ float decode_small(u32 bits, int m, int eBits, bool h
     float v;
     if (hasInf && ex == all) v = mant == 0 ? F_INF : F_NAN;
     else if (!hasInf && ex == all && mant == (1u << m) - 1u) v = F_NAN;
-    else if (ex == 0) v = ldexpf((float)mant, 1 - bias - m);
-    else v = ldexpf((float)((1u << m) | mant), (int)ex - bias - m);
+    else if (ex == 0) v = __fmul_rn((float)mant, pow2f(1 - bias - m));
+    else v = __fmul_rn((float)((1u << m) | mant), pow2f((int)ex - bias - m));
     return sign ? -v : v;
 }
 __device__ __forceinline__ u16 enc_f16(float x) { return (u16)encode_small(round_small(x, 13, 6.103515625e-05f, 0.5f, 65504.f, true), 10, 15, 0x7E00u); }
@@ -141,6 +149,7 @@ extern "C" __global__ void amax_f32(const float* __restrict__ x, i64 n, u32* __r
 extern "C" __global__ void quant_i8_tensor(const float* __restrict__ x, i8* __restrict__ q, i64 n,
         const u32* __restrict__ amax, float* __restrict__ scale_out, int mode, u64 seed, u64 stream) {
     float s = scale_for(__uint_as_float(*amax), 127.f);
+    u64 key = rng_key(seed, stream);
     if (blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
     i64 n4 = n >> 2;
     const float4* x4 = (const float4*)x;
@@ -149,27 +158,50 @@ extern "C" __global__ void quant_i8_tensor(const float* __restrict__ x, i8* __re
         float4 v = x4[i];
         u64 b = (u64)i * 4;
         char4 c;
-        c.x = (i8)code_i8(__fdiv_rn(v.x, s), mode, seed, stream, b);
-        c.y = (i8)code_i8(__fdiv_rn(v.y, s), mode, seed, stream, b + 1);
-        c.z = (i8)code_i8(__fdiv_rn(v.z, s), mode, seed, stream, b + 2);
-        c.w = (i8)code_i8(__fdiv_rn(v.w, s), mode, seed, stream, b + 3);
+        c.x = (i8)code_i8(__fdiv_rn(v.x, s), mode, key, b);
+        c.y = (i8)code_i8(__fdiv_rn(v.y, s), mode, key, b + 1);
+        c.z = (i8)code_i8(__fdiv_rn(v.z, s), mode, key, b + 2);
+        c.w = (i8)code_i8(__fdiv_rn(v.w, s), mode, key, b + 3);
         q4[i] = c;
     }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, seed, stream, (u64)i);
+    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i);
 }
 
 // Per-row (per-output-channel of a [rows, cols] weight) INT8 quantization, amax and codes fused: one block per row.
 extern "C" __global__ void quant_i8_rows(const float* __restrict__ x, i8* __restrict__ q, int rows, i64 cols,
         float* __restrict__ scales, int mode, u64 seed, u64 stream) {
     int r = blockIdx.x;
+    u64 key = rng_key(seed, stream);
     const float* xr = x + (i64)r * cols;
+    i8* qr = q + (i64)r * cols;
     float m = 0.f;
+    if ((cols & 3) == 0) {
+        const float4* x4 = (const float4*)xr;
+        i64 c4 = cols >> 2;
+        for (i64 j = threadIdx.x; j < c4; j += blockDim.x) {
+            float4 v = x4[j];
+            m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+        }
+        float s = scale_for(block_max(m), 127.f);
+        if (threadIdx.x == 0) scales[r] = s;
+        u64 base = (u64)((i64)r * cols);
+        for (i64 j = threadIdx.x; j < c4; j += blockDim.x) {
+            float4 v = x4[j];
+            u64 b = base + (u64)j * 4;
+            char4 c;
+            c.x = (i8)code_i8(__fdiv_rn(v.x, s), mode, key, b);
+            c.y = (i8)code_i8(__fdiv_rn(v.y, s), mode, key, b + 1);
+            c.z = (i8)code_i8(__fdiv_rn(v.z, s), mode, key, b + 2);
+            c.w = (i8)code_i8(__fdiv_rn(v.w, s), mode, key, b + 3);
+            ((char4*)qr)[j] = c;
+        }
+        return;
+    }
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) m = fmaxf(m, fabsf(xr[j]));
     float s = scale_for(block_max(m), 127.f);
     if (threadIdx.x == 0) scales[r] = s;
-    i8* qr = q + (i64)r * cols;
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x)
-        qr[j] = (i8)code_i8(__fdiv_rn(xr[j], s), mode, seed, stream, (u64)((i64)r * cols + j));
+        qr[j] = (i8)code_i8(__fdiv_rn(xr[j], s), mode, key, (u64)((i64)r * cols + j));
 }
 
 // INT32 accumulator -> FP32: out = (float)acc * (sx * sw[col or 0]) (+ bias[col]); the dequantization epilogue.
@@ -178,6 +210,26 @@ extern "C" __global__ void dequant_i32(const int* __restrict__ acc, float* __res
     i64 n = rows * cols;
     float sxv = *sx;
     float swv = sw[0];
+    if ((cols & 3) == 0) {
+        float s0 = __fmul_rn(sxv, swv);
+        for (i64 i = TID; i < (n >> 2); i += NTHREADS) {
+            int4 a = ((const int4*)acc)[i];
+            int c = (int)((i * 4) % cols);
+            float4 v;
+            if (per_channel) {
+                v = make_float4(__fmul_rn((float)a.x, __fmul_rn(sxv, sw[c])), __fmul_rn((float)a.y, __fmul_rn(sxv, sw[c + 1])),
+                                __fmul_rn((float)a.z, __fmul_rn(sxv, sw[c + 2])), __fmul_rn((float)a.w, __fmul_rn(sxv, sw[c + 3])));
+            } else {
+                v = make_float4(__fmul_rn((float)a.x, s0), __fmul_rn((float)a.y, s0), __fmul_rn((float)a.z, s0), __fmul_rn((float)a.w, s0));
+            }
+            if (bias) {
+                v.x = __fadd_rn(v.x, bias[c]); v.y = __fadd_rn(v.y, bias[c + 1]);
+                v.z = __fadd_rn(v.z, bias[c + 2]); v.w = __fadd_rn(v.w, bias[c + 3]);
+            }
+            ((float4*)out)[i] = v;
+        }
+        return;
+    }
     for (i64 i = TID; i < n; i += NTHREADS) {
         int c = (int)(i % cols);
         float s = __fmul_rn(sxv, per_channel ? sw[c] : swv);
@@ -191,6 +243,18 @@ extern "C" __global__ void dequant_i32(const int* __restrict__ acc, float* __res
 extern "C" __global__ void dequant_i8(const i8* __restrict__ q, void* __restrict__ out, i64 n, i64 inner, int channels,
         const float* __restrict__ scales, int out_fmt) {
     float s0 = scales[0];
+    if (channels == 1 && out_fmt == 1) {
+        i64 n4 = n >> 2;
+        for (i64 i = TID; i < n4; i += NTHREADS) {
+            char4 c = ((const char4*)q)[i];
+            ushort4 o;
+            o.x = enc_f16(__fmul_rn((float)c.x, s0)); o.y = enc_f16(__fmul_rn((float)c.y, s0));
+            o.z = enc_f16(__fmul_rn((float)c.z, s0)); o.w = enc_f16(__fmul_rn((float)c.w, s0));
+            ((ushort4*)out)[i] = o;
+        }
+        for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) ((u16*)out)[i] = enc_f16(__fmul_rn((float)q[i], s0));
+        return;
+    }
     if (channels == 1 && out_fmt == 0) {
         i64 n4 = n >> 2;
         const char4* q4 = (const char4*)q;
@@ -261,7 +325,14 @@ extern "C" __global__ void quant_fp8(const float* __restrict__ x, u8* __restrict
 // FP8 bits -> FP32, times *scale when scale != null.
 extern "C" __global__ void dequant_fp8(const u8* __restrict__ x, float* __restrict__ y, i64 n, int fmt, const float* __restrict__ scale) {
     float s = scale ? *scale : 1.f;
-    for (i64 i = TID; i < n; i += NTHREADS) {
+    i64 n4 = n >> 2;
+    for (i64 i = TID; i < n4; i += NTHREADS) {
+        uchar4 c = ((const uchar4*)x)[i];
+        float4 v = make_float4(dec_fp8(c.x, fmt), dec_fp8(c.y, fmt), dec_fp8(c.z, fmt), dec_fp8(c.w, fmt));
+        if (scale) { v.x = __fmul_rn(v.x, s); v.y = __fmul_rn(v.y, s); v.z = __fmul_rn(v.z, s); v.w = __fmul_rn(v.w, s); }
+        ((float4*)y)[i] = v;
+    }
+    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) {
         float v = dec_fp8(x[i], fmt);
         y[i] = scale ? __fmul_rn(v, s) : v;
     }

@@ -349,6 +349,22 @@ public final class GpuBench {
                 out.put((String) op[0], e);
             }
         }
+        // a tensor that fits in L2 (60 MiB on H100/H200): the second pass of amax+quantize re-reads from L2
+        long nl2 = 1L << 23;
+        try (DeviceBuffer x = randomF32("x small", nl2, 3f); DeviceBuffer x2 = alloc.allocate("x2", 4 * nl2);
+             DeviceBuffer q = alloc.allocate("q small", nl2); DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4)) {
+            double copyMs = timer.median("copy 32MiB", 3, 30, () -> x2.copyFrom(x, 4 * nl2, s));
+            double copySmall = 8.0 * nl2 / (copyMs * 1e6);
+            double ms = timer.median("amax+quant 32MiB", 3, 30, () -> qk.amaxQuantizeInt8(x, nl2, am, q, sc, IntRounding.TRUNCATE, 0, 0, s));
+            double gbs = 5.0 * nl2 / (ms * 1e6);
+            say("  %-58s %.3f ms  %7.1f GB/s  ratio to a 32 MiB copy (%.1f GB/s) %.3f", "INT8 amax+quantize 2^23 elements (L2-resident)", ms, gbs, copySmall, gbs / copySmall);
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("ms", r(ms));
+            e.put("GBps", r(gbs));
+            e.put("copyGBpsSameSize", r(copySmall));
+            e.put("ratioToCopy", r(gbs / copySmall));
+            out.put("INT8 amax+quantize 2^23 elements (L2-resident)", e);
+        }
         profile.put("quantKernels", out);
     }
 

@@ -255,6 +255,18 @@ public final class GpuChecks {
                     String what = "INT8 quantize " + (perRow ? "per-channel (fused amax)" : "per-tensor") + " " + r;
                     add(new CheckResult(what + " codes+scales", "mismatches", mis, 0, 0, poison, n));
                     add(new CheckResult(what + " dequantize FP32", "mismatches", dmis, 0, CpuReference.nans(gd), 0, n));
+                    try (DeviceBuffer h = alloc.allocate("deq16", 2L * n)) {
+                        h.fill(0xFF);
+                        qk.dequantizeInt8(q, n, perRow ? cols : 1, perRow ? rows : 1, sc, true, h, s);
+                        s.synchronize("dequantize int8 to fp16");
+                        short[] gh = h.downloadShorts(n);
+                        int hmis = 0;
+                        for (int i = 0; i < n; i++) {
+                            float dref = FloatRounding.roundFp16(ref.codes()[i] * ref.scales()[perRow ? i / cols : 0]);
+                            hmis += FloatCodec.decodeFp16(gh[i]) != dref ? 1 : 0;  // by value: -0 as above
+                        }
+                        add(new CheckResult(what + " dequantize FP16", "mismatches", hmis, 0, 0, nanOrPoison16(gh), n));
+                    }
                 }
             }
         }
