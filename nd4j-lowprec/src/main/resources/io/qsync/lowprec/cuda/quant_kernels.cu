@@ -94,14 +94,40 @@ __device__ __forceinline__ float decode_small(u32 bits, int m, int eBits, bool h
     else v = __fmul_rn((float)((1u << m) | mant), pow2f((int)ex - bias - m));
     return sign ? -v : v;
 }
-__device__ __forceinline__ u16 enc_f16(float x) { return (u16)encode_small(round_small(x, 13, 6.103515625e-05f, 0.5f, 65504.f, true), 10, 15, 0x7E00u); }
+// Hardware conversions (cvt.rn.*: round to nearest even, subnormals kept) where they agree bit for bit with the CPU
+// emulation; the ported scalar code handles what they treat differently (NaN payloads, E5M2 overflow to infinity,
+// E4M3 saturation; all values at or beyond the largest finite value take the scalar path).
+__device__ __forceinline__ u16 enc_f16_sw(float x) { return (u16)encode_small(round_small(x, 13, 6.103515625e-05f, 0.5f, 65504.f, true), 10, 15, 0x7E00u); }
+__device__ __forceinline__ u16 enc_f16(float x) {
+    if (!(fabsf(x) < 65504.f)) return enc_f16_sw(x);
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+    return h;
+}
 __device__ __forceinline__ u16 enc_bf16(float x) {
     u32 b = __float_as_uint(x);
     if (x != x) return (u16)(((b >> 16) & 0x8000u) | 0x7FC0u);
     return (u16)(rne_bits(b, 16) >> 16);
 }
-__device__ __forceinline__ u8 enc_e4m3(float x) { return (u8)encode_small(round_small(x, 20, 0.015625f, 16384.f, 448.f, false), 3, 7, 0x7Fu); }
-__device__ __forceinline__ u8 enc_e5m2(float x) { return (u8)encode_small(round_small(x, 21, 6.103515625e-05f, 128.f, 57344.f, true), 2, 15, 0x7Eu); }
+__device__ __forceinline__ u8 enc_e4m3_sw(float x) { return (u8)encode_small(round_small(x, 20, 0.015625f, 16384.f, 448.f, false), 3, 7, 0x7Fu); }
+__device__ __forceinline__ u8 enc_e5m2_sw(float x) { return (u8)encode_small(round_small(x, 21, 6.103515625e-05f, 128.f, 57344.f, true), 2, 15, 0x7Eu); }
+#if __CUDA_ARCH__ >= 890
+__device__ __forceinline__ u8 enc_e4m3(float x) {
+    if (!(fabsf(x) < 448.f)) return enc_e4m3_sw(x);
+    unsigned short h;
+    asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(h) : "f"(0.f), "f"(x));
+    return (u8)(h & 0xFF);
+}
+__device__ __forceinline__ u8 enc_e5m2(float x) {
+    if (!(fabsf(x) < 57344.f)) return enc_e5m2_sw(x);
+    unsigned short h;
+    asm("cvt.rn.satfinite.e5m2x2.f32 %0, %1, %2;" : "=h"(h) : "f"(0.f), "f"(x));
+    return (u8)(h & 0xFF);
+}
+#else
+__device__ __forceinline__ u8 enc_e4m3(float x) { return enc_e4m3_sw(x); }
+__device__ __forceinline__ u8 enc_e5m2(float x) { return enc_e5m2_sw(x); }
+#endif
 __device__ __forceinline__ float dec_f16(u16 b) { return decode_small(b, 10, 5, true); }
 __device__ __forceinline__ float dec_bf16(u16 b) { return __uint_as_float(((u32)b) << 16); }
 __device__ __forceinline__ float dec_fp8(u8 b, int fmt) { return fmt == 0 ? decode_small(b, 3, 4, false) : decode_small(b, 2, 5, true); }

@@ -116,6 +116,28 @@ public final class GpuChecks {
         x[6] = -0f;
         x[8] = 70000f;
         x[9] = -1e30f;
+        float[] edge = {65504f, 65519f, 65520f, 448f, 464f, 480f, 57344f, 59392f, 61440f, 6.1035156e-05f, 5.9604645e-08f};
+        int at = 10;
+        for (float e : edge) {
+            x[at++] = e;
+            x[at++] = -e;
+        }
+        // exact ties between neighbours: normal range (dropping 13, 20, 21 mantissa bits) and subnormal range
+        // (odd multiples of half the subnormal spacing: FP16 2^-25, E4M3 2^-10, E5M2 2^-17)
+        for (int i = 0; i < 3000; i++, at++) {
+            int bits = Float.floatToRawIntBits(x[at]);
+            switch (i % 6) {
+                case 0 -> x[at] = Float.intBitsToFloat(bits & ~0xFFFFF | 0x80000);
+                case 1 -> x[at] = Float.intBitsToFloat(bits & ~0x1FFFFF | 0x100000);
+                case 2 -> x[at] = Float.intBitsToFloat(bits & ~0x1FFF | 0x1000);
+                case 3 -> x[at] = Math.scalb((float) (2 * rnd.nextInt(1023) + 1), -25);
+                case 4 -> x[at] = Math.scalb((float) (2 * rnd.nextInt(7) + 1), -10);
+                default -> x[at] = Math.scalb((float) (2 * rnd.nextInt(3) + 1), -17);
+            }
+            if (rnd.nextBoolean()) {
+                x[at] = -x[at];
+            }
+        }
         try (DeviceBuffer dx = up("x", x); DeviceBuffer o32 = alloc.allocate("o32", 4L * n);
              DeviceBuffer o16 = alloc.allocate("o16", 2L * n); DeviceBuffer o8 = alloc.allocate("o8", n);
              DeviceBuffer back = alloc.allocate("back", 4L * n)) {
