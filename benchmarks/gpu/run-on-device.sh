@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the nd4j-lowprec CUDA harness HERE and stages everything the GPU machine needs into one carried folder:
+#   <dest>/classes   this module's compiled classes (no ND4J is carried or loaded)
+#   <dest>/lib       javacpp-1.5.13 (+linux-x86_64) and cuda-13.1-9.19-1.5.13 (+linux-x86_64) jars (~6.6 MB)
+#   <dest>/jre       a jlink'd Java runtime (java.base + jdk.unsupported)
+#   <dest>/device-main.sh   what runs THERE
+# The device tool copies the session's main checkout (/work/main) plus carried ignored paths, so <dest> defaults to
+# /work/main/.gpu (listed in that checkout's .gitignore / .git/info/exclude). Then call the device tool with
+#   run(command="bash .gpu/device-main.sh full", carry=[".gpu"], timeout_s=600)
+# and copy $OUT's results.md / profile.json back (see benchmarks/results/README or the printed hint).
+# Usage: benchmarks/gpu/run-on-device.sh [dest]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DEST=${1:-/work/main/.gpu}
+JAVACPP=1.5.13
+CUDA=13.1-9.19-1.5.13
+M2=${M2_REPO:-$HOME/.m2/repository}
+
+cd "$ROOT"
+mvn -B -q ${MVN_OFFLINE:--o} -pl nd4j-lowprec compile
+mkdir -p "$DEST/lib"
+rm -rf "$DEST/classes"
+cp -r nd4j-lowprec/target/classes "$DEST/classes"
+for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linux-x86_64" \
+         "org.bytedeco:cuda:$CUDA" "org.bytedeco:cuda:$CUDA:jar:linux-x86_64"; do
+  IFS=: read -r g art v _ cls <<<"$a"
+  f="$M2/${g//.//}/$art/$v/$art-$v${cls:+-$cls}.jar"
+  [ -f "$f" ] || mvn -B -q dependency:get -Dartifact="$a" -Dtransitive=false
+  cp "$f" "$DEST/lib/"
+done
+if [ ! -x "$DEST/jre/bin/java" ]; then
+  jlink --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages --compress=2 --output "$DEST/jre"
+fi
+cat > "$DEST/device-main.sh" <<'INNER'
+#!/usr/bin/env bash
+# Runs on the GPU machine from the repository root: bash .gpu/device-main.sh [full|checks|smoke]
+set -o pipefail
+cd "$(dirname "$0")/.."
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/opt/torch/.venv/lib/python3.12/site-packages/nvidia/nccl/lib:${LD_LIBRARY_PATH:-}
+MODE=${1:-full}
+OUTDIR=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUTDIR"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.sm,temperature.gpu,power.limit --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
+./.gpu/jre/bin/java -Xmx16g -cp ".gpu/classes:.gpu/lib/*" io.qsync.lowprec.cuda.bench.GpuCheckAndBench "$OUTDIR" "$MODE" 0 2>&1 | tee "$OUTDIR/log.txt"
+INNER
+chmod +x "$DEST/device-main.sh"
+du -sh "$DEST"
+echo "Now: run(command=\"bash .gpu/device-main.sh full\", carry=[\".gpu\"], timeout_s=600)"
+echo "Then copy <files_at>/results.md -> benchmarks/results/gpu-<card>.md, profile.json -> benchmarks/profiles/<card>.json"

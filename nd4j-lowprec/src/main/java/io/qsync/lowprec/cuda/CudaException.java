@@ -1,0 +1,20 @@
+package io.qsync.lowprec.cuda;
+
+/** A failed CUDA, cuBLASLt, NVRTC or NVML call; the message names the call and the status. */
+public final class CudaException extends RuntimeException {
+    private final int status;
+
+    /**
+     * @param message call and status, e.g. {@code cublasLtMatmul(INT8 4096x4096x4096) failed: CUBLAS_STATUS_NOT_SUPPORTED}
+     * @param status  the numeric status code
+     */
+    public CudaException(String message, int status) {
+        super(message);
+        this.status = status;
+    }
+
+    /** @return the numeric status returned by the failed call */
+    public int status() {
+        return status;
+    }
+}

@@ -1,0 +1,148 @@
+package io.qsync.lowprec.cuda;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.cuda.global.cudart.*;
+import static org.bytedeco.cuda.global.nvrtc.*;
+
+/**
+ * CUDA C source compiled at run time by NVRTC to a CUBIN for the device's own architecture ({@code -arch=sm_XY}),
+ * loaded with the driver API; kernels are launched by name with typed arguments.
+ */
+public final class KernelModule implements AutoCloseable {
+    private final CUmod_st module = new CUmod_st();
+    private final Map<String, CUfunc_st> functions = new HashMap<>();
+    private final String log;
+
+    /**
+     * @param name    source name for messages
+     * @param source  CUDA C source ({@code extern "C"} kernels)
+     * @param facts   device the CUBIN is for
+     * @param options extra NVRTC options
+     */
+    public KernelModule(String name, String source, DeviceFacts facts, String... options) {
+        _nvrtcProgram prog = new _nvrtcProgram();
+        Check.nvrtc("nvrtcCreateProgram(" + name + ")", nvrtcCreateProgram(prog, new BytePointer(source),
+                new BytePointer(name), 0, (PointerPointer) null, (PointerPointer) null));
+        try {
+            List<String> opts = new ArrayList<>();
+            opts.add("-arch=" + facts.arch());
+            opts.add("-std=c++17");
+            opts.addAll(List.of(options));
+            PointerPointer<BytePointer> po = new PointerPointer<>(opts.toArray(new String[0]));
+            int rc = nvrtcCompileProgram(prog, opts.size(), po);
+            String compileLog = programLog(prog);
+            if (rc != 0) {
+                throw new CudaException("nvrtcCompileProgram(" + name + ", " + opts + ") failed: "
+                        + nvrtcGetErrorString(rc).getString() + "\n" + compileLog, rc);
+            }
+            log = compileLog;
+            SizeTPointer size = new SizeTPointer(1);
+            Check.nvrtc("nvrtcGetCUBINSize(" + name + ")", nvrtcGetCUBINSize(prog, size));
+            BytePointer cubin = new BytePointer(size.get());
+            Check.nvrtc("nvrtcGetCUBIN(" + name + ")", nvrtcGetCUBIN(prog, cubin));
+            Check.driver("cuModuleLoadData(" + name + ")", cuModuleLoadData(module, cubin));
+        } finally {
+            nvrtcDestroyProgram(prog);
+        }
+    }
+
+    private static String programLog(_nvrtcProgram prog) {
+        SizeTPointer n = new SizeTPointer(1);
+        if (nvrtcGetProgramLogSize(prog, n) != 0 || n.get() <= 1) {
+            return "";
+        }
+        BytePointer b = new BytePointer(n.get());
+        nvrtcGetProgramLog(prog, b);
+        return b.getString();
+    }
+
+    /** @return NVRTC's compile log (warnings), possibly empty */
+    public String compileLog() {
+        return log;
+    }
+
+    private CUfunc_st function(String kernel) {
+        return functions.computeIfAbsent(kernel, k -> {
+            CUfunc_st f = new CUfunc_st();
+            Check.driver("cuModuleGetFunction(" + k + ")", cuModuleGetFunction(f, module, k));
+            return f;
+        });
+    }
+
+    /**
+     * Launches {@code kernel} on a 1-D grid.
+     *
+     * @param kernel  name
+     * @param grid    blocks
+     * @param block   threads per block
+     * @param shared  dynamic shared memory bytes
+     * @param stream  stream
+     * @param args    {@link DeviceBuffer} (its pointer; null for a null pointer is not allowed, use
+     *                {@link #NULL}), {@link Integer}, {@link Long}, {@link Float}
+     */
+    public void launch(String kernel, long grid, int block, int shared, CudaStream stream, Object... args) {
+        launch3(kernel, grid, 1, block, shared, stream, args);
+    }
+
+    /** Like {@link #launch} with a 2-D grid {@code (gridX, gridY)}. */
+    public void launch3(String kernel, long gridX, long gridY, int block, int shared, CudaStream stream, Object... args) {
+        if (gridX <= 0 || gridX > Integer.MAX_VALUE || gridY <= 0 || gridY > 65535) {
+            throw new IllegalArgumentException(kernel + ": bad grid " + gridX + "x" + gridY);
+        }
+        List<Pointer> keep = new ArrayList<>();
+        PointerPointer<Pointer> argv = new PointerPointer<>(args.length);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            Pointer holder;
+            if (a instanceof DeviceBuffer) {
+                PointerPointer<Pointer> pp = new PointerPointer<>(1);
+                pp.put(0, ((DeviceBuffer) a).pointer());
+                holder = pp;
+            } else if (a == NULL) {
+                PointerPointer<Pointer> pp = new PointerPointer<>(1);
+                pp.put(0, (Pointer) null);
+                holder = pp;
+            } else if (a instanceof Integer) {
+                holder = new IntPointer(1).put((Integer) a);
+            } else if (a instanceof Long) {
+                holder = new LongPointer(1).put((Long) a);
+            } else if (a instanceof Float) {
+                holder = new FloatPointer(1).put((Float) a);
+            } else {
+                throw new IllegalArgumentException(kernel + ": unsupported argument " + i + ": " + a);
+            }
+            keep.add(holder);
+            argv.put(i, holder);
+        }
+        int rc = cuLaunchKernel(function(kernel), (int) gridX, (int) gridY, 1, block, 1, 1, shared, stream.handle(),
+                argv, (PointerPointer) null);
+        Check.driver("cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + ", block " + block + ")", rc);
+        for (Pointer p : keep) {
+            p.close();
+        }
+        argv.close();
+    }
+
+    /** Marker for a null device-pointer argument. */
+    public static final Object NULL = new Object();
+
+    @Override
+    public void close() {
+        cuModuleUnload(module);
+    }
+}
