@@ -1,0 +1,92 @@
+package io.qsync.spark.ml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qsync.data.FashionMnist;
+import io.qsync.data.ImageFrames;
+import io.qsync.data.LabeledImages;
+import io.qsync.models.DemoModels;
+import io.qsync.spark.QSyncKryoRegistrator;
+import java.nio.file.Path;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Spark ML API on local[2]: fit, transform, Pipeline, persistence of estimator and model. */
+class QSyncClassifierTest {
+  private static SparkSession spark;
+  private static Dataset<Row> train;
+  private static Dataset<Row> test;
+
+  @BeforeAll
+  static void start() {
+    spark = SparkSession.builder().master("local[2]").appName("qsync-ml-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
+        .getOrCreate();
+    LabeledImages all = FashionMnist.load(FashionMnist.Split.TRAIN);
+    train = ImageFrames.toFrame(spark, all.head(3000), 2);
+    test = ImageFrames.toFrame(spark, FashionMnist.load(FashionMnist.Split.TEST).head(1000), 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  private static double accuracy(Dataset<Row> predictions) {
+    long n = predictions.count();
+    long ok = predictions.filter("cast(label as double) = prediction").count();
+    return (double) ok / n;
+  }
+
+  @Test
+  void fitsTransformsAndRoundTripsThroughSaveAndLoad(@TempDir Path dir) throws java.io.IOException {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(3, 128, 2e-3).toJson())
+        .setNumWorkers(2).setEpochs(2).setBatchSize(64);
+    PipelineModel pm = new Pipeline().setStages(new PipelineStage[] {clf}).fit(train);
+    QSyncClassificationModel model = (QSyncClassificationModel) pm.stages()[0];
+    assertEquals(2, model.history().epochs().size());
+    Dataset<Row> pred = model.transform(test);
+    assertEquals(test.count(), pred.count());
+    double acc = accuracy(pred);
+    System.out.printf("QSyncClassifier: test accuracy %.3f after 2 epochs on 3000 images%n", acc);
+    assertTrue(acc > 0.65, "accuracy " + acc);
+
+    String mp = dir.resolve("model").toString();
+    model.write().save(mp);
+    QSyncClassificationModel loaded = QSyncClassificationModel.load(mp);
+    assertEquals(model.uid(), loaded.uid());
+    assertEquals(0, loaded.transform(test).select("prediction").except(pred.select("prediction")).count());
+    assertEquals(accuracy(pred), accuracy(loaded.transform(test)), 1e-12);
+
+    String ep = dir.resolve("estimator").toString();
+    clf.write().save(ep);
+    QSyncClassifier again = QSyncClassifier.load(ep);
+    assertEquals(2, (Integer) again.getOrDefault(again.epochs()));
+    assertEquals(clf.getOrDefault(clf.modelJson()), again.getOrDefault(again.modelJson()));
+  }
+
+  @Test
+  void badInputsNameTheParamToSet() {
+    QSyncClassifier noModel = new QSyncClassifier();
+    var e = assertThrows(IllegalArgumentException.class, () -> noModel.fit(train));
+    assertTrue(e.getMessage().contains("modelJson"), e.getMessage());
+    QSyncClassifier wrongCol = new QSyncClassifier().setModelJson(DemoModels.mlp(1, 8, 1e-3).toJson())
+        .setFeaturesCol("pixels");
+    var c = assertThrows(IllegalArgumentException.class, () -> wrongCol.fit(train));
+    assertTrue(c.getMessage().contains("'pixels'") && c.getMessage().contains("featuresCol"), c.getMessage());
+    var p = assertThrows(IllegalArgumentException.class, () -> new QSyncClassifier().setNumWorkers(0));
+    assertTrue(p.getMessage().contains("numWorkers"), p.getMessage());
+  }
+}
