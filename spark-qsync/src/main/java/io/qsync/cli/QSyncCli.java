@@ -1,0 +1,22 @@
+package io.qsync.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code qsync} command: {@code train} (synchronous training of the demo CNN on Fashion-MNIST). Usable as a
+ * spark-submit main class ({@code --class io.qsync.cli.QSyncCli}) or directly on an embedded local Spark.
+ */
+@Command(name = "qsync", mixinStandardHelpOptions = true, version = "spark-qsync 0.1.0",
+    description = "Quantization-minimized synchronous training of DL4J models on Spark.",
+    subcommands = {TrainCommand.class})
+public final class QSyncCli {
+  /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
+  public QSyncCli() {}
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    int rc = new CommandLine(new QSyncCli()).execute(args);
+    System.exit(rc);
+  }
+}

@@ -1,0 +1,85 @@
+package io.qsync.data;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Turns {@link LabeledImages} into a Spark {@code Dataset<Row>} with columns {@code features: array<float>} (pixels
+ * scaled to [0, 1]) and {@code label: int}. The driver ships compact byte chunks; executors expand them to rows, so
+ * the driver never holds 60 000 boxed rows.
+ */
+public final class ImageFrames {
+
+  /** Default name of the features column. */
+  public static final String FEATURES = "features";
+  /** Default name of the label column. */
+  public static final String LABEL = "label";
+  /** Schema of the frames this class creates. */
+  public static final StructType SCHEMA = new StructType()
+      .add(FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add(LABEL, DataTypes.IntegerType, false);
+
+  private ImageFrames() {}
+
+  /**
+   * Creates a frame of {@code images} in {@code numPartitions} contiguous, near-equal partitions (order kept).
+   */
+  public static Dataset<Row> toFrame(SparkSession spark, LabeledImages images, int numPartitions) {
+    if (numPartitions < 1) {
+      throw new IllegalArgumentException("numPartitions must be >= 1, got " + numPartitions);
+    }
+    int n = images.count();
+    // chunks travel as plain byte arrays: Spark's Kryo 4 cannot serialize records
+    List<byte[]> chunks = new ArrayList<>();
+    for (int p = 0; p < numPartitions; p++) {
+      int from = (int) ((long) p * n / numPartitions);
+      int to = (int) ((long) (p + 1) * n / numPartitions);
+      chunks.add(encode(images.slice(from, to)));
+    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    JavaRDD<Row> rows = jsc.parallelize(chunks, numPartitions).mapPartitions(ImageFrames::expand);
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  private static byte[] encode(LabeledImages c) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + c.pixels().length + c.labels().length);
+    b.putInt(c.rows()).putInt(c.cols()).put(c.pixels()).put(c.labels());
+    return b.array();
+  }
+
+  private static LabeledImages decode(byte[] bytes) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+    int rows = b.getInt();
+    int cols = b.getInt();
+    int n = (bytes.length - 8) / (rows * cols + 1);
+    byte[] pixels = new byte[n * rows * cols];
+    byte[] labels = new byte[n];
+    b.get(pixels).get(labels);
+    return new LabeledImages(rows, cols, pixels, labels);
+  }
+
+  private static Iterator<Row> expand(Iterator<byte[]> it) {
+    List<Row> out = new ArrayList<>();
+    while (it.hasNext()) {
+      LabeledImages c = decode(it.next());
+      for (int i = 0; i < c.count(); i++) {
+        float[] f = c.features(i);
+        Float[] boxed = new Float[f.length];
+        for (int k = 0; k < f.length; k++) {
+          boxed[k] = f[k];
+        }
+        out.add(RowFactory.create(boxed, c.label(i)));
+      }
+    }
+    return out.iterator();
+  }
+}

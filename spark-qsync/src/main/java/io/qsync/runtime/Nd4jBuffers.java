@@ -1,0 +1,50 @@
+package io.qsync.runtime;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.zip.CRC32;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Zero-copy NIO views of ND4J arrays, for collectives and checksums. */
+public final class Nd4jBuffers {
+  private Nd4jBuffers() {}
+
+  /**
+   * A direct {@link FloatBuffer} over the elements of a contiguous FLOAT array (writes go to the array).
+   *
+   * @throws IllegalArgumentException if the array is not FLOAT or not contiguous
+   */
+  public static FloatBuffer floatView(INDArray arr) {
+    if (arr.dataType() != DataType.FLOAT) {
+      throw new IllegalArgumentException("expected a FLOAT array, got " + arr.dataType()
+          + "; train the network with dataType(FLOAT)");
+    }
+    if (arr.length() > 0 && arr.elementWiseStride() != 1) {
+      throw new IllegalArgumentException("expected a contiguous array (element-wise stride 1), got stride "
+          + arr.elementWiseStride());
+    }
+    ByteBuffer bb = arr.data().asNio().order(ByteOrder.nativeOrder());
+    FloatBuffer fb = bb.asFloatBuffer();
+    int off = (int) arr.offset();
+    fb.position(off).limit(off + (int) arr.length());
+    return fb.slice();
+  }
+
+  /** CRC32 of the raw bits of a contiguous FLOAT array: equal checksums mean bitwise-equal arrays (w.h.p.). */
+  public static long checksum(INDArray arr) {
+    FloatBuffer fb = floatView(arr);
+    ByteBuffer bytes = ByteBuffer.allocate(Math.min(1 << 16, fb.remaining() * 4 + 4)).order(ByteOrder.LITTLE_ENDIAN);
+    CRC32 crc = new CRC32();
+    while (fb.hasRemaining()) {
+      bytes.clear();
+      while (fb.hasRemaining() && bytes.remaining() >= 4) {
+        bytes.putFloat(fb.get());
+      }
+      bytes.flip();
+      crc.update(bytes);
+    }
+    return crc.getValue();
+  }
+}

@@ -1,0 +1,36 @@
+package io.qsync.runtime;
+
+import java.io.Serializable;
+
+/**
+ * Immutable training parameters every worker receives (built on the driver from {@code spark.qsync.*} settings or
+ * Estimator params).
+ *
+ * @param epochs           passes over the training data ({@code spark.qsync.epochs})
+ * @param globalBatchSize  rows per synchronous step over all workers ({@code spark.qsync.batchSize})
+ * @param numClasses       label range {@code [0, numClasses)} ({@code spark.qsync.numClasses})
+ * @param shuffle          shuffle each worker's rows every epoch ({@code spark.qsync.shuffle})
+ * @param seed             seed of the shuffles ({@code spark.qsync.seed})
+ * @param checksumEvery    compare parameter checksums across workers every this many steps, 0 = never
+ *                         ({@code spark.qsync.checksumEvery})
+ * @param threadsPerWorker native (OpenMP/BLAS) threads per worker, 0 = cores / workers in the same JVM
+ *                         ({@code spark.qsync.threadsPerWorker})
+ */
+public record RuntimeParams(int epochs, int globalBatchSize, int numClasses, boolean shuffle, long seed,
+    int checksumEvery, int threadsPerWorker) implements Serializable {
+
+  /** Validates every field; messages name the setting to change. */
+  public RuntimeParams {
+    require(epochs >= 1, "spark.qsync.epochs must be >= 1, got " + epochs);
+    require(globalBatchSize >= 1, "spark.qsync.batchSize must be >= 1, got " + globalBatchSize);
+    require(numClasses >= 2, "spark.qsync.numClasses must be >= 2, got " + numClasses);
+    require(checksumEvery >= 0, "spark.qsync.checksumEvery must be >= 0 (0 = never), got " + checksumEvery);
+    require(threadsPerWorker >= 0, "spark.qsync.threadsPerWorker must be >= 0 (0 = auto), got " + threadsPerWorker);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.qsync.spark;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import org.apache.spark.Dependency;
+import org.apache.spark.Partitioner;
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Makes the training input fit a barrier stage of {@code numWorkers} tasks. Barrier stages refuse narrow lineages
+ * whose RDDs have a different partition count than the stage (union, coalesce, ...: SPARK-24820). Such inputs get a
+ * shuffle boundary that keeps every row in its partition and order; inputs with the wrong partition count are
+ * repartitioned.
+ */
+final class BarrierInput {
+  private BarrierInput() {}
+
+  static RDD<Row> prepare(Dataset<Row> data, int numWorkers) {
+    RDD<Row> rdd = data.rdd();
+    if (rdd.getNumPartitions() != numWorkers) {
+      return data.repartition(numWorkers).rdd();
+    }
+    if (!uniformWithinStage(rdd)) {
+      JavaPairRDD<Integer, Row> keyed = rdd.toJavaRDD().mapPartitionsWithIndex(BarrierInput::keyByPartition, true)
+          .mapToPair(t -> t);
+      return keyed.partitionBy(new IdentityPartitioner(numWorkers)).values().rdd();
+    }
+    return rdd;
+  }
+
+  private static Iterator<Tuple2<Integer, Row>> keyByPartition(Integer index, Iterator<Row> rows) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Tuple2<Integer, Row> next() {
+        return new Tuple2<>(index, rows.next());
+      }
+    };
+  }
+
+  /** True if every RDD reachable through narrow dependencies has the same partition count (Spark's own rule). */
+  static boolean uniformWithinStage(RDD<?> rdd) {
+    int n = rdd.getNumPartitions();
+    Deque<RDD<?>> todo = new ArrayDeque<>();
+    todo.push(rdd);
+    while (!todo.isEmpty()) {
+      RDD<?> r = todo.pop();
+      if (r.getNumPartitions() != n) {
+        return false;
+      }
+      for (Dependency<?> d : CollectionConverters.asJava(r.dependencies())) {
+        if (!(d instanceof ShuffleDependency)) {
+          todo.push(d.rdd());
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Sends key {@code i} to partition {@code i}. */
+  private static final class IdentityPartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int n;
+
+    IdentityPartitioner(int n) {
+      this.n = n;
+    }
+
+    @Override
+    public int numPartitions() {
+      return n;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (Integer) key;
+    }
+  }
+}

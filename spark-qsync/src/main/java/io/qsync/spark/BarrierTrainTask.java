@@ -1,0 +1,108 @@
+package io.qsync.spark;
+
+import io.qsync.comm.CommConfig;
+import io.qsync.comm.Communicator;
+import io.qsync.comm.TcpRingCommunicator;
+import io.qsync.runtime.LocalShard;
+import io.qsync.runtime.ModelSpec;
+import io.qsync.runtime.Nd4jBuffers;
+import io.qsync.runtime.ProgressSink;
+import io.qsync.runtime.RuntimeParams;
+import io.qsync.runtime.StepListener;
+import io.qsync.runtime.WorkerLoop;
+import io.qsync.spark.TrainJob.WorkerInputs;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.BarrierTaskInfo;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * The body of one barrier task: materializes the partition, joins the TCP ring (peers' addresses exchanged through
+ * {@link BarrierTaskContext#allGather}), runs the {@link WorkerLoop}, and on rank 0 emits the encoded
+ * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message.
+ */
+final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private final Broadcast<byte[]> inputs;
+
+  BarrierTrainTask(Broadcast<byte[]> inputs) {
+    this.inputs = inputs;
+  }
+
+  @Override
+  public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
+    BarrierTaskContext ctx = BarrierTaskContext.get();
+    WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
+    RuntimeParams params = in.params();
+    LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
+        params.numClasses());
+    BarrierTaskInfo[] infos = ctx.getTaskInfos();
+    int rank = ctx.partitionId();
+    String host = hostOf(infos[rank].address());
+    setThreads(params, infos, rank);
+    CommConfig cc = in.comm();
+    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, cc)) {
+      List<String> peers = List.of(ctx.allGather(endpoint.address()));
+      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber());
+          ProgressSink progress = rank == 0 && in.progressAddress() != null
+              ? new SocketProgressSink(in.progressAddress(), 5000) : ProgressSink.NONE) {
+        ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
+            (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
+        StepListener user = in.listener();
+        StepListener listener = (r, e, s, g, loss) -> {
+          ctx.killTaskIfInterrupted();
+          if (user != null) {
+            user.onStep(r, e, s, g, loss);
+          }
+        };
+        WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
+            .run(in.model(), shard, in.eval());
+        long checksum = Nd4jBuffers.checksum(out.model().params());
+        boolean graph = out.model() instanceof ComputationGraph;
+        TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);
+        if (rank == 0) {
+          ByteArrayOutputStream bos = new ByteArrayOutputStream();
+          ModelSerializer.writeModel(out.model(), bos, true);
+          result = new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
+        }
+        return CollectionConverters.asScala(List.of(result.toBytes()).iterator());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String hostOf(String address) {
+    int c = address.lastIndexOf(':');
+    return c > 0 ? address.substring(0, c) : address;
+  }
+
+  /** Native threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
+  private static void setThreads(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+    int threads = params.threadsPerWorker();
+    if (threads == 0) {
+      Map<String, Integer> perHost = new HashMap<>();
+      for (BarrierTaskInfo i : infos) {
+        perHost.merge(i.address(), 1, Integer::sum);
+      }
+      threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
+    }
+    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+    Nd4j.getEnvironment().setMaxThreads(threads);
+  }
+
+
+}

@@ -1,0 +1,90 @@
+package io.qsync.spark;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code spark.qsync.*} configuration surface: every setting is declared here once, typed, documented and
+ * validated. {@code docs/configuration.md} is generated from this list ({@link #markdown()}), and a test keeps it in
+ * sync.
+ */
+public final class QSyncConf {
+  private QSyncConf() {}
+
+  /** Number of barrier tasks (workers); must not exceed the cluster's free task slots. */
+  public static final ConfEntry<Integer> NUM_WORKERS = ConfEntry.intAtLeast("spark.qsync.numWorkers", 1, 2,
+      "Number of synchronous workers (barrier tasks). Must not exceed the free task slots of the cluster; the "
+          + "training data is repartitioned to this many partitions if needed.");
+  /** Epochs. */
+  public static final ConfEntry<Integer> EPOCHS = ConfEntry.intAtLeast("spark.qsync.epochs", 1, 1,
+      "Passes over the training data.");
+  /** Global batch size. */
+  public static final ConfEntry<Integer> BATCH_SIZE = ConfEntry.intAtLeast("spark.qsync.batchSize", 1, 128,
+      "Global batch size: rows per synchronous step summed over all workers; each worker takes a share "
+          + "proportional to its partition.");
+  /** Number of classes. */
+  public static final ConfEntry<Integer> NUM_CLASSES = ConfEntry.intAtLeast("spark.qsync.numClasses", 2, 10,
+      "Labels are integers in [0, numClasses); they are one-hot encoded for the output layer.");
+  /** Shuffle. */
+  public static final ConfEntry<Boolean> SHUFFLE = ConfEntry.bool("spark.qsync.shuffle", true,
+      "Shuffle each worker's rows every epoch (seeded, reproducible).");
+  /** Seed. */
+  public static final ConfEntry<Long> SEED = ConfEntry.longValue("spark.qsync.seed", 42L,
+      "Seed of the per-epoch shuffles.");
+  /** Checksum period. */
+  public static final ConfEntry<Integer> CHECKSUM_EVERY = ConfEntry.intAtLeast("spark.qsync.checksumEvery", 0, 50,
+      "Compare parameter checksums across workers every this many steps (and at the end); a mismatch fails the "
+          + "job. 0 checks only at the end.");
+  /** Native threads per worker. */
+  public static final ConfEntry<Integer> THREADS_PER_WORKER = ConfEntry.intAtLeast("spark.qsync.threadsPerWorker",
+      0, 0, "Native (OpenMP/BLAS) threads per worker; 0 = the JVM's cores divided by the workers sharing the JVM.");
+  /** Connect timeout. */
+  public static final ConfEntry<Duration> CONNECT_TIMEOUT = ConfEntry.duration("spark.qsync.comm.connectTimeout",
+      "60s", "How long a worker waits for its ring neighbours to connect before failing the stage.");
+  /** I/O timeout. */
+  public static final ConfEntry<Duration> IO_TIMEOUT = ConfEntry.duration("spark.qsync.comm.ioTimeout", "120s",
+      "Longest wait for a peer inside one collective (a step's all-reduce); on expiry the stage fails.");
+  /** Chunk size. */
+  public static final ConfEntry<Integer> CHUNK_BYTES = ConfEntry.intAtLeast("spark.qsync.comm.chunkBytes", 4096,
+      1 << 20, "Pipelining chunk of the TCP ring all-reduce, in bytes.");
+  /** Progress reporting. */
+  public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool("spark.qsync.progress", true,
+      "Stream per-step progress from rank 0 to the driver, which prints a progress line.");
+  /** Features column. */
+  public static final ConfEntry<String> FEATURES_COL = ConfEntry.string("spark.qsync.featuresCol", "features",
+      "Input column of array<float> (or array<double>) features.");
+  /** Label column. */
+  public static final ConfEntry<String> LABEL_COL = ConfEntry.string("spark.qsync.labelCol", "label",
+      "Input column of integer labels.");
+  /** Dataset directory. */
+  public static final ConfEntry<String> DATA_DIR = ConfEntry.string("spark.qsync.data.dir",
+      "/usr/share/datasets/fashion-mnist", "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
+
+  /** Every setting, in documentation order. */
+  public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
+      CHECKSUM_EVERY, THREADS_PER_WORKER, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
+      LABEL_COL, DATA_DIR);
+
+  /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
+  public static void rejectUnknown(Map<String, String> settings) {
+    for (String k : settings.keySet()) {
+      if (k.startsWith("spark.qsync.") && ALL.stream().noneMatch(e -> e.key().equals(k))) {
+        throw new IllegalArgumentException("unknown setting " + k + "; known settings are listed in "
+            + "docs/configuration.md");
+      }
+    }
+  }
+
+  /** The reference table of all settings, in Markdown. */
+  public static String markdown() {
+    StringBuilder sb = new StringBuilder("# Configuration (`spark.qsync.*`)\n\n"
+        + "Generated from `io.qsync.spark.QSyncConf`; do not edit by hand.\n\n"
+        + "| key | default | meaning |\n|---|---|---|\n");
+    for (ConfEntry<?> e : ALL) {
+      sb.append("| `").append(e.key()).append("` | `").append(e.defaultValue()).append("` | ").append(e.doc())
+          .append(" (").append(e.rule()).append(") |\n");
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,146 @@
+package io.qsync.spark;
+
+import io.qsync.comm.CommConfig;
+import io.qsync.runtime.LocalShard;
+import io.qsync.runtime.ModelSpec;
+import io.qsync.runtime.ProgressSink;
+import io.qsync.runtime.RuntimeParams;
+import io.qsync.runtime.StepListener;
+import io.qsync.runtime.TrainingHistory;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.api.Model;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * Driver side of synchronous data-parallel training: pre-flight checks (workers vs free task slots, dynamic
+ * allocation, columns), one barrier stage of {@code numWorkers} tasks, and the trained model's return to the driver
+ * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
+ */
+public final class TrainJob {
+  private TrainJob() {}
+
+  /**
+   * What every worker receives. Broadcast once as Java-serialized bytes, so it works with any
+   * {@code spark.serializer} (Kryo 4 cannot serialize records).
+   */
+  record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
+      LocalShard eval, StepListener listener, String progressAddress) implements Serializable {
+
+    byte[] toBytes() {
+      java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+      try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(bos)) {
+        oos.writeObject(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot serialize the worker inputs (is the StepListener serializable?)", e);
+      }
+      return bos.toByteArray();
+    }
+
+    static WorkerInputs fromBytes(byte[] bytes) {
+      try (java.io.ObjectInputStream ois = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes))) {
+        return (WorkerInputs) ois.readObject();
+      } catch (IOException | ClassNotFoundException e) {
+        throw new IllegalStateException("cannot decode the worker inputs", e);
+      }
+    }
+  }
+
+  /**
+   * The trained model on the driver, its history, and the parameter checksum of every replica (indexed by rank).
+   */
+  public record Result(Model model, TrainingHistory history, long[] replicaChecksums) {}
+
+  /**
+   * Trains {@code model} on {@code data}.
+   *
+   * @param eval     evaluation rows scored after every epoch (may be null)
+   * @param listener called on every worker after every step (may be null)
+   * @param progress receives live progress on the driver (may be null)
+   * @throws IllegalArgumentException before launching anything, if the job cannot run as configured
+   */
+  public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
+      LocalShard eval, StepListener listener, ProgressSink progress) {
+    SparkContext sc = spark.sparkContext();
+    preflight(sc, data, settings);
+    RDD<Row> input = BarrierInput.prepare(data.select(settings.featuresCol(), settings.labelCol()),
+        settings.numWorkers());
+    ProgressServer server = null;
+    try {
+      if (settings.progress() && progress != null) {
+        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress);
+      }
+      WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
+          settings.labelCol(), eval, listener, server == null ? null : server.address());
+      ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
+      Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
+      sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
+      RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
+      List<byte[]> out = JavaRDD.fromRDD(trained.repartition(1, null), tag).collect();
+      b.destroy();
+      if (out.size() != settings.numWorkers()) {
+        throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
+      }
+      long[] checksums = new long[out.size()];
+      TrainedResult first = null;
+      for (byte[] bytes : out) {
+        TrainedResult r = TrainedResult.fromBytes(bytes);
+        checksums[r.rank()] = r.checksum();
+        if (r.rank() == 0) {
+          first = r;
+        }
+      }
+      if (first == null) {
+        throw new IllegalStateException("rank 0 returned no model");
+      }
+      return new Result(new ModelSpec(first.modelZip(), first.graph()).restore(), first.history(), checksums);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the driver's progress endpoint", e);
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  /** Checks that the job can start; every message names the setting to change. */
+  static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
+    List<String> cols = Arrays.asList(data.columns());
+    for (String c : List.of(s.featuresCol(), s.labelCol())) {
+      if (!cols.contains(c)) {
+        throw new IllegalArgumentException("input has no column '" + c + "' (columns: " + cols + "); set "
+            + "spark.qsync.featuresCol / spark.qsync.labelCol");
+      }
+    }
+    if (sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+      throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
+          + "spark.dynamicAllocation.enabled=false");
+    }
+    int slots = freeSlots(sc);
+    if (s.numWorkers() > slots) {
+      throw new IllegalArgumentException("spark.qsync.numWorkers=" + s.numWorkers() + " exceeds the " + slots
+          + " task slots of this cluster (" + sc.master() + "); barrier mode runs all workers at once. Lower "
+          + "spark.qsync.numWorkers (--workers) or add executors/cores");
+    }
+  }
+
+  /** Task slots of the default resource profile (what Spark's own barrier check uses). */
+  static int freeSlots(SparkContext sc) {
+    try {
+      return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+    } catch (RuntimeException | LinkageError e) {
+      return sc.defaultParallelism();
+    }
+  }
+}

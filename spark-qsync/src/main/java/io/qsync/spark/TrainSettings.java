@@ -1,0 +1,39 @@
+package io.qsync.spark;
+
+import io.qsync.comm.CommConfig;
+import io.qsync.runtime.RuntimeParams;
+import java.io.Serializable;
+import java.util.Map;
+
+/**
+ * Everything the driver needs to launch a training job, read from {@code spark.qsync.*} settings.
+ *
+ * @param numWorkers  barrier tasks ({@code spark.qsync.numWorkers})
+ * @param runtime     parameters every worker receives
+ * @param comm        collective timeouts and chunking
+ * @param featuresCol features column ({@code spark.qsync.featuresCol})
+ * @param labelCol    label column ({@code spark.qsync.labelCol})
+ * @param progress    stream progress to the driver ({@code spark.qsync.progress})
+ */
+public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig comm, String featuresCol,
+    String labelCol, boolean progress) implements Serializable {
+
+  /** Validates. */
+  public TrainSettings {
+    if (numWorkers < 1) {
+      throw new IllegalArgumentException("spark.qsync.numWorkers must be >= 1, got " + numWorkers);
+    }
+  }
+
+  /** Reads and validates every setting (unknown {@code spark.qsync.*} keys are rejected). */
+  public static TrainSettings from(Map<String, String> s) {
+    QSyncConf.rejectUnknown(s);
+    RuntimeParams rp = new RuntimeParams(QSyncConf.EPOCHS.read(s), QSyncConf.BATCH_SIZE.read(s),
+        QSyncConf.NUM_CLASSES.read(s), QSyncConf.SHUFFLE.read(s), QSyncConf.SEED.read(s),
+        QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s));
+    CommConfig cc = new CommConfig(QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s),
+        QSyncConf.CHUNK_BYTES.read(s));
+    return new TrainSettings(QSyncConf.NUM_WORKERS.read(s), rp, cc, QSyncConf.FEATURES_COL.read(s),
+        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s));
+  }
+}

@@ -1,0 +1,45 @@
+package io.qsync.spark;
+
+import io.qsync.runtime.TrainingHistory;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+
+/**
+ * What each barrier task returns to the driver (through a shuffle): its rank and the checksum of its final
+ * parameters, and on rank 0 also the trained model as a DL4J model zip and the training history. Travels as plain
+ * bytes so it does not depend on the configured Spark serializer.
+ *
+ * @param rank     the worker's rank
+ * @param checksum CRC32 of the worker's final parameters (equal on all workers)
+ * @param modelZip the trained model ({@code ModelSerializer} format, updater state included); null except rank 0
+ * @param graph    whether the model is a ComputationGraph
+ * @param history  rank 0's training history; null except rank 0
+ */
+public record TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history)
+    implements Serializable {
+
+  /** Encodes to bytes. */
+  public byte[] toBytes() {
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (ObjectOutputStream oos = new ObjectOutputStream(bos)) {
+      oos.writeObject(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bos.toByteArray();
+  }
+
+  /** Decodes bytes written by {@link #toBytes()}. */
+  public static TrainedResult fromBytes(byte[] bytes) {
+    try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+      return (TrainedResult) ois.readObject();
+    } catch (IOException | ClassNotFoundException e) {
+      throw new IllegalStateException("cannot decode the training result", e);
+    }
+  }
+}
