@@ -97,6 +97,16 @@ public final class MemoryModel {
         params + grads + upd + act + contextBytes);
   }
 
+  /**
+   * @param graph     the network's layer graph
+   * @param plan      a precision plan
+   * @param batchSize examples per worker iteration
+   * @return {@link #predictBytes(LayerGraph, Map, int)} of {@code plan.layers()}
+   */
+  public MemoryPrediction predictBytes(LayerGraph graph, io.qsync.lowprec.layers.PrecisionPlan plan, int batchSize) {
+    return predictBytes(graph, plan.layers(), batchSize);
+  }
+
   private long activationBytes(LayerNode n, Precision p, long b) {
     long in = b * n.inputElementsPerExample();
     if (accounting == Accounting.DEVICE) {
