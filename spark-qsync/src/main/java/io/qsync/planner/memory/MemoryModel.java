@@ -1,0 +1,131 @@
+package io.qsync.planner.memory;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Predicts a worker's memory for a precision plan and batch size:
+ * {@code Σ_l (params_l + grads_l + updater_l)·4 B + Σ_l act_l(p_l, B) + context}.
+ * Master parameters, gradients and updater state are FP32 whatever the plan (as in QSync). The activation term
+ * act_l depends on the {@link Accounting}:
+ * <ul>
+ *   <li>{@link Accounting#DEVICE} (for planning, QSync §5.6 generalised): a switchable layer at precision p keeps
+ *       its input at p's storage size ({@code B·in·bytes(p)}) plus, if p ≠ FP32, a low-precision copy of its weights
+ *       ({@code D_w·bytes(p)}); every other layer keeps its FP32 input; the last layer also its FP32 output.</li>
+ *   <li>{@link Accounting#EMULATION} (what this repository's ND4J CPU emulation really allocates, used to validate
+ *       the model against measurements): every layer keeps its FP32 input (DL4J), the last layer its output; a
+ *       switchable layer at p ≠ FP32 additionally keeps FP32 arrays of its rounded GEMM input (dense: the input;
+ *       conv: the im2col matrix {@code B·OH·OW·C·kH·kW}), its rounded weights and a copy of its pre-activation.</li>
+ * </ul>
+ * The context term is fixed per worker (runtime, libraries, input batch buffers); measure it once on the device
+ * (QSync uses nvidia-smi's used memory) and pass it in.
+ */
+public final class MemoryModel {
+  /** How low-precision tensors are counted. */
+  public enum Accounting {
+    /** Tensors at their format's storage size (INT8/FP8 1 B, FP16/BF16 2 B, TF32/FP32 4 B). */
+    DEVICE,
+    /** ND4J CPU emulation: every tensor is FP32, low-precision layers keep extra rounded copies. */
+    EMULATION
+  }
+
+  private static final long FP32 = 4;
+  private final long contextBytes;
+  private final Accounting accounting;
+
+  /**
+   * @param contextBytes fixed per-worker bytes (≥ 0)
+   * @param accounting   how low-precision tensors are counted
+   */
+  public MemoryModel(long contextBytes, Accounting accounting) {
+    if (contextBytes < 0 || accounting == null) {
+      throw new IllegalArgumentException("contextBytes must be >= 0 and accounting non-null, got " + contextBytes
+          + ", " + accounting);
+    }
+    this.contextBytes = contextBytes;
+    this.accounting = accounting;
+  }
+
+  /** A DEVICE-accounting model without context term. */
+  public MemoryModel() {
+    this(0, Accounting.DEVICE);
+  }
+
+  /**
+   * @param graph     the network's layer graph
+   * @param plan      layer id → precision (layers not named are FP32)
+   * @param batchSize examples per worker iteration (≥ 1)
+   * @return the prediction with a per-layer breakdown
+   * @throws IllegalArgumentException if the plan names an unknown layer or puts a non-switchable one below FP32
+   */
+  public MemoryPrediction predictBytes(LayerGraph graph, Map<String, Precision> plan, int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+    }
+    for (Map.Entry<String, Precision> e : plan.entrySet()) {
+      LayerNode n = graph.node(e.getKey());
+      if (!n.switchable() && e.getValue() != Precision.FP32) {
+        throw new IllegalArgumentException("Layer '" + n.id() + "' (" + n.type() + ") cannot run in "
+            + e.getValue() + "; only switchable dense/conv layers can");
+      }
+    }
+    List<LayerMemory> layers = new ArrayList<>();
+    long params = 0;
+    long grads = 0;
+    long upd = 0;
+    long act = 0;
+    int last = graph.nodes().size() - 1;
+    for (LayerNode n : graph.nodes()) {
+      Precision p = plan.getOrDefault(n.id(), Precision.FP32);
+      long a = activationBytes(n, p, batchSize);
+      if (n.index() == last) {
+        a += batchSize * n.outputElementsPerExample() * FP32;
+      }
+      LayerMemory lm = new LayerMemory(n.id(), p, n.paramCount() * FP32, n.paramCount() * FP32,
+          n.updaterStateSize() * FP32, a);
+      layers.add(lm);
+      params += lm.paramBytes();
+      grads += lm.gradientBytes();
+      upd += lm.updaterBytes();
+      act += a;
+    }
+    return new MemoryPrediction(batchSize, layers, params, grads, upd, act, contextBytes,
+        params + grads + upd + act + contextBytes);
+  }
+
+  /**
+   * @param graph     the network's layer graph
+   * @param plan      a precision plan
+   * @param batchSize examples per worker iteration
+   * @return {@link #predictBytes(LayerGraph, Map, int)} of {@code plan.layers()}
+   */
+  public MemoryPrediction predictBytes(LayerGraph graph, io.qsync.lowprec.layers.PrecisionPlan plan, int batchSize) {
+    return predictBytes(graph, plan.layers(), batchSize);
+  }
+
+  private long activationBytes(LayerNode n, Precision p, long b) {
+    long in = b * n.inputElementsPerExample();
+    if (accounting == Accounting.DEVICE) {
+      if (!n.switchable() || p == Precision.FP32) {
+        return in * FP32;
+      }
+      return p.bytesFor(in) + p.bytesFor(n.weightCount());
+    }
+    long bytes = in * FP32;
+    if (n.switchable() && p != Precision.FP32) {
+      long gemmInput = in;
+      if (n.type().equals("conv")) {
+        List<Long> out = n.outputShape();
+        long outChannels = out.get(0);
+        long spatial = out.size() == 3 ? out.get(1) * out.get(2) : 1;
+        gemmInput = b * spatial * (n.weightCount() / outChannels);
+      }
+      bytes += (gemmInput + n.weightCount() + b * n.outputElementsPerExample()) * FP32;
+    }
+    return bytes;
+  }
+}
