@@ -95,21 +95,27 @@ __device__ __forceinline__ float code_i8u(float v, int mode, float u) {
     else q = floorf(__fadd_rn(v, u));
     return fmaxf(-127.f, fminf(127.f, q));
 }
-// Four consecutive elements (element index b..b+3) to four INT8 codes packed in a word.
-__device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, int mode, u64 key, u64 b) {
-    bool ok = d.ok;
-    float a0 = div_fast(v.x, d, ok), a1 = div_fast(v.y, d, ok), a2 = div_fast(v.z, d, ok), a3 = div_fast(v.w, d, ok);
-    if (!ok) {
-        a0 = __fdiv_rn(v.x, d.s); a1 = __fdiv_rn(v.y, d.s); a2 = __fdiv_rn(v.z, d.s); a3 = __fdiv_rn(v.w, d.s);
-    }
-    float u0 = 0.f, u1 = 0.f, u2 = 0.f, u3 = 0.f;
-    if (mode == 2) {
-        u64 z = key + GOLDEN * (b + 1ULL);
-        u0 = rng_from_z(z); u1 = rng_from_z(z + GOLDEN); u2 = rng_from_z(z + 2ULL * GOLDEN); u3 = rng_from_z(z + 3ULL * GOLDEN);
-    }
-    return i8_byte(code_i8u(a0, mode, u0)) | (i8_byte(code_i8u(a1, mode, u1)) << 8)
-         | (i8_byte(code_i8u(a2, mode, u2)) << 16) | (i8_byte(code_i8u(a3, mode, u3)) << 24);
+__device__ __noinline__ float4 div4_slow(float4 v, float s) {
+    return make_float4(__fdiv_rn(v.x, s), __fdiv_rn(v.y, s), __fdiv_rn(v.z, s), __fdiv_rn(v.w, s));
 }
+// Four consecutive elements (element index b..b+3) to four INT8 codes packed in a word; MODE 0/1/2 =
+// truncate/nearest/stochastic, a compile-time constant.
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 b) {
+    bool ok = d.ok;
+    float a[4];
+    a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
+    if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
+    float u[4] = {0.f, 0.f, 0.f, 0.f};
+    if (MODE == 2) {
+        u64 z = key + GOLDEN * (b + 1ULL);
+        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
+    }
+    u32 w = 0;
+#pragma unroll
+    for (int k = 0; k < 4; k++) w |= i8_byte(code_i8u(a[k], MODE, u[k])) << (8 * k);
+    return w;
+}
+#define MODE_DISPATCH(CALL) do { if (mode == 0) { CALL(0); } else if (mode == 1) { CALL(1); } else { CALL(2); } } while (0)
 
 // ---- FloatRounding / FloatCodec ----
 __device__ __forceinline__ u32 rne_bits(u32 bits, int drop) {
@@ -253,8 +259,9 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_tensor(const float
         float4 v[ILP];
 #pragma unroll
         for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) v[k] = x4[i]; }
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8(v[k], d, mode, key, (u64)i * 4); }
+#define QT(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8<M>(v[k], d, key, (u64)i * 4); }
+        MODE_DISPATCH(QT);
+#undef QT
     }
     for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i);
 }
@@ -287,8 +294,9 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_rows(const float* 
             float4 v[ILP];
 #pragma unroll
             for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) v[k] = x4[j]; }
-#pragma unroll
-            for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) q4[j] = quant4_i8(v[k], d, mode, key, rbase + (u64)j * 4); }
+#define QR(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) q4[j] = quant4_i8<M>(v[k], d, key, rbase + (u64)j * 4); }
+            MODE_DISPATCH(QR);
+#undef QR
         }
         return;
     }
@@ -402,28 +410,35 @@ extern "C" __global__ void cast_16_f32(const u16* __restrict__ x, float* __restr
 
 // FP32 -> FP8 E4M3 (fmt 0) / E5M2 (fmt 1), amax-scaled when amax != null (scale = amax / maxFinite, written to
 // scale_out when not null), else unscaled.
-// Four elements: fast path (Markstein division, hardware cvt of pairs) when every quotient is in range, else the
+// FP8 code of a finite |a| < max finite, branch-free integer RNE (the same rounding as round_small + encode_small):
+// normal range: round the float's bits to 3 (E4M3) / 2 (E5M2) mantissa bits and rebias the exponent; subnormal
+// range: the magic-number add rounds to the subnormal step and leaves the code in the low mantissa bits.
+template <int FMT> __device__ __forceinline__ u32 enc8_fast(float a) {
+    const int drop = FMT == 0 ? 20 : 21;
+    const u32 rebias = FMT == 0 ? (120u << 3) : (112u << 2);
+    const float minNormal = FMT == 0 ? 0.015625f : 6.103515625e-05f;
+    const float magic = FMT == 0 ? 16384.f : 128.f;
+    u32 bits = __float_as_uint(a);
+    u32 sign = (bits >> 24) & 0x80u;
+    u32 abits = bits & 0x7fffffffu;
+    float ax = __uint_as_float(abits);
+    u32 normal = (rne_bits(abits, drop) >> drop) - rebias;
+    u32 sub = __float_as_uint(__fadd_rn(ax, magic)) & 0xFu;
+    return sign | (ax >= minNormal ? normal : sub);
+}
+__device__ __noinline__ u32 quant4_fp8_slow(float4 v, float s, int fmt) {
+    return (u32)enc_fp8(__fdiv_rn(v.x, s), fmt) | ((u32)enc_fp8(__fdiv_rn(v.y, s), fmt) << 8)
+         | ((u32)enc_fp8(__fdiv_rn(v.z, s), fmt) << 16) | ((u32)enc_fp8(__fdiv_rn(v.w, s), fmt) << 24);
+}
+// Four elements: fast path (Markstein division, integer encoder) when every quotient is in range, else the
 // original scalar path (__fdiv_rn, then the encoder with its fallbacks) for the four.
 template <int FMT> __device__ __forceinline__ u32 quant4_fp8(float4 v, const Recip& d) {
     bool ok = d.ok;
     float a0 = div_fast(v.x, d, ok), a1 = div_fast(v.y, d, ok), a2 = div_fast(v.z, d, ok), a3 = div_fast(v.w, d, ok);
-#if __CUDA_ARCH__ >= 890
     const float mx = FMT == 0 ? 448.f : 57344.f;
     ok = ok && fabsf(a0) < mx && fabsf(a1) < mx && fabsf(a2) < mx && fabsf(a3) < mx;
-    if (ok) {
-        unsigned short lo, hi;
-        if (FMT == 0) {
-            asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(lo) : "f"(a1), "f"(a0));
-            asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(hi) : "f"(a3), "f"(a2));
-        } else {
-            asm("cvt.rn.satfinite.e5m2x2.f32 %0, %1, %2;" : "=h"(lo) : "f"(a1), "f"(a0));
-            asm("cvt.rn.satfinite.e5m2x2.f32 %0, %1, %2;" : "=h"(hi) : "f"(a3), "f"(a2));
-        }
-        return (u32)lo | ((u32)hi << 16);
-    }
-#endif
-    return (u32)enc_fp8(__fdiv_rn(v.x, d.s), FMT) | ((u32)enc_fp8(__fdiv_rn(v.y, d.s), FMT) << 8)
-         | ((u32)enc_fp8(__fdiv_rn(v.z, d.s), FMT) << 16) | ((u32)enc_fp8(__fdiv_rn(v.w, d.s), FMT) << 24);
+    if (ok) return enc8_fast<FMT>(a0) | (enc8_fast<FMT>(a1) << 8) | (enc8_fast<FMT>(a2) << 16) | (enc8_fast<FMT>(a3) << 24);
+    return quant4_fp8_slow(v, d.s, FMT);
 }
 template <int FMT> __device__ __forceinline__ void quant_fp8_body(const float* __restrict__ x, u8* __restrict__ y, i64 n, float s) {
     Recip d = recip_of(s);
