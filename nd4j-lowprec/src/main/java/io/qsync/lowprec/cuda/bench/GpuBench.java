@@ -347,7 +347,8 @@ public final class GpuBench {
         long n = 1L << 28;
         Map<String, Object> out = new LinkedHashMap<>();
         try (DeviceBuffer x = randomF32("x", n, 3f); DeviceBuffer q = alloc.allocate("q", n); DeviceBuffer h = alloc.allocate("h", 2 * n);
-             DeviceBuffer y = alloc.allocate("y", 4 * n); DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4 * 16384)) {
+             DeviceBuffer y = alloc.allocate("y", 4 * n); DeviceBuffer o = alloc.allocate("o", 4 * n);
+             DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4 * 16384)) {
             qk.amax(x, n, am, s);
             qk.quantizeInt8(x, n, am, q, sc, IntRounding.TRUNCATE, 0, 0, s);
             Object[][] ops = {
@@ -358,7 +359,7 @@ public final class GpuBench {
                 {"INT8 per-channel fused amax+quantize 16384 rows (4n+n)", 5.0, (Runnable) () -> qk.quantizeInt8Rows(x, 16384, n / 16384, q, sc, IntRounding.TRUNCATE, 0, 0, s)},
                 {"INT8 dequantize to FP32 (n+4n)", 5.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, false, y, s)},
                 {"INT8 dequantize to FP16 (n+2n)", 3.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, true, h, s)},
-                {"INT32 dequantize+scale (4n+4n)", 8.0, (Runnable) () -> qk.dequantizeInt32(y, n / 4096, 4096, sc, sc, false, null, x, s)},
+                {"INT32 dequantize+scale (4n+4n)", 8.0, (Runnable) () -> qk.dequantizeInt32(y, n / 4096, 4096, sc, sc, false, null, o, s)},
                 {"cast FP32->FP16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.FP16, h, s)},
                 {"cast FP32->BF16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.BF16, h, s)},
                 {"cast FP16->FP32 (2n+4n)", 6.0, (Runnable) () -> qk.widen16(h, n, Precision.FP16, y, s)},
