@@ -2,7 +2,9 @@
 # Builds the nd4j-lowprec CUDA harness HERE and stages everything the GPU machine needs into one carried folder:
 #   <dest>/classes   this module's compiled classes (no ND4J is carried or loaded)
 #   <dest>/lib       javacpp-1.5.13 (+linux-x86_64) and cuda-13.1-9.19-1.5.13 (+linux-x86_64) jars (~6.6 MB)
-#   <dest>/jre       a jlink'd Java runtime (java.base + jdk.unsupported)
+#   <dest>/test-classes  this module's compiled test classes (only CudaOpsGpuTest is run there)
+#   <dest>/junit     junit-platform-console-standalone (runs the GPU JUnit tests on the 1.5.13 class path)
+#   <dest>/jre       a jlink'd Java runtime (java.base, jdk.unsupported; java.logging + java.xml for JUnit)
 #   <dest>/device-main.sh   what runs THERE
 # The device tool copies the session's main checkout (/work/main) plus carried ignored paths, so <dest> defaults to
 # /work/main/.gpu (listed in that checkout's .gitignore / .git/info/exclude). Then call the device tool with
@@ -17,10 +19,16 @@ CUDA=13.1-9.19-1.5.13
 M2=${M2_REPO:-$HOME/.m2/repository}
 
 cd "$ROOT"
-mvn -B -q ${MVN_OFFLINE:--o} -pl nd4j-lowprec compile
-mkdir -p "$DEST/lib"
-rm -rf "$DEST/classes"
+mvn -B -q ${MVN_OFFLINE:--o} -pl nd4j-lowprec test-compile
+mkdir -p "$DEST/lib" "$DEST/junit"
+rm -rf "$DEST/classes" "$DEST/test-classes"
 cp -r nd4j-lowprec/target/classes "$DEST/classes"
+mkdir -p "$DEST/test-classes/io/qsync/lowprec/cuda"
+cp nd4j-lowprec/target/test-classes/io/qsync/lowprec/cuda/CudaOpsGpuTest*.class "$DEST/test-classes/io/qsync/lowprec/cuda/"
+JUNIT=1.14.1
+JF="$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar"
+[ -f "$JF" ] || mvn -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$JUNIT" -Dtransitive=false
+cp "$JF" "$DEST/junit/"
 for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linux-x86_64" \
          "org.bytedeco:cuda:$CUDA" "org.bytedeco:cuda:$CUDA:jar:linux-x86_64"; do
   IFS=: read -r g art v _ cls <<<"$a"
@@ -28,8 +36,9 @@ for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linu
   [ -f "$f" ] || mvn -B -q dependency:get -Dartifact="$a" -Dtransitive=false
   cp "$f" "$DEST/lib/"
 done
-if [ ! -x "$DEST/jre/bin/java" ]; then
-  jlink --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages --compress=2 --output "$DEST/jre"
+if [ ! -x "$DEST/jre/bin/java" ] || ! "$DEST/jre/bin/java" --list-modules | grep -q '^java.xml'; then
+  rm -rf "$DEST/jre"
+  jlink --add-modules java.base,jdk.unsupported,java.logging,java.xml --strip-debug --no-header-files --no-man-pages --compress=2 --output "$DEST/jre"
 fi
 cat > "$DEST/device-main.sh" <<'INNER'
 #!/usr/bin/env bash
@@ -41,6 +50,15 @@ MODE=${1:-full}
 OUTDIR=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUTDIR"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.sm,temperature.gpu,power.limit --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
+if [ "$MODE" != smoke ]; then
+  # the GPU JUnit test (CudaOpsGpuTest) on the 1.5.13 class path; report counts in junit.txt, XML in junit-report.xml
+  ./.gpu/jre/bin/java -Xmx16g -jar .gpu/junit/junit-platform-console-standalone-*.jar execute --disable-banner --disable-ansi-colors \
+      --details=tree -cp ".gpu/classes:.gpu/test-classes:$(ls .gpu/lib/*.jar | tr '\n' ':')" \
+      --select-class io.qsync.lowprec.cuda.CudaOpsGpuTest --reports-dir /tmp/junit-reports > "$OUTDIR/junit.txt" 2>&1
+  echo "JUnit exit code $?" >> "$OUTDIR/junit.txt"
+  grep -E "tests (found|successful|failed|aborted|skipped)|JUnit exit|✘" "$OUTDIR/junit.txt"
+  cp /tmp/junit-reports/TEST-junit-jupiter.xml "$OUTDIR/junit-report.xml" 2>/dev/null
+fi
 ./.gpu/jre/bin/java -Xmx16g -cp ".gpu/classes:.gpu/lib/*" io.qsync.lowprec.cuda.bench.GpuCheckAndBench "$OUTDIR" "$MODE" 0 2>&1 | tee "$OUTDIR/log.txt"
 INNER
 chmod +x "$DEST/device-main.sh"

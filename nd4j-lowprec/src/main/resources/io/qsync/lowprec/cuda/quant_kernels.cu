@@ -35,6 +35,48 @@ __device__ __forceinline__ float rng_uniform(u64 seed, u64 stream, u64 index) {
 // 2^e as a float for e in [-126, 127] (exact scaling, cheaper than ldexpf).
 __device__ __forceinline__ float pow2f(int e) { return __int_as_float((e + 127) << 23); }
 
+// Cheaper per-element hash for runs of consecutive indices: z = key + GOLDEN·(index + 1) is advanced by additions, and
+// only bits 40..63 of mix64(z) are used, which the final xor-shift (z ^ z >> 31) does not change; so the second
+// multiply needs only the high 32 bits of the 64-bit product (three 32-bit multiplies), and the 24-bit integer is
+// turned into a float by bit assembly instead of an int-to-float conversion. Bit-identical to rng_uniform_k.
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+__device__ __forceinline__ float unit24(u32 u24) {
+    float t = __uint_as_float(0x3F000000u | (u24 & 0x7FFFFFu));   // 0.5 + (u24 mod 2^23)·2^-24, exact
+    return (u24 & 0x800000u) ? t : __fsub_rn(t, 0.5f);              // exact (Sterbenz)
+}
+__device__ __forceinline__ float rng_from_z(u64 z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z ^= (z >> 27);
+    u32 lo = (u32)z, hi = (u32)(z >> 32);
+    u32 h = __umulhi(lo, 0x133111EBu) + lo * 0x94D049BBu + hi * 0x133111EBu;   // high word of z·0x94D049BB133111EB
+    return unit24(h >> 8);
+}
+
+// Correctly rounded x / s without the division routine: r = RN(1/s) once per thread, then q0 = x·r and two
+// Markstein corrections (residuals exact by FMA). The second correction starts from a faithful quotient, so by
+// Markstein's theorem the result is RN(x/s), as __fdiv_rn / Java's float division. Valid while nothing under- or
+// overflows: s and |x| in [2^-60, 2^60); `ok` is cleared otherwise and the caller falls back to __fdiv_rn.
+struct Recip { float s, r; bool ok; };
+__device__ __forceinline__ Recip recip_of(float s) {
+    Recip d;
+    d.s = s;
+    d.r = __frcp_rn(s);
+    d.ok = __float_as_uint(s) - 0x21800000u < 0x3C000000u;
+    return d;
+}
+__device__ __forceinline__ float div_fast(float x, const Recip& d, bool& ok) {
+    float q = __fmul_rn(x, d.r);
+    float e = __fmaf_rn(-d.s, q, x);
+    q = __fmaf_rn(e, d.r, q);
+    e = __fmaf_rn(-d.s, q, x);
+    q = __fmaf_rn(e, d.r, q);
+    ok = ok && ((__float_as_uint(x) & 0x7fffffffu) - 0x21800000u < 0x3C000000u);
+    return q;
+}
+// Byte of an integral float in [-128, 127] (two's complement) without a float-to-int conversion.
+__device__ __forceinline__ u32 i8_byte(float q) { return __float_as_uint(__fadd_rn(q, 12582912.f)) & 0xFFu; }
+#define ILP 4
+
 // ---- scales (Int8Quantizer.scaleFor, Fp8Quantizer) ----
 __device__ __forceinline__ float scale_for(float amax, float qmax) {
     return (amax > 0.f && amax < F_INF) ? __fdiv_rn(amax, qmax) : 1.f;
@@ -46,6 +88,34 @@ __device__ __forceinline__ float code_i8(float v, int mode, u64 key, u64 idx) {
     else q = floorf(__fadd_rn(v, rng_uniform_k(key, idx)));
     return fmaxf(-127.f, fminf(127.f, q));
 }
+__device__ __forceinline__ float code_i8u(float v, int mode, float u) {
+    float q;
+    if (mode == 0) q = truncf(v);
+    else if (mode == 1) q = rintf(v);
+    else q = floorf(__fadd_rn(v, u));
+    return fmaxf(-127.f, fminf(127.f, q));
+}
+__device__ __noinline__ float4 div4_slow(float4 v, float s) {
+    return make_float4(__fdiv_rn(v.x, s), __fdiv_rn(v.y, s), __fdiv_rn(v.z, s), __fdiv_rn(v.w, s));
+}
+// Four consecutive elements (element index b..b+3) to four INT8 codes packed in a word; MODE 0/1/2 =
+// truncate/nearest/stochastic, a compile-time constant.
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 b) {
+    bool ok = d.ok;
+    float a[4];
+    a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
+    if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
+    float u[4] = {0.f, 0.f, 0.f, 0.f};
+    if (MODE == 2) {
+        u64 z = key + GOLDEN * (b + 1ULL);
+        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
+    }
+    u32 w = 0;
+#pragma unroll
+    for (int k = 0; k < 4; k++) w |= i8_byte(code_i8u(a[k], MODE, u[k])) << (8 * k);
+    return w;
+}
+#define MODE_DISPATCH(CALL) do { if (mode == 0) { CALL(0); } else if (mode == 1) { CALL(1); } else { CALL(2); } } while (0)
 
 // ---- FloatRounding / FloatCodec ----
 __device__ __forceinline__ u32 rne_bits(u32 bits, int drop) {
@@ -158,13 +228,17 @@ __device__ float block_max(float m) {
 }
 
 // amax = max |x| as float bits (non-negative floats order like unsigned ints); *out must be 0 before the launch.
-extern "C" __global__ void amax_f32(const float* __restrict__ x, i64 n, u32* __restrict__ out) {
+extern "C" __global__ void __launch_bounds__(256) amax_f32(const float* __restrict__ x, i64 n, u32* __restrict__ out) {
     float m = 0.f;
     i64 n4 = n >> 2;
     const float4* x4 = (const float4*)x;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        float4 v = x4[i];
-        m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
+        float4 v[ILP];
+#pragma unroll
+        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; v[k] = i < n4 ? x4[i] : make_float4(0.f, 0.f, 0.f, 0.f); }
+#pragma unroll
+        for (int k = 0; k < ILP; k++)
+            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
     }
     for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) m = fmaxf(m, fabsf(x[i]));
     m = block_max(m);
@@ -172,54 +246,57 @@ extern "C" __global__ void amax_f32(const float* __restrict__ x, i64 n, u32* __r
 }
 
 // Per-tensor INT8 quantization; the scale is computed on the device from *amax (no host round trip) and written.
-extern "C" __global__ void quant_i8_tensor(const float* __restrict__ x, i8* __restrict__ q, i64 n,
+extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_tensor(const float* __restrict__ x, i8* __restrict__ q, i64 n,
         const u32* __restrict__ amax, float* __restrict__ scale_out, int mode, u64 seed, u64 stream) {
     float s = scale_for(__uint_as_float(*amax), 127.f);
+    Recip d = recip_of(s);
     u64 key = rng_key(seed, stream);
     if (blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
     i64 n4 = n >> 2;
     const float4* x4 = (const float4*)x;
-    char4* q4 = (char4*)q;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        float4 v = x4[i];
-        u64 b = (u64)i * 4;
-        char4 c;
-        c.x = (i8)code_i8(__fdiv_rn(v.x, s), mode, key, b);
-        c.y = (i8)code_i8(__fdiv_rn(v.y, s), mode, key, b + 1);
-        c.z = (i8)code_i8(__fdiv_rn(v.z, s), mode, key, b + 2);
-        c.w = (i8)code_i8(__fdiv_rn(v.w, s), mode, key, b + 3);
-        q4[i] = c;
+    u32* q4 = (u32*)q;
+    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
+        float4 v[ILP];
+#pragma unroll
+        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) v[k] = x4[i]; }
+#define QT(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8<M>(v[k], d, key, (u64)i * 4); }
+        MODE_DISPATCH(QT);
+#undef QT
     }
     for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i);
 }
 
 // Per-row (per-output-channel of a [rows, cols] weight) INT8 quantization, amax and codes fused: one block per row.
-extern "C" __global__ void quant_i8_rows(const float* __restrict__ x, i8* __restrict__ q, int rows, i64 cols,
+extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_rows(const float* __restrict__ x, i8* __restrict__ q, int rows, i64 cols,
         float* __restrict__ scales, int mode, u64 seed, u64 stream) {
     int r = blockIdx.x;
     u64 key = rng_key(seed, stream);
     const float* xr = x + (i64)r * cols;
     i8* qr = q + (i64)r * cols;
     float m = 0.f;
-    if ((cols & 3) == 0) {
+    if ((cols & 3) == 0 && (((size_t)xr) & 15) == 0) {
         const float4* x4 = (const float4*)xr;
         i64 c4 = cols >> 2;
-        for (i64 j = threadIdx.x; j < c4; j += blockDim.x) {
-            float4 v = x4[j];
-            m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+        for (i64 base = threadIdx.x; base < c4; base += (i64)blockDim.x * ILP) {
+            float4 v[ILP];
+#pragma unroll
+            for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; v[k] = j < c4 ? x4[j] : make_float4(0.f, 0.f, 0.f, 0.f); }
+#pragma unroll
+            for (int k = 0; k < ILP; k++)
+                m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
         }
         float s = scale_for(block_max(m), 127.f);
+        Recip d = recip_of(s);
         if (threadIdx.x == 0) scales[r] = s;
-        u64 base = (u64)((i64)r * cols);
-        for (i64 j = threadIdx.x; j < c4; j += blockDim.x) {
-            float4 v = x4[j];
-            u64 b = base + (u64)j * 4;
-            char4 c;
-            c.x = (i8)code_i8(__fdiv_rn(v.x, s), mode, key, b);
-            c.y = (i8)code_i8(__fdiv_rn(v.y, s), mode, key, b + 1);
-            c.z = (i8)code_i8(__fdiv_rn(v.z, s), mode, key, b + 2);
-            c.w = (i8)code_i8(__fdiv_rn(v.w, s), mode, key, b + 3);
-            ((char4*)qr)[j] = c;
+        u64 rbase = (u64)((i64)r * cols);
+        u32* q4 = (u32*)qr;
+        for (i64 base = threadIdx.x; base < c4; base += (i64)blockDim.x * ILP) {
+            float4 v[ILP];
+#pragma unroll
+            for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) v[k] = x4[j]; }
+#define QR(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) q4[j] = quant4_i8<M>(v[k], d, key, rbase + (u64)j * 4); }
+            MODE_DISPATCH(QR);
+#undef QR
         }
         return;
     }
@@ -333,19 +410,55 @@ extern "C" __global__ void cast_16_f32(const u16* __restrict__ x, float* __restr
 
 // FP32 -> FP8 E4M3 (fmt 0) / E5M2 (fmt 1), amax-scaled when amax != null (scale = amax / maxFinite, written to
 // scale_out when not null), else unscaled.
-extern "C" __global__ void quant_fp8(const float* __restrict__ x, u8* __restrict__ y, i64 n, int fmt,
+// FP8 code of a finite |a| < max finite, branch-free integer RNE (the same rounding as round_small + encode_small):
+// normal range: round the float's bits to 3 (E4M3) / 2 (E5M2) mantissa bits and rebias the exponent; subnormal
+// range: the magic-number add rounds to the subnormal step and leaves the code in the low mantissa bits.
+template <int FMT> __device__ __forceinline__ u32 enc8_fast(float a) {
+    const int drop = FMT == 0 ? 20 : 21;
+    const u32 rebias = FMT == 0 ? (120u << 3) : (112u << 2);
+    const float minNormal = FMT == 0 ? 0.015625f : 6.103515625e-05f;
+    const float magic = FMT == 0 ? 16384.f : 128.f;
+    u32 bits = __float_as_uint(a);
+    u32 sign = (bits >> 24) & 0x80u;
+    u32 abits = bits & 0x7fffffffu;
+    float ax = __uint_as_float(abits);
+    u32 normal = (rne_bits(abits, drop) >> drop) - rebias;
+    u32 sub = __float_as_uint(__fadd_rn(ax, magic)) & 0xFu;
+    return sign | (ax >= minNormal ? normal : sub);
+}
+__device__ __noinline__ u32 quant4_fp8_slow(float4 v, float s, int fmt) {
+    return (u32)enc_fp8(__fdiv_rn(v.x, s), fmt) | ((u32)enc_fp8(__fdiv_rn(v.y, s), fmt) << 8)
+         | ((u32)enc_fp8(__fdiv_rn(v.z, s), fmt) << 16) | ((u32)enc_fp8(__fdiv_rn(v.w, s), fmt) << 24);
+}
+// Four elements: fast path (Markstein division, integer encoder) when every quotient is in range, else the
+// original scalar path (__fdiv_rn, then the encoder with its fallbacks) for the four.
+template <int FMT> __device__ __forceinline__ u32 quant4_fp8(float4 v, const Recip& d) {
+    bool ok = d.ok;
+    float a0 = div_fast(v.x, d, ok), a1 = div_fast(v.y, d, ok), a2 = div_fast(v.z, d, ok), a3 = div_fast(v.w, d, ok);
+    const float mx = FMT == 0 ? 448.f : 57344.f;
+    ok = ok && fabsf(a0) < mx && fabsf(a1) < mx && fabsf(a2) < mx && fabsf(a3) < mx;
+    if (ok) return enc8_fast<FMT>(a0) | (enc8_fast<FMT>(a1) << 8) | (enc8_fast<FMT>(a2) << 16) | (enc8_fast<FMT>(a3) << 24);
+    return quant4_fp8_slow(v, d.s, FMT);
+}
+template <int FMT> __device__ __forceinline__ void quant_fp8_body(const float* __restrict__ x, u8* __restrict__ y, i64 n, float s) {
+    Recip d = recip_of(s);
+    i64 n4 = n >> 2;
+    const float4* x4 = (const float4*)x;
+    u32* y4 = (u32*)y;
+    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
+        float4 v[ILP];
+#pragma unroll
+        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) v[k] = x4[i]; }
+#pragma unroll
+        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) y4[i] = quant4_fp8<FMT>(v[k], d); }
+    }
+    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = enc_fp8(__fdiv_rn(x[i], s), FMT);
+}
+extern "C" __global__ void __launch_bounds__(256) quant_fp8(const float* __restrict__ x, u8* __restrict__ y, i64 n, int fmt,
         const u32* __restrict__ amax, float* __restrict__ scale_out) {
     float s = amax ? scale_for(__uint_as_float(*amax), fmt == 0 ? 448.f : 57344.f) : 1.f;
     if (scale_out && blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
-    i64 n4 = n >> 2;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        float4 v = ((const float4*)x)[i];
-        uchar4 o;
-        o.x = enc_fp8(__fdiv_rn(v.x, s), fmt); o.y = enc_fp8(__fdiv_rn(v.y, s), fmt);
-        o.z = enc_fp8(__fdiv_rn(v.z, s), fmt); o.w = enc_fp8(__fdiv_rn(v.w, s), fmt);
-        ((uchar4*)y)[i] = o;
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = enc_fp8(__fdiv_rn(x[i], s), fmt);
+    if (fmt == 0) quant_fp8_body<0>(x, y, n, s); else quant_fp8_body<1>(x, y, n, s);
 }
 
 // FP8 bits -> FP32, times *scale when scale != null.

@@ -239,10 +239,39 @@ public final class GpuBench {
                     lt.matmul(GemmType.TF32, false, true, m, n, k, xt, w32, y, null, null, s);
                 });
                 double tf32Gemm = timer.median("TF32 gemm", 2, 10, () -> lt.matmul(GemmType.TF32, false, true, m, n, k, xt, w32, y, null, null, s));
+                // what CudaLowPrecisionGemm.prepare + forward really do per forward: X AND W (FP32 masters) converted
+                // every call (INT8: W per channel, fused amax), then GEMM (+ INT8's dequant epilogue)
+                double[] layer = new double[3];
+                try (DeviceBuffer wf = randomF32("W f32", n * k, 1f); DeviceBuffer wt = alloc.allocate("W tf32", 4 * n * k)) {
+                    layer[0] = timer.median("INT8 layer fwd", 2, 10, () -> {
+                        qk.amaxQuantizeInt8(x, m * k, am, x8, sx, IntRounding.TRUNCATE, 0, 0, s);
+                        qk.quantizeInt8Rows(wf, (int) n, k, w8, sw, IntRounding.TRUNCATE, 0, 1, s);
+                        lt.matmul(GemmType.INT8, false, true, m, n, k, x8, w8, acc, null, null, s);
+                        qk.dequantizeInt32(acc, m, (int) n, sx, sw, true, null, y, s);
+                    });
+                    layer[1] = timer.median("FP16 layer fwd", 2, 10, () -> {
+                        qk.cast(x, m * k, Precision.FP16, x16, s);
+                        qk.cast(wf, n * k, Precision.FP16, w16, s);
+                        lt.matmul(GemmType.FP16, false, true, m, n, k, x16, w16, y, null, null, s);
+                    });
+                    layer[2] = timer.median("TF32 layer fwd", 2, 10, () -> {
+                        qk.cast(x, m * k, Precision.TF32, xt, s);
+                        qk.cast(wf, n * k, Precision.TF32, wt, s);
+                        lt.matmul(GemmType.TF32, false, true, m, n, k, xt, wt, y, null, null, s);
+                    });
+                }
                 String key = m + "x" + n + "x" + k;
                 say("Linear forward %s: INT8 %.3f ms (GEMM %.3f), FP16 %.3f ms (GEMM %.3f), TF32 %.3f ms (GEMM %.3f); "
                                 + "INT8 speed-up over FP16 %.2fx (GEMM only %.2fx), over TF32 %.2fx (GEMM only %.2fx)",
                         key, int8, int8Gemm, fp16, fp16Gemm, tf32, tf32Gemm, fp16 / int8, fp16Gemm / int8Gemm, tf32 / int8, tf32Gemm / int8Gemm);
+                say("  layer forward as CudaLowPrecisionGemm does it (X and W converted every call): INT8 %.3f ms, FP16 %.3f ms, "
+                        + "TF32 %.3f ms; INT8 over FP16 %.2fx, over TF32 %.2fx", layer[0], layer[1], layer[2],
+                        layer[1] / layer[0], layer[2] / layer[0]);
+                e.put("layerInt8Ms", r(layer[0]));
+                e.put("layerFp16Ms", r(layer[1]));
+                e.put("layerTf32Ms", r(layer[2]));
+                e.put("layerInt8OverFp16", r(layer[1] / layer[0]));
+                e.put("layerInt8OverTf32", r(layer[2] / layer[0]));
                 e.put("int8Ms", r(int8));
                 e.put("int8GemmMs", r(int8Gemm));
                 e.put("fp16Ms", r(fp16));
@@ -318,7 +347,8 @@ public final class GpuBench {
         long n = 1L << 28;
         Map<String, Object> out = new LinkedHashMap<>();
         try (DeviceBuffer x = randomF32("x", n, 3f); DeviceBuffer q = alloc.allocate("q", n); DeviceBuffer h = alloc.allocate("h", 2 * n);
-             DeviceBuffer y = alloc.allocate("y", 4 * n); DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4 * 16384)) {
+             DeviceBuffer y = alloc.allocate("y", 4 * n); DeviceBuffer o = alloc.allocate("o", 4 * n);
+             DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4 * 16384)) {
             qk.amax(x, n, am, s);
             qk.quantizeInt8(x, n, am, q, sc, IntRounding.TRUNCATE, 0, 0, s);
             Object[][] ops = {
@@ -329,7 +359,7 @@ public final class GpuBench {
                 {"INT8 per-channel fused amax+quantize 16384 rows (4n+n)", 5.0, (Runnable) () -> qk.quantizeInt8Rows(x, 16384, n / 16384, q, sc, IntRounding.TRUNCATE, 0, 0, s)},
                 {"INT8 dequantize to FP32 (n+4n)", 5.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, false, y, s)},
                 {"INT8 dequantize to FP16 (n+2n)", 3.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, true, h, s)},
-                {"INT32 dequantize+scale (4n+4n)", 8.0, (Runnable) () -> qk.dequantizeInt32(y, n / 4096, 4096, sc, sc, false, null, x, s)},
+                {"INT32 dequantize+scale (4n+4n)", 8.0, (Runnable) () -> qk.dequantizeInt32(y, n / 4096, 4096, sc, sc, false, null, o, s)},
                 {"cast FP32->FP16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.FP16, h, s)},
                 {"cast FP32->BF16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.BF16, h, s)},
                 {"cast FP16->FP32 (2n+4n)", 6.0, (Runnable) () -> qk.widen16(h, n, Precision.FP16, y, s)},
@@ -346,6 +376,13 @@ public final class GpuBench {
                 e.put("ms", r(ms));
                 e.put("GBps", r(gbs));
                 e.put("ratioToCopy", r(gbs / copyGBs));
+                if (((String) op[0]).startsWith("INT8 amax+quantize")) {
+                    // bytes actually moved: amax reads 4n, quantize reads 4n and writes n
+                    double moved = 9.0 * n / (ms * 1e6);
+                    say("  %-58s %.3f ms  %7.1f GB/s  ratio to copy %.3f", "  same, bytes moved (4n + 4n+n)", ms, moved, moved / copyGBs);
+                    e.put("movedGBps", r(moved));
+                    e.put("movedRatioToCopy", r(moved / copyGBs));
+                }
                 out.put((String) op[0], e);
             }
         }
