@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "qsync", mixinStandardHelpOptions = true, version = "spark-qsync 0.1.0",
     description = "Quantization-minimized synchronous training of DL4J models on Spark.",
-    subcommands = {TrainCommand.class})
+    subcommands = {TrainCommand.class, PlanCommand.class})
 public final class QSyncCli {
   /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
   public QSyncCli() {}
