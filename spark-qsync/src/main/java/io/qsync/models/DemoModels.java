@@ -9,6 +9,11 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
@@ -70,5 +75,55 @@ public final class DemoModels {
         .setOutputs("out")
         .setInputTypes(InputType.feedForward(784))
         .build();
+  }
+
+  /**
+   * A small ResNet-style CNN (ComputationGraph) for 28x28x1 images: stem conv3x3(16)+BN+ReLU, two residual blocks of
+   * 16 channels, one downsampling block to 32 channels (stride-2 conv3x3 + 1x1 projection shortcut), one residual
+   * block of 32 channels (conv + batchnorm + add), global average pooling, dense(64), softmax(10); Adam. Nine
+   * switchable layers (eight convs and the dense layer).
+   */
+  public static ComputationGraphConfiguration resnetCnn(long seed, double learningRate) {
+    ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .updater(new Adam(learningRate))
+        .weightInit(WeightInit.RELU)
+        .convolutionMode(ConvolutionMode.Same)
+        .graphBuilder()
+        .addInputs("in")
+        .setInputTypes(InputType.convolutionalFlat(28, 28, 1));
+    b.addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.IDENTITY).build(), "in")
+        .addLayer("stem_bn", new BatchNormalization.Builder().build(), "stem")
+        .addLayer("stem_relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), "stem_bn");
+    String x = residual(b, "b1", "stem_relu", 16, 1, false);
+    x = residual(b, "b2", x, 16, 1, false);
+    x = residual(b, "b3", x, 32, 2, true);
+    x = residual(b, "b4", x, 32, 1, false);
+    b.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x)
+        .addLayer("fc", new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build(), "pool")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
+            .activation(Activation.SOFTMAX).build(), "fc")
+        .setOutputs("out");
+    return b.build();
+  }
+
+  private static String residual(ComputationGraphConfiguration.GraphBuilder b, String n, String in, int ch,
+      int stride, boolean project) {
+    b.addLayer(n + "_conv1", new ConvolutionLayer.Builder(3, 3).stride(stride, stride).nOut(ch)
+            .activation(Activation.IDENTITY).build(), in)
+        .addLayer(n + "_bn1", new BatchNormalization.Builder().build(), n + "_conv1")
+        .addLayer(n + "_relu1", new ActivationLayer.Builder().activation(Activation.RELU).build(), n + "_bn1")
+        .addLayer(n + "_conv2", new ConvolutionLayer.Builder(3, 3).nOut(ch).activation(Activation.IDENTITY).build(),
+            n + "_relu1")
+        .addLayer(n + "_bn2", new BatchNormalization.Builder().build(), n + "_conv2");
+    String skip = in;
+    if (project) {
+      b.addLayer(n + "_proj", new ConvolutionLayer.Builder(1, 1).stride(stride, stride).nOut(ch)
+          .activation(Activation.IDENTITY).build(), in);
+      skip = n + "_proj";
+    }
+    b.addVertex(n + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), n + "_bn2", skip)
+        .addLayer(n + "_relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), n + "_add");
+    return n + "_relu";
   }
 }

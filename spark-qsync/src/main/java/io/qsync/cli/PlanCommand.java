@@ -1,0 +1,156 @@
+package io.qsync.cli;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.SwitchableLayers;
+import io.qsync.models.DemoModels;
+import io.qsync.planner.alloc.Allocation;
+import io.qsync.planner.alloc.BatchRebalancer;
+import io.qsync.planner.alloc.DeviceGroup;
+import io.qsync.planner.alloc.GreedyAllocator;
+import io.qsync.planner.alloc.PrecisionMenu;
+import io.qsync.planner.alloc.RebalanceAdvice;
+import io.qsync.planner.cost.DeviceCatalog;
+import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.indicator.GvarIndicator;
+import io.qsync.planner.indicator.IndicatorTable;
+import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.replay.PlanGraphs;
+import io.qsync.planner.replay.Replayer;
+import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.WorkerSpec;
+import io.qsync.planner.report.ClusterPlan;
+import io.qsync.planner.report.PlanReport;
+import io.qsync.planner.report.PlanTable;
+import io.qsync.planner.stats.StatisticsCollector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qsync plan}: plans per-layer precisions for a hybrid cluster and writes plan JSON, a table and an HTML
+ * report with PNG charts. The indicator is GVAR from statistics of random inputs unless {@code --indicator} gives a
+ * table JSON.
+ */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Plan per-layer precisions for a hybrid cluster (Replayer + greedy Allocator).")
+public final class PlanCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "resnet-cnn", description = "resnet-cnn | fashion-cnn | mlp")
+  String model;
+  @Option(names = "--devices", required = true,
+      description = "device types with counts, e.g. V100:1,T4:1 (catalog names or profile JSON paths)")
+  String devices;
+  @Option(names = "--batch", defaultValue = "128", description = "examples per worker per step")
+  int batch;
+  @Option(names = "--pin", description = "pin a type's menu, e.g. V100=FP32 (repeatable)")
+  List<String> pins = new ArrayList<>();
+  @Option(names = "--indicator", description = "indicator table JSON (default: GVAR on random inputs)")
+  Path indicator;
+  @Option(names = "--out", defaultValue = "plan", description = "output directory")
+  Path out;
+
+  /** Creates the command. */
+  public PlanCommand() {}
+
+  @Override
+  public Integer call() throws Exception {
+    Model net = build(model);
+    LayerGraph lg = net instanceof MultiLayerNetwork m ? LayerGraph.of(m) : LayerGraph.of((ComputationGraph) net,
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1));
+    PlanGraph graph = PlanGraphs.of(model, lg);
+    List<DeviceGroup> groups = groups();
+    IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
+        : gvar(net, lg);
+    Replayer r = new Replayer(graph, new SavedTensorMemory());
+    Allocation a = new GreedyAllocator(r, omega).allocate(groups);
+    RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
+    ClusterPlan plan = ClusterPlan.of(model, a, adv);
+    List<String> notes = new ArrayList<>(adv.options());
+    for (WorkerSpec w : a.workers()) {
+      List<Precision> menu = PrecisionMenu.of(w.device(), graph, omega);
+      if (menu.contains(Precision.INT8) && a.workers().size() > 1) {
+        List<WorkerSpec> uni = new ArrayList<>(a.workers());
+        Map<String, Precision> int8 = new HashMap<>();
+        graph.switchableIds().forEach(id -> int8.put(id, Precision.INT8));
+        uni.replaceAll(x -> x == w ? w.withPlan(int8) : x);
+        notes.add(String.format(Locale.ROOT, "Uniform INT8 on %s (others as planned): %.3f ms; this plan: %.3f ms",
+            w.name(), r.clusterSeconds(uni) * 1e3, a.clusterSeconds() * 1e3));
+      }
+    }
+    PlanReport.write(out, plan, graph, r.replay(a.workers()), notes);
+    System.out.print(PlanTable.render(plan, graph));
+    notes.forEach(System.out::println);
+    System.out.println("wrote " + out.resolve("plan.json") + ", plan.txt, report.html, precision.png, timeline.png");
+    return 0;
+  }
+
+  private List<DeviceGroup> groups() throws Exception {
+    Map<String, String> pin = new HashMap<>();
+    for (String p : pins) {
+      String[] kv = p.split("=", 2);
+      pin.put(kv[0], kv[1]);
+    }
+    List<DeviceGroup> groups = new ArrayList<>();
+    for (String d : devices.split(",")) {
+      String[] nc = d.trim().split(":");
+      DeviceProfile prof = nc[0].endsWith(".json") ? DeviceProfile.fromJson(Files.readString(Path.of(nc[0])))
+          : DeviceCatalog.get(nc[0]);
+      if (pin.containsKey(prof.name())) {
+        prof = prof.withPrecisions(java.util.Arrays.stream(pin.get(prof.name()).split("\\+"))
+            .map(Precision::valueOf).toList());
+      }
+      groups.add(new DeviceGroup(prof.name(), prof, nc.length > 1 ? Integer.parseInt(nc[1]) : 1, batch));
+    }
+    return groups;
+  }
+
+  private static Model build(String name) {
+    return switch (name) {
+      case "resnet-cnn" -> {
+        ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
+        g.init();
+        yield SwitchableLayers.convert(g);
+      }
+      case "fashion-cnn" -> {
+        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
+        m.init();
+        yield SwitchableLayers.convert(m);
+      }
+      case "mlp" -> {
+        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.mlp(1, 256, 1e-3));
+        m.init();
+        yield SwitchableLayers.convert(m);
+      }
+      default -> throw new IllegalArgumentException("Unknown --model '" + name
+          + "'; use resnet-cnn, fashion-cnn or mlp");
+    };
+  }
+
+  private static IndicatorTable gvar(Model net, LayerGraph lg) {
+    List<DataSet> batches = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      var x = Nd4j.rand(DataType.FLOAT, 16, 784);
+      var y = Nd4j.zeros(DataType.FLOAT, 16, 10);
+      for (int k = 0; k < 16; k++) {
+        y.putScalar(k, k % 10, 1);
+      }
+      batches.add(new DataSet(x, y));
+    }
+    var stats = new StatisticsCollector(1, 1e-3, 1).collect(net, lg, batches);
+    return new GvarIndicator().compute(stats, lg, List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16,
+        Precision.FP16, Precision.TF32, Precision.FP32));
+  }
+}

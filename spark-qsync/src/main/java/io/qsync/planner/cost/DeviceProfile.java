@@ -1,0 +1,114 @@
+package io.qsync.planner.cost;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.qsync.lowprec.Precision;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the planner knows about one device type. Immutable; JSON via {@link #toJson()} / {@link #fromJson}.
+ * Lookups with fallbacks live in {@link CostModel}.
+ *
+ * @param name           device type, e.g. {@code T4}, {@code cpu-1t}
+ * @param estimate       true if the numbers are datasheet estimates rather than measurements
+ * @param source         where the numbers come from
+ * @param memoryBytes    memory available to one worker
+ * @param precisions     the precision menu this device can run (switchable layers)
+ * @param castPolicy     where conversions are paid
+ * @param roofline       analytic fallback
+ * @param layers         measured layer costs
+ * @param casts          fitted cast costs keyed {@code "FROM->TO"} (elements); missing pairs use the roofline
+ * @param optimizer      optimizer step cost (parameters)
+ * @param stepOverheads  measured per-step framework overhead, keyed {@code "<model fingerprint>|<batch>"}
+ * @param interconnect   link into the ring
+ */
+public record DeviceProfile(String name, boolean estimate, String source, long memoryBytes,
+                            List<Precision> precisions, CastPolicy castPolicy, Roofline roofline,
+                            List<LayerMeasurement> layers, Map<String, LinearCost> casts, LinearCost optimizer,
+                            Map<String, Double> stepOverheads, Interconnect interconnect) {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Copies collections and checks the menu. */
+  public DeviceProfile {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("DeviceProfile needs a name");
+    }
+    if (precisions == null || precisions.isEmpty()) {
+      throw new IllegalArgumentException("Device " + name + " has an empty precision menu; list at least FP32");
+    }
+    if (memoryBytes <= 0) {
+      throw new IllegalArgumentException("Device " + name + " needs memoryBytes > 0, got " + memoryBytes);
+    }
+    precisions = List.copyOf(precisions);
+    layers = layers == null ? List.of() : List.copyOf(layers);
+    casts = Collections.unmodifiableMap(new LinkedHashMap<>(casts == null ? Map.of() : casts));
+    stepOverheads = Collections.unmodifiableMap(new LinkedHashMap<>(stepOverheads == null ? Map.of()
+        : stepOverheads));
+    if (optimizer == null) {
+      optimizer = new LinearCost(0, 0);
+    }
+  }
+
+  /**
+   * @param from source precision
+   * @param to   target precision
+   * @return the {@link #casts()} key
+   */
+  public static String castKey(Precision from, Precision to) {
+    return from + "->" + to;
+  }
+
+  /**
+   * @param memory new memory size
+   * @return a copy with another memory size (e.g. a 16 GB V100)
+   */
+  public DeviceProfile withMemoryBytes(long memory) {
+    return new DeviceProfile(name, estimate, source, memory, precisions, castPolicy, roofline, layers, casts,
+        optimizer, stepOverheads, interconnect);
+  }
+
+  /**
+   * @param menu new precision menu
+   * @return a copy with another precision menu (e.g. pin a training GPU to FP32)
+   */
+  public DeviceProfile withPrecisions(List<Precision> menu) {
+    return new DeviceProfile(name, estimate, source, memoryBytes, menu, castPolicy, roofline, layers, casts,
+        optimizer, stepOverheads, interconnect);
+  }
+
+  /**
+   * @param newName name
+   * @return a renamed copy
+   */
+  public DeviceProfile withName(String newName) {
+    return new DeviceProfile(newName, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers,
+        casts, optimizer, stepOverheads, interconnect);
+  }
+
+  /** @return pretty JSON */
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot serialize device profile " + name, e);
+    }
+  }
+
+  /**
+   * @param json text from {@link #toJson()}
+   * @return the profile
+   * @throws IllegalArgumentException if the text is not a device profile
+   */
+  public static DeviceProfile fromJson(String json) {
+    try {
+      return JSON.readValue(json, DeviceProfile.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("Not a device profile JSON (see DeviceProfile.toJson; for raw GPU "
+          + "measurements use GpuMeasurements.toProfile): " + e.getOriginalMessage(), e);
+    }
+  }
+}

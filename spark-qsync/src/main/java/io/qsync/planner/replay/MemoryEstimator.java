@@ -1,0 +1,40 @@
+package io.qsync.planner.replay;
+
+import io.qsync.lowprec.Precision;
+import java.util.Map;
+
+/**
+ * Peak memory of one worker, additive over layers so that the memory-only MILP can use it:
+ * {@code peak = baseBytes + Σ layerBytes(layer, its precision)}. The default {@link SavedTensorMemory} follows QSync
+ * §5.6; the predictor's {@code MemoryModel} can be adapted to this interface.
+ */
+public interface MemoryEstimator {
+  /**
+   * @param g     graph
+   * @param batch examples per worker
+   * @return bytes that do not depend on the plan (weights, gradients, updater state, workspace)
+   */
+  long baseBytes(PlanGraph g, int batch);
+
+  /**
+   * @param n     node
+   * @param p     its precision (FP32 for non-switchable nodes)
+   * @param batch examples per worker
+   * @return bytes this node adds at the peak (tensors saved for backward, low-precision weight copy)
+   */
+  long layerBytes(PlanNode n, Precision p, int batch);
+
+  /**
+   * @param g     graph
+   * @param plan  switchable layer id → precision
+   * @param batch examples per worker
+   * @return predicted peak bytes
+   */
+  default long peakBytes(PlanGraph g, Map<String, Precision> plan, int batch) {
+    long total = baseBytes(g, batch);
+    for (PlanNode n : g.nodes()) {
+      total += layerBytes(n, n.switchable() ? plan.getOrDefault(n.id(), Precision.FP32) : Precision.FP32, batch);
+    }
+    return total;
+  }
+}

@@ -1,0 +1,119 @@
+package io.qsync.planner.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.planner.cost.DeviceCatalog;
+import io.qsync.planner.indicator.IndicatorTable;
+import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.replay.Replayer;
+import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.TestGraphs;
+import io.qsync.planner.replay.WorkerSpec;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AllocatorTest {
+  private final PlanGraph g = TestGraphs.chain(5);
+  private final Replayer r = new Replayer(g, new SavedTensorMemory());
+
+  @Test
+  void greedyWithinTenPercentOfExhaustiveAndWithinBudget() {
+    for (List<String> mix : List.of(List.of("V100", "T4"), List.of("A100", "A10", "T4"), List.of("H100", "L4"))) {
+      for (long seed = 1; seed <= 3; seed++) {
+        IndicatorTable omega = TestGraphs.omega(g, seed);
+        List<DeviceGroup> groups = mix.stream().map(n -> new DeviceGroup(n, DeviceCatalog.get(n), 1, 64)).toList();
+        Allocation greedy = new GreedyAllocator(r, omega).allocate(groups);
+        assertTrue(greedy.clusterSeconds() <= greedy.budgetSeconds() * (1 + 1e-9));
+        assertEquals(greedy.clusterSeconds(), r.clusterSeconds(greedy.workers()), 1e-12);
+        Allocation exact = new ExhaustiveAllocator(r, omega).optimum(greedy);
+        assertTrue(exact.objective() <= greedy.objective() + 1e-12);
+        double gap = (greedy.objective() - exact.objective()) / Math.max(exact.objective(), 1e-30);
+        assertTrue(gap <= 0.10, mix + " seed " + seed + " gap " + gap + "\n" + greedy.workers() + "\n"
+            + exact.workers() + "\n" + greedy.decisions() + " " + exact.clusterSeconds());
+      }
+    }
+  }
+
+  @Test
+  void greedyRaisesOnlyWhileBudgetHolds() {
+    IndicatorTable omega = TestGraphs.omega(g, 7);
+    Allocation a = new GreedyAllocator(r, omega).allocate(List.of(
+        new DeviceGroup("V100", DeviceCatalog.get("V100").withPrecisions(List.of(Precision.FP32)), 1, 64),
+        new DeviceGroup("T4", DeviceCatalog.get("T4"), 1, 64)));
+    WorkerSpec v100 = a.worker("V100");
+    assertTrue(v100.plan().values().stream().allMatch(p -> p == Precision.FP32));
+    assertTrue(a.accepted() > 0, a.decisions().toString());
+  }
+
+  @Test
+  void milpMatchesBruteForce() {
+    PlanGraph small = TestGraphs.chain(3);
+    IndicatorTable omega = TestGraphs.omega(small, 3);
+    SavedTensorMemory mem = new SavedTensorMemory(0);
+    List<Precision> menu = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
+    long all32 = mem.peakBytes(small, Map.of(), 64);
+    long all8 = mem.peakBytes(small, StartPlan.uniform(small.switchableIds(), Precision.INT8), 64);
+    long limit = (all32 + all8) / 2;
+    Map<String, Precision> milp = MemoryMilp.solve(small, omega, mem, menu, 64, limit, "T4");
+    assertTrue(mem.peakBytes(small, milp, 64) <= limit);
+    double best = Double.POSITIVE_INFINITY;
+    List<String> ids = small.switchableIds();
+    for (int code = 0; code < Math.pow(3, ids.size()); code++) {
+      Map<String, Precision> p = new java.util.HashMap<>();
+      double obj = 0;
+      for (int i = 0, c = code; i < ids.size(); i++, c /= 3) {
+        p.put(ids.get(i), menu.get(c % 3));
+        obj += omega.omega(ids.get(i), menu.get(c % 3));
+      }
+      if (mem.peakBytes(small, p, 64) <= limit) {
+        best = Math.min(best, obj);
+      }
+    }
+    double got = ids.stream().mapToDouble(id -> omega.omega(id, milp.get(id))).sum();
+    assertEquals(best, got, 1e-9 * Math.max(1, best));
+  }
+
+  @Test
+  void infeasibleRequestsNameDeviceLayerAndFix() {
+    IndicatorTable omega = TestGraphs.omega(g, 1);
+    GreedyAllocator alloc = new GreedyAllocator(r, omega);
+    InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+        new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(1 << 20), 1, 64))));
+    assertTrue(mem.getMessage().contains("T4") && mem.getMessage().contains("largest layer is '")
+        && mem.getMessage().contains("smaller batch"), mem.getMessage());
+    Map<String, Map<Precision, Double>> only8 = new LinkedHashMap<>();
+    for (String id : g.switchableIds()) {
+      Map<Precision, Double> m = new EnumMap<>(Precision.class);
+      m.put(Precision.FP8_E4M3, 1.0);
+      only8.put(id, m);
+    }
+    InfeasiblePlanException menu = assertThrows(InfeasiblePlanException.class,
+        () -> new GreedyAllocator(r, new IndicatorTable("fp8only", only8)).allocate(List.of(
+            new DeviceGroup("V100", DeviceCatalog.get("V100"), 1, 64))));
+    assertTrue(menu.getMessage().contains("V100") && menu.getMessage().contains("conv_0")
+        && menu.getMessage().contains("no precision in common"), menu.getMessage());
+    InfeasiblePlanException zero = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+        new DeviceGroup("T4", DeviceCatalog.get("T4"), 0, 64))));
+    assertTrue(zero.getMessage().contains("zero workers"));
+  }
+
+  @Test
+  void rebalancerComparesOptions() {
+    IndicatorTable omega = TestGraphs.omega(g, 2);
+    Allocation a = new GreedyAllocator(r, omega).allocate(List.of(
+        new DeviceGroup("H100", DeviceCatalog.get("H100"), 1, 64),
+        new DeviceGroup("T4", DeviceCatalog.get("T4"), 1, 64)));
+    RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
+    assertTrue(adv.dbSamplesPerSec() > 0 && adv.qsyncSamplesPerSec() > 0);
+    assertEquals(128, adv.dbBatches().values().stream().mapToInt(Integer::intValue).sum());
+    assertTrue(adv.dbBatches().get("H100") > adv.dbBatches().get("T4"), adv.dbBatches().toString());
+    assertTrue(adv.leaveOutSamplesPerSec().containsKey("T4"));
+    assertTrue(!adv.reason().isEmpty() && adv.options().size() >= 3);
+  }
+}
