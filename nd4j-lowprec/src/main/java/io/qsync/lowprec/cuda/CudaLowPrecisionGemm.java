@@ -19,12 +19,14 @@ import io.qsync.lowprec.quant.Int8Quantizer;
  * </ul>
  * Device buffers are FP32 unless noted; every call enqueues on the stream.
  */
-public final class CudaLowPrecisionGemm {
+public final class CudaLowPrecisionGemm implements AutoCloseable {
     private final Precision precision;
     private final Int8Quantizer int8;
     private final DeviceAllocator alloc;
     private final LtMatmul lt;
     private final QuantKernels qk;
+    /** INT8 only, opt-in: delayed scaling of X (null = QSync's dynamic per-forward scale, the default). */
+    private final DelayedInt8Scaler delayedX;
 
     /**
      * @param precision layer precision (FP8_E5M2 forward is not offered by cuBLASLt: E5M2×E5M2 is unsupported)
@@ -34,6 +36,16 @@ public final class CudaLowPrecisionGemm {
      * @param qk        kernels
      */
     public CudaLowPrecisionGemm(Precision precision, Int8Quantizer int8, DeviceAllocator alloc, LtMatmul lt, QuantKernels qk) {
+        this(precision, int8, alloc, lt, qk, 0);
+    }
+
+    /**
+     * @param delayedScalingHistory 0: QSync's dynamic activation scale (default); H ≥ 1 (INT8 only): delayed scaling
+     *                              of X with an amax history of H forwards, bit-identical to
+     *                              {@code new LowPrecisionGemm(INT8, int8, H)} on the CPU
+     */
+    public CudaLowPrecisionGemm(Precision precision, Int8Quantizer int8, DeviceAllocator alloc, LtMatmul lt, QuantKernels qk,
+                                int delayedScalingHistory) {
         if (precision == Precision.FP8_E5M2) {
             throw new IllegalArgumentException("FP8_E5M2 forward: cuBLASLt has no E5M2 x E5M2 GEMM; use FP8_E4M3");
         }
@@ -42,6 +54,13 @@ public final class CudaLowPrecisionGemm {
         this.alloc = alloc;
         this.lt = lt;
         this.qk = qk;
+        this.delayedX = precision == Precision.INT8 && delayedScalingHistory > 0
+                ? new DelayedInt8Scaler(alloc, qk, delayedScalingHistory) : null;
+    }
+
+    /** @return the delayed-scaling state of X, or null in QSync's dynamic mode */
+    public DelayedInt8Scaler delayedScaling() {
+        return delayedX;
     }
 
     /** Operands saved for backward (low-precision copies of X and W and their scales). */
@@ -107,7 +126,11 @@ public final class CudaLowPrecisionGemm {
                 qk.cast(w, n * k, precision, sv.w, s);
             }
             case INT8 -> {
-                qk.amaxQuantizeInt8(x, m * k, sv.amax, sv.x, sv.sx, int8.rounding(), int8.seed(), 2 * stream, s);
+                if (delayedX != null) {
+                    delayedX.quantize(x, m * k, sv.x, sv.sx, int8.rounding(), int8.seed(), 2 * stream, s);
+                } else {
+                    qk.amaxQuantizeInt8(x, m * k, sv.amax, sv.x, sv.sx, int8.rounding(), int8.seed(), 2 * stream, s);
+                }
                 if (int8.granularity() == Granularity.PER_CHANNEL) {
                     qk.quantizeInt8Rows(w, (int) n, k, sv.w, sv.sw, int8.rounding(), int8.seed(), 2 * stream + 1, s);
                 } else {
@@ -206,6 +229,14 @@ public final class CudaLowPrecisionGemm {
                     s.synchronize("backward FP8");
                 }
             }
+        }
+    }
+
+    /** Frees the delayed-scaling state (if any). */
+    @Override
+    public void close() {
+        if (delayedX != null) {
+            delayedX.close();
         }
     }
 }

@@ -23,7 +23,16 @@ public enum GemmType {
     /** FP8 E4M3 × E4M3, per-tensor scales, FP32 accumulate and output (cc ≥ 8.9). Needs {@code A·Bᵀ}. */
     FP8_E4M3(CUDA_R_8F_E4M3, CUDA_R_8F_E4M3, CUDA_R_32F, CUBLAS_COMPUTE_32F, CUDA_R_32F, 1, 1, 4, true),
     /** FP8 E5M2 (A, gradients) × E4M3 (B, saved operands): the FP8 backward GEMMs. Needs {@code A·Bᵀ}. */
-    FP8_E5M2_E4M3(CUDA_R_8F_E5M2, CUDA_R_8F_E4M3, CUDA_R_32F, CUBLAS_COMPUTE_32F, CUDA_R_32F, 1, 1, 4, true);
+    FP8_E5M2_E4M3(CUDA_R_8F_E5M2, CUDA_R_8F_E4M3, CUDA_R_32F, CUBLAS_COMPUTE_32F, CUDA_R_32F, 1, 1, 4, true),
+    /**
+     * Probe only: INT8 × INT8, INT32 compute, FP32 scale and FP32 D (would fuse the dequantization into the GEMM).
+     * Not in cuBLASLt's documented type table; {@code GpuBench} asks the heuristic on the device and reports.
+     */
+    INT8_OUT_F32(CUDA_R_8I, CUDA_R_8I, CUDA_R_32F, CUBLAS_COMPUTE_32I, CUDA_R_32F, 1, 1, 4, true),
+    /** Probe only: as {@link #INT8_OUT_F32} with FP16 D. */
+    INT8_OUT_F16(CUDA_R_8I, CUDA_R_8I, CUDA_R_16F, CUBLAS_COMPUTE_32I, CUDA_R_32F, 1, 1, 2, true),
+    /** Probe control: INT8 × INT8, INT32 compute, FP32 scale, INT8 D (documented; requantizing output). */
+    INT8_OUT_I8(CUDA_R_8I, CUDA_R_8I, CUDA_R_8I, CUBLAS_COMPUTE_32I, CUDA_R_32F, 1, 1, 1, true);
 
     final int aType;
     final int bType;

@@ -31,10 +31,11 @@ public final class LtMatmul implements AutoCloseable {
     private final boolean fp8;
 
     /** Shape key of the algorithm cache. */
-    public record Key(GemmType type, long m, long n, long k, boolean transA, boolean transB) {
+    public record Key(GemmType type, long m, long n, long k, boolean transA, boolean transB, boolean alphaVector) {
         @Override
         public String toString() {
-            return type + " " + m + "x" + n + "x" + k + (transA ? " Aᵀ" : "") + (transB ? " Bᵀ" : "");
+            return type + " " + m + "x" + n + "x" + k + (transA ? " Aᵀ" : "") + (transB ? " Bᵀ" : "")
+                    + (alphaVector ? " alpha[N] on device" : "");
         }
     }
 
@@ -59,6 +60,10 @@ public final class LtMatmul implements AutoCloseable {
             // column-major call: A' = B (op = transB), B' = A (op = transA), m' = N, n' = M
             setDesc(CUBLASLT_MATMUL_DESC_TRANSA, key.transB() ? CUBLAS_OP_T : CUBLAS_OP_N);
             setDesc(CUBLASLT_MATMUL_DESC_TRANSB, key.transA() ? CUBLAS_OP_T : CUBLAS_OP_N);
+            if (key.alphaVector()) {
+                // one alpha per row of the column-major D [N, M], i.e. per output channel; beta = 0
+                setDesc(CUBLASLT_MATMUL_DESC_POINTER_MODE, CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_ZERO);
+            }
             long m = key.m(), n = key.n(), k = key.k();
             la = layout(pp, t.bType, key.transB() ? k : n, key.transB() ? n : k);
             lb = layout(pp, t.aType, key.transA() ? m : k, key.transA() ? k : m);
@@ -121,6 +126,21 @@ public final class LtMatmul implements AutoCloseable {
             Check.blas("cublasLtMatmul(" + key + ", algo " + algo + ")", rc);
         }
 
+        /**
+         * Enqueues the GEMM of a plan made by {@link #planAlphaVector}: {@code D[:, j] = alpha[j] · (A·Bᵀ)[:, j]}.
+         *
+         * @param alpha device vector of N floats
+         */
+        public void runAlphaVector(int algo, DeviceBuffer a, DeviceBuffer b, DeviceBuffer d, DeviceBuffer alpha, CudaStream s) {
+            if (!key.alphaVector()) {
+                throw new IllegalStateException(key + ": not an alpha-vector plan");
+            }
+            cublasLtMatmulHeuristicResult_t r = results.getPointer(algo);
+            int rc = cublasLtMatmul(handle, desc, alpha.pointer(), b.pointer(), la, a.pointer(), lb, beta, d.pointer(), ld,
+                    d.pointer(), ld, r.algo(), workspace.pointer(), WORKSPACE_BYTES, s.handle());
+            Check.blas("cublasLtMatmul(" + key + ", algo " + algo + ")", rc);
+        }
+
         private void setPtr(int attr, DeviceBuffer buf) {
             if (buf == null) {
                 throw new IllegalArgumentException(key + ": FP8 GEMM needs scale buffers");
@@ -159,7 +179,15 @@ public final class LtMatmul implements AutoCloseable {
         if (type.isFp8() && !fp8) {
             throw new CudaException("cublasLtMatmul(" + type + ") needs compute capability >= 8.9", 15);
         }
-        return cache.computeIfAbsent(new Key(type, m, n, k, transA, transB), Plan::new);
+        return cache.computeIfAbsent(new Key(type, m, n, k, transA, transB, false), Plan::new);
+    }
+
+    /**
+     * A plan with a per-output-channel alpha vector on the device ({@code CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_ZERO}),
+     * {@code A·Bᵀ} only; throws {@link CudaException} (status 15, NOT_SUPPORTED) when cuBLASLt offers no algorithm.
+     */
+    public Plan planAlphaVector(GemmType type, long m, long n, long k) {
+        return cache.computeIfAbsent(new Key(type, m, n, k, false, true, true), Plan::new);
     }
 
     /**

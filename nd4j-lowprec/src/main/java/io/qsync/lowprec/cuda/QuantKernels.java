@@ -68,6 +68,21 @@ public final class QuantKernels implements AutoCloseable {
         quantizeInt8(x, n, amaxBits, codes, scaleOut, rounding, seed, stream, s);
     }
 
+    /**
+     * Per-tensor INT8 quantization with a delayed scale, this call's amax fused into the same pass (kernel
+     * {@code quant_i8_delayed}; use {@link DelayedInt8Scaler}, which manages the ring).
+     *
+     * @param hist      ring of {@code slots = H + 2} amax words; slot {@code wslot} must be 0 on entry
+     * @param extraAmax null, or one amax word included in the scale's max (the first call's own amax)
+     * @param satCount  one u64, incremented by the number of saturated elements
+     */
+    public void quantizeInt8Delayed(DeviceBuffer x, long n, DeviceBuffer hist, int slots, int wslot, DeviceBuffer extraAmax,
+                                    DeviceBuffer codes, DeviceBuffer scaleOut, DeviceBuffer satCount, IntRounding rounding,
+                                    long seed, long stream, CudaStream s) {
+        module.launch("quant_i8_delayed", grid(n / 4 + 1), BLOCK, 0, s, x, codes, n, hist, slots, wslot,
+                extraAmax == null ? KernelModule.NULL : extraAmax, scaleOut, satCount, mode(rounding), seed, stream);
+    }
+
     /** Per-row INT8 quantization of a row-major [rows, cols] matrix (per output channel of a [N, K] weight), fused amax. */
     public void quantizeInt8Rows(DeviceBuffer x, int rows, long cols, DeviceBuffer codes, DeviceBuffer scales,
                                  IntRounding rounding, long seed, long stream, CudaStream s) {

@@ -3,6 +3,7 @@ package io.qsync.lowprec.ops;
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Fp8Quantizer;
+import io.qsync.lowprec.quant.Int8DelayedScaling;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.quant.QuantizedTensor;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -37,17 +38,41 @@ public final class LowPrecisionGemm {
 
     private final Precision precision;
     private final Int8Quantizer int8;
+    /** INT8 only, opt-in: delayed scaling of the activation X (null = QSync's per-forward dynamic scale). */
+    private final Int8DelayedScaling delayedX;
 
     /**
      * @param precision layer precision
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8) {
+        this(precision, int8, 0);
+    }
+
+    /**
+     * @param precision            layer precision
+     * @param int8                 INT8 quantizer settings (used only for {@link Precision#INT8})
+     * @param delayedScalingHistory 0 for QSync's dynamic per-forward activation scale (the default); H ≥ 1 for the
+     *                             opt-in delayed scaling of X ({@link Int8DelayedScaling}, INT8 only: the scale comes
+     *                             from the amax of the previous H forwards, values beyond it saturate). Weights keep
+     *                             their own per-call scale.
+     */
+    public LowPrecisionGemm(Precision precision, Int8Quantizer int8, int delayedScalingHistory) {
         if (precision == null || int8 == null) {
             throw new IllegalArgumentException("precision and int8 quantizer must not be null");
         }
+        if (delayedScalingHistory < 0) {
+            throw new IllegalArgumentException("delayedScalingHistory must be >= 0");
+        }
         this.precision = precision;
         this.int8 = int8;
+        this.delayedX = precision == Precision.INT8 && delayedScalingHistory > 0
+                ? new Int8DelayedScaling(int8, delayedScalingHistory) : null;
+    }
+
+    /** @return the delayed-scaling state of X (its saturation count, history), or null in QSync's dynamic mode */
+    public Int8DelayedScaling delayedScaling() {
+        return delayedX;
     }
 
     /** @return the precision this op runs in */
@@ -79,6 +104,11 @@ public final class LowPrecisionGemm {
             case FP32:
                 return new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
             case INT8:
+                if (delayedX != null) {
+                    INDArray xc = x.castTo(DataType.FLOAT).dup('c');
+                    Int8DelayedScaling.Result r = delayedX.quantize(xc.data().asFloat(), 2 * stream);
+                    return new QuantizedTensor(Nd4j.create(r.codes(), x.shape(), 'c'), new float[] {r.scale()}, -1, Precision.INT8);
+                }
                 return int8.quantizePerTensor(x, 2 * stream);
             case FP8_E4M3:
             case FP8_E5M2:

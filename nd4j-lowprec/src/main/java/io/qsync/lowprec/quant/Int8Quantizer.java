@@ -149,6 +149,19 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @return code in [-127, 127] as a float
      */
     public float code(float v, long stream, long index) {
+        return Math.max(-QMAX, Math.min(QMAX, rawCode(v, stream, index)));
+    }
+
+    /**
+     * The code before clamping to [-127, 127]; {@link #code} clamps it. A value whose raw code lies outside the range
+     * saturates (only possible when the scale is not the tensor's own, e.g. {@link Int8DelayedScaling}).
+     *
+     * @param v      value already divided by the scale
+     * @param stream stochastic stream id
+     * @param index  element index (for the counter-based RNG)
+     * @return the rounded value as a float
+     */
+    public float rawCode(float v, long stream, long index) {
         float q;
         switch (rounding) {
             case TRUNCATE:
@@ -161,6 +174,6 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
                 q = (float) Math.floor(v + CounterRng.uniform(seed, stream, index));
                 break;
         }
-        return Math.max(-QMAX, Math.min(QMAX, q));
+        return q;
     }
 }

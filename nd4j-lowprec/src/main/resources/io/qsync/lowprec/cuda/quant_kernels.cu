@@ -266,6 +266,73 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_tensor(const float
     for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i);
 }
 
+// Delayed scaling (opt-in, Transformer Engine's recipe; io.qsync.lowprec.quant.Int8DelayedScaling): four codes with the
+// raw (pre-clamp) code checked against ±127; `sat` counts the elements that saturate.
+template <int MODE> __device__ __forceinline__ u32 quant4_i8_sat(float4 v, const Recip& d, u64 key, u64 b, u32& sat) {
+    bool ok = d.ok;
+    float a[4];
+    a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
+    if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
+    float u[4] = {0.f, 0.f, 0.f, 0.f};
+    if (MODE == 2) {
+        u64 z = key + GOLDEN * (b + 1ULL);
+        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
+    }
+    u32 w = 0;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        float q = MODE == 0 ? truncf(a[k]) : MODE == 1 ? rintf(a[k]) : floorf(__fadd_rn(a[k], u[k]));
+        sat += (fabsf(q) > 127.f) ? 1u : 0u;
+        w |= i8_byte(fmaxf(-127.f, fminf(127.f, q))) << (8 * k);
+    }
+    return w;
+}
+// Per-tensor INT8 quantization with the DELAYED scale and this call's amax fused into the same pass (one read of x).
+// hist: ring of `slots` = H + 2 amax words (float bits). This call writes slot wslot (atomic max; zero on entry),
+// zeroes slot (wslot + 1) % slots (the next call's write slot) and takes its scale from the max over the other H
+// slots (the previous H calls' amaxes) and *extra when not null (the first call: the tensor's own amax from
+// amax_f32, so the first call is QSync's dynamic quantization). *sat (u64) accumulates the saturated elements.
+extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_delayed(const float* __restrict__ x, i8* __restrict__ q, i64 n,
+        u32* hist, int slots, int wslot, const u32* __restrict__ extra, float* __restrict__ scale_out,
+        unsigned long long* __restrict__ sat, int mode, u64 seed, u64 stream) {
+    int zslot = wslot + 1 == slots ? 0 : wslot + 1;
+    float am = extra ? __uint_as_float(*extra) : 0.f;
+    for (int j = 0; j < slots; j++)
+        if (j != wslot && j != zslot) am = fmaxf(am, __uint_as_float(hist[j]));
+    float s = scale_for(am, 127.f);
+    Recip d = recip_of(s);
+    u64 key = rng_key(seed, stream);
+    if (blockIdx.x == 0 && threadIdx.x == 0) { *scale_out = s; hist[zslot] = 0u; }
+    float m = 0.f;
+    u32 cnt = 0;
+    i64 n4 = n >> 2;
+    const float4* x4 = (const float4*)x;
+    u32* q4 = (u32*)q;
+    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
+        float4 v[ILP];
+#pragma unroll
+        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; v[k] = i < n4 ? x4[i] : make_float4(0.f, 0.f, 0.f, 0.f); }
+#pragma unroll
+        for (int k = 0; k < ILP; k++)
+            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
+#define QD(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8_sat<M>(v[k], d, key, (u64)i * 4, cnt); }
+        MODE_DISPATCH(QD);
+#undef QD
+    }
+    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) {
+        float xv = x[i];
+        m = fmaxf(m, fabsf(xv));
+        float v = __fdiv_rn(xv, s);
+        float qv = mode == 0 ? truncf(v) : mode == 1 ? rintf(v) : floorf(__fadd_rn(v, rng_uniform_k(key, (u64)i)));
+        cnt += (fabsf(qv) > 127.f) ? 1u : 0u;
+        q[i] = (i8)fmaxf(-127.f, fminf(127.f, qv));
+    }
+    m = block_max(m);
+    if (threadIdx.x == 0) atomicMax(hist + wslot, __float_as_uint(m));
+    cnt = __reduce_add_sync(0xffffffffu, cnt);
+    if ((threadIdx.x & 31) == 0 && cnt) atomicAdd(sat, (unsigned long long)cnt);
+}
+
 // Per-row (per-output-channel of a [rows, cols] weight) INT8 quantization, amax and codes fused: one block per row.
 extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_rows(const float* __restrict__ x, i8* __restrict__ q, int rows, i64 cols,
         float* __restrict__ scales, int mode, u64 seed, u64 stream) {

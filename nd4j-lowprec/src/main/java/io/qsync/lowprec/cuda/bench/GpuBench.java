@@ -2,13 +2,11 @@ package io.qsync.lowprec.cuda.bench;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaStream;
-import io.qsync.lowprec.cuda.CudaTimer;
 import io.qsync.lowprec.cuda.DeviceAllocator;
 import io.qsync.lowprec.cuda.DeviceBuffer;
 import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
-import io.qsync.lowprec.quant.IntRounding;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,28 +16,14 @@ import java.util.Map;
 /**
  * Benchmarks (CUDA events, warm-up, median of repeats, random inputs): device-to-device copy bandwidth, cuBLASLt
  * GEMMs per precision at 8192³ (heuristic choice and the best of the heuristic's top 8 = "measured peak"), the INT8
- * linear forward against FP16 and TF32, the GEMMs of the demo CNN's and a ResNet-50 bottleneck's layers, and the
- * quantize / dequantize / cast kernels' bandwidth with an α·n+β fit of the FP32→FP16 cast.
+ * linear forward against FP16 and TF32 ({@link LinearForwardBench}), the GEMMs of the demo CNN's and a ResNet-50
+ * bottleneck's layers, the quantize / dequantize / cast kernels' bandwidth ({@link QuantBandwidthBench}) and an
+ * α·n+β fit of the FP32→FP16 cast.
  */
-public final class GpuBench {
-    private final DeviceAllocator alloc;
-    private final LtMatmul lt;
-    private final QuantKernels qk;
-    private final CudaStream s;
-    private final CudaTimer timer;
-    private final boolean fp8;
-    private final List<String> log = new ArrayList<>();
-    /** Everything measured, in the profile JSON's structure. */
-    public final Map<String, Object> profile = new LinkedHashMap<>();
-
+public final class GpuBench extends BenchBase {
     /** @param fp8 device supports FP8 GEMMs */
     public GpuBench(DeviceAllocator alloc, LtMatmul lt, QuantKernels qk, CudaStream s, boolean fp8) {
-        this.alloc = alloc;
-        this.lt = lt;
-        this.qk = qk;
-        this.s = s;
-        this.timer = new CudaTimer(s, 64);
-        this.fp8 = fp8;
+        super(alloc, lt, qk, s, fp8);
     }
 
     /** @return human-readable lines of what was measured */
@@ -47,23 +31,18 @@ public final class GpuBench {
         return log;
     }
 
-    private void say(String fmt, Object... args) {
-        String line = String.format(java.util.Locale.ROOT, fmt, args);
-        log.add(line);
-        System.out.println(line);
-    }
-
-    private static double r(double v) {
-        return Math.round(v * 1000.0) / 1000.0;
+    /** @return everything measured, in the profile JSON's structure */
+    public Map<String, Object> profile() {
+        return profile;
     }
 
     /** Runs everything. */
     public void runAll() {
         double copyGBs = copyBandwidth();
         section("gemmPeaks", this::gemmPeaks);
-        section("linearForward", this::linearForward);
+        section("linearForward", () -> new LinearForwardBench(this).run());
         section("layerShapes", this::layerShapes);
-        section("quantBandwidth", () -> quantBandwidth(copyGBs));
+        section("quantBandwidth", () -> new QuantBandwidthBench(this).run(copyGBs));
         section("castFit", this::castFit);
         timer.close();
     }
@@ -75,46 +54,6 @@ public final class GpuBench {
             say("SECTION %s FAILED: %s", name, e);
             e.printStackTrace();
         }
-    }
-
-    private DeviceBuffer randomF32(String name, long n, float scale) {
-        DeviceBuffer b = alloc.allocate(name, 4 * n);
-        qk.fillUniform(b, n, System.nanoTime(), scale, s);
-        return b;
-    }
-
-    /** Random operand of a GEMM type's element format. */
-    private DeviceBuffer operand(String name, long n, int bytes, Precision p) {
-        try (DeviceBuffer f = randomF32(name + " f32", n, 1f)) {
-            DeviceBuffer b = alloc.allocate(name, n * bytes);
-            if (bytes == 4) {
-                b.copyFrom(f, 4 * n, s);
-            } else if (p == Precision.INT8) {
-                try (DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4)) {
-                    qk.amaxQuantizeInt8(f, n, am, b, sc, IntRounding.NEAREST, 0, 0, s);
-                    s.synchronize("operand");
-                }
-            } else {
-                qk.cast(f, n, p, b, s);
-            }
-            s.synchronize("operand " + name);
-            return b;
-        }
-    }
-
-    private static Precision aFormat(GemmType t) {
-        return switch (t) {
-            case FP16, FP16_OUT16 -> Precision.FP16;
-            case BF16 -> Precision.BF16;
-            case INT8 -> Precision.INT8;
-            case FP8_E4M3 -> Precision.FP8_E4M3;
-            case FP8_E5M2_E4M3 -> Precision.FP8_E5M2;
-            default -> Precision.FP32;
-        };
-    }
-
-    private static Precision bFormat(GemmType t) {
-        return t == GemmType.FP8_E5M2_E4M3 ? Precision.FP8_E4M3 : aFormat(t);
     }
 
     private double copyBandwidth() {
@@ -177,10 +116,6 @@ public final class GpuBench {
         }
     }
 
-    private static double tflops(long m, long n, long k, double ms) {
-        return 2.0 * m * n * k / (ms * 1e9);
-    }
-
     private void gemmPeaks() {
         long sz = 8192;
         Map<String, Object> peaks = new LinkedHashMap<>();
@@ -206,84 +141,6 @@ public final class GpuBench {
             peaks.put(t.name(), e);
         }
         profile.put("gemm8192", peaks);
-    }
-
-    /** Full linear forward (activation quantize/cast + GEMM + epilogue), weights already in the layer's format. */
-    private void linearForward() {
-        Map<String, Object> out = new LinkedHashMap<>();
-        long[][] shapes = {{8192, 8192, 8192}, {16384, 8192, 8192}, {32768, 4096, 4096}};
-        for (long[] sh : shapes) {
-            long m = sh[0], n = sh[1], k = sh[2];
-            Map<String, Object> e = new LinkedHashMap<>();
-            try (DeviceBuffer x = randomF32("X", m * k, 1f); DeviceBuffer y = alloc.allocate("Y", 4 * m * n);
-                 DeviceBuffer acc = alloc.allocate("acc", 4 * m * n); DeviceBuffer x8 = alloc.allocate("X8", m * k);
-                 DeviceBuffer x16 = alloc.allocate("X16", 2 * m * k); DeviceBuffer xt = alloc.allocate("X tf32", 4 * m * k);
-                 DeviceBuffer w8 = operand("W8", n * k, 1, Precision.INT8); DeviceBuffer w16 = operand("W16", n * k, 2, Precision.FP16);
-                 DeviceBuffer w32 = operand("W32", n * k, 4, Precision.FP32);
-                 DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sx = alloc.allocate("sx", 4); DeviceBuffer sw = alloc.allocate("sw", 4 * n)) {
-                sw.fillAsync(0, s);
-                qk.cast(w32, n * k, Precision.TF32, w32, s);
-                double int8 = timer.median("INT8 linear", 2, 10, () -> {
-                    qk.amaxQuantizeInt8(x, m * k, am, x8, sx, IntRounding.TRUNCATE, 0, 0, s);
-                    lt.matmul(GemmType.INT8, false, true, m, n, k, x8, w8, acc, null, null, s);
-                    qk.dequantizeInt32(acc, m, (int) n, sx, sw, true, null, y, s);
-                });
-                double int8Gemm = timer.median("INT8 gemm", 2, 10, () -> lt.matmul(GemmType.INT8, false, true, m, n, k, x8, w8, acc, null, null, s));
-                double fp16 = timer.median("FP16 linear", 2, 10, () -> {
-                    qk.cast(x, m * k, Precision.FP16, x16, s);
-                    lt.matmul(GemmType.FP16, false, true, m, n, k, x16, w16, y, null, null, s);
-                });
-                double fp16Gemm = timer.median("FP16 gemm", 2, 10, () -> lt.matmul(GemmType.FP16, false, true, m, n, k, x16, w16, y, null, null, s));
-                double tf32 = timer.median("TF32 linear", 2, 10, () -> {
-                    qk.cast(x, m * k, Precision.TF32, xt, s);
-                    lt.matmul(GemmType.TF32, false, true, m, n, k, xt, w32, y, null, null, s);
-                });
-                double tf32Gemm = timer.median("TF32 gemm", 2, 10, () -> lt.matmul(GemmType.TF32, false, true, m, n, k, xt, w32, y, null, null, s));
-                // what CudaLowPrecisionGemm.prepare + forward really do per forward: X AND W (FP32 masters) converted
-                // every call (INT8: W per channel, fused amax), then GEMM (+ INT8's dequant epilogue)
-                double[] layer = new double[3];
-                try (DeviceBuffer wf = randomF32("W f32", n * k, 1f); DeviceBuffer wt = alloc.allocate("W tf32", 4 * n * k)) {
-                    layer[0] = timer.median("INT8 layer fwd", 2, 10, () -> {
-                        qk.amaxQuantizeInt8(x, m * k, am, x8, sx, IntRounding.TRUNCATE, 0, 0, s);
-                        qk.quantizeInt8Rows(wf, (int) n, k, w8, sw, IntRounding.TRUNCATE, 0, 1, s);
-                        lt.matmul(GemmType.INT8, false, true, m, n, k, x8, w8, acc, null, null, s);
-                        qk.dequantizeInt32(acc, m, (int) n, sx, sw, true, null, y, s);
-                    });
-                    layer[1] = timer.median("FP16 layer fwd", 2, 10, () -> {
-                        qk.cast(x, m * k, Precision.FP16, x16, s);
-                        qk.cast(wf, n * k, Precision.FP16, w16, s);
-                        lt.matmul(GemmType.FP16, false, true, m, n, k, x16, w16, y, null, null, s);
-                    });
-                    layer[2] = timer.median("TF32 layer fwd", 2, 10, () -> {
-                        qk.cast(x, m * k, Precision.TF32, xt, s);
-                        qk.cast(wf, n * k, Precision.TF32, wt, s);
-                        lt.matmul(GemmType.TF32, false, true, m, n, k, xt, wt, y, null, null, s);
-                    });
-                }
-                String key = m + "x" + n + "x" + k;
-                say("Linear forward %s: INT8 %.3f ms (GEMM %.3f), FP16 %.3f ms (GEMM %.3f), TF32 %.3f ms (GEMM %.3f); "
-                                + "INT8 speed-up over FP16 %.2fx (GEMM only %.2fx), over TF32 %.2fx (GEMM only %.2fx)",
-                        key, int8, int8Gemm, fp16, fp16Gemm, tf32, tf32Gemm, fp16 / int8, fp16Gemm / int8Gemm, tf32 / int8, tf32Gemm / int8Gemm);
-                say("  layer forward as CudaLowPrecisionGemm does it (X and W converted every call): INT8 %.3f ms, FP16 %.3f ms, "
-                        + "TF32 %.3f ms; INT8 over FP16 %.2fx, over TF32 %.2fx", layer[0], layer[1], layer[2],
-                        layer[1] / layer[0], layer[2] / layer[0]);
-                e.put("layerInt8Ms", r(layer[0]));
-                e.put("layerFp16Ms", r(layer[1]));
-                e.put("layerTf32Ms", r(layer[2]));
-                e.put("layerInt8OverFp16", r(layer[1] / layer[0]));
-                e.put("layerInt8OverTf32", r(layer[2] / layer[0]));
-                e.put("int8Ms", r(int8));
-                e.put("int8GemmMs", r(int8Gemm));
-                e.put("fp16Ms", r(fp16));
-                e.put("fp16GemmMs", r(fp16Gemm));
-                e.put("tf32Ms", r(tf32));
-                e.put("tf32GemmMs", r(tf32Gemm));
-                e.put("int8OverFp16", r(fp16 / int8));
-                e.put("int8OverTf32", r(tf32 / int8));
-                out.put(key, e);
-            }
-        }
-        profile.put("linearForward", out);
     }
 
     /** A layer's GEMM shape: M (rows: batch·positions), N (output channels), K (input features). */
@@ -341,68 +198,6 @@ public final class GpuBench {
             say("  %s [M=%d N=%d K=%d] fwd/dgrad/wgrad:%s", sh.name(), m, n, k, line);
         }
         profile.put("layerGemms", out);
-    }
-
-    private void quantBandwidth(double copyGBs) {
-        long n = 1L << 28;
-        Map<String, Object> out = new LinkedHashMap<>();
-        try (DeviceBuffer x = randomF32("x", n, 3f); DeviceBuffer q = alloc.allocate("q", n); DeviceBuffer h = alloc.allocate("h", 2 * n);
-             DeviceBuffer y = alloc.allocate("y", 4 * n); DeviceBuffer o = alloc.allocate("o", 4 * n);
-             DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4 * 16384)) {
-            qk.amax(x, n, am, s);
-            qk.quantizeInt8(x, n, am, q, sc, IntRounding.TRUNCATE, 0, 0, s);
-            Object[][] ops = {
-                {"amax (read 4n)", 4.0, (Runnable) () -> qk.amax(x, n, am, s)},
-                {"INT8 quantize, scale on device (4n+n)", 5.0, (Runnable) () -> qk.quantizeInt8(x, n, am, q, sc, IntRounding.TRUNCATE, 0, 0, s)},
-                {"INT8 quantize stochastic (4n+n)", 5.0, (Runnable) () -> qk.quantizeInt8(x, n, am, q, sc, IntRounding.STOCHASTIC, 1, 2, s)},
-                {"INT8 amax+quantize, 2 passes (logical 4n+n)", 5.0, (Runnable) () -> qk.amaxQuantizeInt8(x, n, am, q, sc, IntRounding.TRUNCATE, 0, 0, s)},
-                {"INT8 per-channel fused amax+quantize 16384 rows (4n+n)", 5.0, (Runnable) () -> qk.quantizeInt8Rows(x, 16384, n / 16384, q, sc, IntRounding.TRUNCATE, 0, 0, s)},
-                {"INT8 dequantize to FP32 (n+4n)", 5.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, false, y, s)},
-                {"INT8 dequantize to FP16 (n+2n)", 3.0, (Runnable) () -> qk.dequantizeInt8(q, n, 1, 1, sc, true, h, s)},
-                {"INT32 dequantize+scale (4n+4n)", 8.0, (Runnable) () -> qk.dequantizeInt32(y, n / 4096, 4096, sc, sc, false, null, o, s)},
-                {"cast FP32->FP16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.FP16, h, s)},
-                {"cast FP32->BF16 (4n+2n)", 6.0, (Runnable) () -> qk.cast(x, n, Precision.BF16, h, s)},
-                {"cast FP16->FP32 (2n+4n)", 6.0, (Runnable) () -> qk.widen16(h, n, Precision.FP16, y, s)},
-                {"cast FP32->TF32 (4n+4n)", 8.0, (Runnable) () -> qk.cast(x, n, Precision.TF32, y, s)},
-                {"FP8 E4M3 quantize, scale on device (4n+n)", 5.0, (Runnable) () -> qk.quantizeFp8(x, n, Precision.FP8_E4M3, am, sc, q, s)},
-                {"FP8 E4M3 dequantize (n+4n)", 5.0, (Runnable) () -> qk.dequantizeFp8(q, n, Precision.FP8_E4M3, sc, y, s)},
-            };
-            say("Quantize/dequantize/cast on 2^28 elements (GB/s = logical bytes / time; copy = %.1f GB/s):", copyGBs);
-            for (Object[] op : ops) {
-                double ms = timer.median((String) op[0], 2, 10, (Runnable) op[2]);
-                double gbs = (Double) op[1] * n / (ms * 1e6);
-                say("  %-58s %.3f ms  %7.1f GB/s  ratio to copy %.3f", op[0], ms, gbs, gbs / copyGBs);
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("ms", r(ms));
-                e.put("GBps", r(gbs));
-                e.put("ratioToCopy", r(gbs / copyGBs));
-                if (((String) op[0]).startsWith("INT8 amax+quantize")) {
-                    // bytes actually moved: amax reads 4n, quantize reads 4n and writes n
-                    double moved = 9.0 * n / (ms * 1e6);
-                    say("  %-58s %.3f ms  %7.1f GB/s  ratio to copy %.3f", "  same, bytes moved (4n + 4n+n)", ms, moved, moved / copyGBs);
-                    e.put("movedGBps", r(moved));
-                    e.put("movedRatioToCopy", r(moved / copyGBs));
-                }
-                out.put((String) op[0], e);
-            }
-        }
-        // a tensor that fits in L2 (60 MiB on H100/H200): the second pass of amax+quantize re-reads from L2
-        long nl2 = 1L << 23;
-        try (DeviceBuffer x = randomF32("x small", nl2, 3f); DeviceBuffer x2 = alloc.allocate("x2", 4 * nl2);
-             DeviceBuffer q = alloc.allocate("q small", nl2); DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4)) {
-            double copyMs = timer.median("copy 32MiB", 3, 30, () -> x2.copyFrom(x, 4 * nl2, s));
-            double copySmall = 8.0 * nl2 / (copyMs * 1e6);
-            double ms = timer.median("amax+quant 32MiB", 3, 30, () -> qk.amaxQuantizeInt8(x, nl2, am, q, sc, IntRounding.TRUNCATE, 0, 0, s));
-            double gbs = 5.0 * nl2 / (ms * 1e6);
-            say("  %-58s %.3f ms  %7.1f GB/s  ratio to a 32 MiB copy (%.1f GB/s) %.3f", "INT8 amax+quantize 2^23 elements (L2-resident)", ms, gbs, copySmall, gbs / copySmall);
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("ms", r(ms));
-            e.put("GBps", r(gbs));
-            e.put("copyGBpsSameSize", r(copySmall));
-            e.put("ratioToCopy", r(gbs / copySmall));
-            out.put("INT8 amax+quantize 2^23 elements (L2-resident)", e);
-        }
-        profile.put("quantKernels", out);
     }
 
     private void castFit() {

@@ -39,6 +39,7 @@ public final class GpuChecks extends CheckContext {
         decodeAll();
         int8Quant();
         fp8Quant();
+        new GpuDelayedScalingChecks(this).runAll();
         GpuLayerChecks layers = new GpuLayerChecks(this);
         int gm = 256, gn = 384, gk = 528;
         for (Precision p : new Precision[] {Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16}) {
