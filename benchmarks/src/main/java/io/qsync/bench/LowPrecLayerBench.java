@@ -74,14 +74,23 @@ public class LowPrecLayerBench {
             input = Nd4j.randn(DataType.FLOAT, 64, 32, 16, 16);
             epsilon = Nd4j.randn(DataType.FLOAT, 64, 64, 16, 16);
         }
-        MultiLayerConfiguration conf = b.build();
+        layer = layerFor(b.build(), variant);
+    }
+
+    /**
+     * @param conf    network configuration whose layer 0 is benchmarked
+     * @param variant "builtin" or a {@link Precision} name
+     * @return layer 0 of the initialised (and, unless builtin, converted) network, gradient views set up
+     */
+    static Layer layerFor(MultiLayerConfiguration conf, String variant) {
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         if (!variant.equals("builtin")) {
             net = SwitchableLayers.convert(net);
             ((PrecisionSwitchable) net.getLayer(0)).setPrecision(Precision.valueOf(variant));
         }
-        layer = net.getLayer(0);
+        net.initGradientsView();
+        return net.getLayer(0);
     }
 
     /**

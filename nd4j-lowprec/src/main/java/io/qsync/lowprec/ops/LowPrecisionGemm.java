@@ -173,13 +173,11 @@ public final class LowPrecisionGemm {
     }
 
     private static INDArray fp16Dequantized(INDArray codes, float s) {
-        INDArray d = codes.dup('c');
-        ArrayRounding.visit(d, true, (c, len, base) -> {
+        return ArrayRounding.map(codes, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
                 c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
             }
         });
-        return d;
     }
 
     /**

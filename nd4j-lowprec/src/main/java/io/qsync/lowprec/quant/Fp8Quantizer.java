@@ -23,10 +23,10 @@ public final class Fp8Quantizer {
         if (format != Precision.FP8_E4M3 && format != Precision.FP8_E5M2) {
             throw new IllegalArgumentException("FP8 quantizer needs FP8_E4M3 or FP8_E5M2, got " + format);
         }
-        INDArray codes = ArrayRounding.rounded(Precision.FP32, x);
-        float amax = ArrayRounding.amax(codes);
+        INDArray src = ArrayRounding.isLinearFloat(x) ? x : ArrayRounding.rounded(Precision.FP32, x);
+        float amax = ArrayRounding.amax(src);
         float scale = (amax > 0f && amax < Float.POSITIVE_INFINITY) ? amax / format.maxFinite() : 1f;
-        ArrayRounding.visit(codes, true, (c, len, base) -> {
+        INDArray codes = ArrayRounding.map(src, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
                 c[i] = FloatRounding.round(format, c[i] / scale);
             }

@@ -63,6 +63,12 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
         if (channelAxis >= x.rank()) {
             throw new IllegalArgumentException("channelAxis " + channelAxis + " out of range for rank " + x.rank());
         }
+        if (channelAxis < 0 && rounding != IntRounding.STOCHASTIC && ArrayRounding.isLinearFloat(x)) {
+            // fast path: one read pass for amax, one read/write pass for the codes, buffer order kept
+            float s = scaleFor(ArrayRounding.amax(x));
+            INDArray codes = ArrayRounding.map(x, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
+            return new QuantizedTensor(codes, new float[] {s}, -1, Precision.INT8);
+        }
         INDArray codes = ArrayRounding.rounded(Precision.FP32, x);
         int channels = channelAxis < 0 ? 1 : (int) x.size(channelAxis);
         long inner = 1;
