@@ -87,9 +87,22 @@ public final class ArrayRounding {
      * @return the new array
      */
     public static INDArray map(INDArray src, ChunkOp op) {
+        return map(src, ArrayAllocator.FRESH, "map", op);
+    }
+
+    /**
+     * Like {@link #map(INDArray, ChunkOp)}, with the result array taken from {@code alloc}.
+     *
+     * @param src   FP32 source
+     * @param alloc allocator for the result
+     * @param role  allocation role
+     * @param op    the map
+     * @return the result array
+     */
+    public static INDArray map(INDArray src, ArrayAllocator alloc, String role, ChunkOp op) {
         INDArray s = isLinearFloat(src) ? src : src.castTo(DataType.FLOAT).dup('c');
         char order = isDenseFloat(s) ? 'c' : 'f';
-        INDArray dst = Nd4j.createUninitialized(DataType.FLOAT, s.shape(), order);
+        INDArray dst = alloc.allocate(role, order, s.shape());
         FloatBuffer in = s.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
         FloatBuffer out = dst.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
         int inStart = (int) s.offset();
@@ -156,10 +169,23 @@ public final class ArrayRounding {
      *         linear in c or f order, c order otherwise (FP32: a c-ordered copy)
      */
     public static INDArray rounded(Precision p, INDArray x) {
+        return rounded(p, x, ArrayAllocator.FRESH, "rounded");
+    }
+
+    /**
+     * Like {@link #rounded(Precision, INDArray)}, with the result from {@code alloc} (FP32: a fresh c-ordered copy).
+     *
+     * @param p     target float precision
+     * @param x     array
+     * @param alloc allocator for the result
+     * @param role  allocation role
+     * @return the rounded array
+     */
+    public static INDArray rounded(Precision p, INDArray x, ArrayAllocator alloc, String role) {
         if (p == Precision.FP32) {
             return x.dataType() == DataType.FLOAT ? x.dup('c') : x.castTo(DataType.FLOAT).dup('c');
         }
-        return map(x, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
+        return map(x, alloc, role, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.qsync.lowprec.ops;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Fp8Quantizer;
@@ -37,17 +38,34 @@ public final class LowPrecisionGemm {
 
     private final Precision precision;
     private final Int8Quantizer int8;
+    private final ArrayAllocator alloc;
 
     /**
      * @param precision layer precision
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8) {
-        if (precision == null || int8 == null) {
-            throw new IllegalArgumentException("precision and int8 quantizer must not be null");
+        this(precision, int8, ArrayAllocator.FRESH);
+    }
+
+    /**
+     * @param precision layer precision
+     * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
+     * @param alloc     allocator for saved operands and backward temporaries (layers pass a pooled one;
+     *                  pooled arrays are overwritten by the next call with the same role)
+     */
+    public LowPrecisionGemm(Precision precision, Int8Quantizer int8, ArrayAllocator alloc) {
+        if (precision == null || int8 == null || alloc == null) {
+            throw new IllegalArgumentException("precision, int8 quantizer and allocator must not be null");
         }
         this.precision = precision;
         this.int8 = int8;
+        this.alloc = alloc;
+    }
+
+    /** @return the allocator this op uses */
+    public ArrayAllocator allocator() {
+        return alloc;
     }
 
     /** @return the precision this op runs in */
@@ -75,16 +93,20 @@ public final class LowPrecisionGemm {
      * @return codes and scale ({@link Precision#FP32}: {@code x} itself, scale 1)
      */
     public QuantizedTensor prepareInput(INDArray x, long stream) {
+        return prepare(x, stream, "x");
+    }
+
+    private QuantizedTensor prepare(INDArray x, long stream, String role) {
         switch (precision) {
             case FP32:
                 return new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
             case INT8:
-                return int8.quantizePerTensor(x, 2 * stream);
+                return int8.quantize(x, -1, 2 * stream, alloc, role);
             case FP8_E4M3:
             case FP8_E5M2:
-                return Fp8Quantizer.quantize(x, precision);
+                return Fp8Quantizer.quantize(x, precision, alloc, role);
             default:
-                return new QuantizedTensor(ArrayRounding.rounded(precision, x), new float[] {1f}, -1, precision);
+                return new QuantizedTensor(ArrayRounding.rounded(precision, x, alloc, role), new float[] {1f}, -1, precision);
         }
     }
 
@@ -98,9 +120,10 @@ public final class LowPrecisionGemm {
      */
     public QuantizedTensor prepareWeight(INDArray w, int channelAxis, long stream) {
         if (precision == Precision.INT8) {
-            return int8.quantizeWeights(w, channelAxis, 2 * stream + 1);
+            int axis = int8.granularity() == io.qsync.lowprec.quant.Granularity.PER_CHANNEL ? channelAxis : -1;
+            return int8.quantize(w, axis, 2 * stream + 1, alloc, "w");
         }
-        return prepareInput(w, stream);
+        return prepare(w, stream, "w");
     }
 
     /**
@@ -159,21 +182,22 @@ public final class LowPrecisionGemm {
      * to FP16; other precisions keep their saved values and scale.
      *
      * @param saved operand saved by forward
+     * @param role  allocation role for the converted values (distinct per operand)
      * @return the backward operand
      */
-    public BackwardOperand backwardOperand(QuantizedTensor saved) {
+    public BackwardOperand backwardOperand(QuantizedTensor saved, String role) {
         if (precision != Precision.INT8) {
             return new BackwardOperand(saved.codes(), saved.scales()[0]);
         }
-        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale()) : saved.dequantize();
+        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale(), role) : saved.dequantize();
         if (!saved.perTensor()) {
             ArrayRounding.roundInPlace(Precision.FP16, d);
         }
         return new BackwardOperand(d, 1f);
     }
 
-    private static INDArray fp16Dequantized(INDArray codes, float s) {
-        return ArrayRounding.map(codes, (c, len, base) -> {
+    private INDArray fp16Dequantized(INDArray codes, float s, String role) {
+        return ArrayRounding.map(codes, alloc, role, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
                 c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
             }
@@ -192,13 +216,13 @@ public final class LowPrecisionGemm {
             case FP32:
                 return new BackwardOperand(dz, 1f);
             case INT8:
-                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz, alloc, "g"), 1f);
             case FP8_E4M3:
             case FP8_E5M2:
-                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2);
+                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2, alloc, "g");
                 return new BackwardOperand(qg.codes(), qg.scale());
             default:
-                return new BackwardOperand(ArrayRounding.rounded(precision, dz), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(precision, dz, alloc, "g"), 1f);
         }
     }
 
@@ -213,7 +237,7 @@ public final class LowPrecisionGemm {
      * @param dbOut  {@code [1, N]} result, or null when there is no bias
      */
     public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
-        backward(backwardOperand(ctx.x()), backwardOperand(ctx.w()), dz, dxOut, dwOut, dbOut);
+        backward(backwardOperand(ctx.x(), "xb"), backwardOperand(ctx.w(), "wb"), dz, dxOut, dwOut, dbOut);
     }
 
     /**
