@@ -16,7 +16,8 @@ import java.util.Arrays;
 
 /**
  * Interleaved companion to {@link LowPrecLayerBench} for a shared, noisy machine: the variants run
- * round-robin (one forward+backward each per round), so load changes hit all of them alike; prints
+ * round-robin (one forward+backward each per round, order rotated every round), so load changes hit
+ * all of them alike; same layers, shapes and workspace set-up as the JMH benchmark; prints
  * per-variant medians and the medians of the per-round ratios.
  *
  * <p>Usage: {@code LowPrecLayerRatios [rounds=60] [warmupRounds=15]}
@@ -39,7 +40,7 @@ public final class LowPrecLayerRatios {
     }
 
     private static void run(String shape, int rounds, int warmup) {
-        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        LayerWorkspaceMgr mgr = LowPrecLayerBench.workspaceMgr();
         Nd4j.getRandom().setSeed(1);
         INDArray input;
         INDArray eps;
@@ -66,11 +67,10 @@ public final class LowPrecLayerRatios {
         }
         double[][] ms = new double[VARIANTS.length][rounds];
         for (int r = -warmup; r < rounds; r++) {
-            for (int v = 0; v < VARIANTS.length; v++) {
+            for (int j = 0; j < VARIANTS.length; j++) {
+                int v = Math.floorMod(j + r, VARIANTS.length); // rotate the order so no variant always runs first
                 long t0 = System.nanoTime();
-                layers[v].setInput(input, mgr);
-                layers[v].activate(true, mgr);
-                layers[v].backpropGradient(eps, mgr);
+                LowPrecLayerBench.step(layers[v], mgr, input, eps);
                 long t1 = System.nanoTime();
                 if (r >= 0) {
                     ms[v][r] = (t1 - t0) / 1e6;
