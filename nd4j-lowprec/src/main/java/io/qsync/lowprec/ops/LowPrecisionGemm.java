@@ -196,13 +196,19 @@ public final class LowPrecisionGemm {
         return new BackwardOperand(d, 1f);
     }
 
+    /** FP16(code·s) for INT8 codes via a 255-entry table (codes are integers in [-127, 127]). */
     private INDArray fp16Dequantized(INDArray codes, float s, String role) {
+        float[] lut = new float[2 * Int8Quantizer.QMAX + 1];
+        for (int q = -Int8Quantizer.QMAX; q <= Int8Quantizer.QMAX; q++) {
+            lut[q + Int8Quantizer.QMAX] = io.qsync.lowprec.FloatRounding.roundFp16(q * s);
+        }
         return ArrayRounding.map(codes, alloc, role, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
-                c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
+                c[i] = lut[(int) c[i] + Int8Quantizer.QMAX];
             }
         });
     }
+
 
     /**
      * Converts the output gradient to its backward form: FP16 for INT8/FP16, the layer's format for
