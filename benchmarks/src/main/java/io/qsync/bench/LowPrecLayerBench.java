@@ -13,6 +13,12 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -34,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Forward+backward time of one layer, batch 64: DL4J's built-in layer versus the switchable layer at
  * FP32, INT8 and FP16. Shapes: dense 1024→1024; conv 3×3 (pad 1) 32→64 channels on 16×16.
- * The layer is called directly (no loss, no updater), without workspaces.
+ * The layer is called directly (no loss, no updater) inside one reused workspace, as in training.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,10 +57,35 @@ public class LowPrecLayerBench {
     @Param({"builtin", "FP32", "INT8", "FP16"})
     public String variant;
 
+    /** Workspace like DL4J's training workspaces: learns its size in the first loop, then reuses it. */
+    static final WorkspaceConfiguration WS_CONF = WorkspaceConfiguration.builder().initialSize(0).overallocationLimit(0.02)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE).policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyMirroring(MirroringPolicy.FULL).policySpill(SpillPolicy.REALLOCATE).build();
+    static final String WS_ID = "LOWPREC_BENCH_WS";
+
     private Layer layer;
     private INDArray input;
     private INDArray epsilon;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final LayerWorkspaceMgr mgr = workspaceMgr();
+
+    /** @return a workspace manager putting every array type in one reused workspace (as in training) */
+    static LayerWorkspaceMgr workspaceMgr() {
+        return LayerWorkspaceMgr.builder().defaultWorkspace(WS_ID, WS_CONF).build();
+    }
+
+    /**
+     * One forward+backward pass of {@code layer} inside the benchmark workspace.
+     *
+     * @return the sum of the input gradient (forces the result)
+     */
+    static double step(Layer layer, LayerWorkspaceMgr mgr, INDArray input, INDArray epsilon) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, WS_ID)) {
+            layer.setInput(input, mgr);
+            layer.activate(true, mgr);
+            Pair<?, INDArray> p = layer.backpropGradient(epsilon, mgr);
+            return p.getSecond().getDouble(0);
+        }
+    }
 
     /** Builds the layer and random data. */
     @Setup
@@ -74,24 +105,30 @@ public class LowPrecLayerBench {
             input = Nd4j.randn(DataType.FLOAT, 64, 32, 16, 16);
             epsilon = Nd4j.randn(DataType.FLOAT, 64, 64, 16, 16);
         }
-        MultiLayerConfiguration conf = b.build();
+        layer = layerFor(b.build(), variant);
+    }
+
+    /**
+     * @param conf    network configuration whose layer 0 is benchmarked
+     * @param variant "builtin" or a {@link Precision} name
+     * @return layer 0 of the initialised (and, unless builtin, converted) network, gradient views set up
+     */
+    static Layer layerFor(MultiLayerConfiguration conf, String variant) {
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         if (!variant.equals("builtin")) {
             net = SwitchableLayers.convert(net);
             ((PrecisionSwitchable) net.getLayer(0)).setPrecision(Precision.valueOf(variant));
         }
-        layer = net.getLayer(0);
+        net.initGradientsView();
+        return net.getLayer(0);
     }
 
     /**
-     * @return the input gradient (consumed by JMH)
+     * @return one element of the input gradient (consumed by JMH)
      */
     @Benchmark
-    public INDArray forwardBackward() {
-        layer.setInput(input, mgr);
-        layer.activate(true, mgr);
-        Pair<?, INDArray> p = layer.backpropGradient(epsilon, mgr);
-        return p.getSecond();
+    public double forwardBackward() {
+        return step(layer, mgr, input, epsilon);
     }
 }

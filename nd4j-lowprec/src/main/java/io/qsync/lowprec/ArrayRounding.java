@@ -2,6 +2,7 @@ package io.qsync.lowprec;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -53,6 +54,71 @@ public final class ArrayRounding {
     }
 
     /**
+     * @param x an array
+     * @return true if {@code x} is FP32 and its elements fill a contiguous buffer range in c
+     *         <em>or</em> f order (element-wise maps can then run over the buffer directly)
+     */
+    public static boolean isLinearFloat(INDArray x) {
+        if (isDenseFloat(x)) {
+            return true;
+        }
+        if (x.dataType() != DataType.FLOAT || x.isEmpty()) {
+            return false;
+        }
+        long[] shape = x.shape();
+        long[] stride = x.stride();
+        long expected = 1;
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] != 1 && stride[d] != expected) {
+                return false;
+            }
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    /**
+     * Applies an element-wise map in one pass: reads {@code src}, writes a new array of the same
+     * shape and memory order. Element order seen by {@code op} is the buffer order, so use it only
+     * for maps that do not depend on the index.
+     *
+     * @param src FP32 source, any layout (non-linear layouts are copied to c order first)
+     * @param op  the map, applied in place to each chunk
+     * @return the new array
+     */
+    public static INDArray map(INDArray src, ChunkOp op) {
+        return map(src, ArrayAllocator.FRESH, "map", op);
+    }
+
+    /**
+     * Like {@link #map(INDArray, ChunkOp)}, with the result array taken from {@code alloc}.
+     *
+     * @param src   FP32 source
+     * @param alloc allocator for the result
+     * @param role  allocation role
+     * @param op    the map
+     * @return the result array
+     */
+    public static INDArray map(INDArray src, ArrayAllocator alloc, String role, ChunkOp op) {
+        INDArray s = isLinearFloat(src) ? src : src.castTo(DataType.FLOAT).dup('c');
+        char order = isDenseFloat(s) ? 'c' : 'f';
+        INDArray dst = alloc.allocate(role, order, s.shape());
+        FloatBuffer in = s.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer out = dst.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int inStart = (int) s.offset();
+        int outStart = (int) dst.offset();
+        long n = s.length();
+        float[] buf = SCRATCH.get();
+        for (long done = 0; done < n; done += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - done);
+            in.get(inStart + (int) done, buf, 0, len);
+            op.apply(buf, len, done);
+            out.put(outStart + (int) done, buf, 0, len);
+        }
+        return dst;
+    }
+
+    /**
      * Visits every element of a dense FP32 array in c order, writing back each chunk if {@code write}.
      *
      * @param x     dense FP32 array ({@link #isDenseFloat})
@@ -99,22 +165,38 @@ public final class ArrayRounding {
     /**
      * @param p target float precision
      * @param x array (any layout, FP32 or convertible)
-     * @return a new dense c-ordered FP32 copy rounded to {@code p}
+     * @return a new FP32 array rounded to {@code p}: same memory order as {@code x} when {@code x} is
+     *         linear in c or f order, c order otherwise (FP32: a c-ordered copy)
      */
     public static INDArray rounded(Precision p, INDArray x) {
-        INDArray c = x.dataType() == DataType.FLOAT ? x.dup('c') : x.castTo(DataType.FLOAT).dup('c');
-        if (p != Precision.FP32) {
-            visit(c, true, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
-        }
-        return c;
+        return rounded(p, x, ArrayAllocator.FRESH, "rounded");
     }
 
     /**
-     * @param x dense FP32 array
+     * Like {@link #rounded(Precision, INDArray)}, with the result from {@code alloc} (FP32: a fresh c-ordered copy).
+     *
+     * @param p     target float precision
+     * @param x     array
+     * @param alloc allocator for the result
+     * @param role  allocation role
+     * @return the rounded array
+     */
+    public static INDArray rounded(Precision p, INDArray x, ArrayAllocator alloc, String role) {
+        if (p == Precision.FP32) {
+            return x.dataType() == DataType.FLOAT ? x.dup('c') : x.castTo(DataType.FLOAT).dup('c');
+        }
+        return map(x, alloc, role, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
+    }
+
+    /**
+     * @param x FP32 array, linear in c or f order ({@link #isLinearFloat})
      * @return max |x| over all elements (NaN ignored)
      */
     public static float amax(INDArray x) {
         float[] m = {0f};
+        if (!isDenseFloat(x) && isLinearFloat(x)) {
+            x = x.reshape('f', new long[] {x.length()}); // zero-copy linear view of an f-ordered array
+        }
         visit(x, false, (c, len, base) -> {
             float a = m[0];
             for (int i = 0; i < len; i++) {

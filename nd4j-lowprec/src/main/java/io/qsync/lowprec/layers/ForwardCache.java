@@ -1,5 +1,6 @@
 package io.qsync.lowprec.layers;
 
+import io.qsync.lowprec.ArrayAllocator;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,9 +36,12 @@ final class ForwardCache<C> {
         }
     }
 
-    /** Stores a forward pass; {@code z} is copied outside workspaces (the caller applies the activation in place). */
-    void put(INDArray input, long stream, C context, INDArray z) {
-        INDArray copy = detached(() -> z.dup(z.ordering()));
+    /**
+     * Stores a forward pass; {@code z} is copied into a buffer from {@code alloc} (the caller then
+     * applies the activation to {@code z} in place).
+     */
+    void put(INDArray input, long stream, C context, INDArray z, ArrayAllocator alloc) {
+        INDArray copy = detached(() -> alloc.allocate("zcache", z.ordering(), z.shape()).assign(z));
         entry = new Entry<>(input, stream, context, copy);
     }
 

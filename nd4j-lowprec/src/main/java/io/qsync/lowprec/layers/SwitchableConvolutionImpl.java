@@ -1,5 +1,6 @@
 package io.qsync.lowprec.layers;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.ops.Conv2dGeometry;
 import io.qsync.lowprec.ops.ConvContext;
@@ -29,6 +30,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class SwitchableConvolutionImpl extends ConvolutionLayer implements PrecisionSwitchable {
     private volatile Precision precision = Precision.FP32;
     private transient long lastSavedBytes;
+    private transient ArrayAllocator pool;
     private final transient ForwardCache<ConvContext> cache = new ForwardCache<>();
 
     /**
@@ -67,8 +69,12 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         return lastSavedBytes;
     }
 
-    private LowPrecisionConv2d op() {
-        return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer());
+    /** @return the op; training passes reuse this layer's buffers, inference allocates fresh arrays */
+    private LowPrecisionConv2d op(boolean training) {
+        if (training && pool == null) {
+            pool = ArrayAllocator.pooled();
+        }
+        return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
     }
 
     private boolean nhwc() {
@@ -108,7 +114,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         long stream = StreamIds.of(getIndex(), getIterationCount(), getEpochCount());
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                 new long[] {in.size(0) * g.outH() * g.outW(), w.size(0)}, 'f');
-        LowPrecisionConv2d op = op();
+        LowPrecisionConv2d op = op(training);
         if (forBackprop) {
             ForwardCache.Entry<ConvContext> hit = cache.take(this.input, stream);
             if (hit != null) {
@@ -121,7 +127,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         INDArray z = op.forward(ctx, b, out);
         lastSavedBytes = ctx.savedBytes();
         if (training && !forBackprop) {
-            cache.put(this.input, stream, ctx, out);
+            cache.put(this.input, stream, ctx, out, pool);
         }
         return new Pair<>(z, ctx);
     }
@@ -161,7 +167,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         INDArray epsNext = epsNextOrig.permute(1, 0, 2, 3);
         INDArray biasGrad = hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
         INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
-        op().backward(ctx, delta, epsNext, weightGrad, biasGrad);
+        op(true).backward(ctx, delta, epsNext, weightGrad, biasGrad);
         Gradient ret = new DefaultGradient();
         if (biasGrad != null) {
             ret.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGrad);

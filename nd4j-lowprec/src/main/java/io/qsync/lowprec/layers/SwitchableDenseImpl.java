@@ -1,5 +1,6 @@
 package io.qsync.lowprec.layers;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.ops.GemmContext;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
@@ -26,6 +27,7 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
     private volatile Precision precision = Precision.FP32;
     private transient GemmContext lastContext;
     private transient long lastSavedBytes;
+    private transient ArrayAllocator pool;
     private final transient ForwardCache<GemmContext> cache = new ForwardCache<>();
 
     /**
@@ -68,8 +70,12 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
         return lastSavedBytes;
     }
 
-    private LowPrecisionGemm op() {
-        return new LowPrecisionGemm(precision, ((SwitchableDenseLayer) layerConf()).int8Quantizer());
+    /** @return the op; training passes reuse this layer's buffers, inference allocates fresh arrays */
+    private LowPrecisionGemm op(boolean training) {
+        if (training && pool == null) {
+            pool = ArrayAllocator.pooled();
+        }
+        return new LowPrecisionGemm(precision, ((SwitchableDenseLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
     }
 
     @Override
@@ -96,13 +102,13 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
                 return new Pair<>(ret, ret);
             }
         }
-        LowPrecisionGemm op = op();
+        LowPrecisionGemm op = op(training);
         GemmContext ctx = training ? ForwardCache.detached(() -> op.prepare(in, w, stream)) : op.prepare(in, w, stream);
         op.forward(ctx, b, ret);
         lastSavedBytes = ctx.savedBytes();
         lastContext = forBackprop ? ctx : null;
         if (training && !forBackprop) {
-            cache.put(this.input, stream, ctx, ret);
+            cache.put(this.input, stream, ctx, ret, pool);
         }
         return new Pair<>(ret, ret);
     }
@@ -126,7 +132,7 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
                 new long[] {delta.size(0), w.size(0)}, 'f');
         INDArray biasGrad = hasBias() ? gradientViews.get(DefaultParamInitializer.BIAS_KEY) : null;
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
-        op().backward(ctx, delta, epsNext, weightGrad, biasGrad);
+        op(true).backward(ctx, delta, epsNext, weightGrad, biasGrad);
         if (biasGrad != null) {
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
         }

@@ -1,5 +1,6 @@
 package io.qsync.lowprec.ops;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.quant.QuantizedTensor;
@@ -24,7 +25,16 @@ public final class LowPrecisionConv2d {
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
      */
     public LowPrecisionConv2d(Precision precision, Int8Quantizer int8) {
-        this.gemm = new LowPrecisionGemm(precision, int8);
+        this(precision, int8, ArrayAllocator.FRESH);
+    }
+
+    /**
+     * @param precision layer precision
+     * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
+     * @param alloc     allocator for saved operands, im2col buffers and backward temporaries
+     */
+    public LowPrecisionConv2d(Precision precision, Int8Quantizer int8, ArrayAllocator alloc) {
+        this.gemm = new LowPrecisionGemm(precision, int8, alloc);
     }
 
     /** @return the underlying GEMM op */
@@ -47,9 +57,9 @@ public final class LowPrecisionConv2d {
         return new ConvContext(qx, qw, g, input.size(0), w.size(1), w.size(0));
     }
 
-    /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array */
-    private static INDArray im2col(INDArray nchw, Conv2dGeometry g, long mb, long inC) {
-        INDArray col = Nd4j.createUninitialized(DataType.FLOAT, new long[] {mb, g.outH(), g.outW(), inC, g.kH(), g.kW()}, 'c');
+    /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array (buffer from the allocator) */
+    private INDArray im2col(INDArray nchw, Conv2dGeometry g, long mb, long inC, String role) {
+        INDArray col = gemm.allocator().allocate(role, 'c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW());
         Convolution.im2col(nchw, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), g.sameMode(),
                 col.permute(0, 3, 4, 5, 1, 2));
         return col.reshape('c', mb * g.outH() * g.outW(), inC * g.kH() * g.kW());
@@ -73,7 +83,7 @@ public final class LowPrecisionConv2d {
         long m = ctx.miniBatch() * g.outH() * g.outW();
         INDArray z = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, ctx.outChannels()}, 'f');
         QuantizedTensor x = ctx.input();
-        INDArray cols = im2col(x.codes(), g, ctx.miniBatch(), ctx.inChannels());
+        INDArray cols = im2col(x.codes(), g, ctx.miniBatch(), ctx.inChannels(), "cols");
         QuantizedTensor qcols = new QuantizedTensor(cols, x.scales(), -1, x.precision());
         gemm.forward(new GemmContext(gemm.precision(), qcols, ctx.weight(), 0L), b, z);
         return toNchw(ctx, z);
@@ -106,13 +116,14 @@ public final class LowPrecisionConv2d {
         long outC = ctx.outChannels();
         long m = mb * g.outH() * g.outW();
         long k = inC * g.kH() * g.kW();
-        INDArray dz2d = dz.permute(0, 2, 3, 1).dup('c').reshape('c', m, outC);
+        INDArray dz2d = gemm.allocator().allocate("dz", 'c', mb, g.outH(), g.outW(), outC).assign(dz.permute(0, 2, 3, 1))
+                .reshape('c', m, outC);
         INDArray dw2d = Shape.newShapeNoCopy(dwOut, new long[] {outC, k}, false).transpose();
-        INDArray dcols = dxOut == null ? null : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, k}, 'c');
-        LowPrecisionGemm.BackwardOperand xb = gemm.backwardOperand(ctx.input());
+        INDArray dcols = dxOut == null ? null : gemm.allocator().allocate("dcols", 'c', m, k);
+        LowPrecisionGemm.BackwardOperand xb = gemm.backwardOperand(ctx.input(), "xb");
         LowPrecisionGemm.BackwardOperand colsB = new LowPrecisionGemm.BackwardOperand(
-                im2col(xb.values(), g, mb, inC), xb.scale());
-        gemm.backward(colsB, gemm.backwardOperand(ctx.weight()), dz2d, dcols, dw2d, dbOut);
+                im2col(xb.values(), g, mb, inC, "colsb"), xb.scale());
+        gemm.backward(colsB, gemm.backwardOperand(ctx.weight(), "wb"), dz2d, dcols, dw2d, dbOut);
         if (dxOut != null) {
             INDArray col6 = dcols.reshape('c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW()).permute(0, 3, 4, 5, 1, 2);
             Convolution.col2im(col6, dxOut, g.sH(), g.sW(), g.pH(), g.pW(), g.inH(), g.inW(), g.dH(), g.dW());

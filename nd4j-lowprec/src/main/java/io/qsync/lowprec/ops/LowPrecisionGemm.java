@@ -1,5 +1,6 @@
 package io.qsync.lowprec.ops;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Fp8Quantizer;
@@ -40,13 +41,24 @@ public final class LowPrecisionGemm {
     private final Int8Quantizer int8;
     /** INT8 only, opt-in: delayed scaling of the activation X (null = QSync's per-forward dynamic scale). */
     private final Int8DelayedScaling delayedX;
+    private final ArrayAllocator alloc;
 
     /**
      * @param precision layer precision
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8) {
-        this(precision, int8, 0);
+        this(precision, int8, ArrayAllocator.FRESH, 0);
+    }
+
+    /**
+     * @param precision layer precision
+     * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
+     * @param alloc     allocator for saved operands and backward temporaries (layers pass a pooled one;
+     *                  pooled arrays are overwritten by the next call with the same role)
+     */
+    public LowPrecisionGemm(Precision precision, Int8Quantizer int8, ArrayAllocator alloc) {
+        this(precision, int8, alloc, 0);
     }
 
     /**
@@ -58,8 +70,18 @@ public final class LowPrecisionGemm {
      *                             their own per-call scale.
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8, int delayedScalingHistory) {
-        if (precision == null || int8 == null) {
-            throw new IllegalArgumentException("precision and int8 quantizer must not be null");
+        this(precision, int8, ArrayAllocator.FRESH, delayedScalingHistory);
+    }
+
+    /**
+     * @param precision            layer precision
+     * @param int8                 INT8 quantizer settings (used only for {@link Precision#INT8})
+     * @param alloc                allocator for saved operands and backward temporaries
+     * @param delayedScalingHistory 0 = QSync's dynamic scale; H ≥ 1 = delayed scaling of X over H forwards
+     */
+    public LowPrecisionGemm(Precision precision, Int8Quantizer int8, ArrayAllocator alloc, int delayedScalingHistory) {
+        if (precision == null || int8 == null || alloc == null) {
+            throw new IllegalArgumentException("precision, int8 quantizer and allocator must not be null");
         }
         if (delayedScalingHistory < 0) {
             throw new IllegalArgumentException("delayedScalingHistory must be >= 0");
@@ -68,11 +90,17 @@ public final class LowPrecisionGemm {
         this.int8 = int8;
         this.delayedX = precision == Precision.INT8 && delayedScalingHistory > 0
                 ? new Int8DelayedScaling(int8, delayedScalingHistory) : null;
+        this.alloc = alloc;
     }
 
     /** @return the delayed-scaling state of X (its saturation count, history), or null in QSync's dynamic mode */
     public Int8DelayedScaling delayedScaling() {
         return delayedX;
+    }
+
+    /** @return the allocator this op uses */
+    public ArrayAllocator allocator() {
+        return alloc;
     }
 
     /** @return the precision this op runs in */
@@ -100,6 +128,10 @@ public final class LowPrecisionGemm {
      * @return codes and scale ({@link Precision#FP32}: {@code x} itself, scale 1)
      */
     public QuantizedTensor prepareInput(INDArray x, long stream) {
+        return prepare(x, stream, "x");
+    }
+
+    private QuantizedTensor prepare(INDArray x, long stream, String role) {
         switch (precision) {
             case FP32:
                 return new QuantizedTensor(x, new float[] {1f}, -1, Precision.FP32);
@@ -109,12 +141,12 @@ public final class LowPrecisionGemm {
                     Int8DelayedScaling.Result r = delayedX.quantize(xc.data().asFloat(), 2 * stream);
                     return new QuantizedTensor(Nd4j.create(r.codes(), x.shape(), 'c'), new float[] {r.scale()}, -1, Precision.INT8);
                 }
-                return int8.quantizePerTensor(x, 2 * stream);
+                return int8.quantize(x, -1, 2 * stream, alloc, role);
             case FP8_E4M3:
             case FP8_E5M2:
-                return Fp8Quantizer.quantize(x, precision);
+                return Fp8Quantizer.quantize(x, precision, alloc, role);
             default:
-                return new QuantizedTensor(ArrayRounding.rounded(precision, x), new float[] {1f}, -1, precision);
+                return new QuantizedTensor(ArrayRounding.rounded(precision, x, alloc, role), new float[] {1f}, -1, precision);
         }
     }
 
@@ -128,9 +160,10 @@ public final class LowPrecisionGemm {
      */
     public QuantizedTensor prepareWeight(INDArray w, int channelAxis, long stream) {
         if (precision == Precision.INT8) {
-            return int8.quantizeWeights(w, channelAxis, 2 * stream + 1);
+            int axis = int8.granularity() == io.qsync.lowprec.quant.Granularity.PER_CHANNEL ? channelAxis : -1;
+            return int8.quantize(w, axis, 2 * stream + 1, alloc, "w");
         }
-        return prepareInput(w, stream);
+        return prepare(w, stream, "w");
     }
 
     /**
@@ -189,28 +222,33 @@ public final class LowPrecisionGemm {
      * to FP16; other precisions keep their saved values and scale.
      *
      * @param saved operand saved by forward
+     * @param role  allocation role for the converted values (distinct per operand)
      * @return the backward operand
      */
-    public BackwardOperand backwardOperand(QuantizedTensor saved) {
+    public BackwardOperand backwardOperand(QuantizedTensor saved, String role) {
         if (precision != Precision.INT8) {
             return new BackwardOperand(saved.codes(), saved.scales()[0]);
         }
-        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale()) : saved.dequantize();
+        INDArray d = saved.perTensor() ? fp16Dequantized(saved.codes(), saved.scale(), role) : saved.dequantize();
         if (!saved.perTensor()) {
             ArrayRounding.roundInPlace(Precision.FP16, d);
         }
         return new BackwardOperand(d, 1f);
     }
 
-    private static INDArray fp16Dequantized(INDArray codes, float s) {
-        INDArray d = codes.dup('c');
-        ArrayRounding.visit(d, true, (c, len, base) -> {
+    /** FP16(code·s) for INT8 codes via a 255-entry table (codes are integers in [-127, 127]). */
+    private INDArray fp16Dequantized(INDArray codes, float s, String role) {
+        float[] lut = new float[2 * Int8Quantizer.QMAX + 1];
+        for (int q = -Int8Quantizer.QMAX; q <= Int8Quantizer.QMAX; q++) {
+            lut[q + Int8Quantizer.QMAX] = io.qsync.lowprec.FloatRounding.roundFp16(q * s);
+        }
+        return ArrayRounding.map(codes, alloc, role, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
-                c[i] = io.qsync.lowprec.FloatRounding.roundFp16(c[i] * s);
+                c[i] = lut[(int) c[i] + Int8Quantizer.QMAX];
             }
         });
-        return d;
     }
+
 
     /**
      * Converts the output gradient to its backward form: FP16 for INT8/FP16, the layer's format for
@@ -224,13 +262,13 @@ public final class LowPrecisionGemm {
             case FP32:
                 return new BackwardOperand(dz, 1f);
             case INT8:
-                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz, alloc, "g"), 1f);
             case FP8_E4M3:
             case FP8_E5M2:
-                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2);
+                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2, alloc, "g");
                 return new BackwardOperand(qg.codes(), qg.scale());
             default:
-                return new BackwardOperand(ArrayRounding.rounded(precision, dz), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(precision, dz, alloc, "g"), 1f);
         }
     }
 
@@ -245,7 +283,7 @@ public final class LowPrecisionGemm {
      * @param dbOut  {@code [1, N]} result, or null when there is no bias
      */
     public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
-        backward(backwardOperand(ctx.x()), backwardOperand(ctx.w()), dz, dxOut, dwOut, dbOut);
+        backward(backwardOperand(ctx.x(), "xb"), backwardOperand(ctx.w(), "wb"), dz, dxOut, dwOut, dbOut);
     }
 
     /**

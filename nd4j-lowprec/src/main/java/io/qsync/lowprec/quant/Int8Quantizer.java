@@ -1,5 +1,6 @@
 package io.qsync.lowprec.quant;
 
+import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.CounterRng;
 import io.qsync.lowprec.Precision;
@@ -37,7 +38,7 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @return the codes and their scale
      */
     public QuantizedTensor quantizePerTensor(INDArray x, long stream) {
-        return quantize(x, -1, stream);
+        return quantize(x, -1, stream, ArrayAllocator.FRESH, "int8");
     }
 
     /**
@@ -50,7 +51,7 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @return the codes and their scale(s)
      */
     public QuantizedTensor quantizeWeights(INDArray w, int channelAxis, long stream) {
-        return quantize(w, granularity == Granularity.PER_CHANNEL ? channelAxis : -1, stream);
+        return quantize(w, granularity == Granularity.PER_CHANNEL ? channelAxis : -1, stream, ArrayAllocator.FRESH, "int8");
     }
 
     /**
@@ -60,8 +61,29 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @return the quantized tensor (new dense array)
      */
     public QuantizedTensor quantize(INDArray x, int channelAxis, long stream) {
+        return quantize(x, channelAxis, stream, ArrayAllocator.FRESH, "int8");
+    }
+
+    /**
+     * Like {@link #quantize(INDArray, int, long)}, with the codes array taken from {@code alloc}
+     * when the fast path applies (per tensor, deterministic rounding, linear layout).
+     *
+     * @param x           FP32 array
+     * @param channelAxis per-channel axis, or -1 for per tensor
+     * @param stream      stochastic-rounding stream id
+     * @param alloc       allocator for the codes
+     * @param role        allocation role
+     * @return the quantized tensor
+     */
+    public QuantizedTensor quantize(INDArray x, int channelAxis, long stream, ArrayAllocator alloc, String role) {
         if (channelAxis >= x.rank()) {
             throw new IllegalArgumentException("channelAxis " + channelAxis + " out of range for rank " + x.rank());
+        }
+        if (channelAxis < 0 && rounding != IntRounding.STOCHASTIC && ArrayRounding.isLinearFloat(x)) {
+            // fast path: one read pass for amax, one read/write pass for the codes, buffer order kept
+            float s = scaleFor(ArrayRounding.amax(x));
+            INDArray codes = ArrayRounding.map(x, alloc, role, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
+            return new QuantizedTensor(codes, new float[] {s}, -1, Precision.INT8);
         }
         INDArray codes = ArrayRounding.rounded(Precision.FP32, x);
         int channels = channelAxis < 0 ? 1 : (int) x.size(channelAxis);

@@ -8,7 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A quantized tensor: {@code codes} holds the format's values (INT8 integers in [-127, 127], or FP8
  * values) stored exactly in an FP32 array, and the real value is {@code codes * scale}.
  *
- * @param codes       dense c-ordered FP32 array of codes (exact integers for INT8, FP8 values for FP8)
+ * @param codes       FP32 array of codes (exact integers for INT8, FP8 values for FP8); c order, or
+ *                    f order when quantized from an f-ordered per-tensor input
  * @param scales      one scale (per tensor) or one per channel along {@code channelAxis}
  * @param channelAxis axis the per-channel scales run along, or -1 for a per-tensor scale
  * @param precision   the format of the codes ({@link Precision#INT8}, FP8 E4M3 or E5M2)
