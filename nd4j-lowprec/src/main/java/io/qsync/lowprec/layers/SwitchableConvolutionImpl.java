@@ -67,6 +67,11 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         return lastSavedBytes;
     }
 
+    @Override
+    public long heldBytes() {
+        return cache.heldBytes(ConvContext::heldBytes);
+    }
+
     private LowPrecisionConv2d op() {
         return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer());
     }

@@ -68,6 +68,11 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
         return lastSavedBytes;
     }
 
+    @Override
+    public long heldBytes() {
+        return cache.heldBytes(GemmContext::heldBytes);
+    }
+
     private LowPrecisionGemm op() {
         return new LowPrecisionGemm(precision, ((SwitchableDenseLayer) layerConf()).int8Quantizer());
     }
