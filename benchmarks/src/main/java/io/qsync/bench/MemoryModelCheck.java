@@ -2,129 +2,126 @@ package io.qsync.bench;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.memory.MemoryModel;
 import io.qsync.planner.memory.MemoryPrediction;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import io.qsync.planner.memory.WorkingMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.javacpp.Pointer;
+import java.util.function.Supplier;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.memory.MemoryUseMode;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Memory model vs measurement on the Fashion-MNIST demo CNN: for 3 plans × 2 batch sizes, one fresh child JVM
- * per configuration measures the growth of the process's resident set (JavaCPP {@code Pointer.physicalBytes()},
- * i.e. RSS; ND4J's CPU buffers are not counted by {@code Pointer.totalBytes()} nor by {@code AllocationsTracker})
- * from just before the network is built to the maximum after each of 3 training iterations (heap pre-touched
- * with -Xms = -Xmx, so only native memory grows). Predictions use {@link MemoryModel} with EMULATION accounting;
- * its context term is calibrated once on (all-FP32, smallest batch). DL4J's own memory report (FP32 only; it
- * does not know our precisions) is listed for reference.
+ * Memory model vs measurement: for 3 plans × 2 batch sizes on the Fashion-MNIST demo CNN (and, as an out-of-sample
+ * check, on {@link DemoModels#sensitivityCnn}), compares {@link MemoryModel#predictTotalBytes} (EMULATION accounting,
+ * no context term) with what one training iteration measurably holds: Σ {@code getCurrentSize()} of the DL4J
+ * workspaces of the training thread after 4 {@code fit()} calls (buffers persist between iterations) + the exact
+ * sizes of the parameter, gradient and updater-state arrays + the bytes the switchable layers report holding outside
+ * workspaces at the forward/backward boundary ({@link PrecisionSwitchable#heldBytes()}, read in
+ * {@code onForwardPass}) + the mini-batch arrays. Each configuration runs on a fresh thread, so it gets fresh
+ * workspaces. Deterministic: no RSS, no timing.
  *
  * <p>Usage: {@code MemoryModelCheck [out=benchmarks/results/memory-model.md]}
  */
 public final class MemoryModelCheck {
-  private static final int[] BATCHES = {256, 1024};
-
   private MemoryModelCheck() {}
 
-  static Map<String, Map<String, Precision>> plans() {
+  /** A network under test with its plans and batch sizes. */
+  private record Case(String name, Supplier<MultiLayerConfiguration> conf, Map<String, Map<String, Precision>> plans,
+                      int[] batches) {}
+
+  static Map<String, Map<String, Precision>> plans(String... switchable) {
+    Map<String, Precision> all = new LinkedHashMap<>();
+    for (String id : switchable) {
+      all.put(id, Precision.INT8);
+    }
     Map<String, Map<String, Precision>> p = new LinkedHashMap<>();
     p.put("all FP32", Map.of());
     p.put("conv_1 INT8", Map.of("conv_1", Precision.INT8));
-    p.put("all switchable INT8", Map.of("conv_0", Precision.INT8, "conv_1", Precision.INT8,
-        "dense_0", Precision.INT8));
+    p.put("all switchable INT8", all);
     return p;
   }
 
-  /** Parent: spawns one child per configuration; child mode: {@code child <planName> <batch>}. */
+  /** Runs the check; see the class comment. */
   public static void main(String[] args) throws Exception {
-    if (args.length > 0 && args[0].equals("child")) {
-      child(args[1], Integer.parseInt(args[2]));
-      return;
-    }
     Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/memory-model.md");
-    MultiLayerNetwork net = cnn();
-    LayerGraph graph = LayerGraph.of(net);
-    MemoryModel noContext = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
-    Map<String, long[]> measured = new LinkedHashMap<>();
-    for (String plan : plans().keySet()) {
-      for (int b : BATCHES) {
-        measured.put(plan + "@" + b, runChild(plan, b));
+    List<Case> cases = List.of(
+        new Case("fashionCnn", () -> DemoModels.fashionCnn(42, 1e-3), plans("conv_0", "conv_1", "dense_0"),
+            new int[] {256, 1024}),
+        new Case("sensitivityCnn", () -> DemoModels.sensitivityCnn(42, 1e-3),
+            plans("conv_0", "conv_1", "conv_2", "conv_3", "dense_0", "dense_1"), new int[] {64, 256}));
+    MemoryModel model = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
+    StringBuilder md = new StringBuilder("# Memory model vs measurement (CPU emulation, DL4J workspaces)\n\n");
+    md.append("- Machine: ").append(BenchEnv.machine()).append("; date ").append(ZonedDateTime.now()).append('\n');
+    md.append("- Measured = Σ getCurrentSize() of the training thread's DL4J workspaces after 4 fit() calls + exact "
+        + "bytes of params, gradients (getFlattenedGradients) and updater state (getStateViewArray) + bytes the "
+        + "switchable layers hold outside workspaces at the forward/backward boundary (heldBytes(), in "
+        + "onForwardPass) + the mini-batch (features + labels). Predicted = MemoryModel.predictTotalBytes, "
+        + "EMULATION accounting, context term 0 (nothing calibrated).\n\n");
+    md.append("| net | plan | batch | predicted MiB | measured MiB | error | WS_ALL_LAYERS_ACT pred/meas MiB "
+        + "| WS_LAYER_ACT_1+2 pred/meas MiB | WS_LAYER_WORKING_MEM pred/meas MiB (largest layer) "
+        + "| held outside WS pred/meas MiB | params+grads+updater MiB | DL4J memory report MiB (FP32 only) |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    double worst = 0;
+    for (Case c : cases) {
+      LayerGraph graph = LayerGraph.of(net(c.conf().get()));
+      for (Map.Entry<String, Map<String, Precision>> e : c.plans().entrySet()) {
+        for (int b : c.batches()) {
+          long[] m = new long[7];
+          Thread t = new Thread(() -> measure(c.conf().get(), e.getValue(), b, m));
+          t.start();
+          t.join();
+          MemoryPrediction p = model.predictBytes(graph, e.getValue(), b);
+          WorkingMemory w = model.workingMemory(graph, e.getValue(), b);
+          long pred = model.predictTotalBytes(graph, e.getValue(), b);
+          long meas = m[0] + m[1] + m[2] + m[3] + m[4] + m[5];
+          double err = 100.0 * (pred - meas) / meas;
+          worst = Math.max(worst, Math.abs(err));
+          md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %+.2f%% | %.2f / %.2f | %.2f / %.2f "
+                  + "| %.2f / %.2f (%s) | %.2f / %.2f | %.2f / %.2f | %.2f |%n", c.name(), e.getKey(), b, mib(pred),
+              mib(meas), err, mib(w.activationsWorkspace()), mib(m[0]), mib(w.gradientWorkspaces()), mib(m[1]),
+              mib(w.layerWorkspace()), mib(m[2]), w.largestLayer(), mib(w.heldOutsideWorkspaces()), mib(m[3]),
+              mib(p.paramBytes() + p.gradientBytes() + p.updaterBytes()), mib(m[4]), mib(m[6])));
+          System.err.printf(Locale.ROOT, "[memory] %s %s B=%d predicted %.2f measured %.2f MiB (%+.2f%%)%n",
+              c.name(), e.getKey(), b, mib(pred), mib(meas), err);
+        }
       }
     }
-    long context = measured.get("all FP32@" + BATCHES[0])[0]
-        - noContext.predictBytes(graph, Map.of(), BATCHES[0]).totalBytes();
-    MemoryModel model = new MemoryModel(Math.max(0, context), MemoryModel.Accounting.EMULATION);
-    MemoryModel device = new MemoryModel(0, MemoryModel.Accounting.DEVICE);
-    StringBuilder md = new StringBuilder("# Memory model vs measurement (Fashion-MNIST demo CNN, CPU emulation)\n\n");
-    md.append("- Machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
-        .append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores (shared); date ")
-        .append(ZonedDateTime.now()).append("; JVM ").append(System.getProperty("java.version")).append('\n');
-    md.append("- Measured = max RSS growth (Pointer.physicalBytes) of a fresh child JVM (-Xms=-Xmx=512m, "
-        + "AlwaysPreTouch) from before building the network to after each of 3 fit() iterations (DL4J default "
-        + "workspaces), after a warm-up net at batch 8.\n");
-    md.append(String.format(Locale.ROOT, "- Context term calibrated on (all FP32, B=%d): %.2f MiB%n%n", BATCHES[0],
-        context / 1048576.0));
-    md.append("| plan | batch | predicted (EMULATION) MiB | measured MiB | error | predicted activations MiB "
-        + "| DEVICE-accounting prediction MiB (no context) | DL4J memory report MiB (FP32 only) |\n"
-        + "|---|---|---|---|---|---|---|---|\n");
-    for (Map.Entry<String, Map<String, Precision>> e : plans().entrySet()) {
-      for (int b : BATCHES) {
-        MemoryPrediction p = model.predictBytes(graph, e.getValue(), b);
-        long m = measured.get(e.getKey() + "@" + b)[0];
-        md.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% | %.2f | %.2f | %.2f |%n",
-            e.getKey(), b, p.totalBytes() / 1048576.0, m / 1048576.0, 100.0 * (p.totalBytes() - m) / m,
-            p.activationBytes() / 1048576.0, device.predictBytes(graph, e.getValue(), b).totalBytes() / 1048576.0,
-            measured.get(e.getKey() + "@" + b)[1] / 1048576.0));
-      }
-    }
-    md.append("\nCommand: `java -cp benchmarks/target/classes:spark-qsync/target/classes:nd4j-lowprec/target/"
-        + "classes:<mvn -o -q -pl benchmarks dependency:build-classpath, minus io/qsync jars> "
-        + "io.qsync.bench.MemoryModelCheck " + String.join(" ", args) + "` with OMP_NUM_THREADS=1\n");
+    md.append(String.format(Locale.ROOT, "%nLargest |error|: %.2f %%. Columns 'pred / meas': the model's term vs the "
+        + "measured part; params+grads+updater: predicted / measured; the mini-batch (predicted = measured) is in "
+        + "the totals only.%n", worst));
+    md.append("\nCommand: `OMP_NUM_THREADS=1 benchmarks/run.sh io.qsync.bench.MemoryModelCheck ")
+        .append(String.join(" ", args)).append("`\n");
     Files.writeString(out, md.toString());
     System.err.println(md);
   }
 
-  private static long[] runChild(String plan, int batch) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch", "-cp",
-        System.getProperty("java.class.path"), MemoryModelCheck.class.getName(), "child", plan,
-        Integer.toString(batch)));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    long[] result = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (line.startsWith("RESULT ")) {
-          String[] f = line.split(" ");
-          result = new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
-        }
-      }
-    }
-    if (p.waitFor() != 0 || result == null) {
-      throw new IllegalStateException("child for " + plan + " @ " + batch + " failed");
-    }
-    System.err.printf("[memory] %s B=%d measured %.2f MiB%n", plan, batch, result[0] / 1048576.0);
-    return result;
+  private static double mib(long bytes) {
+    return bytes / 1048576.0;
   }
 
-  static MultiLayerNetwork cnn() {
-    MultiLayerNetwork net = new MultiLayerNetwork(DemoModels.fashionCnn(42, 1e-3));
+  static MultiLayerNetwork net(MultiLayerConfiguration conf) {
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return SwitchableLayers.convert(net);
   }
@@ -138,32 +135,37 @@ public final class MemoryModelCheck {
     return new DataSet(x, y);
   }
 
-  private static void child(String plan, int batch) throws Exception {
-    MultiLayerNetwork warm = cnn();
-    PrecisionPlan.empty().with("conv_1", Precision.INT8).applyTo(warm);
-    DataSet w = data(8);
-    warm.fit(w);
-    warm.fit(w);
-    warm = null;
-    DataSet d = data(batch);
-    settle();
-    long rss0 = Pointer.physicalBytes();
-    MultiLayerNetwork net = cnn();
-    new PrecisionPlan(plans().get(plan)).applyTo(net);
-    long max = 0;
-    for (int i = 0; i < 3; i++) {
+  /**
+   * Fills {@code m} with: activations workspace, activation-gradient workspaces, layer working-memory workspace (and
+   * any other), held outside workspaces, params+grads+updater, mini-batch, DL4J's FP32 memory report.
+   */
+  private static void measure(MultiLayerConfiguration conf, Map<String, Precision> plan, int b, long[] m) {
+    MultiLayerNetwork net = net(conf);
+    new PrecisionPlan(plan).applyTo(net);
+    net.addListeners(new BaseTrainingListener() {
+      @Override
+      public void onForwardPass(Model model, List<INDArray> activations) {
+        long h = 0;
+        for (Layer l : ((MultiLayerNetwork) model).getLayers()) {
+          h += l instanceof PrecisionSwitchable s ? s.heldBytes() : 0;
+        }
+        m[3] = h;
+      }
+    });
+    DataSet d = data(b);
+    for (int i = 0; i < 4; i++) {
       net.fit(d);
-      max = Math.max(max, Pointer.physicalBytes() - rss0);
     }
-    long report = net.getLayerWiseConfigurations().getMemoryReport(InputType.convolutionalFlat(28, 28, 1))
-        .getTotalMemoryBytes(batch, MemoryUseMode.TRAINING, CacheMode.NONE, DataType.FLOAT);
-    System.out.println("RESULT " + max + " " + report + " " + net.score());
-  }
-
-  private static void settle() throws InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(200);
+    for (MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+      String id = w.getId();
+      int slot = id.equals("WS_ALL_LAYERS_ACT") ? 0 : id.startsWith("WS_LAYER_ACT_") ? 1 : 2;
+      m[slot] += w.getCurrentSize();
     }
+    m[4] = (net.params().length() + net.getFlattenedGradients().length()
+        + net.getUpdater().getStateViewArray().length()) * 4;
+    m[5] = (d.getFeatures().length() + d.getLabels().length()) * 4;
+    m[6] = conf.getMemoryReport(InputType.convolutionalFlat(28, 28, 1))
+        .getTotalMemoryBytes(b, MemoryUseMode.TRAINING, CacheMode.NONE, DataType.FLOAT);
+    Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
   }
 }

@@ -29,22 +29,25 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * Indicator sensitivity study: how well do GVAR, WVAR and HESS rank the real effect of putting one switchable
- * layer of the Fashion-MNIST demo CNN in INT8 (then FP8_E4M3)?
+ * layer of {@link DemoModels#sensitivityCnn} (six switchable layers) in INT8 (then FP8_E4M3)?
  *
- * <p>Protocol: pre-train the CNN in FP32 for {@code pretrain} steps (checkpoint); collect statistics on the
- * checkpoint (K = 10 batches, Hutchinson probes) and compute the indicators; then for each seed, continue from
- * the checkpoint for {@code steps} steps with the seed's batch order, once all-FP32 and once per (layer,
- * precision) with only that layer low precision; real effect = eval loss (FP32 inference on held-out test
- * images) minus the FP32 run's, averaged over seeds. Reports Spearman's ρ between each indicator and the
- * real effect, per precision (n = #layers) and pooled over both precisions.
+ * <p>Protocol: pre-train in FP32 for {@code pretrain} steps (checkpoint: parameters, Adam state, iteration
+ * count); collect statistics on the checkpoint (K = 10 batches, 32 Hutchinson probes) and compute the
+ * indicators; then for each seed, continue from the checkpoint for {@code steps} steps with the seed's batch
+ * order (the same mini-batches for every run of that seed), once all-FP32 and once per (layer, precision) with
+ * only that layer low precision. Real effect, two measures: (a) eval gap = FP32-inference loss on held-out test
+ * images minus the FP32 run's; (b) train gap = the training loss averaged over the last {@code tail} steps minus
+ * the FP32 run's (same batches). Both are averaged over seeds; Spearman's ρ between each indicator and the mean
+ * effect is reported per precision (n = 6) and pooled (n = 12), plus the per-seed ρ range.
  *
- * <p>Usage: {@code SensitivityStudy [out=benchmarks/results/sensitivity.md] [pretrain=200] [steps=200] [seeds=3]}
+ * <p>Usage: {@code SensitivityStudy [out] [pretrain=200] [steps=60] [seeds=3] [tail=20] [precisions=INT8,FP8_E4M3]
+ * [lr=1e-3]}; {@code lr} is the Adam learning rate of the runs after the checkpoint (pre-training uses 1e-3); a
+ * smaller one keeps the runs of a seed closer to each other, so less of the gap is divergence of the trajectories.
  */
 public final class SensitivityStudy {
-  private static final int BATCH = 64;
-  private static final int TRAIN = 12000;
-  private static final int EVAL = 2000;
-  private static final List<Precision> PRECISIONS = List.of(Precision.INT8, Precision.FP8_E4M3);
+  static final int BATCH = 64;
+  static final int TRAIN = 12000;
+  static final int EVAL = 1000;
 
   private SensitivityStudy() {}
 
@@ -52,14 +55,20 @@ public final class SensitivityStudy {
   public static void main(String[] args) throws Exception {
     Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/sensitivity.md");
     int pretrain = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 60;
     int seeds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+    int tail = args.length > 4 ? Integer.parseInt(args[4]) : 20;
+    List<Precision> precisions = new ArrayList<>();
+    for (String p : (args.length > 5 ? args[5] : "INT8,FP8_E4M3").split(",")) {
+      precisions.add(Precision.valueOf(p));
+    }
+    double lr = args.length > 6 ? Double.parseDouble(args[6]) : 1e-3;
     long t0 = System.nanoTime();
     LocalShard train = FashionMnist.load(FashionMnist.Split.TRAIN).head(TRAIN).toShard();
     LabeledImages testImgs = FashionMnist.load(FashionMnist.Split.TEST).head(EVAL);
     DataSet eval = testImgs.toShard().batch(null, 0, EVAL, 10);
 
-    MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.fashionCnn(42, 1e-3));
+    MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.sensitivityCnn(42, 1e-3));
     base.init();
     MultiLayerNetwork net = SwitchableLayers.convert(base);
     int[] order = permutation(TRAIN, 1000);
@@ -69,7 +78,9 @@ public final class SensitivityStudy {
     INDArray ckptParams = net.params().dup();
     INDArray ckptUpdater = net.getUpdater().getStateViewArray().dup();
     int ckptIter = net.getIterationCount();
-    log("pretrained %d steps, eval loss %.4f", pretrain, net.score(eval));
+    double ckptEval = net.score(eval);
+    net.setLearningRate(lr);
+    log("pretrained %d steps, eval loss %.4f", pretrain, ckptEval);
 
     LayerGraph graph = LayerGraph.of(net);
     List<DataSet> statBatches = new ArrayList<>();
@@ -80,41 +91,52 @@ public final class SensitivityStudy {
     ModelStatistics stats = new StatisticsCollector(32, 1e-3, 7).collect(net, graph, statBatches);
     Map<String, IndicatorTable> tables = new LinkedHashMap<>();
     for (Indicator ind : Indicators.all()) {
-      tables.put(ind.name(), ind.compute(stats, graph, PRECISIONS));
+      tables.put(ind.name(), ind.compute(stats, graph, precisions));
     }
     List<String> layers = graph.switchableNodes().stream().map(LayerNode::id).toList();
     log("stats + indicators done");
 
-    Map<String, double[]> gaps = new LinkedHashMap<>();
-    double[] fp32Loss = new double[seeds];
+    SensitivityReport rep = new SensitivityReport(graph, layers, precisions, tables, seeds);
     for (int seed = 0; seed < seeds; seed++) {
       int[] o = permutation(TRAIN, 17 + seed);
-      fp32Loss[seed] = run(net, ckptParams, ckptUpdater, ckptIter, PrecisionPlan.empty(), train, o, steps, eval);
-      for (Precision p : PRECISIONS) {
+      double[] fp32 = run(net, ckptParams, ckptUpdater, ckptIter, PrecisionPlan.empty(), train, o, steps, tail, eval);
+      rep.fp32(seed, fp32);
+      for (Precision p : precisions) {
         for (String id : layers) {
-          double loss = run(net, ckptParams, ckptUpdater, ckptIter, PrecisionPlan.empty().with(id, p), train, o,
-              steps, eval);
-          gaps.computeIfAbsent(id + "@" + p, k -> new double[seeds])[seed] = loss - fp32Loss[seed];
-          log("seed %d %s %s gap %.5f", seed, id, p, loss - fp32Loss[seed]);
+          double[] r = run(net, ckptParams, ckptUpdater, ckptIter, PrecisionPlan.empty().with(id, p), train, o,
+              steps, tail, eval);
+          rep.gap(id, p, seed, r[0] - fp32[0], r[1] - fp32[1]);
+          log("seed %d %s %s eval gap %+.5f train gap %+.5f", seed, id, p, r[0] - fp32[0], r[1] - fp32[1]);
         }
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Files.writeString(out, report(args, pretrain, steps, seeds, layers, tables, gaps, fp32Loss, graph, seconds));
+    String header = String.format(Locale.ROOT, "- Machine: %s%n- Date: %s; wall time %.0f s%n"
+            + "- Arguments: `%s` → pretrain %d FP32 steps (checkpoint eval loss %.4f), then %d steps per run at Adam lr %g, "
+            + "%d seeds, "
+            + "train gap over the last %d steps, batch %d, first %d training images, eval = FP32-inference loss on the "
+            + "first %d test images%n", BenchEnv.machine(), ZonedDateTime.now(), seconds, String.join(" ", args),
+        pretrain, ckptEval, steps, lr, seeds, tail, BATCH, TRAIN, EVAL);
+    Files.writeString(out, rep.markdown(header));
     log("wrote %s in %.0f s", out, seconds);
   }
 
-  static double run(MultiLayerNetwork net, INDArray params, INDArray updater, int iter, PrecisionPlan plan,
-                    LocalShard train, int[] order, int steps, DataSet eval) {
+  /** @return {eval loss after the run (FP32 inference), mean training loss over the last {@code tail} steps} */
+  static double[] run(MultiLayerNetwork net, INDArray params, INDArray updater, int iter, PrecisionPlan plan,
+                      LocalShard train, int[] order, int steps, int tail, DataSet eval) {
     net.params().assign(params);
     net.getUpdater().getStateViewArray().assign(updater);
     net.setIterationCount(iter);
     plan.applyTo(net);
+    double trainLoss = 0;
     for (int s = 0; s < steps; s++) {
       net.fit(batch(train, order, s));
+      if (s >= steps - tail) {
+        trainLoss += net.score() / tail;
+      }
     }
     PrecisionPlan.empty().applyTo(net);
-    return net.score(eval);
+    return new double[] {net.score(eval), trainLoss};
   }
 
   static DataSet batch(LocalShard shard, int[] order, int step) {
@@ -171,82 +193,6 @@ public final class SensitivityStudy {
       r[i] = less + (eq + 1) / 2.0;
     }
     return r;
-  }
-
-  private static String report(String[] args, int pretrain, int steps, int seeds, List<String> layers,
-                               Map<String, IndicatorTable> tables, Map<String, double[]> gaps, double[] fp32Loss,
-                               LayerGraph graph, double seconds) {
-    StringBuilder md = new StringBuilder("# Indicator sensitivity study (Fashion-MNIST demo CNN)\n\n");
-    md.append("- Machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
-        .append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores visible (shared)\n");
-    md.append("- Date: ").append(ZonedDateTime.now()).append("; wall time ").append(String.format("%.0f", seconds))
-        .append(" s\n");
-    md.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-        .append(System.getProperty("java.version")).append('\n');
-    md.append("- Arguments: `").append(String.join(" ", args)).append("` → pretrain ").append(pretrain)
-        .append(" FP32 steps, then ").append(steps).append(" steps per run, ").append(seeds).append(" seeds, batch ")
-        .append(BATCH).append(", first ").append(TRAIN).append(" training images, eval = FP32 loss on the first ")
-        .append(EVAL).append(" test images\n");
-    md.append("- Model: DemoModels.fashionCnn(42, 1e-3) converted with SwitchableLayers.convert; L = ")
-        .append(graph.maxDepth()).append("; statistics: K = 10 batches of 64, 32 Hutchinson probes, ε = 1e-3\n\n");
-    md.append("FP32 eval loss per seed: ");
-    for (double l : fp32Loss) {
-      md.append(String.format(Locale.ROOT, "%.5f ", l));
-    }
-    md.append("\n\n## Raw numbers\n\n| layer | depth | precision | gap per seed | mean gap |");
-    tables.keySet().forEach(n -> md.append(' ').append(n).append(" ω |"));
-    md.append("\n|---|---|---|---|---|");
-    tables.keySet().forEach(n -> md.append("---|"));
-    md.append('\n');
-    for (Precision p : PRECISIONS) {
-      for (String id : layers) {
-        double[] g = gaps.get(id + "@" + p);
-        md.append("| ").append(id).append(" | ").append(graph.node(id).depth()).append(" | ").append(p).append(" | ");
-        for (double v : g) {
-          md.append(String.format(Locale.ROOT, "%+.5f ", v));
-        }
-        md.append(String.format(Locale.ROOT, "| %+.5f |", mean(g)));
-        for (IndicatorTable t : tables.values()) {
-          md.append(String.format(Locale.ROOT, " %.4e |", t.omega(id, p)));
-        }
-        md.append('\n');
-      }
-    }
-    md.append("\n## Spearman rank correlation with the mean loss gap\n\n| indicator |");
-    PRECISIONS.forEach(p -> md.append(' ').append(p).append(" (n=").append(layers.size()).append(") |"));
-    md.append(" pooled (n=").append(layers.size() * PRECISIONS.size()).append(") |\n|---|");
-    PRECISIONS.forEach(p -> md.append("---|"));
-    md.append("---|\n");
-    for (Map.Entry<String, IndicatorTable> e : tables.entrySet()) {
-      md.append("| ").append(e.getKey()).append(" |");
-      List<Double> pw = new ArrayList<>();
-      List<Double> pg = new ArrayList<>();
-      for (Precision p : PRECISIONS) {
-        double[] w = new double[layers.size()];
-        double[] g = new double[layers.size()];
-        for (int i = 0; i < layers.size(); i++) {
-          w[i] = e.getValue().omega(layers.get(i), p);
-          g[i] = mean(gaps.get(layers.get(i) + "@" + p));
-          pw.add(w[i]);
-          pg.add(g[i]);
-        }
-        md.append(String.format(Locale.ROOT, " %.3f |", spearman(w, g)));
-      }
-      md.append(String.format(Locale.ROOT, " %.3f |\n", spearman(toArray(pw), toArray(pg))));
-    }
-    return md.toString();
-  }
-
-  private static double[] toArray(List<Double> l) {
-    return l.stream().mapToDouble(Double::doubleValue).toArray();
-  }
-
-  private static double mean(double[] x) {
-    double s = 0;
-    for (double v : x) {
-      s += v / x.length;
-    }
-    return s;
   }
 
   private static void log(String fmt, Object... a) {

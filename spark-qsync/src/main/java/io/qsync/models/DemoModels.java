@@ -41,6 +41,38 @@ public final class DemoModels {
         .build();
   }
 
+  /**
+   * A deeper small CNN for sensitivity studies, with six switchable layers (four convolutions, two dense):
+   * conv3x3(8)-conv3x3(8)-maxpool-conv3x3(16)-conv3x3(16)-maxpool-dense(64)-dense(32)-softmax(10), padding 1, Adam.
+   *
+   * @param seed         weight-initialisation seed
+   * @param learningRate Adam learning rate
+   * @return the configuration (input: flat 784-float rows)
+   */
+  public static MultiLayerConfiguration sensitivityCnn(long seed, double learningRate) {
+    return new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .updater(new Adam(learningRate))
+        .weightInit(WeightInit.XAVIER)
+        .list()
+        .layer(conv3x3(8))
+        .layer(conv3x3(8))
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(conv3x3(16))
+        .layer(conv3x3(16))
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build())
+        .layer(new DenseLayer.Builder().nOut(32).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX)
+            .build())
+        .setInputType(InputType.convolutionalFlat(28, 28, 1))
+        .build();
+  }
+
+  private static ConvolutionLayer conv3x3(int nOut) {
+    return new ConvolutionLayer.Builder(3, 3).padding(1, 1).nOut(nOut).activation(Activation.RELU).build();
+  }
+
   /** An MLP 784-hidden-hidden-10 with Adam. */
   public static MultiLayerConfiguration mlp(long seed, int hidden, double learningRate) {
     return new NeuralNetConfiguration.Builder()

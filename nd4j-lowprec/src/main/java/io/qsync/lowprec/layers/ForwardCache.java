@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * One-slot cache of a training forward pass (saved operands and a copy of the pre-activation) for
@@ -52,6 +53,16 @@ final class ForwardCache<C> {
         boolean hit = e != null && e.input() == input && e.stream() == stream;
         hits += hit ? 1 : 0;
         return hit ? e : null;
+    }
+
+    /**
+     * @param contextBytes bytes held by a saved context
+     * @return bytes the cached entry holds outside workspaces (its context plus the pre-activation copy), 0 if empty
+     */
+    long heldBytes(ToLongFunction<C> contextBytes) {
+        Entry<C> e = entry;
+        return e == null ? 0
+                : contextBytes.applyAsLong(e.context()) + e.preActivation().length() * e.preActivation().dataType().width();
     }
 
     /** @return number of successful lookups so far */

@@ -22,4 +22,13 @@ public interface PrecisionSwitchable {
      *         first low-precision pass; for FP32 the FP32 sizes of input and weights)
      */
     long lastSavedBytes();
+
+    /**
+     * @return bytes this layer holds right now outside DL4J workspaces for the next backward pass (the emulation's
+     *         cached forward pass: FP32 code arrays of its saved operands plus a copy of the pre-activation); 0 when
+     *         nothing is cached (FP32, or after backward consumed the cache). Call it between forward and backward.
+     */
+    default long heldBytes() {
+        return 0;
+    }
 }

@@ -77,6 +77,11 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
     }
 
+    @Override
+    public long heldBytes() {
+        return cache.heldBytes(ConvContext::heldBytes);
+    }
+
     private boolean nhwc() {
         return layerConf().getCnn2dDataFormat() == CNN2DFormat.NHWC;
     }

@@ -79,6 +79,11 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
     }
 
     @Override
+    public long heldBytes() {
+        return cache.heldBytes(GemmContext::heldBytes);
+    }
+
+    @Override
     protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);

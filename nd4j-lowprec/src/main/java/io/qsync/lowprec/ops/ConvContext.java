@@ -21,4 +21,13 @@ public record ConvContext(QuantizedTensor input, QuantizedTensor weight, Conv2dG
     public long savedBytes() {
         return input.storageBytes() + weight.storageBytes();
     }
+
+    /**
+     * @return bytes the emulation really holds for this context: the code arrays of input and weights at their
+     *         array data type (FP32 on the CPU emulation), scales not counted
+     */
+    public long heldBytes() {
+        return input.codes().length() * input.codes().dataType().width()
+                + weight.codes().length() * weight.codes().dataType().width();
+    }
 }

@@ -24,4 +24,12 @@ public record GemmContext(Precision precision, QuantizedTensor x, QuantizedTenso
     public long savedActivationBytes() {
         return x.storageBytes();
     }
+
+    /**
+     * @return bytes the emulation really holds for this context: the code arrays of input and weight at their
+     *         array data type (FP32 on the CPU emulation), scales not counted
+     */
+    public long heldBytes() {
+        return x.codes().length() * x.codes().dataType().width() + w.codes().length() * w.codes().dataType().width();
+    }
 }

@@ -71,6 +71,26 @@ class SwitchableLayersTest {
     }
 
     @Test
+    void heldBytesCountsCachedForwardPassBetweenForwardAndBackward() {
+        MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+        PrecisionPlan.empty().with("dense_0", Precision.INT8).applyTo(sw);
+        PrecisionSwitchable dense = (PrecisionSwitchable) sw.getLayer(3);
+        long[] held = new long[1];
+        sw.addListeners(new org.deeplearning4j.optimize.api.BaseTrainingListener() {
+            @Override
+            public void onForwardPass(org.deeplearning4j.nn.api.Model m, List<INDArray> activations) {
+                held[0] = dense.heldBytes();
+            }
+        });
+        INDArray x = features();
+        gradient(sw, x, labels());
+        INDArray w = sw.getLayer(3).getParam("W");
+        long expected = (x.size(0) * w.size(0) + w.length() + x.size(0) * w.size(1)) * 4;
+        assertEquals(expected, held[0], "FP32 codes of input and weights plus the pre-activation copy");
+        assertEquals(0, dense.heldBytes());
+    }
+
+    @Test
     void fp32SwitchableNetworkIsBitwiseEqualToBuiltIn() {
         MultiLayerNetwork base = builtInCnn();
         MultiLayerNetwork sw = SwitchableLayers.convert(base);
@@ -116,6 +136,7 @@ class SwitchableLayersTest {
         assertTrue(((PrecisionSwitchable) sw.getLayer(3)).lastSavedBytes() > 0);
         assertEquals(1, ((SwitchableDenseImpl) sw.getLayer(3)).forwardCacheHits());
         assertEquals(1, ((SwitchableConvolutionImpl) sw.getLayer(2)).forwardCacheHits());
+        assertEquals(0, ((PrecisionSwitchable) sw.getLayer(2)).heldBytes(), "backward consumed the cache");
         PrecisionPlan.empty().applyTo(sw);
         assertArrayEquals(before.data().asFloat(), sw.output(x).data().asFloat());
     }

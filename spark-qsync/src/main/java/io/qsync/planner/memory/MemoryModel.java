@@ -21,6 +21,9 @@ import java.util.Map;
  *       switchable layer at p ≠ FP32 additionally keeps FP32 arrays of its rounded GEMM input (dense: the input;
  *       conv: the im2col matrix {@code B·OH·OW·C·kH·kW}), its rounded weights and a copy of its pre-activation.</li>
  * </ul>
+ * {@link #predictBytes} counts only what layers keep for backward; {@link #predictTotalBytes} and
+ * {@link #workingMemory} add DL4J's workspace working memory (largest per-layer transient, activation gradients,
+ * over-allocation), which is what a training iteration really holds.
  * The context term is fixed per worker (runtime, libraries, input batch buffers); measure it once on the device
  * (QSync uses nvidia-smi's used memory) and pass it in.
  */
@@ -105,6 +108,37 @@ public final class MemoryModel {
    */
   public MemoryPrediction predictBytes(LayerGraph graph, io.qsync.lowprec.layers.PrecisionPlan plan, int batchSize) {
     return predictBytes(graph, plan.layers(), batchSize);
+  }
+
+  /**
+   * The working-memory breakdown of a DL4J training iteration (workspaces, bytes low-precision layers hold outside
+   * workspaces, the mini-batch); see {@link WorkspaceLayout} for the formulas. Under {@link Accounting#DEVICE} the
+   * bytes held outside workspaces are counted at the formats' storage sizes.
+   *
+   * @param graph     the network's layer graph (a MultiLayerNetwork's)
+   * @param plan      layer id → precision (layers not named are FP32)
+   * @param batchSize examples per iteration (≥ 1)
+   * @return the breakdown
+   * @throws IllegalArgumentException as {@link #predictBytes(LayerGraph, Map, int)}
+   */
+  public WorkingMemory workingMemory(LayerGraph graph, Map<String, Precision> plan, int batchSize) {
+    predictBytes(graph, plan, batchSize);
+    return WorkspaceLayout.of(graph, plan, batchSize, accounting);
+  }
+
+  /**
+   * Everything a training iteration holds: FP32 parameters, gradients and updater state, plus
+   * {@link #workingMemory} (which replaces the activation term of {@link #predictBytes}), plus the context term.
+   *
+   * @param graph     the network's layer graph
+   * @param plan      layer id → precision
+   * @param batchSize examples per iteration (≥ 1)
+   * @return predicted bytes
+   */
+  public long predictTotalBytes(LayerGraph graph, Map<String, Precision> plan, int batchSize) {
+    MemoryPrediction p = predictBytes(graph, plan, batchSize);
+    return p.paramBytes() + p.gradientBytes() + p.updaterBytes()
+        + WorkspaceLayout.of(graph, plan, batchSize, accounting).totalBytes() + contextBytes;
   }
 
   private long activationBytes(LayerNode n, Precision p, long b) {

@@ -21,6 +21,17 @@ class LayerGraphTest {
   }
 
   @Test
+  void sensitivityCnnHasSixSwitchableLayers() {
+    MultiLayerNetwork net = new MultiLayerNetwork(DemoModels.sensitivityCnn(7, 1e-3));
+    net.init();
+    LayerGraph g = LayerGraph.of(SwitchableLayers.convert(net));
+    assertEquals(List.of("conv_0", "conv_1", "conv_2", "conv_3", "dense_0", "dense_1"),
+        g.switchableNodes().stream().map(LayerNode::id).toList());
+    assertEquals(List.of(8L, 28L, 28L), g.node("conv_1").outputShape(), "3x3 convolutions with padding 1");
+    assertEquals(List.of(16L * 7 * 7), g.node("dense_0").inputShape());
+  }
+
+  @Test
   void cnnNodesShapesParamsAndDepths() {
     LayerGraph g = LayerGraph.of(cnn());
     assertEquals(List.of("conv_0", "subsamplinglayer_0", "conv_1", "subsamplinglayer_1", "dense_0", "output_0"),
