@@ -54,6 +54,7 @@ public final class LowPrecDenseBreakdown {
         steps.put("quantize W (amax+codes)", () -> op.prepareWeight(w, 1, 0));
         steps.put("quantize X", () -> op.prepareInput(x, 0));
         steps.put("prepare (X,W)", () -> ctx[0] = op.prepare(x, w, 0));
+        steps.put("prepare fused (X,W + FP16 copies)", () -> op.prepare(x, w, 0, true));
         steps.put("int8 forward gemm+scale+bias", () -> op.forward(ctx[0], b, out));
         steps.put("fp16 deq W (backwardOperand)", () -> bw[0] = op.backwardOperand(ctx[0].w(), "wb"));
         steps.put("fp16 deq X", () -> op.backwardOperand(ctx[0].x(), "xb"));

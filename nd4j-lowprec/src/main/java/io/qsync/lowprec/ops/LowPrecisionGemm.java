@@ -204,6 +204,11 @@ public final class LowPrecisionGemm {
         QuantizedTensor qw = ctx.w();
         if (precision == Precision.INT8) {
             int8Gemm(qx.codes(), qw.codes(), out);
+            if (qw.perTensor() && ArrayRounding.isDenseFloat(out) && out.rank() == 2
+                    && (b == null || b.length() == out.size(1))) {
+                scaleAndBias(out, qx.scale() * qw.scale(), b);
+                return out;
+            }
             if (qw.perTensor()) {
                 out.muli(qx.scale() * qw.scale());
             } else {
@@ -221,6 +226,31 @@ public final class LowPrecisionGemm {
             out.addiRowVector(b);
         }
         return out;
+    }
+
+    /**
+     * {@code out = out·alpha + b} (row vector) in one Java pass over a c-ordered {@code [M, N]} array;
+     * two FP32 roundings per element (Java never contracts to FMA), bitwise what {@code muli} followed by
+     * {@code addiRowVector} computes.
+     */
+    private static void scaleAndBias(INDArray out, float alpha, INDArray b) {
+        int n = (int) out.size(1);
+        float[] bias = b == null ? null : b.reshape(n).toFloatVector();
+        ArrayRounding.visit(out, true, (c, len, base) -> {
+            if (bias == null) {
+                for (int i = 0; i < len; i++) {
+                    c[i] = c[i] * alpha;
+                }
+                return;
+            }
+            int j = (int) (base % n);
+            for (int i = 0; i < len; i++) {
+                c[i] = c[i] * alpha + bias[j];
+                if (++j == n) {
+                    j = 0;
+                }
+            }
+        });
     }
 
     /** Exact integer GEMM of INT8 codes held in FP32 arrays. */

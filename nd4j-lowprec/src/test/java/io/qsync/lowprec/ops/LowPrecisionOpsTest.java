@@ -105,6 +105,13 @@ class LowPrecisionOpsTest {
         assertEquals(a.x().scale(), b.x().scale());
         assertArrays(sep.backwardOperand(a.x(), "xb").values(), b.xBackward());
         assertArrays(sep.backwardOperand(a.w(), "wb").values(), b.wBackward());
+        // forward: the one-pass scale+bias on a c-ordered output equals muli + addiRowVector (f-ordered output)
+        INDArray bias = Nd4j.randn(DataType.FLOAT, 1, 7);
+        INDArray outF = sep.forward(a, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f'));
+        INDArray outC = fused.forward(b, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c'));
+        assertArrays(outF, outC);
+        assertArrays(sep.forward(a, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f')),
+                fused.forward(b, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c')));
         INDArray[] ra = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
         INDArray[] rb = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
         sep.backward(a, dz, ra[0], ra[1], ra[2]);
