@@ -56,6 +56,8 @@ public final class LowPrecDenseBreakdown {
         steps.put("prepare (X,W)", () -> ctx[0] = op.prepare(x, w, 0));
         steps.put("prepare fused (X,W + FP16 copies)", () -> op.prepare(x, w, 0, true));
         steps.put("int8 forward gemm+scale+bias", () -> op.forward(ctx[0], b, out));
+        steps.put("int8 forward no bias", () -> op.forward(ctx[0], null, out));
+        steps.put("b.reshape.toFloatVector", () -> b.reshape(1024).toFloatVector());
         steps.put("fp16 deq W (backwardOperand)", () -> bw[0] = op.backwardOperand(ctx[0].w(), "wb"));
         steps.put("fp16 deq X", () -> op.backwardOperand(ctx[0].x(), "xb"));
         steps.put("fp16 round dZ", () -> op.gradientOperand(dz));

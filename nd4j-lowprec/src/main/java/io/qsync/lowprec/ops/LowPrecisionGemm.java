@@ -235,7 +235,12 @@ public final class LowPrecisionGemm {
      */
     private static void scaleAndBias(INDArray out, float alpha, INDArray b) {
         int n = (int) out.size(1);
-        float[] bias = b == null ? null : b.reshape(n).toFloatVector();
+        float[] bias = b == null ? null : new float[n];
+        if (bias != null && ArrayRounding.isDenseFloat(b)) { // bulk copy from the (parameter view's) buffer
+            b.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get((int) b.offset(), bias);
+        } else if (bias != null) {
+            System.arraycopy(b.reshape(n).toFloatVector(), 0, bias, 0, n);
+        }
         ArrayRounding.visit(out, true, (c, len, base) -> {
             if (bias == null) {
                 for (int i = 0; i < len; i++) {
