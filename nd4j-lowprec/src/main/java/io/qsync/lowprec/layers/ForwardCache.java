@@ -76,9 +76,18 @@ final class ForwardCache<C> {
         }
         List<INDArray> all = new ArrayList<>(Arrays.asList(arrays.apply(e.context())));
         all.add(e.preActivation());
+        return unpooledBytes(pool, all.toArray(new INDArray[0]));
+    }
+
+    /**
+     * @param pool   a layer's pool (null if none)
+     * @param arrays arrays held outside workspaces (entries may be null)
+     * @return bytes of the distinct data buffers of {@code arrays} that are not in {@code pool}
+     */
+    static long unpooledBytes(ArrayAllocator.Pool pool, INDArray... arrays) {
         Set<DataBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         long n = 0;
-        for (INDArray a : all) {
+        for (INDArray a : arrays) {
             if (a != null && (pool == null || !pool.owns(a)) && seen.add(a.data())) {
                 n += a.data().length() * a.data().getElementSize();
             }
