@@ -98,6 +98,22 @@ class SwitchableLayersTest {
     }
 
     @Test
+    void convPoolHoldsOneBufferPerRole() {
+        // layer 2: input 8x4x4x4, 3x3 pad 1, 6 channels: in 512, W 216, im2col 8·16 x 36 = 4608, out 768
+        long in = 512, w = 216, col = 4608, out = 768;
+        for (Precision p : new Precision[] {Precision.INT8, Precision.FP16, Precision.FP8_E4M3}) {
+            MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+            PrecisionSwitchable conv = (PrecisionSwitchable) sw.getLayer(2);
+            conv.setPrecision(p);
+            gradient(sw, features(), labels());
+            // x, w, cols, zcache, dz, g, dcols, colsb (+ xb, wb: FP16 copies of the INT8 operands)
+            long operands = (p == Precision.INT8 ? 2 : 1) * (in + w);
+            assertEquals((operands + 3 * col + 3 * out) * 4, conv.poolBytes(), p.toString());
+            assertEquals(conv.poolBytes(), conv.heldBytes(), p.toString());
+        }
+    }
+
+    @Test
     void fp32SwitchableNetworkIsBitwiseEqualToBuiltIn() {
         MultiLayerNetwork base = builtInCnn();
         MultiLayerNetwork sw = SwitchableLayers.convert(base);
