@@ -17,6 +17,7 @@ public final class ArrayRounding {
     public static final int CHUNK = 8192;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
+    private static final ThreadLocal<float[]> SCRATCH2 = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     private ArrayRounding() {
     }
@@ -116,6 +117,56 @@ public final class ArrayRounding {
             out.put(outStart + (int) done, buf, 0, len);
         }
         return dst;
+    }
+
+    /** Processes one chunk into two outputs: {@code chunk} in place (first output) and {@code second}. */
+    @FunctionalInterface
+    public interface ChunkOp2 {
+        /**
+         * @param chunk  values of the source (modify in place to write the first output)
+         * @param second the second output's values for the same elements (write all {@code len})
+         * @param len    valid entries
+         * @param base   buffer-order index of {@code chunk[0]}
+         */
+        void apply(float[] chunk, float[] second, int len, long base);
+    }
+
+    /**
+     * Element-wise map with two results in one pass over a linear FP32 source (one read, two writes).
+     * Both results have the shape and memory order of {@code src}; element order seen by {@code op} is
+     * the buffer order.
+     *
+     * @param src   FP32 source, linear in c or f order ({@link #isLinearFloat})
+     * @param alloc allocator for both results
+     * @param role  allocation role of the first result
+     * @param role2 allocation role of the second result
+     * @param op    the map
+     * @return the two results
+     */
+    public static INDArray[] map2(INDArray src, ArrayAllocator alloc, String role, String role2, ChunkOp2 op) {
+        if (!isLinearFloat(src)) {
+            throw new IllegalArgumentException("map2 needs a linear FP32 source");
+        }
+        char order = isDenseFloat(src) ? 'c' : 'f';
+        INDArray dst = alloc.allocate(role, order, src.shape());
+        INDArray dst2 = alloc.allocate(role2, order, src.shape());
+        FloatBuffer in = src.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer out = dst.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer out2 = dst2.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int inStart = (int) src.offset();
+        int outStart = (int) dst.offset();
+        int out2Start = (int) dst2.offset();
+        long n = src.length();
+        float[] buf = SCRATCH.get();
+        float[] buf2 = SCRATCH2.get();
+        for (long done = 0; done < n; done += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - done);
+            in.get(inStart + (int) done, buf, 0, len);
+            op.apply(buf, buf2, len, done);
+            out.put(outStart + (int) done, buf, 0, len);
+            out2.put(out2Start + (int) done, buf2, 0, len);
+        }
+        return new INDArray[] {dst, dst2};
     }
 
     /**

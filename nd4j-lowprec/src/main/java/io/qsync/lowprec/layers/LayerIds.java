@@ -23,7 +23,8 @@ import java.util.Map;
  * Kinds: {@code dense} (DL4J {@code DenseLayer} or {@link SwitchableDenseLayer}), {@code conv}
  * ({@code ConvolutionLayer} or {@link SwitchableConvolutionLayer}; subclasses such as depthwise or
  * 1-D convolutions are not counted as {@code conv}), {@code batchnorm}, {@code output} (output and
- * loss layers), and for any other layer its configuration class's simple name in lower case
+ * loss layers, including {@link SwitchableOutputLayer}; {@link PrecisionPlan#uniform} leaves them at
+ * FP32, a plan entry for their id applies to a switchable one), and for any other layer its configuration class's simple name in lower case
  * (e.g. {@code subsamplinglayer_0}). Ids therefore do not change when a network is converted to or
  * from switchable layers.
  *

@@ -18,8 +18,11 @@ import java.util.TreeMap;
  * the precision of every switchable layer of a live network (no re-initialisation, no parameter
  * copy): layers named in the plan get its precision, all other switchable layers go back to
  * {@link Precision#FP32} ("never quantize" is the default, so batch norm, softmax/loss and the
- * output layer stay FP32 unless named). Naming an unknown id, or a precision other than FP32 for a
- * layer that is not switchable, fails before anything is changed.
+ * output layer stay FP32 unless named). The output layer's dense part can switch once it is a
+ * {@link SwitchableOutputLayer} (as {@link SwitchableLayers#convert} makes it): a plan entry for its
+ * id (e.g. {@code output_0}) applies, while {@link #uniform} never includes it; its activation and
+ * loss stay FP32 in any case. Naming an unknown id, or a precision other than FP32 for a layer that
+ * is not switchable, fails before anything is changed.
  *
  * @param layers layer id → precision (copied, unmodifiable, sorted by id)
  */
@@ -50,7 +53,8 @@ public record PrecisionPlan(Map<String, Precision> layers) {
     /**
      * @param net network
      * @param p   precision
-     * @return a plan putting every switchable layer of {@code net} at {@code p}
+     * @return a plan putting every switchable layer of {@code net} at {@code p}, except output layers
+     *         (never quantized by default; add them with {@link #with})
      */
     public static PrecisionPlan uniform(MultiLayerNetwork net, Precision p) {
         return uniform(LayerIds.of(net), p);
@@ -59,7 +63,8 @@ public record PrecisionPlan(Map<String, Precision> layers) {
     /**
      * @param net graph
      * @param p   precision
-     * @return a plan putting every switchable layer of {@code net} at {@code p}
+     * @return a plan putting every switchable layer of {@code net} at {@code p}, except output layers
+     *         (never quantized by default; add them with {@link #with})
      */
     public static PrecisionPlan uniform(ComputationGraph net, Precision p) {
         return uniform(LayerIds.of(net), p);
@@ -68,7 +73,7 @@ public record PrecisionPlan(Map<String, Precision> layers) {
     private static PrecisionPlan uniform(Map<String, Layer> ids, Precision p) {
         TreeMap<String, Precision> m = new TreeMap<>();
         ids.forEach((id, l) -> {
-            if (l instanceof PrecisionSwitchable) {
+            if (l instanceof PrecisionSwitchable && !(l instanceof SwitchableOutputImpl)) {
                 m.put(id, p);
             }
         });
@@ -145,7 +150,7 @@ public record PrecisionPlan(Map<String, Precision> layers) {
             if (!(l instanceof PrecisionSwitchable) && e.getValue() != Precision.FP32) {
                 throw new IllegalArgumentException("Layer '" + e.getKey() + "' (" + l.getClass().getSimpleName()
                         + ") can only run in FP32 but the plan asks for " + e.getValue()
-                        + "; only dense and conv layers converted with SwitchableLayers.convert(...) can switch precision");
+                        + "; only dense, conv and output layers converted with SwitchableLayers.convert(...) can switch precision");
             }
         }
         Map<PrecisionSwitchable, Precision> previous = new java.util.IdentityHashMap<>();

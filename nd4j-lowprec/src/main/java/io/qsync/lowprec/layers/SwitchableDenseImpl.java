@@ -118,7 +118,7 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
             }
         }
         LowPrecisionGemm op = op(training);
-        GemmContext ctx = training ? ForwardCache.detached(() -> op.prepare(in, w, stream)) : op.prepare(in, w, stream);
+        GemmContext ctx = training ? ForwardCache.detached(() -> op.prepare(in, w, stream, true)) : op.prepare(in, w, stream);
         op.forward(ctx, b, ret);
         lastSavedBytes = ctx.savedBytes();
         lastContext = forBackprop ? ctx : null;

@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,11 +17,13 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * Converts networks between DL4J's built-in {@code DenseLayer}/{@code ConvolutionLayer} and the
- * precision-switchable layers. Parameter layout is identical, so the converted network gets a copy
- * of the same flat parameter vector (and updater state); all switchable layers start at FP32.
- * Only layers whose configuration class is exactly DL4J's {@code DenseLayer} or
- * {@code ConvolutionLayer} are converted.
+ * Converts networks between DL4J's built-in {@code DenseLayer}/{@code ConvolutionLayer}/{@code OutputLayer}
+ * and the precision-switchable layers. Parameter layout is identical, so the converted network gets a
+ * copy of the same flat parameter vector (and updater state); all switchable layers start at FP32.
+ * Only layers whose configuration class is exactly DL4J's {@code DenseLayer}, {@code ConvolutionLayer}
+ * or {@code OutputLayer} are converted (loss layers, RNN/CNN output layers and subclasses stay built-in).
+ * A converted output layer still stays at FP32 under {@link PrecisionPlan#uniform}; only a plan entry
+ * naming it (e.g. {@code output_0}) changes its precision.
  */
 public final class SwitchableLayers {
     private SwitchableLayers() {
@@ -28,7 +31,7 @@ public final class SwitchableLayers {
 
     /**
      * @param net initialised network
-     * @return an equivalent network with switchable dense/conv layers and equal parameters
+     * @return an equivalent network with switchable dense/conv/output layers and equal parameters
      */
     public static MultiLayerNetwork convert(MultiLayerNetwork net) {
         return rebuild(net, SwitchableLayers::toSwitchable);
@@ -44,7 +47,7 @@ public final class SwitchableLayers {
 
     /**
      * @param net initialised graph
-     * @return an equivalent graph with switchable dense/conv layers and equal parameters
+     * @return an equivalent graph with switchable dense/conv/output layers and equal parameters
      */
     public static ComputationGraph convert(ComputationGraph net) {
         return rebuild(net, SwitchableLayers::toSwitchable);
@@ -65,6 +68,9 @@ public final class SwitchableLayers {
         if (l.getClass() == ConvolutionLayer.class) {
             return SwitchableConvolutionLayer.from((ConvolutionLayer) l);
         }
+        if (l.getClass() == OutputLayer.class) {
+            return SwitchableOutputLayer.from((OutputLayer) l);
+        }
         return l;
     }
 
@@ -74,6 +80,9 @@ public final class SwitchableLayers {
         }
         if (l instanceof SwitchableConvolutionLayer c) {
             return c.toBuiltIn();
+        }
+        if (l instanceof SwitchableOutputLayer o) {
+            return o.toBuiltIn();
         }
         return l;
     }

@@ -1,5 +1,5 @@
 /**
- * Precision-switchable DL4J dense and convolution layers (same parameter layout as the built-in
+ * Precision-switchable DL4J dense, convolution and output layers (same parameter layout as the built-in
  * layers), stable layer ids, immutable {@link io.qsync.lowprec.layers.PrecisionPlan}s and the
  * network converter {@link io.qsync.lowprec.layers.SwitchableLayers}.
  */

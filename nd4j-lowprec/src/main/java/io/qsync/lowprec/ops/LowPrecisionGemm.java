@@ -121,6 +121,31 @@ public final class LowPrecisionGemm {
     }
 
     /**
+     * Like {@link #prepare(INDArray, INDArray, long)}; with {@code forBackward} an INT8 op (per-tensor,
+     * deterministic rounding, dynamic scaling) also writes the FP16 backward copies of the dequantized
+     * X and W while quantizing them (one read of each operand for the codes, instead of a second pass
+     * over the codes in backward). Results are bitwise the same either way.
+     *
+     * @param x           input {@code [M, K]} FP32
+     * @param w           weight {@code [K, N]} FP32
+     * @param stream      stochastic-rounding stream id
+     * @param forBackward whether a backward pass will follow (training)
+     * @return the saved operands
+     */
+    public GemmContext prepare(INDArray x, INDArray w, long stream, boolean forBackward) {
+        if (!forBackward || precision != Precision.INT8 || delayedX != null) {
+            return prepare(x, w, stream);
+        }
+        Int8Quantizer.WithFp16 qx = int8.quantizeWithFp16(x, 2 * stream, alloc, "x", "xb");
+        Int8Quantizer.WithFp16 qw = int8.granularity() == io.qsync.lowprec.quant.Granularity.PER_CHANNEL ? null
+                : int8.quantizeWithFp16(w, 2 * stream + 1, alloc, "w", "wb");
+        return new GemmContext(precision,
+                qx != null ? qx.quantized() : prepareInput(x, stream),
+                qw != null ? qw.quantized() : prepareWeight(w, 1, stream),
+                stream, qx != null ? qx.fp16() : null, qw != null ? qw.fp16() : null);
+    }
+
+    /**
      * Rounds or quantizes an activation operand (per tensor) for this precision.
      *
      * @param x      FP32 array of any shape
@@ -179,6 +204,11 @@ public final class LowPrecisionGemm {
         QuantizedTensor qw = ctx.w();
         if (precision == Precision.INT8) {
             int8Gemm(qx.codes(), qw.codes(), out);
+            if (qw.perTensor() && ArrayRounding.isDenseFloat(out) && out.rank() == 2
+                    && (b == null || b.length() == out.size(1))) {
+                scaleAndBias(out, qx.scale() * qw.scale(), b);
+                return out;
+            }
             if (qw.perTensor()) {
                 out.muli(qx.scale() * qw.scale());
             } else {
@@ -196,6 +226,36 @@ public final class LowPrecisionGemm {
             out.addiRowVector(b);
         }
         return out;
+    }
+
+    /**
+     * {@code out = out·alpha + b} (row vector) in one Java pass over a c-ordered {@code [M, N]} array;
+     * two FP32 roundings per element (Java never contracts to FMA), bitwise what {@code muli} followed by
+     * {@code addiRowVector} computes.
+     */
+    private static void scaleAndBias(INDArray out, float alpha, INDArray b) {
+        int n = (int) out.size(1);
+        float[] bias = b == null ? null : new float[n];
+        if (bias != null && ArrayRounding.isDenseFloat(b)) { // bulk copy from the (parameter view's) buffer
+            b.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get((int) b.offset(), bias);
+        } else if (bias != null) {
+            System.arraycopy(b.reshape(n).toFloatVector(), 0, bias, 0, n);
+        }
+        ArrayRounding.visit(out, true, (c, len, base) -> {
+            if (bias == null) {
+                for (int i = 0; i < len; i++) {
+                    c[i] = c[i] * alpha;
+                }
+                return;
+            }
+            int j = (int) (base % n);
+            for (int i = 0; i < len; i++) {
+                c[i] = c[i] * alpha + bias[j];
+                if (++j == n) {
+                    j = 0;
+                }
+            }
+        });
     }
 
     /** Exact integer GEMM of INT8 codes held in FP32 arrays. */
@@ -238,10 +298,7 @@ public final class LowPrecisionGemm {
 
     /** FP16(code·s) for INT8 codes via a 255-entry table (codes are integers in [-127, 127]). */
     private INDArray fp16Dequantized(INDArray codes, float s, String role) {
-        float[] lut = new float[2 * Int8Quantizer.QMAX + 1];
-        for (int q = -Int8Quantizer.QMAX; q <= Int8Quantizer.QMAX; q++) {
-            lut[q + Int8Quantizer.QMAX] = io.qsync.lowprec.FloatRounding.roundFp16(q * s);
-        }
+        float[] lut = Int8Quantizer.fp16Table(s);
         return ArrayRounding.map(codes, alloc, role, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
                 c[i] = lut[(int) c[i] + Int8Quantizer.QMAX];
@@ -283,7 +340,9 @@ public final class LowPrecisionGemm {
      * @param dbOut  {@code [1, N]} result, or null when there is no bias
      */
     public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
-        backward(backwardOperand(ctx.x(), "xb"), backwardOperand(ctx.w(), "wb"), dz, dxOut, dwOut, dbOut);
+        BackwardOperand xb = ctx.xBackward() != null ? new BackwardOperand(ctx.xBackward(), 1f) : backwardOperand(ctx.x(), "xb");
+        BackwardOperand wb = ctx.wBackward() != null ? new BackwardOperand(ctx.wBackward(), 1f) : backwardOperand(ctx.w(), "wb");
+        backward(xb, wb, dz, dxOut, dwOut, dbOut);
     }
 
     /**

@@ -116,6 +116,67 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
         return new QuantizedTensor(codes, scales, channelAxis, Precision.INT8);
     }
 
+    /**
+     * A per-tensor quantization together with the FP16 backward copy of its dequantized values.
+     *
+     * @param quantized the codes and scale (as {@link #quantize} returns them)
+     * @param fp16      {@code FP16(code·scale)} per element, same shape and order as the codes
+     */
+    public record WithFp16(QuantizedTensor quantized, INDArray fp16) {
+    }
+
+    /**
+     * Per-tensor quantization that also writes the FP16-rounded dequantized values (QSync's INT8
+     * backward operand) in the same pass: one read of {@code x} for amax, one read and two writes
+     * for codes and FP16 copy. Results are bitwise those of {@link #quantize} followed by
+     * {@link #fp16Table} lookups.
+     *
+     * @param x        FP32 array
+     * @param stream   stochastic-rounding stream id (unused: only deterministic rounding takes this path)
+     * @param alloc    allocator for both arrays
+     * @param role     allocation role of the codes
+     * @param fp16Role allocation role of the FP16 copy
+     * @return both arrays, or null if the fused path does not apply (stochastic rounding or a
+     *         non-linear layout); the caller then quantizes and converts separately
+     */
+    public WithFp16 quantizeWithFp16(INDArray x, long stream, ArrayAllocator alloc, String role, String fp16Role) {
+        if (rounding == IntRounding.STOCHASTIC || !ArrayRounding.isLinearFloat(x)) {
+            return null;
+        }
+        float s = scaleFor(ArrayRounding.amax(x));
+        float[] lut = fp16Table(s);
+        boolean truncate = rounding == IntRounding.TRUNCATE;
+        INDArray[] r = ArrayRounding.map2(x, alloc, role, fp16Role, (c, d, len, base) -> {
+            if (truncate) {
+                for (int i = 0; i < len; i++) {
+                    int q = (int) (c[i] / s); // same as clamping (float) (int) (c/s) in float
+                    q = q < -QMAX ? -QMAX : (q > QMAX ? QMAX : q);
+                    c[i] = q;
+                    d[i] = lut[q + QMAX];
+                }
+            } else {
+                for (int i = 0; i < len; i++) {
+                    float q = Math.max(-QMAX, Math.min(QMAX, (float) Math.rint(c[i] / s)));
+                    c[i] = q;
+                    d[i] = lut[(int) q + QMAX];
+                }
+            }
+        });
+        return new WithFp16(new QuantizedTensor(r[0], new float[] {s}, -1, Precision.INT8), r[1]);
+    }
+
+    /**
+     * @param s per-tensor scale
+     * @return the 255-entry table {@code FP16(q·s)} for codes {@code q} in [-127, 127], indexed by {@code q + 127}
+     */
+    public static float[] fp16Table(float s) {
+        float[] lut = new float[2 * QMAX + 1];
+        for (int q = -QMAX; q <= QMAX; q++) {
+            lut[q + QMAX] = io.qsync.lowprec.FloatRounding.roundFp16(q * s);
+        }
+        return lut;
+    }
+
     /** A run of consecutive elements that share one channel. */
     @FunctionalInterface
     private interface ChannelRun {

@@ -119,17 +119,24 @@ class SwitchableLayersTest {
         MultiLayerNetwork sw = SwitchableLayers.convert(base);
         assertTrue(sw.getLayer(0) instanceof SwitchableConvolutionImpl);
         assertTrue(sw.getLayer(3) instanceof SwitchableDenseImpl);
+        assertTrue(sw.getLayer(4) instanceof SwitchableOutputImpl);
         assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
         INDArray x = features();
         INDArray y = labels();
         assertArrayEquals(base.output(x).data().asFloat(), sw.output(x).data().asFloat());
         assertArrayEquals(gradient(base, x, y), gradient(sw, x, y));
+        assertEquals(Double.doubleToLongBits(base.score()), Double.doubleToLongBits(sw.score()));
+        assertEquals(Double.doubleToLongBits(base.score(new org.nd4j.linalg.dataset.DataSet(x, y))),
+                Double.doubleToLongBits(sw.score(new org.nd4j.linalg.dataset.DataSet(x, y))));
+        assertArrayEquals(base.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true).data().asFloat(),
+                sw.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true).data().asFloat());
         // training steps stay identical
         base.fit(x, y);
         sw.fit(x, y);
         assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
         MultiLayerNetwork back = SwitchableLayers.toBuiltIn(sw);
         assertEquals(DenseLayer.class, back.getLayer(3).conf().getLayer().getClass());
+        assertEquals(OutputLayer.class, back.getLayer(4).conf().getLayer().getClass());
         assertArrayEquals(sw.params().data().asFloat(), back.params().data().asFloat());
     }
 
@@ -172,15 +179,87 @@ class SwitchableLayersTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> PrecisionPlan.empty().with("linear_0", Precision.INT8).applyTo(sw));
         assertTrue(unknown.getMessage().contains("unknown layer id 'linear_0'"), unknown.getMessage());
+        IllegalArgumentException pool = assertThrows(IllegalArgumentException.class,
+                () -> PrecisionPlan.empty().with("subsamplinglayer_0", Precision.FP16).applyTo(sw));
+        assertTrue(pool.getMessage().contains("can only run in FP32"), pool.getMessage());
+        PrecisionPlan.empty().with("subsamplinglayer_0", Precision.FP32).applyTo(sw); // allowed
+        MultiLayerNetwork builtInOut = builtInCnn();
         IllegalArgumentException output = assertThrows(IllegalArgumentException.class,
-                () -> PrecisionPlan.empty().with("output_0", Precision.FP16).applyTo(sw));
+                () -> PrecisionPlan.empty().with("output_0", Precision.FP16).applyTo(builtInOut));
         assertTrue(output.getMessage().contains("can only run in FP32"), output.getMessage());
-        PrecisionPlan.empty().with("output_0", Precision.FP32).applyTo(sw); // allowed
         assertThrows(IllegalArgumentException.class, () -> PrecisionPlan.fromJson("{\"layers\":{\"dense_0\":\"INT4\"}}"));
         MultiLayerNetwork builtIn = builtInCnn();
         IllegalArgumentException notConverted = assertThrows(IllegalArgumentException.class,
                 () -> PrecisionPlan.empty().with("dense_0", Precision.INT8).applyTo(builtIn));
         assertTrue(notConverted.getMessage().contains("SwitchableLayers.convert"));
+    }
+
+    @Test
+    void outputLayerStaysFp32UnlessThePlanNamesIt() {
+        MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+        SwitchableOutputImpl out = (SwitchableOutputImpl) sw.getLayer(4);
+        INDArray x = features();
+        INDArray y = labels();
+        INDArray fp32 = sw.output(x);
+        PrecisionPlan uniform = PrecisionPlan.uniform(sw, Precision.INT8);
+        assertEquals(Precision.FP32, uniform.precisionOf("output_0"));
+        assertTrue(!uniform.layers().containsKey("output_0"));
+        uniform.applyTo(sw);
+        assertEquals(Precision.FP32, out.getPrecision());
+        INDArray bodyInt8 = sw.output(x);
+        for (Precision p : new Precision[] {Precision.INT8, Precision.FP16}) {
+            uniform.with("output_0", p).applyTo(sw);
+            assertEquals(p, out.getPrecision());
+            INDArray both = sw.output(x);
+            assertNotEquals(bodyInt8, both);
+            double rel = both.sub(fp32).norm2Number().doubleValue() / fp32.norm2Number().doubleValue();
+            assertTrue(rel < 0.05, p + " output too far from FP32: " + rel);
+            double[] rowSums = both.sum(1).toDoubleVector(); // softmax still FP32
+            for (double r : rowSums) {
+                assertEquals(1.0, r, 1e-5);
+            }
+            sw.setInput(x);
+            sw.setLabels(y);
+            sw.computeGradientAndScore();
+            assertTrue(Double.isFinite(sw.score()));
+            for (float v : sw.gradient().gradient().dup().data().asFloat()) {
+                assertTrue(Float.isFinite(v));
+            }
+            assertTrue(out.lastSavedBytes() > 0);
+        }
+        sw.fit(x, y); // a training step with the output layer in FP16
+        // only output_0 in low precision, via JSON as the planner ships plans
+        PrecisionPlan only = PrecisionPlan.fromJson("{\"layers\":{\"output_0\":\"INT8\"}}");
+        only.applyTo(sw);
+        assertEquals(Precision.INT8, out.getPrecision());
+        assertEquals(Precision.FP32, ((PrecisionSwitchable) sw.getLayer(3)).getPrecision());
+        INDArray before = sw.output(x);
+        PrecisionPlan.empty().applyTo(sw);
+        assertEquals(Precision.FP32, out.getPrecision());
+        assertNotEquals(before, sw.output(x));
+        assertEquals(sw.output(x), SwitchableLayers.toBuiltIn(sw).output(x));
+    }
+
+    @Test
+    void outputLayerOnlyNetworkFitsInLowPrecisionThroughComputeGradientAndScore() {
+        MultiLayerNetwork base = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-2))
+                .dataType(DataType.FLOAT).list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(100).nOut(5).activation(Activation.SOFTMAX).build())
+                .build());
+        base.init();
+        MultiLayerNetwork sw = SwitchableLayers.convert(base);
+        new PrecisionPlan(Map.of("output_0", Precision.INT8)).applyTo(sw);
+        INDArray x = features();
+        INDArray y = labels();
+        sw.setInput(x);
+        sw.setLabels(y);
+        sw.computeGradientAndScore();
+        double first = sw.score();
+        for (int i = 0; i < 20; i++) {
+            sw.fit(x, y);
+        }
+        sw.computeGradientAndScore();
+        assertTrue(sw.score() < first, "loss did not fall: " + first + " -> " + sw.score());
     }
 
     @Test
@@ -191,6 +270,7 @@ class SwitchableLayersTest {
         SwitchableDenseLayer d = (SwitchableDenseLayer) back.getConf(3).getLayer();
         assertEquals(IntRounding.STOCHASTIC, d.getInt8Rounding());
         assertEquals(SwitchableConvolutionLayer.class, back.getConf(0).getLayer().getClass());
+        assertEquals(SwitchableOutputLayer.class, back.getConf(4).getLayer().getClass());
     }
 
     @Test
@@ -205,15 +285,30 @@ class SwitchableLayersTest {
         ComputationGraph base = new ComputationGraph(conf);
         base.init();
         ComputationGraph sw = SwitchableLayers.convert(base);
+        assertTrue(sw.getLayer("out") instanceof SwitchableOutputImpl);
         assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
         INDArray x = features();
         assertArrayEquals(base.outputSingle(x).data().asFloat(), sw.outputSingle(x).data().asFloat());
+        base.setInputs(x);
+        base.setLabels(labels());
+        base.computeGradientAndScore();
+        sw.setInputs(x);
+        sw.setLabels(labels());
+        sw.computeGradientAndScore();
+        assertEquals(Double.doubleToLongBits(base.score()), Double.doubleToLongBits(sw.score()));
+        assertArrayEquals(base.gradient().gradient().dup().data().asFloat(), sw.gradient().gradient().dup().data().asFloat());
+        assertEquals(Map.of("stem", Precision.INT8, "fc", Precision.INT8), PrecisionPlan.uniform(sw, Precision.INT8).layers());
         PrecisionPlan plan = new PrecisionPlan(Map.of("stem", Precision.BF16, "fc", Precision.FP8_E4M3));
         plan.applyTo(sw);
         assertEquals(Precision.BF16, ((PrecisionSwitchable) sw.getLayer("stem")).getPrecision());
         INDArray lp = sw.outputSingle(x);
         double rel = lp.sub(base.outputSingle(x)).norm2Number().doubleValue() / lp.norm2Number().doubleValue();
         assertTrue(rel < 0.1, "BF16/FP8 output too far from FP32: " + rel);
+        new PrecisionPlan(Map.of("stem", Precision.BF16, "fc", Precision.FP8_E4M3, "out", Precision.FP16)).applyTo(sw);
+        assertEquals(Precision.FP16, ((PrecisionSwitchable) sw.getLayer("out")).getPrecision());
+        assertNotEquals(lp, sw.outputSingle(x));
+        sw.fit(new org.nd4j.linalg.dataset.DataSet(x, labels()));
         assertEquals(ConvolutionLayer.class, SwitchableLayers.toBuiltIn(sw).getLayer("stem").conf().getLayer().getClass());
+        assertEquals(OutputLayer.class, SwitchableLayers.toBuiltIn(sw).getLayer("out").conf().getLayer().getClass());
     }
 }

@@ -85,6 +85,46 @@ class LowPrecisionOpsTest {
         checkGemm(Precision.INT8, 4, 1500, 6, false); // K > 1040: FP64 integer accumulation
     }
 
+    @ParameterizedTest
+    @EnumSource(value = IntRounding.class, names = {"TRUNCATE", "NEAREST"})
+    void int8FusedBackwardCopiesAreBitwiseEqualToSeparatePasses(IntRounding rounding) {
+        Nd4j.getRandom().setSeed(3);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 9, 20000).dup('f'); // f order, > one chunk
+        INDArray w = Nd4j.randn(DataType.FLOAT, 20000, 7).muli(0.1);
+        x.putScalar(0, 0, Float.NaN); // NaN and ±∞ follow the same code path
+        w.putScalar(1, 1, Float.POSITIVE_INFINITY);
+        INDArray dz = Nd4j.randn(DataType.FLOAT, 9, 7);
+        Int8Quantizer q = new Int8Quantizer(Granularity.PER_TENSOR, rounding, 0);
+        LowPrecisionGemm sep = new LowPrecisionGemm(Precision.INT8, q);
+        LowPrecisionGemm fused = new LowPrecisionGemm(Precision.INT8, q, io.qsync.lowprec.ArrayAllocator.pooled());
+        GemmContext a = sep.prepare(x, w, 5);
+        GemmContext b = fused.prepare(x, w, 5, true);
+        assertTrue(b.xBackward() != null && b.wBackward() != null);
+        assertArrays(a.x().codes(), b.x().codes());
+        assertArrays(a.w().codes(), b.w().codes());
+        assertEquals(a.x().scale(), b.x().scale());
+        assertArrays(sep.backwardOperand(a.x(), "xb").values(), b.xBackward());
+        assertArrays(sep.backwardOperand(a.w(), "wb").values(), b.wBackward());
+        // forward: the one-pass scale+bias on a c-ordered output equals muli + addiRowVector (f-ordered output)
+        INDArray bias = Nd4j.randn(DataType.FLOAT, 1, 7);
+        INDArray outF = sep.forward(a, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f'));
+        INDArray outC = fused.forward(b, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c'));
+        assertArrays(outF, outC);
+        assertArrays(sep.forward(a, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f')),
+                fused.forward(b, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c')));
+        INDArray[] ra = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
+        INDArray[] rb = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
+        sep.backward(a, dz, ra[0], ra[1], ra[2]);
+        fused.backward(b, dz, rb[0], rb[1], rb[2]);
+        for (int i = 0; i < 3; i++) {
+            assertArrays(ra[i], rb[i]);
+        }
+    }
+
+    private static void assertArrays(INDArray expected, INDArray actual) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat());
+    }
+
     @Test
     void savedBytesAreAQuarterOrHalfOfFp32() {
         long fp32 = Precision.FP32.bytesFor(1000);

@@ -83,7 +83,8 @@ public final class Profiler {
       double f32 = kappa * iso[i][0];
       double b32 = kappa * iso[i][1];
       ms.add(new LayerMeasurement(n.signature(), b, Precision.FP32, f32, b32));
-      if (!(ids.get(n.id()) instanceof PrecisionSwitchable)) {
+      // only nodes the planner may switch (output layers are switchable layers too, but "never quantize" by default)
+      if (!n.switchable() || !(ids.get(n.id()) instanceof PrecisionSwitchable)) {
         continue;
       }
       for (Precision p : menu) {
