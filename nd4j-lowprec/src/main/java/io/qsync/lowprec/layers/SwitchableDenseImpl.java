@@ -85,7 +85,7 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
      */
     @Override
     public long heldBytes() {
-        return poolBytes() + cache.unpooledBytes(c -> new INDArray[] {c.x().codes(), c.w().codes()}, pool);
+        return poolBytes() + cache.unpooledBytes(c -> new INDArray[] {c.x().codes(), c.w().codes(), c.xBackward(), c.wBackward()}, pool);
     }
 
     @Override

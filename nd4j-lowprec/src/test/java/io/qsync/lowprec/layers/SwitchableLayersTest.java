@@ -87,11 +87,12 @@ class SwitchableLayersTest {
         INDArray w = sw.getLayer(3).getParam("W");
         long in = x.size(0) * w.size(0);
         long out = x.size(0) * w.size(1);
-        // first iteration, at the forward/backward boundary: pooled codes of input and weights ("x", "w") and the
-        // pre-activation copy ("zcache"); the cached context holds nothing outside the pool
-        long expected = (in + w.length() + out) * 4;
-        assertEquals(expected, held[0], "FP32 codes of input and weights plus the pre-activation copy");
-        // after backward: + FP16 copies of input and weights ("xb", "wb") and the FP16 output gradient ("g");
+        // first iteration, at the forward/backward boundary: pooled codes of input and weights ("x", "w"), their FP16
+        // backward copies written in the same pass ("xb", "wb") and the pre-activation copy ("zcache"); the cached
+        // context holds nothing outside the pool
+        long expected = (2 * in + 2 * w.length() + out) * 4;
+        assertEquals(expected, held[0], "FP32 codes and FP16 copies of input and weights plus the pre-activation copy");
+        // after backward: + the FP16 output gradient ("g");
         // the pool keeps them for the next iteration, the cache is empty
         assertEquals((2 * in + 2 * w.length() + 2 * out) * 4, dense.heldBytes());
         assertEquals(dense.poolBytes(), dense.heldBytes());
