@@ -37,8 +37,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * no context term) with what one training iteration measurably holds: Σ {@code getCurrentSize()} of the DL4J
  * workspaces of the training thread after 4 {@code fit()} calls (buffers persist between iterations) + the exact
  * sizes of the parameter, gradient and updater-state arrays + the bytes the switchable layers report holding outside
- * workspaces at the forward/backward boundary ({@link PrecisionSwitchable#heldBytes()}, read in
- * {@code onForwardPass}) + the mini-batch arrays. Each configuration runs on a fresh thread, so it gets fresh
+ * workspaces at the forward/backward boundary ({@link PrecisionSwitchable#heldBytes()}: their pooled buffers plus
+ * cached forward-pass arrays outside the pool, read in {@code onForwardPass}) + the mini-batch arrays. Each configuration runs on a fresh thread, so it gets fresh
  * workspaces. Deterministic: no RSS, no timing.
  *
  * <p>Usage: {@code MemoryModelCheck [out=benchmarks/results/memory-model.md]}
@@ -75,8 +75,9 @@ public final class MemoryModelCheck {
     md.append("- Machine: ").append(BenchEnv.machine()).append("; date ").append(ZonedDateTime.now()).append('\n');
     md.append("- Measured = Σ getCurrentSize() of the training thread's DL4J workspaces after 4 fit() calls + exact "
         + "bytes of params, gradients (getFlattenedGradients) and updater state (getStateViewArray) + bytes the "
-        + "switchable layers hold outside workspaces at the forward/backward boundary (heldBytes(), in "
-        + "onForwardPass) + the mini-batch (features + labels). Predicted = MemoryModel.predictTotalBytes, "
+        + "switchable layers hold outside workspaces at the forward/backward boundary (heldBytes() in "
+        + "onForwardPass of the 4th fit: the layer's pooled buffers, i.e. all roles of ArrayAllocator.pooled() that "
+        + "earlier iterations allocated, plus any cached forward-pass arrays outside the pool) + the mini-batch (features + labels). Predicted = MemoryModel.predictTotalBytes, "
         + "EMULATION accounting, context term 0 (nothing calibrated).\n\n");
     md.append("| net | plan | batch | predicted MiB | measured MiB | error | WS_ALL_LAYERS_ACT pred/meas MiB "
         + "| WS_LAYER_ACT_1+2 pred/meas MiB | WS_LAYER_WORKING_MEM pred/meas MiB (largest layer) "

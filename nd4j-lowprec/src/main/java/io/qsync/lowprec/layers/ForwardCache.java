@@ -1,12 +1,19 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.ArrayAllocator;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.function.ToLongFunction;
 
 /**
  * One-slot cache of a training forward pass (saved operands and a copy of the pre-activation) for
@@ -56,13 +63,36 @@ final class ForwardCache<C> {
     }
 
     /**
-     * @param contextBytes bytes held by a saved context
-     * @return bytes the cached entry holds outside workspaces (its context plus the pre-activation copy), 0 if empty
+     * @param arrays the arrays a saved context holds (entries may be null)
+     * @param pool   the layer's pool (null if none)
+     * @return bytes the cached entry holds outside workspaces <em>and outside {@code pool}</em> (its context arrays
+     *         and the pre-activation copy, each distinct buffer once), 0 if empty: add {@code pool.heldBytes()} for
+     *         everything the layer holds
      */
-    long heldBytes(ToLongFunction<C> contextBytes) {
+    long unpooledBytes(Function<C, INDArray[]> arrays, ArrayAllocator.Pool pool) {
         Entry<C> e = entry;
-        return e == null ? 0
-                : contextBytes.applyAsLong(e.context()) + e.preActivation().length() * e.preActivation().dataType().width();
+        if (e == null) {
+            return 0;
+        }
+        List<INDArray> all = new ArrayList<>(Arrays.asList(arrays.apply(e.context())));
+        all.add(e.preActivation());
+        return unpooledBytes(pool, all.toArray(new INDArray[0]));
+    }
+
+    /**
+     * @param pool   a layer's pool (null if none)
+     * @param arrays arrays held outside workspaces (entries may be null)
+     * @return bytes of the distinct data buffers of {@code arrays} that are not in {@code pool}
+     */
+    static long unpooledBytes(ArrayAllocator.Pool pool, INDArray... arrays) {
+        Set<DataBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        long n = 0;
+        for (INDArray a : arrays) {
+            if (a != null && (pool == null || !pool.owns(a)) && seen.add(a.data())) {
+                n += a.data().length() * a.data().getElementSize();
+            }
+        }
+        return n;
     }
 
     /** @return number of successful lookups so far */

@@ -24,11 +24,21 @@ public interface PrecisionSwitchable {
     long lastSavedBytes();
 
     /**
-     * @return bytes this layer holds right now outside DL4J workspaces for the next backward pass (the emulation's
-     *         cached forward pass: FP32 code arrays of its saved operands plus a copy of the pre-activation); 0 when
-     *         nothing is cached (FP32, or after backward consumed the cache). Call it between forward and backward.
+     * @return bytes this layer holds right now outside DL4J workspaces: its pooled buffers ({@link #poolBytes()},
+     *         which persist across iterations once a low-precision training pass ran) plus anything its cached forward
+     *         pass holds outside the pool; each buffer counted once. Read between forward and backward for the peak
+     *         (the cached pass is dropped by backward, the pool is not). 0 for layers that never ran in low precision.
      */
     default long heldBytes() {
+        return 0;
+    }
+
+    /**
+     * @return bytes of the layer's pooled buffers ({@link io.qsync.lowprec.ArrayAllocator#pooled()}): one FP32 array
+     *         per role (quantized/rounded operands, im2col matrices, pre-activation copy, backward temporaries),
+     *         reused across iterations and kept outside DL4J workspaces; included in {@link #heldBytes()}
+     */
+    default long poolBytes() {
         return 0;
     }
 }

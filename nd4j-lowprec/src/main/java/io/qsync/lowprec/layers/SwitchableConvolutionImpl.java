@@ -30,7 +30,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class SwitchableConvolutionImpl extends ConvolutionLayer implements PrecisionSwitchable {
     private volatile Precision precision = Precision.FP32;
     private transient long lastSavedBytes;
-    private transient ArrayAllocator pool;
+    private transient ArrayAllocator.Pool pool;
     private final transient ForwardCache<ConvContext> cache = new ForwardCache<>();
 
     /**
@@ -77,9 +77,19 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
     }
 
+    /**
+     * Everything this layer holds outside DL4J workspaces right now: its pooled buffers ({@link #poolBytes()}: saved
+     * operands, im2col and backward temporaries, pre-activation copy, reused every iteration) plus whatever the
+     * cached forward pass holds outside the pool (e.g. codes of a per-channel or delayed-scaling quantization).
+     */
     @Override
     public long heldBytes() {
-        return cache.heldBytes(ConvContext::heldBytes);
+        return poolBytes() + cache.unpooledBytes(c -> new INDArray[] {c.input().codes(), c.weight().codes()}, pool);
+    }
+
+    @Override
+    public long poolBytes() {
+        return pool == null ? 0 : pool.heldBytes();
     }
 
     private boolean nhwc() {

@@ -27,7 +27,7 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
     private volatile Precision precision = Precision.FP32;
     private transient GemmContext lastContext;
     private transient long lastSavedBytes;
-    private transient ArrayAllocator pool;
+    private transient ArrayAllocator.Pool pool;
     private final transient ForwardCache<GemmContext> cache = new ForwardCache<>();
 
     /**
@@ -78,9 +78,19 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
         return new LowPrecisionGemm(precision, ((SwitchableDenseLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
     }
 
+    /**
+     * Everything this layer holds outside DL4J workspaces right now: its pooled buffers ({@link #poolBytes()}: saved
+     * operands, im2col and backward temporaries, pre-activation copy, reused every iteration) plus whatever the
+     * cached forward pass holds outside the pool (e.g. codes of a per-channel or delayed-scaling quantization).
+     */
     @Override
     public long heldBytes() {
-        return cache.heldBytes(GemmContext::heldBytes);
+        return poolBytes() + cache.unpooledBytes(c -> new INDArray[] {c.x().codes(), c.w().codes(), c.xBackward(), c.wBackward()}, pool);
+    }
+
+    @Override
+    public long poolBytes() {
+        return pool == null ? 0 : pool.heldBytes();
     }
 
     @Override

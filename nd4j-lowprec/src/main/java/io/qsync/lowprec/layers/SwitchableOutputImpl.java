@@ -31,7 +31,7 @@ public class SwitchableOutputImpl extends OutputLayer implements PrecisionSwitch
     private volatile Precision precision = Precision.FP32;
     private transient GemmContext lastContext;
     private transient long lastSavedBytes;
-    private transient ArrayAllocator pool;
+    private transient ArrayAllocator.Pool pool;
 
     /**
      * @param conf     layer configuration ({@link SwitchableOutputLayer})
@@ -62,6 +62,22 @@ public class SwitchableOutputImpl extends OutputLayer implements PrecisionSwitch
     @Override
     public long lastSavedBytes() {
         return lastSavedBytes;
+    }
+
+    /**
+     * Everything this layer holds outside DL4J workspaces right now: its pooled buffers plus the saved context of a
+     * training forward pass outside the pool (nothing with the default INT8 quantizer).
+     */
+    @Override
+    public long heldBytes() {
+        GemmContext c = lastContext;
+        return poolBytes() + (c == null ? 0
+                : ForwardCache.unpooledBytes(pool, c.x().codes(), c.w().codes(), c.xBackward(), c.wBackward()));
+    }
+
+    @Override
+    public long poolBytes() {
+        return pool == null ? 0 : pool.heldBytes();
     }
 
     /** @return the op; training passes reuse this layer's buffers, inference allocates fresh arrays */

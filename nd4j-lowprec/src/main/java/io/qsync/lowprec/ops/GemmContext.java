@@ -41,9 +41,11 @@ public record GemmContext(Precision precision, QuantizedTensor x, QuantizedTenso
 
     /**
      * @return bytes the emulation really holds for this context: the code arrays of input and weight at their
-     *         array data type (FP32 on the CPU emulation), scales not counted
+     *         array data type (FP32 on the CPU emulation), plus the FP16 backward copies if present; scales not counted
      */
     public long heldBytes() {
-        return x.codes().length() * x.codes().dataType().width() + w.codes().length() * w.codes().dataType().width();
+        return x.codes().length() * x.codes().dataType().width() + w.codes().length() * w.codes().dataType().width()
+                + (xBackward == null ? 0 : xBackward.length() * xBackward.dataType().width())
+                + (wBackward == null ? 0 : wBackward.length() * wBackward.dataType().width());
     }
 }

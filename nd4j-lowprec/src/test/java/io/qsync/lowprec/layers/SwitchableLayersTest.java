@@ -85,9 +85,33 @@ class SwitchableLayersTest {
         INDArray x = features();
         gradient(sw, x, labels());
         INDArray w = sw.getLayer(3).getParam("W");
-        long expected = (x.size(0) * w.size(0) + w.length() + x.size(0) * w.size(1)) * 4;
-        assertEquals(expected, held[0], "FP32 codes of input and weights plus the pre-activation copy");
-        assertEquals(0, dense.heldBytes());
+        long in = x.size(0) * w.size(0);
+        long out = x.size(0) * w.size(1);
+        // first iteration, at the forward/backward boundary: pooled codes of input and weights ("x", "w"), their FP16
+        // backward copies written in the same pass ("xb", "wb") and the pre-activation copy ("zcache"); the cached
+        // context holds nothing outside the pool
+        long expected = (2 * in + 2 * w.length() + out) * 4;
+        assertEquals(expected, held[0], "FP32 codes and FP16 copies of input and weights plus the pre-activation copy");
+        // after backward: + the FP16 output gradient ("g");
+        // the pool keeps them for the next iteration, the cache is empty
+        assertEquals((2 * in + 2 * w.length() + 2 * out) * 4, dense.heldBytes());
+        assertEquals(dense.poolBytes(), dense.heldBytes());
+    }
+
+    @Test
+    void convPoolHoldsOneBufferPerRole() {
+        // layer 2: input 8x4x4x4, 3x3 pad 1, 6 channels: in 512, W 216, im2col 8·16 x 36 = 4608, out 768
+        long in = 512, w = 216, col = 4608, out = 768;
+        for (Precision p : new Precision[] {Precision.INT8, Precision.FP16, Precision.FP8_E4M3}) {
+            MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
+            PrecisionSwitchable conv = (PrecisionSwitchable) sw.getLayer(2);
+            conv.setPrecision(p);
+            gradient(sw, features(), labels());
+            // x, w, cols, zcache, dz, g, dcols, colsb (+ xb, wb: FP16 copies of the INT8 operands)
+            long operands = (p == Precision.INT8 ? 2 : 1) * (in + w);
+            assertEquals((operands + 3 * col + 3 * out) * 4, conv.poolBytes(), p.toString());
+            assertEquals(conv.poolBytes(), conv.heldBytes(), p.toString());
+        }
     }
 
     @Test
@@ -143,7 +167,9 @@ class SwitchableLayersTest {
         assertTrue(((PrecisionSwitchable) sw.getLayer(3)).lastSavedBytes() > 0);
         assertEquals(1, ((SwitchableDenseImpl) sw.getLayer(3)).forwardCacheHits());
         assertEquals(1, ((SwitchableConvolutionImpl) sw.getLayer(2)).forwardCacheHits());
-        assertEquals(0, ((PrecisionSwitchable) sw.getLayer(2)).heldBytes(), "backward consumed the cache");
+        PrecisionSwitchable conv = (PrecisionSwitchable) sw.getLayer(2);
+        assertTrue(conv.poolBytes() > 0);
+        assertEquals(conv.poolBytes(), conv.heldBytes(), "backward consumed the cache; the pooled buffers stay");
         PrecisionPlan.empty().applyTo(sw);
         assertArrayEquals(before.data().asFloat(), sw.output(x).data().asFloat());
     }

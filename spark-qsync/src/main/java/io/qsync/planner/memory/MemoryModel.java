@@ -18,8 +18,9 @@ import java.util.Map;
  *       ({@code D_w·bytes(p)}); every other layer keeps its FP32 input; the last layer also its FP32 output.</li>
  *   <li>{@link Accounting#EMULATION} (what this repository's ND4J CPU emulation really allocates, used to validate
  *       the model against measurements): every layer keeps its FP32 input (DL4J), the last layer its output; a
- *       switchable layer at p ≠ FP32 additionally keeps FP32 arrays of its rounded GEMM input (dense: the input;
- *       conv: the im2col matrix {@code B·OH·OW·C·kH·kW}), its rounded weights and a copy of its pre-activation.</li>
+ *       switchable layer at p ≠ FP32 additionally holds its pool of FP32 buffers, kept across iterations: rounded
+ *       or quantized input and weights, conv im2col matrices, a copy of its pre-activation and the backward
+ *       temporaries (see {@link WorkspaceLayout} for the roles).</li>
  * </ul>
  * {@link #predictBytes} counts only what layers keep for backward; {@link #predictTotalBytes} and
  * {@link #workingMemory} add DL4J's workspace working memory (largest per-layer transient, activation gradients,
@@ -149,17 +150,6 @@ public final class MemoryModel {
       }
       return p.bytesFor(in) + p.bytesFor(n.weightCount());
     }
-    long bytes = in * FP32;
-    if (n.switchable() && p != Precision.FP32) {
-      long gemmInput = in;
-      if (n.type().equals("conv")) {
-        List<Long> out = n.outputShape();
-        long outChannels = out.get(0);
-        long spatial = out.size() == 3 ? out.get(1) * out.get(2) : 1;
-        gemmInput = b * spatial * (n.weightCount() / outChannels);
-      }
-      bytes += (gemmInput + n.weightCount() + b * n.outputElementsPerExample()) * FP32;
-    }
-    return bytes;
+    return in * FP32 + WorkspaceLayout.pooledBytes(n, p, b);
   }
 }

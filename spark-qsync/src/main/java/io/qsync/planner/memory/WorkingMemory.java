@@ -15,8 +15,9 @@ import java.util.Map;
  * @param layerWorkspace       {@code WS_LAYER_WORKING_MEM}: the largest per-layer working memory (forward or
  *                             backward op), with 2 % over-allocation
  * @param largestLayer         id of the layer whose working memory sizes {@code layerWorkspace}
- * @param heldOutsideWorkspaces bytes low-precision layers keep outside workspaces for backward (saved operands
- *                             and pre-activation copy)
+ * @param heldOutsideWorkspaces bytes low-precision layers hold outside workspaces (EMULATION: their pooled
+ *                             buffers, i.e. saved operands, im2col matrices, pre-activation copy and backward
+ *                             temporaries, reused across iterations; DEVICE: saved input and weights at p's size)
  * @param inputBatchBytes      the mini-batch itself (features and labels, FP32)
  * @param perLayerWorking      layer id → working bytes of its forward/backward op (no over-allocation)
  */

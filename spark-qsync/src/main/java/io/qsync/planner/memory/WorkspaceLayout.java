@@ -1,6 +1,7 @@
 package io.qsync.planner.memory;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.graph.LayerNode;
 import java.util.LinkedHashMap;
@@ -15,18 +16,33 @@ import java.util.Map;
  *   <li>{@code WS_ALL_LAYERS_ACT} (over-allocation 5 %): Σ out over all layers.</li>
  *   <li>{@code WS_LAYER_ACT_1}/{@code _2} (2 % each): activation gradients of even/odd layer indices, Σ over the two of
  *       max in.</li>
- *   <li>{@code WS_LAYER_WORKING_MEM} (2 %): max over layers of their backward op's working memory:
+ *   <li>{@code WS_LAYER_WORKING_MEM} (2 %): max over layers of their forward or backward op's working memory:
  *       FP32 conv (DL4J, no helper): 3·col + 3·out (im2col, its duplicate kept for backprop, epsNext2d; recomputed
- *       pre-activation, activation gradient, permuted delta); emulated conv: 2·col + 4·out (dx columns, im2col of
- *       the saved input; pre-activation, activation gradient, permuted delta, rounded gradient) plus, for INT8,
- *       in + W (FP16-dequantized input and weights); FP32 dense: 2·out; emulated dense: 3·out, plus in + W for INT8;
- *       output layer: 3·out; other layers: in.</li>
- *   <li>Outside workspaces: an emulated layer at p ≠ FP32 keeps FP32 codes of its input and weights and a copy of its
- *       pre-activation: in + W + out ({@link MemoryModel.Accounting#DEVICE}: input and weights at p's storage size).</li>
- *   <li>The mini-batch: features (first layer's in) and labels (last layer's out).</li>
- * </ul>
- * Not covered: memory that native libraries (OpenBLAS, oneDNN) allocate inside ops, and short-lived garbage
- * allocated outside workspaces (quantization temporaries).
+ *       pre-activation, activation gradient, permuted delta); FP32 dense: 3·out (recomputed pre-activation, the
+ *       f-ordered temporary of {@code mmuli} into DL4J's c-ordered result, activation gradient); output layer:
+ *       3·out; other layers: in. An emulated conv or dense layer (p ≠ FP32) takes all its operand, im2col and backward buffers from its
+ *       pool (below), so only DL4J's own arrays of its backward pass remain: 2·out (the pre-activation restored from
+ *       the forward cache, the activation gradient). Exception, INT8 with an inner dimension
+ *       {@code K > LowPrecisionGemm.EXACT_FP32_INT8_K} (dense: in per example, conv: C·kH·kW): the forward GEMM of
+ *       the codes runs in FP64 with temporaries in this workspace, 2·X + 2·W + 5·out (X = in for dense, col for
+ *       conv: FP64 copies of codes and weights; the FP64 product, c-ordered like the codes, plus the f-ordered
+ *       temporary {@code mmuli} computes it in; its FP32 cast), if larger.</li>
+ *   <li>Outside workspaces ({@link MemoryModel.Accounting#EMULATION}): an emulated layer at p ≠ FP32 holds a pool of
+ *       FP32 buffers, one per role, kept across iterations ({@code ArrayAllocator.pooled()}); derived from
+ *       {@code LowPrecisionGemm}/{@code LowPrecisionConv2d} with the default INT8 quantizer (per tensor,
+ *       deterministic rounding, dynamic scale) and FP8 / FP16 / BF16 / TF32:
+ *       <ul>
+ *         <li>dense: "x" in, "w" W (rounded/quantized operands), "zcache" out (pre-activation copy), "g" out
+ *             (backward-format output gradient); INT8 also "xb" in, "wb" W (FP16 dequantized operands);
+ *             = in + W + 2·out (INT8: 2·in + 2·W + 2·out);</li>
+ *         <li>conv: "x" in (input before im2col), "w" W, "cols" col (im2col of the codes), "zcache" out, "dz" out
+ *             (NHWC-ordered delta), "g" out, "dcols" col (dX columns), "colsb" col (im2col of the backward input);
+ *             INT8 also "xb" in, "wb" W; = in + W + 3·col + 3·out (INT8: 2·in + 2·W + 3·col + 3·out).</li>
+ *       </ul>
+ *       {@link MemoryModel.Accounting#DEVICE}: what QSync keeps, input and weights at p's storage size.</li>
+ * Not covered: memory that native libraries (OpenBLAS, oneDNN) allocate inside ops, short-lived garbage
+ * allocated outside workspaces, and the extra unpooled arrays of non-default INT8 quantizers (per-channel weights,
+ * stochastic rounding, delayed scaling: their codes are fresh arrays instead of pooled ones).
  */
 final class WorkspaceLayout {
   /** DL4J's {@code WS_ALL_LAYERS_ACT_CONFIG} over-allocation limit. */
@@ -59,7 +75,7 @@ final class WorkspaceLayout {
       if (n.switchable() && p != Precision.FP32) {
         long in = batch * n.inputElementsPerExample();
         held += acc == MemoryModel.Accounting.DEVICE ? p.bytesFor(in) + p.bytesFor(n.weightCount())
-            : (in + n.weightCount() + batch * n.outputElementsPerExample()) * FP32;
+            : pooledBytes(n, p, batch);
       }
     }
     long input = batch * (nodes.get(0).inputElementsPerExample() + nodes.get(nodes.size() - 1)
@@ -69,23 +85,58 @@ final class WorkspaceLayout {
         Math.round(largest * LAYER_OVERALLOCATION), largestId, held, input, per);
   }
 
-  /** @return working bytes of the layer's backward op (the larger of its forward and backward ops) */
+  /** @return working bytes of the layer in {@code WS_LAYER_WORKING_MEM} (the larger of its forward and backward ops) */
   static long workingBytes(LayerNode n, Precision p, long b) {
     long in = b * n.inputElementsPerExample();
     long out = b * n.outputElementsPerExample();
     boolean low = n.switchable() && p != Precision.FP32;
-    long int8Operands = p == Precision.INT8 ? in + n.weightCount() : 0;
     long elems;
     switch (n.type()) {
       case "conv" -> {
-        long col = b * spatial(n) * (n.weightCount() / n.outputShape().get(0));
-        elems = low ? 2 * col + 4 * out + int8Operands : 3 * col + 3 * out;
+        long col = b * spatial(n) * innerDim(n);
+        elems = low ? Math.max(2 * out, fp64Int8Gemm(n, p, col, out)) : 3 * col + 3 * out;
       }
-      case "dense" -> elems = low ? 3 * out + int8Operands : 2 * out;
+      case "dense" -> elems = low ? Math.max(2 * out, fp64Int8Gemm(n, p, in, out)) : 3 * out;
       case "output" -> elems = 3 * out;
       default -> elems = in;
     }
     return elems * FP32;
+  }
+
+  /**
+   * @return FP32 elements of the workspace temporaries of an INT8 forward GEMM whose inner dimension is too large
+   *         for an exact FP32 product of codes (FP64 copies of X and W, c-ordered FP64 product and the f-ordered
+   *         temporary of {@code mmuli}, FP32 cast); 0 otherwise. Assumes c-ordered codes (DL4J's activations, im2col).
+   */
+  private static long fp64Int8Gemm(LayerNode n, Precision p, long x, long out) {
+    if (p != Precision.INT8 || innerDim(n) <= LowPrecisionGemm.EXACT_FP32_INT8_K) {
+      return 0;
+    }
+    return 2 * x + 2 * n.weightCount() + 5 * out;
+  }
+
+  /**
+   * @return bytes of the pooled FP32 buffers an emulated switchable layer at {@code p ≠ FP32} holds outside
+   *         workspaces (all roles, see the class comment); 0 for FP32 or non-switchable layers
+   */
+  static long pooledBytes(LayerNode n, Precision p, long b) {
+    if (!n.switchable() || p == Precision.FP32) {
+      return 0;
+    }
+    long in = b * n.inputElementsPerExample();
+    long out = b * n.outputElementsPerExample();
+    long operands = (p == Precision.INT8 ? 2 : 1) * (in + n.weightCount());
+    long elems = switch (n.type()) {
+      case "conv" -> operands + 3 * b * spatial(n) * innerDim(n) + 3 * out;
+      case "dense" -> operands + 2 * out;
+      default -> 0;
+    };
+    return elems * FP32;
+  }
+
+  /** @return the GEMM inner dimension K: C·kH·kW for conv, inputs per example for dense */
+  private static long innerDim(LayerNode n) {
+    return n.type().equals("conv") ? n.weightCount() / n.outputShape().get(0) : n.inputElementsPerExample();
   }
 
   private static long spatial(LayerNode n) {

@@ -58,8 +58,9 @@ class MemoryModelTest {
     MemoryModel emu = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
     long base = emu.predictBytes(G, Map.of(), 8).activationBytes();
     long int8 = emu.predictBytes(G, Map.of("conv_1", Precision.INT8), 8).activationBytes();
-    // im2col 8·8·8 x 400, weights 12800, pre-activation 8·32·8·8, all FP32
-    assertEquals((8L * 64 * 400 + 12800 + 8L * 32 * 64) * 4, int8 - base);
+    // the pool of FP32 buffers: "x" + "xb" (input 8·16·12·12), "w" + "wb" (weights 12800), "cols" + "dcols" +
+    // "colsb" (im2col 8·8·8 x 400), "zcache" + "dz" + "g" (pre-activation 8·32·8·8)
+    assertEquals((2 * 8L * 2304 + 2 * 12800 + 3 * 8L * 64 * 400 + 3 * 8L * 32 * 64) * 4, int8 - base);
   }
 
   @Test

@@ -3,8 +3,17 @@ package io.qsync.planner.memory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.SwitchableLayers;
+import io.qsync.planner.graph.LayerGraph;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Hand-computed working memory of the Fashion-MNIST demo CNN (conv5x5(16)-pool-conv5x5(32)-pool-dense(64)-out). */
 class WorkingMemoryTest {
@@ -26,12 +35,14 @@ class WorkingMemoryTest {
   }
 
   @Test
-  void int8ConvHoldsOperandsAndPreActivationOutsideWorkspaces() {
+  void int8ConvHoldsItsPoolOutsideWorkspaces() {
     MemoryModel emu = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
     WorkingMemory w = emu.workingMemory(MemoryModelTest.G, Map.of("conv_1", Precision.INT8), B);
-    assertEquals((B * 2304L + 12800 + B * 2048L) * 4, w.heldOutsideWorkspaces());
-    // emulated conv_1: 2·im2col + 4·out + in + W; FP32 conv_0: 3·(24·24·25) + 3·9216 is now the largest
-    assertEquals((2 * B * 25600L + 4 * B * 2048 + B * 2304 + 12800) * 4, w.perLayerWorking().get("conv_1"));
+    // pooled: 2·in ("x", "xb") + 2·W ("w", "wb") + 3·im2col ("cols", "dcols", "colsb") + 3·out ("zcache", "dz", "g")
+    assertEquals((2 * B * 2304L + 2 * 12800 + 3 * B * 25600L + 3 * B * 2048L) * 4, w.heldOutsideWorkspaces());
+    // emulated conv_1 keeps only DL4J's pre-activation and activation gradient in the workspace: 2·out;
+    // FP32 conv_0: 3·(24·24·25) + 3·9216 is the largest
+    assertEquals(2 * B * 2048L * 4, w.perLayerWorking().get("conv_1"));
     assertEquals("conv_0", w.largestLayer());
     assertEquals(Math.round(B * (3 * 14400L + 3 * 9216) * 4 * 1.02), w.layerWorkspace());
     WorkingMemory dev = new MemoryModel(0, MemoryModel.Accounting.DEVICE)
@@ -46,5 +57,30 @@ class WorkingMemoryTest {
     MemoryPrediction p = m.predictBytes(MemoryModelTest.G, plan, B);
     assertEquals(p.paramBytes() + p.gradientBytes() + p.updaterBytes()
         + m.workingMemory(MemoryModelTest.G, plan, B).totalBytes() + 1000, m.predictTotalBytes(MemoryModelTest.G, plan, B));
+  }
+
+  @Test
+  void wideInt8DenseRunsItsGemmInFp64InTheWorkspace() {
+    // 784-1200-64-10: dense_1 has K = 1200 > LowPrecisionGemm.EXACT_FP32_INT8_K
+    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().list()
+        .layer(new DenseLayer.Builder().nOut(1200).activation(Activation.RELU).build())
+        .layer(new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX)
+            .build())
+        .setInputType(InputType.feedForward(784)).build());
+    net.init();
+    LayerGraph g = LayerGraph.of(SwitchableLayers.convert(net));
+    MemoryModel emu = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
+    WorkingMemory fp32 = emu.workingMemory(g, Map.of(), B);
+    // FP32 dense: pre-activation, mmuli's f-ordered temporary, activation gradient
+    assertEquals(3 * B * 1200L * 4, fp32.perLayerWorking().get("dense_0"));
+    WorkingMemory int8 = emu.workingMemory(g, Map.of("dense_0", Precision.INT8, "dense_1", Precision.INT8), B);
+    // dense_0 (K = 784): exact FP32 GEMM of codes, only 2·out of DL4J's backward arrays
+    assertEquals(2 * B * 1200L * 4, int8.perLayerWorking().get("dense_0"));
+    // dense_1 forward: FP64 codes (2·in) and weights (2·W), FP64 product + f temporary (4·out), FP32 cast (out)
+    assertEquals((2 * B * 1200L + 2 * 1200 * 64 + 5 * B * 64L) * 4, int8.perLayerWorking().get("dense_1"));
+    // pools: x, xb, w, wb, zcache, g per layer
+    assertEquals((2 * B * 784L + 2 * 784 * 1200 + 2 * B * 1200L + 2 * B * 1200L + 2 * 1200 * 64 + 2 * B * 64L) * 4,
+        int8.heldOutsideWorkspaces());
   }
 }
