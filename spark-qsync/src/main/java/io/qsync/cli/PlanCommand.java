@@ -17,7 +17,7 @@ import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
@@ -74,7 +74,7 @@ public final class PlanCommand implements Callable<Integer> {
     List<DeviceGroup> groups = groups();
     IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
         : gvar(net, lg);
-    Replayer r = new Replayer(graph, new SavedTensorMemory());
+    Replayer r = new Replayer(graph, new PredictorMemory());
     Allocation a = new GreedyAllocator(r, omega).allocate(groups);
     RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
     ClusterPlan plan = ClusterPlan.of(model, a, adv);

@@ -128,6 +128,18 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return activateTimed(training, workspaceMgr);
+        }
+        Precision p = precision;
+        long t0 = System.nanoTime();
+        INDArray r = activateTimed(training, workspaceMgr);
+        sink.record(getIndex(), p, false, System.nanoTime() - t0);
+        return r;
+    }
+
+    private INDArray activateTimed(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.activate(training, workspaceMgr);
         }
@@ -144,6 +156,18 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return backpropTimed(epsilon, workspaceMgr);
+        }
+        Precision p = precision;
+        long t0 = System.nanoTime();
+        Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
+        sink.record(getIndex(), p, true, System.nanoTime() - t0);
+        return r;
+    }
+
+    private Pair<Gradient, INDArray> backpropTimed(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }

@@ -73,6 +73,19 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
     }
 
     @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return super.activate(training, workspaceMgr);
+        }
+        Precision p = precision;
+        long t0 = System.nanoTime();
+        INDArray r = super.activate(training, workspaceMgr);
+        sink.record(getIndex(), p, false, System.nanoTime() - t0);
+        return r;
+    }
+
+    @Override
     protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
@@ -109,6 +122,18 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return backpropTimed(epsilon, workspaceMgr);
+        }
+        Precision p = precision;
+        long t0 = System.nanoTime();
+        Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
+        sink.record(getIndex(), p, true, System.nanoTime() - t0);
+        return r;
+    }
+
+    private Pair<Gradient, INDArray> backpropTimed(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }

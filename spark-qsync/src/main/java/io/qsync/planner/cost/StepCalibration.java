@@ -1,0 +1,181 @@
+package io.qsync.planner.cost;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.replay.PlanNode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Calibrates a synchronous-step model from runs in the training context. The switchable layers' forward and backward
+ * costs per precision are the medians of {@link LayerTimeRecorder} samples taken inside real {@code computeGradient}
+ * calls (pooled over all calibration runs and workers); everything else (non-switchable layers, loss, updater, batch
+ * assembly, the all-reduces) is a remainder {@code R}. Per run with worker plans {@code P_w} and measured median step
+ * {@code T}, the model is {@code T = R + κ·max_w S(P_w)} with {@code S} the summed layer costs of a plan, and
+ * {@code (R, κ)} are fitted by least squares over the runs (κ = 1 and R the mean residual when there are fewer
+ * than 3 runs or their layer sums differ by less than 5%). Predict only plans that were not calibration runs.
+ */
+public final class StepCalibration {
+  private final PlanGraph graph;
+  private final Map<String, Integer> layerIndex;
+  private final int batch;
+  private final LayerTimeRecorder recorder;
+  private final List<List<Map<String, Precision>>> runs = new ArrayList<>();
+  private final List<Double> steps = new ArrayList<>();
+
+  /**
+   * The fitted model.
+   *
+   * @param kappa            scale on the summed layer costs
+   * @param remainderSeconds non-switchable remainder per step
+   * @param rmsRelativeError root mean square relative residual over the calibration runs
+   * @param runs             number of calibration runs
+   */
+  public record Fit(double kappa, double remainderSeconds, double rmsRelativeError, int runs) {}
+
+  /**
+   * @param graph      network
+   * @param layerIndex switchable layer id → its index in the network ({@code Layer.getIndex()})
+   * @param batch      examples per worker step
+   * @param recorder   the recorder that was installed during the runs
+   */
+  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch, LayerTimeRecorder recorder) {
+    this.graph = graph;
+    this.layerIndex = Map.copyOf(layerIndex);
+    this.batch = batch;
+    this.recorder = recorder;
+  }
+
+  /**
+   * Adds a calibration run.
+   *
+   * @param plans       one plan per worker (switchable id → precision; missing ids are FP32)
+   * @param stepSeconds the measured median step time
+   */
+  public void addRun(List<Map<String, Precision>> plans, double stepSeconds) {
+    runs.add(List.copyOf(plans));
+    steps.add(stepSeconds);
+  }
+
+  /**
+   * @param id       switchable layer id
+   * @param p        precision
+   * @param backward direction
+   * @return median measured seconds
+   * @throws IllegalStateException if that layer never ran at {@code p} during calibration
+   */
+  public double layerSeconds(String id, Precision p, boolean backward) {
+    double v = recorder.medianSeconds(layerIndex.get(id), p, backward);
+    if (Double.isNaN(v)) {
+      throw new IllegalStateException("No timing of layer " + id + " at " + p + (backward ? " (backward)" : "")
+          + ": add a calibration run that uses it");
+    }
+    return v;
+  }
+
+  /**
+   * @param plan a worker's plan
+   * @return summed measured switchable-layer seconds
+   */
+  public double switchableSeconds(Map<String, Precision> plan) {
+    double s = 0;
+    for (String id : layerIndex.keySet()) {
+      Precision p = plan.getOrDefault(id, Precision.FP32);
+      s += layerSeconds(id, p, false) + layerSeconds(id, p, true);
+    }
+    return s;
+  }
+
+  /** @return {@code (R, κ)} by least squares over the calibration runs */
+  public Fit fit() {
+    int n = runs.size();
+    if (n == 0) {
+      throw new IllegalStateException("No calibration runs: add at least one with addRun");
+    }
+    double[] x = new double[n];
+    double[] y = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = maxOver(runs.get(i));
+      y[i] = steps.get(i);
+    }
+    double lo = Arrays.stream(x).min().orElse(0);
+    double hi = Arrays.stream(x).max().orElse(0);
+    LinearCost line;
+    if (n < 3 || hi - lo < 0.05 * hi) {
+      // too few or too similar plans to separate κ from R: κ = 1, R = mean residual
+      double r = 0;
+      for (int i = 0; i < n; i++) {
+        r += (y[i] - x[i]) / n;
+      }
+      line = new LinearCost(1, r);
+    } else {
+      line = LinearCost.fit(x, y);
+    }
+    double sq = 0;
+    for (int i = 0; i < n; i++) {
+      double r = (line.seconds(x[i]) - y[i]) / y[i];
+      sq += r * r;
+    }
+    return new Fit(line.alpha(), line.beta(), Math.sqrt(sq / n), n);
+  }
+
+  /**
+   * @param fit   the fitted model
+   * @param plans one plan per worker
+   * @return predicted synchronous step seconds
+   */
+  public double predictSeconds(Fit fit, List<Map<String, Precision>> plans) {
+    return fit.remainderSeconds() + fit.kappa() * maxOver(plans);
+  }
+
+  private double maxOver(List<Map<String, Precision>> plans) {
+    double m = 0;
+    for (Map<String, Precision> p : plans) {
+      m = Math.max(m, switchableSeconds(p));
+    }
+    return m;
+  }
+
+  /**
+   * A device profile that makes the {@code Replayer} reproduce this model: switchable layers at their measured
+   * costs times κ for every precision that was measured, non-switchable layers at 0 (they are in R), and a step
+   * overhead of {@code R} minus the ring all-reduces of {@code workers} ranks over {@code link}.
+   *
+   * @param name        profile name
+   * @param source      provenance text
+   * @param fit         the fitted model
+   * @param menu        precisions (all must have been measured for every switchable layer)
+   * @param memoryBytes memory per worker
+   * @param link        the measured link
+   * @param workers     ring size the remainder was measured with
+   * @return the profile
+   */
+  public DeviceProfile toProfile(String name, String source, Fit fit, List<Precision> menu, long memoryBytes,
+                                 Interconnect link, int workers) {
+    List<LayerMeasurement> ms = new ArrayList<>();
+    Map<Precision, Double> peaks = new LinkedHashMap<>();
+    for (PlanNode n : graph.nodes()) {
+      if (!layerIndex.containsKey(n.id())) {
+        ms.add(new LayerMeasurement(n.signature(), batch, Precision.FP32, 0, 0));
+        continue;
+      }
+      for (Precision p : menu) {
+        double f = fit.kappa() * layerSeconds(n.id(), p, false);
+        ms.add(new LayerMeasurement(n.signature(), batch, p, f, fit.kappa() * layerSeconds(n.id(), p, true)));
+        if (n.signature().weightCount() > 0) {
+          peaks.merge(p, n.signature().forwardFlops(batch) / Math.max(f, 1e-9), Math::max);
+        }
+      }
+    }
+    double collective = link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers)
+        + link.ringAllReduceSeconds(4.0, workers);
+    double overhead = Math.max(0, fit.remainderSeconds() - collective);
+    return new DeviceProfile(name, false, source + String.format(" (fit: R %.2f ms, κ %.3f, rms %.1f%% over %d runs)",
+        fit.remainderSeconds() * 1e3, fit.kappa(), 100 * fit.rmsRelativeError(), fit.runs()), memoryBytes, menu,
+        CastPolicy.IN_LAYER, new Roofline(peaks, 1.0, 8e9, 2e-5), ms, Map.of(), new LinearCost(0, 0),
+        Map.of(graph.fingerprint() + "|" + batch, overhead), link);
+  }
+}
