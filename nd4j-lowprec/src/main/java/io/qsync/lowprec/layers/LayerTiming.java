@@ -40,6 +40,11 @@ public final class LayerTiming {
         sink = null;
     }
 
+    /** @return true while a sink is installed */
+    public static boolean active() {
+        return sink != null;
+    }
+
     /** @return the installed sink or null */
     static Sink current() {
         return sink;

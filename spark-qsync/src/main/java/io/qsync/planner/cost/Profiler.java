@@ -65,28 +65,27 @@ public final class Profiler {
     Map<String, Integer> index = switchableIndex(copy);
     List<String> ids = new ArrayList<>(index.keySet());
     TrainableNetwork tn = TrainableNetwork.of(copy);
-    try (LayerTimeRecorder rec = new LayerTimeRecorder(warmup)) {
-      StepCalibration cal = new StepCalibration(graph, index, batch.numExamples(), rec);
-      rec.start();
-      for (int k = 0; k < menu.size(); k++) {
+    StepCalibration cal = new StepCalibration(graph, index, batch.numExamples());
+    for (int k = 0; k < menu.size(); k++) {
         Map<String, Precision> plan = new LinkedHashMap<>();
         for (int j = 0; j < ids.size(); j++) {
           plan.put(ids.get(j), menu.get((j + k) % menu.size()));
         }
         apply(new PrecisionPlan(plan), copy);
         double[] t = new double[repeats];
-        for (int i = 0; i < warmup + repeats; i++) {
-          long t0 = System.nanoTime();
-          tn.computeGradient(batch);
-          tn.applyUpdate(globalBatch, 0);
-          if (i >= warmup) {
-            t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+        try (LayerTimeRecorder rec = new LayerTimeRecorder(warmup).start()) {
+          for (int i = 0; i < warmup + repeats; i++) {
+            long t0 = System.nanoTime();
+            tn.computeGradient(batch);
+            tn.applyUpdate(globalBatch, 0);
+            if (i >= warmup) {
+              t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+            }
           }
+          cal.addRun(List.of(plan), median(t), rec);
         }
-        cal.addRun(List.of(plan), median(t));
-      }
-      rec.close();
-      Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
+    }
+    Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
       StepCalibration.Fit fit = cal.fit();
       double collective = link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers)
           + link.ringAllReduceSeconds(4.0, workers);
@@ -95,7 +94,6 @@ public final class Profiler {
       return cal.toProfile(name, "Profiler on " + System.getProperty("os.arch") + ", "
           + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.numExamples()
           + ", in-step layer timing", withComm, menu, Runtime.getRuntime().maxMemory(), link, workers);
-    }
   }
 
   /**

@@ -15,14 +15,14 @@ import java.util.Map;
  * calls (pooled over all calibration runs and workers); everything else (non-switchable layers, loss, updater, batch
  * assembly, the all-reduces) is a remainder {@code R}. Per run with worker plans {@code P_w} and measured median step
  * {@code T}, the model is {@code T = R + κ·max_w S(P_w)} with {@code S} the summed layer costs of a plan, and
- * {@code (R, κ)} are fitted by least squares over the runs (κ = 1 and R the mean residual when there are fewer
- * than 3 runs or their layer sums differ by less than 5%). Predict only plans that were not calibration runs.
+ * {@code R} is fitted by least squares over the runs with κ = 1 (the hook measures wall time inside the step);
+ * {@link #fit(boolean)} can also fit κ as a diagnostic. Predict only plans that were not calibration runs.
  */
 public final class StepCalibration {
   private final PlanGraph graph;
   private final Map<String, Integer> layerIndex;
   private final int batch;
-  private final LayerTimeRecorder recorder;
+  private final Map<String, List<Double>> layerRuns = new LinkedHashMap<>();
   private final List<List<Map<String, Precision>>> runs = new ArrayList<>();
   private final List<Double> steps = new ArrayList<>();
 
@@ -40,13 +40,11 @@ public final class StepCalibration {
    * @param graph      network
    * @param layerIndex switchable layer id → its index in the network ({@code Layer.getIndex()})
    * @param batch      examples per worker step
-   * @param recorder   the recorder that was installed during the runs
    */
-  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch, LayerTimeRecorder recorder) {
+  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch) {
     this.graph = graph;
-    this.layerIndex = Map.copyOf(layerIndex);
+    this.layerIndex = new LinkedHashMap<>(layerIndex);
     this.batch = batch;
-    this.recorder = recorder;
   }
 
   /**
@@ -54,8 +52,27 @@ public final class StepCalibration {
    *
    * @param plans       one plan per worker (switchable id → precision; missing ids are FP32)
    * @param stepSeconds the measured median step time
+   * @param layerTimes  the layer timings of this run (a recorder installed only during it)
+   * @throws IllegalStateException if a layer of a plan has no timing in {@code layerTimes}
    */
-  public void addRun(List<Map<String, Precision>> plans, double stepSeconds) {
+  public void addRun(List<Map<String, Precision>> plans, double stepSeconds, LayerTimeRecorder layerTimes) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Map<String, Precision> plan : plans) {
+      for (Map.Entry<String, Integer> e : layerIndex.entrySet()) {
+        Precision p = plan.getOrDefault(e.getKey(), Precision.FP32);
+        for (boolean backward : new boolean[] {false, true}) {
+          String k = key(e.getKey(), p, backward);
+          double v = layerTimes.medianSeconds(e.getValue(), p, backward);
+          if (Double.isNaN(v)) {
+            throw new IllegalStateException("Run has no timing of layer " + e.getKey() + " at " + p
+                + ": was the recorder installed during the run?");
+          }
+          if (seen.add(k)) {
+            layerRuns.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+          }
+        }
+      }
+    }
     runs.add(List.copyOf(plans));
     steps.add(stepSeconds);
   }
@@ -64,11 +81,12 @@ public final class StepCalibration {
    * @param id       switchable layer id
    * @param p        precision
    * @param backward direction
-   * @return median measured seconds
+   * @return median over the calibration runs of the per-run median seconds
    * @throws IllegalStateException if that layer never ran at {@code p} during calibration
    */
   public double layerSeconds(String id, Precision p, boolean backward) {
-    double v = recorder.medianSeconds(layerIndex.get(id), p, backward);
+    List<Double> l = layerRuns.get(key(id, p, backward));
+    double v = l == null || l.isEmpty() ? Double.NaN : median(l);
     if (Double.isNaN(v)) {
       throw new IllegalStateException("No timing of layer " + id + " at " + p + (backward ? " (backward)" : "")
           + ": add a calibration run that uses it");
@@ -89,8 +107,22 @@ public final class StepCalibration {
     return s;
   }
 
-  /** @return {@code (R, κ)} by least squares over the calibration runs */
+  /**
+   * The physical model: the hook measures the layers' wall time inside the real step, so κ = 1 and R is the least
+   * squares intercept (the mean residual {@code T − max_w S}).
+   *
+   * @return {@code (R, κ = 1)}
+   */
   public Fit fit() {
+    return fit(false);
+  }
+
+  /**
+   * @param scale also fit κ (two-parameter least squares; a diagnostic: κ far from 1 means the layer timings and
+   *              the step times disagree, e.g. because of load)
+   * @return the fit
+   */
+  public Fit fit(boolean scale) {
     int n = runs.size();
     if (n == 0) {
       throw new IllegalStateException("No calibration runs: add at least one with addRun");
@@ -104,7 +136,7 @@ public final class StepCalibration {
     double lo = Arrays.stream(x).min().orElse(0);
     double hi = Arrays.stream(x).max().orElse(0);
     LinearCost line;
-    if (n < 3 || hi - lo < 0.05 * hi) {
+    if (!scale || n < 3 || hi - lo < 0.05 * hi) {
       // too few or too similar plans to separate κ from R: κ = 1, R = mean residual
       double r = 0;
       for (int i = 0; i < n; i++) {
@@ -129,6 +161,15 @@ public final class StepCalibration {
    */
   public double predictSeconds(Fit fit, List<Map<String, Precision>> plans) {
     return fit.remainderSeconds() + fit.kappa() * maxOver(plans);
+  }
+
+  private static String key(String id, Precision p, boolean backward) {
+    return id + "|" + p + "|" + backward;
+  }
+
+  private static double median(List<Double> l) {
+    double[] v = l.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private double maxOver(List<Map<String, Precision>> plans) {

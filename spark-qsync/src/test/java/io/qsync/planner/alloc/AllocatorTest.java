@@ -83,8 +83,14 @@ class AllocatorTest {
   void infeasibleRequestsNameDeviceLayerAndFix() {
     IndicatorTable omega = TestGraphs.omega(g, 1);
     GreedyAllocator alloc = new GreedyAllocator(r, omega);
-    InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+    InfeasiblePlanException state = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
         new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(1 << 20), 1, 64))));
+    assertTrue(state.getMessage().contains("T4 cannot hold the training state") && state.getMessage().contains(
+        "(1048576 B) available") && state.getMessage().contains("optimizer state")
+        && state.getMessage().contains("more memory"), state.getMessage());
+    long fixed = new PredictorMemory().baseBytes(g, 1);
+    InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+        new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(fixed + 1024), 1, 64))));
     assertTrue(mem.getMessage().contains("T4") && mem.getMessage().contains("largest layer is '")
         && mem.getMessage().contains("smaller batch"), mem.getMessage());
     Map<String, Map<Precision, Double>> only8 = new LinkedHashMap<>();
