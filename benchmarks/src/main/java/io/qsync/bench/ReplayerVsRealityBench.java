@@ -100,6 +100,8 @@ public final class ReplayerVsRealityBench {
     Dataset<Row> frame = ImageFrames.toFrame(spark, data, 2).cache();
     StepCalibration calib = new StepCalibration(graph, index, GLOBAL / 2);
     double[][] layerSums = new double[val.size()][passes];
+    double[][] shares = new double[val.size()][passes];
+    List<Double> calShares = new ArrayList<>();
     double[][] measured = new double[val.size()][passes];
     String[][] loads = new String[val.size()][passes];
     List<String> calRows = new ArrayList<>();
@@ -114,7 +116,9 @@ public final class ReplayerVsRealityBench {
             LayerTimeRecorder rec = new LayerTimeRecorder(SKIP);
             double ms = train(spark, frame, spec, s, cal.get(i), rec, steps);
             calib.addRun(cal.get(i).plans(), ms / 1e3, rec);
-            calRows.add(String.format("| %d | %s | %s | %.2f |", pass + 1, cal.get(i).name(), l, ms));
+            calShares.add(rec.cpuShare());
+            calRows.add(String.format("| %d | %s | %s | %.2f | %.2f |", pass + 1, cal.get(i).name(), l, ms,
+                rec.cpuShare()));
             System.out.println("calibration " + calRows.get(calRows.size() - 1));
           }
           if (i < val.size()) {
@@ -122,6 +126,7 @@ public final class ReplayerVsRealityBench {
             LayerTimeRecorder rec = new LayerTimeRecorder(SKIP);
             measured[i][pass] = train(spark, frame, spec, s, val.get(i), rec, steps);
             layerSums[i][pass] = inRunLayerSum(index, val.get(i), rec);
+            shares[i][pass] = rec.cpuShare();
             System.out.printf("validation %s pass %d: %.2f ms (load %s)%n", val.get(i).name(), pass + 1,
                 measured[i][pass], loads[i][pass]);
           }
@@ -139,9 +144,9 @@ public final class ReplayerVsRealityBench {
     Files.writeString(out.resolveSibling("cpu-1t-profile.json"), prof.toJson());
     Replayer r = new Replayer(graph, new PredictorMemory());
     StringBuilder md = header(args, sw, steps, passes, maxLoad, loadStart, fit, scaled);
-    md.append("| # | plans (worker 0 \\| worker 1) | load avg (per pass) | predicted ms | measured ms (per pass) "
-        + "| measured ms (median) | error | predicted layer sum ms | in-run layer sum ms (per pass) |\n"
-        + "|---|---|---|---|---|---|---|---|---|\n");
+    md.append("| # | plans (worker 0 \\| worker 1) | load avg (per pass) | CPU share (per pass) | predicted ms "
+        + "| measured ms (per pass) | measured ms (median of clean passes) | error | predicted layer sum ms "
+        + "| in-run layer sum ms (per pass) |\n|---|---|---|---|---|---|---|---|---|---|\n");
     double sumErr = 0;
     for (int i = 0; i < val.size(); i++) {
       Pair v = val.get(i);
@@ -152,17 +157,17 @@ public final class ReplayerVsRealityBench {
       if (Math.abs(direct - predMs) > 0.01 * direct) {
         System.out.printf("note: Replayer %.2f ms vs calibration model %.2f ms for %s%n", predMs, direct, v.name());
       }
-      double meas = median(measured[i]);
+      double meas = cleanMedian(measured[i], shares[i]);
       double err = (predMs - meas) / meas;
       sumErr += Math.abs(err);
-      md.append(String.format("| %d | %s | %s | %.2f | %s | %.2f | %+.1f%% | %.2f | %s |%n", i + 1, v.name(),
-          String.join(", ", loads[i]), predMs, join(measured[i]), meas, 100 * err,
+      md.append(String.format("| %d | %s | %s | %s | %.2f | %s | %.2f | %+.1f%% | %.2f | %s |%n", i + 1, v.name(),
+          String.join(", ", loads[i]), join(shares[i]), predMs, join(measured[i]), meas, 100 * err,
           1e3 * Math.max(calib.switchableSeconds(v.w0()), calib.switchableSeconds(v.w1())), join(layerSums[i])));
     }
     md.append(String.format("%nMean absolute error over %d held-out pairs: **%.2f%%**%n", val.size(),
         100 * sumErr / val.size()));
-    md.append("\n## Calibration runs (fitted on; not reported above)\n\n| pass | plans | load avg | measured ms |\n"
-        + "|---|---|---|---|\n").append(String.join("\n", calRows)).append("\n\n## Per-layer in-step costs (ms, "
+    md.append("\n## Calibration runs (fitted on; not reported above; runs with CPU share < 0.85 left out)\n\n"
+        + "| pass | plans | load avg | measured ms | CPU share |\n|---|---|---|---|---|\n").append(String.join("\n", calRows)).append("\n\n## Per-layer in-step costs (ms, "
         + "forward + backward, medians over the calibration runs)\n\n| layer |");
     MENU.forEach(p -> md.append(' ').append(p).append(" |"));
     md.append("\n|---|").append("---|".repeat(MENU.size())).append('\n');
@@ -202,6 +207,10 @@ public final class ReplayerVsRealityBench {
         .append(String.format("R = %.2f ms, calibration rms residual %.1f%% over %d runs (diagnostic two-parameter "
             + "fit: R = %.2f ms, κ = %.3f, rms %.1f%%). ", fit.remainderSeconds() * 1e3, 100 * fit.rmsRelativeError(),
             fit.runs(), scaled.remainderSeconds() * 1e3, scaled.kappa(), 100 * scaled.rmsRelativeError()))
+        .append("A run counts as disturbed when its layer threads got less than 0.85 of their wall time as CPU time "
+            + "(thread CPU time measured by the same hook: another process took the core); disturbed calibration runs "
+            + "are left out of the fit, and a pair's measurement is the median over its undisturbed passes (all "
+            + "passes if none). ")
         .append("The profile (`cpu-1t-profile.json`) feeds the Replayer, whose prediction is reported for plan pairs "
             + "that were not calibration runs.\n\n");
   }
@@ -285,6 +294,13 @@ public final class ReplayerVsRealityBench {
       m.put(ids.get(i), ps[i % ps.length]);
     }
     return m;
+  }
+
+  /** median over the passes whose layer threads got ≥ 0.85 of a core (all passes if none did) */
+  private static double cleanMedian(double[] v, double[] share) {
+    double[] ok = java.util.stream.IntStream.range(0, v.length).filter(i -> share[i] >= 0.85).mapToDouble(i -> v[i])
+        .toArray();
+    return median(ok.length > 0 ? ok : v);
   }
 
   private static double median(double[] v) {

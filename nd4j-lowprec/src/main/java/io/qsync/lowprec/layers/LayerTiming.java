@@ -22,8 +22,18 @@ public final class LayerTiming {
          * @param precision  the precision the layer ran at
          * @param backward   true for {@code backpropGradient}, false for {@code activate}
          * @param nanos      wall time of the call
+         * @param cpuNanos   CPU time of the calling thread during the call (less than {@code nanos} when the thread
+         *                   was descheduled, e.g. because other processes competed for the core)
          */
-        void record(int layerIndex, Precision precision, boolean backward, long nanos);
+        void record(int layerIndex, Precision precision, boolean backward, long nanos, long cpuNanos);
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** @return the current thread's CPU time in ns (0 if the JVM cannot measure it) */
+    static long cpuNow() {
+        return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
     }
 
     /**

@@ -133,9 +133,11 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
             return activateTimed(training, workspaceMgr);
         }
         Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
         long t0 = System.nanoTime();
         INDArray r = activateTimed(training, workspaceMgr);
-        sink.record(getIndex(), p, false, System.nanoTime() - t0);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, false, wall, LayerTiming.cpuNow() - c0);
         return r;
     }
 
@@ -161,9 +163,11 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
             return backpropTimed(epsilon, workspaceMgr);
         }
         Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
         long t0 = System.nanoTime();
         Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
-        sink.record(getIndex(), p, true, System.nanoTime() - t0);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, true, wall, LayerTiming.cpuNow() - c0);
         return r;
     }
 

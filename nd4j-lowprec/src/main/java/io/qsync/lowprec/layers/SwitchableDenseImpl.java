@@ -79,9 +79,11 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
             return super.activate(training, workspaceMgr);
         }
         Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
         long t0 = System.nanoTime();
         INDArray r = super.activate(training, workspaceMgr);
-        sink.record(getIndex(), p, false, System.nanoTime() - t0);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, false, wall, LayerTiming.cpuNow() - c0);
         return r;
     }
 
@@ -127,9 +129,11 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
             return backpropTimed(epsilon, workspaceMgr);
         }
         Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
         long t0 = System.nanoTime();
         Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
-        sink.record(getIndex(), p, true, System.nanoTime() - t0);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, true, wall, LayerTiming.cpuNow() - c0);
         return r;
     }
 

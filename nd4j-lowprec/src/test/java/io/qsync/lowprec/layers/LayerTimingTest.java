@@ -29,7 +29,7 @@ class LayerTimingTest {
         Map<String, Layer> ids = LayerIds.of(net);
         new PrecisionPlan(Map.of("conv_1", Precision.INT8, "dense_0", Precision.FP16)).applyTo(net);
         List<Call> calls = new CopyOnWriteArrayList<>();
-        LayerTiming.install((i, p, b, n) -> calls.add(new Call(i, p, b, n)));
+        LayerTiming.install((i, p, b, n, cpu) -> calls.add(new Call(i, p, b, n)));
         try {
             assertTrue(LayerTiming.active());
             step(net);

@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable {
   private final Map<String, List<Long>> samples = new ConcurrentHashMap<>();
   private final int skip;
+  private final java.util.concurrent.atomic.AtomicLong wallTotal = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong cpuTotal = new java.util.concurrent.atomic.AtomicLong();
 
   /** @param skip samples per key to drop at the start (warm-up) */
   public LayerTimeRecorder(int skip) {
@@ -30,7 +32,9 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable 
   }
 
   @Override
-  public void record(int layerIndex, Precision precision, boolean backward, long nanos) {
+  public void record(int layerIndex, Precision precision, boolean backward, long nanos, long cpuNanos) {
+    wallTotal.addAndGet(nanos);
+    cpuTotal.addAndGet(Math.min(cpuNanos, nanos));
     List<Long> l = samples.computeIfAbsent(key(layerIndex, precision, backward), k -> new ArrayList<>());
     synchronized (l) {
       l.add(nanos);
@@ -64,9 +68,20 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable 
     return l == null ? 0 : l.size();
   }
 
+  /**
+   * @return Σ thread CPU time / Σ wall time over all recorded layer calls (1 when the layers ran undisturbed; about
+   *     0.5 when their threads had to share a core with another busy process), 1 if nothing was recorded
+   */
+  public double cpuShare() {
+    long w = wallTotal.get();
+    return w == 0 ? 1 : (double) cpuTotal.get() / w;
+  }
+
   /** Forgets all samples. */
   public void reset() {
     samples.clear();
+    wallTotal.set(0);
+    cpuTotal.set(0);
   }
 
   /** Uninstalls the sink (if it is still this one). */

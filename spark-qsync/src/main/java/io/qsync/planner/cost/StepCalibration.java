@@ -16,7 +16,8 @@ import java.util.Map;
  * assembly, the all-reduces) is a remainder {@code R}. Per run with worker plans {@code P_w} and measured median step
  * {@code T}, the model is {@code T = R + κ·max_w S(P_w)} with {@code S} the summed layer costs of a plan, and
  * {@code R} is fitted by least squares over the runs with κ = 1 (the hook measures wall time inside the step);
- * {@link #fit(boolean)} can also fit κ as a diagnostic. Predict only plans that were not calibration runs.
+ * {@link #fit(boolean)} can also fit κ as a diagnostic. Runs whose layer threads were descheduled (thread CPU time
+ * below a share of wall time, i.e. another process took the core) are left out of layer costs and fit. Predict only plans that were not calibration runs.
  */
 public final class StepCalibration {
   private final PlanGraph graph;
@@ -25,6 +26,9 @@ public final class StepCalibration {
   private final Map<String, List<Double>> layerRuns = new LinkedHashMap<>();
   private final List<List<Map<String, Precision>>> runs = new ArrayList<>();
   private final List<Double> steps = new ArrayList<>();
+  private final List<Boolean> clean = new ArrayList<>();
+  private final List<Map<String, Double>> runLayers = new ArrayList<>();
+  private final double minCpuShare;
 
   /**
    * The fitted model.
@@ -42,9 +46,21 @@ public final class StepCalibration {
    * @param batch      examples per worker step
    */
   public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch) {
+    this(graph, layerIndex, batch, 0.85);
+  }
+
+  /**
+   * @param graph       network
+   * @param layerIndex  switchable layer id → its index in the network ({@code Layer.getIndex()})
+   * @param batch       examples per worker step
+   * @param minCpuShare runs whose layer threads got less CPU than this share of their wall time (descheduled by
+   *                    other processes: {@link LayerTimeRecorder#cpuShare()}) are left out of the fit, unless all are
+   */
+  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch, double minCpuShare) {
     this.graph = graph;
     this.layerIndex = new LinkedHashMap<>(layerIndex);
     this.batch = batch;
+    this.minCpuShare = minCpuShare;
   }
 
   /**
@@ -56,7 +72,7 @@ public final class StepCalibration {
    * @throws IllegalStateException if a layer of a plan has no timing in {@code layerTimes}
    */
   public void addRun(List<Map<String, Precision>> plans, double stepSeconds, LayerTimeRecorder layerTimes) {
-    java.util.Set<String> seen = new java.util.HashSet<>();
+    Map<String, Double> layers = new LinkedHashMap<>();
     for (Map<String, Precision> plan : plans) {
       for (Map.Entry<String, Integer> e : layerIndex.entrySet()) {
         Precision p = plan.getOrDefault(e.getKey(), Precision.FP32);
@@ -67,14 +83,32 @@ public final class StepCalibration {
             throw new IllegalStateException("Run has no timing of layer " + e.getKey() + " at " + p
                 + ": was the recorder installed during the run?");
           }
-          if (seen.add(k)) {
-            layerRuns.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-          }
+          layers.put(k, v);
         }
       }
     }
     runs.add(List.copyOf(plans));
     steps.add(stepSeconds);
+    clean.add(layerTimes.cpuShare() >= minCpuShare);
+    runLayers.add(layers);
+    rebuild();
+  }
+
+  /**
+   * @param run calibration run index
+   * @return true if the run is used (its layer threads were not descheduled, or no run was clean)
+   */
+  public boolean used(int run) {
+    return clean.get(run) || !clean.contains(true);
+  }
+
+  private void rebuild() {
+    layerRuns.clear();
+    for (int i = 0; i < runs.size(); i++) {
+      if (used(i)) {
+        runLayers.get(i).forEach((k, v) -> layerRuns.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+      }
+    }
   }
 
   /**
@@ -123,15 +157,21 @@ public final class StepCalibration {
    * @return the fit
    */
   public Fit fit(boolean scale) {
-    int n = runs.size();
-    if (n == 0) {
+    if (runs.isEmpty()) {
       throw new IllegalStateException("No calibration runs: add at least one with addRun");
     }
+    List<Integer> use = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      if (used(i)) {
+        use.add(i);
+      }
+    }
+    int n = use.size();
     double[] x = new double[n];
     double[] y = new double[n];
     for (int i = 0; i < n; i++) {
-      x[i] = maxOver(runs.get(i));
-      y[i] = steps.get(i);
+      x[i] = maxOver(runs.get(use.get(i)));
+      y[i] = steps.get(use.get(i));
     }
     double lo = Arrays.stream(x).min().orElse(0);
     double hi = Arrays.stream(x).max().orElse(0);

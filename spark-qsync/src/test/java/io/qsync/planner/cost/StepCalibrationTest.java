@@ -39,14 +39,25 @@ class StepCalibrationTest {
           Precision p = plan.get(sw.get(i));
           long f = (long) ((i + 1) * (p.ordinal() + 1) * 1e6);
           for (long noise : new long[] {-1000, 0, 5_000_000}) {
-            rec.record(i, p, false, f + noise);
-            rec.record(i, p, true, 2 * f + noise);
+            rec.record(i, p, false, f + noise, f + noise);
+            rec.record(i, p, true, 2 * f + noise, 2 * f + noise);
           }
           sp += 3 * f / 1e9;
         }
         s = Math.max(s, sp);
       }
       cal.addRun(List.of(a, b), r + s, rec);
+      // the same run disturbed by another process (threads got half the CPU, everything twice as slow) is left out
+      LayerTimeRecorder slow = new LayerTimeRecorder(0);
+      for (int i = 0; i < sw.size(); i++) {
+        for (Map<String, Precision> plan : List.of(a, b)) {
+          long f = (long) ((i + 1) * (plan.get(sw.get(i)).ordinal() + 1) * 1e6);
+          slow.record(i, plan.get(sw.get(i)), false, 2 * f, f);
+          slow.record(i, plan.get(sw.get(i)), true, 4 * f, 2 * f);
+        }
+      }
+      cal.addRun(List.of(a, b), 2 * (r + s), slow);
+      assertEquals(false, cal.used(2 * k + 1));
     }
     StepCalibration.Fit fit = cal.fit();
     assertEquals(1, fit.kappa(), 1e-12);
