@@ -24,6 +24,7 @@ public final class StepCalibration {
   private final Map<String, Integer> layerIndex;
   private final int batch;
   private final Map<String, List<Double>> layerRuns = new LinkedHashMap<>();
+  private final Map<String, List<Double>> layerRunsAll = new LinkedHashMap<>();
   private final List<List<Map<String, Precision>>> runs = new ArrayList<>();
   private final List<Double> steps = new ArrayList<>();
   private final List<Boolean> clean = new ArrayList<>();
@@ -104,7 +105,9 @@ public final class StepCalibration {
 
   private void rebuild() {
     layerRuns.clear();
+    layerRunsAll.clear();
     for (int i = 0; i < runs.size(); i++) {
+      runLayers.get(i).forEach((k, v) -> layerRunsAll.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
       if (used(i)) {
         runLayers.get(i).forEach((k, v) -> layerRuns.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
       }
@@ -115,11 +118,12 @@ public final class StepCalibration {
    * @param id       switchable layer id
    * @param p        precision
    * @param backward direction
-   * @return median over the calibration runs of the per-run median seconds
+   * @return median over the undisturbed calibration runs of the per-run median seconds (over all runs that have
+   *     this layer and precision if none of them was undisturbed)
    * @throws IllegalStateException if that layer never ran at {@code p} during calibration
    */
   public double layerSeconds(String id, Precision p, boolean backward) {
-    List<Double> l = layerRuns.get(key(id, p, backward));
+    List<Double> l = layerRuns.getOrDefault(key(id, p, backward), layerRunsAll.get(key(id, p, backward)));
     double v = l == null || l.isEmpty() ? Double.NaN : median(l);
     if (Double.isNaN(v)) {
       throw new IllegalStateException("No timing of layer " + id + " at " + p + (backward ? " (backward)" : "")
