@@ -49,6 +49,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ReplayerVsRealityBench {
   private static final int GLOBAL = 128;
   private static final int SKIP = 10;
+  private static final int CAL_RUNS = 12;
   private static final List<Precision> MENU = List.of(Precision.FP32, Precision.TF32, Precision.BF16, Precision.FP16,
       Precision.FP8_E4M3, Precision.INT8);
 
@@ -76,11 +77,21 @@ public final class ReplayerVsRealityBench {
     PlanGraph graph = PlanGraphs.of("fashion-cnn", LayerGraph.of(net));
     Map<String, Integer> index = Profiler.switchableIndex(net);
     List<String> sw = new ArrayList<>(index.keySet());
+    List<Pair> val = validationPairs(sw);
+    List<Map<String, Precision>> valPlans = new ArrayList<>();
+    val.forEach(v -> valPlans.addAll(v.plans()));
     List<Pair> cal = new ArrayList<>();
     for (int k = 0; k < MENU.size(); k++) {
       cal.add(new Pair("rot" + k + " | rot" + ((k + 3) % 6), rot(sw, k), rot(sw, k + 3)));
     }
-    List<Pair> val = validationPairs(sw);
+    java.util.Random rnd = new java.util.Random(20261126);
+    while (cal.size() < CAL_RUNS) {
+      Map<String, Precision> a = random(sw, rnd);
+      Map<String, Precision> b = random(sw, rnd);
+      if (!valPlans.contains(a) && !valPlans.contains(b)) {
+        cal.add(new Pair("random " + compact(a) + " | " + compact(b), a, b));
+      }
+    }
     for (Pair v : val) {
       for (Pair c : cal) {
         if (c.plans().contains(v.w0()) || c.plans().contains(v.w1())) {
@@ -198,8 +209,9 @@ public final class ReplayerVsRealityBench {
         .append("1-minute load average when the run started, including the study itself\n")
         .append("- Method: the switchable layers time themselves inside the trainer's `computeGradient` "
             + "(`LayerTiming` hook, workspaces on, 1 native thread per worker, both workers running as in training). "
-            + "Calibration runs (rotation plans: layer j at menu[(j+k) mod 6], worker 1 at k+3) give per-layer "
-            + "forward/backward medians per precision; the synchronous step is modelled as `T = R + κ·max_w Σ_l "
+            + "12 calibration runs (6 rotation plans: layer j at menu[(j+k) mod 6], worker 1 at k+3; 6 random "
+            + "plan pairs, seed 20261126, none equal to a reported plan) give per-layer forward/backward medians per "
+            + "precision in varied neighbour and partner contexts; the synchronous step is modelled as `T = R + κ·max_w Σ_l "
             + "c(l, p_w(l))` (SyncStep: both workers compute, then the gradient and loss all-reduces at the slowest "
             + "link, then the updater), κ = 1 (the hook measures wall time inside the step) and R (non-switchable "
             + "layers, loss, updater, batch assembly, all-reduces) the least-squares intercept over the calibration "
@@ -280,6 +292,18 @@ public final class ReplayerVsRealityBench {
       m.put(ids.get(j), MENU.get((j + k) % MENU.size()));
     }
     return m;
+  }
+
+  private static Map<String, Precision> random(List<String> ids, java.util.Random rnd) {
+    Map<String, Precision> m = new LinkedHashMap<>();
+    ids.forEach(id -> m.put(id, MENU.get(rnd.nextInt(MENU.size()))));
+    return m;
+  }
+
+  private static String compact(Map<String, Precision> plan) {
+    List<String> s = new ArrayList<>();
+    plan.values().forEach(p -> s.add(p.name().replace("_E4M3", "")));
+    return "(" + String.join(",", s) + ")";
   }
 
   private static Map<String, Precision> uni(List<String> ids, Precision p) {
