@@ -14,7 +14,7 @@ import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.PlanNode;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.PredictorMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -41,7 +41,7 @@ public final class AllocatorBench {
     net.init();
     PlanGraph g = PlanGraphs.of("resnet-cnn", LayerGraph.of(SwitchableLayers.convert(net),
         org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1)));
-    Replayer r = new Replayer(g, new SavedTensorMemory());
+    Replayer r = new Replayer(g, new PredictorMemory());
     List<Precision> three = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
     StringBuilder md = new StringBuilder("# Allocator: greedy vs exhaustive, planning time\n\n- Machine: ")
         .append(BenchEnv.machine()).append("\n- Date: ").append(ZonedDateTime.now())
@@ -69,14 +69,14 @@ public final class AllocatorBench {
     }
     md.append(String.format("%nWorst gap: **%.2f%%** (acceptance: ≤ 10%%)%n", 100 * worst));
     PlanGraph big = chain(100);
-    Replayer rb = new Replayer(big, new SavedTensorMemory());
+    Replayer rb = new Replayer(big, new PredictorMemory());
     IndicatorTable ob = omega(big.switchableIds(), 9);
     List<DeviceGroup> four = List.of("H100", "A100", "L4", "T4").stream()
         .map(n -> new DeviceGroup(n, DeviceCatalog.get(n), 2, 512)).toList();
     List<Double> ms = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
       long t0 = System.nanoTime();
-      new GreedyAllocator(new Replayer(big, new SavedTensorMemory()), ob).allocate(four);
+      new GreedyAllocator(new Replayer(big, new PredictorMemory()), ob).allocate(four);
       ms.add((System.nanoTime() - t0) / 1e6);
     }
     List<Double> sorted = new ArrayList<>(ms.subList(2, ms.size()));

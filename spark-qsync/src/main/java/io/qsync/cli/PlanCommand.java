@@ -11,13 +11,14 @@ import io.qsync.planner.alloc.PrecisionMenu;
 import io.qsync.planner.alloc.RebalanceAdvice;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.cost.GpuMeasurements;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.GvarIndicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
@@ -50,9 +51,13 @@ import picocli.CommandLine.Option;
 public final class PlanCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "resnet-cnn", description = "resnet-cnn | fashion-cnn | mlp")
   String model;
-  @Option(names = "--devices", required = true,
-      description = "device types with counts, e.g. V100:1,T4:1 (catalog names or profile JSON paths)")
+  @Option(names = "--devices",
+      description = "device types with counts, e.g. V100:1,T4:1 (catalog names, names of --profile devices, or "
+          + "profile JSON paths); default: every --profile device once")
   String devices;
+  @Option(names = "--profile", description = "device profile JSON (DeviceProfile or a measured GPU profile, "
+      + "benchmarks/profiles/<card>.json), usable by name in --devices (repeatable)")
+  List<Path> profiles = new ArrayList<>();
   @Option(names = "--batch", defaultValue = "128", description = "examples per worker per step")
   int batch;
   @Option(names = "--pin", description = "pin a type's menu, e.g. V100=FP32 (repeatable)")
@@ -74,7 +79,7 @@ public final class PlanCommand implements Callable<Integer> {
     List<DeviceGroup> groups = groups();
     IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
         : gvar(net, lg);
-    Replayer r = new Replayer(graph, new SavedTensorMemory());
+    Replayer r = new Replayer(graph, new PredictorMemory());
     Allocation a = new GreedyAllocator(r, omega).allocate(groups);
     RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
     ClusterPlan plan = ClusterPlan.of(model, a, adv);
@@ -103,11 +108,25 @@ public final class PlanCommand implements Callable<Integer> {
       String[] kv = p.split("=", 2);
       pin.put(kv[0], kv[1]);
     }
+    Map<String, DeviceProfile> named = new java.util.LinkedHashMap<>();
+    for (Path p : profiles) {
+      DeviceProfile prof = GpuMeasurements.loadAny(p);
+      named.put(prof.name().toUpperCase(Locale.ROOT), prof);
+    }
+    if (devices == null || devices.isBlank()) {
+      if (named.isEmpty()) {
+        throw new IllegalArgumentException("Give --devices (e.g. V100:1,T4:1) or at least one --profile");
+      }
+      devices = String.join(",", named.keySet());
+    }
     List<DeviceGroup> groups = new ArrayList<>();
     for (String d : devices.split(",")) {
       String[] nc = d.trim().split(":");
-      DeviceProfile prof = nc[0].endsWith(".json") ? DeviceProfile.fromJson(Files.readString(Path.of(nc[0])))
-          : DeviceCatalog.get(nc[0]);
+      DeviceProfile prof = nc[0].endsWith(".json") ? GpuMeasurements.loadAny(Path.of(nc[0]))
+          : named.getOrDefault(nc[0].toUpperCase(Locale.ROOT), null);
+      if (prof == null) {
+        prof = DeviceCatalog.get(nc[0]);
+      }
       if (pin.containsKey(prof.name())) {
         prof = prof.withPrecisions(java.util.Arrays.stream(pin.get(prof.name()).split("\\+"))
             .map(Precision::valueOf).toList());

@@ -149,6 +149,20 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return activateTimed(training, workspaceMgr);
+        }
+        Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
+        long t0 = System.nanoTime();
+        INDArray r = activateTimed(training, workspaceMgr);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, false, wall, LayerTiming.cpuNow() - c0);
+        return r;
+    }
+
+    private INDArray activateTimed(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.activate(training, workspaceMgr);
         }
@@ -165,6 +179,20 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return backpropTimed(epsilon, workspaceMgr);
+        }
+        Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
+        long t0 = System.nanoTime();
+        Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, true, wall, LayerTiming.cpuNow() - c0);
+        return r;
+    }
+
+    private Pair<Gradient, INDArray> backpropTimed(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }

@@ -94,6 +94,21 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
     }
 
     @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return super.activate(training, workspaceMgr);
+        }
+        Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
+        long t0 = System.nanoTime();
+        INDArray r = super.activate(training, workspaceMgr);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, false, wall, LayerTiming.cpuNow() - c0);
+        return r;
+    }
+
+    @Override
     protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
@@ -130,6 +145,20 @@ public class SwitchableDenseImpl extends DenseLayer implements PrecisionSwitchab
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        LayerTiming.Sink sink = LayerTiming.current();
+        if (sink == null) {
+            return backpropTimed(epsilon, workspaceMgr);
+        }
+        Precision p = precision;
+        long c0 = LayerTiming.cpuNow();
+        long t0 = System.nanoTime();
+        Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
+        long wall = System.nanoTime() - t0;
+        sink.record(getIndex(), p, true, wall, LayerTiming.cpuNow() - c0);
+        return r;
+    }
+
+    private Pair<Gradient, INDArray> backpropTimed(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (precision == Precision.FP32) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }

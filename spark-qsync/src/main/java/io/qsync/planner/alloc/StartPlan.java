@@ -71,6 +71,7 @@ public final class StartPlan {
   private static Map<String, Precision> fitMemory(WorkerSpec w, Map<String, Precision> plan, List<Precision> menu,
                                                   PlanGraph graph, MemoryEstimator memory, IndicatorTable omega) {
     long limit = w.device().memoryBytes();
+    FixedState.check(w.device().name(), limit, graph, memory);
     Map<String, Precision> cur = new HashMap<>(plan);
     long peak = memory.peakBytes(graph, cur, w.batch());
     while (peak > limit) {

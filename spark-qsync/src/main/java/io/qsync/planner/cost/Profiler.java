@@ -3,176 +3,132 @@ package io.qsync.planner.cost;
 import io.qsync.comm.CommConfig;
 import io.qsync.comm.ReduceOp;
 import io.qsync.comm.TcpRingCommunicator;
-import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.LayerIds;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
-import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanNode;
 import io.qsync.runtime.TrainableNetwork;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.DoubleSupplier;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.layers.IOutputLayer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Measures a {@link DeviceProfile} of the local device for one network and batch size (CPU now, through the
- * nd4j-lowprec layers): every layer's forward and backward time in isolation at FP32, scaled so that they add up to
- * the measured whole {@code computeGradient} (isolated DL4J layer calls without workspaces run slower than inside the
- * network), and for each switchable layer and precision of the menu the difference of the whole step with only that
- * layer switched (split between forward and backward in the FP32 proportion); the optimizer step, cast costs {@code α·n + β} fitted by least squares over five tensor sizes, and the
- * loopback ring all-reduce {@code α + β·bytes} with two in-process ranks. Every number is the median of
- * {@code repeats} runs after {@code warmup} runs. Call with the native thread count the trainer will use.
+ * Measures a {@link DeviceProfile} of the local device for one network ({@link MultiLayerNetwork} or
+ * {@link ComputationGraph} with switchable layers) and batch size, in the execution context of training: whole
+ * steps ({@code computeGradient} + {@code applyUpdate}, workspaces as configured) on a copy of the network, with the
+ * switchable layers' {@link io.qsync.lowprec.layers.LayerTiming} hook on. It runs one calibration plan per menu entry
+ * (rotations: switchable layer {@code j} at {@code menu[(j+k) mod m]}, so every layer meets every precision),
+ * takes the per-layer medians and fits the remainder and scale by least squares over the whole-step medians
+ * ({@link StepCalibration}); the loopback ring all-reduce {@code α + β·bytes} is measured with two in-process ranks
+ * and added to the remainder. Call with the native thread count the trainer will use.
  */
 public final class Profiler {
   private final int warmup;
   private final int repeats;
 
   /**
-   * @param warmup  unmeasured runs before each measurement
-   * @param repeats measured runs (median taken)
+   * @param warmup  unmeasured steps per calibration plan
+   * @param repeats measured steps per calibration plan (median taken)
    */
   public Profiler(int warmup, int repeats) {
+    if (warmup < 0 || repeats < 1) {
+      throw new IllegalArgumentException("Profiler needs warmup >= 0 and repeats >= 1, got " + warmup + ", "
+          + repeats);
+    }
     this.warmup = warmup;
     this.repeats = repeats;
   }
 
   /**
    * @param name        profile name
-   * @param net         initialised network with switchable layers ({@code SwitchableLayers.convert})
+   * @param net         initialised network with switchable layers (not modified: a copy is trained)
    * @param graph       its plan graph
    * @param batch       examples of the local step
    * @param menu        precisions to measure
    * @param globalBatch global batch (the updater divides by it)
+   * @param workers     ring size of the training the profile is for (for the all-reduce share)
    * @return the measured profile
    */
-  public DeviceProfile profile(String name, MultiLayerNetwork net, PlanGraph graph, DataSet batch,
-                               List<Precision> menu, int globalBatch) {
-    int b = batch.numExamples();
-    Map<String, Layer> ids = LayerIds.of(net);
-    PrecisionPlan.empty().applyTo(net);
-    TrainableNetwork tn = TrainableNetwork.of(net);
-    double base = median(() -> time(() -> tn.computeGradient(batch)));
-    double[][] iso = new double[graph.nodes().size()][];
-    double isoSum = 0;
-    for (int i = 0; i < iso.length; i++) {
-      iso[i] = layerTimes(net, graph.nodes().get(i).id(), Precision.FP32, batch);
-      isoSum += iso[i][0] + iso[i][1];
-    }
-    // isolated calls (no workspaces) are slower than the same layers inside computeGradient: scale them so the
-    // FP32 layers add up to the measured whole step (the framework overhead is thereby spread over the layers)
-    double kappa = base / isoSum;
-    List<LayerMeasurement> ms = new ArrayList<>();
-    for (int i = 0; i < iso.length; i++) {
-      PlanNode n = graph.nodes().get(i);
-      double f32 = kappa * iso[i][0];
-      double b32 = kappa * iso[i][1];
-      ms.add(new LayerMeasurement(n.signature(), b, Precision.FP32, f32, b32));
-      // only nodes the planner may switch (output layers are switchable layers too, but "never quantize" by default)
-      if (!n.switchable() || !(ids.get(n.id()) instanceof PrecisionSwitchable)) {
-        continue;
-      }
-      for (Precision p : menu) {
-        if (p == Precision.FP32) {
-          continue;
+  public DeviceProfile profile(String name, Model net, PlanGraph graph, DataSet batch, List<Precision> menu,
+                               int globalBatch, int workers) {
+    Model copy = net instanceof MultiLayerNetwork m ? m.clone() : ((ComputationGraph) net).clone();
+    Map<String, Integer> index = switchableIndex(copy);
+    List<String> ids = new ArrayList<>(index.keySet());
+    TrainableNetwork tn = TrainableNetwork.of(copy);
+    StepCalibration cal = new StepCalibration(graph, index, batch.numExamples());
+    for (int k = 0; k < menu.size(); k++) {
+        Map<String, Precision> plan = new LinkedHashMap<>();
+        for (int j = 0; j < ids.size(); j++) {
+          plan.put(ids.get(j), menu.get((j + k) % menu.size()));
         }
-        // differential: the whole step with only this layer at p, minus the FP32 step
-        new PrecisionPlan(Map.of(n.id(), p)).applyTo(net);
-        double delta = median(() -> time(() -> tn.computeGradient(batch))) - base;
-        double share = f32 / (f32 + b32);
-        ms.add(new LayerMeasurement(n.signature(), b, p, Math.max(0, f32 + delta * share),
-            Math.max(0, b32 + delta * (1 - share))));
-      }
+        apply(new PrecisionPlan(plan), copy);
+        double[] t = new double[repeats];
+        try (LayerTimeRecorder rec = new LayerTimeRecorder(warmup).start()) {
+          for (int i = 0; i < warmup + repeats; i++) {
+            long t0 = System.nanoTime();
+            tn.computeGradient(batch);
+            tn.applyUpdate(globalBatch, 0);
+            if (i >= warmup) {
+              t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+            }
+          }
+          cal.addRun(List.of(plan), median(t), rec);
+        }
     }
-    PrecisionPlan.empty().applyTo(net);
-    double step = base;
-    double layerSum = base;
-    double opt = median(() -> time(() -> tn.applyUpdate(globalBatch, 0)));
-    Map<String, LinearCost> casts = new LinkedHashMap<>();
-    for (Precision p : menu) {
-      if (p != Precision.FP32) {
-        casts.put(DeviceProfile.castKey(Precision.FP32, p), fitCast(p));
-      }
-    }
-    Interconnect link = measureLoopback(4L * graph.totalParams());
-    Map<Precision, Double> peaks = new EnumMap<>(Precision.class);
-    for (Precision p : menu) {
-      double[] rates = ms.stream().filter(m -> m.precision() == p && m.signature().weightCount() > 0)
-          .mapToDouble(m -> m.signature().forwardFlops(m.batch()) / Math.max(1e-9, m.forwardSeconds())).toArray();
-      if (rates.length > 0) {
-        peaks.put(p, medianOf(rates));
-      }
-    }
-    double bw = 8e9;
-    return new DeviceProfile(name, false, "Profiler on " + System.getProperty("os.arch") + ", "
-        + Runtime.getRuntime().availableProcessors() + " cores, batch " + b, Runtime.getRuntime().maxMemory(), menu,
-        CastPolicy.IN_LAYER, new Roofline(peaks, 1.0, bw, 2e-5), ms, casts,
-        new LinearCost(opt / graph.totalParams(), 0), Map.of(graph.fingerprint() + "|" + b,
-        Math.max(0, step - layerSum)), link);
+    Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
+      StepCalibration.Fit fit = cal.fit();
+      double collective = link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers)
+          + link.ringAllReduceSeconds(4.0, workers);
+      StepCalibration.Fit withComm = new StepCalibration.Fit(fit.kappa(), fit.remainderSeconds() + collective,
+          fit.rmsRelativeError(), fit.runs());
+      return cal.toProfile(name, "Profiler on " + System.getProperty("os.arch") + ", "
+          + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.numExamples()
+          + ", in-step layer timing", withComm, menu, Runtime.getRuntime().maxMemory(), link, workers);
   }
 
-  /** Forward and backward median seconds of one layer at one precision, fed with the real activations. */
-  private double[] layerTimes(MultiLayerNetwork net, String id, Precision p, DataSet batch) {
-    new PrecisionPlan(p == Precision.FP32 ? Map.of() : Map.of(id, p)).applyTo(net);
-    Map<String, Layer> ids = LayerIds.of(net);
-    int i = new ArrayList<>(ids.keySet()).indexOf(id);
-    Layer layer = ids.get(id);
-    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-    List<INDArray> acts = net.feedForward(batch.getFeatures(), true);
-    INDArray in = acts.get(i).dup();
-    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
-    if (pre != null) {
-      in = pre.preProcess(in, (int) in.size(0), mgr).dup();
-    }
-    final INDArray x = in;
-    if (layer instanceof IOutputLayer o) {
-      o.setLabels(batch.getLabels());
-    }
-    INDArray out = layer.activate(x, true, mgr);
-    INDArray eps = layer instanceof IOutputLayer ? null : Nd4j.rand(out.dataType(), out.shape()).subi(0.5);
-    double f = median(() -> time(() -> layer.activate(x, true, mgr)));
-    double b = median(() -> {
-      layer.activate(x, true, mgr);
-      return time(() -> layer.backpropGradient(eps, mgr));
+  /**
+   * @param model network with switchable layers
+   * @return switchable layer id → layer index, in network order
+   */
+  public static Map<String, Integer> switchableIndex(Model model) {
+    Map<String, Layer> all = model instanceof MultiLayerNetwork m ? LayerIds.of(m) : LayerIds.of((ComputationGraph) model);
+    Map<String, Integer> out = new LinkedHashMap<>();
+    all.forEach((id, l) -> {
+      // output layers are switchable too, but the planner never quantizes them (QSync's deny list)
+      if (l instanceof PrecisionSwitchable && !(l instanceof org.deeplearning4j.nn.api.layers.IOutputLayer)) {
+        out.put(id, l.getIndex());
+      }
     });
-    return new double[] {f, b};
+    return out;
   }
 
-  private LinearCost fitCast(Precision p) {
-    int[] sizes = {1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20};
-    double[] x = new double[sizes.length];
-    double[] y = new double[sizes.length];
-    for (int k = 0; k < sizes.length; k++) {
-      INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, sizes[k]).subi(0.5);
-      x[k] = sizes[k];
-      y[k] = median(() -> time(() -> {
-        if (p == Precision.INT8) {
-          Int8Quantizer.QSYNC_DEFAULT.quantizePerTensor(a, 0);
-        } else {
-          ArrayRounding.rounded(p, a);
-        }
-      }));
+  private static void apply(PrecisionPlan plan, Model m) {
+    if (m instanceof MultiLayerNetwork mln) {
+      plan.applyTo(mln);
+    } else {
+      plan.applyTo((ComputationGraph) m);
     }
-    return LinearCost.fit(x, y);
   }
 
-  /** Two ranks over loopback TCP in this process; fits {@code T(bytes) = a + b·bytes} = 2·latency + bytes/bw. */
-  private Interconnect measureLoopback(long gradientBytes) {
+  /**
+   * Two ranks over loopback TCP in this process; fits {@code T(bytes) = a + b·bytes} = 2·latency + bytes/bw.
+   *
+   * @param gradientBytes gradient size of the model (sizes up to 4× are measured)
+   * @param warmup        unmeasured all-reduces per size
+   * @param repeats       measured all-reduces per size (median)
+   * @return the link
+   */
+  public static Interconnect measureLoopback(long gradientBytes, int warmup, int repeats) {
     CommConfig cfg = CommConfig.defaults();
     try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
          TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
@@ -188,12 +144,15 @@ public final class Profiler {
         FloatBuffer a = FloatBuffer.allocate(n);
         FloatBuffer b = FloatBuffer.allocate(n);
         x[k] = 4.0 * n;
-        y[k] = median(() -> {
+        double[] t = new double[warmup + repeats];
+        for (int i = 0; i < t.length; i++) {
           CompletableFuture<Void> other = CompletableFuture.runAsync(() -> c1.allReduce(b, ReduceOp.SUM));
-          double t = time(() -> c0.allReduce(a, ReduceOp.SUM));
+          long t0 = System.nanoTime();
+          c0.allReduce(a, ReduceOp.SUM);
+          t[i] = (System.nanoTime() - t0) / 1e9;
           other.join();
-          return t;
-        });
+        }
+        y[k] = median(Arrays.copyOfRange(t, warmup, t.length));
       }
       LinearCost fit = LinearCost.fit(x, y);
       c0.close();
@@ -203,26 +162,9 @@ public final class Profiler {
     }
   }
 
-  private double median(DoubleSupplier run) {
-    for (int i = 0; i < warmup; i++) {
-      run.getAsDouble();
-    }
-    double[] t = new double[repeats];
-    for (int i = 0; i < repeats; i++) {
-      t[i] = run.getAsDouble();
-    }
-    return medianOf(t);
-  }
-
-  private static double medianOf(double[] v) {
+  private static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
-  private static double time(Runnable r) {
-    long t0 = System.nanoTime();
-    r.run();
-    return (System.nanoTime() - t0) / 1e9;
   }
 }

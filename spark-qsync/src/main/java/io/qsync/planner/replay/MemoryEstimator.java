@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * Peak memory of one worker, additive over layers so that the memory-only MILP can use it:
- * {@code peak = baseBytes + Σ layerBytes(layer, its precision)}. The default {@link SavedTensorMemory} follows QSync
- * §5.6; the predictor's {@code MemoryModel} can be adapted to this interface.
+ * {@code peak = baseBytes + Σ layerBytes(layer, its precision)}. The planner uses {@link PredictorMemory}, an adapter
+ * of the predictor's {@code io.qsync.planner.memory.MemoryModel}.
  */
 public interface MemoryEstimator {
   /**

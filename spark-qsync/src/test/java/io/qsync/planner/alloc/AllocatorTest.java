@@ -9,7 +9,7 @@ import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.SavedTensorMemory;
+import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.TestGraphs;
 import io.qsync.planner.replay.WorkerSpec;
 import java.util.EnumMap;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class AllocatorTest {
   private final PlanGraph g = TestGraphs.chain(5);
-  private final Replayer r = new Replayer(g, new SavedTensorMemory());
+  private final Replayer r = new Replayer(g, new PredictorMemory());
 
   @Test
   void greedyWithinTenPercentOfExhaustiveAndWithinBudget() {
@@ -55,7 +55,7 @@ class AllocatorTest {
   void milpMatchesBruteForce() {
     PlanGraph small = TestGraphs.chain(3);
     IndicatorTable omega = TestGraphs.omega(small, 3);
-    SavedTensorMemory mem = new SavedTensorMemory(0);
+    PredictorMemory mem = new PredictorMemory(new io.qsync.planner.memory.MemoryModel(0, io.qsync.planner.memory.MemoryModel.Accounting.DEVICE));
     List<Precision> menu = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
     long all32 = mem.peakBytes(small, Map.of(), 64);
     long all8 = mem.peakBytes(small, StartPlan.uniform(small.switchableIds(), Precision.INT8), 64);
@@ -83,8 +83,14 @@ class AllocatorTest {
   void infeasibleRequestsNameDeviceLayerAndFix() {
     IndicatorTable omega = TestGraphs.omega(g, 1);
     GreedyAllocator alloc = new GreedyAllocator(r, omega);
-    InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+    InfeasiblePlanException state = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
         new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(1 << 20), 1, 64))));
+    assertTrue(state.getMessage().contains("T4 cannot hold the training state") && state.getMessage().contains(
+        "(1048576 B) available") && state.getMessage().contains("optimizer state")
+        && state.getMessage().contains("more memory"), state.getMessage());
+    long fixed = new PredictorMemory().baseBytes(g, 1);
+    InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
+        new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(fixed + 1024), 1, 64))));
     assertTrue(mem.getMessage().contains("T4") && mem.getMessage().contains("largest layer is '")
         && mem.getMessage().contains("smaller batch"), mem.getMessage());
     Map<String, Map<Precision, Double>> only8 = new LinkedHashMap<>();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class ReplayerTest {
   private final PlanGraph g = TestGraphs.chain(3);
-  private final Replayer r = new Replayer(g, new SavedTensorMemory());
+  private final Replayer r = new Replayer(g, new PredictorMemory());
 
   private static Map<String, Precision> plan(Object... kv) {
     Map<String, Precision> m = new HashMap<>();

@@ -1,0 +1,88 @@
+package io.qsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.LayerIds;
+import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.PrecisionSwitchable;
+import io.qsync.lowprec.layers.SwitchableLayers;
+import io.qsync.models.DemoModels;
+import io.qsync.planner.report.ClusterPlan;
+import io.qsync.planner.report.DevicePlan;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PlanCommandTest {
+
+  private static String run(String... args) {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    int rc;
+    try {
+      System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+      rc = new CommandLine(new QSyncCli()).execute(args);
+    } finally {
+      System.setOut(old);
+    }
+    String out = buf.toString(StandardCharsets.UTF_8);
+    assertEquals(0, rc, out);
+    return out;
+  }
+
+  private static void assertReport(Path dir) throws Exception {
+    for (String f : new String[] {"plan.json", "plan.txt", "report.html", "precision.png", "timeline.png"}) {
+      assertTrue(Files.size(dir.resolve(f)) > 0, f);
+    }
+    byte[] png = Files.readAllBytes(dir.resolve("precision.png"));
+    assertEquals((byte) 0x89, png[0]);
+    assertEquals('P', png[1]);
+  }
+
+  @Test
+  void plansResnetCnnForV100AndT4AndThePlanRunsOnTheNetwork(@TempDir Path dir) throws Exception {
+    String out = run("plan", "--model", "resnet-cnn", "--devices", "V100:1,T4:1", "--batch", "32", "--out",
+        dir.toString());
+    assertTrue(out.contains("V100") && out.contains("T4"), out);
+    assertReport(dir);
+    String json = Files.readString(dir.resolve("plan.json"));
+    ClusterPlan plan = ClusterPlan.fromJson(json);
+    assertEquals(json, plan.toJson());
+    assertEquals(2, plan.devices().size());
+    assertTrue(plan.clusterMillis() > 0);
+    ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
+    g.init();
+    ComputationGraph net = SwitchableLayers.convert(g);
+    Map<String, Layer> ids = LayerIds.of(net);
+    for (String type : plan.devices().keySet()) {
+      DevicePlan dp = plan.devices().get(type);
+      assertEquals(32, dp.batchPerWorker());
+      PrecisionPlan pp = plan.precisionPlan(type);
+      assertEquals(pp, PrecisionPlan.fromJson(pp.toJson()));
+      pp.applyTo(net);
+      for (Map.Entry<String, Precision> e : dp.layers().entrySet()) {
+        assertEquals(e.getValue(), ((PrecisionSwitchable) ids.get(e.getKey())).getPrecision(), type + " " + e);
+      }
+    }
+  }
+
+  @Test
+  void plansWithTheMeasuredGpuProfile(@TempDir Path dir) throws Exception {
+    run("plan", "--model", "fashion-cnn", "--profile", "../benchmarks/profiles/h200.json", "--devices",
+        "H200:1,T4:1", "--batch", "64", "--out", dir.toString());
+    assertReport(dir);
+    ClusterPlan plan = ClusterPlan.fromJson(Files.readString(dir.resolve("plan.json")));
+    assertEquals("H200", plan.devices().get("H200").device());
+    assertTrue(!plan.devices().get("H200").estimate());
+  }
+}
