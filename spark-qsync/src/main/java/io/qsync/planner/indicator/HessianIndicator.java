@@ -5,9 +5,6 @@ import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.LayerStatistics;
 import io.qsync.planner.stats.ModelStatistics;
 import java.util.Collection;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * HESS done properly (HAWQ-v2 style): {@code ω_l(b) = |tr(H_ll)| / D_w · ‖Q_b(W_l) − W_l‖²}, the second-order
@@ -28,16 +25,7 @@ public final class HessianIndicator implements Indicator {
 
   @Override
   public IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
-    Map<String, Map<Precision, Double>> out = new LinkedHashMap<>();
-    for (LayerStatistics s : stats.layers().values()) {
-      graph.node(s.layerId());
-      Map<Precision, Double> row = new EnumMap<>(Precision.class);
-      for (Precision p : menu) {
-        row.put(p, omega(s, p));
-      }
-      out.put(s.layerId(), row);
-    }
-    return new IndicatorTable(name(), out);
+    return Indicator.perLayer(name(), stats, graph, menu, this::omega);
   }
 
   /**

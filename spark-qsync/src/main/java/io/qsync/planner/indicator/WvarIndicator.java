@@ -5,9 +5,6 @@ import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.LayerStatistics;
 import io.qsync.planner.stats.ModelStatistics;
 import java.util.Collection;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * WVAR, QSync's baseline from Zhang et al. (CVPR'20), reference §4.3:
@@ -25,16 +22,7 @@ public final class WvarIndicator implements Indicator {
 
   @Override
   public IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
-    Map<String, Map<Precision, Double>> out = new LinkedHashMap<>();
-    for (LayerStatistics s : stats.layers().values()) {
-      graph.node(s.layerId());
-      Map<Precision, Double> row = new EnumMap<>(Precision.class);
-      for (Precision p : menu) {
-        row.put(p, omega(s, p));
-      }
-      out.put(s.layerId(), row);
-    }
-    return new IndicatorTable(name(), out);
+    return Indicator.perLayer(name(), stats, graph, menu, this::omega);
   }
 
   /**
