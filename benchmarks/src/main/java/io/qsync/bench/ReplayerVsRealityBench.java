@@ -1,10 +1,7 @@
 package io.qsync.bench;
 
 import io.qsync.data.FashionMnist;
-import io.qsync.data.ImageFrames;
-import io.qsync.data.LabeledImages;
 import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.cost.DeviceProfile;
@@ -19,11 +16,9 @@ import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
+import io.qsync.bench.InterleavedPlanRunner.Pair;
+import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
-import io.qsync.spark.QSyncKryoRegistrator;
-import io.qsync.spark.TrainJob;
-import io.qsync.spark.TrainOptions;
-import io.qsync.spark.TrainSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -31,46 +26,40 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
+import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Replayer vs reality on 2 workers ({@code local[2]}, TCP ring, 1 native thread each, no shuffle). Calibration runs
- * of the trainer use rotation plans (switchable layer {@code j} at {@code menu[(j+k) mod 6]}, worker 1 three steps
- * further), with the layers' in-step timing hook on; {@link StepCalibration} fits the remainder and scale by least
- * squares over them. The reported plan pairs (uniform and mixed, none of them a calibration plan) are predicted by
- * the {@link Replayer} from the resulting profile and measured by the trainer: median step time over the steps after
- * the warm-up, each pair run once per pass, passes interleaved with calibration runs. Usage:
- * {@code ReplayerVsRealityBench <results.md> [steps=50] [passes=2] [maxLoad=2.5]}.
+ * Replayer vs reality on 2 workers: the foundation trainer's synchronous step ({@link InterleavedPlanRunner}: 2 worker
+ * threads, TCP ring on loopback, 1 native thread each, as in {@code local[2]}) runs every plan pair of the study in
+ * short blocks, cycling through all pairs in a new random order each cycle, so that all pairs are measured across
+ * the whole study and the VM's slow speed drift cannot favour one pair. Calibration pairs (rotations: switchable
+ * layer {@code j} at {@code menu[(j+k) mod 6]}, worker 1 three steps further; plus random pairs) give per-layer
+ * costs from the layers' in-step timing hook, and {@link StepCalibration} fits the remainder; the reported pairs
+ * (uniform and mixed, none of them a calibration plan) are predicted by the {@link Replayer} from the resulting
+ * profile and measured as the median step time over all their timed steps. Usage:
+ * {@code ReplayerVsRealityBench <results.md> [cycles=16] [blockSteps=10] [skipSteps=2] [maxLoad=2.5]}.
  */
 public final class ReplayerVsRealityBench {
   private static final int GLOBAL = 128;
-  private static final int SKIP = 10;
-  private static final int CAL_RUNS = 12;
+  private static final int CAL_RANDOM = 6;
   private static final List<Precision> MENU = List.of(Precision.FP32, Precision.TF32, Precision.BF16, Precision.FP16,
       Precision.FP8_E4M3, Precision.INT8);
 
   private ReplayerVsRealityBench() {}
 
-  private record Pair(String name, Map<String, Precision> w0, Map<String, Precision> w1) {
-    List<Map<String, Precision>> plans() {
-      return List.of(w0, w1);
-    }
-  }
-
   /** Runs the study. */
   public static void main(String[] args) throws Exception {
     Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/replayer.md");
-    int steps = args.length > 1 ? Integer.parseInt(args[1]) : 50;
-    int passes = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-    double maxLoad = args.length > 3 ? Double.parseDouble(args[3]) : 2.5;
+    int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+    int block = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+    int skip = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    double maxLoad = args.length > 4 ? Double.parseDouble(args[4]) : 2.5;
     Nd4j.getEnvironment().setMaxThreads(1);
     Nd4j.getEnvironment().setMaxMasterThreads(1);
     Nd4j.factory().blas().setMaxThreads(1);
-    LabeledImages data = FashionMnist.load(FashionMnist.Split.TRAIN).head(GLOBAL * steps);
+    LocalShard data = FashionMnist.load(FashionMnist.Split.TRAIN).head(GLOBAL * 40).toShard();
     MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
     base.init();
     MultiLayerNetwork net = SwitchableLayers.convert(base);
@@ -84,8 +73,8 @@ public final class ReplayerVsRealityBench {
     for (int k = 0; k < MENU.size(); k++) {
       cal.add(new Pair("rot" + k + " | rot" + ((k + 3) % 6), rot(sw, k), rot(sw, k + 3)));
     }
-    java.util.Random rnd = new java.util.Random(20261126);
-    while (cal.size() < CAL_RUNS) {
+    Random rnd = new Random(20261126);
+    while (cal.size() < MENU.size() + CAL_RANDOM) {
       Map<String, Precision> a = random(sw, rnd);
       Map<String, Precision> b = random(sw, rnd);
       if (!valPlans.contains(a) && !valPlans.contains(b)) {
@@ -99,68 +88,41 @@ public final class ReplayerVsRealityBench {
         }
       }
     }
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("replayer-bench")
-        .config("spark.ui.enabled", "false")
-        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .config("spark.kryo.registrator", QSyncKryoRegistrator.class.getName()).getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
-    ModelSpec spec = ModelSpec.of(base);
-    TrainSettings s = TrainSettings.from(Map.of("spark.qsync.numWorkers", "2", "spark.qsync.batchSize",
-        Integer.toString(GLOBAL), "spark.qsync.shuffle", "false", "spark.qsync.progress", "false",
-        "spark.qsync.checksumEvery", "0", "spark.qsync.threadsPerWorker", "1"));
-    Dataset<Row> frame = ImageFrames.toFrame(spark, data, 2).cache();
-    StepCalibration calib = new StepCalibration(graph, index, GLOBAL / 2);
-    double[][] layerSums = new double[val.size()][passes];
-    double[][] shares = new double[val.size()][passes];
-    List<Double> calShares = new ArrayList<>();
-    double[][] measured = new double[val.size()][passes];
-    String[][] loads = new String[val.size()][passes];
-    List<String> calRows = new ArrayList<>();
+    List<Pair> all = new ArrayList<>(cal);
+    all.addAll(val);
+    InterleavedPlanRunner runner = new InterleavedPlanRunner(ModelSpec.of(net), data, GLOBAL / 2);
     String loadStart = waitForLoad(maxLoad);
-    double runLoad = maxLoad + 2; // our own two busy workers add ~2 to the load average once we run
-    try {
-      train(spark, frame, spec, s, cal.get(0), new LayerTimeRecorder(SKIP), steps); // JVM / JIT warm-up, discarded
-      for (int pass = 0; pass < passes; pass++) {
-        for (int i = 0; i < Math.max(cal.size(), val.size()); i++) {
-          if (i < cal.size()) {
-            String l = waitForLoad(runLoad);
-            LayerTimeRecorder rec = new LayerTimeRecorder(SKIP);
-            double ms = train(spark, frame, spec, s, cal.get(i), rec, steps);
-            calib.addRun(cal.get(i).plans(), ms / 1e3, rec);
-            calShares.add(rec.cpuShare());
-            calRows.add(String.format("| %d | %s | %s | %.2f | %.2f |", pass + 1, cal.get(i).name(), l, ms,
-                rec.cpuShare()));
-            System.out.println("calibration " + calRows.get(calRows.size() - 1));
-          }
-          if (i < val.size()) {
-            loads[i][pass] = waitForLoad(runLoad);
-            LayerTimeRecorder rec = new LayerTimeRecorder(SKIP);
-            measured[i][pass] = train(spark, frame, spec, s, val.get(i), rec, steps);
-            layerSums[i][pass] = inRunLayerSum(index, val.get(i), rec);
-            shares[i][pass] = rec.cpuShare();
-            System.out.printf("validation %s pass %d: %.2f ms (load %s)%n", val.get(i).name(), pass + 1,
-                measured[i][pass], loads[i][pass]);
-          }
-        }
-      }
-    } finally {
-      spark.stop();
+    long t0 = System.nanoTime();
+    runner.run(all, order(all.size(), 1, rnd), new int[all.size()], 4, 2); // JIT warm-up of every precision
+    int[] schedule = order(all.size(), cycles, rnd);
+    int[] cycleOf = new int[schedule.length];
+    for (int b = 0; b < schedule.length; b++) {
+      cycleOf[b] = b / all.size();
+    }
+    List<InterleavedPlanRunner.Measured> m = runner.run(all, schedule, cycleOf, block, skip);
+    double minutes = (System.nanoTime() - t0) / 60e9;
+    String loadEnd = load();
+    StepCalibration calib = new StepCalibration(graph, index, GLOBAL / 2);
+    for (int i = 0; i < cal.size(); i++) {
+      calib.addRun(cal.get(i).plans(), median(m.get(i).stepMs()) / 1e3, m.get(i).layers());
     }
     StepCalibration.Fit fit = calib.fit();
     StepCalibration.Fit scaled = calib.fit(true);
     Interconnect link = Profiler.measureLoopback(4L * graph.totalParams(), 3, 9);
-    DeviceProfile prof = calib.toProfile("cpu-1t-local2", "trainer calibration, local[2], 1 native thread", fit,
+    DeviceProfile prof = calib.toProfile("cpu-1t-2workers", "trainer calibration, 2 workers, 1 native thread", fit,
         MENU, Runtime.getRuntime().maxMemory() / 2, link, 2);
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out.resolveSibling("cpu-1t-profile.json"), prof.toJson());
     Replayer r = new Replayer(graph, new PredictorMemory());
-    StringBuilder md = header(args, sw, steps, passes, maxLoad, loadStart, fit, scaled);
-    md.append("| # | plans (worker 0 \\| worker 1) | load avg (per pass) | CPU share (per pass) | predicted ms "
-        + "| measured ms (per pass) | measured ms (median of clean passes) | error | predicted layer sum ms "
-        + "| in-run layer sum ms (per pass) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder md = header(args, sw, cycles, block, skip, loadStart, loadEnd, minutes, fit, scaled);
+    md.append("| # | plans (worker 0 \\| worker 1) | CPU share | predicted ms | measured ms (median of all timed "
+        + "steps) | first half / second half of the cycles | error | predicted layer sum ms | in-run layer sum ms |\n"
+        + "|---|---|---|---|---|---|---|---|---|\n");
     double sumErr = 0;
+    double signed = 0;
     for (int i = 0; i < val.size(); i++) {
       Pair v = val.get(i);
+      InterleavedPlanRunner.Measured mv = m.get(cal.size() + i);
       ReplayResult pred = r.replay(List.of(new WorkerSpec("w0", prof, v.w0(), GLOBAL / 2, 1),
           new WorkerSpec("w1", prof, v.w1(), GLOBAL / 2, 1)));
       double predMs = pred.clusterSeconds() * 1e3;
@@ -168,18 +130,37 @@ public final class ReplayerVsRealityBench {
       if (Math.abs(direct - predMs) > 0.01 * direct) {
         System.out.printf("note: Replayer %.2f ms vs calibration model %.2f ms for %s%n", predMs, direct, v.name());
       }
-      double meas = cleanMedian(measured[i], shares[i]);
+      double meas = median(mv.stepMs());
       double err = (predMs - meas) / meas;
       sumErr += Math.abs(err);
-      md.append(String.format("| %d | %s | %s | %s | %.2f | %s | %.2f | %+.1f%% | %.2f | %s |%n", i + 1, v.name(),
-          String.join(", ", loads[i]), join(shares[i]), predMs, join(measured[i]), meas, 100 * err,
-          1e3 * Math.max(calib.switchableSeconds(v.w0()), calib.switchableSeconds(v.w1())), join(layerSums[i])));
+      signed += err;
+      md.append(String.format("| %d | %s | %.2f | %.2f | %.2f | %.2f / %.2f | %+.1f%% | %.2f | %.2f |%n", i + 1,
+          cell(v.name()), mv.layers().cpuShare(), predMs, meas, half(mv, cycles, false), half(mv, cycles, true), 100 * err,
+          1e3 * Math.max(calib.switchableSeconds(v.w0()), calib.switchableSeconds(v.w1())),
+          inRunLayerSum(index, v, mv.layers())));
     }
-    md.append(String.format("%nMean absolute error over %d held-out pairs: **%.2f%%**%n", val.size(),
-        100 * sumErr / val.size()));
-    md.append("\n## Calibration runs (fitted on; not reported above; runs with CPU share < 0.85 left out)\n\n"
-        + "| pass | plans | load avg | measured ms | CPU share |\n|---|---|---|---|---|\n").append(String.join("\n", calRows)).append("\n\n## Per-layer in-step costs (ms, "
-        + "forward + backward, medians over the calibration runs)\n\n| layer |");
+    md.append(String.format("%nMean absolute error over %d held-out pairs: **%.2f%%** (signed mean %+.2f%%)%n",
+        val.size(), 100 * sumErr / val.size(), 100 * signed / val.size()));
+    md.append("\n## Calibration pairs (fitted on; not reported above)\n\n| plans | CPU share | measured ms | model ms "
+        + "|\n|---|---|---|---|\n");
+    for (int i = 0; i < cal.size(); i++) {
+      md.append(String.format("| %s | %.2f | %.2f | %.2f |%n", cell(cal.get(i).name()), m.get(i).layers().cpuShare(),
+          median(m.get(i).stepMs()), 1e3 * calib.predictSeconds(fit, cal.get(i).plans())));
+    }
+    md.append("\n## Machine drift: median step time of all pairs per cycle (ms)\n\n");
+    for (int c = 0; c < cycles; c++) {
+      List<Double> v = new ArrayList<>();
+      for (InterleavedPlanRunner.Measured x : m) {
+        for (int j = 0; j < x.stepMs().size(); j++) {
+          if (x.cycleOfStep().get(j) == c) {
+            v.add(x.stepMs().get(j));
+          }
+        }
+      }
+      md.append(String.format("%s%.1f", c == 0 ? "" : ", ", median(v)));
+    }
+    md.append("\n\n## Per-layer in-step costs (ms, forward + backward, medians over the calibration pairs)\n\n"
+        + "| layer |");
     MENU.forEach(p -> md.append(' ').append(p).append(" |"));
     md.append("\n|---|").append("---|".repeat(MENU.size())).append('\n');
     for (String id : sw) {
@@ -190,56 +171,70 @@ public final class ReplayerVsRealityBench {
       }
       md.append('\n');
     }
-    md.append("\nLoad average at the end: ").append(load()).append('\n');
     Files.writeString(out, md.toString());
     System.out.println(md);
   }
 
-  private static StringBuilder header(String[] args, List<String> sw, int steps, int passes, double maxLoad,
-                                      String loadStart, StepCalibration.Fit fit, StepCalibration.Fit scaled) {
-    return new StringBuilder("# Replayer vs reality (2 workers, local[2], 1 native thread each)\n\n")
+  private static StringBuilder header(String[] args, List<String> sw, int cycles, int block, int skip,
+                                      String loadStart, String loadEnd, double minutes, StepCalibration.Fit fit,
+                                      StepCalibration.Fit scaled) {
+    return new StringBuilder("# Replayer vs reality (2 workers, TCP ring, 1 native thread each)\n\n")
         .append("- Machine: ").append(BenchEnv.machine()).append("\n- Date: ").append(ZonedDateTime.now())
         .append("\n- Command: `benchmarks/run.sh io.qsync.bench.ReplayerVsRealityBench ").append(String.join(" ", args))
-        .append("`\n- Model: DemoModels.fashionCnn, switchable ").append(sw).append(", global batch ").append(GLOBAL)
-        .append(" (64 per worker), ").append(steps).append(" steps per run (median over the last ")
-        .append(steps - SKIP).append("), same data every run, spark.qsync.shuffle=false, checksumEvery=0, ")
-        .append(passes).append(" passes; the study waits (up to 10 min) for the 1-minute load average < ")
-        .append(maxLoad).append(" before it starts (it was ").append(loadStart).append(") and each run for < ")
-        .append(maxLoad + 2).append(" (the study's own two busy workers add about 2); the load column is the ")
-        .append("1-minute load average when the run started, including the study itself\n")
-        .append("- Method: the switchable layers time themselves inside the trainer's `computeGradient` "
-            + "(`LayerTiming` hook, workspaces on, 1 native thread per worker, both workers running as in training). "
-            + "12 calibration runs (6 rotation plans: layer j at menu[(j+k) mod 6], worker 1 at k+3; 6 random "
-            + "plan pairs, seed 20261126, none equal to a reported plan) give per-layer forward/backward medians per "
-            + "precision in varied neighbour and partner contexts; the synchronous step is modelled as `T = R + κ·max_w Σ_l "
-            + "c(l, p_w(l))` (SyncStep: both workers compute, then the gradient and loss all-reduces at the slowest "
-            + "link, then the updater), κ = 1 (the hook measures wall time inside the step) and R (non-switchable "
-            + "layers, loss, updater, batch assembly, all-reduces) the least-squares intercept over the calibration "
-            + "runs: ")
-        .append(String.format("R = %.2f ms, calibration rms residual %.1f%% over %d runs (diagnostic two-parameter "
+        .append("`\n- Load average (1 min) at the start ").append(loadStart).append(", at the end ").append(loadEnd)
+        .append(" (the study's own two busy workers add about 2); ").append(String.format("%.1f", minutes))
+        .append(" minutes\n- Model: DemoModels.fashionCnn, switchable ").append(sw).append(", global batch ")
+        .append(GLOBAL).append(" (64 per worker)\n")
+        .append("- Method: the trainer's `SyncStep` (local gradient, TCP-ring all-reduce of gradients and loss, "
+            + "updater) on 2 worker threads; every plan pair runs in blocks of ").append(block)
+        .append(" steps (the first ").append(skip).append(" untimed), ").append(cycles)
+        .append(" cycles through all pairs, each cycle in a new random order, after one warm-up cycle. A pair's "
+            + "measurement is the median of rank 0's step wall times over all its timed steps. The switchable layers "
+            + "time themselves inside `computeGradient` (`LayerTiming` hook) during the timed steps of each block. "
+            + "The 12 calibration pairs (6 rotations: layer j at menu[(j+k) mod 6], worker 1 at k+3; 6 random pairs, "
+            + "seed 20261126, none equal to a reported plan) give per-layer forward/backward medians per precision; "
+            + "the step is `T = R + max_w Σ_l c(l, p_w(l))` (both workers compute, then the all-reduces at the "
+            + "slowest link, then the updater) with R the least-squares remainder over the calibration pairs: ")
+        .append(String.format("R = %.2f ms, calibration rms residual %.1f%% over %d pairs (diagnostic two-parameter "
             + "fit: R = %.2f ms, κ = %.3f, rms %.1f%%). ", fit.remainderSeconds() * 1e3, 100 * fit.rmsRelativeError(),
             fit.runs(), scaled.remainderSeconds() * 1e3, scaled.kappa(), 100 * scaled.rmsRelativeError()))
-        .append("A run counts as disturbed when its layer threads got less than 0.85 of their wall time as CPU time "
-            + "(thread CPU time measured by the same hook: another process took the core); disturbed calibration runs "
-            + "are left out of the fit, and a pair's measurement is the median over its undisturbed passes (all "
-            + "passes if none). ")
         .append("The profile (`cpu-1t-profile.json`) feeds the Replayer, whose prediction is reported for plan pairs "
-            + "that were not calibration runs.\n\n");
+            + "that were not calibration pairs.\n\n");
   }
 
-  private static double train(SparkSession spark, Dataset<Row> frame, ModelSpec spec, TrainSettings s, Pair p,
-                              LayerTimeRecorder rec, int steps) {
-    rec.start();
-    try {
-      TrainJob.Result res = TrainJob.train(spark, frame, spec, s,
-          TrainOptions.none().withPlans(List.of(new PrecisionPlan(p.w0()), new PrecisionPlan(p.w1()))));
-      return res.history().medianStepMillis(SKIP);
-    } finally {
-      rec.close();
+  /** a plan-pair name as a Markdown table cell */
+  private static String cell(String name) {
+    return name.replace("|", "\\|");
+  }
+
+  /** median step time of the first or second half of the cycles */
+  private static double half(InterleavedPlanRunner.Measured m, int cycles, boolean second) {
+    List<Double> v = new ArrayList<>();
+    for (int j = 0; j < m.stepMs().size(); j++) {
+      if ((m.cycleOfStep().get(j) >= cycles / 2) == second) {
+        v.add(m.stepMs().get(j));
+      }
     }
+    return median(v);
   }
 
-  /** max over the two workers of the summed in-run layer medians (diagnostic: what the run's layers really took) */
+  /** blocks of {@code cycles} cycles over {@code n} pairs, each cycle a fresh permutation */
+  private static int[] order(int n, int cycles, Random rnd) {
+    int[] s = new int[n * cycles];
+    for (int c = 0; c < cycles; c++) {
+      List<Integer> perm = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        perm.add(i);
+      }
+      java.util.Collections.shuffle(perm, rnd);
+      for (int i = 0; i < n; i++) {
+        s[c * n + i] = perm.get(i);
+      }
+    }
+    return s;
+  }
+
+  /** max over the two workers of the summed in-run layer medians (diagnostic: what the pair's layers really took) */
   private static double inRunLayerSum(Map<String, Integer> index, Pair p, LayerTimeRecorder rec) {
     double m = 0;
     for (Map<String, Precision> plan : p.plans()) {
@@ -294,7 +289,7 @@ public final class ReplayerVsRealityBench {
     return m;
   }
 
-  private static Map<String, Precision> random(List<String> ids, java.util.Random rnd) {
+  private static Map<String, Precision> random(List<String> ids, Random rnd) {
     Map<String, Precision> m = new LinkedHashMap<>();
     ids.forEach(id -> m.put(id, MENU.get(rnd.nextInt(MENU.size()))));
     return m;
@@ -320,24 +315,12 @@ public final class ReplayerVsRealityBench {
     return m;
   }
 
-  /** median over the passes whose layer threads got ≥ 0.85 of a core (all passes if none did) */
-  private static double cleanMedian(double[] v, double[] share) {
-    double[] ok = java.util.stream.IntStream.range(0, v.length).filter(i -> share[i] >= 0.85).mapToDouble(i -> v[i])
-        .toArray();
-    return median(ok.length > 0 ? ok : v);
-  }
-
-  private static double median(double[] v) {
-    double[] c = v.clone();
-    java.util.Arrays.sort(c);
+  private static double median(List<Double> l) {
+    double[] c = l.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    if (c.length == 0) {
+      return Double.NaN;
+    }
     return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
   }
 
-  private static String join(double[] v) {
-    List<String> s = new ArrayList<>();
-    for (double d : v) {
-      s.add(String.format("%.2f", d));
-    }
-    return String.join(", ", s);
-  }
 }
