@@ -1,8 +1,6 @@
 package io.qsync.cli;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.layers.SwitchableLayers;
-import io.qsync.models.DemoModels;
 import io.qsync.planner.alloc.Allocation;
 import io.qsync.planner.alloc.BatchRebalancer;
 import io.qsync.planner.alloc.DeviceGroup;
@@ -33,8 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,7 +45,8 @@ import picocli.CommandLine.Option;
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = "Plan per-layer precisions for a hybrid cluster (Replayer + greedy Allocator).")
 public final class PlanCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "resnet-cnn", description = "resnet-cnn | fashion-cnn | mlp")
+  @Option(names = "--model", defaultValue = "resnet-cnn", description = "Demo model: " + CliModels.NAMES
+      + ". Default: ${DEFAULT-VALUE}.")
   String model;
   @Option(names = "--devices",
       description = "device types with counts, e.g. V100:1,T4:1 (catalog names, names of --profile devices, or "
@@ -72,10 +69,9 @@ public final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Model net = build(model);
-    LayerGraph lg = net instanceof MultiLayerNetwork m ? LayerGraph.of(m) : LayerGraph.of((ComputationGraph) net,
-        org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1));
-    PlanGraph graph = PlanGraphs.of(model, lg);
+    Model net = CliModels.build(model, null, 1);
+    LayerGraph lg = CliModels.graph(model, net);
+    PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), lg);
     List<DeviceGroup> groups = groups();
     IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
         : gvar(net, lg);
@@ -134,28 +130,6 @@ public final class PlanCommand implements Callable<Integer> {
       groups.add(new DeviceGroup(prof.name(), prof, nc.length > 1 ? Integer.parseInt(nc[1]) : 1, batch));
     }
     return groups;
-  }
-
-  private static Model build(String name) {
-    return switch (name) {
-      case "resnet-cnn" -> {
-        ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
-        g.init();
-        yield SwitchableLayers.convert(g);
-      }
-      case "fashion-cnn" -> {
-        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
-        m.init();
-        yield SwitchableLayers.convert(m);
-      }
-      case "mlp" -> {
-        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.mlp(1, 256, 1e-3));
-        m.init();
-        yield SwitchableLayers.convert(m);
-      }
-      default -> throw new IllegalArgumentException("Unknown --model '" + name
-          + "'; use resnet-cnn, fashion-cnn or mlp");
-    };
   }
 
   private static IndicatorTable gvar(Model net, LayerGraph lg) {

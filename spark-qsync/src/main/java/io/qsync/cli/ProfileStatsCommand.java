@@ -2,8 +2,6 @@ package io.qsync.cli;
 
 import io.qsync.data.FashionMnist;
 import io.qsync.data.LabeledImages;
-import io.qsync.lowprec.layers.SwitchableLayers;
-import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.ModelStatistics;
 import io.qsync.planner.stats.StatisticsCollector;
@@ -15,8 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,8 +26,8 @@ import picocli.CommandLine.Option;
     description = "Collect per-layer statistics (stats.json) and the layer graph (graph.json) of a model.")
 public final class ProfileStatsCommand implements Callable<Integer> {
 
-  @Option(names = "--model", description = "Demo model: cnn, mlp or residual. Default: ${DEFAULT-VALUE}.")
-  String model = "cnn";
+  @Option(names = "--model", description = "Demo model: " + CliModels.NAMES + ". Default: ${DEFAULT-VALUE}.")
+  String model = "fashion-cnn";
 
   @Option(names = "--checkpoint", description = "Saved MultiLayerNetwork (.zip) to profile instead of a fresh --model.")
   File checkpoint;
@@ -66,8 +62,8 @@ public final class ProfileStatsCommand implements Callable<Integer> {
     for (int k = 0; k < batches && (k + 1) * batchSize <= shard.count(); k++) {
       data.add(shard.batch(null, k * batchSize, (k + 1) * batchSize, LabeledImages.NUM_CLASSES));
     }
-    Model net = build();
-    LayerGraph graph = net instanceof MultiLayerNetwork m ? LayerGraph.of(m) : LayerGraph.of((ComputationGraph) net);
+    Model net = CliModels.build(model, checkpoint, seed);
+    LayerGraph graph = CliModels.graph(model, net);
     ModelStatistics stats = new StatisticsCollector(hutchinson, StatisticsCollector.DEFAULT_EPSILON, seed)
         .collect(net, graph, data);
     Files.createDirectories(out);
@@ -76,29 +72,5 @@ public final class ProfileStatsCommand implements Callable<Integer> {
     System.out.println("wrote " + out.resolve("graph.json") + " and " + out.resolve("stats.json") + " ("
         + stats.layers().size() + " switchable layers, K=" + data.size() + ")");
     return 0;
-  }
-
-  private Model build() throws java.io.IOException {
-    if (checkpoint != null) {
-      return SwitchableLayers.convert(MultiLayerNetwork.load(checkpoint, true));
-    }
-    switch (model) {
-      case "cnn" -> {
-        MultiLayerNetwork n = new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3));
-        n.init();
-        return SwitchableLayers.convert(n);
-      }
-      case "mlp" -> {
-        MultiLayerNetwork n = new MultiLayerNetwork(DemoModels.mlp(seed, 128, 1e-3));
-        n.init();
-        return SwitchableLayers.convert(n);
-      }
-      case "residual" -> {
-        ComputationGraph g = new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3));
-        g.init();
-        return SwitchableLayers.convert(g);
-      }
-      default -> throw new IllegalArgumentException("Unknown --model '" + model + "'; use cnn, mlp or residual");
-    }
   }
 }

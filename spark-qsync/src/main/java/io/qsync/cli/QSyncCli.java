@@ -5,13 +5,15 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code qsync} command: {@code train} (synchronous training of the demo CNN on Fashion-MNIST),
- * {@code profile-stats} (indicator statistics and layer graph as JSON), {@code indicator} (ω per layer and precision)
- * and {@code plan} (precision plans for a hybrid cluster, with a report). Usable as a
+ * {@code profile-stats} (indicator statistics and layer graph as JSON), {@code indicator} (ω per layer and precision),
+ * {@code profile-device} (this machine's device profile for the planner) and {@code plan} (precision plans for a hybrid
+ * cluster, with a report). Usable as a
  * spark-submit main class ({@code --class io.qsync.cli.QSyncCli}) or directly on an embedded local Spark.
  */
 @Command(name = "qsync", mixinStandardHelpOptions = true, version = "spark-qsync 0.1.0",
     description = "Quantization-minimized synchronous training of DL4J models on Spark.",
-    subcommands = {TrainCommand.class, ProfileStatsCommand.class, IndicatorCommand.class, PlanCommand.class})
+    subcommands = {TrainCommand.class, ProfileStatsCommand.class, IndicatorCommand.class, ProfileDeviceCommand.class,
+        PlanCommand.class})
 public final class QSyncCli {
   /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
   public QSyncCli() {}

@@ -1,0 +1,79 @@
+package io.qsync.cli;
+
+import io.qsync.lowprec.layers.SwitchableLayers;
+import io.qsync.models.DemoModels;
+import io.qsync.planner.graph.LayerGraph;
+import java.io.File;
+import java.io.IOException;
+import java.util.Locale;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * The networks the CLI commands work on, under one set of names so that {@code profile-stats}, {@code indicator},
+ * {@code profile-device} and {@code plan} describe the same layers: {@code fashion-cnn} (alias {@code cnn}, the demo
+ * CNN), {@code resnet-cnn}, {@code mlp} (784-256-256-10) and {@code residual-mlp} (alias {@code residual}), or a
+ * saved MultiLayerNetwork zip. Every network comes back initialised, with precision-switchable layers.
+ */
+final class CliModels {
+  /** Names accepted by {@code --model}. */
+  static final String NAMES = "fashion-cnn (cnn), resnet-cnn, mlp, residual-mlp (residual)";
+
+  private CliModels() {}
+
+  /**
+   * @param name       a demo model name
+   * @param checkpoint saved MultiLayerNetwork zip used instead of {@code name}, or null
+   * @param seed       initialisation seed
+   * @return the network with switchable layers
+   * @throws IllegalArgumentException naming {@code --model} for an unknown name
+   */
+  static Model build(String name, File checkpoint, long seed) throws IOException {
+    if (checkpoint != null) {
+      return SwitchableLayers.convert(MultiLayerNetwork.load(checkpoint, true));
+    }
+    return switch (canonical(name)) {
+      case "fashion-cnn" -> mln(new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3)));
+      case "mlp" -> mln(new MultiLayerNetwork(DemoModels.mlp(seed, 256, 1e-3)));
+      case "resnet-cnn" -> cg(new ComputationGraph(DemoModels.resnetCnn(seed, 1e-3)));
+      case "residual-mlp" -> cg(new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3)));
+      default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
+    };
+  }
+
+  /** @return the canonical name ({@code cnn} → {@code fashion-cnn}, {@code residual} → {@code residual-mlp}) */
+  static String canonical(String name) {
+    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+    return switch (n) {
+      case "cnn" -> "fashion-cnn";
+      case "residual" -> "residual-mlp";
+      default -> n;
+    };
+  }
+
+  /**
+   * @param name the {@code --model} name the network was built from
+   * @param net  the network
+   * @return its layer graph (the image CNN graph reads 28×28×1 images; feed-forward graphs infer their inputs)
+   */
+  static LayerGraph graph(String name, Model net) {
+    if (net instanceof MultiLayerNetwork m) {
+      return LayerGraph.of(m);
+    }
+    ComputationGraph g = (ComputationGraph) net;
+    return "resnet-cnn".equals(canonical(name)) ? LayerGraph.of(g, InputType.convolutionalFlat(28, 28, 1))
+        : LayerGraph.of(g);
+  }
+
+  private static MultiLayerNetwork mln(MultiLayerNetwork n) {
+    n.init();
+    return SwitchableLayers.convert(n);
+  }
+
+  private static ComputationGraph cg(ComputationGraph g) {
+    g.init();
+    return SwitchableLayers.convert(g);
+  }
+}

@@ -1,0 +1,92 @@
+package io.qsync.cli;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.cost.Profiler;
+import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.replay.PlanGraphs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.api.Model;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qsync profile-device}: measures a {@link DeviceProfile} of this machine for one network and per-worker batch
+ * with the {@link Profiler} (whole training steps with the layers' in-step timing, every switchable layer at every
+ * precision of the menu, remainder fitted by least squares, loopback all-reduce measured) and writes it as JSON for
+ * {@code qsync plan --profile}. Run it with the native thread count the trainer will use
+ * ({@code spark.qsync.threadsPerWorker}; {@code --threads} sets it here).
+ */
+@Command(name = "profile-device", mixinStandardHelpOptions = true,
+    description = "Measure this machine's device profile (per-layer costs per precision) for qsync plan --profile.")
+public final class ProfileDeviceCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "fashion-cnn",
+      description = "Demo model: " + CliModels.NAMES + ". Default: ${DEFAULT-VALUE}.")
+  String model;
+  @Option(names = "--batch", defaultValue = "64", description = "Examples per worker step. Default: ${DEFAULT-VALUE}.")
+  int batch;
+  @Option(names = "--workers", defaultValue = "2",
+      description = "Workers of the training the profile is for (all-reduce share). Default: ${DEFAULT-VALUE}.")
+  int workers;
+  @Option(names = "--menu", defaultValue = "FP32,TF32,BF16,FP16,FP8_E4M3,INT8", split = ",",
+      description = "Precisions to measure. Default: ${DEFAULT-VALUE}.")
+  List<Precision> menu;
+  @Option(names = "--warmup", defaultValue = "3", description = "Unmeasured steps per calibration plan. "
+      + "Default: ${DEFAULT-VALUE}.")
+  int warmup;
+  @Option(names = "--repeats", defaultValue = "10", description = "Measured steps per calibration plan (median). "
+      + "Default: ${DEFAULT-VALUE}.")
+  int repeats;
+  @Option(names = "--threads", defaultValue = "1", description = "Native (BLAS/OpenMP) threads, as "
+      + "spark.qsync.threadsPerWorker. Default: ${DEFAULT-VALUE}.")
+  int threads;
+  @Option(names = "--name", defaultValue = "cpu-local", description = "Profile name, used by qsync plan --devices. "
+      + "Default: ${DEFAULT-VALUE}.")
+  String name;
+  @Option(names = "--out", required = true, description = "Profile JSON file to write.")
+  Path out;
+
+  /** Creates the command. */
+  public ProfileDeviceCommand() {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (batch < 1 || workers < 1 || threads < 1) {
+      throw new IllegalArgumentException("--batch, --workers and --threads must be >= 1, got " + batch + ", "
+          + workers + ", " + threads);
+    }
+    if (!menu.contains(Precision.FP32)) {
+      throw new IllegalArgumentException("--menu must contain FP32 (layers the plan does not name run at FP32), got "
+          + menu);
+    }
+    Nd4j.getEnvironment().setMaxThreads(threads);
+    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
+    Model net = CliModels.build(model, null, 1);
+    PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), CliModels.graph(model, net));
+    INDArray x = Nd4j.rand(DataType.FLOAT, batch, 784);
+    INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
+    for (int i = 0; i < batch; i++) {
+      y.putScalar(i, i % 10, 1);
+    }
+    DeviceProfile p = new Profiler(warmup, repeats).profile(name, net, graph, new DataSet(x, y), menu,
+        batch * workers, workers);
+    if (out.toAbsolutePath().getParent() != null) {
+      Files.createDirectories(out.toAbsolutePath().getParent());
+    }
+    Files.writeString(out, p.toJson());
+    System.out.println("profiled " + graph.switchableIds().size() + " switchable layers of " + CliModels.canonical(model)
+        + " at " + Arrays.toString(menu.toArray()) + ", batch " + batch + " per worker: " + p.source());
+    System.out.println("wrote " + out + " (use: qsync plan --model " + CliModels.canonical(model) + " --profile " + out
+        + " --devices " + name + ":" + workers + " --batch " + batch + ")");
+    return 0;
+  }
+}
