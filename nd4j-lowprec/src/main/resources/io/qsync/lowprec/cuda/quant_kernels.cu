@@ -35,21 +35,26 @@ __device__ __forceinline__ float rng_uniform(u64 seed, u64 stream, u64 index) {
 // 2^e as a float for e in [-126, 127] (exact scaling, cheaper than ldexpf).
 __device__ __forceinline__ float pow2f(int e) { return __int_as_float((e + 127) << 23); }
 
-// Cheaper per-element hash for runs of consecutive indices: z = key + GOLDEN·(index + 1) is advanced by additions, and
-// only bits 40..63 of mix64(z) are used, which the final xor-shift (z ^ z >> 31) does not change; so the second
-// multiply needs only the high 32 bits of the 64-bit product (three 32-bit multiplies), and the 24-bit integer is
-// turned into a float by bit assembly instead of an int-to-float conversion. Bit-identical to rng_uniform_k.
+// ---- stochastic-rounding uniforms (CounterRng.roundingUniform) ----
+// One 64-bit hash per group of four consecutive elements: element i takes the 16-bit field i mod 4 (lowest first) of
+// mix64(key + GOLDEN·(i/4 + 1)) = CounterRng.bits(seed, stream, i / 4), and u = (field + 1/2)·2^-16. The float is
+// assembled from bits: 0x43000000 | field is 128 + field·2^-16 exactly, and subtracting 128 - 2^-17 is exact
+// (Sterbenz), giving (2·field + 1)·2^-17 as the CPU's (2·field + 1) * 0x1p-17f.
 #define GOLDEN 0x9E3779B97F4A7C15ULL
-__device__ __forceinline__ float unit24(u32 u24) {
-    float t = __uint_as_float(0x3F000000u | (u24 & 0x7FFFFFu));   // 0.5 + (u24 mod 2^23)·2^-24, exact
-    return (u24 & 0x800000u) ? t : __fsub_rn(t, 0.5f);              // exact (Sterbenz)
+__device__ __forceinline__ float u16_unit(u32 bits) { return __fsub_rn(__uint_as_float(bits), 127.99999237060546875f); }
+// The uniforms of elements 4g .. 4g+3 (one hash, one byte permute and one subtraction per element).
+__device__ __forceinline__ void rng_round4(u64 key, u64 g, float (&u)[4]) {
+    u64 h = mix64(key + GOLDEN * (g + 1ULL));
+    u32 lo = (u32)h, hi = (u32)(h >> 32);
+    u[0] = u16_unit(__byte_perm(lo, 0x43000000u, 0x7610));
+    u[1] = u16_unit(__byte_perm(lo, 0x43000000u, 0x7632));
+    u[2] = u16_unit(__byte_perm(hi, 0x43000000u, 0x7610));
+    u[3] = u16_unit(__byte_perm(hi, 0x43000000u, 0x7632));
 }
-__device__ __forceinline__ float rng_from_z(u64 z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z ^= (z >> 27);
-    u32 lo = (u32)z, hi = (u32)(z >> 32);
-    u32 h = __umulhi(lo, 0x133111EBu) + lo * 0x94D049BBu + hi * 0x133111EBu;   // high word of z·0x94D049BB133111EB
-    return unit24(h >> 8);
+// The uniform of element idx alone (scalar paths).
+__device__ __forceinline__ float rng_round1(u64 key, u64 idx) {
+    u64 h = mix64(key + GOLDEN * ((idx >> 2) + 1ULL));
+    return u16_unit(0x43000000u | ((u32)(h >> ((idx & 3u) * 16u)) & 0xFFFFu));
 }
 
 // Correctly rounded x / s without the division routine: r = RN(1/s) once per thread, then q0 = x·r and two
@@ -85,38 +90,46 @@ __device__ __forceinline__ float scale_for(float amax, float qmax) {
 __device__ __forceinline__ float raw_i8(float v, int mode, u64 key, u64 idx) {
     if (mode == 0) return truncf(v);
     if (mode == 1) return rintf(v);
-    return floorf(__fadd_rn(v, rng_uniform_k(key, idx)));
+    return floorf(__fadd_rn(v, rng_round1(key, idx)));
 }
 __device__ __forceinline__ float clamp_i8(float q) { return fmaxf(-127.f, fminf(127.f, q)); }
 __device__ __forceinline__ float code_i8(float v, int mode, u64 key, u64 idx) { return clamp_i8(raw_i8(v, mode, key, idx)); }
 __device__ __noinline__ float4 div4_slow(float4 v, float s) {
     return make_float4(__fdiv_rn(v.x, s), __fdiv_rn(v.y, s), __fdiv_rn(v.z, s), __fdiv_rn(v.w, s));
 }
-// Four consecutive elements (element index b..b+3) to four INT8 codes packed in a word; MODE 0/1/2 =
+// The four elements of group g (element index 4g .. 4g+3) to four INT8 codes packed in a word; MODE 0/1/2 =
 // truncate/nearest/stochastic, a compile-time constant. sat += how many raw (pre-clamp) codes lie beyond ±127
 // (delayed scaling); callers that ignore it use the overload below, where that count is dead code.
-template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 b, u32& sat) {
+// Stochastic: y = RN(a + u); floor(y) beyond ±127 <=> y >= 128 or y < -127; and floor commutes with the clamp to
+// [-127, 127], so the code byte is that of RD(clamp(y) + 1.5·2^23) = floor(clamp(y)) + 1.5·2^23 (exact: the sum lies
+// where floats are the integers), one add instead of floor + the magic add of i8_byte.
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 g, u32& sat) {
     bool ok = d.ok;
     float a[4];
     a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
     if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
     float u[4] = {0.f, 0.f, 0.f, 0.f};
-    if (MODE == 2) {
-        u64 z = key + GOLDEN * (b + 1ULL);
-        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
-    }
+    if (MODE == 2) rng_round4(key, g, u);
     u32 w = 0;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
-        float q = MODE == 0 ? truncf(a[k]) : MODE == 1 ? rintf(a[k]) : floorf(__fadd_rn(a[k], u[k]));
-        sat += (fabsf(q) > 127.f) ? 1u : 0u;
-        w |= i8_byte(clamp_i8(q)) << (8 * k);
+        u32 byte;
+        if (MODE == 2) {
+            float y = __fadd_rn(a[k], u[k]);
+            sat += (y >= 128.f || y < -127.f) ? 1u : 0u;
+            byte = __float_as_uint(__fadd_rd(clamp_i8(y), 12582912.f)) & 0xFFu;
+        } else {
+            float q = MODE == 0 ? truncf(a[k]) : rintf(a[k]);
+            sat += (fabsf(q) > 127.f) ? 1u : 0u;
+            byte = i8_byte(clamp_i8(q));
+        }
+        w |= byte << (8 * k);
     }
     return w;
 }
-template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 b) {
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 g) {
     u32 unused = 0;
-    return quant4_i8<MODE>(v, d, key, b, unused);
+    return quant4_i8<MODE>(v, d, key, g, unused);
 }
 #define MODE_DISPATCH(CALL) do { if (mode == 0) { CALL(0); } else if (mode == 1) { CALL(1); } else { CALL(2); } } while (0)
 
@@ -298,7 +311,7 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_tensor(const float
     if (blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
     i64 n4 = n >> 2;
     for_ilp<false>((const float4*)x, n4, TID, NTHREADS, [&](const float4 (&v)[ILP], i64 base) {
-#define QT(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i * 4); })
+#define QT(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i); })
         MODE_DISPATCH(QT);
 #undef QT
     });
@@ -326,7 +339,7 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_delayed(const floa
     i64 n4 = n >> 2;
     for_ilp<true>((const float4*)x, n4, TID, NTHREADS, [&](const float4 (&v)[ILP], i64 base) {
         m = amax_ilp(m, v);
-#define QD(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i * 4, cnt); })
+#define QD(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i, cnt); })
         MODE_DISPATCH(QD);
 #undef QD
     });
@@ -358,9 +371,9 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_rows(const float* 
         float s = scale_for(block_max(m), 127.f);
         Recip d = recip_of(s);
         if (threadIdx.x == 0) scales[r] = s;
-        u64 rbase = (u64)((i64)r * cols);
+        u64 g0 = (u64)((i64)r * c4);   // group index of the row's first element (cols % 4 == 0)
         for_ilp<false>(x4, c4, threadIdx.x, blockDim.x, [&](const float4 (&v)[ILP], i64 base) {
-#define QR(M) store_ilp((u32*)qr, c4, base, blockDim.x, v, [&](float4 a, i64 j) { return quant4_i8<M>(a, d, key, rbase + (u64)j * 4); })
+#define QR(M) store_ilp((u32*)qr, c4, base, blockDim.x, v, [&](float4 a, i64 j) { return quant4_i8<M>(a, d, key, g0 + (u64)j); })
             MODE_DISPATCH(QR);
 #undef QR
         });
