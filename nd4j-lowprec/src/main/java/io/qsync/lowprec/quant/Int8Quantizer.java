@@ -254,7 +254,7 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
                 q = (float) Math.rint(v);
                 break;
             default:
-                q = (float) Math.floor(v + CounterRng.uniform(seed, stream, index));
+                q = (float) Math.floor(v + CounterRng.roundingUniform(seed, stream, index));
                 break;
         }
         return q;

@@ -7,8 +7,10 @@ public enum IntRounding {
     /** Round to nearest, ties to even ({@code Math.rint}). */
     NEAREST,
     /**
-     * Unbiased stochastic rounding {@code floor(v + u)}, {@code u ~ U[0,1)} drawn from a counter-based
-     * hash of (seed, stream, element index), so {@code E[q] = v}.
+     * Unbiased stochastic rounding {@code floor(v + u)} (float addition), {@code u} uniform on the 65536
+     * midpoints {@code (2k + 1)·2^-17} of [0, 1), drawn from a counter-based hash of (seed, stream, element
+     * index) ({@link io.qsync.lowprec.CounterRng#roundingUniform}: one hash per four consecutive elements), so
+     * {@code E[q] = v} to within {@code 2^-17} of a code step (where {@code v + u} is exact in float).
      */
     STOCHASTIC
 }

@@ -35,21 +35,26 @@ __device__ __forceinline__ float rng_uniform(u64 seed, u64 stream, u64 index) {
 // 2^e as a float for e in [-126, 127] (exact scaling, cheaper than ldexpf).
 __device__ __forceinline__ float pow2f(int e) { return __int_as_float((e + 127) << 23); }
 
-// Cheaper per-element hash for runs of consecutive indices: z = key + GOLDEN·(index + 1) is advanced by additions, and
-// only bits 40..63 of mix64(z) are used, which the final xor-shift (z ^ z >> 31) does not change; so the second
-// multiply needs only the high 32 bits of the 64-bit product (three 32-bit multiplies), and the 24-bit integer is
-// turned into a float by bit assembly instead of an int-to-float conversion. Bit-identical to rng_uniform_k.
+// ---- stochastic-rounding uniforms (CounterRng.roundingUniform) ----
+// One 64-bit hash per group of four consecutive elements: element i takes the 16-bit field i mod 4 (lowest first) of
+// mix64(key + GOLDEN·(i/4 + 1)) = CounterRng.bits(seed, stream, i / 4), and u = (field + 1/2)·2^-16. The float is
+// assembled from bits: 0x43000000 | field is 128 + field·2^-16 exactly, and subtracting 128 - 2^-17 is exact
+// (Sterbenz), giving (2·field + 1)·2^-17 as the CPU's (2·field + 1) * 0x1p-17f.
 #define GOLDEN 0x9E3779B97F4A7C15ULL
-__device__ __forceinline__ float unit24(u32 u24) {
-    float t = __uint_as_float(0x3F000000u | (u24 & 0x7FFFFFu));   // 0.5 + (u24 mod 2^23)·2^-24, exact
-    return (u24 & 0x800000u) ? t : __fsub_rn(t, 0.5f);              // exact (Sterbenz)
+__device__ __forceinline__ float u16_unit(u32 bits) { return __fsub_rn(__uint_as_float(bits), 127.99999237060546875f); }
+// The uniforms of elements 4g .. 4g+3 (one hash, one byte permute and one subtraction per element).
+__device__ __forceinline__ void rng_round4(u64 key, u64 g, float (&u)[4]) {
+    u64 h = mix64(key + GOLDEN * (g + 1ULL));
+    u32 lo = (u32)h, hi = (u32)(h >> 32);
+    u[0] = u16_unit(__byte_perm(lo, 0x43000000u, 0x7610));
+    u[1] = u16_unit(__byte_perm(lo, 0x43000000u, 0x7632));
+    u[2] = u16_unit(__byte_perm(hi, 0x43000000u, 0x7610));
+    u[3] = u16_unit(__byte_perm(hi, 0x43000000u, 0x7632));
 }
-__device__ __forceinline__ float rng_from_z(u64 z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z ^= (z >> 27);
-    u32 lo = (u32)z, hi = (u32)(z >> 32);
-    u32 h = __umulhi(lo, 0x133111EBu) + lo * 0x94D049BBu + hi * 0x133111EBu;   // high word of z·0x94D049BB133111EB
-    return unit24(h >> 8);
+// The uniform of element idx alone (scalar paths).
+__device__ __forceinline__ float rng_round1(u64 key, u64 idx) {
+    u64 h = mix64(key + GOLDEN * ((idx >> 2) + 1ULL));
+    return u16_unit(0x43000000u | ((u32)(h >> ((idx & 3u) * 16u)) & 0xFFFFu));
 }
 
 // Correctly rounded x / s without the division routine: r = RN(1/s) once per thread, then q0 = x·r and two
@@ -75,45 +80,56 @@ __device__ __forceinline__ float div_fast(float x, const Recip& d, bool& ok) {
 }
 // Byte of an integral float in [-128, 127] (two's complement) without a float-to-int conversion.
 __device__ __forceinline__ u32 i8_byte(float q) { return __float_as_uint(__fadd_rn(q, 12582912.f)) & 0xFFu; }
-#define ILP 4
 
 // ---- scales (Int8Quantizer.scaleFor, Fp8Quantizer) ----
 __device__ __forceinline__ float scale_for(float amax, float qmax) {
     return (amax > 0.f && amax < F_INF) ? __fdiv_rn(amax, qmax) : 1.f;
 }
-__device__ __forceinline__ float code_i8(float v, int mode, u64 key, u64 idx) {
-    float q;
-    if (mode == 0) q = truncf(v);
-    else if (mode == 1) q = rintf(v);
-    else q = floorf(__fadd_rn(v, rng_uniform_k(key, idx)));
-    return fmaxf(-127.f, fminf(127.f, q));
+// INT8 code of one value already divided by the scale (Int8Quantizer.rawCode, then the clamp of Int8Quantizer.code);
+// mode 0/1/2 = truncate/nearest/stochastic. The scalar path (tails, unaligned rows); quant4_i8 is the vector one.
+__device__ __forceinline__ float raw_i8(float v, int mode, u64 key, u64 idx) {
+    if (mode == 0) return truncf(v);
+    if (mode == 1) return rintf(v);
+    return floorf(__fadd_rn(v, rng_round1(key, idx)));
 }
-__device__ __forceinline__ float code_i8u(float v, int mode, float u) {
-    float q;
-    if (mode == 0) q = truncf(v);
-    else if (mode == 1) q = rintf(v);
-    else q = floorf(__fadd_rn(v, u));
-    return fmaxf(-127.f, fminf(127.f, q));
-}
+__device__ __forceinline__ float clamp_i8(float q) { return fmaxf(-127.f, fminf(127.f, q)); }
+__device__ __forceinline__ float code_i8(float v, int mode, u64 key, u64 idx) { return clamp_i8(raw_i8(v, mode, key, idx)); }
 __device__ __noinline__ float4 div4_slow(float4 v, float s) {
     return make_float4(__fdiv_rn(v.x, s), __fdiv_rn(v.y, s), __fdiv_rn(v.z, s), __fdiv_rn(v.w, s));
 }
-// Four consecutive elements (element index b..b+3) to four INT8 codes packed in a word; MODE 0/1/2 =
-// truncate/nearest/stochastic, a compile-time constant.
-template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 b) {
+// The four elements of group g (element index 4g .. 4g+3) to four INT8 codes packed in a word; MODE 0/1/2 =
+// truncate/nearest/stochastic, a compile-time constant. sat += how many raw (pre-clamp) codes lie beyond ±127
+// (delayed scaling); callers that ignore it use the overload below, where that count is dead code.
+// Stochastic: y = RN(a + u); floor(y) beyond ±127 <=> y >= 128 or y < -127; and floor commutes with the clamp to
+// [-127, 127], so the code byte is that of RD(clamp(y) + 1.5·2^23) = floor(clamp(y)) + 1.5·2^23 (exact: the sum lies
+// where floats are the integers), one add instead of floor + the magic add of i8_byte.
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 g, u32& sat) {
     bool ok = d.ok;
     float a[4];
     a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
     if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
     float u[4] = {0.f, 0.f, 0.f, 0.f};
-    if (MODE == 2) {
-        u64 z = key + GOLDEN * (b + 1ULL);
-        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
-    }
+    if (MODE == 2) rng_round4(key, g, u);
     u32 w = 0;
 #pragma unroll
-    for (int k = 0; k < 4; k++) w |= i8_byte(code_i8u(a[k], MODE, u[k])) << (8 * k);
+    for (int k = 0; k < 4; k++) {
+        u32 byte;
+        if (MODE == 2) {
+            float y = __fadd_rn(a[k], u[k]);
+            sat += (y >= 128.f || y < -127.f) ? 1u : 0u;
+            byte = __float_as_uint(__fadd_rd(clamp_i8(y), 12582912.f)) & 0xFFu;
+        } else {
+            float q = MODE == 0 ? truncf(a[k]) : rintf(a[k]);
+            sat += (fabsf(q) > 127.f) ? 1u : 0u;
+            byte = i8_byte(clamp_i8(q));
+        }
+        w |= byte << (8 * k);
+    }
     return w;
+}
+template <int MODE> __device__ __forceinline__ u32 quant4_i8(float4 v, const Recip& d, u64 key, u64 g) {
+    u32 unused = 0;
+    return quant4_i8<MODE>(v, d, key, g, unused);
 }
 #define MODE_DISPATCH(CALL) do { if (mode == 0) { CALL(0); } else if (mode == 1) { CALL(1); } else { CALL(2); } } while (0)
 
@@ -227,20 +243,61 @@ __device__ float block_max(float m) {
     return result;
 }
 
+// ---- vectorised loops (bounds, vector width, ILP and scalar tail in one place; each kernel states its element op) ----
+#define ILP 4
+// Grid- or block-stride loop over n4 float4 groups. Each step first loads ILP independent float4s (groups
+// base + k·stride, k < ILP: 64 B in flight per thread), then hands them to step(v, base). FILL: groups at or past n4
+// load as zeros (harmless for a max over every k); otherwise they are left unset and store_ilp skips them.
+// start/stride: TID/NTHREADS for the whole grid, threadIdx.x/blockDim.x for one block (S: i64 or unsigned).
+template <bool FILL, class S, class Step>
+__device__ __forceinline__ void for_ilp(const float4* __restrict__ x4, i64 n4, i64 start, S stride, Step step) {
+    for (i64 base = start; base < n4; base += (i64)stride * ILP) {
+        float4 v[ILP];
+#pragma unroll
+        for (int k = 0; k < ILP; k++) {
+            i64 i = base + k * stride;
+            if (FILL) v[k] = i < n4 ? x4[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+            else if (i < n4) v[k] = x4[i];
+        }
+        step(v, base);
+    }
+}
+// max(m, max |x| over the step's ILP float4s).
+__device__ __forceinline__ float amax_ilp(float m, const float4 (&v)[ILP]) {
+#pragma unroll
+    for (int k = 0; k < ILP; k++)
+        m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
+    return m;
+}
+// out[i] = f(v[k], i) for the step's groups i = base + k·stride below n4 (four 8-bit codes per 32-bit word).
+template <class S, class F>
+__device__ __forceinline__ void store_ilp(u32* __restrict__ out, i64 n4, i64 base, S stride, const float4 (&v)[ILP], F f) {
+#pragma unroll
+    for (int k = 0; k < ILP; k++) { i64 i = base + k * stride; if (i < n4) out[i] = f(v[k], i); }
+}
+// f(i) for the scalar tail i = 4·(n/4) .. n-1 of a grid-stride vectorised loop.
+template <class F> __device__ __forceinline__ void for_tail(i64 n, F f) {
+    for (i64 i = (n >> 2) * 4 + TID; i < n; i += NTHREADS) f(i);
+}
+// y[i] = f(x[i]) for i < n: one 4-vector load and store (IN4, OUT4: the vector types of IN, OUT) per group of four,
+// grid-stride, then the scalar tail.
+template <class IN4, class OUT4, class IN, class OUT, class F>
+__device__ __forceinline__ void map4(const IN* __restrict__ x, OUT* __restrict__ y, i64 n, F f) {
+    i64 n4 = n >> 2;
+    for (i64 i = TID; i < n4; i += NTHREADS) {
+        IN4 v = ((const IN4*)x)[i];
+        OUT4 o;
+        o.x = f(v.x); o.y = f(v.y); o.z = f(v.z); o.w = f(v.w);
+        ((OUT4*)y)[i] = o;
+    }
+    for_tail(n, [&](i64 i) { y[i] = f(x[i]); });
+}
+
 // amax = max |x| as float bits (non-negative floats order like unsigned ints); *out must be 0 before the launch.
 extern "C" __global__ void __launch_bounds__(256) amax_f32(const float* __restrict__ x, i64 n, u32* __restrict__ out) {
     float m = 0.f;
-    i64 n4 = n >> 2;
-    const float4* x4 = (const float4*)x;
-    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
-        float4 v[ILP];
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; v[k] = i < n4 ? x4[i] : make_float4(0.f, 0.f, 0.f, 0.f); }
-#pragma unroll
-        for (int k = 0; k < ILP; k++)
-            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) m = fmaxf(m, fabsf(x[i]));
+    for_ilp<true>((const float4*)x, n >> 2, TID, NTHREADS, [&](const float4 (&v)[ILP], i64) { m = amax_ilp(m, v); });
+    for_tail(n, [&](i64 i) { m = fmaxf(m, fabsf(x[i])); });
     m = block_max(m);
     if (threadIdx.x == 0) atomicMax(out, __float_as_uint(m));
 }
@@ -253,40 +310,14 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_tensor(const float
     u64 key = rng_key(seed, stream);
     if (blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
     i64 n4 = n >> 2;
-    const float4* x4 = (const float4*)x;
-    u32* q4 = (u32*)q;
-    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
-        float4 v[ILP];
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) v[k] = x4[i]; }
-#define QT(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8<M>(v[k], d, key, (u64)i * 4); }
+    for_ilp<false>((const float4*)x, n4, TID, NTHREADS, [&](const float4 (&v)[ILP], i64 base) {
+#define QT(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i); })
         MODE_DISPATCH(QT);
 #undef QT
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i);
+    });
+    for_tail(n, [&](i64 i) { q[i] = (i8)code_i8(__fdiv_rn(x[i], s), mode, key, (u64)i); });
 }
 
-// Delayed scaling (opt-in, Transformer Engine's recipe; io.qsync.lowprec.quant.Int8DelayedScaling): four codes with the
-// raw (pre-clamp) code checked against ±127; `sat` counts the elements that saturate.
-template <int MODE> __device__ __forceinline__ u32 quant4_i8_sat(float4 v, const Recip& d, u64 key, u64 b, u32& sat) {
-    bool ok = d.ok;
-    float a[4];
-    a[0] = div_fast(v.x, d, ok); a[1] = div_fast(v.y, d, ok); a[2] = div_fast(v.z, d, ok); a[3] = div_fast(v.w, d, ok);
-    if (!ok) { float4 t = div4_slow(v, d.s); a[0] = t.x; a[1] = t.y; a[2] = t.z; a[3] = t.w; }
-    float u[4] = {0.f, 0.f, 0.f, 0.f};
-    if (MODE == 2) {
-        u64 z = key + GOLDEN * (b + 1ULL);
-        u[0] = rng_from_z(z); u[1] = rng_from_z(z + GOLDEN); u[2] = rng_from_z(z + 2ULL * GOLDEN); u[3] = rng_from_z(z + 3ULL * GOLDEN);
-    }
-    u32 w = 0;
-#pragma unroll
-    for (int k = 0; k < 4; k++) {
-        float q = MODE == 0 ? truncf(a[k]) : MODE == 1 ? rintf(a[k]) : floorf(__fadd_rn(a[k], u[k]));
-        sat += (fabsf(q) > 127.f) ? 1u : 0u;
-        w |= i8_byte(fmaxf(-127.f, fminf(127.f, q))) << (8 * k);
-    }
-    return w;
-}
 // Per-tensor INT8 quantization with the DELAYED scale and this call's amax fused into the same pass (one read of x).
 // hist: ring of `slots` = H + 2 amax words (float bits). This call writes slot wslot (atomic max; zero on entry),
 // zeroes slot (wslot + 1) % slots (the next call's write slot) and takes its scale from the max over the other H
@@ -306,27 +337,19 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_delayed(const floa
     float m = 0.f;
     u32 cnt = 0;
     i64 n4 = n >> 2;
-    const float4* x4 = (const float4*)x;
-    u32* q4 = (u32*)q;
-    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
-        float4 v[ILP];
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; v[k] = i < n4 ? x4[i] : make_float4(0.f, 0.f, 0.f, 0.f); }
-#pragma unroll
-        for (int k = 0; k < ILP; k++)
-            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
-#define QD(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) q4[i] = quant4_i8_sat<M>(v[k], d, key, (u64)i * 4, cnt); }
+    for_ilp<true>((const float4*)x, n4, TID, NTHREADS, [&](const float4 (&v)[ILP], i64 base) {
+        m = amax_ilp(m, v);
+#define QD(M) store_ilp((u32*)q, n4, base, NTHREADS, v, [&](float4 a, i64 i) { return quant4_i8<M>(a, d, key, (u64)i, cnt); })
         MODE_DISPATCH(QD);
 #undef QD
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) {
+    });
+    for_tail(n, [&](i64 i) {
         float xv = x[i];
         m = fmaxf(m, fabsf(xv));
-        float v = __fdiv_rn(xv, s);
-        float qv = mode == 0 ? truncf(v) : mode == 1 ? rintf(v) : floorf(__fadd_rn(v, rng_uniform_k(key, (u64)i)));
+        float qv = raw_i8(__fdiv_rn(xv, s), mode, key, (u64)i);
         cnt += (fabsf(qv) > 127.f) ? 1u : 0u;
-        q[i] = (i8)fmaxf(-127.f, fminf(127.f, qv));
-    }
+        q[i] = (i8)clamp_i8(qv);
+    });
     m = block_max(m);
     if (threadIdx.x == 0) atomicMax(hist + wslot, __float_as_uint(m));
     cnt = __reduce_add_sync(0xffffffffu, cnt);
@@ -344,27 +367,16 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_rows(const float* 
     if ((cols & 3) == 0 && (((size_t)xr) & 15) == 0) {
         const float4* x4 = (const float4*)xr;
         i64 c4 = cols >> 2;
-        for (i64 base = threadIdx.x; base < c4; base += (i64)blockDim.x * ILP) {
-            float4 v[ILP];
-#pragma unroll
-            for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; v[k] = j < c4 ? x4[j] : make_float4(0.f, 0.f, 0.f, 0.f); }
-#pragma unroll
-            for (int k = 0; k < ILP; k++)
-                m = fmaxf(m, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
-        }
+        for_ilp<true>(x4, c4, threadIdx.x, blockDim.x, [&](const float4 (&v)[ILP], i64) { m = amax_ilp(m, v); });
         float s = scale_for(block_max(m), 127.f);
         Recip d = recip_of(s);
         if (threadIdx.x == 0) scales[r] = s;
-        u64 rbase = (u64)((i64)r * cols);
-        u32* q4 = (u32*)qr;
-        for (i64 base = threadIdx.x; base < c4; base += (i64)blockDim.x * ILP) {
-            float4 v[ILP];
-#pragma unroll
-            for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) v[k] = x4[j]; }
-#define QR(M) _Pragma("unroll") for (int k = 0; k < ILP; k++) { i64 j = base + k * blockDim.x; if (j < c4) q4[j] = quant4_i8<M>(v[k], d, key, rbase + (u64)j * 4); }
+        u64 g0 = (u64)((i64)r * c4);   // group index of the row's first element (cols % 4 == 0)
+        for_ilp<false>(x4, c4, threadIdx.x, blockDim.x, [&](const float4 (&v)[ILP], i64 base) {
+#define QR(M) store_ilp((u32*)qr, c4, base, blockDim.x, v, [&](float4 a, i64 j) { return quant4_i8<M>(a, d, key, g0 + (u64)j); })
             MODE_DISPATCH(QR);
 #undef QR
-        }
+        });
         return;
     }
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) m = fmaxf(m, fabsf(xr[j]));
@@ -414,26 +426,11 @@ extern "C" __global__ void dequant_i8(const i8* __restrict__ q, void* __restrict
         const float* __restrict__ scales, int out_fmt) {
     float s0 = scales[0];
     if (channels == 1 && out_fmt == 1) {
-        i64 n4 = n >> 2;
-        for (i64 i = TID; i < n4; i += NTHREADS) {
-            char4 c = ((const char4*)q)[i];
-            ushort4 o;
-            o.x = enc_f16(__fmul_rn((float)c.x, s0)); o.y = enc_f16(__fmul_rn((float)c.y, s0));
-            o.z = enc_f16(__fmul_rn((float)c.z, s0)); o.w = enc_f16(__fmul_rn((float)c.w, s0));
-            ((ushort4*)out)[i] = o;
-        }
-        for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) ((u16*)out)[i] = enc_f16(__fmul_rn((float)q[i], s0));
+        map4<char4, ushort4>(q, (u16*)out, n, [&](i8 c) { return enc_f16(__fmul_rn((float)c, s0)); });
         return;
     }
     if (channels == 1 && out_fmt == 0) {
-        i64 n4 = n >> 2;
-        const char4* q4 = (const char4*)q;
-        float4* o4 = (float4*)out;
-        for (i64 i = TID; i < n4; i += NTHREADS) {
-            char4 c = q4[i];
-            o4[i] = make_float4(__fmul_rn((float)c.x, s0), __fmul_rn((float)c.y, s0), __fmul_rn((float)c.z, s0), __fmul_rn((float)c.w, s0));
-        }
-        for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) ((float*)out)[i] = __fmul_rn((float)q[i], s0);
+        map4<char4, float4>(q, (float*)out, n, [&](i8 c) { return __fmul_rn((float)c, s0); });
         return;
     }
     for (i64 i = TID; i < n; i += NTHREADS) {
@@ -445,34 +442,17 @@ extern "C" __global__ void dequant_i8(const i8* __restrict__ q, void* __restrict
 
 // FP32 -> TF32 (kept in 4 bytes), RNE.
 extern "C" __global__ void cast_f32_tf32(const float* __restrict__ x, float* __restrict__ y, i64 n) {
-    i64 n4 = n >> 2;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        float4 v = ((const float4*)x)[i];
-        ((float4*)y)[i] = make_float4(round_tf32(v.x), round_tf32(v.y), round_tf32(v.z), round_tf32(v.w));
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = round_tf32(x[i]);
+    map4<float4, float4>(x, y, n, [](float v) { return round_tf32(v); });
 }
 
 // FP32 -> FP16 (fmt 0) or BF16 (fmt 1) bits, RNE.
 extern "C" __global__ void cast_f32_16(const float* __restrict__ x, u16* __restrict__ y, i64 n, int fmt) {
-    i64 n4 = n >> 2;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        float4 v = ((const float4*)x)[i];
-        ushort4 o;
-        o.x = enc16(v.x, fmt); o.y = enc16(v.y, fmt); o.z = enc16(v.z, fmt); o.w = enc16(v.w, fmt);
-        ((ushort4*)y)[i] = o;
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = enc16(x[i], fmt);
+    map4<float4, ushort4>(x, y, n, [&](float v) { return enc16(v, fmt); });
 }
 
 // FP16 / BF16 bits -> FP32 (exact).
 extern "C" __global__ void cast_16_f32(const u16* __restrict__ x, float* __restrict__ y, i64 n, int fmt) {
-    i64 n4 = n >> 2;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        ushort4 v = ((const ushort4*)x)[i];
-        ((float4*)y)[i] = make_float4(dec16(v.x, fmt), dec16(v.y, fmt), dec16(v.z, fmt), dec16(v.w, fmt));
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = dec16(x[i], fmt);
+    map4<ushort4, float4>(x, y, n, [&](u16 b) { return dec16(b, fmt); });
 }
 
 // FP32 -> FP8 E4M3 (fmt 0) / E5M2 (fmt 1), amax-scaled when amax != null (scale = amax / maxFinite, written to
@@ -510,16 +490,10 @@ template <int FMT> __device__ __forceinline__ u32 quant4_fp8(float4 v, const Rec
 template <int FMT> __device__ __forceinline__ void quant_fp8_body(const float* __restrict__ x, u8* __restrict__ y, i64 n, float s) {
     Recip d = recip_of(s);
     i64 n4 = n >> 2;
-    const float4* x4 = (const float4*)x;
-    u32* y4 = (u32*)y;
-    for (i64 base = TID; base < n4; base += NTHREADS * ILP) {
-        float4 v[ILP];
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) v[k] = x4[i]; }
-#pragma unroll
-        for (int k = 0; k < ILP; k++) { i64 i = base + k * NTHREADS; if (i < n4) y4[i] = quant4_fp8<FMT>(v[k], d); }
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) y[i] = enc_fp8(__fdiv_rn(x[i], s), FMT);
+    for_ilp<false>((const float4*)x, n4, TID, NTHREADS, [&](const float4 (&v)[ILP], i64 base) {
+        store_ilp((u32*)y, n4, base, NTHREADS, v, [&](float4 a, i64) { return quant4_fp8<FMT>(a, d); });
+    });
+    for_tail(n, [&](i64 i) { y[i] = enc_fp8(__fdiv_rn(x[i], s), FMT); });
 }
 extern "C" __global__ void __launch_bounds__(256) quant_fp8(const float* __restrict__ x, u8* __restrict__ y, i64 n, int fmt,
         const u32* __restrict__ amax, float* __restrict__ scale_out) {
@@ -531,17 +505,7 @@ extern "C" __global__ void __launch_bounds__(256) quant_fp8(const float* __restr
 // FP8 bits -> FP32, times *scale when scale != null.
 extern "C" __global__ void dequant_fp8(const u8* __restrict__ x, float* __restrict__ y, i64 n, int fmt, const float* __restrict__ scale) {
     float s = scale ? *scale : 1.f;
-    i64 n4 = n >> 2;
-    for (i64 i = TID; i < n4; i += NTHREADS) {
-        uchar4 c = ((const uchar4*)x)[i];
-        float4 v = make_float4(dec_fp8(c.x, fmt), dec_fp8(c.y, fmt), dec_fp8(c.z, fmt), dec_fp8(c.w, fmt));
-        if (scale) { v.x = __fmul_rn(v.x, s); v.y = __fmul_rn(v.y, s); v.z = __fmul_rn(v.z, s); v.w = __fmul_rn(v.w, s); }
-        ((float4*)y)[i] = v;
-    }
-    for (i64 i = n4 * 4 + TID; i < n; i += NTHREADS) {
-        float v = dec_fp8(x[i], fmt);
-        y[i] = scale ? __fmul_rn(v, s) : v;
-    }
+    map4<uchar4, float4>(x, y, n, [&](u8 b) { float v = dec_fp8(b, fmt); return scale ? __fmul_rn(v, s) : v; });
 }
 
 // Byte transpose of a row-major [rows, cols] matrix (FP8/INT8 operands that cuBLASLt needs K-major), 32x32 tiles.

@@ -174,8 +174,8 @@ public final class GpuChecks extends CheckContext {
     }
 
     private void int8Quant() {
-        int rows = 96;
-        int cols = 1001;  // odd: scalar tail of the vectorised kernel
+        int rows = 99;
+        int cols = 1001;  // odd: the per-row kernel's scalar path; rows·cols % 4 == 3: the per-tensor kernel's scalar tail
         int n = rows * cols;
         float[] x = randn(n, 0.7f);
         for (int r = 5; r < 7; r++) {
