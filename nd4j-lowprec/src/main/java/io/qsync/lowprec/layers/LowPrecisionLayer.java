@@ -17,13 +17,18 @@ interface LowPrecisionLayer extends PrecisionSwitchable {
     }
 
     @Override
+    default void useScratchPool(ArrayAllocator.Pool pool) {
+        lowPrecisionState().useScratchPool(pool);
+    }
+
+    @Override
     default long lastSavedBytes() {
         return lowPrecisionState().lastSavedBytes();
     }
 
-    @Override
-    default long heldBytes() {
-        return lowPrecisionState().heldBytes();
+    /** @return how often backprop reused the training forward pass (for tests) */
+    default long forwardCacheHits() {
+        return lowPrecisionState().cache().hits();
     }
 
     @Override
@@ -31,23 +36,17 @@ interface LowPrecisionLayer extends PrecisionSwitchable {
         return lowPrecisionState().ownHeldBytes();
     }
 
-    @Override
-    default long poolBytes() {
-        return lowPrecisionState().poolBytes();
-    }
-
+    /**
+     * {@inheritDoc} A layer that runs a training pass before a network pool was installed creates a private one.
+     */
     @Override
     default ArrayAllocator.Pool scratchPool() {
         return lowPrecisionState().scratchPool();
     }
 
+    /** {@inheritDoc} Here: the layer's own pool of kept arrays plus its scratch pool. */
     @Override
-    default void useScratchPool(ArrayAllocator.Pool pool) {
-        lowPrecisionState().useScratchPool(pool);
-    }
-
-    /** @return how often backprop reused the training forward pass (for tests) */
-    default long forwardCacheHits() {
-        return lowPrecisionState().cache().hits();
+    default long poolBytes() {
+        return lowPrecisionState().poolBytes();
     }
 }

@@ -161,11 +161,6 @@ final class LowPrecisionState<C> {
         return bytes(kept) + bytes(scratch);
     }
 
-    /** @return {@link #ownHeldBytes()} plus the scratch pool */
-    long heldBytes() {
-        return ownHeldBytes() + bytes(scratch);
-    }
-
     /**
      * @return bytes only this layer holds outside workspaces: its kept pool, plus the distinct buffers of the cached
      *         forward pass and of a pending context that lie in neither pool (e.g. codes of a per-channel quantization)

@@ -33,7 +33,8 @@ public interface PrecisionSwitchable {
      *         in low precision.
      */
     default long heldBytes() {
-        return 0;
+        ArrayAllocator.Pool scratch = scratchPool();
+        return ownHeldBytes() + (scratch == null ? 0 : scratch.heldBytes());
     }
 
     /**
@@ -42,7 +43,7 @@ public interface PrecisionSwitchable {
      *         pools; {@link #heldBytes()} without the scratch pool
      */
     default long ownHeldBytes() {
-        return heldBytes();
+        return 0;
     }
 
     /**

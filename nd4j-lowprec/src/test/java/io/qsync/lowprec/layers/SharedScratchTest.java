@@ -3,6 +3,7 @@ package io.qsync.lowprec.layers;
 import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.NeuralNetwork;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -99,25 +100,35 @@ class SharedScratchTest {
         return n;
     }
 
+    /**
+     * Gives {@code perLayer} private scratch pools, trains both networks alike and asserts equal parameters.
+     *
+     * @return the pool {@code shared}'s layers share
+     */
+    private static ArrayAllocator.Pool trainAlike(NeuralNetwork shared, Layer[] sharedLayers, NeuralNetwork perLayer,
+                                                  Layer[] perLayerLayers) {
+        privateScratch(perLayerLayers);
+        ArrayAllocator.Pool pool = sharedPool(sharedLayers);
+        DataSet d = new DataSet(SwitchableLayersTest.features(), SwitchableLayersTest.labels());
+        for (int i = 0; i < STEPS; i++) {
+            shared.fit(d);
+            perLayer.fit(d);
+        }
+        assertArrayEquals(perLayer.params().data().asFloat(), shared.params().data().asFloat());
+        assertEquals(ownBytes(perLayerLayers), ownBytes(sharedLayers), "what lives until backward stays per layer");
+        return pool;
+    }
+
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"INT8", "FP16"})
-    void multiLayerNetworkTrainsBitwiseLikePerLayerPools(Precision p) {
+    void trainsBitwiseLikePerLayerPools(Precision p) {
         MultiLayerNetwork shared = cnn(p);
         MultiLayerNetwork perLayer = cnn(p);
-        privateScratch(perLayer.getLayers());
-        ArrayAllocator.Pool pool = sharedPool(shared.getLayers());
+        ArrayAllocator.Pool pool = trainAlike(shared, shared.getLayers(), perLayer, perLayer.getLayers());
         assertNotSame(((PrecisionSwitchable) perLayer.getLayer(0)).scratchPool(),
                 ((PrecisionSwitchable) perLayer.getLayer(2)).scratchPool());
         INDArray x = SwitchableLayersTest.features();
-        INDArray y = SwitchableLayersTest.labels();
-        for (int i = 0; i < STEPS; i++) {
-            shared.fit(x, y);
-            perLayer.fit(x, y);
-        }
-        assertArrayEquals(perLayer.params().data().asFloat(), shared.params().data().asFloat());
         assertArrayEquals(perLayer.output(x).data().asFloat(), shared.output(x).data().asFloat());
-        // what survives from forward to backward stays per layer: equal in both networks
-        assertEquals(ownBytes(perLayer.getLayers()), ownBytes(shared.getLayers()));
         assertEquals(ownBytes(shared.getLayers()) + pool.heldBytes(), NetworkBuffers.heldBytes(shared));
         long perLayerHeld = NetworkBuffers.heldBytes(perLayer);
         assertTrue(NetworkBuffers.heldBytes(shared) < perLayerHeld, NetworkBuffers.heldBytes(shared) + " vs " + perLayerHeld);
@@ -129,23 +140,13 @@ class SharedScratchTest {
         Set<String> scratchRoles = p == Precision.INT8 ? Set.of("cols", "dz", "g", "dcols", "colsb", "xb", "wb")
                 : Set.of("cols", "dz", "g", "dcols", "colsb");
         assertEquals(scratchRoles, pool.heldBytesByRole().keySet());
-    }
-
-    @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"INT8", "FP16"})
-    void computationGraphTrainsBitwiseLikePerLayerPools(Precision p) {
-        ComputationGraph shared = graph(p);
-        ComputationGraph perLayer = graph(p);
-        privateScratch(perLayer.getLayers());
-        ArrayAllocator.Pool pool = sharedPool(shared.getLayers());
-        DataSet d = new DataSet(SwitchableLayersTest.features(), SwitchableLayersTest.labels());
-        for (int i = 0; i < STEPS; i++) {
-            shared.fit(d);
-            perLayer.fit(d);
-        }
-        assertArrayEquals(perLayer.params().data().asFloat(), shared.params().data().asFloat());
-        assertEquals(ownBytes(shared.getLayers()) + pool.heldBytes(), NetworkBuffers.heldBytes(shared));
-        assertTrue(NetworkBuffers.heldBytes(shared) < NetworkBuffers.heldBytes(perLayer));
+        // the same for a ComputationGraph
+        ComputationGraph sharedGraph = graph(p);
+        ComputationGraph perLayerGraph = graph(p);
+        ArrayAllocator.Pool graphPool = trainAlike(sharedGraph, sharedGraph.getLayers(), perLayerGraph,
+                perLayerGraph.getLayers());
+        assertEquals(ownBytes(sharedGraph.getLayers()) + graphPool.heldBytes(), NetworkBuffers.heldBytes(sharedGraph));
+        assertTrue(NetworkBuffers.heldBytes(sharedGraph) < NetworkBuffers.heldBytes(perLayerGraph));
     }
 
     @Test
