@@ -1,10 +1,10 @@
 package io.qsync.lowprec;
 
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.common.util.ArrayUtil;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -24,7 +24,7 @@ import java.util.Map;
  *
  * <p>A pooled array stays valid until the same role is requested again from the same pool. Pools are
  * not thread-safe: a pool must be used by one thread at a time (a per-layer pool by its layer, a shared
- * scratch pool by its network, which DL4J does not allow to train on two threads at once anyway).
+ * scratch pool by the one thread its network runs on at a time; DL4J networks are not thread-safe anyway).
  */
 @FunctionalInterface
 public interface ArrayAllocator {
