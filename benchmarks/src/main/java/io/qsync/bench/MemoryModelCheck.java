@@ -2,6 +2,7 @@ package io.qsync.bench;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.NetworkBuffers;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
@@ -36,9 +37,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * check, on {@link DemoModels#sensitivityCnn}), compares {@link MemoryModel#predictTotalBytes} (EMULATION accounting,
  * no context term) with what one training iteration measurably holds: Σ {@code getCurrentSize()} of the DL4J
  * workspaces of the training thread after 4 {@code fit()} calls (buffers persist between iterations) + the exact
- * sizes of the parameter, gradient and updater-state arrays + the bytes the switchable layers report holding outside
- * workspaces at the forward/backward boundary ({@link PrecisionSwitchable#heldBytes()}: their pooled buffers plus
- * cached forward-pass arrays outside the pool, read in {@code onForwardPass}) + the mini-batch arrays. Each configuration runs on a fresh thread, so it gets fresh
+ * sizes of the parameter, gradient and updater-state arrays + the bytes the switchable layers hold outside workspaces
+ * at the forward/backward boundary ({@link NetworkBuffers#heldBytes}: each layer's own pool of kept buffers plus
+ * cached forward-pass arrays outside the pools, plus the scratch pool they share counted once; read in
+ * {@code onForwardPass}) + the mini-batch arrays. Each configuration runs on a fresh thread, so it gets fresh
  * workspaces. Deterministic: no RSS, no timing.
  *
  * <p>Usage: {@code MemoryModelCheck [out=benchmarks/results/memory-model.md]}
@@ -75,20 +77,22 @@ public final class MemoryModelCheck {
     md.append("- Machine: ").append(BenchEnv.machine()).append("; date ").append(ZonedDateTime.now()).append('\n');
     md.append("- Measured = Σ getCurrentSize() of the training thread's DL4J workspaces after 4 fit() calls + exact "
         + "bytes of params, gradients (getFlattenedGradients) and updater state (getStateViewArray) + bytes the "
-        + "switchable layers hold outside workspaces at the forward/backward boundary (heldBytes() in "
-        + "onForwardPass of the 4th fit: the layer's pooled buffers, i.e. all roles of ArrayAllocator.pooled() that "
-        + "earlier iterations allocated, plus any cached forward-pass arrays outside the pool) + the mini-batch (features + labels). Predicted = MemoryModel.predictTotalBytes, "
+        + "switchable layers hold outside workspaces at the forward/backward boundary (NetworkBuffers.heldBytes in "
+        + "onForwardPass of the 4th fit: each layer's own pool of kept buffers, plus any cached forward-pass arrays "
+        + "outside the pools, plus the scratch pool the layers share, once; the pools hold every role earlier "
+        + "iterations allocated) + the mini-batch (features + labels). Predicted = MemoryModel.predictTotalBytes, "
         + "EMULATION accounting, context term 0 (nothing calibrated).\n\n");
     md.append("| net | plan | batch | predicted MiB | measured MiB | error | WS_ALL_LAYERS_ACT pred/meas MiB "
         + "| WS_LAYER_ACT_1+2 pred/meas MiB | WS_LAYER_WORKING_MEM pred/meas MiB (largest layer) "
-        + "| held outside WS pred/meas MiB | params+grads+updater MiB | DL4J memory report MiB (FP32 only) |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + "| held outside WS pred/meas MiB | of which shared scratch pool pred/meas MiB | params+grads+updater MiB "
+        + "| DL4J memory report MiB (FP32 only) |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     double worst = 0;
     for (Case c : cases) {
       LayerGraph graph = LayerGraph.of(net(c.conf().get()));
       for (Map.Entry<String, Map<String, Precision>> e : c.plans().entrySet()) {
         for (int b : c.batches()) {
-          long[] m = new long[7];
+          long[] m = new long[8];
           Thread t = new Thread(() -> measure(c.conf().get(), e.getValue(), b, m));
           t.start();
           t.join();
@@ -99,10 +103,11 @@ public final class MemoryModelCheck {
           double err = 100.0 * (pred - meas) / meas;
           worst = Math.max(worst, Math.abs(err));
           md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %+.2f%% | %.2f / %.2f | %.2f / %.2f "
-                  + "| %.2f / %.2f (%s) | %.2f / %.2f | %.2f / %.2f | %.2f |%n", c.name(), e.getKey(), b, mib(pred),
-              mib(meas), err, mib(w.activationsWorkspace()), mib(m[0]), mib(w.gradientWorkspaces()), mib(m[1]),
-              mib(w.layerWorkspace()), mib(m[2]), w.largestLayer(), mib(w.heldOutsideWorkspaces()), mib(m[3]),
-              mib(p.paramBytes() + p.gradientBytes() + p.updaterBytes()), mib(m[4]), mib(m[6])));
+                  + "| %.2f / %.2f (%s) | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f |%n", c.name(), e.getKey(), b,
+              mib(pred), mib(meas), err, mib(w.activationsWorkspace()), mib(m[0]), mib(w.gradientWorkspaces()),
+              mib(m[1]), mib(w.layerWorkspace()), mib(m[2]), w.largestLayer(), mib(w.heldOutsideWorkspaces()),
+              mib(m[3]), mib(w.sharedScratchBytes()), mib(m[7]), mib(p.paramBytes() + p.gradientBytes()
+                  + p.updaterBytes()), mib(m[4]), mib(m[6])));
           System.err.printf(Locale.ROOT, "[memory] %s %s B=%d predicted %.2f measured %.2f MiB (%+.2f%%)%n",
               c.name(), e.getKey(), b, mib(pred), mib(meas), err);
         }
@@ -127,6 +132,16 @@ public final class MemoryModelCheck {
     return SwitchableLayers.convert(net);
   }
 
+  /** @return bytes of the scratch pool the switchable layers of {@code net} share (they all use the same one) */
+  private static long sharedScratch(MultiLayerNetwork net) {
+    for (Layer l : net.getLayers()) {
+      if (l instanceof PrecisionSwitchable s && s.scratchPool() != null) {
+        return s.scratchPool().heldBytes();
+      }
+    }
+    return 0;
+  }
+
   static DataSet data(int b) {
     INDArray x = Nd4j.rand(DataType.FLOAT, b, 784);
     INDArray y = Nd4j.zeros(DataType.FLOAT, b, 10);
@@ -138,7 +153,8 @@ public final class MemoryModelCheck {
 
   /**
    * Fills {@code m} with: activations workspace, activation-gradient workspaces, layer working-memory workspace (and
-   * any other), held outside workspaces, params+grads+updater, mini-batch, DL4J's FP32 memory report.
+   * any other), held outside workspaces, params+grads+updater, mini-batch, DL4J's FP32 memory report, shared scratch
+   * pool (part of the held bytes).
    */
   private static void measure(MultiLayerConfiguration conf, Map<String, Precision> plan, int b, long[] m) {
     MultiLayerNetwork net = net(conf);
@@ -146,11 +162,8 @@ public final class MemoryModelCheck {
     net.addListeners(new BaseTrainingListener() {
       @Override
       public void onForwardPass(Model model, List<INDArray> activations) {
-        long h = 0;
-        for (Layer l : ((MultiLayerNetwork) model).getLayers()) {
-          h += l instanceof PrecisionSwitchable s ? s.heldBytes() : 0;
-        }
-        m[3] = h;
+        m[3] = NetworkBuffers.heldBytes((MultiLayerNetwork) model);
+        m[7] = sharedScratch((MultiLayerNetwork) model);
       }
     });
     DataSet d = data(b);

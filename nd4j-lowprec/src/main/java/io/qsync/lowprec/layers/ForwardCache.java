@@ -1,18 +1,10 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.ArrayAllocator;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -45,8 +37,8 @@ final class ForwardCache<C> {
     }
 
     /**
-     * Stores a forward pass; {@code z} is copied into a buffer from {@code alloc} (the caller then
-     * applies the activation to {@code z} in place).
+     * Stores a forward pass; {@code z} is copied into a buffer from {@code alloc} (role {@code "zcache"}, a kept
+     * array: it lives until the backward pass; the caller then applies the activation to {@code z} in place).
      */
     void put(INDArray input, long stream, C context, INDArray z, ArrayAllocator alloc) {
         INDArray copy = detached(() -> alloc.allocate("zcache", z.ordering(), z.shape()).assign(z));
@@ -62,37 +54,9 @@ final class ForwardCache<C> {
         return hit ? e : null;
     }
 
-    /**
-     * @param arrays the arrays a saved context holds (entries may be null)
-     * @param pool   the layer's pool (null if none)
-     * @return bytes the cached entry holds outside workspaces <em>and outside {@code pool}</em> (its context arrays
-     *         and the pre-activation copy, each distinct buffer once), 0 if empty: add {@code pool.heldBytes()} for
-     *         everything the layer holds
-     */
-    long unpooledBytes(Function<C, INDArray[]> arrays, ArrayAllocator.Pool pool) {
-        Entry<C> e = entry;
-        if (e == null) {
-            return 0;
-        }
-        List<INDArray> all = new ArrayList<>(Arrays.asList(arrays.apply(e.context())));
-        all.add(e.preActivation());
-        return unpooledBytes(pool, all.toArray(new INDArray[0]));
-    }
-
-    /**
-     * @param pool   a layer's pool (null if none)
-     * @param arrays arrays held outside workspaces (entries may be null)
-     * @return bytes of the distinct data buffers of {@code arrays} that are not in {@code pool}
-     */
-    static long unpooledBytes(ArrayAllocator.Pool pool, INDArray... arrays) {
-        Set<DataBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        long n = 0;
-        for (INDArray a : arrays) {
-            if (a != null && (pool == null || !pool.owns(a)) && seen.add(a.data())) {
-                n += a.data().length() * a.data().getElementSize();
-            }
-        }
-        return n;
+    /** @return the cached entry without consuming it (null if empty) */
+    Entry<C> peek() {
+        return entry;
     }
 
     /** @return number of successful lookups so far */

@@ -55,8 +55,26 @@ public final class LayerTiming {
         return sink != null;
     }
 
-    /** @return the installed sink or null */
-    static Sink current() {
-        return sink;
+    /**
+     * Runs a layer call, reporting its times to the installed sink (if any).
+     *
+     * @param layerIndex the layer's index in its network
+     * @param precision  the precision the layer runs at
+     * @param backward   true for {@code backpropGradient}, false for {@code activate}
+     * @param call       the call
+     * @param <T>        its result type
+     * @return its result
+     */
+    static <T> T timed(int layerIndex, Precision precision, boolean backward, java.util.function.Supplier<T> call) {
+        Sink s = sink;
+        if (s == null) {
+            return call.get();
+        }
+        long c0 = cpuNow();
+        long t0 = System.nanoTime();
+        T r = call.get();
+        long wall = System.nanoTime() - t0;
+        s.record(layerIndex, precision, backward, wall, cpuNow() - c0);
+        return r;
     }
 }

@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * {@link SwitchableOutputLayer} (as {@link SwitchableLayers#convert} makes it): a plan entry for its
  * id (e.g. {@code output_0}) applies, while {@link #uniform} never includes it; its activation and
  * loss stay FP32 in any case. Naming an unknown id, or a precision other than FP32 for a layer that
- * is not switchable, fails before anything is changed.
+ * is not switchable, fails before anything is changed. Applying a plan also makes the network's switchable
+ * layers share one scratch pool if they do not yet ({@link NetworkBuffers}, e.g. after a restore from a zip).
  *
  * @param layers layer id → precision (copied, unmodifiable, sorted by id)
  */
@@ -165,5 +166,6 @@ public record PrecisionPlan(Map<String, Precision> layers) {
             previous.forEach(PrecisionSwitchable::setPrecision);
             throw ex;
         }
+        NetworkBuffers.shareScratch(ids.values());
     }
 }

@@ -1,6 +1,5 @@
 package io.qsync.lowprec.layers;
 
-import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.ops.Conv2dGeometry;
 import io.qsync.lowprec.ops.ConvContext;
@@ -24,14 +23,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (bitwise identical: the FP32 path <em>is</em> the built-in code), {@link LowPrecisionConv2d}
  * otherwise (NCHW internally; NHWC inputs are permuted like DL4J does). A training forward pass keeps
  * its saved operands and pre-activation for the following backprop ({@link ForwardCache}); note the
- * emulation keeps the quantized im2col matrix, while {@link #lastSavedBytes()} reports what QSync
- * keeps (the input at the layer's precision, plus the weights).
+ * emulation keeps them as FP32 arrays, while {@link #lastSavedBytes()} reports what QSync keeps (the
+ * input at the layer's precision, plus the weights). Buffers and precision live in a
+ * {@link LowPrecisionState}: saved operands in the layer's own pool, im2col matrices and backward
+ * temporaries in the scratch pool it shares with the network's other switchable layers.
  */
-public class SwitchableConvolutionImpl extends ConvolutionLayer implements PrecisionSwitchable {
-    private volatile Precision precision = Precision.FP32;
-    private transient long lastSavedBytes;
-    private transient ArrayAllocator.Pool pool;
-    private final transient ForwardCache<ConvContext> cache = new ForwardCache<>();
+public class SwitchableConvolutionImpl extends ConvolutionLayer implements LowPrecisionLayer {
+    private final transient LowPrecisionState<ConvContext> state = LowPrecisionState.forConv();
 
     /**
      * @param conf     layer configuration ({@link SwitchableConvolutionLayer})
@@ -42,54 +40,18 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
     }
 
     @Override
-    public Precision getPrecision() {
-        return precision;
+    public LowPrecisionState<ConvContext> lowPrecisionState() {
+        return state;
     }
 
     @Override
     public void setPrecision(Precision p) {
-        if (p == null) {
-            throw new IllegalArgumentException("precision must not be null for layer " + layerId());
-        }
-        if (p != Precision.FP32 && dataType != DataType.FLOAT) {
-            throw new IllegalArgumentException("Low precision emulation needs an FP32 network; layer " + layerId()
-                    + " has data type " + dataType);
-        }
-        this.precision = p;
-        cache.clear();
-    }
-
-    /** @return how often backprop reused the training forward pass (for tests) */
-    long forwardCacheHits() {
-        return cache.hits();
-    }
-
-    @Override
-    public long lastSavedBytes() {
-        return lastSavedBytes;
+        state.setPrecision(p, layerId(), dataType);
     }
 
     /** @return the op; training passes reuse this layer's buffers, inference allocates fresh arrays */
     private LowPrecisionConv2d op(boolean training) {
-        if (training && pool == null) {
-            pool = ArrayAllocator.pooled();
-        }
-        return new LowPrecisionConv2d(precision, ((SwitchableConvolutionLayer) layerConf()).int8Quantizer(), training ? pool : ArrayAllocator.FRESH);
-    }
-
-    /**
-     * Everything this layer holds outside DL4J workspaces right now: its pooled buffers ({@link #poolBytes()}: saved
-     * operands, im2col and backward temporaries, pre-activation copy, reused every iteration) plus whatever the
-     * cached forward pass holds outside the pool (e.g. codes of a per-channel or delayed-scaling quantization).
-     */
-    @Override
-    public long heldBytes() {
-        return poolBytes() + cache.unpooledBytes(c -> new INDArray[] {c.input().codes(), c.weight().codes()}, pool);
-    }
-
-    @Override
-    public long poolBytes() {
-        return pool == null ? 0 : pool.heldBytes();
+        return state.conv(training, ((SwitchableLayerConfig) layerConf()).int8Quantizer());
     }
 
     private boolean nhwc() {
@@ -131,7 +93,7 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
                 new long[] {in.size(0) * g.outH() * g.outW(), w.size(0)}, 'f');
         LowPrecisionConv2d op = op(training);
         if (forBackprop) {
-            ForwardCache.Entry<ConvContext> hit = cache.take(this.input, stream);
+            ForwardCache.Entry<ConvContext> hit = state.cache().take(this.input, stream);
             if (hit != null) {
                 out.assign(hit.preActivation());
                 return new Pair<>(op.toNchw(hit.context(), out), hit.context());
@@ -140,30 +102,20 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
         INDArray nchw = in;
         ConvContext ctx = training ? ForwardCache.detached(() -> op.prepare(nchw, w, g, stream)) : op.prepare(nchw, w, g, stream);
         INDArray z = op.forward(ctx, b, out);
-        lastSavedBytes = ctx.savedBytes();
+        state.recordSaved(ctx.savedBytes());
         if (training && !forBackprop) {
-            cache.put(this.input, stream, ctx, out, pool);
+            state.cache().put(this.input, stream, ctx, out, state.allocator(true));
         }
         return new Pair<>(z, ctx);
     }
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        LayerTiming.Sink sink = LayerTiming.current();
-        if (sink == null) {
-            return activateTimed(training, workspaceMgr);
-        }
-        Precision p = precision;
-        long c0 = LayerTiming.cpuNow();
-        long t0 = System.nanoTime();
-        INDArray r = activateTimed(training, workspaceMgr);
-        long wall = System.nanoTime() - t0;
-        sink.record(getIndex(), p, false, wall, LayerTiming.cpuNow() - c0);
-        return r;
+        return LayerTiming.timed(getIndex(), state.precision(), false, () -> activateTimed(training, workspaceMgr));
     }
 
     private INDArray activateTimed(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        if (precision == Precision.FP32) {
+        if (state.precision() == Precision.FP32) {
             return super.activate(training, workspaceMgr);
         }
         if (input == null) {
@@ -179,21 +131,11 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements Preci
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-        LayerTiming.Sink sink = LayerTiming.current();
-        if (sink == null) {
-            return backpropTimed(epsilon, workspaceMgr);
-        }
-        Precision p = precision;
-        long c0 = LayerTiming.cpuNow();
-        long t0 = System.nanoTime();
-        Pair<Gradient, INDArray> r = backpropTimed(epsilon, workspaceMgr);
-        long wall = System.nanoTime() - t0;
-        sink.record(getIndex(), p, true, wall, LayerTiming.cpuNow() - c0);
-        return r;
+        return LayerTiming.timed(getIndex(), state.precision(), true, () -> backpropTimed(epsilon, workspaceMgr));
     }
 
     private Pair<Gradient, INDArray> backpropTimed(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-        if (precision == Precision.FP32) {
+        if (state.precision() == Precision.FP32) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);

@@ -1,8 +1,6 @@
 package io.qsync.lowprec.layers;
 
-import io.qsync.lowprec.quant.Granularity;
 import io.qsync.lowprec.quant.Int8Quantizer;
-import io.qsync.lowprec.quant.IntRounding;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -11,26 +9,18 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Collection;
-import java.util.Map;
 
 /**
  * Configuration of a precision-switchable dense layer. It <em>is</em> a DL4J {@link DenseLayer}
  * configuration (same parameters {@code W [nIn, nOut]}, {@code b [1, nOut]}, same initializer and
- * parameter layout) with INT8 quantizer settings added; the runtime precision is set on the
- * instantiated {@link SwitchableDenseImpl}.
+ * parameter layout) with INT8 quantizer settings added ({@link SwitchableLayerConfig}); the runtime
+ * precision is set on the instantiated {@link SwitchableDenseImpl}.
  */
-public class SwitchableDenseLayer extends DenseLayer {
-    private Granularity int8WeightGranularity = Granularity.PER_TENSOR;
-    private IntRounding int8Rounding = IntRounding.TRUNCATE;
-    private long int8Seed = 0L;
-
-    /** Creates an unconfigured instance (for JSON deserialization); prefer {@link #from(DenseLayer)}. */
-    public SwitchableDenseLayer() {
-        super();
-    }
+public class SwitchableDenseLayer extends DenseLayer implements SwitchableLayerConfig {
+    private Int8Quantizer int8Quantizer = Int8Quantizer.QSYNC_DEFAULT;
 
     /**
-     * @param base a built-in dense layer configuration
+     * @param base a built-in configuration
      * @return a switchable configuration with the same settings (QSync INT8 defaults)
      */
     public static SwitchableDenseLayer from(DenseLayer base) {
@@ -42,52 +32,21 @@ public class SwitchableDenseLayer extends DenseLayer {
         return ConfigCopy.copy(this, new DenseLayer(), DenseLayer.class);
     }
 
-    /** @return the INT8 quantizer these settings describe */
+    @Override
     public Int8Quantizer int8Quantizer() {
-        return new Int8Quantizer(int8WeightGranularity, int8Rounding, int8Seed);
+        return int8Quantizer;
     }
 
-    /** @return INT8 weight-scale granularity */
-    public Granularity getInt8WeightGranularity() {
-        return int8WeightGranularity;
+    @Override
+    public void setInt8Quantizer(Int8Quantizer quantizer) {
+        this.int8Quantizer = SwitchableLayerConfig.requireSettings(quantizer);
     }
 
-    /** @param g INT8 weight-scale granularity */
-    public void setInt8WeightGranularity(Granularity g) {
-        this.int8WeightGranularity = g;
-    }
-
-    /** @return INT8 rounding mode */
-    public IntRounding getInt8Rounding() {
-        return int8Rounding;
-    }
-
-    /** @param r INT8 rounding mode */
-    public void setInt8Rounding(IntRounding r) {
-        this.int8Rounding = r;
-    }
-
-    /** @return stochastic-rounding seed */
-    public long getInt8Seed() {
-        return int8Seed;
-    }
-
-    /** @param seed stochastic-rounding seed */
-    public void setInt8Seed(long seed) {
-        this.int8Seed = seed;
-    }
-
-    /** Instantiates a {@link SwitchableDenseImpl} exactly as DL4J instantiates its dense layer. */
+    /** Instantiates a {@link SwitchableDenseImpl} exactly as DL4J instantiates its built-in layer. */
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
                              int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        SwitchableDenseImpl ret = new SwitchableDenseImpl(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return LayerFactory.wire(new SwitchableDenseImpl(conf, networkDataType), this, conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 }

@@ -23,7 +23,8 @@ import java.util.function.UnaryOperator;
  * Only layers whose configuration class is exactly DL4J's {@code DenseLayer}, {@code ConvolutionLayer}
  * or {@code OutputLayer} are converted (loss layers, RNN/CNN output layers and subclasses stay built-in).
  * A converted output layer still stays at FP32 under {@link PrecisionPlan#uniform}; only a plan entry
- * naming it (e.g. {@code output_0}) changes its precision.
+ * naming it (e.g. {@code output_0}) changes its precision. The switchable layers of a converted network share one
+ * scratch pool ({@link NetworkBuffers}).
  */
 public final class SwitchableLayers {
     private SwitchableLayers() {
@@ -99,6 +100,7 @@ public final class SwitchableLayers {
                 out.getUpdater() == null ? null : out.getUpdater().getStateViewArray());
         out.setIterationCount(net.getIterationCount());
         out.setEpochCount(net.getEpochCount());
+        NetworkBuffers.shareScratch(out);
         return out;
     }
 
@@ -116,6 +118,7 @@ public final class SwitchableLayers {
                 out.getUpdater() == null ? null : out.getUpdater().getStateViewArray());
         out.getConfiguration().setIterationCount(net.getConfiguration().getIterationCount());
         out.getConfiguration().setEpochCount(net.getConfiguration().getEpochCount());
+        NetworkBuffers.shareScratch(out);
         return out;
     }
 

@@ -31,7 +31,8 @@ public final class LowPrecisionConv2d {
     /**
      * @param precision layer precision
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
-     * @param alloc     allocator for saved operands, im2col buffers and backward temporaries
+     * @param alloc     allocator for saved operands, its {@link ArrayAllocator#scratch()} for im2col buffers and
+     *                  backward temporaries
      */
     public LowPrecisionConv2d(Precision precision, Int8Quantizer int8, ArrayAllocator alloc) {
         this.gemm = new LowPrecisionGemm(precision, int8, alloc);
@@ -57,9 +58,9 @@ public final class LowPrecisionConv2d {
         return new ConvContext(qx, qw, g, input.size(0), w.size(1), w.size(0));
     }
 
-    /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array (buffer from the allocator) */
+    /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array (a scratch buffer of the allocator) */
     private INDArray im2col(INDArray nchw, Conv2dGeometry g, long mb, long inC, String role) {
-        INDArray col = gemm.allocator().allocate(role, 'c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW());
+        INDArray col = gemm.allocator().scratch().allocate(role, 'c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW());
         Convolution.im2col(nchw, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), g.sameMode(),
                 col.permute(0, 3, 4, 5, 1, 2));
         return col.reshape('c', mb * g.outH() * g.outW(), inC * g.kH() * g.kW());
@@ -116,10 +117,10 @@ public final class LowPrecisionConv2d {
         long outC = ctx.outChannels();
         long m = mb * g.outH() * g.outW();
         long k = inC * g.kH() * g.kW();
-        INDArray dz2d = gemm.allocator().allocate("dz", 'c', mb, g.outH(), g.outW(), outC).assign(dz.permute(0, 2, 3, 1))
+        INDArray dz2d = gemm.allocator().scratch().allocate("dz", 'c', mb, g.outH(), g.outW(), outC).assign(dz.permute(0, 2, 3, 1))
                 .reshape('c', m, outC);
         INDArray dw2d = Shape.newShapeNoCopy(dwOut, new long[] {outC, k}, false).transpose();
-        INDArray dcols = dxOut == null ? null : gemm.allocator().allocate("dcols", 'c', m, k);
+        INDArray dcols = dxOut == null ? null : gemm.allocator().scratch().allocate("dcols", 'c', m, k);
         LowPrecisionGemm.BackwardOperand xb = gemm.backwardOperand(ctx.input(), "xb");
         LowPrecisionGemm.BackwardOperand colsB = new LowPrecisionGemm.BackwardOperand(
                 im2col(xb.values(), g, mb, inC, "colsb"), xb.scale());

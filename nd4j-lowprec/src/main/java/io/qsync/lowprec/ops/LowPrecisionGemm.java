@@ -54,8 +54,8 @@ public final class LowPrecisionGemm {
     /**
      * @param precision layer precision
      * @param int8      INT8 quantizer settings (used only for {@link Precision#INT8})
-     * @param alloc     allocator for saved operands and backward temporaries (layers pass a pooled one;
-     *                  pooled arrays are overwritten by the next call with the same role)
+     * @param alloc     allocator for saved operands, its {@link ArrayAllocator#scratch()} for backward temporaries
+     *                  (layers pass pooled ones; pooled arrays are overwritten by the next call with the same role)
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8, ArrayAllocator alloc) {
         this(precision, int8, alloc, 0);
@@ -76,7 +76,7 @@ public final class LowPrecisionGemm {
     /**
      * @param precision            layer precision
      * @param int8                 INT8 quantizer settings (used only for {@link Precision#INT8})
-     * @param alloc                allocator for saved operands and backward temporaries
+     * @param alloc                allocator for saved operands, its {@link ArrayAllocator#scratch()} for backward temporaries
      * @param delayedScalingHistory 0 = QSync's dynamic scale; H ≥ 1 = delayed scaling of X over H forwards
      */
     public LowPrecisionGemm(Precision precision, Int8Quantizer int8, ArrayAllocator alloc, int delayedScalingHistory) {
@@ -279,7 +279,8 @@ public final class LowPrecisionGemm {
 
     /**
      * Converts a saved forward operand to its backward form: INT8 codes are dequantized and rounded
-     * to FP16; other precisions keep their saved values and scale.
+     * to FP16 (into a scratch array: valid until the next request of {@code role}); other precisions keep
+     * their saved values and scale.
      *
      * @param saved operand saved by forward
      * @param role  allocation role for the converted values (distinct per operand)
@@ -299,7 +300,7 @@ public final class LowPrecisionGemm {
     /** FP16(code·s) for INT8 codes via a 255-entry table (codes are integers in [-127, 127]). */
     private INDArray fp16Dequantized(INDArray codes, float s, String role) {
         float[] lut = Int8Quantizer.fp16Table(s);
-        return ArrayRounding.map(codes, alloc, role, (c, len, base) -> {
+        return ArrayRounding.map(codes, alloc.scratch(), role, (c, len, base) -> {
             for (int i = 0; i < len; i++) {
                 c[i] = lut[(int) c[i] + Int8Quantizer.QMAX];
             }
@@ -319,13 +320,13 @@ public final class LowPrecisionGemm {
             case FP32:
                 return new BackwardOperand(dz, 1f);
             case INT8:
-                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz, alloc, "g"), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(Precision.FP16, dz, alloc.scratch(), "g"), 1f);
             case FP8_E4M3:
             case FP8_E5M2:
-                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2, alloc, "g");
+                QuantizedTensor qg = Fp8Quantizer.quantize(dz, Precision.FP8_E5M2, alloc.scratch(), "g");
                 return new BackwardOperand(qg.codes(), qg.scale());
             default:
-                return new BackwardOperand(ArrayRounding.rounded(precision, dz, alloc, "g"), 1f);
+                return new BackwardOperand(ArrayRounding.rounded(precision, dz, alloc.scratch(), "g"), 1f);
         }
     }
 

@@ -6,17 +6,22 @@ import io.qsync.lowprec.CounterRng;
 import io.qsync.lowprec.Precision;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.io.Serializable;
+
 /**
  * Symmetric INT8 quantizer as in QSync ({@code quant.py}): zero point 0, {@code scale = amax / 127}
  * recomputed from the tensor on every call, codes clamped to [-127, 127]. An all-zero tensor (or
  * channel) gets scale 1 so that codes stay 0.
+ *
+ * <p>Immutable and {@link Serializable}: the switchable layer configurations hold their INT8 settings as one
+ * instance of this record ({@code io.qsync.lowprec.layers.SwitchableLayerConfig}).
  *
  * @param granularity per tensor or per output channel
  * @param rounding    {@link IntRounding#TRUNCATE} (QSync), {@link IntRounding#NEAREST} or
  *                    {@link IntRounding#STOCHASTIC}
  * @param seed        seed for stochastic rounding (ignored otherwise)
  */
-public record Int8Quantizer(Granularity granularity, IntRounding rounding, long seed) {
+public record Int8Quantizer(Granularity granularity, IntRounding rounding, long seed) implements Serializable {
     /** Largest INT8 code used (symmetric range). */
     public static final int QMAX = 127;
 

@@ -18,9 +18,11 @@ import java.util.Map;
  *       ({@code D_w·bytes(p)}); every other layer keeps its FP32 input; the last layer also its FP32 output.</li>
  *   <li>{@link Accounting#EMULATION} (what this repository's ND4J CPU emulation really allocates, used to validate
  *       the model against measurements): every layer keeps its FP32 input (DL4J), the last layer its output; a
- *       switchable layer at p ≠ FP32 additionally holds its pool of FP32 buffers, kept across iterations: rounded
- *       or quantized input and weights, conv im2col matrices, a copy of its pre-activation and the backward
- *       temporaries (see {@link WorkspaceLayout} for the roles).</li>
+ *       switchable layer at p ≠ FP32 additionally keeps its own pool of FP32 buffers across iterations (rounded or
+ *       quantized input and weights, a copy of its pre-activation). The conv im2col matrices and backward
+ *       temporaries come from one scratch pool the emulated layers share; it is not additive over layers (Σ over
+ *       roles of the largest layer's buffer) and is reported as {@link MemoryPrediction#sharedBytes()} (see
+ *       {@link WorkspaceLayout} for the roles).</li>
  * </ul>
  * {@link #predictBytes} counts only what layers keep for backward; {@link #predictTotalBytes} and
  * {@link #workingMemory} add DL4J's workspace working memory (largest per-layer transient, activation gradients,
@@ -97,8 +99,9 @@ public final class MemoryModel {
       upd += lm.updaterBytes();
       act += a;
     }
-    return new MemoryPrediction(batchSize, layers, params, grads, upd, act, contextBytes,
-        params + grads + upd + act + contextBytes);
+    long shared = accounting == Accounting.EMULATION ? WorkspaceLayout.sharedScratchBytes(graph, plan, batchSize) : 0;
+    return new MemoryPrediction(batchSize, layers, params, grads, upd, act, shared, contextBytes,
+        params + grads + upd + act + shared + contextBytes);
   }
 
   /**
@@ -150,6 +153,6 @@ public final class MemoryModel {
       }
       return p.bytesFor(in) + p.bytesFor(n.weightCount());
     }
-    return in * FP32 + WorkspaceLayout.pooledBytes(n, p, b);
+    return in * FP32 + WorkspaceLayout.keptBytes(n, p, b);
   }
 }

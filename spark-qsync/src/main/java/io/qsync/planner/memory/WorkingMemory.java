@@ -16,20 +16,23 @@ import java.util.Map;
  *                             backward op), with 2 % over-allocation
  * @param largestLayer         id of the layer whose working memory sizes {@code layerWorkspace}
  * @param heldOutsideWorkspaces bytes low-precision layers hold outside workspaces (EMULATION: their pooled
- *                             buffers, i.e. saved operands, im2col matrices, pre-activation copy and backward
- *                             temporaries, reused across iterations; DEVICE: saved input and weights at p's size)
+ *                             buffers reused across iterations, i.e. each layer's saved operands and pre-activation
+ *                             copy plus the scratch pool they share for im2col matrices and backward temporaries;
+ *                             DEVICE: saved input and weights at p's size)
+ * @param sharedScratchBytes   of {@code heldOutsideWorkspaces}, the scratch pool shared by the network's emulated
+ *                             layers, counted once (EMULATION; 0 under DEVICE)
  * @param inputBatchBytes      the mini-batch itself (features and labels, FP32)
  * @param perLayerWorking      layer id → working bytes of its forward/backward op (no over-allocation)
  */
 public record WorkingMemory(int batchSize, long activationsWorkspace, long gradientWorkspaces, long layerWorkspace,
-                            String largestLayer, long heldOutsideWorkspaces, long inputBatchBytes,
-                            Map<String, Long> perLayerWorking) {
+                            String largestLayer, long heldOutsideWorkspaces, long sharedScratchBytes,
+                            long inputBatchBytes, Map<String, Long> perLayerWorking) {
   /** Copies the map. */
   public WorkingMemory {
     perLayerWorking = Map.copyOf(perLayerWorking);
   }
 
-  /** @return the sum of all parts except the per-layer breakdown */
+  /** @return the sum of all parts except the per-layer breakdown (the shared scratch pool is part of the held bytes) */
   public long totalBytes() {
     return activationsWorkspace + gradientWorkspaces + layerWorkspace + heldOutsideWorkspaces + inputBatchBytes;
   }

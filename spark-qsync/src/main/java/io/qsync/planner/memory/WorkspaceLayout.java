@@ -4,6 +4,7 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.graph.LayerNode;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,22 +28,28 @@ import java.util.Map;
  *       the codes runs in FP64 with temporaries in this workspace, 2·X + 2·W + 5·out (X = in for dense, col for
  *       conv: FP64 copies of codes and weights; the FP64 product, c-ordered like the codes, plus the f-ordered
  *       temporary {@code mmuli} computes it in; its FP32 cast), if larger.</li>
- *   <li>Outside workspaces ({@link MemoryModel.Accounting#EMULATION}): an emulated layer at p ≠ FP32 holds a pool of
- *       FP32 buffers, one per role, kept across iterations ({@code ArrayAllocator.pooled()}); derived from
- *       {@code LowPrecisionGemm}/{@code LowPrecisionConv2d} with the default INT8 quantizer (per tensor,
- *       deterministic rounding, dynamic scale) and FP8 / FP16 / BF16 / TF32:
+ *   <li>Outside workspaces ({@link MemoryModel.Accounting#EMULATION}): FP32 buffers reused across iterations
+ *       ({@code ArrayAllocator}), derived from {@code LowPrecisionGemm}/{@code LowPrecisionConv2d} and the layer
+ *       implementations with the default INT8 quantizer (per tensor, deterministic rounding, dynamic scale) and
+ *       FP8 / FP16 / BF16 / TF32. Each emulated layer at p ≠ FP32 keeps in its own pool what lives from its forward
+ *       to its backward pass ({@link #keptBytes}):
  *       <ul>
- *         <li>dense: "x" in, "w" W (rounded/quantized operands), "zcache" out (pre-activation copy), "g" out
- *             (backward-format output gradient); INT8 also "xb" in, "wb" W (FP16 dequantized operands);
- *             = in + W + 2·out (INT8: 2·in + 2·W + 2·out);</li>
- *         <li>conv: "x" in (input before im2col), "w" W, "cols" col (im2col of the codes), "zcache" out, "dz" out
- *             (NHWC-ordered delta), "g" out, "dcols" col (dX columns), "colsb" col (im2col of the backward input);
- *             INT8 also "xb" in, "wb" W; = in + W + 3·col + 3·out (INT8: 2·in + 2·W + 3·col + 3·out).</li>
+ *         <li>dense: "x" in, "w" W (rounded/quantized operands), "zcache" out (pre-activation copy); INT8 also "xb"
+ *             in, "wb" W (FP16 dequantized operands, written by the forward pass) = in + W + out (INT8: 2·in + 2·W
+ *             + out);</li>
+ *         <li>conv: "x" in (input before im2col), "w" W, "zcache" out = in + W + out.</li>
  *       </ul>
+ *       The arrays that die within one op call come from one scratch pool shared by all emulated layers of the
+ *       network, one buffer per role sized by the largest request ({@link #sharedScratchBytes}): "g" out (the
+ *       backward-format output gradient, dense and conv); conv also "cols" col (forward im2col of the codes), "dz"
+ *       out (NHWC-ordered delta), "dcols" col (dX columns), "colsb" col (im2col of the backward input) and, INT8,
+ *       "xb" in, "wb" W (FP16 dequantized operands, derived in backward). So the pool holds
+ *       Σ over roles of max over layers, not Σ over layers.
  *       {@link MemoryModel.Accounting#DEVICE}: what QSync keeps, input and weights at p's storage size.</li>
  * Not covered: memory that native libraries (OpenBLAS, oneDNN) allocate inside ops, short-lived garbage
- * allocated outside workspaces, and the extra unpooled arrays of non-default INT8 quantizers (per-channel weights,
- * stochastic rounding, delayed scaling: their codes are fresh arrays instead of pooled ones).
+ * allocated outside workspaces, the extra unpooled arrays of non-default INT8 quantizers (per-channel weights,
+ * stochastic rounding, delayed scaling: their codes are fresh arrays instead of pooled ones), and scratch buffers a
+ * shared pool still holds from an earlier plan with larger layers at low precision (the pool never shrinks).
  */
 final class WorkspaceLayout {
   /** DL4J's {@code WS_ALL_LAYERS_ACT_CONFIG} over-allocation limit. */
@@ -72,17 +79,20 @@ final class WorkspaceLayout {
         largest = w;
         largestId = n.id();
       }
-      if (n.switchable() && p != Precision.FP32) {
-        long in = batch * n.inputElementsPerExample();
-        held += acc == MemoryModel.Accounting.DEVICE ? p.bytesFor(in) + p.bytesFor(n.weightCount())
-            : pooledBytes(n, p, batch);
+      if (acc == MemoryModel.Accounting.DEVICE && n.switchable() && p != Precision.FP32) {
+        held += p.bytesFor(batch * n.inputElementsPerExample()) + p.bytesFor(n.weightCount());
       }
+    }
+    long scratch = 0;
+    if (acc == MemoryModel.Accounting.EMULATION) {
+      scratch = sharedScratchBytes(graph, plan, batch);
+      held = pooledBytes(graph, plan, batch);
     }
     long input = batch * (nodes.get(0).inputElementsPerExample() + nodes.get(nodes.size() - 1)
         .outputElementsPerExample()) * FP32;
     return new WorkingMemory(batch, Math.round(act * ACT_OVERALLOCATION),
         Math.round(eps[0] * LAYER_OVERALLOCATION) + Math.round(eps[1] * LAYER_OVERALLOCATION),
-        Math.round(largest * LAYER_OVERALLOCATION), largestId, held, input, per);
+        Math.round(largest * LAYER_OVERALLOCATION), largestId, held, scratch, input, per);
   }
 
   /** @return working bytes of the layer in {@code WS_LAYER_WORKING_MEM} (the larger of its forward and backward ops) */
@@ -116,22 +126,70 @@ final class WorkspaceLayout {
   }
 
   /**
-   * @return bytes of the pooled FP32 buffers an emulated switchable layer at {@code p ≠ FP32} holds outside
-   *         workspaces (all roles, see the class comment); 0 for FP32 or non-switchable layers
+   * @return bytes of the FP32 buffers an emulated switchable layer at {@code p ≠ FP32} keeps in its own pool, from
+   *         its forward to its backward pass (see the class comment); 0 for FP32 or non-switchable layers
    */
-  static long pooledBytes(LayerNode n, Precision p, long b) {
+  static long keptBytes(LayerNode n, Precision p, long b) {
     if (!n.switchable() || p == Precision.FP32) {
       return 0;
     }
     long in = b * n.inputElementsPerExample();
     long out = b * n.outputElementsPerExample();
-    long operands = (p == Precision.INT8 ? 2 : 1) * (in + n.weightCount());
     long elems = switch (n.type()) {
-      case "conv" -> operands + 3 * b * spatial(n) * innerDim(n) + 3 * out;
-      case "dense" -> operands + 2 * out;
+      case "conv" -> in + n.weightCount() + out;
+      case "dense" -> (p == Precision.INT8 ? 2 : 1) * (in + n.weightCount()) + out;
       default -> 0;
     };
     return elems * FP32;
+  }
+
+  /**
+   * @return role → FP32 elements of the scratch arrays an emulated switchable layer at {@code p ≠ FP32} requests
+   *         (see the class comment); empty for FP32 or non-switchable layers
+   */
+  static Map<String, Long> scratchElements(LayerNode n, Precision p, long b) {
+    Map<String, Long> roles = new LinkedHashMap<>();
+    if (!n.switchable() || p == Precision.FP32 || !(n.type().equals("conv") || n.type().equals("dense"))) {
+      return roles;
+    }
+    long out = b * n.outputElementsPerExample();
+    roles.put("g", out);
+    if (n.type().equals("conv")) {
+      long col = b * spatial(n) * innerDim(n);
+      roles.put("cols", col);
+      roles.put("dz", out);
+      roles.put("dcols", col);
+      roles.put("colsb", col);
+      if (p == Precision.INT8) {
+        roles.put("xb", b * n.inputElementsPerExample());
+        roles.put("wb", n.weightCount());
+      }
+    }
+    return roles;
+  }
+
+  /**
+   * @return bytes of the scratch pool the emulated layers of the network share: Σ over roles of the largest request
+   *         of any layer at its planned precision
+   */
+  static long sharedScratchBytes(LayerGraph graph, Map<String, Precision> plan, long b) {
+    Map<String, Long> largest = new HashMap<>();
+    for (LayerNode n : graph.nodes()) {
+      scratchElements(n, plan.getOrDefault(n.id(), Precision.FP32), b).forEach((r, e) -> largest.merge(r, e, Math::max));
+    }
+    return largest.values().stream().mapToLong(Long::longValue).sum() * FP32;
+  }
+
+  /**
+   * @return bytes of all pooled FP32 buffers the emulated layers of the network hold outside workspaces: each layer's
+   *         {@link #keptBytes} plus the shared scratch pool once ({@link #sharedScratchBytes})
+   */
+  static long pooledBytes(LayerGraph graph, Map<String, Precision> plan, long b) {
+    long kept = 0;
+    for (LayerNode n : graph.nodes()) {
+      kept += keptBytes(n, plan.getOrDefault(n.id(), Precision.FP32), b);
+    }
+    return kept + sharedScratchBytes(graph, plan, b);
   }
 
   /** @return the GEMM inner dimension K: C·kH·kW for conv, inputs per example for dense */

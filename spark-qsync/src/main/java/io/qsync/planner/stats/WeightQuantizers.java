@@ -5,8 +5,7 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Fp8Quantizer;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import io.qsync.lowprec.layers.SwitchableConvolutionLayer;
-import io.qsync.lowprec.layers.SwitchableDenseLayer;
+import io.qsync.lowprec.layers.SwitchableLayerConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -40,12 +39,6 @@ final class WeightQuantizers {
   }
 
   private static Int8Quantizer int8(Layer conf) {
-    if (conf instanceof SwitchableDenseLayer d) {
-      return d.int8Quantizer();
-    }
-    if (conf instanceof SwitchableConvolutionLayer c) {
-      return c.int8Quantizer();
-    }
-    return Int8Quantizer.QSYNC_DEFAULT;
+    return conf instanceof SwitchableLayerConfig s ? s.int8Quantizer() : Int8Quantizer.QSYNC_DEFAULT;
   }
 }

@@ -54,13 +54,25 @@ class MemoryModelTest {
   }
 
   @Test
-  void emulationCountsExtraFp32Copies() {
+  void emulationCountsKeptCopiesPerLayerAndTheSharedScratchPoolOnce() {
     MemoryModel emu = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
-    long base = emu.predictBytes(G, Map.of(), 8).activationBytes();
-    long int8 = emu.predictBytes(G, Map.of("conv_1", Precision.INT8), 8).activationBytes();
-    // the pool of FP32 buffers: "x" + "xb" (input 8·16·12·12), "w" + "wb" (weights 12800), "cols" + "dcols" +
-    // "colsb" (im2col 8·8·8 x 400), "zcache" + "dz" + "g" (pre-activation 8·32·8·8)
-    assertEquals((2 * 8L * 2304 + 2 * 12800 + 3 * 8L * 64 * 400 + 3 * 8L * 32 * 64) * 4, int8 - base);
+    MemoryPrediction base = emu.predictBytes(G, Map.of(), 8);
+    MemoryPrediction c1 = emu.predictBytes(G, Map.of("conv_1", Precision.INT8), 8);
+    assertEquals(0, base.sharedBytes());
+    // kept by conv_1 from forward to backward: "x" (input 8·16·12·12), "w" (12800 weights), "zcache" (8·32·8·8)
+    assertEquals((8L * 2304 + 12800 + 8L * 2048) * 4, c1.activationBytes() - base.activationBytes());
+    // scratch: "cols" + "dcols" + "colsb" (im2col 8·8·8 x 400), "dz" + "g" (8·32·8·8), "xb" (input), "wb" (weights)
+    assertEquals((3 * 8L * 64 * 400 + 2 * 8L * 2048 + 8L * 2304 + 12800) * 4, c1.sharedBytes());
+    assertEquals(c1.paramBytes() + c1.gradientBytes() + c1.updaterBytes() + c1.activationBytes() + c1.sharedBytes(),
+        c1.totalBytes());
+    // conv_0 too: its im2col (8·24·24 x 25) is smaller than conv_1's, its output (8·16·24·24) larger: the pool holds
+    // the larger buffer of each role, not both
+    MemoryPrediction both = emu.predictBytes(G, Map.of("conv_0", Precision.INT8, "conv_1", Precision.INT8), 8);
+    assertEquals((3 * 8L * 64 * 400 + 2 * 8L * 9216 + 8L * 2304 + 12800) * 4, both.sharedBytes());
+    assertEquals((8L * 784 + 400 + 8L * 9216) * 4, both.activationBytes() - c1.activationBytes());
+    MemoryPrediction dev = new MemoryModel(0, MemoryModel.Accounting.DEVICE)
+        .predictBytes(G, Map.of("conv_0", Precision.INT8, "conv_1", Precision.INT8), 8);
+    assertEquals(0, dev.sharedBytes(), "device accounting stays additive over layers");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.qsync.planner.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.SwitchableLayers;
@@ -40,6 +41,8 @@ class WorkingMemoryTest {
     WorkingMemory w = emu.workingMemory(MemoryModelTest.G, Map.of("conv_1", Precision.INT8), B);
     // pooled: 2·in ("x", "xb") + 2·W ("w", "wb") + 3·im2col ("cols", "dcols", "colsb") + 3·out ("zcache", "dz", "g")
     assertEquals((2 * B * 2304L + 2 * 12800 + 3 * B * 25600L + 3 * B * 2048L) * 4, w.heldOutsideWorkspaces());
+    // of which the network's scratch pool: everything but "x", "w" and "zcache", which live until backward
+    assertEquals((B * 2304L + 12800 + 3 * B * 25600L + 2 * B * 2048L) * 4, w.sharedScratchBytes());
     // emulated conv_1 keeps only DL4J's pre-activation and activation gradient in the workspace: 2·out;
     // FP32 conv_0: 3·(24·24·25) + 3·9216 is the largest
     assertEquals(2 * B * 2048L * 4, w.perLayerWorking().get("conv_1"));
@@ -48,6 +51,25 @@ class WorkingMemoryTest {
     WorkingMemory dev = new MemoryModel(0, MemoryModel.Accounting.DEVICE)
         .workingMemory(MemoryModelTest.G, Map.of("conv_1", Precision.INT8), B);
     assertEquals(B * 2304L + 12800, dev.heldOutsideWorkspaces());
+    assertEquals(0, dev.sharedScratchBytes());
+  }
+
+  @Test
+  void allInt8LayersShareOneScratchPool() {
+    Map<String, Precision> plan = Map.of("conv_0", Precision.INT8, "conv_1", Precision.INT8, "dense_0", Precision.INT8);
+    WorkingMemory w = new MemoryModel(0, MemoryModel.Accounting.EMULATION).workingMemory(MemoryModelTest.G, plan, B);
+    // kept per layer: conv "x" in + "w" W + "zcache" out; dense also "xb", "wb" (FP16 copies written in forward)
+    long kept = (B * 784L + 400 + B * 9216L) + (B * 2304L + 12800 + B * 2048L) + (2 * B * 512L + 2 * 32768 + B * 64L);
+    // shared, largest per role: "cols"/"dcols"/"colsb" conv_1's im2col 8·8 x 400 (conv_0's is 24·24 x 25),
+    // "dz"/"g" conv_0's output 16·24·24, "xb"/"wb" conv_1's input 16·12·12 and weights
+    long scratch = 3 * B * 25600L + 2 * B * 9216L + B * 2304L + 12800;
+    assertEquals(scratch * 4, w.sharedScratchBytes());
+    assertEquals((kept + scratch) * 4, w.heldOutsideWorkspaces());
+    assertEquals(w.heldOutsideWorkspaces(), WorkspaceLayout.pooledBytes(MemoryModelTest.G, plan, B));
+    // one pool per layer would hold each layer's scratch: conv_0 3·14400 + 2·9216 + 784 + 400, conv_1 as above, dense "g"
+    long perLayerScratch = (3 * B * 14400L + 2 * B * 9216L + B * 784L + 400) + (3 * B * 25600L + 2 * B * 2048L
+        + B * 2304L + 12800) + B * 64L;
+    assertTrue(scratch < perLayerScratch);
   }
 
   @Test
@@ -79,8 +101,9 @@ class WorkingMemoryTest {
     assertEquals(2 * B * 1200L * 4, int8.perLayerWorking().get("dense_0"));
     // dense_1 forward: FP64 codes (2·in) and weights (2·W), FP64 product + f temporary (4·out), FP32 cast (out)
     assertEquals((2 * B * 1200L + 2 * 1200 * 64 + 5 * B * 64L) * 4, int8.perLayerWorking().get("dense_1"));
-    // pools: x, xb, w, wb, zcache, g per layer
-    assertEquals((2 * B * 784L + 2 * 784 * 1200 + 2 * B * 1200L + 2 * B * 1200L + 2 * 1200 * 64 + 2 * B * 64L) * 4,
+    // kept per layer: x, xb, w, wb, zcache; shared: one "g", the larger (dense_0's B·1200)
+    assertEquals((2 * B * 784L + 2 * 784 * 1200 + 2 * B * 1200L + 2 * B * 1200L + 2 * 1200 * 64 + B * 64L) * 4,
         int8.heldOutsideWorkspaces());
+    assertEquals(B * 1200L * 4, int8.sharedScratchBytes());
   }
 }
