@@ -1,10 +1,7 @@
 package io.qsync.planner.indicator;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.LayerStatistics;
-import io.qsync.planner.stats.ModelStatistics;
-import java.util.Collection;
 
 /**
  * HESS done properly (HAWQ-v2 style): {@code ω_l(b) = |tr(H_ll)| / D_w · ‖Q_b(W_l) − W_l‖²}, the second-order
@@ -14,7 +11,7 @@ import java.util.Collection;
  * negative estimates from few probes. QSync's HESS instead differentiates the quantized weight tensor with
  * {@code np.gradient} (not a loss Hessian); that quirk is not reproduced. FP32 scores 0.
  */
-public final class HessianIndicator implements Indicator {
+public final class HessianIndicator implements PerLayerIndicator {
   /** Creates the indicator. */
   public HessianIndicator() {}
 
@@ -23,16 +20,12 @@ public final class HessianIndicator implements Indicator {
     return "hess";
   }
 
-  @Override
-  public IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
-    return Indicator.perLayer(name(), stats, graph, menu, this::omega);
-  }
-
   /**
    * @param s layer statistics with a Hessian trace and weight quantization for {@code p}
    * @param p precision
    * @return {@code |tr H| / D_w · ‖Q_p(W) − W‖²}, 0 for FP32
    */
+  @Override
   public double omega(LayerStatistics s, Precision p) {
     if (p == Precision.FP32) {
       return 0.0;
