@@ -90,6 +90,9 @@ public final class TrainCommand implements Callable<Integer> {
       spark.sparkContext().setLogLevel("WARN");
       System.out.printf("qsync train: %d images, %d workers on %s, global batch %d, %d epoch(s)%n", train.count(),
           workers, spark.sparkContext().master(), batchSize, epochs);
+      if (!ts.planFile().isEmpty()) {
+        System.out.println("cluster plan " + ts.planFile() + ", worker device types by rank " + ts.planDevices());
+      }
       Dataset<Row> frame = ImageFrames.toFrame(spark, train, workers);
       ModelSpec spec = ModelSpec.fromJson(DemoModels.fashionCnn(seed, learningRate).toJson());
       long t0 = System.nanoTime();

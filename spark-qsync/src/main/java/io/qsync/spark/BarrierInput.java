@@ -17,10 +17,19 @@ import scala.jdk.javaapi.CollectionConverters;
  * Makes the training input fit a barrier stage of {@code numWorkers} tasks. Barrier stages refuse narrow lineages
  * whose RDDs have a different partition count than the stage (union, coalesce, ...: SPARK-24820). Such inputs get a
  * shuffle boundary that keeps every row in its partition and order; inputs with the wrong partition count are
- * repartitioned.
+ * repartitioned. With unequal batch weights the rows are dealt to the partitions in those proportions (row i of the
+ * input goes to the rank owning {@code i mod Σw}), so that each worker's share of every global batch follows its
+ * weight ({@link io.qsync.runtime.ShardSchedule} splits each step in proportion to the partitions).
  */
 final class BarrierInput {
   private BarrierInput() {}
+
+  static RDD<Row> prepare(Dataset<Row> data, int numWorkers, java.util.List<Integer> weights) {
+    if (!weights.isEmpty() && weights.stream().distinct().count() > 1) {
+      return weighted(data.rdd(), numWorkers, weights);
+    }
+    return prepare(data, numWorkers);
+  }
 
   static RDD<Row> prepare(Dataset<Row> data, int numWorkers) {
     RDD<Row> rdd = data.rdd();
@@ -33,6 +42,19 @@ final class BarrierInput {
       return keyed.partitionBy(new IdentityPartitioner(numWorkers)).values().rdd();
     }
     return rdd;
+  }
+
+  private static RDD<Row> weighted(RDD<Row> rdd, int numWorkers, java.util.List<Integer> weights) {
+    int total = weights.stream().mapToInt(Integer::intValue).sum();
+    int[] owner = new int[total];
+    for (int r = 0, o = 0; r < numWorkers; r++) {
+      for (int k = 0; k < weights.get(r); k++) {
+        owner[o++] = r;
+      }
+    }
+    JavaPairRDD<Integer, Row> keyed = rdd.toJavaRDD().zipWithIndex()
+        .mapToPair(t -> new Tuple2<>(owner[(int) (t._2() % total)], t._1()));
+    return keyed.partitionBy(new IdentityPartitioner(numWorkers)).values().rdd();
   }
 
   private static Iterator<Tuple2<Integer, Row>> keyByPartition(Integer index, Iterator<Row> rows) {

@@ -57,6 +57,16 @@ public final class QSyncConf {
   /** Label column. */
   public static final ConfEntry<String> LABEL_COL = ConfEntry.string("spark.qsync.labelCol", "label",
       "Input column of integer labels.");
+  /** Cluster plan file. */
+  public static final ConfEntry<String> PLAN_FILE = ConfEntry.string("spark.qsync.plan.file", "",
+      "Cluster plan JSON written by `qsync plan` (plan.json). Each worker trains with the layer precisions of its "
+          + "device type and takes the plan's batch share (its partition is sized accordingly); needs "
+          + "spark.qsync.plan.devices, and spark.qsync.batchSize equal to the plan's global batch. Empty: every "
+          + "worker trains in FP32.");
+  /** Device type of every worker. */
+  public static final ConfEntry<String> PLAN_DEVICES = ConfEntry.string("spark.qsync.plan.devices", "",
+      "Device type of each worker by rank, comma-separated (e.g. `V100,T4`), as named in the plan file; as many "
+          + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type.");
   /** Dataset directory. */
   public static final ConfEntry<String> DATA_DIR = ConfEntry.string("spark.qsync.data.dir",
       "/usr/share/datasets/fashion-mnist", "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
@@ -64,7 +74,7 @@ public final class QSyncConf {
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
       CHECKSUM_EVERY, THREADS_PER_WORKER, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, DATA_DIR);
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR);
 
   /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
   public static void rejectUnknown(Map<String, String> settings) {

@@ -72,7 +72,7 @@ public final class TrainJob {
    */
   public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
       LocalShard eval, StepListener listener, ProgressSink progress) {
-    return train(spark, data, model, settings, new TrainOptions(eval, listener, progress, List.of()));
+    return train(spark, data, model, settings, new TrainOptions(eval, listener, progress, List.of(), List.of()));
   }
 
   /**
@@ -85,6 +85,17 @@ public final class TrainJob {
       TrainOptions options) {
     SparkContext sc = spark.sparkContext();
     preflight(sc, data, settings);
+    if (!settings.planFile().isEmpty()) {
+      if (!options.plansByRank().isEmpty() || !options.batchWeights().isEmpty()) {
+        throw new IllegalArgumentException("both spark.qsync.plan.file and per-worker plans/batch weights in "
+            + "TrainOptions were given; use one of them");
+      }
+      options = options.withClusterPlan(ClusterPlanBinding.load(settings));
+    }
+    if (!options.batchWeights().isEmpty() && options.batchWeights().size() != settings.numWorkers()) {
+      throw new IllegalArgumentException(options.batchWeights().size() + " batch weights for spark.qsync.numWorkers="
+          + settings.numWorkers() + "; give one per worker (index = rank)");
+    }
     List<String> plans = WorkerPlans.validate(options.plansByRank(), settings.numWorkers());
     if (!plans.isEmpty()) {
       model = WorkerPlans.switchable(model, options.plansByRank());
@@ -93,7 +104,7 @@ public final class TrainJob {
     StepListener listener = options.listener();
     ProgressSink progress = options.progress();
     RDD<Row> input = BarrierInput.prepare(data.select(settings.featuresCol(), settings.labelCol()),
-        settings.numWorkers());
+        settings.numWorkers(), options.batchWeights());
     ProgressServer server = null;
     try {
       if (settings.progress() && progress != null) {

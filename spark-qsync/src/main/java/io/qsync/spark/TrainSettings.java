@@ -3,6 +3,8 @@ package io.qsync.spark;
 import io.qsync.comm.CommConfig;
 import io.qsync.runtime.RuntimeParams;
 import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,14 +16,26 @@ import java.util.Map;
  * @param featuresCol features column ({@code spark.qsync.featuresCol})
  * @param labelCol    label column ({@code spark.qsync.labelCol})
  * @param progress    stream progress to the driver ({@code spark.qsync.progress})
+ * @param planFile    cluster plan JSON ({@code spark.qsync.plan.file}), empty for none
+ * @param planDevices device type per worker rank ({@code spark.qsync.plan.devices}), empty without a plan file
  */
 public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig comm, String featuresCol,
-    String labelCol, boolean progress) implements Serializable {
+    String labelCol, boolean progress, String planFile, List<String> planDevices) implements Serializable {
 
   /** Validates. */
   public TrainSettings {
     if (numWorkers < 1) {
       throw new IllegalArgumentException("spark.qsync.numWorkers must be >= 1, got " + numWorkers);
+    }
+    planFile = planFile == null ? "" : planFile.trim();
+    planDevices = planDevices == null ? List.of() : List.copyOf(planDevices);
+    if (planFile.isEmpty() && !planDevices.isEmpty()) {
+      throw new IllegalArgumentException("spark.qsync.plan.devices is set but spark.qsync.plan.file is not; give the "
+          + "plan file written by `qsync plan`, or drop spark.qsync.plan.devices");
+    }
+    if (!planFile.isEmpty() && planDevices.isEmpty()) {
+      throw new IllegalArgumentException("spark.qsync.plan.file needs spark.qsync.plan.devices: the device type of "
+          + "each of the " + numWorkers + " workers by rank, e.g. V100,T4");
     }
   }
 
@@ -33,7 +47,10 @@ public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig co
         QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s));
     CommConfig cc = new CommConfig(QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s),
         QSyncConf.CHUNK_BYTES.read(s));
+    String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
+    List<String> byRank = devices.isEmpty() ? List.of()
+        : Arrays.stream(devices.split(",")).map(String::trim).toList();
     return new TrainSettings(QSyncConf.NUM_WORKERS.read(s), rp, cc, QSyncConf.FEATURES_COL.read(s),
-        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s));
+        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s), QSyncConf.PLAN_FILE.read(s), byRank);
   }
 }

@@ -49,6 +49,8 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
   private final Param<String> featuresCol;
   private final Param<String> labelCol;
   private final Param<String> predictionCol;
+  private final Param<String> planFile;
+  private final Param<String> planDevices;
 
   /** A classifier with a random uid. */
   public QSyncClassifier() {
@@ -69,6 +71,10 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
     featuresCol = new Param<>(this, "featuresCol", "features column (array<float>)");
     labelCol = new Param<>(this, "labelCol", "label column (integer)");
     predictionCol = new Param<>(this, "predictionCol", "prediction column written by the model");
+    planFile = new Param<>(this, "planFile", "cluster plan JSON from `qsync plan` (spark.qsync.plan.file); "
+        + "empty: FP32 everywhere");
+    planDevices = new Param<>(this, "planDevices", "device type of each worker by rank, comma-separated "
+        + "(spark.qsync.plan.devices)");
     setDefault(numWorkers, 2);
     setDefault(epochs, 1);
     setDefault(batchSize, 128);
@@ -78,6 +84,8 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
     setDefault(featuresCol, "features");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
+    setDefault(planFile, "");
+    setDefault(planDevices, "");
   }
 
   @Override
@@ -128,6 +136,16 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
   /** Label column. */
   public Param<String> labelCol() {
     return labelCol;
+  }
+
+  /** Cluster plan file. */
+  public Param<String> planFile() {
+    return planFile;
+  }
+
+  /** Device type of each worker. */
+  public Param<String> planDevices() {
+    return planDevices;
   }
 
   /** Prediction column. */
@@ -195,6 +213,18 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
     return this;
   }
 
+  /** Trains with a cluster plan from {@code qsync plan} (spark.qsync.plan.file). */
+  public QSyncClassifier setPlanFile(String v) {
+    set(planFile, v);
+    return this;
+  }
+
+  /** Device type of each worker by rank, comma-separated, e.g. {@code V100,T4} (spark.qsync.plan.devices). */
+  public QSyncClassifier setPlanDevices(String v) {
+    set(planDevices, v);
+    return this;
+  }
+
   @Override
   public QSyncClassificationModel fit(Dataset<?> dataset) {
     transformSchema(dataset.schema());
@@ -211,6 +241,10 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
     s.put("spark.qsync.featuresCol", getOrDefault(featuresCol));
     s.put("spark.qsync.labelCol", getOrDefault(labelCol));
     s.put("spark.qsync.progress", "false");
+    if (!getOrDefault(planFile).isEmpty() || !getOrDefault(planDevices).isEmpty()) {
+      s.put("spark.qsync.plan.file", getOrDefault(planFile));
+      s.put("spark.qsync.plan.devices", getOrDefault(planDevices));
+    }
     TrainSettings settings = TrainSettings.from(s);
     @SuppressWarnings("unchecked")
     Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
