@@ -51,6 +51,27 @@ class QSyncClassifierTest {
   }
 
   @Test
+  void fitsWithAClusterPlanFromQsyncPlan(@TempDir Path dir) throws java.io.IOException {
+    // the notebook's planning cells: qsync plan for a V100 + T4 cluster, then the Estimator trains with that plan
+    int rc = new picocli.CommandLine(new io.qsync.cli.QSyncCli()).execute("plan", "--model", "fashion-cnn",
+        "--devices", "V100:1,T4:1", "--batch", "32", "--out", dir.toString());
+    assertEquals(0, rc);
+    io.qsync.planner.report.ClusterPlan plan = io.qsync.planner.report.ClusterPlan.fromJson(
+        java.nio.file.Files.readString(dir.resolve("plan.json")));
+    int global = plan.devices().values().stream().mapToInt(d -> d.workers() * d.batchPerWorker()).sum();
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.fashionCnn(5, 2e-3).toJson())
+        .setNumWorkers(2).setEpochs(1).setBatchSize(global)
+        .setPlanFile(dir.resolve("plan.json").toString()).setPlanDevices("V100,T4");
+    QSyncClassificationModel model = clf.fit(train);
+    double acc = accuracy(model.transform(test));
+    System.out.printf("QSyncClassifier with plan %s: test accuracy %.3f%n", plan.devices().keySet(), acc);
+    assertTrue(acc > 0.5, "accuracy " + acc);
+    var bad = assertThrows(IllegalArgumentException.class, () -> clf.copy(new org.apache.spark.ml.param.ParamMap())
+        .setPlanDevices("V100,V100").fit(train));
+    assertTrue(bad.getMessage().contains("spark.qsync.plan.devices"), bad.getMessage());
+  }
+
+  @Test
   void fitsTransformsAndRoundTripsThroughSaveAndLoad(@TempDir Path dir) throws java.io.IOException {
     QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(3, 128, 2e-3).toJson())
         .setNumWorkers(2).setEpochs(2).setBatchSize(64);
