@@ -14,12 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -75,32 +73,24 @@ final class InterleavedPlanRunner {
     }
     CommConfig cfg = CommConfig.defaults().withConnectTimeout(Duration.ofSeconds(30))
         .withIoTimeout(Duration.ofSeconds(120));
-    AtomicReferenceArray<String> addrs = new AtomicReferenceArray<>(WORKERS);
-    CyclicBarrier exchanged = new CyclicBarrier(WORKERS);
     ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    try {
+    try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
+         TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
+      List<TcpRingCommunicator.Endpoint> eps = List.of(e0, e1);
+      List<String> peers = List.of(e0.address(), e1.address());
       List<Future<Void>> fs = new ArrayList<>();
       for (int r = 0; r < WORKERS; r++) {
         int rank = r;
         fs.add(pool.submit(() -> {
           Nd4j.getEnvironment().setMaxThreads(1);
-          try (Communicator comm = TcpRingCommunicator.create(rank, WORKERS, "127.0.0.1", "replayer-bench", cfg,
-              a -> {
-                addrs.set(rank, a);
-                try {
-                  exchanged.await(30, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                  throw new IllegalStateException("address exchange failed", e);
-                }
-                return new String[] {addrs.get(0), addrs.get(1)};
-              })) {
+          try (Communicator comm = eps.get(rank).connect(rank, peers, "replayer-bench")) {
             worker(comm, pairs, schedule, cycleOf, block, skip, out);
           }
           return null;
         }));
       }
       for (Future<Void> f : fs) {
-        f.get(6, TimeUnit.HOURS);
+        f.get(1, TimeUnit.HOURS); // a study takes ~8 min; collectives time out after 120 s on their own
       }
     } finally {
       pool.shutdownNow();

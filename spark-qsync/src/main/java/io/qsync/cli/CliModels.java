@@ -10,6 +10,10 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The networks the CLI commands work on, under one set of names so that {@code profile-stats}, {@code indicator},
@@ -65,6 +69,20 @@ final class CliModels {
     ComputationGraph g = (ComputationGraph) net;
     return "resnet-cnn".equals(canonical(name)) ? LayerGraph.of(g, InputType.convolutionalFlat(28, 28, 1))
         : LayerGraph.of(g);
+  }
+
+  /**
+   * @param rows examples
+   * @return a batch of uniform random 784-pixel inputs with labels {@code i mod 10} (the demo models' input shape),
+   *     for measurements that depend on shapes, not on data
+   */
+  static DataSet randomBatch(int rows) {
+    INDArray x = Nd4j.rand(DataType.FLOAT, rows, 784);
+    INDArray y = Nd4j.zeros(DataType.FLOAT, rows, 10);
+    for (int i = 0; i < rows; i++) {
+      y.putScalar(i, i % 10, 1);
+    }
+    return new DataSet(x, y);
   }
 
   private static MultiLayerNetwork mln(MultiLayerNetwork n) {

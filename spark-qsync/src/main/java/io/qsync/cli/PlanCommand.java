@@ -31,9 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -135,12 +133,7 @@ public final class PlanCommand implements Callable<Integer> {
   private static IndicatorTable gvar(Model net, LayerGraph lg) {
     List<DataSet> batches = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      var x = Nd4j.rand(DataType.FLOAT, 16, 784);
-      var y = Nd4j.zeros(DataType.FLOAT, 16, 10);
-      for (int k = 0; k < 16; k++) {
-        y.putScalar(k, k % 10, 1);
-      }
-      batches.add(new DataSet(x, y));
+      batches.add(CliModels.randomBatch(16));
     }
     var stats = new StatisticsCollector(1, 1e-3, 1).collect(net, lg, batches);
     return new GvarIndicator().compute(stats, lg, List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16,

@@ -11,9 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -72,12 +69,7 @@ public final class ProfileDeviceCommand implements Callable<Integer> {
     Nd4j.factory().blas().setMaxThreads(threads);
     Model net = CliModels.build(model, null, 1);
     PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), CliModels.graph(model, net));
-    INDArray x = Nd4j.rand(DataType.FLOAT, batch, 784);
-    INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
-    for (int i = 0; i < batch; i++) {
-      y.putScalar(i, i % 10, 1);
-    }
-    DeviceProfile p = new Profiler(warmup, repeats).profile(name, net, graph, new DataSet(x, y), menu,
+    DeviceProfile p = new Profiler(warmup, repeats).profile(name, net, graph, CliModels.randomBatch(batch), menu,
         batch * workers, workers);
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());

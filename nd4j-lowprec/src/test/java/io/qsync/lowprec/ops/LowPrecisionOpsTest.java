@@ -31,16 +31,7 @@ class LowPrecisionOpsTest {
     }
 
     private static void assertClose(double[][] ref, INDArray actual, String what) {
-        double maxRef = 0;
-        double maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) {
-            for (int j = 0; j < ref[0].length; j++) {
-                maxRef = Math.max(maxRef, Math.abs(ref[i][j]));
-                maxDiff = Math.max(maxDiff, Math.abs(ref[i][j] - actual.getDouble(i, j)));
-            }
-        }
-        double rel = maxDiff / Math.max(maxRef, 1e-30);
-        assertTrue(rel <= TOL, what + ": relative error " + rel);
+        RelativeError.assertClose(ref, actual, TOL, what);
     }
 
     private static void checkGemm(Precision p, int m, int k, int n, boolean perChannel) {
