@@ -6,7 +6,6 @@ import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
-import io.qsync.runtime.Nd4jBuffers;
 import io.qsync.runtime.ProgressSink;
 import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.StepListener;
@@ -25,7 +24,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.factory.Nd4j;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.AbstractFunction1;
 
@@ -53,7 +51,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
-    setThreads(params, infos, rank);
+    int threads = threadsFor(params, infos, rank);
     CommConfig cc = in.comm();
     try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, cc)) {
       List<String> peers = List.of(ctx.allGather(endpoint.address()));
@@ -70,9 +68,9 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
           }
         };
         WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
-                in.eval());
-        long checksum = Nd4jBuffers.checksum(out.model().params());
+            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)),
+                threads, -1, shard, in.eval());
+        long checksum = out.checksum();
         boolean graph = out.model() instanceof ComputationGraph;
         TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);
         if (rank == 0) {
@@ -92,8 +90,8 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     return c > 0 ? address.substring(0, c) : address;
   }
 
-  /** Native threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
-  private static void setThreads(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+  /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
+  private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
     int threads = params.threadsPerWorker();
     if (threads == 0) {
       Map<String, Integer> perHost = new HashMap<>();
@@ -102,10 +100,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
       }
       threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
     }
-    // OpenMP (libnd4j) and OpenBLAS pools are per JVM; oversubscribed spinning threads cost 3-4x here
-    Nd4j.getEnvironment().setMaxMasterThreads(threads);
-    Nd4j.getEnvironment().setMaxThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
+    return threads;
   }
 
 
