@@ -15,6 +15,7 @@ import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.PlanNode;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.PredictorMemory;
+import io.qsync.profile.NetworkGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -39,7 +40,7 @@ public final class AllocatorBench {
     Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/allocator.md");
     ComputationGraph net = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
     net.init();
-    PlanGraph g = PlanGraphs.of("resnet-cnn", LayerGraph.of(SwitchableLayers.convert(net),
+    PlanGraph g = PlanGraphs.of("resnet-cnn", NetworkGraphs.of(SwitchableLayers.convert(net),
         org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1)));
     Replayer r = new Replayer(g, new PredictorMemory());
     List<Precision> three = List.of(Precision.INT8, Precision.FP16, Precision.FP32);

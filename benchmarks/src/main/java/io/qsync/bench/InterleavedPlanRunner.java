@@ -5,7 +5,7 @@ import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
-import io.qsync.planner.cost.LayerTimeRecorder;
+import io.qsync.backend.cpu.LayerTimeRecorder;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.SyncStep;

@@ -10,6 +10,7 @@ import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.memory.MemoryModel;
 import io.qsync.planner.memory.MemoryPrediction;
 import io.qsync.planner.memory.WorkingMemory;
+import io.qsync.profile.NetworkGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -89,7 +90,7 @@ public final class MemoryModelCheck {
         + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     double worst = 0;
     for (Case c : cases) {
-      LayerGraph graph = LayerGraph.of(net(c.conf().get()));
+      LayerGraph graph = NetworkGraphs.of(net(c.conf().get()));
       for (Map.Entry<String, Map<String, Precision>> e : c.plans().entrySet()) {
         for (int b : c.batches()) {
           long[] m = new long[8];

@@ -12,7 +12,8 @@ import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
 import io.qsync.planner.stats.ModelStatistics;
-import io.qsync.planner.stats.StatisticsCollector;
+import io.qsync.profile.NetworkGraphs;
+import io.qsync.profile.StatisticsCollector;
 import io.qsync.runtime.LocalShard;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +83,7 @@ public final class SensitivityStudy {
     net.setLearningRate(lr);
     log("pretrained %d steps, eval loss %.4f", pretrain, ckptEval);
 
-    LayerGraph graph = LayerGraph.of(net);
+    LayerGraph graph = NetworkGraphs.of(net);
     List<DataSet> statBatches = new ArrayList<>();
     int[] statOrder = permutation(TRAIN, 2000);
     for (int k = 0; k < StatisticsCollector.DEFAULT_BATCHES; k++) {

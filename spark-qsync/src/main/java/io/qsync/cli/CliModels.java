@@ -3,6 +3,7 @@ package io.qsync.cli;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.profile.NetworkGraphs;
 import java.io.File;
 import java.io.IOException;
 import java.util.Locale;
@@ -64,11 +65,11 @@ final class CliModels {
    */
   static LayerGraph graph(String name, Model net) {
     if (net instanceof MultiLayerNetwork m) {
-      return LayerGraph.of(m);
+      return NetworkGraphs.of(m);
     }
     ComputationGraph g = (ComputationGraph) net;
-    return "resnet-cnn".equals(canonical(name)) ? LayerGraph.of(g, InputType.convolutionalFlat(28, 28, 1))
-        : LayerGraph.of(g);
+    return "resnet-cnn".equals(canonical(name)) ? NetworkGraphs.of(g, InputType.convolutionalFlat(28, 28, 1))
+        : NetworkGraphs.of(g);
   }
 
   /**
@@ -83,6 +84,13 @@ final class CliModels {
       y.putScalar(i, i % 10, 1);
     }
     return new DataSet(x, y);
+  }
+
+  /** {@link #randomBatch} as a backend-neutral batch. */
+  static io.qsync.runtime.HostBatch randomHostBatch(int rows) {
+    DataSet d = randomBatch(rows);
+    return new io.qsync.runtime.HostBatch(rows, 784, d.getFeatures().data().asFloat(), 10,
+        d.getLabels().data().asFloat());
   }
 
   private static MultiLayerNetwork mln(MultiLayerNetwork n) {

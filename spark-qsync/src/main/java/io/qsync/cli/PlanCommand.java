@@ -21,7 +21,7 @@ import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
 import io.qsync.planner.report.PlanTable;
-import io.qsync.planner.stats.StatisticsCollector;
+import io.qsync.profile.StatisticsCollector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

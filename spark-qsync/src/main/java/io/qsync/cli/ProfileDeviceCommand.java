@@ -2,7 +2,11 @@ package io.qsync.cli;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceProfile;
-import io.qsync.planner.cost.Profiler;
+import io.qsync.profile.Profiler;
+import io.qsync.runtime.Backends;
+import io.qsync.runtime.EngineRequest;
+import io.qsync.runtime.ModelSpec;
+import io.qsync.runtime.TrainingEngine;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import java.nio.file.Files;
@@ -48,6 +52,10 @@ public final class ProfileDeviceCommand implements Callable<Integer> {
   @Option(names = "--name", defaultValue = "cpu-local", description = "Profile name, used by qsync plan --devices. "
       + "Default: ${DEFAULT-VALUE}.")
   String name;
+  @Option(names = "--backend", defaultValue = "cpu", description = "Backend whose device is profiled (cpu, cuda, "
+      + "auto), as spark.qsync.backend. Default: ${DEFAULT-VALUE}.")
+  String backend;
+
   @Option(names = "--out", required = true, description = "Profile JSON file to write.")
   Path out;
 
@@ -64,13 +72,14 @@ public final class ProfileDeviceCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--menu must contain FP32 (layers the plan does not name run at FP32), got "
           + menu);
     }
-    Nd4j.getEnvironment().setMaxThreads(threads);
-    Nd4j.getEnvironment().setMaxMasterThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
     Model net = CliModels.build(model, null, 1);
     PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), CliModels.graph(model, net));
-    DeviceProfile p = new Profiler(warmup, repeats).profile(name, net, graph, CliModels.randomBatch(batch), menu,
-        batch * workers, workers);
+    DeviceProfile p;
+    try (TrainingEngine engine = Backends.select(backend).open(
+        new EngineRequest(ModelSpec.of(net), null, -1, threads, batch))) {
+      p = new Profiler(warmup, repeats).profile(name, engine, graph, CliModels.randomHostBatch(batch), menu,
+          batch * workers, workers);
+    }
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }

@@ -4,7 +4,7 @@ import io.qsync.data.FashionMnist;
 import io.qsync.data.LabeledImages;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.ModelStatistics;
-import io.qsync.planner.stats.StatisticsCollector;
+import io.qsync.profile.StatisticsCollector;
 import io.qsync.runtime.LocalShard;
 import java.io.File;
 import java.nio.file.Files;

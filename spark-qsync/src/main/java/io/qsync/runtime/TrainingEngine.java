@@ -83,6 +83,11 @@ public interface TrainingEngine extends AutoCloseable {
   /** Inference-mode outputs {@code [rows, numOutputs]}, row-major, for the features of {@code batch}. */
   float[] output(HostBatch batch);
 
+  /** Precision switching and per-layer timing for device profiling, if this engine supports it. */
+  default java.util.Optional<ProfilingSupport> profiling() {
+    return java.util.Optional.empty();
+  }
+
   /** The trained network as a DL4J model on the CPU (configuration, parameters, updater state, iteration count). */
   Model exportModel();
 

@@ -46,7 +46,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     BarrierTaskContext ctx = BarrierTaskContext.get();
     WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
     RuntimeParams params = in.params();
-    LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
+    LocalShard shard = RowShards.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
         params.numClasses());
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();

@@ -86,7 +86,7 @@ public record ClusterPlanBinding(List<PrecisionPlan> plansByRank, List<Integer> 
     List<PrecisionPlan> plans = new ArrayList<>();
     List<Integer> weights = new ArrayList<>();
     for (String d : devices) {
-      plans.add(plan.precisionPlan(d));
+      plans.add(new PrecisionPlan(plan.layerPrecisions(d)));
       weights.add(plan.devices().get(d).batchPerWorker());
     }
     return new ClusterPlanBinding(plans, weights);

@@ -52,7 +52,7 @@ class PlanCommandTest {
     for (String type : plan.devices().keySet()) {
       DevicePlan dp = plan.devices().get(type);
       assertEquals(32, dp.batchPerWorker());
-      PrecisionPlan pp = plan.precisionPlan(type);
+      PrecisionPlan pp = new PrecisionPlan(plan.layerPrecisions(type));
       assertEquals(pp, PrecisionPlan.fromJson(pp.toJson()));
       pp.applyTo(net);
       for (Map.Entry<String, Precision> e : dp.layers().entrySet()) {

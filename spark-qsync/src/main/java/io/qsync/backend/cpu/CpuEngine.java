@@ -1,12 +1,19 @@
 package io.qsync.backend.cpu;
 
+import io.qsync.lowprec.layers.LayerIds;
+import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.runtime.HostBatch;
+import io.qsync.runtime.LayerClock;
+import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.Nd4jBuffers;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -24,7 +31,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * DL4J's own flat views, so {@link #gradient()} is zero-copy. {@link #computeGradient} followed by
  * {@link #applyUpdate} with the local batch size is exactly one {@code fit(DataSet)} call of DL4J's SGD solver.
  */
-public final class CpuEngine implements TrainingEngine {
+public final class CpuEngine implements TrainingEngine, ProfilingSupport {
   private final Model model;
   private final MultiLayerNetwork mln;
   private final ComputationGraph graph;
@@ -192,6 +199,39 @@ public final class CpuEngine implements TrainingEngine {
   /** Inference (test mode) outputs for {@code features}. */
   public INDArray output(INDArray features) {
     return mln != null ? mln.output(features, false) : graph.outputSingle(false, features);
+  }
+
+  @Override
+  public Optional<ProfilingSupport> profiling() {
+    return Optional.of(this);
+  }
+
+  /** The switchable layers other than output layers (the planner never quantizes those: QSync's deny list). */
+  @Override
+  public Map<String, Integer> switchableLayers() {
+    Map<String, Layer> all = mln != null ? LayerIds.of(mln) : LayerIds.of(graph);
+    Map<String, Integer> out = new LinkedHashMap<>();
+    all.forEach((id, l) -> {
+      if (l instanceof PrecisionSwitchable && !(l instanceof org.deeplearning4j.nn.api.layers.IOutputLayer)) {
+        out.put(id, l.getIndex());
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public void applyPlan(PrecisionPlan plan) {
+    if (mln != null) {
+      plan.applyTo(mln);
+    } else {
+      plan.applyTo(graph);
+    }
+  }
+
+  /** Installs a {@link LayerTimeRecorder} as the JVM's layer timing hook (one clock per JVM at a time). */
+  @Override
+  public LayerClock startLayerClock(int skip) {
+    return new LayerTimeRecorder(skip).start();
   }
 
   @Override

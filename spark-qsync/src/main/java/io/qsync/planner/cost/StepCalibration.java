@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Calibrates a synchronous-step model from runs in the training context. The switchable layers' forward and backward
- * costs per precision are the medians of {@link LayerTimeRecorder} samples taken inside real {@code computeGradient}
+ * costs per precision are the medians of {@link LayerSamples} samples taken inside real {@code computeGradient}
  * calls (pooled over all calibration runs and workers); everything else (non-switchable layers, loss, updater, batch
  * assembly, the all-reduces) is a remainder {@code R}. Per run with worker plans {@code P_w} and measured median step
  * {@code T}, the model is {@code T = R + κ·max_w S(P_w)} with {@code S} the summed layer costs of a plan, and
@@ -55,7 +55,7 @@ public final class StepCalibration {
    * @param layerIndex  switchable layer id → its index in the network ({@code Layer.getIndex()})
    * @param batch       examples per worker step
    * @param minCpuShare runs whose layer threads got less CPU than this share of their wall time (descheduled by
-   *                    other processes: {@link LayerTimeRecorder#cpuShare()}) are left out of the fit, unless all are
+   *                    other processes: {@link LayerSamples#cpuShare()}) are left out of the fit, unless all are
    */
   public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch, double minCpuShare) {
     this.graph = graph;
@@ -72,7 +72,7 @@ public final class StepCalibration {
    * @param layerTimes  the layer timings of this run (a recorder installed only during it)
    * @throws IllegalStateException if a layer of a plan has no timing in {@code layerTimes}
    */
-  public void addRun(List<Map<String, Precision>> plans, double stepSeconds, LayerTimeRecorder layerTimes) {
+  public void addRun(List<Map<String, Precision>> plans, double stepSeconds, LayerSamples layerTimes) {
     Map<String, Double> layers = new LinkedHashMap<>();
     for (Map<String, Precision> plan : plans) {
       for (Map.Entry<String, Integer> e : layerIndex.entrySet()) {

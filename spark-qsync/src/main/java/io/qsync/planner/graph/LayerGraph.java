@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The layer graph of a DL4J network: nodes in topological order with ids, shapes, parameter counts and
@@ -36,37 +33,6 @@ public record LayerGraph(List<LayerNode> nodes, List<String> inputs, int maxDept
     if (max != maxDepth) {
       throw new IllegalArgumentException("maxDepth " + maxDepth + " differs from the largest node depth " + max);
     }
-  }
-
-  /**
-   * Builds the graph of a MultiLayerNetwork whose input type can be inferred (first layer with a
-   * feed-forward-to-CNN preprocessor, or a feed-forward first layer with {@code nIn} set).
-   *
-   * @param net initialised network
-   * @return its layer graph
-   * @throws IllegalArgumentException if the input type cannot be inferred (use {@link #of(MultiLayerNetwork, InputType)})
-   */
-  public static LayerGraph of(MultiLayerNetwork net) {
-    return LayerGraphBuilder.build(net, null);
-  }
-
-  /**
-   * @param net   initialised network
-   * @param input the network's input type (as given to {@code setInputType})
-   * @return its layer graph
-   */
-  public static LayerGraph of(MultiLayerNetwork net, InputType input) {
-    return LayerGraphBuilder.build(net, input);
-  }
-
-  /**
-   * @param net    initialised graph
-   * @param inputs input types in the order of the graph's inputs; none to infer them from feed-forward
-   *               layers with {@code nIn} set
-   * @return its layer graph
-   */
-  public static LayerGraph of(ComputationGraph net, InputType... inputs) {
-    return LayerGraphBuilder.build(net, inputs);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The layer graph of a DL4J network: one {@link io.qsync.planner.graph.LayerNode} per layer (or non-layer
- * vertex of a ComputationGraph) with its stable id, shapes, parameter counts and BFS depth from the inputs.
- * Build it with {@link io.qsync.planner.graph.LayerGraph#of}; it serializes to JSON.
+ * The layer graph of a network: one {@link io.qsync.planner.graph.LayerNode} per layer (or non-layer vertex of a
+ * ComputationGraph) with its stable id, shapes, parameter counts and BFS depth from the inputs. Plain data that
+ * serializes to JSON; {@link io.qsync.profile.NetworkGraphs} builds it from a DL4J network.
  */
 package io.qsync.planner.graph;

@@ -7,7 +7,7 @@ import io.qsync.planner.stats.LayerStatistics;
  * HESS done properly (HAWQ-v2 style): {@code ω_l(b) = |tr(H_ll)| / D_w · ‖Q_b(W_l) − W_l‖²}, the second-order
  * Taylor estimate of the loss increase from perturbing layer l's weights by its quantization error, with the
  * Hessian block approximated by its mean diagonal. {@code tr(H_ll)} is the Hutchinson estimate of the
- * loss-Hessian trace from {@link io.qsync.planner.stats.StatisticsCollector}; the absolute value guards against
+ * loss-Hessian trace from {@code io.qsync.profile.StatisticsCollector}; the absolute value guards against
  * negative estimates from few probes. QSync's HESS instead differentiates the quantized weight tensor with
  * {@code np.gradient} (not a loss Hessian); that quirk is not reproduced. FP32 scores 0.
  */

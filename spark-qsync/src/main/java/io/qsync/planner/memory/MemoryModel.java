@@ -105,16 +105,6 @@ public final class MemoryModel {
   }
 
   /**
-   * @param graph     the network's layer graph
-   * @param plan      a precision plan
-   * @param batchSize examples per worker iteration
-   * @return {@link #predictBytes(LayerGraph, Map, int)} of {@code plan.layers()}
-   */
-  public MemoryPrediction predictBytes(LayerGraph graph, io.qsync.lowprec.layers.PrecisionPlan plan, int batchSize) {
-    return predictBytes(graph, plan.layers(), batchSize);
-  }
-
-  /**
    * The working-memory breakdown of a DL4J training iteration (workspaces, bytes low-precision layers hold outside
    * workspaces, the mini-batch); see {@link WorkspaceLayout} for the formulas. Under {@link Accounting#DEVICE} the
    * bytes held outside workspaces are counted at the formats' storage sizes.

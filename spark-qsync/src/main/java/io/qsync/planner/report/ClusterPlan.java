@@ -3,7 +3,7 @@ package io.qsync.planner.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.Precision;
 import io.qsync.planner.alloc.Allocation;
 import io.qsync.planner.alloc.RebalanceAdvice;
 import io.qsync.planner.replay.WorkerSpec;
@@ -51,15 +51,15 @@ public record ClusterPlan(String model, Map<String, DevicePlan> devices, double 
 
   /**
    * @param deviceType device type
-   * @return its plan for {@code TrainOptions.withPlans}
+   * @return its switchable layers' precisions (layer id → precision), the trainer's per-worker plan
    */
-  public PrecisionPlan precisionPlan(String deviceType) {
+  public Map<String, Precision> layerPrecisions(String deviceType) {
     DevicePlan p = devices.get(deviceType);
     if (p == null) {
       throw new IllegalArgumentException("No device type '" + deviceType + "' in the plan; types: "
           + devices.keySet());
     }
-    return new PrecisionPlan(p.layers());
+    return p.layers();
   }
 
   /** @return pretty JSON */

@@ -3,6 +3,7 @@ package io.qsync.planner.cost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.qsync.backend.cpu.LayerTimeRecorder;
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PredictorMemory;

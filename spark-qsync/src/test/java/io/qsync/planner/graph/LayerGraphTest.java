@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
+import io.qsync.profile.NetworkGraphs;
 import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -24,7 +25,7 @@ class LayerGraphTest {
   void sensitivityCnnHasSixSwitchableLayers() {
     MultiLayerNetwork net = new MultiLayerNetwork(DemoModels.sensitivityCnn(7, 1e-3));
     net.init();
-    LayerGraph g = LayerGraph.of(SwitchableLayers.convert(net));
+    LayerGraph g = NetworkGraphs.of(SwitchableLayers.convert(net));
     assertEquals(List.of("conv_0", "conv_1", "conv_2", "conv_3", "dense_0", "dense_1"),
         g.switchableNodes().stream().map(LayerNode::id).toList());
     assertEquals(List.of(8L, 28L, 28L), g.node("conv_1").outputShape(), "3x3 convolutions with padding 1");
@@ -33,7 +34,7 @@ class LayerGraphTest {
 
   @Test
   void cnnNodesShapesParamsAndDepths() {
-    LayerGraph g = LayerGraph.of(cnn());
+    LayerGraph g = NetworkGraphs.of(cnn());
     assertEquals(List.of("conv_0", "subsamplinglayer_0", "conv_1", "subsamplinglayer_1", "dense_0", "output_0"),
         g.ids());
     assertEquals(5, g.maxDepth());
@@ -60,7 +61,7 @@ class LayerGraphTest {
   void graphDepthIsShortestHopFromInputs() {
     ComputationGraph net = new ComputationGraph(DemoModels.residualMlp(3, 16, 1e-3));
     net.init();
-    LayerGraph g = LayerGraph.of(net);
+    LayerGraph g = NetworkGraphs.of(net);
     assertEquals(0, g.node("dense_in").depth());
     assertEquals(1, g.node("dense_res").depth());
     assertEquals(1, g.node("add").depth(), "the skip edge from dense_in makes add one hop away");
@@ -76,7 +77,7 @@ class LayerGraphTest {
 
   @Test
   void jsonRoundTripAndUnknownIds() {
-    LayerGraph g = LayerGraph.of(cnn());
+    LayerGraph g = NetworkGraphs.of(cnn());
     assertEquals(g, LayerGraph.fromJson(g.toJson()));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.node("conv_9"));
     assertTrue(e.getMessage().contains("conv_0"), e.getMessage());

@@ -9,6 +9,7 @@ import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.stats.LayerStatistics;
 import io.qsync.planner.stats.ModelStatistics;
+import io.qsync.profile.NetworkGraphs;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,7 +84,7 @@ class GvarIndicatorTest {
   void computeUsesGraphDepths() {
     MultiLayerNetwork net = new MultiLayerNetwork(DemoModels.mlp(1, 8, 1e-3));
     net.init();
-    LayerGraph g = LayerGraph.of(net);
+    LayerGraph g = NetworkGraphs.of(net);
     Map<String, LayerStatistics> m = new LinkedHashMap<>();
     for (String id : List.of("dense_0", "dense_1")) {
       m.put(id, LayerStatistics.of(id, 0.01, 0.002, 1000, 200, 500, 30, 2, 0.5, 0.04));

@@ -8,6 +8,7 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.profile.NetworkGraphs;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class MemoryModelTest {
   static {
     MultiLayerNetwork net = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
     net.init();
-    G = LayerGraph.of(SwitchableLayers.convert(net));
+    G = NetworkGraphs.of(SwitchableLayers.convert(net));
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.profile.NetworkGraphs;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -91,7 +92,7 @@ class WorkingMemoryTest {
             .build())
         .setInputType(InputType.feedForward(784)).build());
     net.init();
-    LayerGraph g = LayerGraph.of(SwitchableLayers.convert(net));
+    LayerGraph g = NetworkGraphs.of(SwitchableLayers.convert(net));
     MemoryModel emu = new MemoryModel(0, MemoryModel.Accounting.EMULATION);
     WorkingMemory fp32 = emu.workingMemory(g, Map.of(), B);
     // FP32 dense: pre-activation, mmuli's f-ordered temporary, activation gradient

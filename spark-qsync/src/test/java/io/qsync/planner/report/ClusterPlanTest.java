@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.layers.PrecisionPlan;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,9 +20,8 @@ class ClusterPlanTest {
     ClusterPlan back = ClusterPlan.fromJson(p.toJson());
     assertEquals(p, back);
     assertEquals(p.toJson(), back.toJson());
-    assertEquals(new PrecisionPlan(Map.of("conv_0", Precision.INT8, "dense_0", Precision.FP8_E4M3)),
-        back.precisionPlan("T4"));
-    assertThrows(IllegalArgumentException.class, () -> back.precisionPlan("A100"));
+    assertEquals(Map.of("conv_0", Precision.INT8, "dense_0", Precision.FP8_E4M3), back.layerPrecisions("T4"));
+    assertThrows(IllegalArgumentException.class, () -> back.layerPrecisions("A100"));
     assertThrows(IllegalArgumentException.class, () -> ClusterPlan.fromJson("{\"model\": 3, \"devices\": []}"));
   }
 }

@@ -1,4 +1,7 @@
-package io.qsync.planner.graph;
+package io.qsync.profile;
+
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 
 import io.qsync.lowprec.layers.LayerIds;
 import io.qsync.lowprec.layers.SwitchableConvolutionLayer;
@@ -26,14 +29,30 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Builds {@link LayerGraph}s from DL4J networks (shapes from DL4J's input-type inference, BFS depths). */
-final class LayerGraphBuilder {
-  private LayerGraphBuilder() {}
+public final class NetworkGraphs {
+  private NetworkGraphs() {}
 
   /** Mutable node data before depths are known. */
   private record Proto(String id, String type, List<Long> in, List<Long> out, long params, long weights,
                        long updater, boolean switchable) {}
 
-  static LayerGraph build(MultiLayerNetwork net, InputType given) {
+  /**
+   * The layer graph of a MultiLayerNetwork whose input type can be inferred (first layer with a
+   * feed-forward-to-CNN preprocessor, or a feed-forward first layer with {@code nIn} set).
+   *
+   * @throws IllegalArgumentException if the input type cannot be inferred (use {@link #of(MultiLayerNetwork,
+   *                                  InputType)})
+   */
+  public static LayerGraph of(MultiLayerNetwork net) {
+    return of(net, null);
+  }
+
+  /**
+   * @param net   initialised network
+   * @param given the network's input type (as given to {@code setInputType}), or null to infer it
+   * @return its layer graph
+   */
+  public static LayerGraph of(MultiLayerNetwork net, InputType given) {
     requireInit(net.params());
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     InputType input = given != null ? given : inferInput(conf);
@@ -56,7 +75,13 @@ final class LayerGraphBuilder {
     return assemble(protos, preds, List.of("input"));
   }
 
-  static LayerGraph build(ComputationGraph net, InputType[] given) {
+  /**
+   * @param net   initialised graph
+   * @param given input types in the order of the graph's inputs; none to infer them from feed-forward layers with
+   *              {@code nIn} set
+   * @return its layer graph
+   */
+  public static LayerGraph of(ComputationGraph net, InputType... given) {
     requireInit(net.params());
     ComputationGraphConfiguration conf = net.getConfiguration();
     List<String> netInputs = conf.getNetworkInputs();
@@ -120,7 +145,8 @@ final class LayerGraphBuilder {
    * @param lc a layer configuration
    * @return true for configurations whose precision can be switched (after conversion)
    */
-  static boolean isSwitchable(org.deeplearning4j.nn.conf.layers.Layer lc) {
+  /** True for the layer types the planner may quantize (dense and convolution, plain or switchable). */
+  public static boolean isSwitchable(org.deeplearning4j.nn.conf.layers.Layer lc) {
     Class<?> c = lc.getClass();
     if (c == DenseLayer.class || c == SwitchableDenseLayer.class) {
       return !((DenseLayer) lc).hasLayerNorm();
@@ -178,7 +204,7 @@ final class LayerGraphBuilder {
       return InputType.feedForward(f.getNIn());
     }
     throw new IllegalArgumentException("Cannot infer the input type of this network (first layer "
-        + first.getClass().getSimpleName() + "); call LayerGraph.of(net, InputType...) with the type given to "
+        + first.getClass().getSimpleName() + "); call NetworkGraphs.of(net, InputType...) with the type given to "
         + "setInputType");
   }
 
@@ -196,7 +222,7 @@ final class LayerGraphBuilder {
       }
       if (out[k] == null) {
         throw new IllegalArgumentException("Cannot infer the type of graph input '" + in
-            + "'; call LayerGraph.of(graph, InputType...) with the types given to setInputTypes");
+            + "'; call NetworkGraphs.of(graph, InputType...) with the types given to setInputTypes");
       }
     }
     return out;

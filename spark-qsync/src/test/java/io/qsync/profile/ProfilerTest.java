@@ -1,41 +1,53 @@
-package io.qsync.planner.cost;
+package io.qsync.profile;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qsync.backend.cpu.CpuEngine;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.LayerTiming;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
-import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.cost.CostModel;
+import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.PlanNode;
+import io.qsync.runtime.HostBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.stream.Stream;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 class ProfilerTest {
   private static final List<Precision> MENU = List.of(Precision.FP32, Precision.INT8);
 
-  private static DataSet batch(int n) {
-    var y = Nd4j.zeros(DataType.FLOAT, n, 10);
-    for (int k = 0; k < n; k++) {
-      y.putScalar(k, k % 10, 1);
+  private static HostBatch batch(int n) {
+    Random r = new Random(5);
+    float[] x = new float[n * 784];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.nextFloat();
     }
-    return new DataSet(Nd4j.rand(DataType.FLOAT, n, 784), y);
+    float[] y = new float[n * 10];
+    for (int k = 0; k < n; k++) {
+      y[k * 10 + k % 10] = 1;
+    }
+    return new HostBatch(n, 784, x, 10, y);
   }
 
   private static void check(Model net, PlanGraph g) {
-    var before = net.params().dup();
-    DeviceProfile p = new Profiler(1, 3).profile("cpu", net, g, batch(8), MENU, 16, 2);
-    assertEquals(before, net.params(), "the profiler trains a copy");
+    CpuEngine engine = CpuEngine.of(net);
+    long before = engine.checksum();
+    DeviceProfile p = new Profiler(1, 3).profile("cpu", engine, g, batch(8), MENU, 16, 2);
+    assertNotEquals(before, engine.checksum(), "the profiler measures real training steps of the engine");
     CostModel cm = new CostModel(p);
     for (PlanNode n : g.nodes()) {
       for (Precision q : n.switchable() ? MENU : List.of(Precision.FP32)) {
@@ -56,7 +68,7 @@ class ProfilerTest {
     MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
     m.init();
     MultiLayerNetwork net = SwitchableLayers.convert(m);
-    check(net, PlanGraphs.of("fashion-cnn", LayerGraph.of(net)));
+    check(net, PlanGraphs.of("fashion-cnn", NetworkGraphs.of(net)));
   }
 
   @Test
@@ -64,6 +76,24 @@ class ProfilerTest {
     ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
     g.init();
     ComputationGraph net = SwitchableLayers.convert(g);
-    check(net, PlanGraphs.of("resnet-cnn", LayerGraph.of(net, InputType.convolutionalFlat(28, 28, 1))));
+    check(net, PlanGraphs.of("resnet-cnn", NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1))));
+  }
+
+  @Test
+  void theLoopbackMeasurementClosesItsSocketsWhenItFails() throws IOException {
+    long before = openFileDescriptors();
+    for (int i = 0; i < 5; i++) {
+      // no measured repeats: the fit fails after both ring communicators are connected
+      assertThrows(RuntimeException.class, () -> Profiler.measureLoopback(1024, 0, 0));
+    }
+    long after = openFileDescriptors();
+    assertTrue(after - before < 5, "sockets leaked by failed measurements: " + before + " -> " + after
+        + " open file descriptors");
+  }
+
+  private static long openFileDescriptors() throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
   }
 }

@@ -1,4 +1,8 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
+
+import io.qsync.planner.stats.LayerStatistics;
+import io.qsync.planner.stats.ModelStatistics;
+import io.qsync.planner.stats.WeightQuantization;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionSwitchable;

@@ -1,4 +1,6 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
+
+import io.qsync.planner.stats.WeightQuantization;
 
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.Precision;

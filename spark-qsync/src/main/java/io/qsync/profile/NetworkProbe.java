@@ -1,4 +1,4 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.LayerIds;

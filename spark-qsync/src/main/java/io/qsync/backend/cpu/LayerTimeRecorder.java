@@ -1,7 +1,8 @@
-package io.qsync.planner.cost;
+package io.qsync.backend.cpu;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.LayerTiming;
+import io.qsync.runtime.LayerClock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * where all workers share the JVM) can be reduced to robust medians. {@link #start()} installs it, {@link #close()}
  * switches timing off again.
  */
-public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable {
+public final class LayerTimeRecorder implements LayerTiming.Sink, LayerClock {
   private final Map<String, List<Long>> samples = new ConcurrentHashMap<>();
   private final int skip;
   private final java.util.concurrent.atomic.AtomicLong wallTotal = new java.util.concurrent.atomic.AtomicLong();
@@ -47,6 +48,7 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable 
    * @param backward   direction
    * @return median seconds after the warm-up samples, NaN if nothing was recorded
    */
+  @Override
   public double medianSeconds(int layerIndex, Precision p, boolean backward) {
     List<Long> l = samples.get(key(layerIndex, p, backward));
     if (l == null) {
@@ -62,7 +64,7 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable 
     return m / 1e9;
   }
 
-  /** @return number of samples recorded for a key */
+  @Override
   public int count(int layerIndex, Precision p, boolean backward) {
     List<Long> l = samples.get(key(layerIndex, p, backward));
     return l == null ? 0 : l.size();
@@ -72,12 +74,13 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, AutoCloseable 
    * @return Σ thread CPU time / Σ wall time over all recorded layer calls (1 when the layers ran undisturbed; about
    *     0.5 when their threads had to share a core with another busy process), 1 if nothing was recorded
    */
+  @Override
   public double cpuShare() {
     long w = wallTotal.get();
     return w == 0 ? 1 : (double) cpuTotal.get() / w;
   }
 
-  /** Forgets all samples. */
+  @Override
   public void reset() {
     samples.clear();
     wallTotal.set(0);

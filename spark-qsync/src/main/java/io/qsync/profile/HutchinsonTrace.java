@@ -1,4 +1,4 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
 
 import java.util.LinkedHashMap;
 import java.util.List;

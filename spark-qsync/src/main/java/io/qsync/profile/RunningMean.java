@@ -1,4 +1,4 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
 
 /**
  * An arithmetic mean updated one sample at a time: {@code m_n = m_(n-1) + (x_n − m_(n-1)) / n}. Unlike

@@ -1,4 +1,4 @@
-package io.qsync.planner.stats;
+package io.qsync.profile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,8 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.stats.LayerStatistics;
+import io.qsync.planner.stats.ModelStatistics;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -67,7 +69,7 @@ class StatisticsCollectorTest {
     PrecisionPlan.empty().with("dense_0", Precision.INT8).applyTo(net);
     INDArray before = net.params().dup();
     List<DataSet> data = batches(3, 8);
-    ModelStatistics st = new StatisticsCollector(0, 1e-3, 1).collect(net, LayerGraph.of(net), data);
+    ModelStatistics st = new StatisticsCollector(0, 1e-3, 1).collect(net, NetworkGraphs.of(net), data);
     assertEquals(List.of("dense_0"), List.copyOf(st.layers().keySet()), "only switchable layers");
     LayerStatistics s = st.layer("dense_0");
     double meanSv = 0;
@@ -94,7 +96,7 @@ class StatisticsCollectorTest {
   void gradientIsThatOfTheMeanLoss() {
     MultiLayerNetwork net = tiny();
     List<DataSet> data = batches(2, 8);
-    ModelStatistics st = new StatisticsCollector(0, 1e-3, 1).collect(net, LayerGraph.of(net), data);
+    ModelStatistics st = new StatisticsCollector(0, 1e-3, 1).collect(net, NetworkGraphs.of(net), data);
     INDArray sum = null;
     for (DataSet d : data) {
       net.setInput(d.getFeatures());
@@ -111,7 +113,7 @@ class StatisticsCollectorTest {
   void hutchinsonTraceMatchesExactDiagonal() {
     MultiLayerNetwork net = tiny();
     List<DataSet> data = batches(1, 16);
-    ModelStatistics st = new StatisticsCollector(300, 1e-2, 3).collect(net, LayerGraph.of(net), data);
+    ModelStatistics st = new StatisticsCollector(300, 1e-2, 3).collect(net, NetworkGraphs.of(net), data);
     // exact tr(H) of the W block by central differences along each coordinate
     INDArray p = net.params();
     INDArray saved = p.dup();

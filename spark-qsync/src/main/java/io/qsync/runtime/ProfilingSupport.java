@@ -1,0 +1,26 @@
+package io.qsync.runtime;
+
+import io.qsync.lowprec.layers.PrecisionPlan;
+import java.util.Map;
+
+/**
+ * What a {@link TrainingEngine} offers for measuring a device profile ({@code io.qsync.profile.Profiler}): switching
+ * layer precisions between steps and timing every layer inside real steps. Each backend times its own way (the CPU
+ * backend through the switchable layers' timing hook, a GPU backend with device events), so a device profiles itself
+ * the same way whatever it is.
+ */
+public interface ProfilingSupport {
+
+  /** The layers whose precision a plan may set: layer id → the layer index the clock's samples use. */
+  Map<String, Integer> switchableLayers();
+
+  /** Sets the precisions of the plan's layers (others keep theirs) for the following steps. */
+  void applyPlan(PrecisionPlan plan);
+
+  /**
+   * Starts timing every switchable layer's forward and backward pass in the following steps.
+   *
+   * @param skip samples per layer, precision and direction to drop at the start (warm-up)
+   */
+  LayerClock startLayerClock(int skip);
+}
