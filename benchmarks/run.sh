@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # compile + classpath in one reactor run
-if ! mvn -B -q -o -DskipTests -pl benchmarks -am compile dependency:build-classpath \
+if ! mvn -B -q -o -DskipTests -pl benchmarks -am test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/cp.txt >/tmp/qsync-run-build.$$.log 2>&1; then
   cat /tmp/qsync-run-build.$$.log >&2
   exit 1

@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
 # Builds the nd4j-lowprec CUDA harness HERE and stages everything the GPU machine needs into one carried folder:
-#   <dest>/classes   this module's compiled classes (no ND4J is carried or loaded)
+#   <dest>/classes   nd4j-lowprec's compiled classes (no ND4J is carried or loaded)
+#   <dest>/bench-classes  the GPU harness (benchmarks module, io.qsync.bench.gpu)
 #   <dest>/lib       javacpp-1.5.13 (+linux-x86_64) and cuda-13.1-9.19-1.5.13 (+linux-x86_64) jars (~6.6 MB)
-#   <dest>/test-classes  this module's compiled test classes (only CudaOpsGpuTest is run there)
+#   <dest>/test-classes  nd4j-lowprec's GPU-vs-CPU checks (io.qsync.lowprec.cuda.check) and CudaOpsGpuTest
 #   <dest>/junit     junit-platform-console-standalone (runs the GPU JUnit tests on the 1.5.13 class path)
 #   <dest>/jre       a jlink'd Java runtime (java.base, jdk.unsupported; java.logging + java.xml for JUnit)
 #   <dest>/device-main.sh   what runs THERE
-# The device tool copies the session's main checkout (/work/main) plus carried ignored paths, so <dest> defaults to
-# /work/main/.gpu (listed in that checkout's .gitignore / .git/info/exclude). Then call the device tool with
+# The device tool copies the session's checkout plus carried ignored paths, so <dest> defaults to .gpu in the root of
+# the checkout this script is in (listed in .gitignore). Then call the device tool with
 #   run(command="bash .gpu/device-main.sh full", carry=[".gpu"], timeout_s=600)
 # and copy $OUT's results.md / profile.json back (see benchmarks/results/README or the printed hint).
 # Usage: benchmarks/gpu/run-on-device.sh [dest]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DEST=${1:-/work/main/.gpu}
+DEST=${1:-$ROOT/.gpu}
 JAVACPP=1.5.13
 CUDA=13.1-9.19-1.5.13
 M2=${M2_REPO:-$HOME/.m2/repository}
 
 cd "$ROOT"
-mvn -B -q ${MVN_OFFLINE:--o} -pl nd4j-lowprec test-compile
+mvn -B -q ${MVN_OFFLINE:--o} -DskipTests -pl nd4j-lowprec,benchmarks -am test-compile
 mkdir -p "$DEST/lib" "$DEST/junit"
-rm -rf "$DEST/classes" "$DEST/test-classes"
+rm -rf "$DEST/classes" "$DEST/test-classes" "$DEST/bench-classes"
 cp -r nd4j-lowprec/target/classes "$DEST/classes"
-mkdir -p "$DEST/test-classes/io/qsync/lowprec/cuda"
+mkdir -p "$DEST/test-classes/io/qsync/lowprec/cuda" "$DEST/bench-classes/io/qsync/bench"
 cp nd4j-lowprec/target/test-classes/io/qsync/lowprec/cuda/CudaOpsGpuTest*.class "$DEST/test-classes/io/qsync/lowprec/cuda/"
+cp -r nd4j-lowprec/target/test-classes/io/qsync/lowprec/cuda/check "$DEST/test-classes/io/qsync/lowprec/cuda/"
+cp -r benchmarks/target/classes/io/qsync/bench/gpu "$DEST/bench-classes/io/qsync/bench/"
 JUNIT=1.14.1
 JF="$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar"
 [ -f "$JF" ] || mvn -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$JUNIT" -Dtransitive=false
@@ -45,7 +48,10 @@ cat > "$DEST/device-main.sh" <<'INNER'
 # Runs on the GPU machine from the repository root: bash .gpu/device-main.sh [full|checks|smoke]
 set -o pipefail
 cd "$(dirname "$0")/.."
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/opt/torch/.venv/lib/python3.12/site-packages/nvidia/nccl/lib:${LD_LIBRARY_PATH:-}
+# CUDA from the machine's toolkit; NCCL from wherever the machine's Python has the nvidia-nccl wheel (PyTorch's env)
+CUDA_LIB=$(dirname "$(readlink -f "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/../lib64
+NCCL_LIB=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)
+export LD_LIBRARY_PATH=$CUDA_LIB${NCCL_LIB:+:$NCCL_LIB}:${LD_LIBRARY_PATH:-}
 MODE=${1:-full}
 OUTDIR=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUTDIR"
@@ -59,7 +65,7 @@ if [ "$MODE" != smoke ]; then
   grep -E "tests (found|successful|failed|aborted|skipped)|JUnit exit|✘" "$OUTDIR/junit.txt"
   cp /tmp/junit-reports/TEST-junit-jupiter.xml "$OUTDIR/junit-report.xml" 2>/dev/null
 fi
-./.gpu/jre/bin/java -Xmx16g -cp ".gpu/classes:.gpu/lib/*" io.qsync.lowprec.cuda.bench.GpuCheckAndBench "$OUTDIR" "$MODE" 0 2>&1 | tee "$OUTDIR/log.txt"
+./.gpu/jre/bin/java -Xmx16g -cp ".gpu/classes:.gpu/test-classes:.gpu/bench-classes:.gpu/lib/*" io.qsync.bench.gpu.GpuCheckAndBench "$OUTDIR" "$MODE" 0 2>&1 | tee "$OUTDIR/log.txt"
 INNER
 chmod +x "$DEST/device-main.sh"
 du -sh "$DEST"

@@ -1,7 +1,7 @@
 package io.qsync.lowprec.cuda;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.cuda.bench.CpuReference;
+import io.qsync.lowprec.cuda.check.CpuReference;
 import io.qsync.lowprec.ops.GemmContext;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.lowprec.quant.Granularity;

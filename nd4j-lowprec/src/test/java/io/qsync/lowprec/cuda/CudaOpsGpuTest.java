@@ -1,6 +1,6 @@
 package io.qsync.lowprec.cuda;
 
-import io.qsync.lowprec.cuda.bench.CheckResult;
+import io.qsync.lowprec.cuda.check.CheckResult;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every GPU op against the CPU emulation (the harness's {@link io.qsync.lowprec.cuda.bench.GpuChecks}). Runs only
+ * Every GPU op against the CPU emulation (the harness's {@link io.qsync.lowprec.cuda.check.GpuChecks}). Runs only
  * where a CUDA device and the JavaCPP 1.5.13 CUDA presets are present; elsewhere (CI) it is skipped, with the reason,
  * before any JavaCPP class is loaded. On the GPU machine run {@code benchmarks/gpu/run-on-device.sh}.
  */
@@ -70,7 +70,7 @@ class CudaOpsGpuTest {
                  CudaStream s = new CudaStream();
                  QuantKernels qk = new QuantKernels(dev);
                  LtMatmul lt = new LtMatmul(dev, alloc)) {
-                return new io.qsync.lowprec.cuda.bench.GpuChecks(alloc, lt, qk, s, System.nanoTime(), dev.facts().hasFp8()).runAll();
+                return new io.qsync.lowprec.cuda.check.GpuChecks(alloc, lt, qk, s, System.nanoTime(), dev.facts().hasFp8()).runAll();
             }
         }
     }

@@ -1,4 +1,4 @@
-package io.qsync.lowprec.cuda.bench;
+package io.qsync.lowprec.cuda.check;
 
 /**
  * One GPU-vs-CPU-emulation comparison.

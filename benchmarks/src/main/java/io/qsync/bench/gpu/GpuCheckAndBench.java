@@ -1,4 +1,4 @@
-package io.qsync.lowprec.cuda.bench;
+package io.qsync.bench.gpu;
 
 import io.qsync.lowprec.cuda.CudaDevice;
 import io.qsync.lowprec.cuda.CudaStream;
@@ -7,6 +7,8 @@ import io.qsync.lowprec.cuda.DeviceFacts;
 import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
+import io.qsync.lowprec.cuda.check.CheckResult;
+import io.qsync.lowprec.cuda.check.GpuChecks;
 
 import java.io.IOException;
 import java.nio.file.Files;

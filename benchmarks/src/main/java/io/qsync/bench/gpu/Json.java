@@ -1,4 +1,4 @@
-package io.qsync.lowprec.cuda.bench;
+package io.qsync.bench.gpu;
 
 import java.util.List;
 import java.util.Map;

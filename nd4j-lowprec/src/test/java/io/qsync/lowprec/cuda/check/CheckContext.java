@@ -1,4 +1,4 @@
-package io.qsync.lowprec.cuda.bench;
+package io.qsync.lowprec.cuda.check;
 
 import io.qsync.lowprec.FloatCodec;
 import io.qsync.lowprec.FloatRounding;

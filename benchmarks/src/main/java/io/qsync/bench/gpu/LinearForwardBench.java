@@ -1,4 +1,4 @@
-package io.qsync.lowprec.cuda.bench;
+package io.qsync.bench.gpu;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaException;
