@@ -13,6 +13,7 @@ import static org.bytedeco.cuda.global.nvml.*;
  * {@link DeviceAllocator} bound to this device.
  */
 public final class CudaDevice implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CudaDevice.class);
     private final DeviceFacts facts;
 
     private CudaDevice(DeviceFacts facts) {
@@ -51,25 +52,49 @@ public final class CudaDevice implements AutoCloseable {
             Check.cuda("cudaDeviceGetPCIBusId", cudaDeviceGetPCIBusId(bus, bus.length, ordinal));
             String busId = cString(bus);
             String name = p.name().getString();
-            int smClock = 0;
-            int memClock = 0;
-            try {
-                Check.nvml("nvmlInit_v2", nvmlInit_v2());
-                nvmlDevice_st dev = new nvmlDevice_st();
-                Check.nvml("nvmlDeviceGetHandleByPciBusId_v2(" + busId + ")", nvmlDeviceGetHandleByPciBusId_v2(new org.bytedeco.javacpp.BytePointer(busId), dev));
-                byte[] nm = new byte[96];
-                Check.nvml("nvmlDeviceGetName", nvmlDeviceGetName(dev, nm, nm.length));
-                name = cString(nm);
-                Check.nvml("nvmlDeviceGetMaxClockInfo(SM)", nvmlDeviceGetMaxClockInfo(dev, NVML_CLOCK_SM, v));
-                smClock = v.get();
-                Check.nvml("nvmlDeviceGetMaxClockInfo(MEM)", nvmlDeviceGetMaxClockInfo(dev, NVML_CLOCK_MEM, v));
-                memClock = v.get();
-                nvmlShutdown();
-            } catch (CudaException | UnsatisfiedLinkError e) {
-                System.err.println("NVML unavailable, using cudart facts only: " + e.getMessage());
+            int[] clocks = new int[2];
+            String nvmlName = nvmlFacts(busId, clocks);
+            if (nvmlName != null) {
+                name = nvmlName;
             }
+            int smClock = clocks[0];
+            int memClock = clocks[1];
             return new CudaDevice(new DeviceFacts(ordinal, name, p.major(), p.minor(), p.totalGlobalMem(),
                     p.multiProcessorCount(), p.l2CacheSize(), smClock, memClock, busId, driver, runtime));
+        }
+    }
+
+    /**
+     * Reads the device's name and maximum SM and memory clocks from NVML; NVML is shut down again on every path.
+     *
+     * @param busId  the device's PCI bus id
+     * @param clocks out: {SM clock, memory clock} in MHz (left 0 when NVML cannot tell)
+     * @return NVML's device name, or null when NVML is unavailable or does not know the device (logged; the
+     *         cudart facts are used then)
+     */
+    static String nvmlFacts(String busId, int[] clocks) {
+        try {
+            Check.nvml("nvmlInit_v2", nvmlInit_v2());
+        } catch (CudaException | UnsatisfiedLinkError e) {
+            LOG.warn("NVML unavailable, using cudart facts only: {}", e.getMessage());
+            return null;
+        }
+        try (IntPointer v = new IntPointer(1);
+             org.bytedeco.javacpp.BytePointer bus = new org.bytedeco.javacpp.BytePointer(busId)) {
+            nvmlDevice_st dev = new nvmlDevice_st();
+            Check.nvml("nvmlDeviceGetHandleByPciBusId_v2(" + busId + ")", nvmlDeviceGetHandleByPciBusId_v2(bus, dev));
+            byte[] nm = new byte[96];
+            Check.nvml("nvmlDeviceGetName", nvmlDeviceGetName(dev, nm, nm.length));
+            Check.nvml("nvmlDeviceGetMaxClockInfo(SM)", nvmlDeviceGetMaxClockInfo(dev, NVML_CLOCK_SM, v));
+            clocks[0] = v.get();
+            Check.nvml("nvmlDeviceGetMaxClockInfo(MEM)", nvmlDeviceGetMaxClockInfo(dev, NVML_CLOCK_MEM, v));
+            clocks[1] = v.get();
+            return cString(nm);
+        } catch (CudaException e) {
+            LOG.warn("NVML does not describe device {}, using cudart facts only: {}", busId, e.getMessage());
+            return null;
+        } finally {
+            nvmlShutdown();
         }
     }
 

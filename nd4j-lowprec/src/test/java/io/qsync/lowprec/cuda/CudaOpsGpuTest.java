@@ -28,6 +28,13 @@ class CudaOpsGpuTest {
     }
 
     @Test
+    void nvmlIsShutDownWhenADeviceQueryFails() {
+        String why = CudaPresence.whyUnavailable();
+        Assumptions.assumeTrue(why == null, why);
+        OnDevice.nvmlIsShutDownAfterAFailedQuery();
+    }
+
+    @Test
     void skipDecisionLoadsNoJavaCppClass() throws Exception {
         // CudaPresence answers in a fresh class loader that sees the whole test class path; afterwards no JavaCPP or
         // CUDA presets class may have been loaded by it (loading one would link native code on a machine without CUDA)
@@ -64,6 +71,15 @@ class CudaOpsGpuTest {
 
     /** Touched only after the assumption, so JavaCPP classes are linked only on a GPU machine. */
     private static final class OnDevice {
+        static void nvmlIsShutDownAfterAFailedQuery() {
+            int[] clocks = new int[2];
+            // a bus id no device has: the handle lookup fails after nvmlInit succeeded
+            assertTrue(CudaDevice.nvmlFacts("0000:FF:1F.7", clocks) == null);
+            // shutting down once more must find NVML uninitialised: the failed query shut it down itself
+            assertTrue(org.bytedeco.cuda.global.nvml.nvmlShutdown() == org.bytedeco.cuda.global.nvml.NVML_ERROR_UNINITIALIZED,
+                    "NVML was left initialised by a failed query");
+        }
+
         static List<CheckResult> run() {
             try (CudaDevice dev = CudaDevice.open(0);
                  DeviceAllocator alloc = new DeviceAllocator("test", 8L << 30);
