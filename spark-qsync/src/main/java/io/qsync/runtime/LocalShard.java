@@ -1,9 +1,5 @@
 package io.qsync.runtime;
 
-import java.util.Arrays;
-import java.util.Iterator;
-import java.util.List;
-import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,55 +25,6 @@ public final class LocalShard implements java.io.Serializable {
     this.labels = labels;
     this.numFeatures = numFeatures;
     this.count = labels.length;
-  }
-
-  /**
-   * Materializes rows with an {@code array<float>} (or {@code array<double>}) features column and an integer label.
-   *
-   * @throws IllegalArgumentException if a row's feature length differs from the first row's, or a label is outside
-   *                                  {@code [0, numClasses)}
-   */
-  public static LocalShard fromRows(Iterator<Row> rows, String featuresCol, String labelCol, int numClasses) {
-    float[] buf = new float[0];
-    int[] lab = new int[0];
-    int n = 0;
-    int d = -1;
-    int fi = -1;
-    int li = -1;
-    while (rows.hasNext()) {
-      Row r = rows.next();
-      if (fi < 0) {
-        fi = r.fieldIndex(featuresCol);
-        li = r.fieldIndex(labelCol);
-      }
-      List<Object> f = r.getList(fi);
-      if (d < 0) {
-        d = f.size();
-        buf = new float[Math.max(1, d) * 1024];
-        lab = new int[1024];
-      } else if (f.size() != d) {
-        throw new IllegalArgumentException("column '" + featuresCol + "': row " + n + " has " + f.size()
-            + " features but the first row has " + d + "; all rows need the same length");
-      }
-      if (n == lab.length) {
-        lab = Arrays.copyOf(lab, n * 2);
-        buf = Arrays.copyOf(buf, n * 2 * d);
-      }
-      int base = n * d;
-      for (int k = 0; k < d; k++) {
-        buf[base + k] = ((Number) f.get(k)).floatValue();
-      }
-      int y = ((Number) r.get(li)).intValue();
-      if (y < 0 || y >= numClasses) {
-        throw new IllegalArgumentException("column '" + labelCol + "': label " + y + " outside [0, " + numClasses
-            + "); set numClasses (spark.qsync.numClasses / --classes) to cover every label");
-      }
-      lab[n++] = y;
-    }
-    if (d < 0) {
-      return new LocalShard(new float[0], new int[0], 0);
-    }
-    return new LocalShard(Arrays.copyOf(buf, n * d), Arrays.copyOf(lab, n), d);
   }
 
   /** Number of rows. */

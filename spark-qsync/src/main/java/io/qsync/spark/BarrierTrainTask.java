@@ -26,7 +26,7 @@ import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.factory.Nd4j;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.collection.JavaConverters;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -47,9 +47,22 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
   public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
+    LocalShard shard;
+    try {
+      shard = RowShards.read(JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(),
+          in.params().numClasses());
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(ctx.partitionId(), "reading its partition of the training data", e);
+    }
+    try {
+      return train(ctx, in, shard);
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(ctx.partitionId(), "training on " + shard.count() + " rows", e);
+    }
+  }
+
+  private scala.collection.Iterator<byte[]> train(BarrierTaskContext ctx, WorkerInputs in, LocalShard shard) {
     RuntimeParams params = in.params();
-    LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
-        params.numClasses());
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
@@ -80,7 +93,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
           ModelSerializer.writeModel(out.model(), bos, true);
           result = new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
         }
-        return CollectionConverters.asScala(List.of(result.toBytes()).iterator());
+        return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

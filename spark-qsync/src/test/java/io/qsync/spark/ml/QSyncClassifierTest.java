@@ -99,6 +99,43 @@ class QSyncClassifierTest {
   }
 
   @Test
+  void sessionConfSettingsApplyUnlessAParamIsSet() {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(3, 32, 2e-3).toJson())
+        .setNumWorkers(2).setBatchSize(128).setChecksumEvery(5);
+    try {
+      spark.conf().set("spark.qsync.epochs", "2");
+      assertEquals(2, clf.fit(train).history().epochs().size(), "spark.qsync.epochs=2 from the session");
+      assertEquals("1", clf.copy(new org.apache.spark.ml.param.ParamMap()).setEpochs(1)
+          .settings(java.util.Map.of("spark.qsync.epochs", "2")).get("spark.qsync.epochs"), "a set param wins");
+      assertEquals("5", clf.settings(java.util.Map.of("spark.qsync.checksumEvery", "9"))
+          .get("spark.qsync.checksumEvery"));
+      spark.conf().set("spark.qsync.comm.ioTimeout", "banana");
+      var e = assertThrows(IllegalArgumentException.class, () -> clf.fit(train));
+      assertEquals("invalid spark.qsync.comm.ioTimeout=banana: must be a positive duration such as 500ms, 30s or 2m",
+          e.getMessage());
+      assertEquals("3s", clf.setIoTimeout("3s").settings(java.util.Map.of("spark.qsync.comm.ioTimeout", "banana"))
+          .get("spark.qsync.comm.ioTimeout"));
+    } finally {
+      spark.conf().unset("spark.qsync.epochs");
+      spark.conf().unset("spark.qsync.comm.ioTimeout");
+    }
+  }
+
+  @Test
+  void explainParamsIsShortAndGettersReadTheParams() {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.fashionCnn(1, 1e-3).toJson())
+        .setEpochs(4).setIoTimeout("30s");
+    String text = clf.explainParams();
+    assertEquals(clf.params().length, text.lines().count(), text);
+    assertTrue(text.lines().allMatch(l -> l.length() < 200), text);
+    assertTrue(text.contains("epochs: passes over the data (default: 1, current: 4)"), text);
+    assertEquals(4, clf.getEpochs());
+    assertEquals("30s", clf.getIoTimeout());
+    assertEquals(2, clf.getNumWorkers());
+    assertEquals("probability", clf.getProbabilityCol());
+  }
+
+  @Test
   void badInputsNameTheParamToSet() {
     QSyncClassifier noModel = new QSyncClassifier();
     var e = assertThrows(IllegalArgumentException.class, () -> noModel.fit(train));
