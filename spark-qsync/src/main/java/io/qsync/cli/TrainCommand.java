@@ -10,6 +10,7 @@ import io.qsync.spark.ConfEntry;
 import io.qsync.spark.ConsoleProgress;
 import io.qsync.spark.QSyncConf;
 import io.qsync.spark.QSyncKryoRegistrator;
+import io.qsync.spark.SparkVersionCheck;
 import io.qsync.spark.TrainJob;
 import io.qsync.spark.TrainSettings;
 import java.io.File;
@@ -95,6 +96,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    SparkVersionCheck.require();
     SparkConf sc = new SparkConf().setAppName("qsync-train")
         .setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .setIfMissing("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())

@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * Failures a user can fix, said in one line: bad settings and inputs ({@link IllegalArgumentException}, also when
- * Spark carries one back from an executor inside its job-failure text) and running out of JVM heap (with the memory
- * setting to raise).
+ * Spark carries one back from an executor inside its job-failure text), a Spark/Scala version this build cannot run
+ * on, and running out of JVM heap (with the memory setting to raise).
  */
 public final class JobFailures {
   private JobFailures() {}
@@ -22,15 +22,15 @@ public final class JobFailures {
       }
     }
     String text = String.valueOf(t.getMessage());
-    int oom = text.indexOf(WorkerOutOfMemoryError.class.getName());
-    if (oom < 0) {
-      oom = text.indexOf("java.lang.OutOfMemoryError");
+    String worker = WorkerOutOfMemoryError.class.getName() + ": ";
+    if (text.contains(worker)) {
+      return firstLine(text.substring(text.indexOf(worker) + worker.length()));
     }
-    if (oom >= 0) {
-      return firstLine(text.substring(oom));
+    if (text.contains("java.lang.OutOfMemoryError")) {
+      return firstLine(text.substring(text.indexOf("java.lang.OutOfMemoryError")));
     }
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IllegalArgumentException) {
+      if (c instanceof IllegalArgumentException || c instanceof SparkVersionCheck.Mismatch) {
         return firstLine(c.getMessage());
       }
     }

@@ -16,16 +16,12 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsReader$;
-import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
-import scala.Option;
 
 /**
  * The model {@link QSyncClassifier#fit} returns: a trained DL4J network that appends, like Spark ML's probabilistic
@@ -189,7 +185,7 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
 
     @Override
     public void saveImpl(String path) {
-      DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
+      ModelMetadata.save(model, path, sparkSession());
       Path p = new Path(path, MODEL_FILE + (model.spec.graph() ? ".graph" : ""));
       try (OutputStream os = p.getFileSystem(sparkSession().sparkContext().hadoopConfiguration()).create(p)) {
         os.write(model.spec.modelZip());
@@ -202,8 +198,7 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
   private static final class Reader extends MLReader<QSyncClassificationModel> {
     @Override
     public QSyncClassificationModel load(String path) {
-      DefaultParamsReader.Metadata meta = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
-          QSyncClassificationModel.class.getName());
+      String uid = ModelMetadata.uid(path, sparkSession(), QSyncClassificationModel.class);
       try {
         FileSystem fs = new Path(path).getFileSystem(sparkSession().sparkContext().hadoopConfiguration());
         boolean graph = fs.exists(new Path(path, MODEL_FILE + ".graph"));
@@ -212,8 +207,8 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
         try (InputStream in = fs.open(p)) {
           bytes = in.readAllBytes();
         }
-        QSyncClassificationModel m = new QSyncClassificationModel(meta.uid(), new ModelSpec(bytes, graph), null);
-        meta.getAndSetParams(m, Option.empty());
+        QSyncClassificationModel m = new QSyncClassificationModel(uid, new ModelSpec(bytes, graph), null);
+        ModelMetadata.setParams(m, path, sparkSession());
         return m;
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read the model saved under " + path, e);
