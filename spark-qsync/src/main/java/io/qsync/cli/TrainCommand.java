@@ -72,13 +72,14 @@ public final class TrainCommand implements Callable<Integer> {
   static final int DEFAULT_BATCH = 64;
 
   /**
-   * The job's settings, lowest precedence first: the CLI's default batch, {@code spark.qsync.*} of the SparkConf
-   * (spark-submit {@code --conf}), this command's {@code --conf}, then the explicit flags.
+   * The job's settings, lowest precedence first: the CLI's default batch, {@code submitted} (the {@code spark.qsync.*}
+   * entries of the SparkConf: spark-submit {@code --conf}), this command's {@code --conf}, then the explicit flags.
+   * (No Spark type in any signature here: picocli reflects on this class, and {@code qsync plan} runs without Spark.)
    */
-  Map<String, String> settings(SparkConf sparkConf) {
+  Map<String, String> settings(Map<String, String> submitted) {
     Map<String, String> s = new HashMap<>();
     s.put(QSyncConf.BATCH_SIZE.key(), Integer.toString(DEFAULT_BATCH));
-    s.putAll(QSyncConf.from(sparkConf));
+    s.putAll(submitted);
     s.putAll(conf);
     putIfGiven(s, QSyncConf.NUM_WORKERS, workers);
     putIfGiven(s, QSyncConf.EPOCHS, epochs);
@@ -101,7 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
         .setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .setIfMissing("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
         .setIfMissing("spark.ui.enabled", "false");
-    Map<String, String> settings = settings(sc);
+    Map<String, String> settings = settings(QSyncConf.from(sc));
     TrainSettings ts = TrainSettings.from(settings);
     Path dir = Path.of(QSyncConf.DATA_DIR.read(settings));
     long initSeed = QSyncConf.SEED.read(settings);

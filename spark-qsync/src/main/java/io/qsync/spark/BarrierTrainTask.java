@@ -76,15 +76,18 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
         StepListener user = in.listener();
+        PrecisionPlan plan = in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+        WorkerLog log = new WorkerLog(rank, infos.length, host, shard.count(), plan);
         StepListener listener = (r, e, s, g, loss) -> {
           ctx.killTaskIfInterrupted();
+          log.step(e, s, g, loss);
           if (user != null) {
             user.onStep(r, e, s, g, loss);
           }
         };
         WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
-                in.eval());
+            .run(in.model(), plan, shard, in.eval());
+        log.done();
         long checksum = Nd4jBuffers.checksum(out.model().params());
         boolean graph = out.model() instanceof ComputationGraph;
         TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);

@@ -14,7 +14,7 @@ class TrainSettingsPrecedenceTest {
   private static Map<String, String> settings(SparkConf sparkConf, String... args) {
     TrainCommand cmd = new TrainCommand();
     new CommandLine(cmd).parseArgs(args);
-    return cmd.settings(sparkConf);
+    return cmd.settings(io.qsync.spark.QSyncConf.from(sparkConf));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.qsync.spark.ml;
 
 import io.qsync.runtime.ModelSpec;
+import io.qsync.spark.LoggingProgress;
 import io.qsync.spark.QSyncConf;
 import io.qsync.spark.TrainJob;
 import io.qsync.spark.TrainOptions;
@@ -151,7 +152,7 @@ public final class QSyncClassifier extends QSyncClassifierParams implements Defa
     TrainSettings settings = TrainSettings.from(settings(QSyncConf.from(rows.sparkSession())));
     transformSchema(dataset.schema(), settings.featuresCol(), settings.labelCol());
     TrainJob.Result r = TrainJob.train(rows.sparkSession(), rows, ModelSpec.fromJson(getModelJson()), settings,
-        TrainOptions.none());
+        TrainOptions.none().withProgress(new LoggingProgress(settings.runtime().epochs())));
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try {
       ModelSerializer.writeModel(r.model(), bos, true);
