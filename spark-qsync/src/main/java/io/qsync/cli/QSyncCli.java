@@ -18,9 +18,14 @@ public final class QSyncCli {
   /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
   public QSyncCli() {}
 
+  /** The command line as {@link #main} runs it: errors a user can fix are printed as one line. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new QSyncCli()).setExecutionExceptionHandler(new CliErrors());
+  }
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
-    int rc = new CommandLine(new QSyncCli()).execute(args);
+    int rc = commandLine().execute(args);
     System.exit(rc);
   }
 }

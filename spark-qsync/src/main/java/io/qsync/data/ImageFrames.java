@@ -14,8 +14,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Turns {@link LabeledImages} into a Spark {@code Dataset<Row>} with columns {@code features: array<float>} (pixels
- * scaled to [0, 1]) and {@code label: int}. The driver ships compact byte chunks; executors expand them to rows, so
- * the driver never holds 60 000 boxed rows.
+ * scaled to [0, 1]) and {@code label: int}. The driver ships compact byte chunks (one byte per pixel); executors
+ * turn them into rows one at a time, each row's features a primitive {@code float[]} (stored unboxed by Spark), so
+ * neither side ever holds a partition of boxed values.
  */
 public final class ImageFrames {
 
@@ -67,19 +68,29 @@ public final class ImageFrames {
     return new LabeledImages(rows, cols, pixels, labels);
   }
 
-  private static Iterator<Row> expand(Iterator<byte[]> it) {
-    List<Row> out = new ArrayList<>();
-    while (it.hasNext()) {
-      LabeledImages c = decode(it.next());
-      for (int i = 0; i < c.count(); i++) {
-        float[] f = c.features(i);
-        Float[] boxed = new Float[f.length];
-        for (int k = 0; k < f.length; k++) {
-          boxed[k] = f[k];
+  /** Rows of one chunk after another, made one at a time: a partition never exists as a list of rows. */
+  private static Iterator<Row> expand(Iterator<byte[]> chunks) {
+    return new Iterator<>() {
+      private LabeledImages chunk;
+      private int next;
+
+      @Override
+      public boolean hasNext() {
+        while ((chunk == null || next == chunk.count()) && chunks.hasNext()) {
+          chunk = decode(chunks.next());
+          next = 0;
         }
-        out.add(RowFactory.create(boxed, c.label(i)));
+        return chunk != null && next < chunk.count();
       }
-    }
-    return out.iterator();
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        int i = next++;
+        return RowFactory.create(chunk.features(i), chunk.label(i));
+      }
+    };
   }
 }

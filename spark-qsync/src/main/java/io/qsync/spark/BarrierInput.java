@@ -11,7 +11,7 @@ import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import scala.Tuple2;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.collection.JavaConverters;
 
 /**
  * Makes the training input fit a barrier stage of {@code numWorkers} tasks. Barrier stages refuse narrow lineages
@@ -81,7 +81,7 @@ final class BarrierInput {
       if (r.getNumPartitions() != n) {
         return false;
       }
-      for (Dependency<?> d : CollectionConverters.asJava(r.dependencies())) {
+      for (Dependency<?> d : JavaConverters.seqAsJavaList(r.dependencies())) {
         if (!(d instanceof ShuffleDependency)) {
           todo.push(d.rdd());
         }

@@ -24,7 +24,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.collection.JavaConverters;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -45,9 +45,22 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
   public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
+    LocalShard shard;
+    try {
+      shard = RowShards.read(JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(),
+          in.params().numClasses());
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(ctx.partitionId(), "reading its partition of the training data", e);
+    }
+    try {
+      return train(ctx, in, shard);
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(ctx.partitionId(), "training on " + shard.count() + " rows", e);
+    }
+  }
+
+  private scala.collection.Iterator<byte[]> train(BarrierTaskContext ctx, WorkerInputs in, LocalShard shard) {
     RuntimeParams params = in.params();
-    LocalShard shard = RowShards.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
-        params.numClasses());
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
@@ -61,15 +74,18 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
         StepListener user = in.listener();
+        PrecisionPlan plan = in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+        WorkerLog log = new WorkerLog(rank, infos.length, host, shard.count(), plan);
         StepListener listener = (r, e, s, g, loss) -> {
           ctx.killTaskIfInterrupted();
+          log.step(e, s, g, loss);
           if (user != null) {
             user.onStep(r, e, s, g, loss);
           }
         };
         WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)),
-                threads, -1, shard, in.eval());
+            .run(in.model(), plan, threads, -1, shard, in.eval());
+        log.done();
         long checksum = out.checksum();
         boolean graph = out.model() instanceof ComputationGraph;
         TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);
@@ -78,7 +94,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
           ModelSerializer.writeModel(out.model(), bos, true);
           result = new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
         }
-        return CollectionConverters.asScala(List.of(result.toBytes()).iterator());
+        return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -102,6 +118,4 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     }
     return threads;
   }
-
-
 }

@@ -25,8 +25,7 @@ public record ConfEntry<T>(String key, String doc, String defaultValue, Function
     try {
       v = parser.apply(raw.trim());
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("cannot parse " + key + "=" + raw + ": " + e.getMessage() + " (" + rule + ")",
-          e);
+      throw new IllegalArgumentException("invalid " + key + "=" + raw + ": " + rule, e);
     }
     if (!valid.test(v)) {
       throw new IllegalArgumentException("invalid " + key + "=" + raw + ": " + rule);

@@ -4,15 +4,26 @@ import io.qsync.runtime.EpochStats;
 import io.qsync.runtime.ProgressSink;
 import java.io.PrintStream;
 
-/** Prints a live progress line (carriage-return updated) and one line per finished epoch. */
+/**
+ * Prints training progress and one line per finished epoch. On a terminal the progress line is redrawn in place
+ * ({@code \r}); otherwise (a log file, a pipe, a notebook) a plain line is printed at every tenth of an epoch.
+ */
 public final class ConsoleProgress implements ProgressSink {
   private final PrintStream out;
   private final int epochs;
+  private final boolean live;
+  private int lastTenth = -1;
 
-  /** Prints to {@code out}; {@code epochs} is the planned number of epochs. */
+  /** Prints to {@code out}; {@code epochs} is the planned number of epochs. Live only on a terminal. */
   public ConsoleProgress(PrintStream out, int epochs) {
+    this(out, epochs, out == System.out && System.console() != null);
+  }
+
+  /** As above, choosing between the live line ({@code live}) and plain lines. */
+  public ConsoleProgress(PrintStream out, int epochs, boolean live) {
     this.out = out;
     this.epochs = epochs;
+    this.live = live;
   }
 
   @Override
@@ -22,15 +33,28 @@ public final class ConsoleProgress implements ProgressSink {
     }
     int width = 30;
     int done = (int) ((long) (step + 1) * width / stepsPerEpoch);
-    out.printf("\r[epoch %d/%d] [%s%s] %3d%% step %d/%d loss %.4f %.0f samples/s ", epoch + 1, epochs,
+    String line = String.format("[epoch %d/%d] [%s%s] %3d%% step %d/%d loss %.4f %.0f samples/s", epoch + 1, epochs,
         "#".repeat(done), ".".repeat(width - done), (step + 1) * 100 / stepsPerEpoch, step + 1, stepsPerEpoch, loss,
         samplesPerSecond);
+    if (live) {
+      out.print("\r" + line + " ");
+    } else {
+      int tenth = (int) ((long) (step + 1) * 10 / stepsPerEpoch);
+      if (tenth == lastTenth) {
+        return;
+      }
+      lastTenth = tenth;
+      out.println(line);
+    }
     out.flush();
   }
 
   @Override
   public synchronized void epoch(EpochStats stats) {
-    out.println();
+    if (live) {
+      out.println();
+    }
+    lastTenth = -1;
     out.println(stats.describe());
     out.flush();
   }

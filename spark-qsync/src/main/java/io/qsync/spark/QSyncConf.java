@@ -1,8 +1,14 @@
 package io.qsync.spark;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 /**
  * The {@code spark.qsync.*} configuration surface: every setting is declared here once, typed, documented and
@@ -10,6 +16,10 @@ import java.util.Map;
  * sync.
  */
 public final class QSyncConf {
+  private static final Logger LOG = LoggerFactory.getLogger(QSyncConf.class);
+  /** Prefix of every setting. */
+  public static final String PREFIX = "spark.qsync.";
+
   private QSyncConf() {}
 
   /** Number of barrier tasks (workers); must not exceed the cluster's free task slots. */
@@ -85,14 +95,43 @@ public final class QSyncConf {
       CHECKSUM_EVERY, THREADS_PER_WORKER, BACKEND, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
       LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR);
 
-  /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
-  public static void rejectUnknown(Map<String, String> settings) {
-    for (String k : settings.keySet()) {
-      if (k.startsWith("spark.qsync.") && ALL.stream().noneMatch(e -> e.key().equals(k))) {
-        throw new IllegalArgumentException("unknown setting " + k + "; known settings are listed in "
-            + "docs/configuration.md");
+  /** The {@code spark.qsync.*} keys of {@code settings} that are not declared here (typos, removed settings). */
+  public static List<String> unknownKeys(Map<String, String> settings) {
+    return settings.keySet().stream().filter(k -> k.startsWith(PREFIX))
+        .filter(k -> ALL.stream().noneMatch(e -> e.key().equals(k))).sorted().toList();
+  }
+
+  /** Logs a warning for every unknown {@code spark.qsync.*} key (Spark itself warns about unknown keys the same way). */
+  public static void warnUnknown(Map<String, String> settings) {
+    for (String k : unknownKeys(settings)) {
+      LOG.warn("ignoring unknown setting {}={}; known settings are listed in docs/configuration.md", k,
+          settings.get(k));
+    }
+  }
+
+  /** Every {@code spark.qsync.*} entry of a SparkConf (for example those given to spark-submit with --conf). */
+  public static Map<String, String> from(SparkConf conf) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Tuple2<String, String> kv : conf.getAll()) {
+      if (kv._1().startsWith(PREFIX)) {
+        out.put(kv._1(), kv._2());
       }
     }
+    return out;
+  }
+
+  /**
+   * Every {@code spark.qsync.*} setting of a session: its SparkContext's conf (spark-submit {@code --conf},
+   * {@code SparkSession.builder().config}) overlaid with the session's runtime conf ({@code spark.conf().set}).
+   */
+  public static Map<String, String> from(SparkSession spark) {
+    Map<String, String> out = from(spark.sparkContext().getConf());
+    for (ConfEntry<?> e : ALL) {
+      if (spark.conf().contains(e.key())) {
+        out.put(e.key(), spark.conf().get(e.key()));
+      }
+    }
+    return out;
   }
 
   /** The reference table of all settings, in Markdown. */

@@ -83,6 +83,7 @@ public final class TrainJob {
    */
   public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
       TrainOptions options) {
+    SparkVersionCheck.require();
     SparkContext sc = spark.sparkContext();
     preflight(sc, data, settings);
     if (!settings.planFile().isEmpty()) {

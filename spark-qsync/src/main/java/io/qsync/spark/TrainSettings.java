@@ -41,9 +41,12 @@ public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig co
     }
   }
 
-  /** Reads and validates every setting (unknown {@code spark.qsync.*} keys are rejected). */
+  /**
+   * Reads and validates every setting; a bad value fails with one line naming key and value, an unknown
+   * {@code spark.qsync.*} key is logged as a warning.
+   */
   public static TrainSettings from(Map<String, String> s) {
-    QSyncConf.rejectUnknown(s);
+    QSyncConf.warnUnknown(s);
     RuntimeParams rp = new RuntimeParams(QSyncConf.EPOCHS.read(s), QSyncConf.BATCH_SIZE.read(s),
         QSyncConf.NUM_CLASSES.read(s), QSyncConf.SHUFFLE.read(s), QSyncConf.SEED.read(s),
         QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s), backendOf(s));

@@ -32,9 +32,12 @@ class ConfigurationDocTest {
     var t = assertThrows(IllegalArgumentException.class,
         () -> TrainSettings.from(Map.of("spark.qsync.comm.ioTimeout", "soon")));
     assertTrue(t.getMessage().contains("spark.qsync.comm.ioTimeout"), t.getMessage());
-    var u = assertThrows(IllegalArgumentException.class,
-        () -> TrainSettings.from(Map.of("spark.qsync.batchsize", "64")));
-    assertTrue(u.getMessage().contains("unknown setting spark.qsync.batchsize"), u.getMessage());
+    assertEquals("invalid spark.qsync.comm.ioTimeout=soon: must be a positive duration such as 500ms, 30s or 2m",
+        t.getMessage());
+    assertEquals(java.util.List.of("spark.qsync.batchsize"),
+        QSyncConf.unknownKeys(Map.of("spark.qsync.batchsize", "64", "spark.qsync.epochs", "2", "spark.app", "x")));
+    assertEquals(128, TrainSettings.from(Map.of("spark.qsync.batchsize", "64")).runtime().globalBatchSize(),
+        "an unknown key is warned about and ignored");
     TrainSettings ok = TrainSettings.from(Map.of("spark.qsync.comm.ioTimeout", "1500ms", "spark.qsync.epochs", "3"));
     assertEquals(1500, ok.comm().ioTimeout().toMillis());
     assertEquals(3, ok.runtime().epochs());

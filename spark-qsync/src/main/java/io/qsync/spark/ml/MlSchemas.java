@@ -1,6 +1,7 @@
 package io.qsync.spark.ml;
 
 import java.util.Arrays;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -12,9 +13,10 @@ final class MlSchemas {
 
   static void requireFeatures(StructType schema, String col) {
     DataType t = typeOf(schema, col, "featuresCol");
-    if (!(t instanceof ArrayType a) || !(a.elementType().equals(DataTypes.FloatType)
-        || a.elementType().equals(DataTypes.DoubleType))) {
-      throw new IllegalArgumentException("column '" + col + "' must be array<float> or array<double>, got "
+    boolean array = t instanceof ArrayType a && (a.elementType().equals(DataTypes.FloatType)
+        || a.elementType().equals(DataTypes.DoubleType));
+    if (!array && !t.equals(SQLDataTypes.VectorType())) {
+      throw new IllegalArgumentException("column '" + col + "' must be array<float>, array<double> or vector, got "
           + t.simpleString() + "; set featuresCol");
     }
   }
@@ -28,11 +30,23 @@ final class MlSchemas {
     }
   }
 
-  static StructType withPrediction(StructType schema, String col) {
-    if (Arrays.asList(schema.fieldNames()).contains(col)) {
-      throw new IllegalArgumentException("column '" + col + "' already exists; set predictionCol to a new name");
+  /** Appends the raw prediction and probability vectors (unless their names are empty) and the prediction. */
+  static StructType withOutputs(StructType schema, String raw, String probability, String prediction) {
+    StructType out = schema;
+    if (!raw.isEmpty()) {
+      out = add(out, raw, SQLDataTypes.VectorType(), "rawPredictionCol");
     }
-    return schema.add(col, DataTypes.DoubleType, false);
+    if (!probability.isEmpty()) {
+      out = add(out, probability, SQLDataTypes.VectorType(), "probabilityCol");
+    }
+    return add(out, prediction, DataTypes.DoubleType, "predictionCol");
+  }
+
+  private static StructType add(StructType schema, String col, DataType type, String param) {
+    if (Arrays.asList(schema.fieldNames()).contains(col)) {
+      throw new IllegalArgumentException("column '" + col + "' already exists; set " + param + " to a new name");
+    }
+    return schema.add(col, type, false);
   }
 
   private static DataType typeOf(StructType schema, String col, String param) {

@@ -88,14 +88,84 @@ class QSyncClassifierTest {
     model.write().save(mp);
     QSyncClassificationModel loaded = QSyncClassificationModel.load(mp);
     assertEquals(model.uid(), loaded.uid());
-    assertEquals(0, loaded.transform(test).select("prediction").except(pred.select("prediction")).count());
-    assertEquals(accuracy(pred), accuracy(loaded.transform(test)), 1e-12);
+    java.util.List<Row> before = pred.select("rawPrediction", "probability", "prediction").collectAsList();
+    java.util.List<Row> after = loaded.transform(test).select("rawPrediction", "probability", "prediction")
+        .collectAsList();
+    assertEquals(before.size(), after.size());
+    for (int i = 0; i < before.size(); i++) {
+      assertEquals(before.get(i), after.get(i), "row " + i + " differs after save/load");
+    }
 
     String ep = dir.resolve("estimator").toString();
     clf.write().save(ep);
     QSyncClassifier again = QSyncClassifier.load(ep);
     assertEquals(2, (Integer) again.getOrDefault(again.epochs()));
     assertEquals(clf.getOrDefault(clf.modelJson()), again.getOrDefault(again.modelJson()));
+  }
+
+  @Test
+  void sessionConfSettingsApplyUnlessAParamIsSet() {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(3, 32, 2e-3).toJson())
+        .setNumWorkers(2).setBatchSize(128).setChecksumEvery(5);
+    try {
+      spark.conf().set("spark.qsync.epochs", "2");
+      assertEquals(2, clf.fit(train).history().epochs().size(), "spark.qsync.epochs=2 from the session");
+      assertEquals("1", clf.copy(new org.apache.spark.ml.param.ParamMap()).setEpochs(1)
+          .settings(java.util.Map.of("spark.qsync.epochs", "2")).get("spark.qsync.epochs"), "a set param wins");
+      assertEquals("5", clf.settings(java.util.Map.of("spark.qsync.checksumEvery", "9"))
+          .get("spark.qsync.checksumEvery"));
+      spark.conf().set("spark.qsync.comm.ioTimeout", "banana");
+      var e = assertThrows(IllegalArgumentException.class, () -> clf.fit(train));
+      assertEquals("invalid spark.qsync.comm.ioTimeout=banana: must be a positive duration such as 500ms, 30s or 2m",
+          e.getMessage());
+      assertEquals("3s", clf.setIoTimeout("3s").settings(java.util.Map.of("spark.qsync.comm.ioTimeout", "banana"))
+          .get("spark.qsync.comm.ioTimeout"));
+    } finally {
+      spark.conf().unset("spark.qsync.epochs");
+      spark.conf().unset("spark.qsync.comm.ioTimeout");
+    }
+  }
+
+  @Test
+  void explainParamsIsShortAndGettersReadTheParams() {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.fashionCnn(1, 1e-3).toJson())
+        .setEpochs(4).setIoTimeout("30s");
+    String text = clf.explainParams();
+    assertEquals(clf.params().length, text.lines().count(), text);
+    assertTrue(text.lines().allMatch(l -> l.length() < 200), text);
+    assertTrue(text.contains("epochs: passes over the data (default: 1, current: 4)"), text);
+    assertEquals(4, clf.getEpochs());
+    assertEquals("30s", clf.getIoTimeout());
+    assertEquals(2, clf.getNumWorkers());
+    assertEquals("probability", clf.getProbabilityCol());
+  }
+
+  @Test
+  void vectorFeaturesThroughAVectorAssemblerPipelineScoreWithSparkMlsEvaluator() {
+    Dataset<Row> pixels = train.select(org.apache.spark.ml.functions.array_to_vector(train.col("features"))
+        .as("pixels"), train.col("label"));
+    Dataset<Row> testPixels = test.select(org.apache.spark.ml.functions.array_to_vector(test.col("features"))
+        .as("pixels"), test.col("label"));
+    org.apache.spark.ml.feature.VectorAssembler assembler = new org.apache.spark.ml.feature.VectorAssembler()
+        .setInputCols(new String[] {"pixels"}).setOutputCol("features");
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(3, 128, 2e-3).toJson())
+        .setNumWorkers(2).setEpochs(2).setBatchSize(64);
+    PipelineModel pm = new Pipeline().setStages(new PipelineStage[] {assembler, clf}).fit(pixels);
+    Dataset<Row> scored = pm.transform(testPixels);
+    double acc = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator().setMetricName("accuracy")
+        .evaluate(scored);
+    double f1 = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator().evaluate(scored);
+    System.out.printf("VectorAssembler + QSyncClassifier: accuracy %.3f, f1 %.3f (MulticlassClassificationEvaluator)%n",
+        acc, f1);
+    assertEquals(accuracy(scored), acc, 1e-12);
+    assertTrue(acc > 0.65 && f1 > 0.6, "accuracy " + acc + ", f1 " + f1);
+    for (Row r : scored.select("rawPrediction", "probability", "prediction").limit(50).collectAsList()) {
+      org.apache.spark.ml.linalg.Vector raw = r.getAs(0);
+      org.apache.spark.ml.linalg.Vector p = r.getAs(1);
+      assertEquals(1.0, java.util.Arrays.stream(p.toArray()).sum(), 1e-5);
+      assertEquals(r.getDouble(2), p.argmax(), 0.0);
+      assertEquals(r.getDouble(2), raw.argmax(), 0.0);
+    }
   }
 
   @Test
