@@ -87,7 +87,7 @@ final class RingPipe {
       } catch (PeerAbort e) {
         onFailure(e.getMessage());
         throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: "
-            + e.getMessage());
+            + e.getMessage(), null, e.notice);
       } catch (CommException e) {
         if (abortReason != null) { // abort() from another thread
           teardown(abortReason);
@@ -100,7 +100,8 @@ final class RingPipe {
         String peer = pendingBackReason();
         if (peer != null) {
           onFailure(peer);
-          throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e);
+          throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e,
+              true);
         }
         String msg = "I/O error on the ring (left neighbour " + leftName + ", right neighbour " + rightName + "): " + e;
         onFailure("rank " + rank + ": " + msg);
@@ -121,12 +122,14 @@ final class RingPipe {
     teardown(abortReason);
   }
 
-  /** An ABORT notice or end-of-stream from a neighbour; the message is the origin's reason. */
+  /** An ABORT notice ({@code notice}) or end-of-stream from a neighbour; the message is the origin's reason. */
   private static final class PeerAbort extends CommException {
     private static final long serialVersionUID = 1L;
+    private final boolean notice;
 
-    PeerAbort(String reason) {
+    PeerAbort(String reason, boolean notice) {
       super(reason);
+      this.notice = notice;
     }
   }
 
@@ -184,7 +187,8 @@ final class RingPipe {
         throw new CommException(abortReason);
       }
       if (rightClosedGracefully && (filled > 0 || s.hasMoreSends())) {
-        throw new PeerAbort("right neighbour " + rightName + " closed the connection (it failed, was killed or closed)");
+        throw new PeerAbort("right neighbour " + rightName + " closed the connection (it failed, was killed or closed)",
+            false);
       }
       boolean progress = false;
       while (filled < SLOTS && s.hasMoreSends() && s.fillNext(slots[(head + filled) % SLOTS])) {
@@ -206,7 +210,7 @@ final class RingPipe {
         int n = left.read(recv);
         if (n < 0) {
           throw new PeerAbort("left neighbour " + leftName + " closed the connection during " + what + " ("
-              + s.progress() + "); it failed or was killed — see its log");
+              + s.progress() + "); it failed or was killed — see its log", false);
         }
         if (n > 0) {
           progress = true;
@@ -254,7 +258,7 @@ final class RingPipe {
     int tag = recv.getInt(0);
     ByteBuffer payload = recv.duplicate().position(RingSchedule.HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
     if (tag == RingSchedule.ABORT) {
-      throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString());
+      throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString(), true);
     }
     s.onReceive(tag, payload);
     recv.clear().limit(RingSchedule.HEADER_BYTES);
@@ -265,12 +269,12 @@ final class RingPipe {
     int n = right.read(back);
     String reason = backReason();
     if (reason != null) {
-      throw new PeerAbort(reason);
+      throw new PeerAbort(reason, true);
     }
     if (n < 0) {
       if (sending) {
         throw new PeerAbort("right neighbour " + rightName + " closed the connection; it failed or was killed"
-            + " — see its log");
+            + " — see its log", false);
       }
       rightClosedGracefully = true;
     }

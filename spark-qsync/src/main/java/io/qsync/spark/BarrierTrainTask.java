@@ -1,6 +1,5 @@
 package io.qsync.spark;
 
-import io.qsync.comm.CommConfig;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.layers.PrecisionPlan;
@@ -32,7 +31,8 @@ import scala.runtime.AbstractFunction1;
 /**
  * The body of one barrier task: materializes the partition, joins the TCP ring (peers' addresses exchanged through
  * {@link BarrierTaskContext#allGather}), runs the {@link WorkerLoop}, and on rank 0 emits the encoded
- * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message.
+ * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message; how the
+ * task then ends (a failed result, or a rethrow that makes Spark retry the stage) is {@link FailurePolicy}'s call.
  */
 final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
     implements Serializable {
@@ -47,44 +47,58 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
   public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
-    RuntimeParams params = in.params();
-    LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
-        params.numClasses());
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
-    setThreads(params, infos, rank);
-    CommConfig cc = in.comm();
-    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, cc)) {
+    setThreads(in.params(), infos, rank);
+    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
       List<String> peers = List.of(ctx.allGather(endpoint.address()));
       try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber());
           ProgressSink progress = rank == 0 && in.progressAddress() != null
               ? new SocketProgressSink(in.progressAddress(), 5000) : ProgressSink.NONE) {
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
-        StepListener user = in.listener();
-        StepListener listener = (r, e, s, g, loss) -> {
-          ctx.killTaskIfInterrupted();
-          if (user != null) {
-            user.onStep(r, e, s, g, loss);
-          }
-        };
-        WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
-                in.eval());
-        long checksum = Nd4jBuffers.checksum(out.model().params());
-        boolean graph = out.model() instanceof ComputationGraph;
-        TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);
-        if (rank == 0) {
-          ByteArrayOutputStream bos = new ByteArrayOutputStream();
-          ModelSerializer.writeModel(out.model(), bos, true);
-          result = new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
+        TrainedResult result;
+        try {
+          result = train(ctx, in, comm, progress, rows);
+        } catch (RuntimeException | Error e) {
+          comm.abort("rank " + rank + " failed: " + e);
+          result = FailurePolicy.resultOrRethrow(rank, e);
         }
         return CollectionConverters.asScala(List.of(result.toBytes()).iterator());
       }
+    }
+  }
+
+  /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
+  private static TrainedResult train(BarrierTaskContext ctx, WorkerInputs in, Communicator comm,
+      ProgressSink progress, scala.collection.Iterator<Row> rows) {
+    RuntimeParams params = in.params();
+    int rank = comm.rank();
+    LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
+        params.numClasses());
+    StepListener user = in.listener();
+    StepListener listener = (r, e, s, g, loss) -> {
+      ctx.killTaskIfInterrupted();
+      if (user != null) {
+        user.onStep(r, e, s, g, loss);
+      }
+    };
+    WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
+        .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
+            in.eval());
+    long checksum = Nd4jBuffers.checksum(out.model().params());
+    boolean graph = out.model() instanceof ComputationGraph;
+    if (rank != 0) {
+      return new TrainedResult(rank, checksum, null, graph, null);
+    }
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try {
+      ModelSerializer.writeModel(out.model(), bos, true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
   }
 
   private static String hostOf(String address) {

@@ -5,6 +5,7 @@ import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.ProgressSink;
 import io.qsync.runtime.RuntimeParams;
+import io.qsync.runtime.ShardSchedule;
 import io.qsync.runtime.StepListener;
 import io.qsync.runtime.TrainingHistory;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import scala.reflect.ClassTag$;
 
 /**
  * Driver side of synchronous data-parallel training: pre-flight checks (workers vs free task slots, dynamic
- * allocation, columns), one barrier stage of {@code numWorkers} tasks, and the trained model's return to the driver
+ * allocation, columns, every input row once: {@link InputCheck}; rows per worker), one barrier stage of {@code numWorkers} tasks, and the trained model's return to the driver
  * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
  */
 public final class TrainJob {
@@ -103,8 +104,13 @@ public final class TrainJob {
     LocalShard eval = options.eval();
     StepListener listener = options.listener();
     ProgressSink progress = options.progress();
-    RDD<Row> input = BarrierInput.prepare(data.select(settings.featuresCol(), settings.labelCol()),
-        settings.numWorkers(), options.batchWeights());
+    Dataset<Row> selected = data.select(settings.featuresCol(), settings.labelCol());
+    InputCheck.Counts counts = InputCheck.check(selected, settings.featuresCol(), settings.labelCol(),
+        settings.runtime().numClasses());
+    RDD<Row> input = BarrierInput.prepare(selected, settings.numWorkers(), options.batchWeights());
+    // rows per worker: every worker needs a share of every step (the schedule's own check, run before launching)
+    new ShardSchedule(input == selected.rdd() ? counts.perPartition() : BarrierInput.countPerPartition(input),
+        settings.runtime().globalBatchSize());
     ProgressServer server = null;
     try {
       if (settings.progress() && progress != null) {
@@ -121,10 +127,11 @@ public final class TrainJob {
       if (out.size() != settings.numWorkers()) {
         throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
       }
+      List<TrainedResult> results = out.stream().map(TrainedResult::fromBytes).toList();
+      FailurePolicy.throwIfFailed(results);
       long[] checksums = new long[out.size()];
       TrainedResult first = null;
-      for (byte[] bytes : out) {
-        TrainedResult r = TrainedResult.fromBytes(bytes);
+      for (TrainedResult r : results) {
         checksums[r.rank()] = r.checksum();
         if (r.rank() == 0) {
           first = r;
