@@ -71,10 +71,16 @@ public final class QSyncConf {
   public static final ConfEntry<String> DATA_DIR = ConfEntry.string("spark.qsync.data.dir",
       "/usr/share/datasets/fashion-mnist", "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
 
+  /** Slot wait. */
+  public static final ConfEntry<Duration> SLOT_WAIT_TIMEOUT = ConfEntry.duration("spark.qsync.slotWaitTimeout",
+      "300s", "Longest wait for the cluster to offer spark.qsync.numWorkers task slots at once: before the job "
+          + "starts, and for each attempt of the barrier stage (a retry after a lost executor or node). Then the job "
+          + "is cancelled with a message giving the slots needed and available.");
+
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
       CHECKSUM_EVERY, THREADS_PER_WORKER, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR);
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT);
 
   /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
   public static void rejectUnknown(Map<String, String> settings) {

@@ -122,7 +122,7 @@ public final class TrainJob {
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
       sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
       RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
-      List<byte[]> out = JavaRDD.fromRDD(trained.repartition(1, null), tag).collect();
+      List<byte[]> out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
       b.destroy();
       if (out.size() != settings.numWorkers()) {
         throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
@@ -150,6 +150,27 @@ public final class TrainJob {
     }
   }
 
+  /**
+   * Runs the training job under a {@link SlotWatchdog}: if an attempt of the barrier stage cannot get its slots within
+   * {@code spark.qsync.slotWaitTimeout}, the job is cancelled and this throws the watchdog's message.
+   */
+  private static List<byte[]> collectWatched(SparkContext sc, JavaRDD<byte[]> job, TrainSettings settings) {
+    String jobTag = "qsync-train-" + java.util.UUID.randomUUID();
+    sc.addJobTag(jobTag);
+    try (SlotWatchdog watchdog = new SlotWatchdog(sc, settings.numWorkers(), settings.faults().slotWait(), jobTag)) {
+      try {
+        return job.collect();
+      } catch (Exception e) { // SparkException, thrown through Scala
+        if (watchdog.failure() != null) {
+          throw new IllegalStateException(watchdog.failure(), e);
+        }
+        throw e;
+      }
+    } finally {
+      sc.removeJobTag(jobTag);
+    }
+  }
+
   /** Checks that the job can start; every message names the setting to change. */
   static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
     List<String> cols = Arrays.asList(data.columns());
@@ -163,12 +184,33 @@ public final class TrainJob {
       throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
           + "spark.dynamicAllocation.enabled=false");
     }
-    int slots = freeSlots(sc);
+    int slots = awaitSlots(sc, s.numWorkers(), s.faults().slotWait());
     if (s.numWorkers() > slots) {
       throw new IllegalArgumentException("spark.qsync.numWorkers=" + s.numWorkers() + " exceeds the " + slots
           + " task slots of this cluster (" + sc.master() + "); barrier mode runs all workers at once. Lower "
-          + "spark.qsync.numWorkers (--workers) or add executors/cores");
+          + "spark.qsync.numWorkers (--workers) or add executors/cores"
+          + (isLocal(sc) ? "" : " (waited spark.qsync.slotWaitTimeout=" + s.faults().slotWait().toSeconds() + "s)"));
     }
+  }
+
+  /** Task slots once there are {@code needed}, or after {@code wait} (at once in local mode: slots never change). */
+  private static int awaitSlots(SparkContext sc, int needed, java.time.Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    int slots = freeSlots(sc);
+    while (slots < needed && !isLocal(sc) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(250); // executors still registering
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      slots = freeSlots(sc);
+    }
+    return slots;
+  }
+
+  private static boolean isLocal(SparkContext sc) {
+    return sc.master().startsWith("local[") || sc.master().equals("local");
   }
 
   /** Task slots of the default resource profile (what Spark's own barrier check uses). */
