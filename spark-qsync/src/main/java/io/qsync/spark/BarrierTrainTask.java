@@ -53,9 +53,10 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     setThreads(in.params(), infos, rank);
     try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
       List<String> peers = List.of(ctx.allGather(endpoint.address()));
-      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber());
+      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+          in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()), ctx::isInterrupted);
           ProgressSink progress = rank == 0 && in.progressAddress() != null
-              ? new SocketProgressSink(in.progressAddress(), 5000) : ProgressSink.NONE) {
+              ? new SocketProgressSink(in.progressAddress(), 5000, in.security().progressKey()) : ProgressSink.NONE) {
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
         TrainedResult result;

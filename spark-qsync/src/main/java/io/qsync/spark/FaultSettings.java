@@ -9,8 +9,9 @@ import java.util.Map;
  *
  * @param slotWait longest wait for {@code numWorkers} task slots per attempt of the barrier stage
  *                 ({@code spark.qsync.slotWaitTimeout})
+ * @param allowPlaintext let gradients travel unencrypted while Spark encrypts ({@code spark.qsync.comm.allowPlaintext})
  */
-public record FaultSettings(Duration slotWait) implements Serializable {
+public record FaultSettings(Duration slotWait, boolean allowPlaintext) implements Serializable {
 
   /** Validates. */
   public FaultSettings {
@@ -21,6 +22,6 @@ public record FaultSettings(Duration slotWait) implements Serializable {
 
   /** Reads the settings (defaults for missing keys). */
   public static FaultSettings from(Map<String, String> s) {
-    return new FaultSettings(QSyncConf.SLOT_WAIT_TIMEOUT.read(s));
+    return new FaultSettings(QSyncConf.SLOT_WAIT_TIMEOUT.read(s), QSyncConf.ALLOW_PLAINTEXT.read(s));
   }
 }

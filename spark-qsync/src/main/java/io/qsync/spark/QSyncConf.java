@@ -77,10 +77,17 @@ public final class QSyncConf {
           + "starts, and for each attempt of the barrier stage (a retry after a lost executor or node). Then the job "
           + "is cancelled with a message giving the slots needed and available.");
 
+  /** Plain-text ring under Spark encryption. */
+  public static final ConfEntry<Boolean> ALLOW_PLAINTEXT = ConfEntry.bool("spark.qsync.comm.allowPlaintext", false,
+      "Allow gradients to travel in clear text while Spark encrypts its own traffic (spark.network.crypto.enabled "
+          + "or spark.ssl.enabled); without it such a job refuses to start. The ring and the progress port are "
+          + "authenticated whenever spark.authenticate is on.");
+
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
       CHECKSUM_EVERY, THREADS_PER_WORKER, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT);
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT,
+      ALLOW_PLAINTEXT);
 
   /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
   public static void rejectUnknown(Map<String, String> settings) {

@@ -37,7 +37,8 @@ public final class TrainJob {
    * {@code spark.serializer} (Kryo 4 cannot serialize records).
    */
   record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
-      LocalShard eval, StepListener listener, String progressAddress, List<String> plans) implements Serializable {
+      LocalShard eval, StepListener listener, String progressAddress, List<String> plans, JobSecurity security)
+      implements Serializable {
 
     byte[] toBytes() {
       java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -111,13 +112,15 @@ public final class TrainJob {
     // rows per worker: every worker needs a share of every step (the schedule's own check, run before launching)
     new ShardSchedule(input == selected.rdd() ? counts.perPartition() : BarrierInput.countPerPartition(input),
         settings.runtime().globalBatchSize());
+    JobSecurity security = JobSecurity.forJob(sc.getConf(), settings.faults());
     ProgressServer server = null;
     try {
       if (settings.progress() && progress != null) {
-        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress);
+        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress,
+            security.progressKey());
       }
       WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
-          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans);
+          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security);
       ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
       sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
