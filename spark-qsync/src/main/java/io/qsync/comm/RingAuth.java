@@ -18,11 +18,13 @@ public final class RingAuth {
   static final int NONCE_BYTES = 16;
   static final int MAC_BYTES = 32;
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final RingAuth NONE = new RingAuth(null);
+  private static final RingAuth NONE = new RingAuth(null, false);
   private final byte[] key;
+  private final boolean encrypt;
 
-  private RingAuth(byte[] key) {
+  private RingAuth(byte[] key, boolean encrypt) {
     this.key = key;
+    this.encrypt = encrypt;
   }
 
   /** No authentication (a trusted network). */
@@ -35,7 +37,20 @@ public final class RingAuth {
     if (key == null || key.length < 16) {
       throw new IllegalArgumentException("a ring key needs at least 16 bytes");
     }
-    return new RingAuth(key.clone());
+    return new RingAuth(key.clone(), false);
+  }
+
+  /** This authentication, and every frame of the ring encrypted with AES-256-GCM under keys derived from the key. */
+  public RingAuth encrypting() {
+    if (key == null) {
+      throw new IllegalStateException("encryption needs a ring key");
+    }
+    return new RingAuth(key, true);
+  }
+
+  /** True if the ring's frames are encrypted. */
+  public boolean encrypts() {
+    return encrypt;
   }
 
   /** True if connections must prove knowledge of the key. */

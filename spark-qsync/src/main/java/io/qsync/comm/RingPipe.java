@@ -39,6 +39,10 @@ final class RingPipe {
   private final ByteBuffer recv;
   private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
   private final ReentrantLock ioLock = new ReentrantLock();
+  /** Null for plain frames; else frames are sealed from {@link #staging} into the slots and opened into {@link #plain}. */
+  private final FrameCipher cipher;
+  private final ByteBuffer staging;
+  private final ByteBuffer plain;
   private volatile String abortReason;
   private boolean torn;
   private boolean rightClosedGracefully;
@@ -47,6 +51,18 @@ final class RingPipe {
 
   RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
       CommConfig cfg) throws IOException {
+    this(rank, size, left, leftName, right, rightName, cfg, null);
+  }
+
+  /** A pipe whose DATA frames are encrypted with {@code cipher} (null: plain). */
+  RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
+      CommConfig cfg, FrameCipher cipher) throws IOException {
+    this.cipher = cipher;
+    int extra = cipher == null ? 0 : FrameCipher.TAG_BYTES;
+    this.staging = cipher == null ? null
+        : ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    this.plain = cipher == null ? null : ByteBuffer.allocateDirect(cfg.chunkBytes() + extra)
+        .order(ByteOrder.LITTLE_ENDIAN);
     this.rank = rank;
     this.size = size;
     this.left = left;
@@ -56,9 +72,10 @@ final class RingPipe {
     this.ioTimeoutNanos = cfg.ioTimeout().toNanos();
     this.ioTimeoutText = cfg.ioTimeout().toString();
     for (int i = 0; i < SLOTS; i++) {
-      slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
+      slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes() + extra)
+          .order(ByteOrder.LITTLE_ENDIAN);
     }
-    recv = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes(), MAX_REASON_BYTES))
+    recv = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, MAX_REASON_BYTES))
         .order(ByteOrder.LITTLE_ENDIAN);
     back.order(ByteOrder.LITTLE_ENDIAN);
     left.configureBlocking(false);
@@ -191,7 +208,7 @@ final class RingPipe {
             false);
       }
       boolean progress = false;
-      while (filled < SLOTS && s.hasMoreSends() && s.fillNext(slots[(head + filled) % SLOTS])) {
+      while (filled < SLOTS && s.hasMoreSends() && fill(s, slots[(head + filled) % SLOTS])) {
         filled++;
         progress = true;
       }
@@ -239,6 +256,18 @@ final class RingPipe {
     }
   }
 
+  /** Fills {@code slot} with the schedule's next frame, sealed when encrypting. */
+  private boolean fill(RingSchedule s, ByteBuffer slot) {
+    if (cipher == null) {
+      return s.fillNext(slot);
+    }
+    if (!s.fillNext(staging)) {
+      return false;
+    }
+    cipher.seal(staging, slot);
+    return true;
+  }
+
   /** Consumes complete frames in {@link #recv} (header first, then payload). */
   private void consume(RingSchedule s) {
     if (recv.hasRemaining()) {
@@ -260,7 +289,7 @@ final class RingPipe {
     if (tag == RingSchedule.ABORT) {
       throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString(), true);
     }
-    s.onReceive(tag, payload);
+    s.onReceive(tag, cipher == null ? payload : cipher.open(tag, payload, plain, "left neighbour " + leftName));
     recv.clear().limit(RingSchedule.HEADER_BYTES);
   }
 

@@ -165,7 +165,7 @@ public final class TcpRingCommunicator implements Communicator {
         RingConnector.joinRight(right, rank, size, sessionId, auth, deadline, "right neighbour " + rightName);
         left = awaitAccepted(accepted, deadline, leftName);
         RingPipe pipe = new RingPipe(rank, size, left, "rank " + l + " (" + left.getRemoteAddress() + ")", right,
-            rightName, config);
+            rightName, config, auth.encrypts() ? FrameCipher.forRank(auth, rank, size) : null);
         return new TcpRingCommunicator(rank, size, config, pipe);
       } catch (IOException | RuntimeException e) {
         close(); // stops the acceptor

@@ -79,9 +79,10 @@ public final class QSyncConf {
 
   /** Plain-text ring under Spark encryption. */
   public static final ConfEntry<Boolean> ALLOW_PLAINTEXT = ConfEntry.bool("spark.qsync.comm.allowPlaintext", false,
-      "Allow gradients to travel in clear text while Spark encrypts its own traffic (spark.network.crypto.enabled "
-          + "or spark.ssl.enabled); without it such a job refuses to start. The ring and the progress port are "
-          + "authenticated whenever spark.authenticate is on.");
+      "Send gradients in clear text even while Spark encrypts its own traffic (spark.network.crypto.enabled or "
+          + "spark.ssl.enabled). Without it such a job encrypts the ring's frames (AES-256-GCM, keys derived from "
+          + "the application secret; needs spark.authenticate) or refuses to start. The ring and the progress port "
+          + "are authenticated whenever spark.authenticate is on.");
 
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,

@@ -69,6 +69,28 @@ class RingSecurityTest {
   }
 
   @Test
+  void anEncryptedRingReducesExactlyLikeAPlainOne() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      int n = 300_001;
+      float[][] results = new float[2][];
+      for (boolean encrypt : new boolean[] {false, true}) {
+        RingAuth auth = encrypt ? RingAuth.withKey(KEY).encrypting() : RingAuth.withKey(KEY);
+        List<TcpRingCommunicator> ring = join(TcpRingCommunicator.open("127.0.0.1", CONFIG), auth,
+            TcpRingCommunicator.open("127.0.0.1", CONFIG), auth);
+        float[] x = CommunicatorContractTest.data(0, n, 7);
+        float[] y = CommunicatorContractTest.data(1, n, 7);
+        CompletableFuture<Void> r1 = CompletableFuture.runAsync(() -> ring.get(1).allReduce(y, ReduceOp.SUM));
+        ring.get(0).allReduce(x, ReduceOp.SUM);
+        r1.get(20, TimeUnit.SECONDS);
+        assertArrayEquals(x, y, "bitwise identical on both ranks");
+        results[encrypt ? 1 : 0] = x;
+        ring.forEach(TcpRingCommunicator::close);
+      }
+      assertArrayEquals(results[0], results[1], "encryption does not change the result");
+    });
+  }
+
+  @Test
   void aMemberWithoutTheKeyCannotJoin() {
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
       CommConfig quick = CONFIG.withConnectTimeout(Duration.ofSeconds(3));

@@ -115,18 +115,31 @@ class AuthenticatedJobTest {
   }
 
   @Test
-  void encryptedSparkWithPlaintextGradientsRefusesToStart() {
-    SparkSession.clearActiveSession();
-    Map<String, String> s = new HashMap<>();
-    s.put("spark.qsync.numWorkers", "2");
-    spark.sparkContext().conf().set("spark.network.crypto.enabled", "true");
-    try {
-      var e = assertThrows(IllegalArgumentException.class, () -> TrainJob.train(spark, frame,
-          ModelSpec.fromJson(DemoModels.mlp(21, 32, 1e-3).toJson()), TrainSettings.from(s), null, null, null));
-      assertTrue(e.getMessage().contains("spark.qsync.comm.allowPlaintext"), e.getMessage());
-    } finally {
-      spark.sparkContext().conf().remove("spark.network.crypto.enabled");
-    }
+  void underSparkEncryptionTheRingIsEncryptedAndTrainsBitwiseAlike() {
+    assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+      TrainJob.Result plain = train(new Recorder());
+      spark.sparkContext().conf().set("spark.network.crypto.enabled", "true");
+      try {
+        assertTrue(JobSecurity.forJob(spark.sparkContext().getConf(), TrainSettings.from(Map.of()).faults())
+            .encrypt(), "ring frames encrypted");
+        TrainJob.Result sealed = train(new Recorder());
+        assertEquals(plain.replicaChecksums()[0], sealed.replicaChecksums()[0], "AES-GCM ring = plain ring");
+      } finally {
+        spark.sparkContext().conf().remove("spark.network.crypto.enabled");
+      }
+    });
+  }
+
+  @Test
+  void sparkEncryptionWithoutASecretRefusesUnlessPlaintextIsAllowed() {
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false).set("spark.ssl.enabled", "true");
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> JobSecurity.forJob(conf, TrainSettings.from(Map.of()).faults()));
+    assertTrue(e.getMessage().contains("spark.authenticate") && e.getMessage().contains("allowPlaintext"),
+        e.getMessage());
+    JobSecurity open = JobSecurity.forJob(conf,
+        TrainSettings.from(Map.of("spark.qsync.comm.allowPlaintext", "true")).faults());
+    assertTrue(!open.encrypt() && !open.authenticate());
   }
 
   /** Visits every TCP port this process listens on, as soon as it appears, until interrupted. */
