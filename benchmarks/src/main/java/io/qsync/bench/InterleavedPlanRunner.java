@@ -9,7 +9,7 @@ import io.qsync.planner.cost.LayerTimeRecorder;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.SyncStep;
-import io.qsync.runtime.TrainableNetwork;
+import io.qsync.backend.cpu.CpuEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -103,7 +102,7 @@ final class InterleavedPlanRunner {
                       List<Measured> out) {
     int rank = comm.rank();
     MultiLayerNetwork model = (MultiLayerNetwork) spec.restore();
-    TrainableNetwork net = TrainableNetwork.of(model);
+    CpuEngine net = CpuEngine.of(model);
     SyncStep step = new SyncStep(net, comm);
     int batches = data.count() / (WORKERS * perWorker);
     int k = 0;
@@ -122,8 +121,7 @@ final class InterleavedPlanRunner {
           }
           long t0 = System.nanoTime(); // like WorkerLoop: batch assembly is part of the step
           int row = ((k % batches) * WORKERS + rank) * perWorker;
-          DataSet ds = data.batch(null, row, row + perWorker, 10);
-          step.run(ds, WORKERS * perWorker, 0);
+          step.run(data.hostBatch(null, row, row + perWorker, 10), WORKERS * perWorker, 0);
           double ms = (System.nanoTime() - t0) / 1e6;
           if (rank == 0 && s >= skip) {
             out.get(schedule[b]).stepMs().add(ms);

@@ -60,6 +60,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", description = "Where to save the trained model. Default: ${DEFAULT-VALUE}.")
   File output = new File("qsync-out/fashion-cnn.zip");
 
+  @Option(names = "--backend", description = "What each worker trains on: cpu, cuda or auto "
+      + "(spark.qsync.backend). Default: the setting's, auto.")
+  String backend;
+
   @Option(names = "--conf", description = "Extra spark.qsync.* setting, key=value (repeatable).")
   Map<String, String> conf = new HashMap<>();
 
@@ -75,6 +79,9 @@ public final class TrainCommand implements Callable<Integer> {
     settings.put(QSyncConf.EPOCHS.key(), Integer.toString(epochs));
     settings.put(QSyncConf.BATCH_SIZE.key(), Integer.toString(batchSize));
     settings.put(QSyncConf.SEED.key(), Long.toString(seed));
+    if (backend != null) {
+      settings.put(QSyncConf.BACKEND.key(), backend);
+    }
     TrainSettings ts = TrainSettings.from(settings);
 
     SparkConf sc = new SparkConf().setAppName("qsync-train")

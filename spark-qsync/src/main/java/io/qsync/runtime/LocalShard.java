@@ -96,9 +96,10 @@ public final class LocalShard implements java.io.Serializable {
   }
 
   /**
-   * A DL4J minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is null).
+   * A backend-neutral minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is
+   * null), with one-hot labels over {@code numClasses}.
    */
-  public DataSet batch(int[] order, int from, int to, int numClasses) {
+  public HostBatch hostBatch(int[] order, int from, int to, int numClasses) {
     int b = to - from;
     float[] x = new float[b * numFeatures];
     float[] y = new float[b * numClasses];
@@ -107,8 +108,16 @@ public final class LocalShard implements java.io.Serializable {
       System.arraycopy(features, row * numFeatures, x, j * numFeatures, numFeatures);
       y[j * numClasses + labels[row]] = 1f;
     }
-    INDArray xf = Nd4j.create(x, new long[] {b, numFeatures}, 'c');
-    INDArray yf = Nd4j.create(y, new long[] {b, numClasses}, 'c');
+    return new HostBatch(b, numFeatures, x, numClasses, y);
+  }
+
+  /**
+   * A DL4J minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is null).
+   */
+  public DataSet batch(int[] order, int from, int to, int numClasses) {
+    HostBatch h = hostBatch(order, from, to, numClasses);
+    INDArray xf = Nd4j.create(h.features(), new long[] {h.rows(), numFeatures}, 'c');
+    INDArray yf = Nd4j.create(h.targets(), new long[] {h.rows(), numClasses}, 'c');
     return new DataSet(xf, yf);
   }
 }

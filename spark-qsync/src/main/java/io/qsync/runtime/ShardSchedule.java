@@ -80,6 +80,11 @@ public final class ShardSchedule {
     return shardEnd(rank, step) - shardStart(rank, step);
   }
 
+  /** The largest shard of worker {@code rank} over an epoch (ceil of its rows over the steps). */
+  public int maxShard(int rank) {
+    return (int) ((counts[rank] + steps - 1) / steps);
+  }
+
   /** Size of the global batch at {@code step}: the sum of all shards. */
   public int globalBatch(int step) {
     int b = 0;

@@ -2,24 +2,23 @@ package io.qsync.runtime;
 
 import io.qsync.comm.Communicator;
 import io.qsync.comm.ReduceOp;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import java.nio.FloatBuffer;
 
 /**
  * One synchronous data-parallel step: local forward/backward on this worker's shard, an all-reduce (sum) of the
  * per-example-summed gradients of all shards, and the same updater step on every replica with the global batch size
  * as divisor. The result equals one DL4J {@code fit} on the concatenated global batch, and since the all-reduce gives
- * bitwise-identical sums everywhere, replicas stay bitwise identical.
+ * bitwise-identical sums everywhere, replicas stay bitwise identical, whatever backend each worker's
+ * {@link TrainingEngine} runs on.
  */
 public final class SyncStep {
-  private final TrainableNetwork net;
+  private final TrainingEngine engine;
   private final Communicator comm;
   private final float[] lossBuf = new float[1];
 
-  /** Binds a network and a communicator. */
-  public SyncStep(TrainableNetwork net, Communicator comm) {
-    this.net = net;
+  /** Binds an engine and a communicator. */
+  public SyncStep(TrainingEngine engine, Communicator comm) {
+    this.engine = engine;
     this.comm = comm;
   }
 
@@ -31,21 +30,24 @@ public final class SyncStep {
    * @param epoch       current epoch (for schedules)
    * @return the global batch's mean loss
    */
-  public double run(DataSet shard, int globalBatch, int epoch) {
-    int local = shard.numExamples();
-    double score = net.computeGradient(shard);
-    INDArray grad = net.gradientView();
+  public double run(HostBatch shard, int globalBatch, int epoch) {
+    int local = shard.rows();
+    double score = engine.computeGradient(shard);
     if (comm.size() > 1) {
+      FloatBuffer grad = engine.gradient();
       // batch-norm running statistics are state updates, not summed gradients: average them by shard weight
-      for (long[] r : net.nonAveragedRanges()) {
-        grad.get(NDArrayIndex.interval(r[0], r[1])).muli((double) local / globalBatch);
+      float weight = (float) ((double) local / globalBatch);
+      for (long[] r : engine.nonAveragedRanges()) {
+        for (int i = (int) r[0]; i < r[1]; i++) {
+          grad.put(i, grad.get(i) * weight);
+        }
       }
-      comm.allReduce(Nd4jBuffers.floatView(grad), ReduceOp.SUM);
+      comm.allReduce(grad, ReduceOp.SUM);
       lossBuf[0] = (float) (score * local / globalBatch);
       comm.allReduce(lossBuf, ReduceOp.SUM);
       score = lossBuf[0];
     }
-    net.applyUpdate(globalBatch, epoch);
+    engine.applyUpdate(globalBatch, epoch);
     return score;
   }
 }

@@ -8,14 +8,9 @@ import java.util.Arrays;
 import java.util.List;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The training loop of one worker: agrees on the shard schedule with its peers, runs synchronous steps for every
+ * The training loop of one worker, on whatever {@link TrainingEngine} its backend opens: agrees on the shard schedule with its peers, runs synchronous steps for every
  * epoch, checks that all replicas hold identical parameters every {@link RuntimeParams#checksumEvery()} steps, and
  * evaluates on its slice of the evaluation set after each epoch. Any failure aborts the communicator, so peers fail
  * promptly with this worker's message instead of waiting.
@@ -39,8 +34,15 @@ public final class WorkerLoop {
     this.progress = progress == null ? ProgressSink.NONE : progress;
   }
 
-  /** Result of a worker: the trained model (identical on all workers) and rank 0's history. */
-  public record Outcome(Model model, TrainingHistory history) {}
+  /**
+   * Result of a worker.
+   *
+   * @param model    the trained network as a DL4J model (identical on all workers)
+   * @param history  this worker's history (rank 0's is reported)
+   * @param checksum CRC32 of the trained parameters' bits
+   * @param device   where this worker trained ({@link TrainingEngine#device()})
+   */
+  public record Outcome(Model model, TrainingHistory history, long checksum, String device) {}
 
   /**
    * Trains {@code spec} on {@code shard}.
@@ -59,25 +61,33 @@ public final class WorkerLoop {
    * @param eval evaluation rows (the same on every worker) or null
    */
   public Outcome run(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
+    return run(spec, plan, params.threadsPerWorker(), -1, shard, eval);
+  }
+
+  /**
+   * Trains {@code spec} on {@code shard} with the backend named by {@link RuntimeParams#backend()}.
+   *
+   * @param plan    this worker's precision plan, or null
+   * @param threads host threads for the engine (0: leave the process' setting)
+   * @param device  device ordinal for a GPU backend (-1: the backend's default)
+   * @param eval    evaluation rows (the same on every worker) or null
+   */
+  public Outcome run(ModelSpec spec, PrecisionPlan plan, int threads, int device, LocalShard shard,
+      LocalShard eval) {
     try {
-      return train(spec, plan, shard, eval);
+      ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
+      EngineRequest request = new EngineRequest(spec, plan, device, threads, schedule.maxShard(comm.rank()));
+      TrainingBackend backend = Backends.select(params.backend(), request);
+      try (TrainingEngine engine = backend.open(request)) {
+        return train(engine, schedule, shard, eval);
+      }
     } catch (RuntimeException | Error e) {
       comm.abort("rank " + comm.rank() + " failed: " + e);
       throw e;
     }
   }
 
-  private Outcome train(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
-    ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
-    Model model = spec.restore();
-    if (plan != null) {
-      if (model instanceof MultiLayerNetwork m) {
-        plan.applyTo(m);
-      } else {
-        plan.applyTo((ComputationGraph) model);
-      }
-    }
-    TrainableNetwork net = TrainableNetwork.of(model);
+  private Outcome train(TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval) {
     SyncStep step = new SyncStep(net, comm);
     int rank = comm.rank();
     int steps = schedule.steps();
@@ -93,7 +103,7 @@ public final class WorkerLoop {
       long t0 = System.nanoTime();
       for (int s = 0; s < steps; s++, global++) {
         long ts = System.nanoTime();
-        DataSet batch = shard.batch(order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s),
+        HostBatch batch = shard.hostBatch(order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s),
             params.numClasses());
         int gb = schedule.globalBatch(s);
         double loss = step.run(batch, gb, epoch);
@@ -125,8 +135,9 @@ public final class WorkerLoop {
         progress.epoch(stats);
       }
     }
-    verifyReplicas(net, global - 1);
-    return new Outcome(model, new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis));
+    long checksum = verifyReplicas(net, global - 1);
+    return new Outcome(net.exportModel(), new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
+        checksum, net.device());
   }
 
   private long[] gatherCounts(long mine) {
@@ -139,8 +150,8 @@ public final class WorkerLoop {
   }
 
   /** Fails if any two replicas' parameters differ (CRC32 of the raw bits). */
-  private void verifyReplicas(TrainableNetwork net, long globalStep) {
-    long mine = Nd4jBuffers.checksum(net.params());
+  private long verifyReplicas(TrainingEngine net, long globalStep) {
+    long mine = net.checksum();
     byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
     for (int r = 0; r < all.length; r++) {
       long other = ByteBuffer.wrap(all[r]).getLong();
@@ -149,20 +160,22 @@ public final class WorkerLoop {
             + " is %08x but rank %d has %08x", globalStep + 1, comm.rank(), mine, r, other));
       }
     }
+    return mine;
   }
 
   /** Accuracy over the whole evaluation set; each worker scores a contiguous slice, counts are summed. */
-  private double evaluate(TrainableNetwork net, LocalShard eval) {
+  private double evaluate(TrainingEngine net, LocalShard eval) {
     int n = eval.count();
     int from = (int) ((long) comm.rank() * n / comm.size());
     int to = (int) ((long) (comm.rank() + 1) * n / comm.size());
     float correct = 0;
     for (int b = from; b < to; b += 1000) {
       int e = Math.min(to, b + 1000);
-      DataSet ds = eval.batch(null, b, e, params.numClasses());
-      INDArray pred = Nd4j.argMax(net.output(ds.getFeatures()), 1);
-      for (int i = 0; i < e - b; i++) {
-        if (pred.getInt(i) == eval.label(b + i)) {
+      HostBatch batch = eval.hostBatch(null, b, e, params.numClasses());
+      float[] out = net.output(batch);
+      int classes = out.length / batch.rows();
+      for (int i = 0; i < batch.rows(); i++) {
+        if (argMax(out, i * classes, classes) == eval.label(b + i)) {
           correct++;
         }
       }
@@ -170,5 +183,15 @@ public final class WorkerLoop {
     float[] buf = {correct};
     comm.allReduce(buf, ReduceOp.SUM);
     return buf[0] / n;
+  }
+
+  private static int argMax(float[] v, int from, int n) {
+    int best = 0;
+    for (int k = 1; k < n; k++) {
+      if (v[from + k] > v[from + best]) {
+        best = k;
+      }
+    }
+    return best;
   }
 }

@@ -5,7 +5,6 @@ import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
-import io.qsync.runtime.Nd4jBuffers;
 import io.qsync.runtime.ProgressSink;
 import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.StepListener;
@@ -24,7 +23,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.factory.Nd4j;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.AbstractFunction1;
 
@@ -50,7 +48,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
-    setThreads(in.params(), infos, rank);
+    int threads = threadsFor(in.params(), infos, rank);
     try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
       List<String> peers = List.of(ctx.allGather(endpoint.address()));
       try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
@@ -61,7 +59,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
         TrainedResult result;
         try {
-          result = train(ctx, in, comm, progress, rows);
+          result = train(ctx, in, comm, progress, rows, threads);
         } catch (RuntimeException | Error e) {
           comm.abort("rank " + rank + " failed: " + e);
           result = FailurePolicy.resultOrRethrow(rank, e);
@@ -73,7 +71,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
 
   /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
   private static TrainedResult train(BarrierTaskContext ctx, WorkerInputs in, Communicator comm,
-      ProgressSink progress, scala.collection.Iterator<Row> rows) {
+      ProgressSink progress, scala.collection.Iterator<Row> rows, int threads) {
     RuntimeParams params = in.params();
     int rank = comm.rank();
     LocalShard shard = LocalShard.fromRows(CollectionConverters.asJava(rows), in.featuresCol(), in.labelCol(),
@@ -86,9 +84,9 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
       }
     };
     WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-        .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), shard,
-            in.eval());
-    long checksum = Nd4jBuffers.checksum(out.model().params());
+        .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), threads, -1,
+            shard, in.eval());
+    long checksum = out.checksum();
     boolean graph = out.model() instanceof ComputationGraph;
     if (rank != 0) {
       return new TrainedResult(rank, checksum, null, graph, null);
@@ -107,8 +105,8 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
     return c > 0 ? address.substring(0, c) : address;
   }
 
-  /** Native threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
-  private static void setThreads(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+  /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
+  private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
     int threads = params.threadsPerWorker();
     if (threads == 0) {
       Map<String, Integer> perHost = new HashMap<>();
@@ -117,10 +115,7 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
       }
       threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
     }
-    // OpenMP (libnd4j) and OpenBLAS pools are per JVM; oversubscribed spinning threads cost 3-4x here
-    Nd4j.getEnvironment().setMaxMasterThreads(threads);
-    Nd4j.getEnvironment().setMaxThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
+    return threads;
   }
 
 

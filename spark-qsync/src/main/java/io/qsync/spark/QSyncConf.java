@@ -39,6 +39,15 @@ public final class QSyncConf {
   /** Native threads per worker. */
   public static final ConfEntry<Integer> THREADS_PER_WORKER = ConfEntry.intAtLeast("spark.qsync.threadsPerWorker",
       0, 0, "Native (OpenMP/BLAS) threads per worker; 0 = the JVM's cores divided by the workers sharing the JVM.");
+  /** Training backend. */
+  public static final ConfEntry<String> BACKEND = new ConfEntry<>("spark.qsync.backend",
+      "What each worker trains on: `cpu` (DL4J on ND4J's CPU backend; any DL4J network, low precision emulated), "
+          + "`cuda` (the task's GPU, device-resident; fails with the list of unsupported layers if the network has "
+          + "any), or `auto` (per worker: the usable backend of highest priority that supports the network, i.e. "
+          + "`cuda` when the task sees a GPU and the backend is on the class path, else `cpu`). Backends are found "
+          + "through java.util.ServiceLoader (io.qsync.runtime.TrainingBackend).", "auto",
+      v -> v.trim().toLowerCase(java.util.Locale.ROOT), v -> v.matches("[a-z][a-z0-9_-]*"),
+      "must be a backend name (cpu, cuda) or auto");
   /** Connect timeout. */
   public static final ConfEntry<Duration> CONNECT_TIMEOUT = ConfEntry.duration("spark.qsync.comm.connectTimeout",
       "60s", "How long a worker waits for its ring neighbours to connect before failing the stage.");
@@ -86,9 +95,8 @@ public final class QSyncConf {
 
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
-      CHECKSUM_EVERY, THREADS_PER_WORKER, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT,
-      ALLOW_PLAINTEXT);
+      CHECKSUM_EVERY, THREADS_PER_WORKER, BACKEND, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT, ALLOW_PLAINTEXT);
 
   /** Fails on any {@code spark.qsync.*} key that is not declared (a typo would otherwise be silently ignored). */
   public static void rejectUnknown(Map<String, String> settings) {

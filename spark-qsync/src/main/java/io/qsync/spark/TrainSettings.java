@@ -1,7 +1,9 @@
 package io.qsync.spark;
 
 import io.qsync.comm.CommConfig;
+import io.qsync.runtime.Backends;
 import io.qsync.runtime.RuntimeParams;
+import io.qsync.runtime.TrainingBackend;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -46,7 +48,7 @@ public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig co
     QSyncConf.rejectUnknown(s);
     RuntimeParams rp = new RuntimeParams(QSyncConf.EPOCHS.read(s), QSyncConf.BATCH_SIZE.read(s),
         QSyncConf.NUM_CLASSES.read(s), QSyncConf.SHUFFLE.read(s), QSyncConf.SEED.read(s),
-        QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s));
+        QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s), backendOf(s));
     CommConfig cc = new CommConfig(QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s),
         QSyncConf.CHUNK_BYTES.read(s));
     String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
@@ -55,5 +57,15 @@ public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig co
     return new TrainSettings(QSyncConf.NUM_WORKERS.read(s), rp, cc, QSyncConf.FEATURES_COL.read(s),
         QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s), QSyncConf.PLAN_FILE.read(s), byRank,
         FaultSettings.from(s));
+  }
+
+  /** The backend setting; a name must be on the class path (whether it can run is decided on each executor). */
+  private static String backendOf(Map<String, String> s) {
+    String name = QSyncConf.BACKEND.read(s);
+    if (!name.equals(Backends.AUTO) && Backends.find(name).isEmpty()) {
+      throw new IllegalArgumentException("invalid " + QSyncConf.BACKEND.key() + "=" + name + ": no such backend on "
+          + "the class path; known: " + Backends.all().stream().map(TrainingBackend::name).toList() + " or auto");
+    }
+    return name;
   }
 }

@@ -37,7 +37,7 @@ public final class CudaPresence {
         }
         if (!"1.5.13".equals(javacppVersion())) {
             return "CUDA driver present but javacpp " + javacppVersion() + " on the class path (the CUDA 13 presets need "
-                    + "1.5.13, ND4J needs 1.5.7); GPU checks skipped; run benchmarks/gpu/run-on-device.sh";
+                    + "1.5.13 and its linux-x86_64 jar); GPU checks skipped";
         }
         return null;
     }

@@ -5,8 +5,9 @@
  * ({@link io.qsync.lowprec.cuda.QuantKernels}) with the same rounding semantics as the CPU emulation in
  * {@link io.qsync.lowprec}.
  *
- * <p>Class-path rule: this package needs {@code org.bytedeco:javacpp:1.5.13} and the {@code cuda} presets at run
- * time and must not share a class path with ND4J (which needs javacpp 1.5.7). Nothing here loads ND4J classes.
+ * <p>Class path: {@code org.bytedeco:javacpp:1.5.13} (plain and {@code linux-x86_64}) and the {@code cuda} presets,
+ * the same JavaCPP that ND4J runs on in this project, so ND4J and these kernels share one JVM. Nothing here loads
+ * ND4J classes.
  * {@link io.qsync.lowprec.cuda.CudaPresence} detects a device without loading JavaCPP, so tests on machines without
  * a GPU skip before any JavaCPP class is touched.
  */

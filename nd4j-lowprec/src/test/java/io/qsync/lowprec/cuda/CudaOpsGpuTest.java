@@ -4,15 +4,19 @@ import io.qsync.lowprec.cuda.bench.CheckResult;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every GPU op against the CPU emulation (the harness's {@link io.qsync.lowprec.cuda.bench.GpuChecks}). Runs only
- * where a CUDA device and the JavaCPP 1.5.13 CUDA presets are present; elsewhere (CI, and any Maven run, whose class
- * path has ND4J's javacpp 1.5.7) it is skipped before any JavaCPP class is loaded. On the GPU machine run
- * {@code benchmarks/gpu/run-on-device.sh}.
+ * where a CUDA device and the JavaCPP 1.5.13 CUDA presets are present; elsewhere (CI) it is skipped, with the reason,
+ * before any JavaCPP class is loaded. On the GPU machine run {@code benchmarks/gpu/run-on-device.sh}.
  */
 class CudaOpsGpuTest {
     @Test
@@ -24,10 +28,38 @@ class CudaOpsGpuTest {
     }
 
     @Test
-    void skipDecisionNeedsNoJavaCpp() {
-        // CudaPresence must answer without initialising JavaCPP: whatever it says, no native library may be loaded
-        CudaPresence.whyUnavailable();
-        assertTrue(CudaPresence.driverPresent() || CudaPresence.whyUnavailable().startsWith("no CUDA device"));
+    void skipDecisionLoadsNoJavaCppClass() throws Exception {
+        // CudaPresence answers in a fresh class loader that sees the whole test class path; afterwards no JavaCPP or
+        // CUDA presets class may have been loaded by it (loading one would link native code on a machine without CUDA)
+        URL[] path = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(p -> {
+                    try {
+                        return Path.of(p).toUri().toURL();
+                    } catch (java.net.MalformedURLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }).toArray(URL[]::new);
+        try (Isolated loader = new Isolated(path)) {
+            Class<?> presence = loader.loadClass(CudaPresence.class.getName());
+            Object why = presence.getMethod("whyUnavailable").invoke(null);
+            assertFalse(loader.loaded("org.bytedeco.javacpp.Loader"), "JavaCPP's Loader was loaded");
+            assertFalse(loader.loaded("org.bytedeco.cuda.global.cudart"), "the CUDA presets were loaded");
+            assertTrue(loader.loaded(CudaPresence.class.getName()));
+            if (!CudaPresence.driverPresent()) {
+                assertTrue(String.valueOf(why).startsWith("no CUDA device"), String.valueOf(why));
+            }
+        }
+    }
+
+    /** A class loader that loads the class path itself (no parent but the platform's) and tells what it loaded. */
+    private static final class Isolated extends URLClassLoader {
+        Isolated(URL[] urls) {
+            super(urls, ClassLoader.getPlatformClassLoader());
+        }
+
+        boolean loaded(String name) {
+            return findLoadedClass(name) != null;
+        }
     }
 
     /** Touched only after the assumption, so JavaCPP classes are linked only on a GPU machine. */

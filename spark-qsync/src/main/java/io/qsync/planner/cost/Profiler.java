@@ -8,7 +8,7 @@ import io.qsync.lowprec.layers.LayerIds;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.planner.replay.PlanGraph;
-import io.qsync.runtime.TrainableNetwork;
+import io.qsync.backend.cpu.CpuEngine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,7 +64,7 @@ public final class Profiler {
     Model copy = net instanceof MultiLayerNetwork m ? m.clone() : ((ComputationGraph) net).clone();
     Map<String, Integer> index = switchableIndex(copy);
     List<String> ids = new ArrayList<>(index.keySet());
-    TrainableNetwork tn = TrainableNetwork.of(copy);
+    CpuEngine tn = CpuEngine.of(copy);
     StepCalibration cal = new StepCalibration(graph, index, batch.numExamples());
     for (int k = 0; k < menu.size(); k++) {
         Map<String, Precision> plan = new LinkedHashMap<>();
