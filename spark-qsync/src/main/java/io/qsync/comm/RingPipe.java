@@ -39,6 +39,10 @@ final class RingPipe {
   private final ByteBuffer recv;
   private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
   private final ReentrantLock ioLock = new ReentrantLock();
+  /** Null for plain frames; else frames are sealed from {@link #staging} into the slots and opened into {@link #plain}. */
+  private final FrameCipher cipher;
+  private final ByteBuffer staging;
+  private final ByteBuffer plain;
   private volatile String abortReason;
   private boolean torn;
   private boolean rightClosedGracefully;
@@ -47,6 +51,18 @@ final class RingPipe {
 
   RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
       CommConfig cfg) throws IOException {
+    this(rank, size, left, leftName, right, rightName, cfg, null);
+  }
+
+  /** A pipe whose DATA frames are encrypted with {@code cipher} (null: plain). */
+  RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
+      CommConfig cfg, FrameCipher cipher) throws IOException {
+    this.cipher = cipher;
+    int extra = cipher == null ? 0 : FrameCipher.TAG_BYTES;
+    this.staging = cipher == null ? null
+        : ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    this.plain = cipher == null ? null : ByteBuffer.allocateDirect(cfg.chunkBytes() + extra)
+        .order(ByteOrder.LITTLE_ENDIAN);
     this.rank = rank;
     this.size = size;
     this.left = left;
@@ -56,9 +72,10 @@ final class RingPipe {
     this.ioTimeoutNanos = cfg.ioTimeout().toNanos();
     this.ioTimeoutText = cfg.ioTimeout().toString();
     for (int i = 0; i < SLOTS; i++) {
-      slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
+      slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes() + extra)
+          .order(ByteOrder.LITTLE_ENDIAN);
     }
-    recv = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes(), MAX_REASON_BYTES))
+    recv = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, MAX_REASON_BYTES))
         .order(ByteOrder.LITTLE_ENDIAN);
     back.order(ByteOrder.LITTLE_ENDIAN);
     left.configureBlocking(false);
@@ -87,7 +104,7 @@ final class RingPipe {
       } catch (PeerAbort e) {
         onFailure(e.getMessage());
         throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: "
-            + e.getMessage());
+            + e.getMessage(), null, e.notice);
       } catch (CommException e) {
         if (abortReason != null) { // abort() from another thread
           teardown(abortReason);
@@ -100,7 +117,8 @@ final class RingPipe {
         String peer = pendingBackReason();
         if (peer != null) {
           onFailure(peer);
-          throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e);
+          throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e,
+              true);
         }
         String msg = "I/O error on the ring (left neighbour " + leftName + ", right neighbour " + rightName + "): " + e;
         onFailure("rank " + rank + ": " + msg);
@@ -121,12 +139,14 @@ final class RingPipe {
     teardown(abortReason);
   }
 
-  /** An ABORT notice or end-of-stream from a neighbour; the message is the origin's reason. */
+  /** An ABORT notice ({@code notice}) or end-of-stream from a neighbour; the message is the origin's reason. */
   private static final class PeerAbort extends CommException {
     private static final long serialVersionUID = 1L;
+    private final boolean notice;
 
-    PeerAbort(String reason) {
+    PeerAbort(String reason, boolean notice) {
       super(reason);
+      this.notice = notice;
     }
   }
 
@@ -184,10 +204,11 @@ final class RingPipe {
         throw new CommException(abortReason);
       }
       if (rightClosedGracefully && (filled > 0 || s.hasMoreSends())) {
-        throw new PeerAbort("right neighbour " + rightName + " closed the connection (it failed, was killed or closed)");
+        throw new PeerAbort("right neighbour " + rightName + " closed the connection (it failed, was killed or closed)",
+            false);
       }
       boolean progress = false;
-      while (filled < SLOTS && s.hasMoreSends() && s.fillNext(slots[(head + filled) % SLOTS])) {
+      while (filled < SLOTS && s.hasMoreSends() && fill(s, slots[(head + filled) % SLOTS])) {
         filled++;
         progress = true;
       }
@@ -206,7 +227,7 @@ final class RingPipe {
         int n = left.read(recv);
         if (n < 0) {
           throw new PeerAbort("left neighbour " + leftName + " closed the connection during " + what + " ("
-              + s.progress() + "); it failed or was killed — see its log");
+              + s.progress() + "); it failed or was killed — see its log", false);
         }
         if (n > 0) {
           progress = true;
@@ -235,6 +256,18 @@ final class RingPipe {
     }
   }
 
+  /** Fills {@code slot} with the schedule's next frame, sealed when encrypting. */
+  private boolean fill(RingSchedule s, ByteBuffer slot) {
+    if (cipher == null) {
+      return s.fillNext(slot);
+    }
+    if (!s.fillNext(staging)) {
+      return false;
+    }
+    cipher.seal(staging, slot);
+    return true;
+  }
+
   /** Consumes complete frames in {@link #recv} (header first, then payload). */
   private void consume(RingSchedule s) {
     if (recv.hasRemaining()) {
@@ -254,9 +287,9 @@ final class RingPipe {
     int tag = recv.getInt(0);
     ByteBuffer payload = recv.duplicate().position(RingSchedule.HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
     if (tag == RingSchedule.ABORT) {
-      throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString());
+      throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString(), true);
     }
-    s.onReceive(tag, payload);
+    s.onReceive(tag, cipher == null ? payload : cipher.open(tag, payload, plain, "left neighbour " + leftName));
     recv.clear().limit(RingSchedule.HEADER_BYTES);
   }
 
@@ -265,12 +298,12 @@ final class RingPipe {
     int n = right.read(back);
     String reason = backReason();
     if (reason != null) {
-      throw new PeerAbort(reason);
+      throw new PeerAbort(reason, true);
     }
     if (n < 0) {
       if (sending) {
         throw new PeerAbort("right neighbour " + rightName + " closed the connection; it failed or was killed"
-            + " — see its log");
+            + " — see its log", false);
       }
       rightClosedGracefully = true;
     }

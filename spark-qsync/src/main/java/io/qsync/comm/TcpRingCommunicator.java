@@ -10,6 +10,11 @@ import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -118,6 +123,18 @@ public final class TcpRingCommunicator implements Communicator {
      * @throws CommException on timeout, a refused connection or a rejected handshake (the message says which)
      */
     public TcpRingCommunicator connect(int rank, List<String> peers, String sessionId) {
+      return connect(rank, peers, sessionId, RingAuth.none(), () -> false);
+    }
+
+    /**
+     * Joins the ring as {@link #connect(int, List, String)}, with authentication and a cancellation check.
+     *
+     * @param auth      the ring's secret (both ends of every connection prove they know it), or {@link RingAuth#none()}
+     * @param cancelled polled at least every 200 ms while waiting (in Spark: the task was killed); set-up then stops
+     *                  with a {@link CommException}
+     */
+    public TcpRingCommunicator connect(int rank, List<String> peers, String sessionId, RingAuth auth,
+        BooleanSupplier cancelled) {
       int size = peers.size();
       if (rank < 0 || rank >= size) {
         throw new IllegalArgumentException("rank " + rank + " is outside 0.." + (size - 1));
@@ -129,27 +146,58 @@ public final class TcpRingCommunicator implements Communicator {
       int r = (rank + 1) % size;
       int l = (rank + size - 1) % size;
       String rightName = "rank " + r + " (" + peers.get(r) + ")";
-      String leftName = "rank " + l;
-      long deadline = System.nanoTime() + config.connectTimeout().toNanos();
+      String leftName = "left neighbour rank " + l + " (" + peers.get(l) + ")";
+      Deadline deadline = Deadline.in(config.connectTimeout().toNanos(), cancelled);
+      CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          accepted.complete(RingConnector.acceptLeft(server, l, size, sessionId, auth, deadline, leftName));
+        } catch (Throwable e) {
+          accepted.completeExceptionally(e);
+        }
+      }, "qsync-ring-accept-" + rank);
+      acceptor.setDaemon(true);
+      acceptor.start();
       SocketChannel right = null;
       SocketChannel left = null;
       try {
         right = RingConnector.connect(peers.get(r), deadline, "right neighbour " + rightName);
-        RingConnector.sendHello(right, rank, size, sessionId, deadline, "right neighbour " + rightName);
-        left = RingConnector.accept(server, deadline, "left neighbour " + leftName + " (" + peers.get(l) + ")");
-        leftName = "rank " + l + " (" + left.getRemoteAddress() + ")";
-        RingConnector.checkHello(left, l, size, sessionId, deadline, "left neighbour rank " + l);
-        RingConnector.readReply(right, deadline, "right neighbour " + rightName);
-        RingPipe pipe = new RingPipe(rank, size, left, leftName, right, rightName, config);
+        RingConnector.joinRight(right, rank, size, sessionId, auth, deadline, "right neighbour " + rightName);
+        left = awaitAccepted(accepted, deadline, leftName);
+        RingPipe pipe = new RingPipe(rank, size, left, "rank " + l + " (" + left.getRemoteAddress() + ")", right,
+            rightName, config, auth.encrypts() ? FrameCipher.forRank(auth, rank, size) : null);
         return new TcpRingCommunicator(rank, size, config, pipe);
       } catch (IOException | RuntimeException e) {
+        close(); // stops the acceptor
         closeQuietly(left);
         closeQuietly(right);
+        accepted.thenAccept(TcpRingCommunicator::closeQuietly);
         String msg = e instanceof CommException ? e.getMessage() : e.toString();
         throw new CommException("rank " + rank + " of " + size + " failed to join the ring (session '" + sessionId
             + "', connect timeout " + config.connectTimeout() + "): " + msg, e);
       } finally {
         close();
+      }
+    }
+
+    private static SocketChannel awaitAccepted(CompletableFuture<SocketChannel> accepted, Deadline deadline,
+        String who) throws IOException {
+      while (true) {
+        try {
+          return accepted.get(deadline.sliceMillis("waiting for " + who) + 50, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          // poll the cancellation check; the acceptor enforces the deadline itself
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CommException("interrupted while waiting for " + who, e);
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          } else if (e.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw (RuntimeException) e.getCause();
+        }
       }
     }
 

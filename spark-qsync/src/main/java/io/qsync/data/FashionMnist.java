@@ -107,6 +107,9 @@ public final class FashionMnist {
       }
       byte[] data = new byte[(int) size];
       in.readFully(data);
+      if (in.read() != -1) { // reading on checks the gzip trailer (CRC-32 and length) of the whole file
+        throw new DatasetException(file + " has data after its " + size + " IDX values; the file is corrupt; " + FIX);
+      }
       return data;
     } catch (EOFException e) {
       throw new DatasetException(file + " is truncated (unexpected end of data); the file is corrupt; " + FIX, e);

@@ -44,6 +44,22 @@ final class BarrierInput {
     return rdd;
   }
 
+  /** Rows in each partition of {@code rdd} (one small job; a shuffled input's map output is reused afterwards). */
+  static long[] countPerPartition(RDD<Row> rdd) {
+    java.util.List<long[]> parts = rdd.toJavaRDD().mapPartitionsWithIndex((i, rows) -> {
+      long n = 0;
+      for (; rows.hasNext(); rows.next()) {
+        n++;
+      }
+      return java.util.List.of(new long[] {i, n}).iterator();
+    }, false).collect();
+    long[] counts = new long[rdd.getNumPartitions()];
+    for (long[] p : parts) {
+      counts[(int) p[0]] = p[1];
+    }
+    return counts;
+  }
+
   private static RDD<Row> weighted(RDD<Row> rdd, int numWorkers, java.util.List<Integer> weights) {
     int total = weights.stream().mapToInt(Integer::intValue).sum();
     int[] owner = new int[total];

@@ -1,6 +1,5 @@
 package io.qsync.spark;
 
-import io.qsync.comm.CommConfig;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.layers.PrecisionPlan;
@@ -30,7 +29,8 @@ import scala.runtime.AbstractFunction1;
 /**
  * The body of one barrier task: materializes the partition, joins the TCP ring (peers' addresses exchanged through
  * {@link BarrierTaskContext#allGather}), runs the {@link WorkerLoop}, and on rank 0 emits the encoded
- * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message.
+ * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message; how the
+ * task then ends (a failed result, or a rethrow that makes Spark retry the stage) is {@link FailurePolicy}'s call.
  */
 final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
     implements Serializable {
@@ -45,60 +45,71 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
   public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
-    LocalShard shard;
-    try {
-      shard = RowShards.read(JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(),
-          in.params().numClasses());
-    } catch (OutOfMemoryError e) {
-      throw new WorkerOutOfMemoryError(ctx.partitionId(), "reading its partition of the training data", e);
-    }
-    try {
-      return train(ctx, in, shard);
-    } catch (OutOfMemoryError e) {
-      throw new WorkerOutOfMemoryError(ctx.partitionId(), "training on " + shard.count() + " rows", e);
-    }
-  }
-
-  private scala.collection.Iterator<byte[]> train(BarrierTaskContext ctx, WorkerInputs in, LocalShard shard) {
-    RuntimeParams params = in.params();
     BarrierTaskInfo[] infos = ctx.getTaskInfos();
     int rank = ctx.partitionId();
     String host = hostOf(infos[rank].address());
-    int threads = threadsFor(params, infos, rank);
-    CommConfig cc = in.comm();
-    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, cc)) {
+    int threads = threadsFor(in.params(), infos, rank);
+    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
       List<String> peers = List.of(ctx.allGather(endpoint.address()));
-      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber());
+      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+          in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()), ctx::isInterrupted);
           ProgressSink progress = rank == 0 && in.progressAddress() != null
-              ? new SocketProgressSink(in.progressAddress(), 5000) : ProgressSink.NONE) {
+              ? new SocketProgressSink(in.progressAddress(), 5000, in.security().progressKey()) : ProgressSink.NONE) {
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
             (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
-        StepListener user = in.listener();
-        PrecisionPlan plan = in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
-        WorkerLog log = new WorkerLog(rank, infos.length, host, shard.count(), plan);
-        StepListener listener = (r, e, s, g, loss) -> {
-          ctx.killTaskIfInterrupted();
-          log.step(e, s, g, loss);
-          if (user != null) {
-            user.onStep(r, e, s, g, loss);
-          }
-        };
-        WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-            .run(in.model(), plan, threads, -1, shard, in.eval());
-        log.done();
-        long checksum = out.checksum();
-        boolean graph = out.model() instanceof ComputationGraph;
-        TrainedResult result = new TrainedResult(rank, checksum, null, graph, null);
-        if (rank == 0) {
-          ByteArrayOutputStream bos = new ByteArrayOutputStream();
-          ModelSerializer.writeModel(out.model(), bos, true);
-          result = new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
+        TrainedResult result;
+        try {
+          result = train(ctx, in, comm, progress, rows, threads, host);
+        } catch (RuntimeException | Error e) {
+          comm.abort("rank " + rank + " failed: " + e);
+          result = FailurePolicy.resultOrRethrow(rank, e);
         }
         return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
       }
+    }
+  }
+
+  /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
+  private static TrainedResult train(BarrierTaskContext ctx, WorkerInputs in, Communicator comm,
+      ProgressSink progress, scala.collection.Iterator<Row> rows, int threads, String host) {
+    RuntimeParams params = in.params();
+    int rank = comm.rank();
+    LocalShard shard;
+    try {
+      shard = RowShards.read(JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(),
+          params.numClasses());
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(rank, "reading its partition of the training data", e);
+    }
+    StepListener user = in.listener();
+    PrecisionPlan plan = in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+    WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
+    StepListener listener = (r, e, s, g, loss) -> {
+      ctx.killTaskIfInterrupted();
+      log.step(e, s, g, loss);
+      if (user != null) {
+        user.onStep(r, e, s, g, loss);
+      }
+    };
+    WorkerLoop.Outcome out;
+    try {
+      out = new WorkerLoop(comm, params, listener, progress).run(in.model(), plan, threads, -1, shard, in.eval());
+    } catch (OutOfMemoryError e) {
+      throw new WorkerOutOfMemoryError(rank, "training on " + shard.count() + " rows", e);
+    }
+    log.done();
+    long checksum = out.checksum();
+    boolean graph = out.model() instanceof ComputationGraph;
+    if (rank != 0) {
+      return new TrainedResult(rank, checksum, null, graph, null);
+    }
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try {
+      ModelSerializer.writeModel(out.model(), bos, true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
   }
 
   private static String hostOf(String address) {

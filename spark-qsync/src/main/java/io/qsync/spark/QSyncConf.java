@@ -90,10 +90,23 @@ public final class QSyncConf {
   public static final ConfEntry<String> DATA_DIR = ConfEntry.string("spark.qsync.data.dir",
       "/usr/share/datasets/fashion-mnist", "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
 
+  /** Slot wait. */
+  public static final ConfEntry<Duration> SLOT_WAIT_TIMEOUT = ConfEntry.duration("spark.qsync.slotWaitTimeout",
+      "300s", "Longest wait for the cluster to offer spark.qsync.numWorkers task slots at once: before the job "
+          + "starts, and for each attempt of the barrier stage (a retry after a lost executor or node). Then the job "
+          + "is cancelled with a message giving the slots needed and available.");
+
+  /** Plain-text ring under Spark encryption. */
+  public static final ConfEntry<Boolean> ALLOW_PLAINTEXT = ConfEntry.bool("spark.qsync.comm.allowPlaintext", false,
+      "Send gradients in clear text even while Spark encrypts its own traffic (spark.network.crypto.enabled or "
+          + "spark.ssl.enabled). Without it such a job encrypts the ring's frames (AES-256-GCM, keys derived from "
+          + "the application secret; needs spark.authenticate) or refuses to start. The ring and the progress port "
+          + "are authenticated whenever spark.authenticate is on.");
+
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
       CHECKSUM_EVERY, THREADS_PER_WORKER, BACKEND, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR);
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT, ALLOW_PLAINTEXT);
 
   /** The {@code spark.qsync.*} keys of {@code settings} that are not declared here (typos, removed settings). */
   public static List<String> unknownKeys(Map<String, String> settings) {

@@ -20,14 +20,26 @@ final class SocketProgressSink implements ProgressSink {
   private Writer out;
   private long lastStep;
 
-  SocketProgressSink(String hostPort, int connectTimeoutMillis) {
+  /**
+   * Connects and answers the server's challenge ({@code key}: the job's progress key, null without authentication).
+   */
+  SocketProgressSink(String hostPort, int connectTimeoutMillis, byte[] key) {
     int c = hostPort.lastIndexOf(':');
     try {
       socket = new Socket();
       socket.connect(new InetSocketAddress(hostPort.substring(0, c), Integer.parseInt(hostPort.substring(c + 1))),
           connectTimeoutMillis);
       socket.setSoTimeout(connectTimeoutMillis);
+      String challenge = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          StandardCharsets.UTF_8)).readLine();
+      if (challenge == null || !challenge.startsWith("QSYNC-PROGRESS ")) {
+        throw new IOException("not a qsync progress port");
+      }
+      byte[] nonce = java.util.HexFormat.of().parseHex(challenge.substring(15).trim());
       out = new OutputStreamWriter(socket.getOutputStream(), StandardCharsets.UTF_8);
+      out.write("AUTH " + (key == null ? "-" : java.util.HexFormat.of().formatHex(ProgressServer.answer(key, nonce)))
+          + "\n");
+      out.flush();
     } catch (IOException | RuntimeException e) {
       close();
     }

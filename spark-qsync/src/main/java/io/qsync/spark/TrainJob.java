@@ -5,6 +5,7 @@ import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.ProgressSink;
 import io.qsync.runtime.RuntimeParams;
+import io.qsync.runtime.ShardSchedule;
 import io.qsync.runtime.StepListener;
 import io.qsync.runtime.TrainingHistory;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import scala.reflect.ClassTag$;
 
 /**
  * Driver side of synchronous data-parallel training: pre-flight checks (workers vs free task slots, dynamic
- * allocation, columns), one barrier stage of {@code numWorkers} tasks, and the trained model's return to the driver
+ * allocation, columns, every input row once: {@link InputCheck}; rows per worker), one barrier stage of {@code numWorkers} tasks, and the trained model's return to the driver
  * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
  */
 public final class TrainJob {
@@ -36,7 +37,8 @@ public final class TrainJob {
    * {@code spark.serializer} (Kryo 4 cannot serialize records).
    */
   record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
-      LocalShard eval, StepListener listener, String progressAddress, List<String> plans) implements Serializable {
+      LocalShard eval, StepListener listener, String progressAddress, List<String> plans, JobSecurity security)
+      implements Serializable {
 
     byte[] toBytes() {
       java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -104,28 +106,36 @@ public final class TrainJob {
     LocalShard eval = options.eval();
     StepListener listener = options.listener();
     ProgressSink progress = options.progress();
-    RDD<Row> input = BarrierInput.prepare(data.select(settings.featuresCol(), settings.labelCol()),
-        settings.numWorkers(), options.batchWeights());
+    Dataset<Row> selected = data.select(settings.featuresCol(), settings.labelCol());
+    InputCheck.Counts counts = InputCheck.check(selected, settings.featuresCol(), settings.labelCol(),
+        settings.runtime().numClasses());
+    RDD<Row> input = BarrierInput.prepare(selected, settings.numWorkers(), options.batchWeights());
+    // rows per worker: every worker needs a share of every step (the schedule's own check, run before launching)
+    new ShardSchedule(input == selected.rdd() ? counts.perPartition() : BarrierInput.countPerPartition(input),
+        settings.runtime().globalBatchSize());
+    JobSecurity security = JobSecurity.forJob(sc.getConf(), settings.faults());
     ProgressServer server = null;
     try {
       if (settings.progress() && progress != null) {
-        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress);
+        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress,
+            security.progressKey());
       }
       WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
-          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans);
+          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security);
       ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
       sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
       RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
-      List<byte[]> out = JavaRDD.fromRDD(trained.repartition(1, null), tag).collect();
+      List<byte[]> out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
       b.destroy();
       if (out.size() != settings.numWorkers()) {
         throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
       }
+      List<TrainedResult> results = out.stream().map(TrainedResult::fromBytes).toList();
+      FailurePolicy.throwIfFailed(results);
       long[] checksums = new long[out.size()];
       TrainedResult first = null;
-      for (byte[] bytes : out) {
-        TrainedResult r = TrainedResult.fromBytes(bytes);
+      for (TrainedResult r : results) {
         checksums[r.rank()] = r.checksum();
         if (r.rank() == 0) {
           first = r;
@@ -144,6 +154,27 @@ public final class TrainJob {
     }
   }
 
+  /**
+   * Runs the training job under a {@link SlotWatchdog}: if an attempt of the barrier stage cannot get its slots within
+   * {@code spark.qsync.slotWaitTimeout}, the job is cancelled and this throws the watchdog's message.
+   */
+  private static List<byte[]> collectWatched(SparkContext sc, JavaRDD<byte[]> job, TrainSettings settings) {
+    String jobTag = "qsync-train-" + java.util.UUID.randomUUID();
+    sc.addJobTag(jobTag);
+    try (SlotWatchdog watchdog = new SlotWatchdog(sc, settings.numWorkers(), settings.faults().slotWait(), jobTag)) {
+      try {
+        return job.collect();
+      } catch (Exception e) { // SparkException, thrown through Scala
+        if (watchdog.failure() != null) {
+          throw new IllegalStateException(watchdog.failure(), e);
+        }
+        throw e;
+      }
+    } finally {
+      sc.removeJobTag(jobTag);
+    }
+  }
+
   /** Checks that the job can start; every message names the setting to change. */
   static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
     List<String> cols = Arrays.asList(data.columns());
@@ -157,12 +188,33 @@ public final class TrainJob {
       throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
           + "spark.dynamicAllocation.enabled=false");
     }
-    int slots = freeSlots(sc);
+    int slots = awaitSlots(sc, s.numWorkers(), s.faults().slotWait());
     if (s.numWorkers() > slots) {
       throw new IllegalArgumentException("spark.qsync.numWorkers=" + s.numWorkers() + " exceeds the " + slots
           + " task slots of this cluster (" + sc.master() + "); barrier mode runs all workers at once. Lower "
-          + "spark.qsync.numWorkers (--workers) or add executors/cores");
+          + "spark.qsync.numWorkers (--workers) or add executors/cores"
+          + (isLocal(sc) ? "" : " (waited spark.qsync.slotWaitTimeout=" + s.faults().slotWait().toSeconds() + "s)"));
     }
+  }
+
+  /** Task slots once there are {@code needed}, or after {@code wait} (at once in local mode: slots never change). */
+  private static int awaitSlots(SparkContext sc, int needed, java.time.Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    int slots = freeSlots(sc);
+    while (slots < needed && !isLocal(sc) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(250); // executors still registering
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      slots = freeSlots(sc);
+    }
+    return slots;
+  }
+
+  private static boolean isLocal(SparkContext sc) {
+    return sc.master().startsWith("local[") || sc.master().equals("local");
   }
 
   /** Task slots of the default resource profile (what Spark's own barrier check uses). */

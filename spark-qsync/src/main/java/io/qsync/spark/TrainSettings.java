@@ -20,9 +20,11 @@ import java.util.Map;
  * @param progress    stream progress to the driver ({@code spark.qsync.progress})
  * @param planFile    cluster plan JSON ({@code spark.qsync.plan.file}), empty for none
  * @param planDevices device type per worker rank ({@code spark.qsync.plan.devices}), empty without a plan file
+ * @param faults      waiting for slots, ring security, checkpoints ({@link FaultSettings})
  */
 public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig comm, String featuresCol,
-    String labelCol, boolean progress, String planFile, List<String> planDevices) implements Serializable {
+    String labelCol, boolean progress, String planFile, List<String> planDevices, FaultSettings faults)
+    implements Serializable {
 
   /** Validates. */
   public TrainSettings {
@@ -56,7 +58,8 @@ public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig co
     List<String> byRank = devices.isEmpty() ? List.of()
         : Arrays.stream(devices.split(",")).map(String::trim).toList();
     return new TrainSettings(QSyncConf.NUM_WORKERS.read(s), rp, cc, QSyncConf.FEATURES_COL.read(s),
-        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s), QSyncConf.PLAN_FILE.read(s), byRank);
+        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s), QSyncConf.PLAN_FILE.read(s), byRank,
+        FaultSettings.from(s));
   }
 
   /** The backend setting; a name must be on the class path (whether it can run is decided on each executor). */

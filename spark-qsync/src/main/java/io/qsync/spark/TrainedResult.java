@@ -19,9 +19,22 @@ import java.io.UncheckedIOException;
  * @param modelZip the trained model ({@code ModelSerializer} format, updater state included); null except rank 0
  * @param graph    whether the model is a ComputationGraph
  * @param history  rank 0's training history; null except rank 0
+ * @param failure  null, or why this worker stopped without throwing: a deterministic failure (bad input or settings,
+ *                 diverged loss) that a retry of the barrier stage would only repeat
+ * @param relayed  the failure was reported by a peer over the ring, not raised on this worker
  */
-public record TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history)
-    implements Serializable {
+public record TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history,
+    String failure, boolean relayed) implements Serializable {
+
+  /** A successful worker's result. */
+  public TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history) {
+    this(rank, checksum, modelZip, graph, history, null, false);
+  }
+
+  /** A worker that stopped on a deterministic failure (its own, or relayed by a peer). */
+  public static TrainedResult failed(int rank, String failure, boolean relayed) {
+    return new TrainedResult(rank, 0L, null, false, null, failure, relayed);
+  }
 
   /** Encodes to bytes. */
   public byte[] toBytes() {

@@ -75,6 +75,26 @@ class FashionMnistTest {
     assertTrue(truncated.getMessage().contains(dir.toString()), truncated.getMessage());
   }
 
+  @Test
+  void aDamagedChecksumIsFoundEvenWhenEveryValueDecodes(@TempDir Path dir) throws IOException {
+    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(
+        Files.newOutputStream(dir.resolve("t10k-images-idx3-ubyte.gz"))))) {
+      out.writeInt(0x803);
+      out.writeInt(3);
+      out.writeInt(28);
+      out.writeInt(28);
+      out.write(new byte[3 * 784]);
+    }
+    Path labels = dir.resolve("t10k-labels-idx1-ubyte.gz");
+    writeGz(labels, 0x801, 3, new byte[] {0, 1, 2});
+    assertTrue(FashionMnist.load(dir, FashionMnist.Split.TEST).count() == 3, "the intact files load");
+    byte[] gz = Files.readAllBytes(labels);
+    gz[gz.length - 8] ^= 0x5a; // CRC-32 of the trailer: the deflate stream itself still decodes
+    Files.write(labels, gz);
+    var e = assertThrows(FashionMnist.DatasetException.class, () -> FashionMnist.load(dir, FashionMnist.Split.TEST));
+    assertTrue(e.getMessage().contains(labels.toString()) && e.getMessage().contains("gzip"), e.getMessage());
+  }
+
   private static void writeGz(Path p, int magic, int n, byte[] body) throws IOException {
     try (OutputStream os = Files.newOutputStream(p);
         DataOutputStream out = new DataOutputStream(new GZIPOutputStream(os))) {

@@ -115,12 +115,16 @@ class SyncTrainingTest {
       }
     };
     long t0 = System.nanoTime();
+    BarrierStageAttempts attempts = BarrierStageAttempts.on(spark.sparkContext());
     Exception e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Exception.class,
         () -> TrainJob.train(spark, frameOf(List.of(images.slice(0, 640), images.slice(640, 1280))), spec,
             settings(2, 64, 1, 0), null, failAtStep5, null)));
     double secs = (System.nanoTime() - t0) / 1e9;
     System.out.printf("failing worker: job failed after %.1f s: %s%n", secs, firstLine(e.getMessage()));
     assertTrue(e.getMessage().contains("injected failure on rank 1 at step 5"), e.getMessage());
+    // a deterministic failure (IllegalStateException) is not retried: one attempt of the barrier stage
+    assertEquals(1, attempts.count(), "barrier stage attempts");
+    attempts.close();
   }
 
   @Test
