@@ -93,7 +93,7 @@ public final class KernelModule implements AutoCloseable {
      * @param shared  dynamic shared memory bytes
      * @param stream  stream
      * @param args    {@link DeviceBuffer} (its pointer; null for a null pointer is not allowed, use
-     *                {@link #NULL}), {@link Integer}, {@link Long}, {@link Float}
+     *                {@link #NULL}), {@link Integer}, {@link Long}, {@link Float}, {@link Double}
      */
     public void launch(String kernel, long grid, int block, int shared, CudaStream stream, Object... args) {
         launch3(kernel, grid, 1, block, shared, stream, args);
@@ -123,6 +123,8 @@ public final class KernelModule implements AutoCloseable {
                 holder = new LongPointer(1).put((Long) a);
             } else if (a instanceof Float) {
                 holder = new FloatPointer(1).put((Float) a);
+            } else if (a instanceof Double) {
+                holder = new org.bytedeco.javacpp.DoublePointer(1).put((Double) a);
             } else {
                 throw new IllegalArgumentException(kernel + ": unsupported argument " + i + ": " + a);
             }
