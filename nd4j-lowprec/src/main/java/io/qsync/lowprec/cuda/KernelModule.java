@@ -71,6 +71,21 @@ public final class KernelModule implements AutoCloseable {
         return b.getString();
     }
 
+    /**
+     * @param resource name of a {@code .cu} file next to this class on the class path
+     * @return its text
+     */
+    public static String resourceText(String resource) {
+        try (java.io.InputStream in = KernelModule.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("resource io/qsync/lowprec/cuda/" + resource + " missing");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** @return NVRTC's compile log (warnings), possibly empty */
     public String compileLog() {
         return log;

@@ -1,9 +1,6 @@
 package io.qsync.lowprec.cuda;
 
 import io.qsync.lowprec.train.ConvGeom;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Launchers of the training kernels ({@code train_kernels.cu}, compiled by NVRTC for the device): grid sizes and
@@ -23,14 +20,7 @@ final class TrainKernels implements AutoCloseable {
 
   /** The CUDA source of the kernels. */
   static String source() {
-    try (InputStream in = TrainKernels.class.getResourceAsStream("train_kernels.cu")) {
-      if (in == null) {
-        throw new IllegalStateException("resource io/qsync/lowprec/cuda/train_kernels.cu missing");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return KernelModule.resourceText("train_kernels.cu");
   }
 
   private long grid(long work) {

@@ -4,6 +4,19 @@ package io.qsync.lowprec.train;
 final class HostImageKernels {
 
   void im2col(HostTensor x, ConvGeom g, int batch, HostTensor cols) {
+    patches(x, g, batch, cols, false);
+  }
+
+  void col2im(HostTensor cols, ConvGeom g, int batch, HostTensor dx) {
+    java.util.Arrays.fill(dx.data(), dx.offset(), dx.offset() + dx.len(), 0f);
+    patches(dx, g, batch, cols, true);
+  }
+
+  /**
+   * Walks every (patch row, image, output position) pair: im2col copies the input element (0 outside) into cols;
+   * the adjoint ({@code back}) adds the cols entry into the input element.
+   */
+  private static void patches(HostTensor x, ConvGeom g, int batch, HostTensor cols, boolean back) {
     int p = g.outPlane();
     long cols1 = (long) batch * p;
     float[] xv = x.data();
@@ -14,43 +27,19 @@ final class HostImageKernels {
           int row = (ch * g.kh() + ky) * g.kw() + kx;
           for (int b = 0; b < batch; b++) {
             int xin = x.offset() + (b * g.c() + ch) * g.inPlane();
-            int out = cols.offset() + (int) (row * cols1) + b * p;
+            int ci = cols.offset() + (int) (row * cols1) + b * p;
             for (int oy = 0; oy < g.oh(); oy++) {
               int iy = oy * g.sh() - g.padTop() + ky;
               for (int ox = 0; ox < g.ow(); ox++) {
                 int ix = ox * g.sw() - g.padLeft() + kx;
                 boolean in = iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w();
-                cv[out + oy * g.ow() + ox] = in ? xv[xin + iy * g.w() + ix] : 0f;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-
-  void col2im(HostTensor cols, ConvGeom g, int batch, HostTensor dx) {
-    java.util.Arrays.fill(dx.data(), dx.offset(), dx.offset() + dx.len(), 0f);
-    int p = g.outPlane();
-    long cols1 = (long) batch * p;
-    float[] dv = dx.data();
-    float[] cv = cols.data();
-    for (int ch = 0; ch < g.c(); ch++) {
-      for (int ky = 0; ky < g.kh(); ky++) {
-        for (int kx = 0; kx < g.kw(); kx++) {
-          int row = (ch * g.kh() + ky) * g.kw() + kx;
-          for (int b = 0; b < batch; b++) {
-            int xin = dx.offset() + (b * g.c() + ch) * g.inPlane();
-            int src = cols.offset() + (int) (row * cols1) + b * p;
-            for (int oy = 0; oy < g.oh(); oy++) {
-              int iy = oy * g.sh() - g.padTop() + ky;
-              if (iy < 0 || iy >= g.h()) {
-                continue;
-              }
-              for (int ox = 0; ox < g.ow(); ox++) {
-                int ix = ox * g.sw() - g.padLeft() + kx;
-                if (ix >= 0 && ix < g.w()) {
-                  dv[xin + iy * g.w() + ix] += cv[src + oy * g.ow() + ox];
+                int c = ci + oy * g.ow() + ox;
+                if (back) {
+                  if (in) {
+                    xv[xin + iy * g.w() + ix] += cv[c];
+                  }
+                } else {
+                  cv[c] = in ? xv[xin + iy * g.w() + ix] : 0f;
                 }
               }
             }

@@ -2,15 +2,9 @@ package io.qsync.backend.cuda;
 
 import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.Tensor;
-import java.util.List;
 
 /** DL4J's ActivationLayer: {@code out = f(in)}. */
-record ActivationStep(String name, String input, Shape in, Act act, double alpha) implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+record ActivationStep(String name, String input, Shape in, Act act, double alpha) implements UnaryStep {
 
   @Override
   public Shape out() {

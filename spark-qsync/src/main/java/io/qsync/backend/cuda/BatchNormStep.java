@@ -2,7 +2,6 @@ package io.qsync.backend.cuda;
 
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.util.List;
 
 /**
  * DL4J's BatchNormalization (NCHW or feature vectors, learned gamma/beta): batch mean and biased variance in
@@ -12,12 +11,7 @@ import java.util.List;
  * @param offsets flat offsets of gamma, beta, mean, var-or-log10std
  */
 record BatchNormStep(String name, String input, Shape in, long[] offsets, boolean log10Std, double eps,
-    double decay) implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+    double decay) implements UnaryStep {
 
   @Override
   public Shape out() {

@@ -4,7 +4,6 @@ import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.util.List;
 
 /**
  * DL4J's ConvolutionLayer (NCHW, dilation 1) as im2col + one GEMM over the whole batch: {@code Yt[nOut, N*P] =
@@ -12,12 +11,7 @@ import java.util.List;
  * block, b its {@code [nOut]} block (offset -1: no bias). Backward recomputes im2col instead of keeping it.
  */
 record ConvStep(String name, String input, ConvGeom g, int nOut, long wOff, long bOff, Act act, double alpha)
-    implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+    implements UnaryStep {
 
   @Override
   public Shape out() {

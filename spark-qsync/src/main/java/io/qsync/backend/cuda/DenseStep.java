@@ -3,19 +3,13 @@ package io.qsync.backend.cuda;
 import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.util.List;
 
 /**
  * DL4J's DenseLayer: {@code out = f(in W + b)}, W {@code [nIn, nOut]} in 'f' order at its flat offset (read as the
  * row-major {@code [nOut, nIn]} matrix W^T), b {@code [nOut]} (offset -1: no bias).
  */
 record DenseStep(String name, String input, int nIn, int nOut, long wOff, long bOff, Act act, double alpha)
-    implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+    implements UnaryStep {
 
   @Override
   public Shape out() {

@@ -2,19 +2,13 @@ package io.qsync.backend.cuda;
 
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.util.List;
 
 /**
  * DL4J's OutputLayer (dense part with {@code wOff >= 0}) or LossLayer, with softmax + MCXENT ({@code softmax}) or
  * identity + MSE. The loss gradient w.r.t. the pre-activation is DL4J's: {@code p - y}, or {@code 2 (z - y) / n}.
  */
 record LossStep(String name, String input, int nIn, int nOut, long wOff, long bOff, boolean softmax)
-    implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+    implements UnaryStep {
 
   @Override
   public Shape out() {

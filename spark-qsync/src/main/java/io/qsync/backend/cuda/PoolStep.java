@@ -2,7 +2,6 @@ package io.qsync.backend.cuda;
 
 import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.Tensor;
-import java.util.List;
 
 /**
  * DL4J's SubsamplingLayer (max/avg, {@code g} non-null) or GlobalPoolingLayer over an image (max/avg over
@@ -10,12 +9,7 @@ import java.util.List;
  *
  * @param in input shape per example
  */
-record PoolStep(String name, String input, Shape in, ConvGeom g, boolean max) implements Step {
-
-  @Override
-  public List<String> inputs() {
-    return List.of(input);
-  }
+record PoolStep(String name, String input, Shape in, ConvGeom g, boolean max) implements UnaryStep {
 
   @Override
   public Shape out() {
