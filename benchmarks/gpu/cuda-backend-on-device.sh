@@ -20,15 +20,15 @@ JUNIT=1.14.1
 LIMIT=$((58 * 1024 * 1024))
 cd "$ROOT"
 mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl spark-qsync -am \
-    -Dmdep.includeScope=test -Dmdep.excludeScope=provided -Dmdep.outputFile=target/test-classpath.txt
+    -DincludeScope=runtime -Dmdep.outputFile=target/test-classpath.txt
 rm -rf "$DEST"
 ALL="$DEST/all"
 mkdir -p "$ALL/lib" "$ALL/classes" "$ALL/data"
 cp -r nd4j-lowprec/target/classes/. "$ALL/classes/"
 cp -r spark-qsync/target/classes/. "$ALL/classes/"
 cp -r spark-qsync/target/test-classes/. "$ALL/classes/"
-# the test class path without Spark (provided: the GPU test does not touch it), javacpp 1.5.7 and the big ND4J
-# native jar (re-packed below)
+# the runtime class path (Spark is provided: the GPU test does not touch it; JUnit comes as the console jar) without
+# javacpp 1.5.7 and the big ND4J native jar (re-packed below)
 tr ':' '\n' < spark-qsync/target/test-classpath.txt | grep '\.jar$' | grep -v 'javacpp/1.5.7' | grep -v 'nd4j-native-1.0.0-M2.1-linux-x86_64.jar' > "$DEST/jars.txt"
 while read -r j; do cp "$j" "$ALL/lib/"; done < "$DEST/jars.txt"
 for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linux-x86_64" \

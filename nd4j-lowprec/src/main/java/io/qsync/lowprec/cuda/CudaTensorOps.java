@@ -104,7 +104,8 @@ public final class CudaTensorOps implements TensorOps {
     if (host.remaining() < n) {
       throw new IllegalArgumentException("host buffer has " + host.remaining() + " floats, " + n + " needed");
     }
-    FloatPointer hp = host.isDirect() ? new FloatPointer(host) : new FloatPointer(n);
+    // a direct buffer is sliced at its position so that the pointer starts there (no JavaCPP position involved)
+    FloatPointer hp = host.isDirect() ? new FloatPointer(host.slice()) : new FloatPointer(n);
     if (!host.isDirect() && up) {
       FloatBuffer part = host.duplicate();
       part.limit(part.position() + (int) n);

@@ -74,6 +74,9 @@ public final class ProgramCompiler {
         prev = name;
       }
       outputs = List.of(prev);
+      if (m.getnLayers() > 0 && !conf.getConf(0).isMiniBatch()) {
+        problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
+      }
       if (conf.getBackpropType() != BackpropType.Standard) {
         problems.add("backprop type " + conf.getBackpropType() + " is not supported (Standard)");
       }
@@ -84,6 +87,9 @@ public final class ProgramCompiler {
       }
       input = conf.getNetworkInputs().get(0);
       outputs = conf.getNetworkOutputs();
+      if (!conf.getDefaultConfiguration().isMiniBatch()) {
+        problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
+      }
       for (String name : conf.getTopologicalOrderStr()) {
         GraphVertex v = conf.getVertices().get(name);
         if (v == null) {
