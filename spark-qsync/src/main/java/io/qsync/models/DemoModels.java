@@ -73,6 +73,31 @@ public final class DemoModels {
     return new ConvolutionLayer.Builder(3, 3).padding(1, 1).nOut(nOut).activation(Activation.RELU).build();
   }
 
+  /**
+   * A VGG-style CNN for 28x28x1 images: six 3x3 convolutions (padding 1, ReLU) of 64-64-128-128-256-256 channels, a
+   * 2x2 max-pool after each pair (28 -> 14 -> 7 -> 3), dense(512, ReLU), softmax(10); Adam.
+   *
+   * @param seed         weight-initialisation seed
+   * @param learningRate Adam learning rate
+   * @return the configuration (input: flat 784-float rows)
+   */
+  public static MultiLayerConfiguration vggCnn(long seed, double learningRate) {
+    NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .updater(new Adam(learningRate))
+        .weightInit(WeightInit.RELU)
+        .list();
+    for (int ch : new int[] {64, 128, 256}) {
+      b.layer(conv3x3(ch)).layer(conv3x3(ch))
+          .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build());
+    }
+    return b.layer(new DenseLayer.Builder().nOut(512).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX)
+            .build())
+        .setInputType(InputType.convolutionalFlat(28, 28, 1))
+        .build();
+  }
+
   /** An MLP 784-hidden-hidden-10 with Adam. */
   public static MultiLayerConfiguration mlp(long seed, int hidden, double learningRate) {
     return new NeuralNetConfiguration.Builder()

@@ -34,7 +34,12 @@ public final class Nd4jBuffers {
 
   /** CRC32 of the raw bits of a contiguous FLOAT array: equal checksums mean bitwise-equal arrays (w.h.p.). */
   public static long checksum(INDArray arr) {
-    FloatBuffer fb = floatView(arr);
+    return checksum(floatView(arr));
+  }
+
+  /** CRC32 of the raw bits of the remaining floats of {@code values} (its position is not moved). */
+  public static long checksum(FloatBuffer values) {
+    FloatBuffer fb = values.duplicate();
     ByteBuffer bytes = ByteBuffer.allocate(Math.min(1 << 16, fb.remaining() * 4 + 4)).order(ByteOrder.LITTLE_ENDIAN);
     CRC32 crc = new CRC32();
     while (fb.hasRemaining()) {

@@ -71,6 +71,21 @@ public final class KernelModule implements AutoCloseable {
         return b.getString();
     }
 
+    /**
+     * @param resource name of a {@code .cu} file next to this class on the class path
+     * @return its text
+     */
+    public static String resourceText(String resource) {
+        try (java.io.InputStream in = KernelModule.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("resource io/qsync/lowprec/cuda/" + resource + " missing");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** @return NVRTC's compile log (warnings), possibly empty */
     public String compileLog() {
         return log;
@@ -93,7 +108,7 @@ public final class KernelModule implements AutoCloseable {
      * @param shared  dynamic shared memory bytes
      * @param stream  stream
      * @param args    {@link DeviceBuffer} (its pointer; null for a null pointer is not allowed, use
-     *                {@link #NULL}), {@link Integer}, {@link Long}, {@link Float}
+     *                {@link #NULL}), {@link Integer}, {@link Long}, {@link Float}, {@link Double}
      */
     public void launch(String kernel, long grid, int block, int shared, CudaStream stream, Object... args) {
         launch3(kernel, grid, 1, block, shared, stream, args);
@@ -123,6 +138,8 @@ public final class KernelModule implements AutoCloseable {
                 holder = new LongPointer(1).put((Long) a);
             } else if (a instanceof Float) {
                 holder = new FloatPointer(1).put((Float) a);
+            } else if (a instanceof Double) {
+                holder = new org.bytedeco.javacpp.DoublePointer(1).put((Double) a);
             } else {
                 throw new IllegalArgumentException(kernel + ": unsupported argument " + i + ": " + a);
             }

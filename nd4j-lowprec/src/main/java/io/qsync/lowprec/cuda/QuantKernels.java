@@ -3,9 +3,6 @@ package io.qsync.lowprec.cuda;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.IntRounding;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Quantization, cast and im2col kernels ({@code quant_kernels.cu}, compiled by NVRTC for the device). Semantics
@@ -27,14 +24,7 @@ public final class QuantKernels implements AutoCloseable {
 
     /** @return the CUDA source of the kernels */
     public static String source() {
-        try (InputStream in = QuantKernels.class.getResourceAsStream("quant_kernels.cu")) {
-            if (in == null) {
-                throw new IllegalStateException("resource io/qsync/lowprec/cuda/quant_kernels.cu missing");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return KernelModule.resourceText("quant_kernels.cu");
     }
 
     private long grid(long work) {

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the spark-qsync CUDA backend HERE and stages what its GPU test needs into parts of < 60 MiB, because one
+# device call carries at most 64 MiB. What the device machine needs that it lacks: a Java runtime, DL4J/ND4J (CPU,
+# for the DL4J reference side of the contract checks) with their natives, JavaCPP 1.5.13 + the CUDA 13 presets, this
+# project's classes, JUnit, and the Fashion-MNIST training files.
+#   .device/part<N>/   carried one call each; `stage.sh` copies a part to /root/stage (kept while the machine is warm)
+#   .device/run.sh     run there after the last part: checks the stage is complete, runs CudaProgramEngineGpuTest
+# Then, for N = 1..parts (the script prints the exact calls):
+#   run(command="bash .device/part<N>/stage.sh", carry=[".device/part<N>"])
+#   run(command="bash /root/stage/run.sh", carry=[])           # results under $OUT (junit.txt, report XML)
+# If a call finds the stage incomplete (the machine was taken back), it says so: start again from part 1.
+# Usage: benchmarks/gpu/cuda-backend-on-device.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DEST="$ROOT/.device"
+M2=${M2_REPO:-$HOME/.m2/repository}
+JAVACPP=1.5.13
+CUDA=13.1-9.19-1.5.13
+JUNIT=1.14.1
+LIMIT=$((58 * 1024 * 1024))
+cd "$ROOT"
+mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl spark-qsync -am \
+    -DincludeScope=runtime -Dmdep.outputFile=target/test-classpath.txt
+rm -rf "$DEST"
+ALL="$DEST/all"
+mkdir -p "$ALL/lib" "$ALL/classes" "$ALL/data"
+cp -r nd4j-lowprec/target/classes/. "$ALL/classes/"
+cp -r spark-qsync/target/classes/. "$ALL/classes/"
+cp -r spark-qsync/target/test-classes/. "$ALL/classes/"
+# the runtime class path (Spark is provided: the GPU test does not touch it; JUnit comes as the console jar) without
+# javacpp 1.5.7 and the big ND4J native jar (re-packed below)
+tr ':' '\n' < spark-qsync/target/test-classpath.txt | grep '\.jar$' | grep -v 'javacpp/1.5.7' | grep -v 'nd4j-native-1.0.0-M2.1-linux-x86_64.jar' > "$DEST/jars.txt"
+while read -r j; do cp "$j" "$ALL/lib/"; done < "$DEST/jars.txt"
+for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linux-x86_64" \
+         "org.bytedeco:cuda:$CUDA" "org.bytedeco:cuda:$CUDA:jar:linux-x86_64" \
+         "org.junit.platform:junit-platform-console-standalone:$JUNIT"; do
+  IFS=: read -r g art v _ cls <<<"$a"
+  f="$M2/${g//.//}/$art/$v/$art-$v${cls:+-$cls}.jar"
+  [ -f "$f" ] || mvn -B -q dependency:get -Dartifact="$a" -Dtransitive=false
+  cp "$f" "$ALL/lib/"
+done
+# ND4J's native jar (91 MB) as an xz'd tar of its contents (~31 MB); re-zipped there with Python's zipfile
+NJ="$M2/org/nd4j/nd4j-native/1.0.0-M2.1/nd4j-native-1.0.0-M2.1-linux-x86_64.jar"
+T=$(mktemp -d)
+(cd "$T" && unzip -q "$NJ" && tar cf - . | xz -T2 -6 > "$ALL/nd4j-native-linux.tar.xz")
+rm -rf "$T"
+cp /usr/share/datasets/fashion-mnist/train-*.gz "$ALL/data/"
+T=$(mktemp -d)
+jlink --add-modules java.base,jdk.unsupported,java.logging,java.xml,java.management,java.naming,java.sql,jdk.management \
+    --strip-debug --no-header-files --no-man-pages --compress=2 --output "$T/jre"
+tar -C "$T" -cf - jre | xz -T2 -6 > "$ALL/jre.tar.xz"
+rm -rf "$T"
+(cd "$ALL" && tar cf classes.tar classes && rm -rf classes)
+# greedy split of the files into parts under LIMIT
+part=1
+size=0
+mkdir -p "$DEST/part1"
+for f in $(cd "$ALL" && find . -type f | sort); do
+  s=$(stat -c %s "$ALL/$f")
+  if [ $((size + s)) -gt $LIMIT ] && [ $size -gt 0 ]; then
+    part=$((part + 1))
+    size=0
+    mkdir -p "$DEST/part$part"
+  fi
+  mkdir -p "$DEST/part$part/$(dirname "$f")"
+  mv "$ALL/$f" "$DEST/part$part/$f"
+  size=$((size + s))
+done
+rm -rf "$ALL"
+PARTS=$part
+for p in $(seq 1 $PARTS); do
+  (cd "$DEST/part$p" && find . -type f ! -name stage.sh | sort > MANIFEST)
+  cat > "$DEST/part$p/stage.sh" <<INNER
+#!/usr/bin/env bash
+# copies part $p of $PARTS to /root/stage (the repository copy is replaced at every call; /root stays while warm)
+set -euo pipefail
+cd "\$(dirname "\$0")"
+mkdir -p /root/stage
+if [ $p -gt 1 ] && [ ! -f /root/stage/.part$((p - 1)) ]; then
+  echo "stage incomplete: part $((p - 1)) missing (machine taken back?) - start again from part 1"; exit 3
+fi
+[ $p -eq 1 ] && rm -rf /root/stage/* /root/stage/.part*
+cp -r . /root/stage/
+touch /root/stage/.part$p
+du -sh /root/stage
+INNER
+done
+cp "$ROOT/benchmarks/gpu/cuda-backend-device-run.sh" "$DEST/part$PARTS/run.sh"
+echo "$PARTS" > "$DEST/part$PARTS/PARTS"
+du -sh "$DEST"/part*
+for p in $(seq 1 $PARTS); do
+  echo "run(command=\"bash .device/part$p/stage.sh\", carry=[\".device/part$p\"], timeout_s=300)"
+done
+echo "run(command=\"bash /root/stage/run.sh\", carry=[], timeout_s=600)"

@@ -1,0 +1,395 @@
+// Training kernels for io.qsync.lowprec.cuda.CudaTensorOps: the loops of io.qsync.lowprec.train.HostOps
+// (HostImageKernels, HostNormKernels) on the device. Compiled at run time by NVRTC (and checked by nvcc -arch=sm_90
+// at build time). Reductions run in one block per output in a fixed order, so results are deterministic: two
+// replicas on equal inputs stay bitwise equal.
+typedef long long i64;
+
+#define TID ((i64)blockIdx.x * blockDim.x + threadIdx.x)
+#define NTHREADS ((i64)gridDim.x * blockDim.x)
+#define BLOCK 256
+
+// ---- block reduction (BLOCK threads; every thread gets the sum) ----
+__device__ double block_sum(double v) {
+    __shared__ double part[BLOCK / 32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    double s = 0;
+    if (threadIdx.x == 0) {
+        for (int w = 0; w < BLOCK / 32; w++) s += part[w];
+        part[0] = s;
+    }
+    __syncthreads();
+    return part[0];
+}
+
+// ---- activations (codes = io.qsync.lowprec.train.Act ordinals) ----
+__device__ __forceinline__ float act_f(int a, float z, float alpha) {
+    switch (a) {
+        case 1: return z > 0.f ? z : 0.f;
+        case 2: return z > 0.f ? z : alpha * z;
+        case 3: return tanhf(z);
+        case 4: return 1.f / (1.f + expf(-z));
+        default: return z;
+    }
+}
+__device__ __forceinline__ float act_d(int a, float z, float alpha) {
+    switch (a) {
+        case 1: return z > 0.f ? 1.f : 0.f;
+        case 2: return z > 0.f ? 1.f : alpha;
+        case 3: { float t = tanhf(z); return 1.f - t * t; }
+        case 4: { float s = 1.f / (1.f + expf(-z)); return s * (1.f - s); }
+        default: return 1.f;
+    }
+}
+extern "C" __global__ void act_fwd(int a, float alpha, const float* z, float* y, i64 n) {
+    for (i64 i = TID; i < n; i += NTHREADS) y[i] = act_f(a, z[i], alpha);
+}
+extern "C" __global__ void act_bwd(int a, float alpha, const float* z, const float* dy, float* dz, i64 n) {
+    for (i64 i = TID; i < n; i += NTHREADS) dz[i] = dy[i] * act_d(a, z[i], alpha);
+}
+
+// ---- element-wise ----
+extern "C" __global__ void fill_f32(float* x, i64 n, float v) {
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] = v;
+}
+extern "C" __global__ void add_f32(const float* a, const float* b, float* out, i64 n) {
+    for (i64 i = TID; i < n; i += NTHREADS) out[i] = a[i] + b[i];
+}
+extern "C" __global__ void scale_f32(float* x, i64 n, float s) {
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] *= s;
+}
+extern "C" __global__ void axpy_f32(float alpha, const float* x, float* y, i64 n) {
+    for (i64 i = TID; i < n; i += NTHREADS) y[i] += alpha * x[i];
+}
+extern "C" __global__ void axpy_sign_f32(float alpha, const float* x, float* y, i64 n) {
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        float v = x[i];
+        y[i] += alpha * (v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f));
+    }
+}
+extern "C" __global__ void clip_f32(float* x, i64 n, float t) {
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] = fmaxf(-t, fminf(t, x[i]));
+}
+extern "C" __global__ void copy_blocks(const float* src, int srcStride, int srcOff, float* dst, int dstStride,
+                                       int dstOff, int outer, int block, int acc) {
+    i64 n = (i64)outer * block;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        i64 o = i / block, j = i - o * block;
+        float v = src[o * srcStride + srcOff + j];
+        float* d = dst + o * dstStride + dstOff + j;
+        *d = acc ? *d + v : v;
+    }
+}
+extern "C" __global__ void swap_axes(const float* src, float* dst, int a, int b, int inner) {
+    i64 n = (i64)a * b * inner;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        i64 r = i % inner, ij = i / inner;
+        i64 j = ij % b, ii = ij / b;
+        dst[(j * a + ii) * inner + r] = src[i];
+    }
+}
+
+// ---- bias ----
+extern "C" __global__ void add_bias(float* x, const float* bias, int outer, int ch, int inner) {
+    i64 n = (i64)outer * ch * inner;
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] += bias[(i / inner) % ch];
+}
+// one block per channel
+extern "C" __global__ void sum_bias(const float* dy, float* db, int outer, int ch, int inner) {
+    int c = blockIdx.x;
+    double s = 0;
+    i64 m = (i64)outer * inner;
+    for (i64 k = threadIdx.x; k < m; k += BLOCK) {
+        i64 o = k / inner, i = k - o * inner;
+        s += dy[(o * ch + c) * inner + i];
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) db[c] = (float)s;
+}
+
+// ---- im2col / col2im: cols[r, b*P + p], r = (c*kh + ky)*kw + kx ----
+extern "C" __global__ void im2col(const float* x, float* cols, int batch, int C, int H, int W, int KH, int KW,
+                                  int SH, int SW, int PT, int PL, int OH, int OW) {
+    i64 P = (i64)OH * OW, ncol = batch * P, n = (i64)C * KH * KW * ncol;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        i64 r = i / ncol, col = i - r * ncol;
+        int b = (int)(col / P), p = (int)(col - (i64)b * P);
+        int kx = (int)(r % KW), ky = (int)((r / KW) % KH), c = (int)(r / ((i64)KW * KH));
+        int oy = p / OW, ox = p - oy * OW;
+        int iy = oy * SH - PT + ky, ix = ox * SW - PL + kx;
+        cols[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[(((i64)b * C + c) * H + iy) * W + ix] : 0.f;
+    }
+}
+// gather: one thread per input element, sums the cols entries that read it
+extern "C" __global__ void col2im(const float* cols, float* dx, int batch, int C, int H, int W, int KH, int KW,
+                                  int SH, int SW, int PT, int PL, int OH, int OW) {
+    i64 P = (i64)OH * OW, ncol = batch * P, n = (i64)batch * C * H * W;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        int ix = (int)(i % W), iy = (int)((i / W) % H), c = (int)((i / ((i64)W * H)) % C);
+        int b = (int)(i / ((i64)W * H * C));
+        float s = 0.f;
+        for (int ky = 0; ky < KH; ky++) {
+            int ty = iy + PT - ky;
+            if (ty < 0 || ty % SH != 0) continue;
+            int oy = ty / SH;
+            if (oy >= OH) continue;
+            for (int kx = 0; kx < KW; kx++) {
+                int tx = ix + PL - kx;
+                if (tx < 0 || tx % SW != 0) continue;
+                int ox = tx / SW;
+                if (ox >= OW) continue;
+                i64 r = ((i64)c * KH + ky) * KW + kx;
+                s += cols[r * ncol + (i64)b * P + (i64)oy * OW + ox];
+            }
+        }
+        dx[i] = s;
+    }
+}
+
+// ---- window pooling over planes of H x W ----
+__device__ int window_argmax(const float* x, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int oy,
+                             int ox) {
+    int best = -1;
+    float bv = 0.f;
+    for (int ky = 0; ky < KH; ky++) {
+        int iy = oy * SH - PT + ky;
+        if (iy < 0 || iy >= H) continue;
+        for (int kx = 0; kx < KW; kx++) {
+            int ix = ox * SW - PL + kx;
+            if (ix < 0 || ix >= W) continue;
+            float v = x[iy * W + ix];
+            if (best < 0 || v > bv) { bv = v; best = iy * W + ix; }
+        }
+    }
+    return best;
+}
+extern "C" __global__ void pool_fwd(int mx, const float* x, float* y, int planes, int H, int W, int KH, int KW,
+                                    int SH, int SW, int PT, int PL, int OH, int OW) {
+    i64 n = (i64)planes * OH * OW;
+    float inv = 1.f / (KH * KW);
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        int ox = (int)(i % OW), oy = (int)((i / OW) % OH);
+        const float* xp = x + (i / ((i64)OW * OH)) * H * W;
+        float r;
+        if (mx) {
+            int a = window_argmax(xp, H, W, KH, KW, SH, SW, PT, PL, oy, ox);
+            r = a < 0 ? 0.f : xp[a];
+        } else {
+            float s = 0.f;
+            for (int ky = 0; ky < KH; ky++) {
+                int iy = oy * SH - PT + ky;
+                for (int kx = 0; kx < KW; kx++) {
+                    int ix = ox * SW - PL + kx;
+                    if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += xp[iy * W + ix];
+                }
+            }
+            r = s * inv;
+        }
+        y[i] = r;
+    }
+}
+// gather: one thread per input element over the windows that contain it
+extern "C" __global__ void pool_bwd(int mx, const float* x, const float* dy, float* dx, int planes, int H, int W,
+                                    int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
+    i64 n = (i64)planes * H * W;
+    float inv = 1.f / (KH * KW);
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        int ix = (int)(i % W), iy = (int)((i / W) % H);
+        i64 pl = i / ((i64)W * H);
+        const float* xp = x + pl * H * W;
+        const float* dyp = dy + pl * OH * OW;
+        float s = 0.f;
+        for (int ky = 0; ky < KH; ky++) {
+            int ty = iy + PT - ky;
+            if (ty < 0 || ty % SH != 0 || ty / SH >= OH) continue;
+            for (int kx = 0; kx < KW; kx++) {
+                int tx = ix + PL - kx;
+                if (tx < 0 || tx % SW != 0 || tx / SW >= OW) continue;
+                int oy = ty / SH, ox = tx / SW;
+                if (mx) {
+                    if (window_argmax(xp, H, W, KH, KW, SH, SW, PT, PL, oy, ox) == iy * W + ix) s += dyp[oy * OW + ox];
+                } else {
+                    s += dyp[oy * OW + ox] * inv;
+                }
+            }
+        }
+        dx[i] = s;
+    }
+}
+// one block per plane
+extern "C" __global__ void global_pool_fwd(int mx, const float* x, float* y, int size) {
+    const float* xp = x + (i64)blockIdx.x * size;
+    __shared__ float best[BLOCK];
+    float m = -__int_as_float(0x7f800000);
+    double s = 0;
+    for (int i = threadIdx.x; i < size; i += BLOCK) {
+        m = fmaxf(m, xp[i]);
+        s += xp[i];
+    }
+    best[threadIdx.x] = m;
+    s = block_sum(s);
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int t = 1; t < BLOCK; t++) m = fmaxf(m, best[t]);
+        y[blockIdx.x] = mx ? m : (float)(s / size);
+    }
+}
+extern "C" __global__ void global_pool_bwd(int mx, const float* x, const float* dy, float* dx, int size) {
+    const float* xp = x + (i64)blockIdx.x * size;
+    float* dxp = dx + (i64)blockIdx.x * size;
+    float d = dy[blockIdx.x];
+    __shared__ int arg;
+    if (threadIdx.x == 0) {
+        int b = 0;
+        if (mx) for (int i = 1; i < size; i++) if (xp[i] > xp[b]) b = i;
+        arg = b;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < size; i += BLOCK) dxp[i] = mx ? (i == arg ? d : 0.f) : d / size;
+}
+
+// ---- batch norm, x [n, c, inner]; one block per channel for reductions ----
+extern "C" __global__ void bn_stats(const float* x, int n, int c, int inner, float* mean, float* var) {
+    int ch = blockIdx.x;
+    i64 m = (i64)n * inner;
+    double s = 0;
+    for (i64 k = threadIdx.x; k < m; k += BLOCK) {
+        i64 b = k / inner, i = k - b * inner;
+        s += x[(b * c + ch) * inner + i];
+    }
+    float mu = (float)(block_sum(s) / m);
+    double q = 0;
+    for (i64 k = threadIdx.x; k < m; k += BLOCK) {
+        i64 b = k / inner, i = k - b * inner;
+        double d = x[(b * c + ch) * inner + i] - mu;
+        q += d * d;
+    }
+    q = block_sum(q);
+    if (threadIdx.x == 0) { mean[ch] = mu; var[ch] = (float)(q / m); }
+}
+extern "C" __global__ void bn_fwd(const float* x, const float* mean, const float* var, float eps, const float* gamma,
+                                  const float* beta, int n, int c, int inner, float* y) {
+    i64 tot = (i64)n * c * inner;
+    for (i64 i = TID; i < tot; i += NTHREADS) {
+        int ch = (int)((i / inner) % c);
+        float std = sqrtf(var[ch] + eps);
+        y[i] = (x[i] - mean[ch]) / std * gamma[ch] + beta[ch];
+    }
+}
+extern "C" __global__ void bn_bwd(const float* x, const float* dy, const float* mean, const float* var, float eps,
+                                  const float* gamma, int n, int c, int inner, float* dx, float* dgamma, float* dbeta) {
+    int ch = blockIdx.x;
+    i64 m = (i64)n * inner;
+    float mu = mean[ch], std = sqrtf(var[ch] + eps), ga = gamma[ch];
+    double sdy = 0, sdyxh = 0, sdxhxmu = 0, sxmu = 0;
+    for (i64 k = threadIdx.x; k < m; k += BLOCK) {
+        i64 b = k / inner, i = k - b * inner, j = (b * c + ch) * inner + i;
+        float xmu = x[j] - mu, d = dy[j];
+        sdy += d;
+        sdyxh += d * (xmu / std);
+        sdxhxmu += d * ga * xmu;
+        sxmu += xmu;
+    }
+    sdy = block_sum(sdy);
+    sdyxh = block_sum(sdyxh);
+    sdxhxmu = block_sum(sdxhxmu);
+    sxmu = block_sum(sxmu);
+    double dvar = sdxhxmu * -0.5 * pow((double)std, -3.0);
+    double dmu = -(sdy * ga) / std + sxmu * (-2.0 / m) * dvar;
+    float k1 = ga / std, k2 = (float)(dvar * 2.0 / m), k3 = (float)(dmu / m);
+    for (i64 k = threadIdx.x; k < m; k += BLOCK) {
+        i64 b = k / inner, i = k - b * inner, j = (b * c + ch) * inner + i;
+        dx[j] = dy[j] * k1 + (x[j] - mu) * k2 + k3;
+    }
+    if (threadIdx.x == 0) { dgamma[ch] = (float)sdyxh; dbeta[ch] = (float)sdy; }
+}
+extern "C" __global__ void bn_running(const float* gmean, const float* glob, const float* bmean, const float* bvar,
+                                      double decay, int logstd, int c, float* dmean, float* dglob) {
+    for (i64 ch = TID; ch < c; ch += NTHREADS) {
+        dmean[ch] = (float)((gmean[ch] - bmean[ch]) * (1.0 - decay));
+        if (logstd) {
+            double s = pow(10.0, (double)glob[ch]), v = s * s;
+            double vn = v * decay + bvar[ch] * (1.0 - decay);
+            dglob[ch] = (float)(log(v / vn) / (2.0 * log(10.0)));
+        } else {
+            dglob[ch] = (float)((glob[ch] - bvar[ch]) * (1.0 - decay));
+        }
+    }
+}
+extern "C" __global__ void var_from_log10std(const float* l, float* var, int c) {
+    for (i64 i = TID; i < c; i += NTHREADS) { double s = pow(10.0, (double)l[i]); var[i] = (float)(s * s); }
+}
+
+// ---- softmax / losses: one block, rows strided over threads, deterministic sum ----
+__device__ void softmax_row(const float* z, float* p, int cols) {
+    float mx = -__int_as_float(0x7f800000);
+    for (int j = 0; j < cols; j++) mx = fmaxf(mx, z[j]);
+    float s = 0.f;
+    for (int j = 0; j < cols; j++) { float e = expf(z[j] - mx); p[j] = e; s += e; }
+    for (int j = 0; j < cols; j++) p[j] /= s;
+}
+extern "C" __global__ void softmax_rows(const float* z, int rows, int cols, float* p) {
+    for (i64 r = TID; r < rows; r += NTHREADS) softmax_row(z + r * cols, p + r * cols, cols);
+}
+extern "C" __global__ void softmax_xent(const float* z, const float* y, int rows, int cols, float* p, float* dz,
+                                        float* loss) {
+    double tot = 0;
+    for (i64 r = threadIdx.x; r < rows; r += BLOCK) {
+        softmax_row(z + r * cols, p + r * cols, cols);
+        for (int j = 0; j < cols; j++) {
+            i64 k = r * cols + j;
+            float pc = fminf(1.f - 1e-10f, fmaxf(1e-10f, p[k]));
+            tot -= y[k] * log((double)pc);
+            dz[k] = p[k] - y[k];
+        }
+    }
+    tot = block_sum(tot);
+    if (threadIdx.x == 0) loss[0] = (float)tot;
+}
+extern "C" __global__ void mse_loss(const float* out, const float* y, int rows, int cols, float* dz, float* loss) {
+    double tot = 0;
+    i64 n = (i64)rows * cols;
+    for (i64 k = threadIdx.x; k < n; k += BLOCK) {
+        float d = out[k] - y[k];
+        tot += (double)d * d / cols;
+        dz[k] = 2.f * d / cols;
+    }
+    tot = block_sum(tot);
+    if (threadIdx.x == 0) loss[0] = (float)tot;
+}
+
+// ---- gradient normalisation (one block: deterministic) ----
+extern "C" __global__ void sum_squares(const float* x, i64 n, float* acc) {
+    double s = 0;
+    for (i64 i = threadIdx.x; i < n; i += BLOCK) s += (double)x[i] * x[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) acc[0] += (float)s;
+}
+extern "C" __global__ void norm_scale(float* x, i64 n, const float* sumsq, double threshold, int clip) {
+    double norm = sqrt((double)sumsq[0]);
+    float f = clip ? (norm > threshold ? (float)(threshold / norm) : 1.f) : (norm > 0 ? (float)(1.0 / norm) : 1.f);
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] *= f;
+}
+
+// ---- updaters (ND4J's native formulas) ----
+extern "C" __global__ void adam_step(float* g, float* m, float* v, i64 n, float alphat, float b1, float b2, float eps) {
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        float gi = g[i];
+        float mi = b1 * m[i] + gi * (1.f - b1);
+        float vi = b2 * v[i] + gi * gi * (1.f - b2);
+        m[i] = mi;
+        v[i] = vi;
+        g[i] = mi * alphat / (sqrtf(vi) + eps);
+    }
+}
+extern "C" __global__ void nesterovs_step(float* g, float* v, i64 n, float lr, float mu) {
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        float prev = v[i];
+        float next = mu * prev - lr * g[i];
+        v[i] = next;
+        g[i] = mu * prev + (-mu - 1.f) * next;
+    }
+}
