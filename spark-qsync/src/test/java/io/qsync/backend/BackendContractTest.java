@@ -50,7 +50,7 @@ class BackendContractTest {
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (String backend : List.of(CpuBackend.NAME, "cuda")) {
-      for (String model : List.of("mlp", "fashion-cnn", "resnet-cnn")) {
+      for (String model : List.of("mlp", "fashion-cnn", "resnet-cnn", "vgg-cnn")) {
         out.add(Arguments.of(backend, model));
       }
     }
@@ -61,9 +61,13 @@ class BackendContractTest {
     return Stream.of(CpuBackend.NAME, "cuda");
   }
 
-  /** Rows per replica and step: the residual CNN is 10x the work of the others per row, so it takes fewer. */
+  /** Rows per replica and step: the residual and VGG-style CNNs are 10-50x the work per row, so they take fewer. */
   private static int rowsOf(String model) {
-    return model.equals("resnet-cnn") ? 8 : 32;
+    return switch (model) {
+      case "resnet-cnn" -> 8;
+      case "vgg-cnn" -> 4;
+      default -> 32;
+    };
   }
 
   private static ModelSpec model(String name) {
@@ -71,6 +75,7 @@ class BackendContractTest {
       case "mlp" -> ModelSpec.fromJson(DemoModels.mlp(11, 64, 1e-3).toJson());
       case "fashion-cnn" -> ModelSpec.fromJson(DemoModels.fashionCnn(12, 1e-3).toJson());
       case "resnet-cnn" -> ModelSpec.fromJson(DemoModels.resnetCnn(13, 1e-3).toJson());
+      case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-3).toJson());
       default -> throw new IllegalArgumentException(name);
     };
   }
