@@ -38,7 +38,10 @@ public final class SyncStep {
     if (comm.size() > 1) {
       // batch-norm running statistics are state updates, not summed gradients: average them by shard weight
       for (long[] r : net.nonAveragedRanges()) {
-        grad.get(NDArrayIndex.interval(r[0], r[1])).muli((double) local / globalBatch);
+        // DL4J's flattened gradient view is a [1, n] row vector: index its columns
+        INDArray range = grad.rank() == 2 ? grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(r[0], r[1]))
+            : grad.get(NDArrayIndex.interval(r[0], r[1]));
+        range.muli((double) local / globalBatch);
       }
       comm.allReduce(Nd4jBuffers.floatView(grad), ReduceOp.SUM);
       lossBuf[0] = (float) (score * local / globalBatch);

@@ -87,7 +87,7 @@ public final class GreedyAllocator {
       copy.put(c.layer(), next);
       WorkerSpec cand = w.withPlan(copy);
       long peak = replayer.memory().peakBytes(g, copy, w.batch());
-      if (peak > w.device().memoryBytes()) {
+      if (peak > w.device().modelBudgetBytes()) {
         rejected++;
         log.add(w.name() + " " + c.layer() + " " + cur + "->" + next + ": rejected (memory)");
         continue;
@@ -105,7 +105,7 @@ public final class GreedyAllocator {
           busy[c.group()] = busyOf(runCand);
           double tr = max(busy) + comm;
           if (tr <= budget * (1 + 1e-12)
-              && replayer.memory().peakBytes(g, all, w.batch()) <= w.device().memoryBytes()) {
+              && replayer.memory().peakBytes(g, all, w.batch()) <= w.device().modelBudgetBytes()) {
             ws.set(c.group(), runCand);
             accepted++;
             log.add(String.format(Locale.ROOT, "%s run %s %s->%s: accepted together (cluster %.4f ms)", w.name(),

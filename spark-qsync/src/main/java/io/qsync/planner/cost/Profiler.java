@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -61,6 +62,7 @@ public final class Profiler {
    */
   public DeviceProfile profile(String name, Model net, PlanGraph graph, DataSet batch, List<Precision> menu,
                                int globalBatch, int workers) {
+    long context = contextBytes(net);
     Model copy = net instanceof MultiLayerNetwork m ? m.clone() : ((ComputationGraph) net).clone();
     Map<String, Integer> index = switchableIndex(copy);
     List<String> ids = new ArrayList<>(index.keySet());
@@ -93,7 +95,28 @@ public final class Profiler {
           fit.rmsRelativeError(), fit.runs());
       return cal.toProfile(name, "Profiler on " + System.getProperty("os.arch") + ", "
           + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.numExamples()
-          + ", in-step layer timing", withComm, menu, Runtime.getRuntime().maxMemory(), link, workers);
+          + ", in-step layer timing, context measured", withComm, menu, memoryLimit(), link, workers)
+          .withContextBytes(context);
+  }
+
+  /**
+   * The process' context term, measured: its resident bytes (JVM, ND4J and BLAS libraries, heap in use, native
+   * pools) before the profiled training starts, less the network's own parameter and updater-state arrays, which
+   * the memory model counts.
+   *
+   * @param net the network about to be profiled
+   * @return bytes the model cannot use, at least 0
+   */
+  public static long contextBytes(Model net) {
+    TrainableNetwork tn = TrainableNetwork.of(net);
+    long own = 4L * (tn.numParams() + (tn.updaterState() == null ? 0 : tn.updaterState().length()));
+    return Math.max(0, Pointer.physicalBytes() - own);
+  }
+
+  /** @return the memory this process may use: JavaCPP's physical-bytes cap if set, else the JVM's max heap */
+  private static long memoryLimit() {
+    long cap = Pointer.maxPhysicalBytes();
+    return cap > 0 ? cap : Runtime.getRuntime().maxMemory();
   }
 
   /**
