@@ -38,7 +38,8 @@ public final class PlanReport {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("plan.json"), plan.toJson());
     String table = PlanTable.render(plan, graph);
-    Files.writeString(dir.resolve("plan.txt"), table + "\n" + replay.criticalPath());
+    Files.writeString(dir.resolve("plan.txt"), table + "\n" + (notes.isEmpty() ? "" : String.join("\n", notes)
+        + "\n\n") + replay.criticalPath());
     BitmapEncoder.saveBitmap(precisionChart(plan, graph), dir.resolve("precision.png").toString(),
         BitmapEncoder.BitmapFormat.PNG);
     BitmapEncoder.saveBitmap(timelineChart(replay), dir.resolve("timeline.png").toString(),
