@@ -4,14 +4,18 @@ import io.qsync.lowprec.Precision;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.commons.math3.distribution.TDistribution;
 
 /**
  * Collects the per-seed loss gaps of {@link SensitivityStudy} and renders the markdown report: raw numbers,
- * Spearman's ρ of each indicator against the seed-averaged gap (per precision and pooled) and the per-seed ρ range.
+ * Spearman's ρ of each indicator against the seed-averaged gap (per precision and pooled) with its two-sided p-value
+ * (t = ρ·√((n−2)/(1−ρ²)) on n − 2 degrees of freedom, Commons Math), and the per-seed ρ range. Only completed seeds
+ * enter, so a report written after each seed is consistent.
  */
 final class SensitivityReport {
   /** The two measures of the real effect. */
@@ -24,15 +28,41 @@ final class SensitivityReport {
   private final int seeds;
   private final double[][] fp32;
   private final Map<String, double[][]> gaps = new LinkedHashMap<>();
+  private final String model;
+  private final int probes;
+  private int done;
 
   SensitivityReport(LayerGraph graph, List<String> layers, List<Precision> precisions,
-                    Map<String, IndicatorTable> tables, int seeds) {
+                    Map<String, IndicatorTable> tables, int seeds, String model, int probes) {
     this.graph = graph;
     this.layers = layers;
     this.precisions = precisions;
     this.tables = tables;
     this.seeds = seeds;
     this.fp32 = new double[2][seeds];
+    this.model = model;
+    this.probes = probes;
+  }
+
+  /** @param n seeds completed so far (the report uses these) */
+  void seedsDone(int n) {
+    done = n;
+  }
+
+  /**
+   * @param rho Spearman's ρ
+   * @param n   pairs
+   * @return two-sided p-value of ρ ≠ 0 (t approximation; 0 for |ρ| = 1, NaN for NaN or n ≤ 2)
+   */
+  static double pValue(double rho, int n) {
+    if (Double.isNaN(rho) || n <= 2) {
+      return Double.NaN;
+    }
+    if (Math.abs(rho) >= 1) {
+      return 0;
+    }
+    double t = rho * Math.sqrt((n - 2) / (1 - rho * rho));
+    return 2 * new TDistribution(n - 2).cumulativeProbability(-Math.abs(t));
   }
 
   void fp32(int seed, double[] evalAndTrain) {
@@ -52,7 +82,7 @@ final class SensitivityReport {
     List<Double> g = new ArrayList<>();
     for (Precision p : ps) {
       for (String id : layers) {
-        double[] x = gaps.get(id + "@" + p)[m];
+        double[] x = Arrays.copyOf(gaps.get(id + "@" + p)[m], done);
         w.add(tables.get(ind).omega(id, p));
         g.add(seed < 0 ? mean(x) : x[seed]);
       }
@@ -61,13 +91,15 @@ final class SensitivityReport {
   }
 
   String markdown(String header) {
-    StringBuilder md = new StringBuilder("# Indicator sensitivity study (Fashion-MNIST, DemoModels.sensitivityCnn)\n\n");
+    StringBuilder md = new StringBuilder("# Indicator sensitivity study (Fashion-MNIST, " + model + ")\n\n");
     md.append(header);
-    md.append("- Model: DemoModels.sensitivityCnn(42, 1e-3) converted with SwitchableLayers.convert (6 switchable "
-        + "layers: conv_0..conv_3, dense_0, dense_1); L = ").append(graph.maxDepth())
-        .append("; statistics: K = 10 batches of 64, 32 Hutchinson probes, ε = 1e-3\n\n");
+    md.append("- Model: ").append(model).append(" (seed 42, Adam 1e-3) converted with SwitchableLayers.convert (")
+        .append(layers.size()).append(" switchable layers: ").append(String.join(", ", layers)).append("); L = ")
+        .append(graph.maxDepth()).append("; statistics: K = 10 batches, ").append(probes)
+        .append(" Hutchinson probes, ε = 1e-3; seeds completed: ").append(done).append(" of ").append(seeds)
+        .append("\n\n");
     md.append("FP32 run per seed (eval loss / train loss over the tail): ");
-    for (int s = 0; s < seeds; s++) {
+    for (int s = 0; s < done; s++) {
       md.append(String.format(Locale.ROOT, "%.5f / %.5f; ", fp32[0][s], fp32[1][s]));
     }
     md.append("\n\n## Raw numbers\n\n| layer | depth | precision | eval gap per seed | eval mean ± sd "
@@ -80,7 +112,8 @@ final class SensitivityReport {
       for (String id : layers) {
         double[][] g = gaps.get(id + "@" + p);
         md.append("| ").append(id).append(" | ").append(graph.node(id).depth()).append(" | ").append(p).append(" |");
-        for (double[] x : g) {
+        for (double[] all : g) {
+          double[] x = Arrays.copyOf(all, done);
           md.append(' ');
           for (double v : x) {
             md.append(String.format(Locale.ROOT, "%+.5f ", v));
@@ -95,8 +128,8 @@ final class SensitivityReport {
     }
     for (int m = 0; m < MEASURES.length; m++) {
       md.append("\n## Spearman ρ vs the seed-averaged ").append(MEASURES[m]).append(" gap\n\n| indicator |");
-      precisions.forEach(p -> md.append(' ').append(p).append(" (n=").append(layers.size()).append(") |"));
-      md.append(" pooled (n=").append(layers.size() * precisions.size()).append(") |");
+      precisions.forEach(p -> md.append(' ').append(p).append(" ρ (n=").append(layers.size()).append("), p |"));
+      md.append(" pooled ρ (n=").append(layers.size() * precisions.size()).append("), p |");
       precisions.forEach(p -> md.append(" per-seed ρ ").append(p).append(" |"));
       md.append("\n|---|");
       precisions.forEach(p -> md.append("---|---|"));
@@ -104,12 +137,15 @@ final class SensitivityReport {
       for (String ind : tables.keySet()) {
         md.append("| ").append(ind).append(" |");
         for (Precision p : precisions) {
-          md.append(String.format(Locale.ROOT, " %.3f |", rho(ind, m, List.of(p), -1)));
+          double r = rho(ind, m, List.of(p), -1);
+          md.append(String.format(Locale.ROOT, " %.3f, p = %.3f |", r, pValue(r, layers.size())));
         }
-        md.append(String.format(Locale.ROOT, " %.3f |", rho(ind, m, precisions, -1)));
+        double pooled = rho(ind, m, precisions, -1);
+        md.append(String.format(Locale.ROOT, " %.3f, p = %.3f |", pooled,
+            pValue(pooled, layers.size() * precisions.size())));
         for (Precision p : precisions) {
           md.append(' ');
-          for (int s = 0; s < seeds; s++) {
+          for (int s = 0; s < done; s++) {
             md.append(String.format(Locale.ROOT, "%.2f ", rho(ind, m, List.of(p), s)));
           }
           md.append('|');

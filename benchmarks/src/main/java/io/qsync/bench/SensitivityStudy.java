@@ -4,7 +4,6 @@ import io.qsync.data.FashionMnist;
 import io.qsync.data.LabeledImages;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
-import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.graph.LayerNode;
@@ -24,13 +23,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * Indicator sensitivity study: how well do GVAR, WVAR and HESS rank the real effect of putting one switchable
- * layer of {@link DemoModels#sensitivityCnn} (six switchable layers) in INT8 (then FP8_E4M3)?
+ * layer of {@link DemoModels#sensitivityCnn} (six switchable layers) or {@link DemoModels#resnetCnn} (eleven) in INT8
+ * (then FP8_E4M3)?
  *
  * <p>Protocol: pre-train in FP32 for {@code pretrain} steps (checkpoint: parameters, Adam state, iteration
  * count); collect statistics on the checkpoint (K = 10 batches, 32 Hutchinson probes) and compute the
@@ -42,13 +41,12 @@ import org.nd4j.linalg.dataset.DataSet;
  * effect is reported per precision (n = 6) and pooled (n = 12), plus the per-seed ρ range.
  *
  * <p>Usage: {@code SensitivityStudy [out] [pretrain=200] [steps=60] [seeds=3] [tail=20] [precisions=INT8,FP8_E4M3]
- * [lr=1e-3]}; {@code lr} is the Adam learning rate of the runs after the checkpoint (pre-training uses 1e-3); a
- * smaller one keeps the runs of a seed closer to each other, so less of the gap is divergence of the trajectories.
+ * [lr=1e-3] [model=sensitivity-cnn|resnet-cnn] [batch=64] [probes=32] [train=12000] [eval=1000]}; {@code lr} is the
+ * Adam learning rate of the runs after the checkpoint (pre-training uses 1e-3); a smaller one keeps the runs of a
+ * seed closer to each other, so less of the gap is divergence of the trajectories.
  */
 public final class SensitivityStudy {
-  static final int BATCH = 64;
-  static final int TRAIN = 12000;
-  static final int EVAL = 1000;
+  static int BATCH = 64;
 
   private SensitivityStudy() {}
 
@@ -64,32 +62,35 @@ public final class SensitivityStudy {
       precisions.add(Precision.valueOf(p));
     }
     double lr = args.length > 6 ? Double.parseDouble(args[6]) : 1e-3;
+    String modelName = args.length > 7 ? args[7] : "sensitivity-cnn";
+    BATCH = args.length > 8 ? Integer.parseInt(args[8]) : 64;
+    int probes = args.length > 9 ? Integer.parseInt(args[9]) : 32;
+    int trainRows = args.length > 10 ? Integer.parseInt(args[10]) : 12000;
+    int evalRows = args.length > 11 ? Integer.parseInt(args[11]) : 1000;
     long t0 = System.nanoTime();
-    LocalShard train = FashionMnist.load(FashionMnist.Split.TRAIN).head(TRAIN).toShard();
-    LabeledImages testImgs = FashionMnist.load(FashionMnist.Split.TEST).head(EVAL);
-    DataSet eval = testImgs.toShard().batch(null, 0, EVAL, 10);
+    LocalShard train = FashionMnist.load(FashionMnist.Split.TRAIN).head(trainRows).toShard();
+    LabeledImages testImgs = FashionMnist.load(FashionMnist.Split.TEST).head(evalRows);
+    DataSet eval = testImgs.toShard().batch(null, 0, evalRows, 10);
 
-    MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.sensitivityCnn(42, 1e-3));
-    base.init();
-    MultiLayerNetwork net = SwitchableLayers.convert(base);
-    int[] order = permutation(TRAIN, 1000);
+    StudyNet net = StudyNet.of(modelName);
+    int[] order = permutation(trainRows, 1000);
     for (int s = 0; s < pretrain; s++) {
       net.fit(batch(train, order, s));
     }
-    INDArray ckptParams = net.params().dup();
-    INDArray ckptUpdater = net.getUpdater().getStateViewArray().dup();
-    int ckptIter = net.getIterationCount();
+    INDArray ckptParams = net.model().params().dup();
+    INDArray ckptUpdater = net.updaterState().dup();
+    int ckptIter = net.iteration();
     double ckptEval = net.score(eval);
     net.setLearningRate(lr);
     log("pretrained %d steps, eval loss %.4f", pretrain, ckptEval);
 
-    LayerGraph graph = NetworkGraphs.of(net);
+    LayerGraph graph = net.graph();
     List<DataSet> statBatches = new ArrayList<>();
-    int[] statOrder = permutation(TRAIN, 2000);
+    int[] statOrder = permutation(trainRows, 2000);
     for (int k = 0; k < StatisticsCollector.DEFAULT_BATCHES; k++) {
       statBatches.add(batch(train, statOrder, k));
     }
-    ModelStatistics stats = new StatisticsCollector(32, 1e-3, 7).collect(net, graph, statBatches);
+    ModelStatistics stats = new StatisticsCollector(probes, 1e-3, 7).collect(net.model(), graph, statBatches);
     Map<String, IndicatorTable> tables = new LinkedHashMap<>();
     for (Indicator ind : Indicators.all()) {
       tables.put(ind.name(), ind.compute(stats, graph, precisions));
@@ -97,9 +98,9 @@ public final class SensitivityStudy {
     List<String> layers = graph.switchableNodes().stream().map(LayerNode::id).toList();
     log("stats + indicators done");
 
-    SensitivityReport rep = new SensitivityReport(graph, layers, precisions, tables, seeds);
+    SensitivityReport rep = new SensitivityReport(graph, layers, precisions, tables, seeds, modelName, probes);
     for (int seed = 0; seed < seeds; seed++) {
-      int[] o = permutation(TRAIN, 17 + seed);
+      int[] o = permutation(trainRows, 17 + seed);
       double[] fp32 = run(net, ckptParams, ckptUpdater, ckptIter, PrecisionPlan.empty(), train, o, steps, tail, eval);
       rep.fp32(seed, fp32);
       for (Precision p : precisions) {
@@ -110,33 +111,38 @@ public final class SensitivityStudy {
           log("seed %d %s %s eval gap %+.5f train gap %+.5f", seed, id, p, r[0] - fp32[0], r[1] - fp32[1]);
         }
       }
+      rep.seedsDone(seed + 1);
+      Files.writeString(out, rep.markdown(header(args, t0, pretrain, ckptEval, steps, lr, seeds, tail, trainRows,
+          evalRows)));
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    String header = String.format(Locale.ROOT, "- Machine: %s%n- Date: %s; wall time %.0f s%n"
+    log("wrote %s in %.0f s", out, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static String header(String[] args, long t0, int pretrain, double ckptEval, int steps, double lr, int seeds,
+                               int tail, int trainRows, int evalRows) {
+    return String.format(Locale.ROOT, "- Machine: %s%n- Date: %s; wall time %.0f s%n"
             + "- Arguments: `%s` → pretrain %d FP32 steps (checkpoint eval loss %.4f), then %d steps per run at Adam lr %g, "
             + "%d seeds, "
             + "train gap over the last %d steps, batch %d, first %d training images, eval = FP32-inference loss on the "
-            + "first %d test images%n", BenchEnv.machine(), ZonedDateTime.now(), seconds, String.join(" ", args),
-        pretrain, ckptEval, steps, lr, seeds, tail, BATCH, TRAIN, EVAL);
-    Files.writeString(out, rep.markdown(header));
-    log("wrote %s in %.0f s", out, seconds);
+            + "first %d test images%n", BenchEnv.machine(), ZonedDateTime.now(), (System.nanoTime() - t0) / 1e9,
+        String.join(" ", args), pretrain, ckptEval, steps, lr, seeds, tail, BATCH, trainRows, evalRows);
   }
 
   /** @return {eval loss after the run (FP32 inference), mean training loss over the last {@code tail} steps} */
-  static double[] run(MultiLayerNetwork net, INDArray params, INDArray updater, int iter, PrecisionPlan plan,
+  static double[] run(StudyNet net, INDArray params, INDArray updater, int iter, PrecisionPlan plan,
                       LocalShard train, int[] order, int steps, int tail, DataSet eval) {
-    net.params().assign(params);
-    net.getUpdater().getStateViewArray().assign(updater);
-    net.setIterationCount(iter);
-    plan.applyTo(net);
+    net.model().params().assign(params);
+    net.updaterState().assign(updater);
+    net.setIteration(iter);
+    net.apply(plan);
     double trainLoss = 0;
     for (int s = 0; s < steps; s++) {
       net.fit(batch(train, order, s));
       if (s >= steps - tail) {
-        trainLoss += net.score() / tail;
+        trainLoss += net.model().score() / tail;
       }
     }
-    PrecisionPlan.empty().applyTo(net);
+    net.apply(PrecisionPlan.empty());
     return new double[] {net.score(eval), trainLoss};
   }
 

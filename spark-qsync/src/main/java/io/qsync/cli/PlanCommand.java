@@ -1,5 +1,6 @@
 package io.qsync.cli;
 
+import io.qsync.data.FashionMnist;
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.alloc.Allocation;
 import io.qsync.planner.alloc.BatchRebalancer;
@@ -11,8 +12,10 @@ import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.cost.GpuMeasurements;
 import io.qsync.planner.graph.LayerGraph;
-import io.qsync.planner.indicator.GvarIndicator;
+import io.qsync.planner.indicator.HessianIndicator;
+import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
+import io.qsync.planner.indicator.Indicators;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.Replayer;
@@ -31,14 +34,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
-import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code qsync plan}: plans per-layer precisions for a hybrid cluster and writes plan JSON, a table and an HTML
- * report with PNG charts. The indicator is GVAR from statistics of random inputs unless {@code --indicator} gives a
- * table JSON.
+ * report with PNG charts. The indicator ({@code --indicator-kind}, default GVAR) is computed from the network's real
+ * state: {@code --warmup-steps} FP32 training steps on Fashion-MNIST first ({@link TrainedStatistics}), unless
+ * {@code --indicator} gives a table JSON. The report lists why each layer was raised or kept low.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = "Plan per-layer precisions for a hybrid cluster (Replayer + greedy Allocator).")
@@ -47,8 +50,9 @@ public final class PlanCommand implements Callable<Integer> {
       + ". Default: ${DEFAULT-VALUE}.")
   String model;
   @Option(names = "--devices",
-      description = "device types with counts, e.g. V100:1,T4:1 (catalog names, names of --profile devices, or "
-          + "profile JSON paths); default: every --profile device once")
+      description = "device types with counts and optional per-worker batch, e.g. V100:1:256,T4:1:128 (catalog "
+          + "names, names of --profile devices, or profile JSON paths; the batch defaults to --batch); default: every "
+          + "--profile device once")
   String devices;
   @Option(names = "--profile", description = "device profile JSON (DeviceProfile or a measured GPU profile, "
       + "benchmarks/profiles/<card>.json), usable by name in --devices (repeatable)")
@@ -57,8 +61,20 @@ public final class PlanCommand implements Callable<Integer> {
   int batch;
   @Option(names = "--pin", description = "pin a type's menu, e.g. V100=FP32 (repeatable)")
   List<String> pins = new ArrayList<>();
-  @Option(names = "--indicator", description = "indicator table JSON (default: GVAR on random inputs)")
+  @Option(names = "--indicator", description = "indicator table JSON (default: computed, see --indicator-kind)")
   Path indicator;
+  @Option(names = "--indicator-kind", defaultValue = "gvar", description = "gvar, wvar or hess. Default: "
+      + "${DEFAULT-VALUE}.")
+  String indicatorKind;
+  @Option(names = "--warmup-steps", defaultValue = "" + TrainedStatistics.DEFAULT_WARMUP_STEPS, description = "FP32 "
+      + "training steps on Fashion-MNIST before the indicator statistics (0 = the network as built). Default: "
+      + "${DEFAULT-VALUE}.")
+  int warmupSteps;
+  @Option(names = "--warmup-batch", defaultValue = "" + TrainedStatistics.DEFAULT_BATCH, description = "examples "
+      + "per warm-up and statistics batch. Default: ${DEFAULT-VALUE}.")
+  int warmupBatch;
+  @Option(names = "--data-dir", description = "Fashion-MNIST directory for the warm-up. Default: ${DEFAULT-VALUE}.")
+  Path dataDir = FashionMnist.DEFAULT_DIR;
   @Option(names = "--out", defaultValue = "plan", description = "output directory")
   Path out;
 
@@ -72,12 +88,21 @@ public final class PlanCommand implements Callable<Integer> {
     PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), lg);
     List<DeviceGroup> groups = groups();
     IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
-        : gvar(net, lg);
+        : computed(net, lg);
     Replayer r = new Replayer(graph, new PredictorMemory());
     Allocation a = new GreedyAllocator(r, omega).allocate(groups);
     RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
     ClusterPlan plan = ClusterPlan.of(model, a, adv);
-    List<String> notes = new ArrayList<>(adv.options());
+    List<String> notes = new ArrayList<>();
+    notes.add(String.format(Locale.ROOT, "Indicator: %s%s", omega.indicator(), indicator != null ? " from "
+        + indicator : String.format(Locale.ROOT, " after %d FP32 warm-up steps of %d Fashion-MNIST images",
+        warmupSteps, warmupBatch)));
+    for (String d : a.decisions()) {
+      if (d.contains(" raised ") || d.contains(" stays ")) {
+        notes.add("Why: " + d);
+      }
+    }
+    notes.addAll(adv.options());
     for (WorkerSpec w : a.workers()) {
       List<Precision> menu = PrecisionMenu.of(w.device(), graph, omega);
       if (menu.contains(Precision.INT8) && a.workers().size() > 1) {
@@ -125,18 +150,17 @@ public final class PlanCommand implements Callable<Integer> {
         prof = prof.withPrecisions(java.util.Arrays.stream(pin.get(prof.name()).split("\\+"))
             .map(Precision::valueOf).toList());
       }
-      groups.add(new DeviceGroup(prof.name(), prof, nc.length > 1 ? Integer.parseInt(nc[1]) : 1, batch));
+      groups.add(new DeviceGroup(prof.name(), prof, nc.length > 1 ? Integer.parseInt(nc[1]) : 1,
+          nc.length > 2 ? Integer.parseInt(nc[2]) : batch));
     }
     return groups;
   }
 
-  private static IndicatorTable gvar(Model net, LayerGraph lg) {
-    List<DataSet> batches = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      batches.add(CliModels.randomBatch(16));
-    }
-    var stats = new StatisticsCollector(1, 1e-3, 1).collect(net, lg, batches);
-    return new GvarIndicator().compute(stats, lg, List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16,
-        Precision.FP16, Precision.TF32, Precision.FP32));
+  private IndicatorTable computed(Model net, LayerGraph lg) {
+    Indicator kind = Indicators.byName(indicatorKind);
+    int probes = kind instanceof HessianIndicator ? StatisticsCollector.DEFAULT_HUTCHINSON_SAMPLES : 0;
+    var stats = TrainedStatistics.collect(net, lg, dataDir, warmupSteps, warmupBatch, probes, 1);
+    return kind.compute(stats, lg, List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16, Precision.FP16,
+        Precision.TF32, Precision.FP32));
   }
 }

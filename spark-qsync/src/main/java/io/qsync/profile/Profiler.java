@@ -15,6 +15,7 @@ import io.qsync.runtime.LayerClock;
 import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.Pointer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -62,6 +63,7 @@ public final class Profiler {
    */
   public DeviceProfile profile(String name, TrainingEngine engine, PlanGraph graph, HostBatch batch,
       List<Precision> menu, int globalBatch, int workers) {
+    long context = contextBytes(engine);
     ProfilingSupport prof = engine.profiling().orElseThrow(() -> new IllegalArgumentException("the "
         + engine.backendName() + " backend cannot profile a device (no per-layer clock); profile with --backend cpu"));
     Map<String, Integer> index = prof.switchableLayers();
@@ -93,8 +95,28 @@ public final class Profiler {
     StepCalibration.Fit withComm = new StepCalibration.Fit(fit.kappa(), fit.remainderSeconds() + collective,
         fit.rmsRelativeError(), fit.runs());
     return cal.toProfile(name, "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
-        + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows() + ", in-step layer timing",
-        withComm, menu, Runtime.getRuntime().maxMemory(), link, workers);
+        + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
+        + ", in-step layer timing, context measured", withComm, menu, memoryLimit(), link, workers)
+        .withContextBytes(context);
+  }
+
+  /**
+   * The process' context term, measured: its resident bytes (JVM, native libraries, heap in use, native pools) before
+   * the profiled training starts, less the engine's own parameter and updater-state arrays, which the memory model
+   * counts.
+   *
+   * @param engine the engine about to be profiled
+   * @return bytes the model cannot use, at least 0
+   */
+  public static long contextBytes(TrainingEngine engine) {
+    long own = 4L * (engine.numParams() + engine.updaterStateLength());
+    return Math.max(0, Pointer.physicalBytes() - own);
+  }
+
+  /** @return the memory this process may use: JavaCPP's physical-bytes cap if set, else the JVM's max heap */
+  private static long memoryLimit() {
+    long cap = Pointer.maxPhysicalBytes();
+    return cap > 0 ? cap : Runtime.getRuntime().maxMemory();
   }
 
   /**

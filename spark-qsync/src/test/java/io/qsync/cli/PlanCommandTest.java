@@ -36,8 +36,8 @@ class PlanCommandTest {
 
   @Test
   void plansResnetCnnForV100AndT4AndThePlanRunsOnTheNetwork(@TempDir Path dir) throws Exception {
-    String out = run("plan", "--model", "resnet-cnn", "--devices", "V100:1,T4:1", "--batch", "32", "--out",
-        dir.toString());
+    String out = run("plan", "--model", "resnet-cnn", "--devices", "V100:1,T4:1", "--batch", "32",
+        "--warmup-steps", "2", "--out", dir.toString());
     assertTrue(out.contains("V100") && out.contains("T4"), out);
     assertReport(dir);
     String json = Files.readString(dir.resolve("plan.json"));
@@ -59,6 +59,20 @@ class PlanCommandTest {
         assertEquals(e.getValue(), ((PrecisionSwitchable) ids.get(e.getKey())).getPrecision(), type + " " + e);
       }
     }
+  }
+
+  @Test
+  void theReadmeTradeOffPlanMixesPrecisionsAndSaysWhy(@TempDir Path dir) throws Exception {
+    run("plan", "--model", "resnet-cnn", "--devices", "V100:1:256,T4:1:128", "--pin", "V100=FP32",
+        "--warmup-steps", "3", "--out", dir.toString());
+    ClusterPlan plan = ClusterPlan.fromJson(Files.readString(dir.resolve("plan.json")));
+    assertEquals(256, plan.devices().get("V100").batchPerWorker());
+    assertEquals(128, plan.devices().get("T4").batchPerWorker());
+    java.util.Set<Precision> t4 = java.util.EnumSet.copyOf(plan.devices().get("T4").layers().values());
+    assertTrue(t4.size() > 1, "the T4 runs layers at more than one precision: " + t4);
+    String txt = Files.readString(dir.resolve("plan.txt"));
+    assertTrue(txt.contains("Indicator: gvar after 3 FP32 warm-up steps of 32"), txt);
+    assertTrue(txt.contains("Why: T4 ") && txt.contains(" raised ") && txt.contains("<= budget"), txt);
   }
 
   @Test

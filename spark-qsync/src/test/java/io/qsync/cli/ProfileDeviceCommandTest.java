@@ -45,6 +45,10 @@ class ProfileDeviceCommandTest {
         List.of(256L), EnumSet.of(Precision.FP32, Precision.FP16, Precision.INT8)), measured);
     assertFalse(p.stepOverheads().isEmpty(), "the fitted remainder is stored as a step overhead");
     assertTrue(p.interconnect().bandwidthBytesPerSec() > 0);
+    // the context term is measured (resident bytes of this JVM + ND4J before training), not the catalog default
+    assertTrue(p.contextBytes() > 32L << 20 && p.contextBytes() < p.memoryBytes()
+        && p.contextBytes() != DeviceProfile.DEFAULT_CONTEXT_BYTES, "context " + p.contextBytes());
+    assertTrue(p.source().contains("context measured"), p.source());
 
     Path planDir = dir.resolve("plan");
     CliRunner.run("plan", "--model", "mlp", "--profile", json.toString(), "--devices", "cpu-test:2,T4:1",

@@ -143,7 +143,7 @@ public final class BatchRebalancer {
     int hi = Math.min(cap, 1 << 16);
     while (lo < hi) {
       int mid = (lo + hi + 1) >>> 1;
-      boolean fits = busy(w, mid) <= t && replayer.memory().peakBytes(g, w.plan(), mid) <= w.device().memoryBytes();
+      boolean fits = busy(w, mid) <= t && replayer.memory().peakBytes(g, w.plan(), mid) <= w.device().modelBudgetBytes();
       if (fits) {
         lo = mid;
       } else {

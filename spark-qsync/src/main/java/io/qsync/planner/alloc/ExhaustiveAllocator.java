@@ -62,7 +62,7 @@ public final class ExhaustiveAllocator {
           plan.put(ids.get(i), p);
           obj += omega.omega(ids.get(i), p);
         }
-        if (obj < bestObj && replayer.memory().peakBytes(g, plan, w.batch()) <= w.device().memoryBytes()) {
+        if (obj < bestObj && replayer.memory().peakBytes(g, plan, w.batch()) <= w.device().modelBudgetBytes()) {
           double busy = model.evaluate(plan, null, 0).busy();
           if (busy <= slack * (1 + 1e-12)) {
             bestObj = obj;

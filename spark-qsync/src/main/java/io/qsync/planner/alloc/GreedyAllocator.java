@@ -87,9 +87,10 @@ public final class GreedyAllocator {
       copy.put(c.layer(), next);
       WorkerSpec cand = w.withPlan(copy);
       long peak = replayer.memory().peakBytes(g, copy, w.batch());
-      if (peak > w.device().memoryBytes()) {
+      if (peak > w.device().modelBudgetBytes()) {
         rejected++;
-        log.add(w.name() + " " + c.layer() + " " + cur + "->" + next + ": rejected (memory)");
+        log.add(String.format(Locale.ROOT, "%s %s stays %s: %s would not fit in memory", w.name(), c.layer(), cur,
+            next));
         continue;
       }
       double b = busyOf(cand);
@@ -105,11 +106,13 @@ public final class GreedyAllocator {
           busy[c.group()] = busyOf(runCand);
           double tr = max(busy) + comm;
           if (tr <= budget * (1 + 1e-12)
-              && replayer.memory().peakBytes(g, all, w.batch()) <= w.device().memoryBytes()) {
+              && replayer.memory().peakBytes(g, all, w.batch()) <= w.device().modelBudgetBytes()) {
             ws.set(c.group(), runCand);
             accepted++;
-            log.add(String.format(Locale.ROOT, "%s run %s %s->%s: accepted together (cluster %.4f ms)", w.name(),
-                run, cur, next, tr * 1e3));
+            log.add(String.format(Locale.ROOT, "%s %s raised %s->%s together with its run %s: raising %s alone "
+                    + "would add casts at its neighbours (cluster %.3f ms > budget), the whole run keeps the cluster "
+                    + "at %.3f ms <= budget %.3f ms", w.name(), c.layer(), cur, next, run, c.layer(), t * 1e3,
+                tr * 1e3, budget * 1e3));
             for (String id : run) {
               push(heap, c.group(), id, next, menu, act.get(c.group()).count());
             }
@@ -119,14 +122,15 @@ public final class GreedyAllocator {
         }
         busy[c.group()] = old;
         rejected++;
-        log.add(String.format(Locale.ROOT, "%s %s %s->%s: rejected (cluster %.4f ms > budget)", w.name(),
-            c.layer(), cur, next, t * 1e3));
+        log.add(String.format(Locale.ROOT, "%s %s stays %s: raising it to %s (ω gain %.3g) would make the cluster "
+            + "%.3f ms > budget %.3f ms", w.name(), c.layer(), cur, next, c.gain(), t * 1e3, budget * 1e3));
         continue;
       }
       ws.set(c.group(), cand);
       accepted++;
-      log.add(String.format(Locale.ROOT, "%s %s %s->%s: accepted (gain %.3g, cluster %.4f ms)", w.name(),
-          c.layer(), cur, next, c.gain(), t * 1e3));
+      log.add(String.format(Locale.ROOT, "%s %s raised %s->%s: the largest ω gain left (%.3g, %s) and the cluster "
+          + "stays at %.3f ms <= budget %.3f ms", w.name(), c.layer(), cur, next, c.gain(), omega.indicator(),
+          t * 1e3, budget * 1e3));
       push(heap, c.group(), c.layer(), next, menu, act.get(c.group()).count());
     }
     double objective = objective(ws, omega);

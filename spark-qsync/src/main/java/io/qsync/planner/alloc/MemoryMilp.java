@@ -34,7 +34,7 @@ public final class MemoryMilp {
    */
   public static Map<String, Precision> solve(PlanGraph graph, IndicatorTable omega, MemoryEstimator memory,
                                              List<Precision> menu, int batch, long limit, String device) {
-    FixedState.check(device, limit, graph, memory);
+    FixedState.check(device, limit, 0, graph, memory);
     double mib = 1 << 20;
     double fixed = memory.baseBytes(graph, batch);
     for (PlanNode n : graph.nodes()) {

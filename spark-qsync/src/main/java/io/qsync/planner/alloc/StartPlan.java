@@ -70,8 +70,8 @@ public final class StartPlan {
 
   private static Map<String, Precision> fitMemory(WorkerSpec w, Map<String, Precision> plan, List<Precision> menu,
                                                   PlanGraph graph, MemoryEstimator memory, IndicatorTable omega) {
-    long limit = w.device().memoryBytes();
-    FixedState.check(w.device().name(), limit, graph, memory);
+    long limit = w.device().modelBudgetBytes();
+    FixedState.check(w.device().name(), w.device().memoryBytes(), w.device().contextBytes(), graph, memory);
     Map<String, Precision> cur = new HashMap<>(plan);
     long peak = memory.peakBytes(graph, cur, w.batch());
     while (peak > limit) {
@@ -115,15 +115,18 @@ public final class StartPlan {
       }
     }
     int fit = w.batch();
-    while (fit > 1 && memory.peakBytes(graph, plan, fit) > w.device().memoryBytes()) {
+    long limit = w.device().modelBudgetBytes();
+    while (fit > 1 && memory.peakBytes(graph, plan, fit) > limit) {
       fit = fit / 2;
     }
     return new InfeasiblePlanException(String.format(Locale.ROOT, "Device %s does not have enough memory even at "
-            + "the lowest precision of its menu: needs %.1f MiB, has %.1f MiB at batch %d; the largest layer is '%s' "
+            + "the lowest precision of its menu: needs %.1f MiB (%.1f MiB context included), has %.1f MiB at batch %d; "
+            + "the largest layer is '%s' "
             + "(%.1f MiB). Give %s a smaller batch (about %d fits), use a device with more memory, or leave %s out.",
-        w.device().name(), peak / 1048576.0, w.device().memoryBytes() / 1048576.0, w.batch(),
+        w.device().name(), (peak + w.device().contextBytes()) / 1048576.0, w.device().contextBytes() / 1048576.0,
+        w.device().memoryBytes() / 1048576.0, w.batch(),
         biggest == null ? "?" : biggest.id(), most / 1048576.0, w.name(),
-        memory.peakBytes(graph, plan, fit) <= w.device().memoryBytes() ? fit : 0, w.name()));
+        memory.peakBytes(graph, plan, fit) <= limit ? fit : 0, w.name()));
   }
 
   static Map<String, Precision> uniform(List<String> ids, Precision p) {

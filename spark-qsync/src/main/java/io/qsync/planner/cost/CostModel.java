@@ -73,7 +73,23 @@ public final class CostModel {
   }
 
   /**
-   * The roofline estimate alone (no measurement).
+   * The precision whose rate and operand sizes price a layer's backward pass: INT8 and FP8 layers run their backward
+   * GEMMs on FP16 operands (QSync's LP-PyTorch and our {@code LowPrecisionGemm}: INT8 codes are dequantized to FP16;
+   * the FP8 backward is priced at FP16 as well, the conservative reading of its E5M2 × E4M3 GEMM), every other
+   * precision runs backward in itself. Measured layer times already contain the real backward and do not use this.
+   *
+   * @param p the layer's forward (plan) precision
+   * @return the precision its backward pass is priced at
+   */
+  public static Precision backwardPrecision(Precision p) {
+    return switch (p) {
+      case INT8, FP8_E4M3, FP8_E5M2 -> Precision.FP16;
+      default -> p;
+    };
+  }
+
+  /**
+   * The roofline estimate alone (no measurement). The backward pass is priced at {@link #backwardPrecision}.
    *
    * @param sig      layer
    * @param batch    examples
@@ -82,9 +98,10 @@ public final class CostModel {
    * @return seconds
    */
   public double rooflineSeconds(LayerSignature sig, int batch, Precision p, boolean backward) {
-    Precision rate = profile.roofline().supports(p) ? p : Precision.FP32;
-    double bytes = (double) (sig.inputElements() + sig.outputElements()) * batch * p.storageBytes()
-        + (double) sig.weightCount() * p.storageBytes();
+    Precision q = backward ? backwardPrecision(p) : p;
+    Precision rate = profile.roofline().supports(q) ? q : Precision.FP32;
+    double bytes = (double) (sig.inputElements() + sig.outputElements()) * batch * q.storageBytes()
+        + (double) sig.weightCount() * q.storageBytes();
     double flops = sig.forwardFlops(batch);
     double factor = backward ? 2 : 1;
     double t = profile.roofline().seconds(flops * factor, bytes * factor, rate, profile.name());

@@ -25,12 +25,30 @@ import java.util.Map;
  * @param optimizer      optimizer step cost (parameters)
  * @param stepOverheads  measured per-step framework overhead, keyed {@code "<model fingerprint>|<batch>"}
  * @param interconnect   link into the ring
+ * @param contextBytes   memory of one worker the model cannot use (runtime context, libraries, framework pools):
+ *                       measured by {@code qsync profile-device} (the process' resident bytes before training, less
+ *                       the network's own arrays); null (absent in JSON) means {@link #DEFAULT_CONTEXT_BYTES}, the
+ *                       assumption used for catalog devices and GPU profiles that did not record it
  */
 public record DeviceProfile(String name, boolean estimate, String source, long memoryBytes,
                             List<Precision> precisions, CastPolicy castPolicy, Roofline roofline,
                             List<LayerMeasurement> layers, Map<String, LinearCost> casts, LinearCost optimizer,
-                            Map<String, Double> stepOverheads, Interconnect interconnect) {
+                            Map<String, Double> stepOverheads, Interconnect interconnect, Long contextBytes) {
+  /**
+   * Assumed per-worker context when none was measured: 512 MiB (a CUDA context with cuBLAS/cuDNN handles and the
+   * framework's pools on a GPU). An assumption, not a measurement; measured profiles carry their own.
+   */
+  public static final long DEFAULT_CONTEXT_BYTES = 512L << 20;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** A profile with the {@link #DEFAULT_CONTEXT_BYTES} context (catalog devices, profiles without a measurement). */
+  public DeviceProfile(String name, boolean estimate, String source, long memoryBytes, List<Precision> precisions,
+                       CastPolicy castPolicy, Roofline roofline, List<LayerMeasurement> layers,
+                       Map<String, LinearCost> casts, LinearCost optimizer, Map<String, Double> stepOverheads,
+                       Interconnect interconnect) {
+    this(name, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers, casts, optimizer,
+        stepOverheads, interconnect, null);
+  }
 
   /** Copies collections and checks the menu. */
   public DeviceProfile {
@@ -51,6 +69,26 @@ public record DeviceProfile(String name, boolean estimate, String source, long m
     if (optimizer == null) {
       optimizer = new LinearCost(0, 0);
     }
+    if (contextBytes == null) {
+      contextBytes = DEFAULT_CONTEXT_BYTES;
+    }
+    if (contextBytes < 0) {
+      throw new IllegalArgumentException("Device " + name + " needs contextBytes >= 0, got " + contextBytes);
+    }
+  }
+
+  /** @return bytes the model may use: {@code memoryBytes − contextBytes} (negative if the context alone is larger) */
+  public long modelBudgetBytes() {
+    return memoryBytes - contextBytes;
+  }
+
+  /**
+   * @param bytes measured context
+   * @return a copy with another context term
+   */
+  public DeviceProfile withContextBytes(long bytes) {
+    return new DeviceProfile(name, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers, casts,
+        optimizer, stepOverheads, interconnect, bytes);
   }
 
   /**
@@ -68,7 +106,7 @@ public record DeviceProfile(String name, boolean estimate, String source, long m
    */
   public DeviceProfile withMemoryBytes(long memory) {
     return new DeviceProfile(name, estimate, source, memory, precisions, castPolicy, roofline, layers, casts,
-        optimizer, stepOverheads, interconnect);
+        optimizer, stepOverheads, interconnect, contextBytes);
   }
 
   /**
@@ -77,7 +115,7 @@ public record DeviceProfile(String name, boolean estimate, String source, long m
    */
   public DeviceProfile withPrecisions(List<Precision> menu) {
     return new DeviceProfile(name, estimate, source, memoryBytes, menu, castPolicy, roofline, layers, casts,
-        optimizer, stepOverheads, interconnect);
+        optimizer, stepOverheads, interconnect, contextBytes);
   }
 
   /**
@@ -86,7 +124,7 @@ public record DeviceProfile(String name, boolean estimate, String source, long m
    */
   public DeviceProfile withName(String newName) {
     return new DeviceProfile(newName, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers,
-        casts, optimizer, stepOverheads, interconnect);
+        casts, optimizer, stepOverheads, interconnect, contextBytes);
   }
 
   /** @return pretty JSON */

@@ -39,7 +39,9 @@ import java.util.Map;
  * fwd_f = 2^(−2k_f)·(‖w‖·D_v·e_v^f + ‖v‖·D_w·e_w^f) / 6
  * bwd_f = (2^(−2k_f)·G·D_v·e_v^f + 2^(−2k_g)·‖v‖·D_vv·e_gv^g) / 6
  * </pre>
- * For FP16 this is QSync's formula term for term.
+ * For FP16 this is QSync's formula term for term. <b>TF32</b> has FP16's 10 mantissa bits and FP32's exponent range,
+ * so its rounding error never exceeds FP16's; the wider exponent cap (8 instead of 5) would still let the proxy score
+ * it above FP16, so each TF32 term is the smaller of its own and FP16's: TF32 never scores worse than FP16.
  *
  * <p><b>QSync bugs fixed</b>: depths come from a BFS over the real layer graph (QSync assigns them by ordinal
  * per op type and, for CNNs, not at all since {@code load_and_set_depth} is commented out, which zeroes both
@@ -120,9 +122,16 @@ public final class GvarIndicator implements Indicator {
     if (p == Precision.FP32) {
       return 0.0;
     }
+    if (p == Precision.TF32) {
+      return Math.min(floatForward(s, Precision.TF32), floatForward(s, Precision.FP16));
+    }
     if (p == Precision.INT8) {
       return (s.normW() * s.sV() * s.sV() * s.dV() + s.normV() * s.sW() * s.sW() * s.dW()) / 6.0;
     }
+    return floatForward(s, p);
+  }
+
+  private double floatForward(LayerStatistics s, Precision p) {
     double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
     double ew = exponentProxy(Math.sqrt(s.normW() / s.dW()), 127 * s.sW(), p);
     return Math.pow(2, -2.0 * kOf(p)) * (s.normW() * s.dV() * ev + s.normV() * s.dW() * ew) / 6.0;
@@ -143,6 +152,13 @@ public final class GvarIndicator implements Indicator {
       return (g * s.sV() * s.sV() * s.dV()
           + s.normV() * Math.pow(2, 2 * ev) * Math.pow(2, -2.0 * k) * s.dVV()) / 6.0;
     }
+    if (p == Precision.TF32) {
+      return Math.min(floatBackward(s, Precision.TF32, g), floatBackward(s, Precision.FP16, g));
+    }
+    return floatBackward(s, p, g);
+  }
+
+  private double floatBackward(LayerStatistics s, Precision p, double g) {
     Precision bwd = backwardFormat(p);
     double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
     double egv = exponentProxy(s.gradMaxAbs(), s.gradMaxAbs(), bwd);

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * QSync's neighbourhood rules (reference §5.4), generalised to every {@link Precision} and with its bugs fixed.
+ * QSync's neighbourhood rules (reference §5.4), generalised to every {@link Precision} and with its bugs fixed, plus
+ * one rule of our own runtime (batch norm, below).
  *
  * <ul>
  *   <li>Switchable layers run at their planned precision {@code b}; their forward output is
@@ -16,7 +17,13 @@ import java.util.Set;
  *   <li>"Inferable" nodes (pooling, activation, dropout, element-wise vertices...) inherit the forward output
  *       precision of their inputs when all inputs agree; otherwise they run FP32 and their inputs are cast (QSync left
  *       such a node at a stale precision that depended on the order in which neighbours were changed).</li>
- *   <li>Deny-list nodes (batch norm, output/loss, softmax, and weighted layers that cannot switch) run FP32.</li>
+ *   <li>Deny-list nodes (output/loss, softmax, layer norm, and weighted layers that cannot switch) run FP32, as in
+ *       QSync.</li>
+ *   <li>Batch norm runs FP32: <b>this is our runtime's rule, not QSync's</b>. DL4J's {@code BatchNormalization} has no
+ *       precision-switchable version, so in our trainer (CPU emulation, and the CUDA kernels, which cover GEMMs and
+ *       convolutions only) it always computes in FP32, and a low-precision neighbour pays a cast on each side.
+ *       QSync's LP-PyTorch runs batch norm in FP16 on the inference GPU (autocast), which would make those casts
+ *       disappear; our plans are priced for what our runtime executes.</li>
  * </ul>
  *
  * <p>Precisions are resolved in one topological pass from the plan alone, so evaluating a candidate never mutates

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The {@link MemoryEstimator} of the planner: a thin adapter that asks the predictor's {@link MemoryModel} (QSync
  * §5.6: FP32 weights, gradients and updater state, per-layer saved inputs at the layer's precision plus a
- * low-precision weight copy, the network output, a fixed context). The model is additive over layers, which the
+ * low-precision weight copy, the network output; the per-device context is the device profile's). The model is additive over layers, which the
  * memory-only MILP relies on.
  *
  * @param model the predictor's memory model
@@ -22,9 +22,13 @@ import java.util.Map;
 public record PredictorMemory(MemoryModel model) implements MemoryEstimator {
   private static final Map<PlanGraph, LayerGraph> GRAPHS = Collections.synchronizedMap(new IdentityHashMap<>());
 
-  /** DEVICE accounting with a 512 MiB per-worker context (CUDA context / JVM and ND4J workspaces). */
+  /**
+   * DEVICE accounting without a context term: the context belongs to the device ({@code DeviceProfile.contextBytes},
+   * measured with the profile or {@code DeviceProfile.DEFAULT_CONTEXT_BYTES}), and plans are checked against
+   * {@code DeviceProfile.modelBudgetBytes()}.
+   */
   public PredictorMemory() {
-    this(new MemoryModel(512L << 20, MemoryModel.Accounting.DEVICE));
+    this(new MemoryModel(0, MemoryModel.Accounting.DEVICE));
   }
 
   /**

@@ -109,7 +109,7 @@ public final class Replayer {
       }
       line.add(new TimelineNode("ALLREDUCE", "gradient all-reduce " + (4 * graph.totalParams()) + " B", arrive, ar));
       line.add(new TimelineNode("ALLREDUCE", "loss all-reduce", arrive + ar, lossAr));
-      long peak = memory.peakBytes(graph, w.plan(), w.batch());
+      long peak = memory.peakBytes(graph, w.plan(), w.batch()) + w.device().contextBytes();
       out.add(new WorkerReplay(w.name(), w.device().name(), w.count(), w.batch(), b.forward(), b.backward(),
           b.casts(), b.overhead(), b.optimizer(), ar + lossAr, wait, b.busy() + ar + lossAr, peak,
           w.device().memoryBytes(), line));

@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * The planner's output: device type → layer id → precision plus batch share, with the predicted times. JSON via
- * {@link #toJson()} / {@link #fromJson(String)}; {@link #precisionPlan(String)} gives the trainer's plan of a type.
+ * {@link #toJson()} / {@link #fromJson(String)}; {@link #layerPrecisions(String)} gives the trainer's plan of a type.
  *
  * @param model            model name
  * @param devices          device type → plan

@@ -38,7 +38,8 @@ public final class PlanReport {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("plan.json"), plan.toJson());
     String table = PlanTable.render(plan, graph);
-    Files.writeString(dir.resolve("plan.txt"), table + "\n" + replay.criticalPath());
+    Files.writeString(dir.resolve("plan.txt"), table + "\n" + (notes.isEmpty() ? "" : String.join("\n", notes)
+        + "\n\n") + replay.criticalPath());
     String precisionPng = chart(precisionChart(plan, graph), dir.resolve("precision.png"));
     String timelinePng = chart(timelineChart(replay), dir.resolve("timeline.png"));
     StringBuilder h = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>QSync plan: ")

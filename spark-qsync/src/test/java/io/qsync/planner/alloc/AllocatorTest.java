@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceCatalog;
+import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
@@ -88,7 +89,7 @@ class AllocatorTest {
     assertTrue(state.getMessage().contains("T4 cannot hold the training state") && state.getMessage().contains(
         "(1048576 B) available") && state.getMessage().contains("optimizer state")
         && state.getMessage().contains("more memory"), state.getMessage());
-    long fixed = new PredictorMemory().baseBytes(g, 1);
+    long fixed = new PredictorMemory().baseBytes(g, 1) + DeviceProfile.DEFAULT_CONTEXT_BYTES;
     InfeasiblePlanException mem = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
         new DeviceGroup("T4", DeviceCatalog.get("T4").withMemoryBytes(fixed + 1024), 1, 64))));
     assertTrue(mem.getMessage().contains("T4") && mem.getMessage().contains("largest layer is '")
@@ -107,6 +108,29 @@ class AllocatorTest {
     InfeasiblePlanException zero = assertThrows(InfeasiblePlanException.class, () -> alloc.allocate(List.of(
         new DeviceGroup("T4", DeviceCatalog.get("T4"), 0, 64))));
     assertTrue(zero.getMessage().contains("zero workers"));
+  }
+
+  @Test
+  void theDevicesOwnContextTermDecidesWhatFits() {
+    IndicatorTable omega = TestGraphs.omega(g, 1);
+    GreedyAllocator alloc = new GreedyAllocator(r, omega);
+    DeviceProfile t4 = DeviceCatalog.get("T4");
+    assertEquals(DeviceProfile.DEFAULT_CONTEXT_BYTES, t4.contextBytes(), "catalog devices assume the default");
+    assertEquals(t4.memoryBytes() - DeviceProfile.DEFAULT_CONTEXT_BYTES, t4.modelBudgetBytes());
+    long model = r.memory().peakBytes(g, Map.of(), 64);
+    // a measured context that leaves less than the FP32 plan needs: the planner must lower precisions or fail
+    DeviceProfile tight = t4.withContextBytes(t4.memoryBytes() - model / 2);
+    InfeasiblePlanException e = assertThrows(InfeasiblePlanException.class,
+        () -> alloc.allocate(List.of(new DeviceGroup("T4", tight.withPrecisions(List.of(Precision.FP32)), 1, 64))));
+    assertTrue(e.getMessage().contains("context"), e.getMessage());
+    Allocation roomy = alloc.allocate(List.of(new DeviceGroup("T4", t4.withContextBytes(t4.memoryBytes() - 2 * model)
+        .withPrecisions(List.of(Precision.FP32)), 1, 64)));
+    assertTrue(r.replay(roomy.workers()).workers().get(0).peakMemoryBytes() <= t4.memoryBytes());
+    String json = tight.toJson();
+    assertEquals(tight.contextBytes(), DeviceProfile.fromJson(json).contextBytes(), "the context survives JSON");
+    assertEquals(DeviceProfile.DEFAULT_CONTEXT_BYTES,
+        DeviceProfile.fromJson(json.replaceAll(",\\s*\"contextBytes\"\\s*:\\s*\\d+", "")).contextBytes(),
+        "profiles written before the field read with the default");
   }
 
   @Test

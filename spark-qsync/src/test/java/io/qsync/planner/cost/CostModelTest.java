@@ -42,6 +42,19 @@ class CostModelTest {
   }
 
   @Test
+  void int8AndFp8BackwardIsPricedAtFp16TheirRealBackwardPrecision() {
+    CostModel t4 = new CostModel(DeviceCatalog.get("T4"));
+    double fp16Bwd = t4.layerSeconds(DENSE, 256, Precision.FP16, true);
+    assertEquals(fp16Bwd, t4.layerSeconds(DENSE, 256, Precision.INT8, true), 1e-15);
+    assertTrue(t4.layerSeconds(DENSE, 256, Precision.INT8, false) < t4.layerSeconds(DENSE, 256, Precision.FP16,
+        false), "INT8 keeps its faster forward");
+    CostModel h100 = new CostModel(DeviceCatalog.get("H100"));
+    assertEquals(h100.layerSeconds(DENSE, 256, Precision.FP16, true),
+        h100.layerSeconds(DENSE, 256, Precision.FP8_E4M3, true), 1e-15);
+    assertEquals(Precision.TF32, CostModel.backwardPrecision(Precision.TF32));
+  }
+
+  @Test
   void measuredExactThenLinearInBatchThenProportional() {
     List<LayerMeasurement> ms = List.of(
         new LayerMeasurement(DENSE, 10, Precision.FP32, 1.0, 2.0),

@@ -67,6 +67,20 @@ class GvarIndicatorTest {
   }
 
   @Test
+  void tf32NeverScoresWorseThanFp16() {
+    // small activations: sqrt(‖v‖/D_v) = 2^-7 has frexp exponent −6: FP16's proxy caps at 5, TF32's (cap 8) would be 6
+    LayerStatistics small = LayerStatistics.of("s", 1e-4, 2e-4, 4096, 288, 4096, 4096.0 / 16384, 288.0 / 65536, 0.3,
+        1e-4);
+    for (LayerStatistics s : List.of(S, small)) {
+      for (int depth = 0; depth <= 3; depth++) {
+        double tf32 = gvar.omega(s, depth, 3, Precision.TF32);
+        double fp16 = gvar.omega(s, depth, 3, Precision.FP16);
+        assertTrue(tf32 <= fp16 && tf32 > 0, s.layerId() + " depth " + depth + ": TF32 " + tf32 + " > FP16 " + fp16);
+      }
+    }
+  }
+
+  @Test
   void fp32IsZeroAndFormatsOrderByMantissa() {
     assertEquals(0.0, gvar.omega(S, 1, 3, Precision.FP32));
     assertEquals(0.0, gvar.forward(S, Precision.FP32));
