@@ -9,10 +9,8 @@ import io.qsync.planner.alloc.ExhaustiveAllocator;
 import io.qsync.planner.alloc.GreedyAllocator;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
-import io.qsync.planner.replay.PlanNode;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.profile.NetworkGraphs;
@@ -40,8 +38,8 @@ public final class AllocatorBench {
     Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/allocator.md");
     ComputationGraph net = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
     net.init();
-    PlanGraph g = PlanGraphs.of("resnet-cnn", NetworkGraphs.of(SwitchableLayers.convert(net),
-        org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1)));
+    LayerGraph g = NetworkGraphs.of(SwitchableLayers.convert(net),
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn");
     Replayer r = new Replayer(g, new PredictorMemory());
     List<Precision> three = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
     StringBuilder md = new StringBuilder("# Allocator: greedy vs exhaustive, planning time\n\n- Machine: ")
@@ -81,7 +79,7 @@ public final class AllocatorBench {
         + "FP32: its casts cost more than INT8 saves, see `qsync plan --model resnet-cnn --devices H100:1,L4:1`).%n",
         binding, rows));
     md.append(String.format("%nWorst gap: **%.2f%%** (acceptance: ≤ 10%%)%n", 100 * worst));
-    PlanGraph big = chain(100);
+    LayerGraph big = chain(100);
     Replayer rb = new Replayer(big, new PredictorMemory());
     IndicatorTable ob = omega(big.switchableIds(), 9);
     List<DeviceGroup> four = List.of("H100", "A100", "L4", "T4").stream()
@@ -121,14 +119,14 @@ public final class AllocatorBench {
     return new IndicatorTable("random", m);
   }
 
-  private static PlanGraph chain(int n) {
-    List<PlanNode> nodes = new ArrayList<>();
+  private static LayerGraph chain(int n) {
+    List<LayerNode> nodes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       long w = 1024L * 1024;
-      nodes.add(new PlanNode("dense_" + i, "dense", List.of(1024L), List.of(1024L), w, w + 1024, 2 * (w + 1024), i,
+      nodes.add(new LayerNode("dense_" + i, "dense", i, List.of(1024L), List.of(1024L), w + 1024, w, 2 * (w + 1024), i,
           i == 0 ? List.of() : List.of("dense_" + (i - 1)), i + 1 < n ? List.of("dense_" + (i + 1)) : List.of(),
           true));
     }
-    return new PlanGraph("chain100", nodes);
+    return new LayerGraph("chain100", nodes);
   }
 }

@@ -12,8 +12,6 @@ import io.qsync.profile.NetworkGraphs;
 import io.qsync.profile.Profiler;
 import io.qsync.planner.cost.StepCalibration;
 import io.qsync.planner.graph.LayerGraph;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
@@ -65,7 +63,7 @@ public final class ReplayerVsRealityBench {
     MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
     base.init();
     MultiLayerNetwork net = SwitchableLayers.convert(base);
-    PlanGraph graph = PlanGraphs.of("fashion-cnn", NetworkGraphs.of(net));
+    LayerGraph graph = NetworkGraphs.of(net).withName("fashion-cnn");
     Map<String, Integer> index = CpuEngine.of(net).switchableLayers();
     List<String> sw = new ArrayList<>(index.keySet());
     List<Pair> val = validationPairs(sw);

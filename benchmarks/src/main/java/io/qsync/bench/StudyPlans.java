@@ -12,8 +12,6 @@ import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
@@ -51,7 +49,7 @@ final class StudyPlans {
   /** The inference device's menu. */
   static final List<Precision> MENU = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
 
-  private final PlanGraph graph;
+  private final LayerGraph graph;
   private final Replayer replayer;
   private final Map<String, IndicatorTable> tables = new LinkedHashMap<>();
 
@@ -65,7 +63,7 @@ final class StudyPlans {
     net.init();
     net = SwitchableLayers.convert(net);
     LayerGraph lg = NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1));
-    graph = PlanGraphs.of("resnet-cnn", lg);
+    graph = lg.withName("resnet-cnn");
     replayer = new Replayer(graph, new PredictorMemory());
     int b = 64;
     int rows = train.count();

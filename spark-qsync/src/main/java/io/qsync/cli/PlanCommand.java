@@ -16,8 +16,6 @@ import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.WorkerSpec;
@@ -85,7 +83,7 @@ public final class PlanCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Model net = CliModels.build(model, null, 1);
     LayerGraph lg = CliModels.graph(model, net);
-    PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), lg);
+    LayerGraph graph = lg.withName(CliModels.canonical(model));
     List<DeviceGroup> groups = groups();
     IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
         : computed(net, lg);

@@ -2,13 +2,12 @@ package io.qsync.cli;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.profile.Profiler;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.TrainingEngine;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -73,7 +72,7 @@ public final class ProfileDeviceCommand implements Callable<Integer> {
           + menu);
     }
     Model net = CliModels.build(model, null, 1);
-    PlanGraph graph = PlanGraphs.of(CliModels.canonical(model), CliModels.graph(model, net));
+    LayerGraph graph = CliModels.graph(model, net).withName(CliModels.canonical(model));
     DeviceProfile p;
     try (TrainingEngine engine = Backends.select(backend).open(
         new EngineRequest(ModelSpec.of(net), null, -1, threads, batch))) {

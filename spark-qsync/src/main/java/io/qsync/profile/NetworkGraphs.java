@@ -183,7 +183,7 @@ public final class NetworkGraphs {
       nodes.add(new LayerNode(p.id(), p.type(), k, p.in(), p.out(), p.params(), p.weights(), p.updater(), d,
           preds.get(p.id()), succs.getOrDefault(p.id(), List.of()), p.switchable()));
     }
-    return new LayerGraph(nodes, inputs, max);
+    return new LayerGraph("model", nodes, inputs, max);
   }
 
   private static List<Long> shape(InputType t) {

@@ -9,7 +9,7 @@ import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.cost.Interconnect;
 import io.qsync.planner.cost.LinearCost;
 import io.qsync.planner.cost.StepCalibration;
-import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.runtime.HostBatch;
 import io.qsync.runtime.LayerClock;
 import io.qsync.runtime.ProfilingSupport;
@@ -61,7 +61,7 @@ public final class Profiler {
    * @return the measured profile
    * @throws IllegalArgumentException if the engine's backend cannot switch precisions or time layers
    */
-  public DeviceProfile profile(String name, TrainingEngine engine, PlanGraph graph, HostBatch batch,
+  public DeviceProfile profile(String name, TrainingEngine engine, LayerGraph graph, HostBatch batch,
       List<Precision> menu, int globalBatch, int workers) {
     long context = contextBytes(engine);
     ProfilingSupport prof = engine.profiling().orElseThrow(() -> new IllegalArgumentException("the "

@@ -92,7 +92,7 @@ public final class StatisticsCollector {
         Map<String, INDArray> inputs = probe.layerInputs(b.getFeatures());
         for (String id : ids) {
           accumulate(acc.get(id), inputs.get(id), probe.layers().get(id), b.numExamples(),
-              graph.node(id).outputElementsPerExample());
+              graph.node(id).outputElements());
         }
         probe.computeGradient(b);
         for (String id : ids) {

@@ -11,9 +11,8 @@ import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.planner.cost.CostModel;
 import io.qsync.planner.cost.DeviceProfile;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
-import io.qsync.planner.replay.PlanNode;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.runtime.HostBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,13 +42,13 @@ class ProfilerTest {
     return new HostBatch(n, 784, x, 10, y);
   }
 
-  private static void check(Model net, PlanGraph g) {
+  private static void check(Model net, LayerGraph g) {
     CpuEngine engine = CpuEngine.of(net);
     long before = engine.checksum();
     DeviceProfile p = new Profiler(1, 3).profile("cpu", engine, g, batch(8), MENU, 16, 2);
     assertNotEquals(before, engine.checksum(), "the profiler measures real training steps of the engine");
     CostModel cm = new CostModel(p);
-    for (PlanNode n : g.nodes()) {
+    for (LayerNode n : g.nodes()) {
       for (Precision q : n.switchable() ? MENU : List.of(Precision.FP32)) {
         boolean measured = p.layers().stream().anyMatch(m -> m.signature().equals(n.signature())
             && m.precision() == q && m.batch() == 8);
@@ -68,7 +67,7 @@ class ProfilerTest {
     MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
     m.init();
     MultiLayerNetwork net = SwitchableLayers.convert(m);
-    check(net, PlanGraphs.of("fashion-cnn", NetworkGraphs.of(net)));
+    check(net, NetworkGraphs.of(net).withName("fashion-cnn"));
   }
 
   @Test
@@ -76,7 +75,7 @@ class ProfilerTest {
     ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
     g.init();
     ComputationGraph net = SwitchableLayers.convert(g);
-    check(net, PlanGraphs.of("resnet-cnn", NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1))));
+    check(net, NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn"));
   }
 
   @Test

@@ -1,8 +1,8 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
 import java.util.ArrayList;
@@ -138,7 +138,7 @@ public final class BatchRebalancer {
   }
 
   private int maxBatch(WorkerSpec w, double t, int cap) {
-    PlanGraph g = replayer.graph();
+    LayerGraph g = replayer.graph();
     int lo = 0;
     int hi = Math.min(cap, 1 << 16);
     while (lo < hi) {

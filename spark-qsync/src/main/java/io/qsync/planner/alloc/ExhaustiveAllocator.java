@@ -1,8 +1,8 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerModel;
 import io.qsync.planner.replay.WorkerSpec;
@@ -38,7 +38,7 @@ public final class ExhaustiveAllocator {
    * @throws IllegalArgumentException if the search space exceeds 5 million plans per device type
    */
   public Allocation optimum(Allocation start) {
-    PlanGraph g = replayer.graph();
+    LayerGraph g = replayer.graph();
     List<String> ids = g.switchableIds();
     double slack = start.budgetSeconds() - replayer.collectiveSeconds(start.workers());
     List<WorkerSpec> out = new ArrayList<>();

@@ -1,8 +1,8 @@
 package io.qsync.planner.alloc;
 
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.memory.MemoryPrediction;
 import io.qsync.planner.replay.MemoryEstimator;
-import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.PredictorMemory;
 import java.util.Locale;
 import java.util.Map;
@@ -25,7 +25,7 @@ final class FixedState {
    * @param memory memory model
    * @throws InfeasiblePlanException if the fixed state does not fit
    */
-  static void check(String device, long limit, long context, PlanGraph graph, MemoryEstimator memory) {
+  static void check(String device, long limit, long context, LayerGraph graph, MemoryEstimator memory) {
     long fixed;
     String parts;
     if (memory instanceof PredictorMemory pm) {

@@ -1,8 +1,8 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
 import java.util.ArrayList;
@@ -45,7 +45,7 @@ public final class GreedyAllocator {
    * @throws InfeasiblePlanException if there are no workers, no common precision or not enough memory
    */
   public Allocation allocate(List<DeviceGroup> groups) {
-    PlanGraph g = replayer.graph();
+    LayerGraph g = replayer.graph();
     List<DeviceGroup> act = groups.stream().filter(d -> d.count() > 0).toList();
     if (act.isEmpty()) {
       throw new InfeasiblePlanException("The request has zero workers: give at least one device type a count >= 1 "

@@ -1,10 +1,10 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.MemoryEstimator;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanNode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,12 +32,12 @@ public final class MemoryMilp {
    * @return the optimal plan
    * @throws InfeasiblePlanException if nothing fits
    */
-  public static Map<String, Precision> solve(PlanGraph graph, IndicatorTable omega, MemoryEstimator memory,
+  public static Map<String, Precision> solve(LayerGraph graph, IndicatorTable omega, MemoryEstimator memory,
                                              List<Precision> menu, int batch, long limit, String device) {
     FixedState.check(device, limit, 0, graph, memory);
     double mib = 1 << 20;
     double fixed = memory.baseBytes(graph, batch);
-    for (PlanNode n : graph.nodes()) {
+    for (LayerNode n : graph.nodes()) {
       if (!n.switchable()) {
         fixed += memory.layerBytes(n, Precision.FP32, batch);
       }
@@ -47,7 +47,7 @@ public final class MemoryMilp {
     Map<String, Map<Precision, Variable>> vars = new HashMap<>();
     for (String id : graph.switchableIds()) {
       Expression one = model.addExpression("one_" + id).level(1);
-      PlanNode n = graph.node(id);
+      LayerNode n = graph.node(id);
       for (Precision p : menu) {
         Variable x = model.addVariable(id + "_" + p).binary().weight(omega.omega(id, p));
         one.set(x, 1);

@@ -2,8 +2,8 @@ package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -29,7 +29,7 @@ public final class PrecisionMenu {
    * @return the menu, lowest first
    * @throws InfeasiblePlanException naming the device and the layer if no precision is both runnable and scored
    */
-  public static List<Precision> of(DeviceProfile device, PlanGraph graph, IndicatorTable omega) {
+  public static List<Precision> of(DeviceProfile device, LayerGraph graph, IndicatorTable omega) {
     List<Precision> menu = new ArrayList<>(device.precisions());
     for (String id : graph.switchableIds()) {
       Map<Precision, Double> scored = omega.omega().get(id);

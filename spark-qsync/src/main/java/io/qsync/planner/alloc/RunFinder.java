@@ -1,9 +1,9 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.replay.CastRules;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanNode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -19,7 +19,7 @@ import java.util.Set;
 final class RunFinder {
   private RunFinder() {}
 
-  static List<String> run(PlanGraph g, Map<String, Precision> plan, String start) {
+  static List<String> run(LayerGraph g, Map<String, Precision> plan, String start) {
     Precision p = plan.get(start);
     Set<String> seen = new HashSet<>();
     List<String> run = new ArrayList<>();
@@ -27,7 +27,7 @@ final class RunFinder {
     todo.add(start);
     seen.add(start);
     while (!todo.isEmpty()) {
-      PlanNode n = g.node(todo.poll());
+      LayerNode n = g.node(todo.poll());
       if (n.switchable()) {
         run.add(n.id());
       }
@@ -37,7 +37,7 @@ final class RunFinder {
         if (seen.contains(id)) {
           continue;
         }
-        PlanNode m = g.node(id);
+        LayerNode m = g.node(id);
         boolean joins = m.switchable() ? plan.get(id) == p : !CastRules.denied(m);
         if (joins) {
           seen.add(id);

@@ -1,10 +1,10 @@
 package io.qsync.planner.alloc;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.replay.MemoryEstimator;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanNode;
 import io.qsync.planner.replay.WorkerModel;
 import io.qsync.planner.replay.WorkerSpec;
 import java.util.HashMap;
@@ -32,7 +32,7 @@ public final class StartPlan {
    * @throws InfeasiblePlanException if even the lowest precision everywhere does not fit
    */
   public static Map<String, Precision> fastest(WorkerSpec w, WorkerModel model, List<Precision> menu,
-                                               PlanGraph graph, MemoryEstimator memory, IndicatorTable omega) {
+                                               LayerGraph graph, MemoryEstimator memory, IndicatorTable omega) {
     List<String> ids = graph.switchableIds();
     Map<String, Precision> best = null;
     double bestT = Double.POSITIVE_INFINITY;
@@ -69,7 +69,7 @@ public final class StartPlan {
   }
 
   private static Map<String, Precision> fitMemory(WorkerSpec w, Map<String, Precision> plan, List<Precision> menu,
-                                                  PlanGraph graph, MemoryEstimator memory, IndicatorTable omega) {
+                                                  LayerGraph graph, MemoryEstimator memory, IndicatorTable omega) {
     long limit = w.device().modelBudgetBytes();
     FixedState.check(w.device().name(), w.device().memoryBytes(), w.device().contextBytes(), graph, memory);
     Map<String, Precision> cur = new HashMap<>(plan);
@@ -84,7 +84,7 @@ public final class StartPlan {
           continue;
         }
         Precision lower = menu.get(level - 1);
-        PlanNode n = graph.node(id);
+        LayerNode n = graph.node(id);
         long saved = memory.layerBytes(n, cur.get(id), w.batch()) - memory.layerBytes(n, lower, w.batch());
         double added = Math.max(1e-30, omega.omega(id, lower) - omega.omega(id, cur.get(id)));
         double score = saved / added;
@@ -103,11 +103,11 @@ public final class StartPlan {
     return cur;
   }
 
-  private static InfeasiblePlanException memoryError(WorkerSpec w, Map<String, Precision> plan, PlanGraph graph,
+  private static InfeasiblePlanException memoryError(WorkerSpec w, Map<String, Precision> plan, LayerGraph graph,
                                                      MemoryEstimator memory, long peak) {
-    PlanNode biggest = null;
+    LayerNode biggest = null;
     long most = -1;
-    for (PlanNode n : graph.nodes()) {
+    for (LayerNode n : graph.nodes()) {
       long b = memory.layerBytes(n, n.switchable() ? plan.get(n.id()) : Precision.FP32, w.batch());
       if (b > most) {
         most = b;

@@ -1,6 +1,7 @@
 package io.qsync.planner.cost;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -136,7 +137,7 @@ public final class CostModel {
   }
 
   /**
-   * @param fingerprint model fingerprint (see {@code PlanGraph.fingerprint()})
+   * @param fingerprint model fingerprint (see {@code LayerGraph.fingerprint()})
    * @param batch       examples
    * @return measured framework overhead per step, scaled from another batch if needed, else 0
    */

@@ -1,8 +1,8 @@
 package io.qsync.planner.cost;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanNode;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,7 +20,7 @@ import java.util.Map;
  * below a share of wall time, i.e. another process took the core) are left out of layer costs and fit. Predict only plans that were not calibration runs.
  */
 public final class StepCalibration {
-  private final PlanGraph graph;
+  private final LayerGraph graph;
   private final Map<String, Integer> layerIndex;
   private final int batch;
   private final Map<String, List<Double>> layerRuns = new LinkedHashMap<>();
@@ -46,7 +46,7 @@ public final class StepCalibration {
    * @param layerIndex switchable layer id → its index in the network ({@code Layer.getIndex()})
    * @param batch      examples per worker step
    */
-  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch) {
+  public StepCalibration(LayerGraph graph, Map<String, Integer> layerIndex, int batch) {
     this(graph, layerIndex, batch, 0.85);
   }
 
@@ -57,7 +57,7 @@ public final class StepCalibration {
    * @param minCpuShare runs whose layer threads got less CPU than this share of their wall time (descheduled by
    *                    other processes: {@link LayerSamples#cpuShare()}) are left out of the fit, unless all are
    */
-  public StepCalibration(PlanGraph graph, Map<String, Integer> layerIndex, int batch, double minCpuShare) {
+  public StepCalibration(LayerGraph graph, Map<String, Integer> layerIndex, int batch, double minCpuShare) {
     this.graph = graph;
     this.layerIndex = new LinkedHashMap<>(layerIndex);
     this.batch = batch;
@@ -242,7 +242,7 @@ public final class StepCalibration {
                                  Interconnect link, int workers) {
     List<LayerMeasurement> ms = new ArrayList<>();
     Map<Precision, Double> peaks = new LinkedHashMap<>();
-    for (PlanNode n : graph.nodes()) {
+    for (LayerNode n : graph.nodes()) {
       if (!layerIndex.containsKey(n.id())) {
         ms.add(new LayerMeasurement(n.signature(), batch, Precision.FP32, 0, 0));
         continue;

@@ -1,9 +1,10 @@
 package io.qsync.planner.graph;
 
+import io.qsync.planner.cost.LayerSignature;
 import java.util.List;
 
 /**
- * One node of a {@link LayerGraph}: a DL4J layer or a non-layer vertex (ComputationGraph).
+ * One node of a {@link LayerGraph}: a layer or a non-layer vertex (ComputationGraph).
  *
  * @param id               stable id ({@link io.qsync.lowprec.layers.LayerIds}: {@code conv_0}, {@code dense_1}, ... for
  *                         a MultiLayerNetwork, the vertex name for a ComputationGraph)
@@ -39,21 +40,18 @@ public record LayerNode(String id, String type, int index, List<Long> inputShape
     successors = List.copyOf(successors);
   }
 
+  /** @return the cost key of this layer (type, shapes, weight count) */
+  public LayerSignature signature() {
+    return new LayerSignature(type, inputShape, outputShape, weightCount);
+  }
+
   /** @return number of elements of one example's input (product of {@link #inputShape()}) */
-  public long inputElementsPerExample() {
-    return product(inputShape);
+  public long inputElements() {
+    return signature().inputElements();
   }
 
   /** @return number of elements of one example's output (product of {@link #outputShape()}) */
-  public long outputElementsPerExample() {
-    return product(outputShape);
-  }
-
-  private static long product(List<Long> shape) {
-    long p = 1;
-    for (long s : shape) {
-      p *= s;
-    }
-    return p;
+  public long outputElements() {
+    return signature().outputElements();
   }
 }

@@ -7,3 +7,5 @@
  * sensitive. Results are {@link io.qsync.planner.indicator.IndicatorTable}s.
  */
 package io.qsync.planner.indicator;
+
+import io.qsync.planner.graph.LayerGraph;

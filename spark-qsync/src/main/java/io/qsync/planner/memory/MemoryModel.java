@@ -89,7 +89,7 @@ public final class MemoryModel {
       Precision p = plan.getOrDefault(n.id(), Precision.FP32);
       long a = activationBytes(n, p, batchSize);
       if (n.index() == last) {
-        a += batchSize * n.outputElementsPerExample() * FP32;
+        a += batchSize * n.outputElements() * FP32;
       }
       LayerMemory lm = new LayerMemory(n.id(), p, n.paramCount() * FP32, n.paramCount() * FP32,
           n.updaterStateSize() * FP32, a);
@@ -136,7 +136,7 @@ public final class MemoryModel {
   }
 
   private long activationBytes(LayerNode n, Precision p, long b) {
-    long in = b * n.inputElementsPerExample();
+    long in = b * n.inputElements();
     if (accounting == Accounting.DEVICE) {
       if (!n.switchable() || p == Precision.FP32) {
         return in * FP32;

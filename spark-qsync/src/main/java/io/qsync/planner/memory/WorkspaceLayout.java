@@ -70,9 +70,9 @@ final class WorkspaceLayout {
     Map<String, Long> per = new LinkedHashMap<>();
     for (LayerNode n : nodes) {
       Precision p = plan.getOrDefault(n.id(), Precision.FP32);
-      act += batch * n.outputElementsPerExample() * FP32;
+      act += batch * n.outputElements() * FP32;
       int parity = n.index() % 2;
-      eps[parity] = Math.max(eps[parity], batch * n.inputElementsPerExample() * FP32);
+      eps[parity] = Math.max(eps[parity], batch * n.inputElements() * FP32);
       long w = workingBytes(n, p, batch);
       per.put(n.id(), w);
       if (w > largest) {
@@ -80,7 +80,7 @@ final class WorkspaceLayout {
         largestId = n.id();
       }
       if (acc == MemoryModel.Accounting.DEVICE && n.switchable() && p != Precision.FP32) {
-        held += p.bytesFor(batch * n.inputElementsPerExample()) + p.bytesFor(n.weightCount());
+        held += p.bytesFor(batch * n.inputElements()) + p.bytesFor(n.weightCount());
       }
     }
     long scratch = 0;
@@ -88,8 +88,8 @@ final class WorkspaceLayout {
       scratch = sharedScratchBytes(graph, plan, batch);
       held = pooledBytes(graph, plan, batch);
     }
-    long input = batch * (nodes.get(0).inputElementsPerExample() + nodes.get(nodes.size() - 1)
-        .outputElementsPerExample()) * FP32;
+    long input = batch * (nodes.get(0).inputElements() + nodes.get(nodes.size() - 1)
+        .outputElements()) * FP32;
     return new WorkingMemory(batch, Math.round(act * ACT_OVERALLOCATION),
         Math.round(eps[0] * LAYER_OVERALLOCATION) + Math.round(eps[1] * LAYER_OVERALLOCATION),
         Math.round(largest * LAYER_OVERALLOCATION), largestId, held, scratch, input, per);
@@ -97,8 +97,8 @@ final class WorkspaceLayout {
 
   /** @return working bytes of the layer in {@code WS_LAYER_WORKING_MEM} (the larger of its forward and backward ops) */
   static long workingBytes(LayerNode n, Precision p, long b) {
-    long in = b * n.inputElementsPerExample();
-    long out = b * n.outputElementsPerExample();
+    long in = b * n.inputElements();
+    long out = b * n.outputElements();
     boolean low = n.switchable() && p != Precision.FP32;
     long elems;
     switch (n.type()) {
@@ -133,8 +133,8 @@ final class WorkspaceLayout {
     if (!n.switchable() || p == Precision.FP32) {
       return 0;
     }
-    long in = b * n.inputElementsPerExample();
-    long out = b * n.outputElementsPerExample();
+    long in = b * n.inputElements();
+    long out = b * n.outputElements();
     long elems = switch (n.type()) {
       case "conv" -> in + n.weightCount() + out;
       case "dense" -> (p == Precision.INT8 ? 2 : 1) * (in + n.weightCount()) + out;
@@ -152,7 +152,7 @@ final class WorkspaceLayout {
     if (!n.switchable() || p == Precision.FP32 || !(n.type().equals("conv") || n.type().equals("dense"))) {
       return roles;
     }
-    long out = b * n.outputElementsPerExample();
+    long out = b * n.outputElements();
     roles.put("g", out);
     if (n.type().equals("conv")) {
       long col = b * spatial(n) * innerDim(n);
@@ -161,7 +161,7 @@ final class WorkspaceLayout {
       roles.put("dcols", col);
       roles.put("colsb", col);
       if (p == Precision.INT8) {
-        roles.put("xb", b * n.inputElementsPerExample());
+        roles.put("xb", b * n.inputElements());
         roles.put("wb", n.weightCount());
       }
     }
@@ -194,7 +194,7 @@ final class WorkspaceLayout {
 
   /** @return the GEMM inner dimension K: C·kH·kW for conv, inputs per example for dense */
   private static long innerDim(LayerNode n) {
-    return n.type().equals("conv") ? n.weightCount() / n.outputShape().get(0) : n.inputElementsPerExample();
+    return n.type().equals("conv") ? n.weightCount() / n.outputShape().get(0) : n.inputElements();
   }
 
   private static long spatial(LayerNode n) {

@@ -1,6 +1,8 @@
 package io.qsync.planner.replay;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,7 +65,7 @@ public final class CastRules {
    * @param n node
    * @return true if the node always runs FP32 (deny list, or a weighted layer that is not switchable)
    */
-  public static boolean denied(PlanNode n) {
+  public static boolean denied(LayerNode n) {
     return DENY.contains(n.type()) || (!n.switchable() && n.weightCount() > 0);
   }
 
@@ -74,12 +76,12 @@ public final class CastRules {
    * @param plan switchable layer id → precision (absent = FP32)
    * @return per node (in graph order): {forward input/compute, forward output, backward compute}
    */
-  public static Precision[][] resolve(PlanGraph g, Map<String, Precision> plan) {
-    List<PlanNode> nodes = g.nodes();
+  public static Precision[][] resolve(LayerGraph g, Map<String, Precision> plan) {
+    List<LayerNode> nodes = g.nodes();
     Map<String, Integer> idx = g.indexById();
     Precision[][] r = new Precision[nodes.size()][];
     for (int i = 0; i < nodes.size(); i++) {
-      PlanNode n = nodes.get(i);
+      LayerNode n = nodes.get(i);
       if (n.switchable()) {
         Precision b = plan.getOrDefault(n.id(), Precision.FP32);
         r[i] = new Precision[] {b, forwardOutput(b), backwardCompute(b)};

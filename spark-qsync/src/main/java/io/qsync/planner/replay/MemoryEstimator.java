@@ -1,6 +1,8 @@
 package io.qsync.planner.replay;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import java.util.Map;
 
 /**
@@ -14,7 +16,7 @@ public interface MemoryEstimator {
    * @param batch examples per worker
    * @return bytes that do not depend on the plan (weights, gradients, updater state, workspace)
    */
-  long baseBytes(PlanGraph g, int batch);
+  long baseBytes(LayerGraph g, int batch);
 
   /**
    * @param n     node
@@ -22,7 +24,7 @@ public interface MemoryEstimator {
    * @param batch examples per worker
    * @return bytes this node adds at the peak (tensors saved for backward, low-precision weight copy)
    */
-  long layerBytes(PlanNode n, Precision p, int batch);
+  long layerBytes(LayerNode n, Precision p, int batch);
 
   /**
    * @param g     graph
@@ -30,9 +32,9 @@ public interface MemoryEstimator {
    * @param batch examples per worker
    * @return predicted peak bytes
    */
-  default long peakBytes(PlanGraph g, Map<String, Precision> plan, int batch) {
+  default long peakBytes(LayerGraph g, Map<String, Precision> plan, int batch) {
     long total = baseBytes(g, batch);
-    for (PlanNode n : g.nodes()) {
+    for (LayerNode n : g.nodes()) {
       total += layerBytes(n, n.switchable() ? plan.getOrDefault(n.id(), Precision.FP32) : Precision.FP32, batch);
     }
     return total;

@@ -3,6 +3,7 @@ package io.qsync.planner.replay;
 import io.qsync.planner.cost.CostModel;
 import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.cost.Interconnect;
+import io.qsync.planner.graph.LayerGraph;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
  * Workers of one type with {@code count == 0} are left out.
  */
 public final class Replayer {
-  private final PlanGraph graph;
+  private final LayerGraph graph;
   private final MemoryEstimator memory;
   private final Map<DeviceProfile, Map<Integer, WorkerModel>> models = new IdentityHashMap<>();
 
@@ -25,13 +26,13 @@ public final class Replayer {
    * @param graph  network
    * @param memory memory model
    */
-  public Replayer(PlanGraph graph, MemoryEstimator memory) {
+  public Replayer(LayerGraph graph, MemoryEstimator memory) {
     this.graph = graph;
     this.memory = memory;
   }
 
   /** @return the network */
-  public PlanGraph graph() {
+  public LayerGraph graph() {
     return graph;
   }
 

@@ -4,6 +4,8 @@ import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.CastPolicy;
 import io.qsync.planner.cost.CostModel;
 import io.qsync.planner.cost.LayerSignature;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +16,7 @@ import java.util.Map;
  * overhead and the optimizer step. Layer costs are cached per precision, so evaluating a plan is O(layers).
  */
 public final class WorkerModel {
-  private final PlanGraph graph;
+  private final LayerGraph graph;
   private final CostModel cost;
   private final int batch;
   private final int[][] preds;
@@ -30,11 +32,11 @@ public final class WorkerModel {
    * @param cost  device costs
    * @param batch examples per worker
    */
-  public WorkerModel(PlanGraph graph, CostModel cost, int batch) {
+  public WorkerModel(LayerGraph graph, CostModel cost, int batch) {
     this.graph = graph;
     this.cost = cost;
     this.batch = batch;
-    List<PlanNode> nodes = graph.nodes();
+    List<LayerNode> nodes = graph.nodes();
     Map<String, Integer> idx = graph.indexById();
     int n = nodes.size();
     preds = new int[n][];
@@ -43,7 +45,7 @@ public final class WorkerModel {
     fwd = new double[n][Precision.values().length];
     bwd = new double[n][Precision.values().length];
     for (int i = 0; i < n; i++) {
-      PlanNode node = nodes.get(i);
+      LayerNode node = nodes.get(i);
       preds[i] = node.predecessors().stream().mapToInt(idx::get).toArray();
       succs[i] = node.successors().stream().filter(idx::containsKey).mapToInt(idx::get).toArray();
       sigs[i] = node.signature();
@@ -92,7 +94,7 @@ public final class WorkerModel {
     if (batch == 0) {
       return new Breakdown(0, 0, 0, 0, optimizer);
     }
-    List<PlanNode> nodes = graph.nodes();
+    List<LayerNode> nodes = graph.nodes();
     Precision[][] r = CastRules.resolve(graph, plan);
     boolean neighbour = cost.profile().castPolicy() == CastPolicy.NEIGHBOUR;
     double t = start;
@@ -108,7 +110,7 @@ public final class WorkerModel {
     }
     t += overhead;
     for (int i = 0; i < nodes.size(); i++) {
-      PlanNode node = nodes.get(i);
+      LayerNode node = nodes.get(i);
       Precision in = r[i][0];
       if (neighbour) {
         double ci = 0;
@@ -134,7 +136,7 @@ public final class WorkerModel {
       }
     }
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      PlanNode node = nodes.get(i);
+      LayerNode node = nodes.get(i);
       Precision bp = r[i][2];
       if (neighbour) {
         double ci = 0;

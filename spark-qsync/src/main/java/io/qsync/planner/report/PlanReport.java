@@ -1,7 +1,7 @@
 package io.qsync.planner.report;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.TimelineNode;
 import io.qsync.planner.replay.WorkerReplay;
@@ -32,7 +32,7 @@ public final class PlanReport {
    * @param notes  extra lines for the report (e.g. comparisons), may be empty
    * @throws IOException on write failure
    */
-  public static void write(Path dir, ClusterPlan plan, PlanGraph graph, ReplayResult replay, List<String> notes)
+  public static void write(Path dir, ClusterPlan plan, LayerGraph graph, ReplayResult replay, List<String> notes)
       throws IOException {
     System.setProperty("java.awt.headless", "true");
     Files.createDirectories(dir);
@@ -97,7 +97,7 @@ public final class PlanReport {
       + "the batch is split unevenly so that slow devices get fewer samples.</dd>"
       + "<dt>peak MiB, memory MiB</dt><dd>Predicted peak memory of a worker, and the memory its device has.</dd></dl>";
 
-  private static CategoryChart precisionChart(ClusterPlan plan, PlanGraph graph) {
+  private static CategoryChart precisionChart(ClusterPlan plan, LayerGraph graph) {
     CategoryChart c = new CategoryChartBuilder().width(900).height(420).title("Precision per layer (bits)")
         .xAxisTitle("layer").yAxisTitle("bits").build();
     List<String> ids = graph.switchableIds();

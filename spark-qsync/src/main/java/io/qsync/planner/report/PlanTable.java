@@ -1,7 +1,7 @@
 package io.qsync.planner.report;
 
 import io.qsync.lowprec.Precision;
-import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.graph.LayerGraph;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,7 +14,7 @@ public final class PlanTable {
    * @param graph the network (for layer order)
    * @return the table
    */
-  public static String render(ClusterPlan plan, PlanGraph graph) {
+  public static String render(ClusterPlan plan, LayerGraph graph) {
     List<String> types = List.copyOf(plan.devices().keySet());
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "%-14s", "layer"));

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.TestGraphs;
@@ -20,7 +20,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AllocatorTest {
-  private final PlanGraph g = TestGraphs.chain(5);
+  private final LayerGraph g = TestGraphs.chain(5);
   private final Replayer r = new Replayer(g, new PredictorMemory());
 
   @Test
@@ -54,7 +54,7 @@ class AllocatorTest {
 
   @Test
   void milpMatchesBruteForce() {
-    PlanGraph small = TestGraphs.chain(3);
+    LayerGraph small = TestGraphs.chain(3);
     IndicatorTable omega = TestGraphs.omega(small, 3);
     PredictorMemory mem = new PredictorMemory(new io.qsync.planner.memory.MemoryModel(0, io.qsync.planner.memory.MemoryModel.Accounting.DEVICE));
     List<Precision> menu = List.of(Precision.INT8, Precision.FP16, Precision.FP32);

@@ -11,8 +11,6 @@ import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.IndicatorTable;
-import io.qsync.planner.replay.PlanGraph;
-import io.qsync.planner.replay.PlanGraphs;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
@@ -36,15 +34,15 @@ import org.junit.jupiter.api.Test;
 class TradeOffSettingTest {
   private static final List<Precision> MENU = List.of(Precision.INT8, Precision.FP16, Precision.FP32);
 
-  private static PlanGraph resnet() {
+  private static LayerGraph resnet() {
     ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
     g.init();
-    return PlanGraphs.of("resnet-cnn", NetworkGraphs.of(SwitchableLayers.convert(g),
-        InputType.convolutionalFlat(28, 28, 1)));
+    return NetworkGraphs.of(SwitchableLayers.convert(g),
+        InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn");
   }
 
   /** ω growing (or shrinking) with the layer's position: INT8 costs 4× FP16, FP32 0. */
-  private static IndicatorTable ramp(PlanGraph g, boolean reversed) {
+  private static IndicatorTable ramp(LayerGraph g, boolean reversed) {
     Map<String, Map<Precision, Double>> m = new LinkedHashMap<>();
     List<String> ids = g.switchableIds();
     for (int i = 0; i < ids.size(); i++) {
@@ -66,7 +64,7 @@ class TradeOffSettingTest {
 
   @Test
   void theInferenceDeviceMustQuantizeSomeLayersButNotAll() {
-    PlanGraph g = resnet();
+    LayerGraph g = resnet();
     Replayer r = new Replayer(g, new PredictorMemory());
     Allocation a = new GreedyAllocator(r, ramp(g, false)).allocate(setting());
     WorkerSpec t4 = a.worker("T4");
@@ -84,7 +82,7 @@ class TradeOffSettingTest {
 
   @Test
   void aDifferentIndicatorChangesThePlan() {
-    PlanGraph g = resnet();
+    LayerGraph g = resnet();
     Replayer r = new Replayer(g, new PredictorMemory());
     Allocation forward = new GreedyAllocator(r, ramp(g, false)).allocate(setting());
     Allocation reversed = new GreedyAllocator(r, ramp(g, true)).allocate(setting());

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.qsync.backend.cpu.LayerTimeRecorder;
 import io.qsync.lowprec.Precision;
-import io.qsync.planner.replay.PlanGraph;
+import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.TestGraphs;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class StepCalibrationTest {
   @Test
   void fitsRemainderAndScaleAndTheReplayerReproducesTheModel() {
-    PlanGraph g = TestGraphs.chain(3);
+    LayerGraph g = TestGraphs.chain(3);
     List<String> sw = g.switchableIds();
     Map<String, Integer> index = new LinkedHashMap<>();
     for (int i = 0; i < sw.size(); i++) {

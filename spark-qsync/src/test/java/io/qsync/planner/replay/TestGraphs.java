@@ -1,6 +1,8 @@
 package io.qsync.planner.replay;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.indicator.IndicatorTable;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -19,8 +21,8 @@ public final class TestGraphs {
    * @param convs number of switchable conv layers
    * @return graph with {@code convs + 1} switchable layers
    */
-  public static PlanGraph chain(int convs) {
-    List<PlanNode> nodes = new ArrayList<>();
+  public static LayerGraph chain(int convs) {
+    List<LayerNode> nodes = new ArrayList<>();
     String prev = null;
     long c = 3;
     for (int i = 0; i < convs; i++) {
@@ -37,12 +39,18 @@ public final class TestGraphs {
     nodes.add(node("dense_0", "dense", List.of(flat), List.of(128L), flat * 128, flat * 128 + 128, prev, "output_0",
         true));
     nodes.add(node("output_0", "output", List.of(128L), List.of(10L), 1280, 1290, "dense_0", null, false));
-    return new PlanGraph("chain" + convs, nodes);
+    List<LayerNode> indexed = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      LayerNode n = nodes.get(i);
+      indexed.add(new LayerNode(n.id(), n.type(), i, n.inputShape(), n.outputShape(), n.paramCount(),
+          n.weightCount(), n.updaterStateSize(), n.depth(), n.predecessors(), n.successors(), n.switchable()));
+    }
+    return new LayerGraph("chain" + convs, indexed);
   }
 
-  private static PlanNode node(String id, String type, List<Long> in, List<Long> out, long w, long params,
+  private static LayerNode node(String id, String type, List<Long> in, List<Long> out, long w, long params,
                                String pred, String succ, boolean sw) {
-    return new PlanNode(id, type, in, out, w, params, 2 * params, 0, pred == null ? List.of() : List.of(pred),
+    return new LayerNode(id, type, 0, in, out, params, w, 2 * params, 0, pred == null ? List.of() : List.of(pred),
         succ == null ? List.of() : List.of(succ), sw);
   }
 
@@ -53,7 +61,7 @@ public final class TestGraphs {
    * @param seed seed
    * @return table scoring INT8, FP8, BF16, FP16, TF32, FP32
    */
-  public static IndicatorTable omega(PlanGraph g, long seed) {
+  public static IndicatorTable omega(LayerGraph g, long seed) {
     Random r = new Random(seed);
     Map<String, Map<Precision, Double>> m = new LinkedHashMap<>();
     for (String id : g.switchableIds()) {
