@@ -30,6 +30,10 @@ import scala.reflect.ClassTag$;
  * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
  */
 public final class TrainJob {
+  /** Broadcasts of worker inputs made by jobs of this JVM and not yet destroyed (0 between jobs). */
+  private static final java.util.concurrent.atomic.AtomicInteger LIVE_INPUTS =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private TrainJob() {}
 
   /**
@@ -124,10 +128,16 @@ public final class TrainJob {
           settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security);
       ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
-      sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
-      RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
-      List<byte[]> out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
-      b.destroy();
+      LIVE_INPUTS.incrementAndGet();
+      List<byte[]> out;
+      try {
+        sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
+        RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
+        out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
+      } finally {
+        b.destroy(); // also when the job fails: the inputs (model, eval rows) are large
+        LIVE_INPUTS.decrementAndGet();
+      }
       if (out.size() != settings.numWorkers()) {
         throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
       }
@@ -176,6 +186,11 @@ public final class TrainJob {
   }
 
   /** Checks that the job can start; every message names the setting to change. */
+  /** Broadcasts of worker inputs not yet destroyed: 0 whenever no job of this JVM runs. */
+  static int liveInputBroadcasts() {
+    return LIVE_INPUTS.get();
+  }
+
   static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
     List<String> cols = Arrays.asList(data.columns());
     for (String c : List.of(s.featuresCol(), s.labelCol())) {

@@ -125,6 +125,7 @@ class SyncTrainingTest {
     // a deterministic failure (IllegalStateException) is not retried: one attempt of the barrier stage
     assertEquals(1, attempts.count(), "barrier stage attempts");
     attempts.close();
+    assertEquals(0, TrainJob.liveInputBroadcasts(), "a failed job destroys the broadcast of its inputs");
   }
 
   @Test

@@ -9,10 +9,8 @@ import java.io.UncheckedIOException;
 import java.util.Iterator;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -143,14 +141,14 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
     StructType out = transformSchema(dataset.schema());
     Dataset<Row> df = dataset.toDF();
     int fi = df.schema().fieldIndex(getFeaturesCol());
-    // the model travels as plain bytes: Spark's Kryo 4 cannot serialize records
-    Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext())
-        .broadcast(spec.modelZip());
+    // the model travels as plain bytes in the task closure (Spark's Kryo 4 cannot serialize records): Spark ships it
+    // in the task binary, whose broadcast its ContextCleaner removes, so no broadcast of ours outlives the job
+    byte[] zip = spec.modelZip();
     boolean graph = spec.graph();
     boolean raw = !getRawPredictionCol().isEmpty();
     boolean prob = !getProbabilityCol().isEmpty();
     JavaRDD<Row> scored = df.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows ->
-        new BatchPredictions(rows, new ModelSpec(zip.value(), graph).restore(), fi, raw, prob));
+        new BatchPredictions(rows, new ModelSpec(zip, graph).restore(), fi, raw, prob));
     return df.sparkSession().createDataFrame(scored, out);
   }
 
