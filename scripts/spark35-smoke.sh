@@ -42,7 +42,7 @@ fi
 # planning needs no Spark: the job jar alone, without Spark's jars (picocli must not touch Spark types)
 if java -jar "$jar" plan --model fashion-cnn --devices V100:1,T4:1 --batch 64 --out "$work/plan" >"$work/plan.txt" 2>&1 \
     && [ -s "$work/plan/plan.json" ]; then
-  echo "plan without Spark: $(head -n 1 "$work/plan.txt")"
+  echo "plan without Spark: $(grep -m 1 "^wrote " "$work/plan.txt")"
   passed=$((passed + 1))
 else
   echo "plan without Spark FAILED:"; tail -n 20 "$work/plan.txt"

@@ -69,7 +69,8 @@ public final class QSyncConf {
       1 << 20, "Pipelining chunk of the TCP ring all-reduce, in bytes.");
   /** Progress reporting. */
   public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool("spark.qsync.progress", true,
-      "Stream per-step progress from rank 0 to the driver, which prints a progress line.");
+      "Stream per-step progress from rank 0 to the driver, which prints a progress line (the CLI) or logs one "
+          + "line per tenth of an epoch (the Estimator).");
   /** Features column. */
   public static final ConfEntry<String> FEATURES_COL = ConfEntry.string("spark.qsync.featuresCol", "features",
       "Input column of array<float> (or array<double>) features.");

@@ -32,6 +32,12 @@ class PlanCommandTest {
     byte[] png = Files.readAllBytes(dir.resolve("precision.png"));
     assertEquals((byte) 0x89, png[0]);
     assertEquals('P', png[1]);
+    String html = Files.readString(dir.resolve("report.html"));
+    String embedded = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(png);
+    assertTrue(html.contains("<style>") && html.contains("white-space:pre-wrap") && html.contains(embedded),
+        "self-contained report: inline style, wrapped text, the chart embedded");
+    assertTrue(html.contains("<dt>DB</dt>") && !html.contains("src=\"precision.png\"") && !html.contains("docs/"),
+        "terms explained, no file references");
   }
 
   @Test

@@ -9,7 +9,7 @@ import org.apache.spark.ml.param.Params;
  * {@link QSyncClassificationModel}: {@code rawPrediction} (the network's output layer), {@code probability} (class
  * probabilities) and {@code prediction} (the arg-max class as a double). An empty name leaves a column out.
  */
-final class OutputCols implements Serializable {
+public final class OutputCols implements Serializable {
   private static final long serialVersionUID = 1L;
   private final Param<String> prediction;
   private final Param<String> rawPrediction;

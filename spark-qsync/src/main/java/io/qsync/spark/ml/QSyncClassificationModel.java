@@ -27,7 +27,8 @@ import org.apache.spark.sql.types.StructType;
  * {@code prediction} (the arg-max class, as a double) to rows with a features column. Saved with {@code write().save(path)} (Spark ML
  * metadata plus the DL4J model zip) and restored with {@link #load}.
  */
-public final class QSyncClassificationModel extends Model<QSyncClassificationModel> implements MLWritable {
+public final class QSyncClassificationModel extends Model<QSyncClassificationModel>
+    implements MLWritable, HasOutputCols {
   private static final long serialVersionUID = 1L;
   private static final String MODEL_FILE = "dl4j-model.zip";
   private final String uid;
@@ -55,40 +56,16 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
     return featuresCol;
   }
 
-  /** Prediction column (the arg-max class, double). */
-  public Param<String> predictionCol() {
-    return outputCols.prediction();
-  }
 
-  /** Raw prediction column (log-probabilities, a Vector; empty: none). */
-  public Param<String> rawPredictionCol() {
-    return outputCols.rawPrediction();
-  }
 
-  /** Probability column (class probabilities, a Vector; empty: none). */
-  public Param<String> probabilityCol() {
-    return outputCols.probability();
-  }
 
   /** The value of {@link #featuresCol()}. */
   public String getFeaturesCol() {
     return $(featuresCol);
   }
 
-  /** The value of {@link #predictionCol()}. */
-  public String getPredictionCol() {
-    return $(predictionCol());
-  }
 
-  /** The value of {@link #rawPredictionCol()}. */
-  public String getRawPredictionCol() {
-    return $(rawPredictionCol());
-  }
 
-  /** The value of {@link #probabilityCol()}. */
-  public String getProbabilityCol() {
-    return $(probabilityCol());
-  }
 
   /** Sets {@link #featuresCol()}. */
   public QSyncClassificationModel setFeaturesCol(String v) {
@@ -112,6 +89,11 @@ public final class QSyncClassificationModel extends Model<QSyncClassificationMod
   public QSyncClassificationModel setProbabilityCol(String v) {
     set(probabilityCol(), v);
     return this;
+  }
+
+  @Override
+  public OutputCols outputCols() {
+    return outputCols;
   }
 
   @Override

@@ -18,7 +18,7 @@ import org.apache.spark.ml.param.ParamValidators;
  * set on the estimator wins; an unset one leaves the setting to the session's conf ({@code spark-submit --conf},
  * {@code SparkSession.builder().config}, {@code spark.conf().set}), and only then to its documented default.
  */
-public abstract class QSyncClassifierParams extends Estimator<QSyncClassificationModel> {
+public abstract class QSyncClassifierParams extends Estimator<QSyncClassificationModel> implements HasOutputCols {
   private static final long serialVersionUID = 1L;
   private final String uid;
   private final List<Map.Entry<Param<?>, ConfEntry<?>>> bound = new ArrayList<>();
@@ -37,7 +37,7 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
   final Param<String> labelCol;
   final Param<String> planFile;
   final Param<String> planDevices;
-  final OutputCols outputCols;
+  private final OutputCols outputCols;
 
   QSyncClassifierParams(String uid) {
     this.uid = uid;
@@ -93,6 +93,11 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
       }
     }
     return s;
+  }
+
+  @Override
+  public OutputCols outputCols() {
+    return outputCols;
   }
 
   @Override
@@ -175,20 +180,8 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
     return planDevices;
   }
 
-  /** Prediction column (the arg-max class, double). */
-  public Param<String> predictionCol() {
-    return outputCols.prediction();
-  }
 
-  /** Raw prediction column (the network's output layer, a Vector). */
-  public Param<String> rawPredictionCol() {
-    return outputCols.rawPrediction();
-  }
 
-  /** Probability column (class probabilities, a Vector). */
-  public Param<String> probabilityCol() {
-    return outputCols.probability();
-  }
 
   /** The value of {@link #modelJson()}. */
   public String getModelJson() {
@@ -265,18 +258,6 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
     return $(planDevices);
   }
 
-  /** The value of {@link #predictionCol()}. */
-  public String getPredictionCol() {
-    return $(predictionCol());
-  }
 
-  /** The value of {@link #rawPredictionCol()}. */
-  public String getRawPredictionCol() {
-    return $(rawPredictionCol());
-  }
 
-  /** The value of {@link #probabilityCol()}. */
-  public String getProbabilityCol() {
-    return $(probabilityCol());
-  }
 }

@@ -54,11 +54,13 @@ class QSyncClassifierTest {
   void fitsWithAClusterPlanFromQsyncPlan(@TempDir Path dir) throws java.io.IOException {
     // the notebook's planning cells: qsync plan for a V100 + T4 cluster, then the Estimator trains with that plan
     int rc = new picocli.CommandLine(new io.qsync.cli.QSyncCli()).execute("plan", "--model", "fashion-cnn",
-        "--devices", "V100:1,T4:1", "--batch", "32", "--out", dir.toString());
+        "--devices", "V100:1,T4:1", "--batch", "64", "--out", dir.toString());
     assertEquals(0, rc);
     io.qsync.planner.report.ClusterPlan plan = io.qsync.planner.report.ClusterPlan.fromJson(
         java.nio.file.Files.readString(dir.resolve("plan.json")));
     int global = plan.devices().values().stream().mapToInt(d -> d.workers() * d.batchPerWorker()).sum();
+    assertTrue(plan.devices().get("T4").layers().containsValue(io.qsync.lowprec.Precision.FP16)
+        && plan.devices().get("T4").layers().containsValue(io.qsync.lowprec.Precision.FP32), "a mixed plan: " + plan);
     QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.fashionCnn(5, 2e-3).toJson())
         .setNumWorkers(2).setEpochs(1).setBatchSize(global)
         .setPlanFile(dir.resolve("plan.json").toString()).setPlanDevices("V100,T4");
