@@ -92,6 +92,11 @@ public final class QSyncClassifier extends QSyncClassifierParams implements Defa
     return with(checksumEvery, v);
   }
 
+  /** Sets {@link #backend()}: {@code cpu}, {@code cuda} or {@code auto} ({@code spark.qsync.backend}). */
+  public QSyncClassifier setBackend(String v) {
+    return with(backend, v);
+  }
+
   /** Sets {@link #threadsPerWorker()}. */
   public QSyncClassifier setThreadsPerWorker(int v) {
     return with(threadsPerWorker, v);

@@ -31,6 +31,7 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
   final BooleanParam shuffle;
   final IntParam checksumEvery;
   final IntParam threadsPerWorker;
+  final Param<String> backend;
   final Param<String> connectTimeout;
   final Param<String> ioTimeout;
   final Param<String> featuresCol;
@@ -55,6 +56,7 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
         ParamValidators.gtEq(0)), QSyncConf.CHECKSUM_EVERY);
     threadsPerWorker = bind(new IntParam(this, "threadsPerWorker", "native threads per worker (0: cores / workers)",
         ParamValidators.gtEq(0)), QSyncConf.THREADS_PER_WORKER);
+    backend = bind(new Param<>(this, "backend", "what each worker trains on: cpu, cuda or auto"), QSyncConf.BACKEND);
     connectTimeout = bind(new Param<>(this, "connectTimeout", "wait for ring neighbours, e.g. 60s"),
         QSyncConf.CONNECT_TIMEOUT);
     ioTimeout = bind(new Param<>(this, "ioTimeout", "longest wait inside one collective, e.g. 120s"),
@@ -221,6 +223,16 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
   /** The value of {@link #checksumEvery()}. */
   public int getChecksumEvery() {
     return (Integer) $(checksumEvery);
+  }
+
+  /** Training backend ({@code spark.qsync.backend}: cpu, cuda or auto). */
+  public Param<String> backend() {
+    return backend;
+  }
+
+  /** The value of {@link #backend()}. */
+  public String getBackend() {
+    return $(backend);
   }
 
   /** The value of {@link #threadsPerWorker()}. */

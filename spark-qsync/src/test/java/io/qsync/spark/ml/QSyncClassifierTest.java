@@ -2,6 +2,7 @@ package io.qsync.spark.ml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.data.FashionMnist;
@@ -181,5 +182,22 @@ class QSyncClassifierTest {
     assertTrue(c.getMessage().contains("'pixels'") && c.getMessage().contains("featuresCol"), c.getMessage());
     var p = assertThrows(IllegalArgumentException.class, () -> new QSyncClassifier().setNumWorkers(0));
     assertTrue(p.getMessage().contains("numWorkers"), p.getMessage());
+  }
+
+  @Test
+  void theBackendParamReachesTheWorkers() {
+    QSyncClassifier clf = new QSyncClassifier().setModelJson(DemoModels.mlp(4, 16, 1e-3).toJson())
+        .setNumWorkers(2).setBatchSize(128).setBackend("cpu");
+    assertEquals("cpu", clf.getBackend());
+    assertEquals("cpu", clf.settings(java.util.Map.of()).get("spark.qsync.backend"));
+    var unknown = assertThrows(IllegalArgumentException.class, () -> clf.copy(new org.apache.spark.ml.param.ParamMap())
+        .setBackend("tpu").fit(train));
+    assertTrue(unknown.getMessage().contains("spark.qsync.backend=tpu"), unknown.getMessage());
+    if (io.qsync.runtime.Backends.find("cuda").flatMap(b -> b.unavailableReason()).isPresent()) {
+      // no GPU here: the executors say so, naming the setting, and the job fails without hanging
+      var e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(120), () -> assertThrows(Exception.class,
+          () -> clf.copy(new org.apache.spark.ml.param.ParamMap()).setBackend("cuda").fit(train)));
+      assertTrue(e.getMessage().contains("spark.qsync.backend=cuda cannot run in this process"), e.getMessage());
+    }
   }
 }
