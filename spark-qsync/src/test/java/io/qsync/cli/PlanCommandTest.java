@@ -82,6 +82,15 @@ class PlanCommandTest {
   }
 
   @Test
+  void aLayerRaisedWithItsRunIsNotRaisedAgain(@TempDir Path dir) throws Exception {
+    // batch 256 raises a run of layers to the top of the T4's menu while their older candidates are still queued
+    // (was IndexOutOfBoundsException: Index 2 Size 2)
+    run("plan", "--model", "fashion-cnn", "--devices", "V100:1,T4:1", "--batch", "256", "--out", dir.toString());
+    ClusterPlan plan = ClusterPlan.fromJson(Files.readString(dir.resolve("plan.json")));
+    assertEquals(2, plan.devices().size());
+  }
+
+  @Test
   void plansWithTheMeasuredGpuProfile(@TempDir Path dir) throws Exception {
     run("plan", "--model", "fashion-cnn", "--profile", "../benchmarks/profiles/h200.json", "--devices",
         "H200:1,T4:1", "--batch", "64", "--out", dir.toString());

@@ -82,6 +82,9 @@ public final class GreedyAllocator {
       WorkerSpec w = ws.get(c.group());
       List<Precision> menu = menus.get(c.group());
       Precision cur = w.plan().get(c.layer());
+      if (menu.indexOf(cur) != c.level()) {
+        continue; // stale: the layer was raised together with its run after this candidate was queued
+      }
       Precision next = menu.get(menu.indexOf(cur) + 1);
       Map<String, Precision> copy = new HashMap<>(w.plan());
       copy.put(c.layer(), next);
