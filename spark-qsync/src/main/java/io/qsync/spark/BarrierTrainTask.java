@@ -83,8 +83,12 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
         user.onStep(r, e, s, g, loss);
       }
     };
-    WorkerLoop.Outcome out = new WorkerLoop(comm, params, listener, progress)
-        .run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), threads, -1,
+    WorkerLoop loop = new WorkerLoop(comm, params, listener, progress);
+    HadoopCheckpointStore checkpoints = in.faults().checkpoints();
+    if (checkpoints != null) {
+      loop = loop.checkpointing(checkpoints, in.faults().checkpointEvery());
+    }
+    WorkerLoop.Outcome out = loop.run(in.model(), in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank)), threads, -1,
             shard, in.eval());
     long checksum = out.checksum();
     boolean graph = out.model() instanceof ComputationGraph;
