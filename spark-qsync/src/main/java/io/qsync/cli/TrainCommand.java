@@ -64,6 +64,13 @@ public final class TrainCommand implements Callable<Integer> {
       + "(spark.qsync.backend). Default: the setting's, auto.")
   String backend;
 
+  @Option(names = "--checkpoint-dir", description = "Checkpoint directory (spark.qsync.checkpoint.dir, any Hadoop "
+      + "file system); a retried stage resumes from its newest checkpoint.")
+  String checkpointDir;
+
+  @Option(names = "--resume", description = "Continue the stopped job whose checkpoints are in --checkpoint-dir.")
+  boolean resume;
+
   @Option(names = "--conf", description = "Extra spark.qsync.* setting, key=value (repeatable).")
   Map<String, String> conf = new HashMap<>();
 
@@ -75,6 +82,12 @@ public final class TrainCommand implements Callable<Integer> {
       train = train.head(limit);
     }
     Map<String, String> settings = new HashMap<>(conf);
+    if (checkpointDir != null) {
+      settings.put("spark.qsync.checkpoint.dir", checkpointDir);
+    }
+    if (resume) {
+      settings.put("spark.qsync.checkpoint.resume", "true");
+    }
     settings.put(QSyncConf.NUM_WORKERS.key(), Integer.toString(workers));
     settings.put(QSyncConf.EPOCHS.key(), Integer.toString(epochs));
     settings.put(QSyncConf.BATCH_SIZE.key(), Integer.toString(batchSize));
