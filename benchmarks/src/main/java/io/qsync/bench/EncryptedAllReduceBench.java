@@ -8,7 +8,6 @@ import io.qsync.comm.TcpRingCommunicator;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -17,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -49,22 +46,11 @@ public final class EncryptedAllReduceBench {
     }
     Path results = Path.of(args.length > 0 ? args[0] : "benchmarks/results/encrypted-allreduce.md");
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EncryptedAllReduceBench.class.getName(),
-        "--child", Integer.toString(reps)));
-    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process child = ChildJvm.start(EncryptedAllReduceBench.class, "--child", Integer.toString(reps));
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      String report = run(0, reps, in, new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8),
-          String.join(" ", args));
-      System.out.println(report);
-      Files.createDirectories(results.toAbsolutePath().getParent());
-      Files.writeString(results, report);
-      if (child.waitFor() != 0) {
-        throw new IllegalStateException("child exited with " + child.exitValue());
-      }
+      ChildJvm.finish(child, run(0, reps, in, new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8),
+          String.join(" ", args)), results);
     } finally {
       child.destroyForcibly();
     }
@@ -109,8 +95,8 @@ public final class EncryptedAllReduceBench {
             }
           }
         }
-        double mp = median(p) / 1e6;
-        double me = median(e) / 1e6;
+        double mp = ChildJvm.median(p) / 1e6;
+        double me = ChildJvm.median(e) / 1e6;
         rows.append(String.format("| %d MiB | %.2f | %.1f | %.2f | %.1f | %.3f |%n", mb, mp, bytes / mp / 1e3, me,
             bytes / me / 1e3, mp / me));
       }
@@ -133,9 +119,4 @@ public final class EncryptedAllReduceBench {
         + rows;
   }
 
-  private static double median(long[] v) {
-    long[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-  }
 }
