@@ -32,6 +32,16 @@ final class ChildJvm {
     }
   }
 
+  /** Report lines: machine, date with the load average now, JVM. */
+  static String machine() throws IOException {
+    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
+    return "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
+        + "- Date: " + java.time.ZonedDateTime.now() + "; load average at the end (shared machine): "
+        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
+        + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n";
+  }
+
   /** Median of {@code v}. */
   static double median(long[] v) {
     long[] s = v.clone();

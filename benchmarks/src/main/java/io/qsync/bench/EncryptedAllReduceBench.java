@@ -12,10 +12,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.List;
 
 /**
@@ -104,13 +102,7 @@ public final class EncryptedAllReduceBench {
     if (rank != 0) {
       return null;
     }
-    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-    return "# Encrypted vs plain ring all-reduce (2 processes, loopback)\n\n"
-        + "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
-        + "- Date: " + ZonedDateTime.now() + "; load average at the end (shared machine): "
-        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
-        + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
+    return "# Encrypted vs plain ring all-reduce (2 processes, loopback)\n\n" + ChildJvm.machine()
         + "- Chunk 1 MiB; " + reps + " alternating repetitions of each ring (median) after " + WARMUP
         + " warm-up rounds; arguments: `" + argsText + "`\n\n"
         + "Encrypted = AES-256-GCM on every frame (JDK provider), per-direction keys; both rings authenticated. "

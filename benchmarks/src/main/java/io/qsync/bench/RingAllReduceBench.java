@@ -16,12 +16,9 @@ import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -163,13 +160,7 @@ public final class RingAllReduceBench {
   }
 
   private static String report(int chunk, int reps, String argsText, String rows) throws IOException {
-    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-    return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n"
-        + "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
-        + "- Date: " + ZonedDateTime.now() + "; load average at the end (shared machine): "
-        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
-        + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
+    return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n" + ChildJvm.machine()
         + "- Chunk size: " + chunk + " bytes; repeats: " + reps + " (median) after " + WARMUP + " warm-up rounds\n"
         + "- Arguments: `" + argsText + "`\n\n"
         + "Baseline: each of the two processes simultaneously sends N bytes to the other over one loopback TCP"
