@@ -102,4 +102,13 @@ class CheckpointResumeTest {
           "history before the checkpoint comes from it");
     });
   }
+
+  @Test
+  void theEstimatorPassesCheckpointDirAndResume(@TempDir Path dir) {
+    io.qsync.spark.ml.QSyncClassifier clf = new io.qsync.spark.ml.QSyncClassifier()
+        .setModelJson(DemoModels.mlp(33, 32, 1e-3).toJson()).setNumWorkers(2).setBatchSize(64)
+        .setCheckpointDir(dir.toString()).setResume(true);
+    var e = assertThrows(IllegalArgumentException.class, () -> clf.fit(frame));
+    assertTrue(e.getMessage().contains("spark.qsync.checkpoint.resume is set but " + dir), e.getMessage());
+  }
 }

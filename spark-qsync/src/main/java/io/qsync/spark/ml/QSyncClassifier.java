@@ -51,6 +51,8 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
   private final Param<String> predictionCol;
   private final Param<String> planFile;
   private final Param<String> planDevices;
+  private final Param<String> checkpointDir;
+  private final BooleanParam resume;
 
   /** A classifier with a random uid. */
   public QSyncClassifier() {
@@ -86,6 +88,12 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
     setDefault(predictionCol, "prediction");
     setDefault(planFile, "");
     setDefault(planDevices, "");
+    checkpointDir = new Param<>(this, "checkpointDir", "checkpoint directory, any Hadoop file system "
+        + "(spark.qsync.checkpoint.dir); a retried stage resumes from its newest checkpoint; empty: none");
+    resume = new BooleanParam(this, "resume", "continue the stopped fit whose checkpoints are in checkpointDir "
+        + "(spark.qsync.checkpoint.resume)");
+    setDefault(checkpointDir, "");
+    setDefault(resume, false);
   }
 
   @Override
@@ -220,6 +228,28 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
   }
 
   /** Device type of each worker by rank, comma-separated, e.g. {@code V100,T4} (spark.qsync.plan.devices). */
+  /** Param: checkpoint directory. */
+  public Param<String> checkpointDir() {
+    return checkpointDir;
+  }
+
+  /** Param: continue a stopped fit. */
+  public BooleanParam resume() {
+    return resume;
+  }
+
+  /** Checkpoint directory ({@code spark.qsync.checkpoint.dir}); empty: no checkpoints. */
+  public QSyncClassifier setCheckpointDir(String v) {
+    set(checkpointDir, v);
+    return this;
+  }
+
+  /** Continue a stopped fit from the newest checkpoint in the checkpoint directory. */
+  public QSyncClassifier setResume(boolean v) {
+    set(resume, v);
+    return this;
+  }
+
   public QSyncClassifier setPlanDevices(String v) {
     set(planDevices, v);
     return this;
@@ -245,6 +275,8 @@ public final class QSyncClassifier extends Estimator<QSyncClassificationModel> i
       s.put("spark.qsync.plan.file", getOrDefault(planFile));
       s.put("spark.qsync.plan.devices", getOrDefault(planDevices));
     }
+    s.put("spark.qsync.checkpoint.dir", getOrDefault(checkpointDir));
+    s.put("spark.qsync.checkpoint.resume", Boolean.toString((Boolean) getOrDefault(resume)));
     TrainSettings settings = TrainSettings.from(s);
     @SuppressWarnings("unchecked")
     Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
