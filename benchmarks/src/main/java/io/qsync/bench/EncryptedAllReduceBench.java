@@ -8,17 +8,12 @@ import io.qsync.comm.TcpRingCommunicator;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -49,22 +44,11 @@ public final class EncryptedAllReduceBench {
     }
     Path results = Path.of(args.length > 0 ? args[0] : "benchmarks/results/encrypted-allreduce.md");
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EncryptedAllReduceBench.class.getName(),
-        "--child", Integer.toString(reps)));
-    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process child = ChildJvm.start(EncryptedAllReduceBench.class, "--child", Integer.toString(reps));
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      String report = run(0, reps, in, new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8),
-          String.join(" ", args));
-      System.out.println(report);
-      Files.createDirectories(results.toAbsolutePath().getParent());
-      Files.writeString(results, report);
-      if (child.waitFor() != 0) {
-        throw new IllegalStateException("child exited with " + child.exitValue());
-      }
+      ChildJvm.finish(child, run(0, reps, in, new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8),
+          String.join(" ", args)), results);
     } finally {
       child.destroyForcibly();
     }
@@ -109,8 +93,8 @@ public final class EncryptedAllReduceBench {
             }
           }
         }
-        double mp = median(p) / 1e6;
-        double me = median(e) / 1e6;
+        double mp = ChildJvm.median(p) / 1e6;
+        double me = ChildJvm.median(e) / 1e6;
         rows.append(String.format("| %d MiB | %.2f | %.1f | %.2f | %.1f | %.3f |%n", mb, mp, bytes / mp / 1e3, me,
             bytes / me / 1e3, mp / me));
       }
@@ -118,13 +102,7 @@ public final class EncryptedAllReduceBench {
     if (rank != 0) {
       return null;
     }
-    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-    return "# Encrypted vs plain ring all-reduce (2 processes, loopback)\n\n"
-        + "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
-        + "- Date: " + ZonedDateTime.now() + "; load average at the end (shared machine): "
-        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
-        + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
+    return "# Encrypted vs plain ring all-reduce (2 processes, loopback)\n\n" + ChildJvm.machine()
         + "- Chunk 1 MiB; " + reps + " alternating repetitions of each ring (median) after " + WARMUP
         + " warm-up rounds; arguments: `" + argsText + "`\n\n"
         + "Encrypted = AES-256-GCM on every frame (JDK provider), per-direction keys; both rings authenticated. "
@@ -133,9 +111,4 @@ public final class EncryptedAllReduceBench {
         + rows;
   }
 
-  private static double median(long[] v) {
-    long[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-  }
 }

@@ -8,7 +8,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -17,13 +16,9 @@ import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,22 +54,12 @@ public final class RingAllReduceBench {
     Path results = Path.of(args.length > 0 ? args[0] : "benchmarks/results/ring-allreduce.md");
     int chunk = args.length > 1 ? Integer.parseInt(args[1]) : CommConfig.DEFAULT_CHUNK_BYTES;
     int reps = args.length > 2 ? Integer.parseInt(args[2]) : 15;
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RingAllReduceBench.class.getName(), "--child",
-        Integer.toString(chunk), Integer.toString(reps)));
-    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process child = ChildJvm.start(RingAllReduceBench.class, "--child", Integer.toString(chunk),
+        Integer.toString(reps));
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
       PrintWriter out = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8);
-      String report = run(0, chunk, reps, in, out, String.join(" ", args));
-      System.out.println(report);
-      Files.createDirectories(results.toAbsolutePath().getParent());
-      Files.writeString(results, report);
-      if (child.waitFor() != 0) {
-        throw new IllegalStateException("child exited with " + child.exitValue());
-      }
+      ChildJvm.finish(child, run(0, chunk, reps, in, out, String.join(" ", args)), results);
     } finally {
       child.destroyForcibly();
     }
@@ -158,15 +143,10 @@ public final class RingAllReduceBench {
     return rank == 0 ? report(chunk, reps, argsText, rows.toString()) : null;
   }
 
-  private static double median(long[] v) {
-    long[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-  }
 
   private static String row(int mb, int bytes, long[] ar, long[] cp) {
-    double a = median(ar) / 1e6;
-    double c = median(cp) / 1e6;
+    double a = ChildJvm.median(ar) / 1e6;
+    double c = ChildJvm.median(cp) / 1e6;
     return String.format("| %d MiB | %.2f | %.2f | %.2f | %.2f | %.3f | %s | %s |%n", mb, a, bytes / a / 1e3, c,
         bytes / c / 1e3, c / a, ms(ar), ms(cp));
   }
@@ -180,13 +160,7 @@ public final class RingAllReduceBench {
   }
 
   private static String report(int chunk, int reps, String argsText, String rows) throws IOException {
-    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-    return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n"
-        + "- Machine: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM\n"
-        + "- Date: " + ZonedDateTime.now() + "; load average at the end (shared machine): "
-        + Files.readString(Path.of("/proc/loadavg")).trim() + "\n"
-        + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
+    return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n" + ChildJvm.machine()
         + "- Chunk size: " + chunk + " bytes; repeats: " + reps + " (median) after " + WARMUP + " warm-up rounds\n"
         + "- Arguments: `" + argsText + "`\n\n"
         + "Baseline: each of the two processes simultaneously sends N bytes to the other over one loopback TCP"

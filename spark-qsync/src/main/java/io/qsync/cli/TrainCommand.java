@@ -68,6 +68,13 @@ public final class TrainCommand implements Callable<Integer> {
       + "(spark.qsync.backend). Default: the setting's, auto.")
   String backend;
 
+  @Option(names = "--checkpoint-dir", description = "Checkpoint directory (spark.qsync.checkpoint.dir, any Hadoop "
+      + "file system); a retried stage resumes from its newest checkpoint.")
+  String checkpointDir;
+
+  @Option(names = "--resume", description = "Continue the stopped job whose checkpoints are in --checkpoint-dir.")
+  boolean resume;
+
   @Option(names = "--conf", description = "A spark.qsync.* setting, key=value (repeatable); the same keys given to "
       + "spark-submit --conf apply too. Flags above win over both.")
   Map<String, String> conf = new HashMap<>();
@@ -91,6 +98,10 @@ public final class TrainCommand implements Callable<Integer> {
     putIfGiven(s, QSyncConf.SEED, seed);
     putIfGiven(s, QSyncConf.DATA_DIR, dataDir);
     putIfGiven(s, QSyncConf.BACKEND, backend);
+    putIfGiven(s, QSyncConf.CHECKPOINT_DIR, checkpointDir);
+    if (resume) {
+      s.put(QSyncConf.CHECKPOINT_RESUME.key(), "true");
+    }
     return s;
   }
 

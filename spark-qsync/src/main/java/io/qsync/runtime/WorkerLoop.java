@@ -20,6 +20,8 @@ public final class WorkerLoop {
   private final RuntimeParams params;
   private final StepListener listener;
   private final ProgressSink progress;
+  private final CheckpointStore checkpoints;
+  private final int checkpointEvery;
 
   /**
    * @param comm     collectives among the workers (not closed by this class)
@@ -28,10 +30,28 @@ public final class WorkerLoop {
    * @param progress live progress (used on rank 0 only), may be null
    */
   public WorkerLoop(Communicator comm, RuntimeParams params, StepListener listener, ProgressSink progress) {
+    this(comm, params, listener, progress, null, 0);
+  }
+
+  private WorkerLoop(Communicator comm, RuntimeParams params, StepListener listener, ProgressSink progress,
+      CheckpointStore checkpoints, int checkpointEvery) {
     this.comm = comm;
     this.params = params;
     this.listener = listener;
     this.progress = progress == null ? ProgressSink.NONE : progress;
+    this.checkpoints = checkpoints;
+    this.checkpointEvery = checkpointEvery;
+  }
+
+  /**
+   * This loop, resuming from the newest checkpoint in {@code store} (if any) and saving one every {@code every}
+   * steps (rank 0 writes). Every rank of a job must be given the same store and period.
+   */
+  public WorkerLoop checkpointing(CheckpointStore store, int every) {
+    if (every < 1) {
+      throw new IllegalArgumentException("spark.qsync.checkpoint.everySteps must be >= 1, got " + every);
+    }
+    return new WorkerLoop(comm, params, listener, progress, store, every);
   }
 
   /**
@@ -76,10 +96,12 @@ public final class WorkerLoop {
       LocalShard eval) {
     try {
       ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
-      EngineRequest request = new EngineRequest(spec, plan, device, threads, schedule.maxShard(comm.rank()));
+      Checkpoint resume = agreeOnCheckpoint(schedule);
+      EngineRequest request = new EngineRequest(resume == null ? spec : resume.model(), plan, device, threads,
+          schedule.maxShard(comm.rank()));
       TrainingBackend backend = Backends.select(params.backend(), request);
       try (TrainingEngine engine = backend.open(request)) {
-        return train(engine, schedule, shard, eval);
+        return train(engine, schedule, shard, eval, resume);
       }
     } catch (RuntimeException | Error e) {
       comm.abort("rank " + comm.rank() + " failed: " + e);
@@ -87,7 +109,8 @@ public final class WorkerLoop {
     }
   }
 
-  private Outcome train(TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval) {
+  private Outcome train(TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval,
+      Checkpoint resume) {
     SyncStep step = new SyncStep(net, comm);
     int rank = comm.rank();
     int steps = schedule.steps();
@@ -95,13 +118,24 @@ public final class WorkerLoop {
     float[] losses = new float[steps * params.epochs()];
     float[] millis = new float[losses.length];
     long global = 0;
-    for (int epoch = 0; epoch < params.epochs(); epoch++) {
+    if (resume != null) {
+      global = resume.step();
+      System.arraycopy(resume.losses(), 0, losses, 0, (int) global);
+      System.arraycopy(resume.millis(), 0, millis, 0, (int) global);
+      epochs.addAll(resume.epochs());
+    }
+    for (int epoch = (int) (global / steps); epoch < params.epochs(); epoch++) {
       net.setEpoch(epoch);
       int[] order = EpochOrder.of(shard.count(), params.shuffle(), params.seed(), epoch, rank);
       double lossSum = 0;
       long samples = 0;
+      int first = (int) (global - (long) epoch * steps);
+      for (int s = 0; s < first; s++) { // steps of this epoch done before the checkpoint
+        lossSum += losses[epoch * steps + s];
+        samples += schedule.globalBatch(s);
+      }
       long t0 = System.nanoTime();
-      for (int s = 0; s < steps; s++, global++) {
+      for (int s = first; s < steps; s++, global++) {
         long ts = System.nanoTime();
         HostBatch batch = shard.hostBatch(order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s),
             params.numClasses());
@@ -124,6 +158,9 @@ public final class WorkerLoop {
         if (rank == 0) {
           progress.step(epoch, s, steps, loss, samples / ((System.nanoTime() - t0) / 1e9));
         }
+        if (s + 1 < steps) {
+          saveCheckpoint(net, global + 1, steps, losses, millis, epochs);
+        }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       float[] ep = Arrays.copyOfRange(millis, (int) global - steps, (int) global);
@@ -134,10 +171,39 @@ public final class WorkerLoop {
       if (rank == 0) {
         progress.epoch(stats);
       }
+      saveCheckpoint(net, global, steps, losses, millis, epochs);
     }
     long checksum = verifyReplicas(net, global - 1);
     return new Outcome(net.exportModel(), new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
         checksum, net.device());
+  }
+
+  /**
+   * The checkpoint every rank resumes from: the newest that rank 0 sees (null: none, or no store). Every rank loads
+   * the one rank 0 names, so they all start from the same state.
+   */
+  private Checkpoint agreeOnCheckpoint(ShardSchedule schedule) {
+    if (checkpoints == null) {
+      return null;
+    }
+    long mine = comm.rank() == 0 ? checkpoints.latestStep() : -1;
+    long step = ByteBuffer.wrap(comm.allGather(ByteBuffer.allocate(8).putLong(mine).array())[0]).getLong();
+    if (step < 0) {
+      return null;
+    }
+    Checkpoint c = checkpoints.load(step);
+    c.requireCompatible(comm.size(), schedule.steps());
+    return c;
+  }
+
+  /** Rank 0 saves a checkpoint after {@code done} steps if one is due (not after the last step). */
+  private void saveCheckpoint(TrainingEngine net, long done, int steps, float[] losses, float[] millis,
+      List<EpochStats> epochs) {
+    if (checkpoints == null || comm.rank() != 0 || done % checkpointEvery != 0 || done >= losses.length) {
+      return;
+    }
+    checkpoints.save(new Checkpoint(done, comm.size(), steps, ModelSpec.of(net.exportModel()),
+        Arrays.copyOf(losses, (int) done), Arrays.copyOf(millis, (int) done), List.copyOf(epochs)));
   }
 
   private long[] gatherCounts(long mine) {

@@ -91,9 +91,14 @@ final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator
         user.onStep(r, e, s, g, loss);
       }
     };
+    WorkerLoop loop = new WorkerLoop(comm, params, listener, progress);
+    HadoopCheckpointStore checkpoints = in.faults().checkpoints();
+    if (checkpoints != null) {
+      loop = loop.checkpointing(checkpoints, in.faults().checkpointEvery());
+    }
     WorkerLoop.Outcome out;
     try {
-      out = new WorkerLoop(comm, params, listener, progress).run(in.model(), plan, threads, -1, shard, in.eval());
+      out = loop.run(in.model(), plan, threads, -1, shard, in.eval());
     } catch (OutOfMemoryError e) {
       throw new WorkerOutOfMemoryError(rank, "training on " + shard.count() + " rows", e);
     }

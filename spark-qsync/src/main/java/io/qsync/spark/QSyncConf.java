@@ -104,10 +104,24 @@ public final class QSyncConf {
           + "the application secret; needs spark.authenticate) or refuses to start. The ring and the progress port "
           + "are authenticated whenever spark.authenticate is on.");
 
+  /** Checkpoint directory. */
+  public static final ConfEntry<String> CHECKPOINT_DIR = ConfEntry.string("spark.qsync.checkpoint.dir", "",
+      "Directory (any Hadoop file system: hdfs://, s3a://, a local path) for checkpoints of parameters, updater state "
+          + "and data position. A retried attempt of the training stage resumes from the newest one; empty: no "
+          + "checkpoints, a retry starts over.");
+  /** Checkpoint period. */
+  public static final ConfEntry<Integer> CHECKPOINT_EVERY = ConfEntry.intAtLeast("spark.qsync.checkpoint.everySteps",
+      1, 100, "Write a checkpoint every this many steps (rank 0 writes; the two newest are kept).");
+  /** Resume a stopped job. */
+  public static final ConfEntry<Boolean> CHECKPOINT_RESUME = ConfEntry.bool("spark.qsync.checkpoint.resume", false,
+      "Continue a stopped job from the newest checkpoint in spark.qsync.checkpoint.dir (same data and settings). "
+          + "Without it a job refuses to start in a directory that already holds checkpoints.");
+
   /** Every setting, in documentation order. */
   public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
       CHECKSUM_EVERY, THREADS_PER_WORKER, BACKEND, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT, ALLOW_PLAINTEXT);
+      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT, ALLOW_PLAINTEXT,
+      CHECKPOINT_DIR, CHECKPOINT_EVERY, CHECKPOINT_RESUME);
 
   /** The {@code spark.qsync.*} keys of {@code settings} that are not declared here (typos, removed settings). */
   public static List<String> unknownKeys(Map<String, String> settings) {

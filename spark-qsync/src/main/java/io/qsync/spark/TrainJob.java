@@ -41,8 +41,8 @@ public final class TrainJob {
    * {@code spark.serializer} (Kryo 4 cannot serialize records).
    */
   record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
-      LocalShard eval, StepListener listener, String progressAddress, List<String> plans, JobSecurity security)
-      implements Serializable {
+      LocalShard eval, StepListener listener, String progressAddress, List<String> plans, JobSecurity security,
+      FaultSettings faults) implements Serializable {
 
     byte[] toBytes() {
       java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -125,7 +125,8 @@ public final class TrainJob {
             security.progressKey());
       }
       WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
-          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security);
+          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security,
+          settings.faults());
       ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
       Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
       LIVE_INPUTS.incrementAndGet();
@@ -202,6 +203,19 @@ public final class TrainJob {
     if (sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
       throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
           + "spark.dynamicAllocation.enabled=false");
+    }
+    HadoopCheckpointStore checkpoints = s.faults().checkpoints();
+    if (checkpoints != null) {
+      long latest = checkpoints.latestStep();
+      if (latest >= 0 && !s.faults().resume()) {
+        throw new IllegalArgumentException("spark.qsync.checkpoint.dir " + s.faults().checkpointDir() + " already holds"
+            + " checkpoints (newest after step " + latest + "); set spark.qsync.checkpoint.resume=true to continue "
+            + "that job, or use an empty directory");
+      }
+      if (latest < 0 && s.faults().resume()) {
+        throw new IllegalArgumentException("spark.qsync.checkpoint.resume is set but " + s.faults().checkpointDir()
+            + " (spark.qsync.checkpoint.dir) holds no checkpoint to resume from");
+      }
     }
     int slots = awaitSlots(sc, s.numWorkers(), s.faults().slotWait());
     if (s.numWorkers() > slots) {

@@ -44,9 +44,10 @@ class RingSecurityTest {
         OutputStream out = garbage.getOutputStream();
         out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
+        Socket forger = new Socket("127.0.0.1", port(b)); // in rank 1's backlog before rank 0 connects
         CompletableFuture<Stranger.Kind> forged = CompletableFuture.supplyAsync(() -> {
           try {
-            return Stranger.visit("127.0.0.1", port(b), "s-1", 5000);
+            return Stranger.visit(forger, "s-1", 5000);
           } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
           }

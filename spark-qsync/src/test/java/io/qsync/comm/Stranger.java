@@ -27,8 +27,14 @@ public final class Stranger {
    * @return what kind of port it was
    */
   public static Kind visit(String host, int port, String session, int greetMillis) throws IOException {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(host, port), 2000);
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress(host, port), 2000);
+    return visit(s, session, greetMillis);
+  }
+
+  /** As {@link #visit(String, int, String, int)} on an already connected socket (closed on return). */
+  public static Kind visit(Socket socket, String session, int greetMillis) throws IOException {
+    try (Socket s = socket) {
       s.setSoTimeout(greetMillis);
       DataInputStream in = new DataInputStream(s.getInputStream());
       OutputStream out = s.getOutputStream();

@@ -61,14 +61,7 @@ class FashionMnistTest {
         () -> FashionMnist.load(dir, FashionMnist.Split.TEST));
     assertTrue(badMagic.getMessage().contains("bad IDX magic"), badMagic.getMessage());
 
-    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(
-        Files.newOutputStream(dir.resolve("t10k-images-idx3-ubyte.gz"))))) {
-      out.writeInt(0x803);
-      out.writeInt(3);
-      out.writeInt(28);
-      out.writeInt(28);
-      out.write(new byte[100]);
-    }
+    writeImages(dir.resolve("t10k-images-idx3-ubyte.gz"), 3, 100);
     var truncated = assertThrows(FashionMnist.DatasetException.class,
         () -> FashionMnist.load(dir, FashionMnist.Split.TEST));
     assertTrue(truncated.getMessage().contains("truncated"), truncated.getMessage());
@@ -77,14 +70,7 @@ class FashionMnistTest {
 
   @Test
   void aDamagedChecksumIsFoundEvenWhenEveryValueDecodes(@TempDir Path dir) throws IOException {
-    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(
-        Files.newOutputStream(dir.resolve("t10k-images-idx3-ubyte.gz"))))) {
-      out.writeInt(0x803);
-      out.writeInt(3);
-      out.writeInt(28);
-      out.writeInt(28);
-      out.write(new byte[3 * 784]);
-    }
+    writeImages(dir.resolve("t10k-images-idx3-ubyte.gz"), 3, 3 * 784);
     Path labels = dir.resolve("t10k-labels-idx1-ubyte.gz");
     writeGz(labels, 0x801, 3, new byte[] {0, 1, 2});
     assertTrue(FashionMnist.load(dir, FashionMnist.Split.TEST).count() == 3, "the intact files load");
@@ -93,6 +79,17 @@ class FashionMnistTest {
     Files.write(labels, gz);
     var e = assertThrows(FashionMnist.DatasetException.class, () -> FashionMnist.load(dir, FashionMnist.Split.TEST));
     assertTrue(e.getMessage().contains(labels.toString()) && e.getMessage().contains("gzip"), e.getMessage());
+  }
+
+  /** An IDX image file header for {@code n} 28x28 images followed by {@code pixelBytes} zero bytes. */
+  private static void writeImages(Path p, int n, int pixelBytes) throws IOException {
+    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(p)))) {
+      out.writeInt(0x803);
+      out.writeInt(n);
+      out.writeInt(28);
+      out.writeInt(28);
+      out.write(new byte[pixelBytes]);
+    }
   }
 
   private static void writeGz(Path p, int magic, int n, byte[] body) throws IOException {

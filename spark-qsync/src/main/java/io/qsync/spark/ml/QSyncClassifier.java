@@ -97,6 +97,16 @@ public final class QSyncClassifier extends QSyncClassifierParams implements Defa
     return with(backend, v);
   }
 
+  /** Sets {@link #checkpointDir()}: any Hadoop file system ({@code spark.qsync.checkpoint.dir}); empty: none. */
+  public QSyncClassifier setCheckpointDir(String v) {
+    return with(checkpointDir, v);
+  }
+
+  /** Sets {@link #resume()}: continue the stopped fit whose checkpoints are in the checkpoint directory. */
+  public QSyncClassifier setResume(boolean v) {
+    return with(resume, v);
+  }
+
   /** Sets {@link #threadsPerWorker()}. */
   public QSyncClassifier setThreadsPerWorker(int v) {
     return with(threadsPerWorker, v);

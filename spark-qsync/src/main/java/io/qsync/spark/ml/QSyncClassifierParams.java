@@ -32,6 +32,8 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
   final IntParam checksumEvery;
   final IntParam threadsPerWorker;
   final Param<String> backend;
+  final Param<String> checkpointDir;
+  final BooleanParam resume;
   final Param<String> connectTimeout;
   final Param<String> ioTimeout;
   final Param<String> featuresCol;
@@ -57,6 +59,10 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
     threadsPerWorker = bind(new IntParam(this, "threadsPerWorker", "native threads per worker (0: cores / workers)",
         ParamValidators.gtEq(0)), QSyncConf.THREADS_PER_WORKER);
     backend = bind(new Param<>(this, "backend", "what each worker trains on: cpu, cuda or auto"), QSyncConf.BACKEND);
+    checkpointDir = bind(new Param<>(this, "checkpointDir", "checkpoint directory, any Hadoop file system; a retried "
+        + "stage resumes from its newest checkpoint; empty: none"), QSyncConf.CHECKPOINT_DIR);
+    resume = bind(new BooleanParam(this, "resume", "continue the stopped fit whose checkpoints are in "
+        + "checkpointDir"), QSyncConf.CHECKPOINT_RESUME);
     connectTimeout = bind(new Param<>(this, "connectTimeout", "wait for ring neighbours, e.g. 60s"),
         QSyncConf.CONNECT_TIMEOUT);
     ioTimeout = bind(new Param<>(this, "ioTimeout", "longest wait inside one collective, e.g. 120s"),
@@ -223,6 +229,26 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
   /** The value of {@link #checksumEvery()}. */
   public int getChecksumEvery() {
     return (Integer) $(checksumEvery);
+  }
+
+  /** Checkpoint directory ({@code spark.qsync.checkpoint.dir}). */
+  public Param<String> checkpointDir() {
+    return checkpointDir;
+  }
+
+  /** The value of {@link #checkpointDir()}. */
+  public String getCheckpointDir() {
+    return $(checkpointDir);
+  }
+
+  /** Continue a stopped fit ({@code spark.qsync.checkpoint.resume}). */
+  public BooleanParam resume() {
+    return resume;
+  }
+
+  /** The value of {@link #resume()}. */
+  public boolean getResume() {
+    return (Boolean) $(resume);
   }
 
   /** Training backend ({@code spark.qsync.backend}: cpu, cuda or auto). */
