@@ -84,11 +84,12 @@ final class InputCheck {
   private static void checkSchema(Dataset<Row> data, String featuresCol, String labelCol) {
     StructField f = data.schema().apply(featuresCol);
     DataType ft = f.dataType();
-    if (!(ft instanceof ArrayType a) || !(a.elementType().equals(DataTypes.FloatType)
-        || a.elementType().equals(DataTypes.DoubleType))) {
+    boolean array = ft instanceof ArrayType a && (a.elementType().equals(DataTypes.FloatType)
+        || a.elementType().equals(DataTypes.DoubleType));
+    if (!array && !(ft instanceof org.apache.spark.ml.linalg.VectorUDT)) {
       throw new IllegalArgumentException("column '" + featuresCol + "' has type " + ft.simpleString() + " but must be "
-          + "array<float> or array<double>; convert it (e.g. pyspark.ml.functions.vector_to_array) or point "
-          + "spark.qsync.featuresCol at the features column");
+          + "array<float>, array<double> or a Spark ML Vector; convert it or point spark.qsync.featuresCol at the "
+          + "features column");
     }
     DataType lt = data.schema().apply(labelCol).dataType();
     if (!(lt.equals(DataTypes.IntegerType) || lt.equals(DataTypes.LongType) || lt.equals(DataTypes.ShortType)
@@ -127,7 +128,7 @@ final class InputCheck {
     if (r.isNullAt(fi)) {
       return fc + " is null; drop or fill rows with missing features (e.g. df.na.drop())";
     }
-    List<Object> f = r.getList(fi);
+    List<?> f = features(r, fi);
     if (f.isEmpty()) {
       return fc + " has no features; drop empty rows";
     }
@@ -165,10 +166,19 @@ final class InputCheck {
   private static int firstLength(Dataset<Row> data, String featuresCol) {
     try {
       Row[] first = (Row[]) data.select(featuresCol).where(data.col(featuresCol).isNotNull()).head(1);
-      return first.length == 0 ? -1 : first[0].getList(0).size();
+      return first.length == 0 ? -1 : features(first[0], 0).size();
     } catch (Exception e) { // SparkException is checked in Java's eyes
       return -1; // unreadable input: the full pass reports it
     }
+  }
+
+  /** The features of a row as a list: an array column's elements or a Spark ML Vector's values. */
+  private static List<?> features(Row r, int fi) {
+    Object f = r.get(fi);
+    if (f instanceof org.apache.spark.ml.linalg.Vector v) {
+      return java.util.Arrays.stream(v.toArray()).boxed().toList();
+    }
+    return r.getList(fi);
   }
 
   private static String rootMessage(Throwable e) {
