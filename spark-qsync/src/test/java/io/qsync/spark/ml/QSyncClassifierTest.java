@@ -45,6 +45,22 @@ class QSyncClassifierTest {
     spark.stop();
   }
 
+  /** The id Spark gives the next broadcast (BroadcastManager's counter): unchanged while nothing is broadcast. */
+  private static long nextBroadcastId() {
+    Object manager = spark.sparkContext().env().broadcastManager();
+    for (java.lang.reflect.Field f : manager.getClass().getDeclaredFields()) {
+      if (f.getName().endsWith("nextBroadcastId")) {
+        try {
+          f.setAccessible(true);
+          return ((java.util.concurrent.atomic.AtomicLong) f.get(manager)).get();
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    throw new IllegalStateException("no nextBroadcastId field in " + manager.getClass());
+  }
+
   private static double accuracy(Dataset<Row> predictions) {
     long n = predictions.count();
     long ok = predictions.filter("cast(label as double) = prediction").count();
@@ -81,7 +97,9 @@ class QSyncClassifierTest {
     PipelineModel pm = new Pipeline().setStages(new PipelineStage[] {clf}).fit(train);
     QSyncClassificationModel model = (QSyncClassificationModel) pm.stages()[0];
     assertEquals(2, model.history().epochs().size());
+    long broadcasts = nextBroadcastId();
     Dataset<Row> pred = model.transform(test);
+    assertEquals(broadcasts, nextBroadcastId(), "transform makes no broadcast of its own (it would never be destroyed)");
     assertEquals(test.count(), pred.count());
     double acc = accuracy(pred);
     System.out.printf("QSyncClassifier: test accuracy %.3f after 2 epochs on 3000 images%n", acc);
