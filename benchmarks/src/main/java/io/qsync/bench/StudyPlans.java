@@ -55,7 +55,7 @@ final class StudyPlans {
 
   /**
    * @param train  training rows (the warm-up reads the first {@code warmup × 64} rows, statistics the next 640)
-   * @param warmup FP32 steps before the statistics
+   * @param warmup FP32 steps before the statistics; negative: no indicators (plans come from an earlier report)
    * @param seed   network seed
    */
   StudyPlans(LocalShard train, int warmup, long seed) {
@@ -65,6 +65,9 @@ final class StudyPlans {
     LayerGraph lg = NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1));
     graph = lg.withName("resnet-cnn");
     replayer = new Replayer(graph, new PredictorMemory());
+    if (warmup < 0) {
+      return;
+    }
     int b = 64;
     int rows = train.count();
     for (int s = 0; s < warmup; s++) {

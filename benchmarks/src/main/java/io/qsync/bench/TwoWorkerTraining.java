@@ -64,7 +64,7 @@ final class TwoWorkerTraining {
     double[] out = new double[2];
     long t0 = System.nanoTime();
     CommConfig cfg = CommConfig.defaults().withConnectTimeout(Duration.ofSeconds(30))
-        .withIoTimeout(Duration.ofSeconds(120));
+        .withIoTimeout(Duration.ofMinutes(30)); // rank 1 waits while rank 0 evaluates on a loaded machine
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
          TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
@@ -82,7 +82,7 @@ final class TwoWorkerTraining {
         }));
       }
       for (Future<Void> f : fs) {
-        f.get(2, TimeUnit.HOURS); // collectives time out after 120 s on their own
+        f.get(2, TimeUnit.HOURS); // collectives time out after 30 min on their own
       }
     } finally {
       pool.shutdownNow();

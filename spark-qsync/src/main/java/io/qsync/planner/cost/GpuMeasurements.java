@@ -114,7 +114,9 @@ public final class GpuMeasurements {
         + " (qsync.deviceProfile/1; efficiency 0.6, optimizer and interconnect assumed)";
     return new DeviceProfile(name, false, source, root.path("memoryBytes").asLong(), menu, CastPolicy.NEIGHBOUR,
         new Roofline(peaks, 0.6, bandwidth, launch), layers, casts, new LinearCost(28.0 / bandwidth, 20e-6),
-        Map.of(), new Interconnect("NVLink4-class (assumed)", 450e9, 5e-6));
+        Map.of(), new Interconnect("NVLink4-class (assumed)", 450e9, 5e-6),
+        // the device tool may record the bytes in use after creating its CUDA context and handles
+        root.has("contextBytes") ? root.path("contextBytes").asLong() : null);
   }
 
   private static void cast(Map<String, LinearCost> casts, JsonNode q, String key, Precision from, Precision to,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.Precision;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,6 +49,10 @@ class GpuMeasurementsTest {
     assertEquals(p.layers().stream().filter(m -> m.signature().equals(conv1) && m.precision() == Precision.INT8)
         .findFirst().orElseThrow().forwardSeconds(), cm.layerSeconds(conv1, 256, Precision.INT8, false), 0);
     assertEquals(p, DeviceProfile.fromJson(p.toJson()));
+    // no context recorded by the device tool: the documented default; a recorded one is used as measured
+    assertEquals(DeviceProfile.DEFAULT_CONTEXT_BYTES, p.contextBytes());
+    String withContext = Files.readString(file).replaceFirst("\\{", "{\"contextBytes\": 734003200,");
+    assertEquals(734003200L, GpuMeasurements.toProfile(withContext).contextBytes());
   }
 
   @Test
