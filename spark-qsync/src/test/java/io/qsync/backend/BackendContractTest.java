@@ -75,7 +75,9 @@ class BackendContractTest {
       case "mlp" -> ModelSpec.fromJson(DemoModels.mlp(11, 64, 1e-3).toJson());
       case "fashion-cnn" -> ModelSpec.fromJson(DemoModels.fashionCnn(12, 1e-3).toJson());
       case "resnet-cnn" -> ModelSpec.fromJson(DemoModels.resnetCnn(13, 1e-3).toJson());
-      case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-3).toJson());
+      // lr 1e-4: at 1e-3 and a few rows per step, Adam on this network amplifies summation-order rounding into
+      // ~5e-3 parameter differences within 20 steps (DL4J against itself on reordered rows drifts as much)
+      case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-4).toJson());
       default -> throw new IllegalArgumentException(name);
     };
   }
