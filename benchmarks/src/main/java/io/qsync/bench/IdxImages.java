@@ -10,8 +10,7 @@ import java.util.zip.GZIPInputStream;
  * (the project's full reader lives in spark-qsync).
  */
 public final class IdxImages {
-    private IdxImages() {
-    }
+    private IdxImages() {}
 
     /**
      * @param path  {@code *-images-idx3-ubyte.gz}

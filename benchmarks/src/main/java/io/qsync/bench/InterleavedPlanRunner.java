@@ -1,15 +1,15 @@
 package io.qsync.bench;
 
+import io.qsync.backend.cpu.CpuEngine;
+import io.qsync.backend.cpu.LayerTimeRecorder;
 import io.qsync.comm.CommConfig;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
-import io.qsync.backend.cpu.LayerTimeRecorder;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.SyncStep;
-import io.qsync.backend.cpu.CpuEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,111 +31,117 @@ import org.nd4j.linalg.factory.Nd4j;
  * wall time, as {@code WorkerLoop} records it).
  */
 final class InterleavedPlanRunner {
-  /** A plan per worker. */
-  record Pair(String name, Map<String, Precision> w0, Map<String, Precision> w1) {
-    List<Map<String, Precision>> plans() {
-      return List.of(w0, w1);
+    /** A plan per worker. */
+    record Pair(String name, Map<String, Precision> w0, Map<String, Precision> w1) {
+        List<Map<String, Precision>> plans() {
+            return List.of(w0, w1);
+        }
     }
-  }
 
-  /** What one pair got: step times (ms, in block order) and the layer timings of all its blocks. */
-  record Measured(List<Double> stepMs, List<Integer> cycleOfStep, LayerTimeRecorder layers) {}
+    /** What one pair got: step times (ms, in block order) and the layer timings of all its blocks. */
+    record Measured(List<Double> stepMs, List<Integer> cycleOfStep, LayerTimeRecorder layers) {}
 
-  private static final int WORKERS = 2;
-  private final ModelSpec spec;
-  private final LocalShard data;
-  private final int perWorker;
+    private static final int WORKERS = 2;
+    private final ModelSpec spec;
+    private final LocalShard data;
+    private final int perWorker;
 
-  /**
-   * @param spec      switchable network (every worker restores its own replica)
-   * @param data      rows; worker r's k-th batch is rows {@code (k·2 + r)·perWorker ...}
-   * @param perWorker rows per worker step
-   */
-  InterleavedPlanRunner(ModelSpec spec, LocalShard data, int perWorker) {
-    this.spec = spec;
-    this.data = data;
-    this.perWorker = perWorker;
-  }
-
-  /**
-   * @param pairs    plan pairs
-   * @param schedule pair index per block, in run order
-   * @param cycleOf  cycle number per block (for the drift diagnostics)
-   * @param block    steps per block
-   * @param skip     untimed steps at the start of each block
-   * @return per pair its measurements
-   */
-  List<Measured> run(List<Pair> pairs, int[] schedule, int[] cycleOf, int block, int skip) throws Exception {
-    List<Measured> out = new ArrayList<>();
-    for (int i = 0; i < pairs.size(); i++) {
-      out.add(new Measured(new ArrayList<>(), new ArrayList<>(), new LayerTimeRecorder(0)));
+    /**
+     * @param spec      switchable network (every worker restores its own replica)
+     * @param data      rows; worker r's k-th batch is rows {@code (k·2 + r)·perWorker ...}
+     * @param perWorker rows per worker step
+     */
+    InterleavedPlanRunner(ModelSpec spec, LocalShard data, int perWorker) {
+        this.spec = spec;
+        this.data = data;
+        this.perWorker = perWorker;
     }
-    CommConfig cfg = CommConfig.defaults().withConnectTimeout(Duration.ofSeconds(30))
-        .withIoTimeout(Duration.ofSeconds(120));
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
-         TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
-      List<TcpRingCommunicator.Endpoint> eps = List.of(e0, e1);
-      List<String> peers = List.of(e0.address(), e1.address());
-      List<Future<Void>> fs = new ArrayList<>();
-      for (int r = 0; r < WORKERS; r++) {
-        int rank = r;
-        fs.add(pool.submit(() -> {
-          Nd4j.getEnvironment().setMaxThreads(1);
-          try (Communicator comm = eps.get(rank).connect(rank, peers, "replayer-bench")) {
-            worker(comm, pairs, schedule, cycleOf, block, skip, out);
-          }
-          return null;
-        }));
-      }
-      for (Future<Void> f : fs) {
-        f.get(1, TimeUnit.HOURS); // a study takes ~8 min; collectives time out after 120 s on their own
-      }
-    } finally {
-      pool.shutdownNow();
-      io.qsync.lowprec.layers.LayerTiming.clear();
-    }
-    return out;
-  }
 
-  private void worker(Communicator comm, List<Pair> pairs, int[] schedule, int[] cycleOf, int block, int skip,
-                      List<Measured> out) {
-    int rank = comm.rank();
-    MultiLayerNetwork model = (MultiLayerNetwork) spec.restore();
-    CpuEngine net = CpuEngine.of(model);
-    SyncStep step = new SyncStep(net, comm);
-    int batches = data.count() / (WORKERS * perWorker);
-    int k = 0;
-    try {
-      for (int b = 0; b < schedule.length; b++) {
-        Pair p = pairs.get(schedule[b]);
-        new PrecisionPlan(p.plans().get(rank)).applyTo(model);
-        comm.barrier();
-        for (int s = 0; s < block; s++, k++) {
-          if (s == skip) {
-            comm.barrier();
-            if (rank == 0) {
-              out.get(schedule[b]).layers().start();
+    /**
+     * @param pairs    plan pairs
+     * @param schedule pair index per block, in run order
+     * @param cycleOf  cycle number per block (for the drift diagnostics)
+     * @param block    steps per block
+     * @param skip     untimed steps at the start of each block
+     * @return per pair its measurements
+     */
+    List<Measured> run(List<Pair> pairs, int[] schedule, int[] cycleOf, int block, int skip) throws Exception {
+        List<Measured> out = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            out.add(new Measured(new ArrayList<>(), new ArrayList<>(), new LayerTimeRecorder(0)));
+        }
+        CommConfig cfg =
+                CommConfig.defaults().withConnectTimeout(Duration.ofSeconds(30)).withIoTimeout(Duration.ofSeconds(120));
+        ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+        try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
+                TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
+            List<TcpRingCommunicator.Endpoint> eps = List.of(e0, e1);
+            List<String> peers = List.of(e0.address(), e1.address());
+            List<Future<Void>> fs = new ArrayList<>();
+            for (int r = 0; r < WORKERS; r++) {
+                int rank = r;
+                fs.add(pool.submit(() -> {
+                    Nd4j.getEnvironment().setMaxThreads(1);
+                    try (Communicator comm = eps.get(rank).connect(rank, peers, "replayer-bench")) {
+                        worker(comm, pairs, schedule, cycleOf, block, skip, out);
+                    }
+                    return null;
+                }));
             }
-            comm.barrier();
-          }
-          long t0 = System.nanoTime(); // like WorkerLoop: batch assembly is part of the step
-          int row = ((k % batches) * WORKERS + rank) * perWorker;
-          step.run(data.hostBatch(null, row, row + perWorker, 10), WORKERS * perWorker, 0);
-          double ms = (System.nanoTime() - t0) / 1e6;
-          if (rank == 0 && s >= skip) {
-            out.get(schedule[b]).stepMs().add(ms);
-            out.get(schedule[b]).cycleOfStep().add(cycleOf[b]);
-          }
+            for (Future<Void> f : fs) {
+                f.get(1, TimeUnit.HOURS); // a study takes ~8 min; collectives time out after 120 s on their own
+            }
+        } finally {
+            pool.shutdownNow();
+            io.qsync.lowprec.layers.LayerTiming.clear();
         }
-        comm.barrier();
-        if (rank == 0) {
-          io.qsync.lowprec.layers.LayerTiming.clear();
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      comm.abort("rank " + rank + " failed: " + e);
-      throw e;
+        return out;
     }
-  }
+
+    private void worker(
+            Communicator comm,
+            List<Pair> pairs,
+            int[] schedule,
+            int[] cycleOf,
+            int block,
+            int skip,
+            List<Measured> out) {
+        int rank = comm.rank();
+        MultiLayerNetwork model = (MultiLayerNetwork) spec.restore();
+        CpuEngine net = CpuEngine.of(model);
+        SyncStep step = new SyncStep(net, comm);
+        int batches = data.count() / (WORKERS * perWorker);
+        int k = 0;
+        try {
+            for (int b = 0; b < schedule.length; b++) {
+                Pair p = pairs.get(schedule[b]);
+                new PrecisionPlan(p.plans().get(rank)).applyTo(model);
+                comm.barrier();
+                for (int s = 0; s < block; s++, k++) {
+                    if (s == skip) {
+                        comm.barrier();
+                        if (rank == 0) {
+                            out.get(schedule[b]).layers().start();
+                        }
+                        comm.barrier();
+                    }
+                    long t0 = System.nanoTime(); // like WorkerLoop: batch assembly is part of the step
+                    int row = ((k % batches) * WORKERS + rank) * perWorker;
+                    step.run(data.hostBatch(null, row, row + perWorker, 10), WORKERS * perWorker, 0);
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    if (rank == 0 && s >= skip) {
+                        out.get(schedule[b]).stepMs().add(ms);
+                        out.get(schedule[b]).cycleOfStep().add(cycleOf[b]);
+                    }
+                }
+                comm.barrier();
+                if (rank == 0) {
+                    io.qsync.lowprec.layers.LayerTiming.clear();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            comm.abort("rank " + rank + " failed: " + e);
+            throw e;
+        }
+    }
 }

@@ -6,14 +6,12 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.ops.GemmContext;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.lowprec.quant.Int8Quantizer;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Profiler-free breakdown of the INT8 dense 1024→1024, batch 64 forward+backward: each sub-step of
@@ -23,8 +21,7 @@ import java.util.function.Supplier;
  * <p>Usage: {@code LowPrecDenseBreakdown [rounds=30]}
  */
 public final class LowPrecDenseBreakdown {
-    private LowPrecDenseBreakdown() {
-    }
+    private LowPrecDenseBreakdown() {}
 
     /** @param args optional rounds */
     public static void main(String[] args) {
@@ -44,7 +41,9 @@ public final class LowPrecDenseBreakdown {
         LowPrecisionGemm.BackwardOperand[] bw = {op.backwardOperand(ctx[0].w(), "wb")};
         Map<String, Runnable> steps = new LinkedHashMap<>();
         steps.put("fp32 gemm X.W", () -> Nd4j.gemm(x, w, out, false, false, 1.0, 0.0));
-        steps.put("fp32 gemm codes", () -> Nd4j.gemm(ctx[0].x().codes(), ctx[0].w().codes(), out, false, false, 1.0, 0.0));
+        steps.put(
+                "fp32 gemm codes",
+                () -> Nd4j.gemm(ctx[0].x().codes(), ctx[0].w().codes(), out, false, false, 1.0, 0.0));
         steps.put("out.muli", () -> out.muli(1.0001f));
         steps.put("out.addiRowVector", () -> out.addiRowVector(b));
         steps.put("fp32 gemm dX (g.W^T)", () -> Nd4j.gemm(dz, w, dx, false, true, 1.0, 0.0));
@@ -62,7 +61,8 @@ public final class LowPrecDenseBreakdown {
         steps.put("fp16 deq X", () -> op.backwardOperand(ctx[0].x(), "xb"));
         steps.put("fp16 round dZ", () -> op.gradientOperand(dz));
         steps.put("backward total", () -> op.backward(ctx[0], dz, dx, dw, db));
-        steps.put("fp32 backward (2 gemm+db)", () -> new LowPrecisionGemm(Precision.FP32, Int8Quantizer.QSYNC_DEFAULT, pool)
+        steps.put("fp32 backward (2 gemm+db)", () -> new LowPrecisionGemm(
+                        Precision.FP32, Int8Quantizer.QSYNC_DEFAULT, pool)
                 .backward(new GemmContext(Precision.FP32, op.prepareInput(x, 0), ctx[0].w(), 0), dz, dx, dw, db));
         String[] names = steps.keySet().toArray(new String[0]);
         double[][] t = new double[names.length][rounds];

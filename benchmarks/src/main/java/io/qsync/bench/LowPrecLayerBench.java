@@ -3,6 +3,7 @@ package io.qsync.bench;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.layers.SwitchableLayers;
+import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -13,14 +14,14 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -35,8 +36,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
-
 /**
  * Forward+backward time of one layer, batch 64: DL4J's built-in layer versus the switchable layer at
  * FP32, INT8 and FP16. Shapes: dense 1024→1024; conv 3×3 (pad 1) 32→64 channels on 16×16.
@@ -45,7 +44,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx3g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx3g"})
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 6, time = 1)
 public class LowPrecLayerBench {
@@ -58,9 +59,15 @@ public class LowPrecLayerBench {
     public String variant;
 
     /** Workspace like DL4J's training workspaces: learns its size in the first loop, then reuses it. */
-    static final WorkspaceConfiguration WS_CONF = WorkspaceConfiguration.builder().initialSize(0).overallocationLimit(0.02)
-            .policyAllocation(AllocationPolicy.OVERALLOCATE).policyLearning(LearningPolicy.FIRST_LOOP)
-            .policyMirroring(MirroringPolicy.FULL).policySpill(SpillPolicy.REALLOCATE).build();
+    static final WorkspaceConfiguration WS_CONF = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .overallocationLimit(0.02)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyMirroring(MirroringPolicy.FULL)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+
     static final String WS_ID = "LOWPREC_BENCH_WS";
 
     private Layer layer;
@@ -91,16 +98,34 @@ public class LowPrecLayerBench {
     @Setup
     public void setup() {
         Nd4j.getRandom().setSeed(1);
-        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT).list();
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+                .seed(1)
+                .dataType(DataType.FLOAT)
+                .list();
         if (shape.equals("dense")) {
-            b.layer(new DenseLayer.Builder().nIn(1024).nOut(1024).activation(Activation.RELU).build())
-                    .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+            b.layer(new DenseLayer.Builder()
+                            .nIn(1024)
+                            .nOut(1024)
+                            .activation(Activation.RELU)
+                            .build())
+                    .layer(new OutputLayer.Builder()
+                            .nOut(2)
+                            .activation(Activation.SOFTMAX)
+                            .build())
                     .setInputType(InputType.feedForward(1024));
             input = Nd4j.randn(DataType.FLOAT, 64, 1024);
             epsilon = Nd4j.randn(DataType.FLOAT, 64, 1024);
         } else {
-            b.layer(new ConvolutionLayer.Builder(3, 3).padding(1, 1).nIn(32).nOut(64).activation(Activation.RELU).build())
-                    .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+            b.layer(new ConvolutionLayer.Builder(3, 3)
+                            .padding(1, 1)
+                            .nIn(32)
+                            .nOut(64)
+                            .activation(Activation.RELU)
+                            .build())
+                    .layer(new OutputLayer.Builder()
+                            .nOut(2)
+                            .activation(Activation.SOFTMAX)
+                            .build())
                     .setInputType(InputType.convolutional(16, 16, 32));
             input = Nd4j.randn(DataType.FLOAT, 64, 32, 16, 16);
             epsilon = Nd4j.randn(DataType.FLOAT, 64, 64, 16, 16);

@@ -1,5 +1,6 @@
 package io.qsync.bench;
 
+import java.util.Arrays;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -12,8 +13,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
-
 /**
  * Interleaved companion to {@link LowPrecLayerBench} for a shared, noisy machine: the variants run
  * round-robin (one forward+backward each per round, order rotated every round), so load changes hit
@@ -25,8 +24,7 @@ import java.util.Arrays;
 public final class LowPrecLayerRatios {
     private static final String[] VARIANTS = {"builtin", "FP32", "INT8", "FP16"};
 
-    private LowPrecLayerRatios() {
-    }
+    private LowPrecLayerRatios() {}
 
     /**
      * @param args optional rounds and warm-up rounds
@@ -46,14 +44,32 @@ public final class LowPrecLayerRatios {
         INDArray eps;
         Layer[] layers = new Layer[VARIANTS.length];
         for (int v = 0; v < VARIANTS.length; v++) {
-            NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT).list();
+            NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+                    .seed(1)
+                    .dataType(DataType.FLOAT)
+                    .list();
             if (shape.equals("dense")) {
-                b.layer(new DenseLayer.Builder().nIn(1024).nOut(1024).activation(Activation.RELU).build())
-                        .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                b.layer(new DenseLayer.Builder()
+                                .nIn(1024)
+                                .nOut(1024)
+                                .activation(Activation.RELU)
+                                .build())
+                        .layer(new OutputLayer.Builder()
+                                .nOut(2)
+                                .activation(Activation.SOFTMAX)
+                                .build())
                         .setInputType(InputType.feedForward(1024));
             } else {
-                b.layer(new ConvolutionLayer.Builder(3, 3).padding(1, 1).nIn(32).nOut(64).activation(Activation.RELU).build())
-                        .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                b.layer(new ConvolutionLayer.Builder(3, 3)
+                                .padding(1, 1)
+                                .nIn(32)
+                                .nOut(64)
+                                .activation(Activation.RELU)
+                                .build())
+                        .layer(new OutputLayer.Builder()
+                                .nOut(2)
+                                .activation(Activation.SOFTMAX)
+                                .build())
                         .setInputType(InputType.convolutional(16, 16, 32));
             }
             layers[v] = LowPrecLayerBench.layerFor(b.build(), VARIANTS[v]);
@@ -81,7 +97,8 @@ public final class LowPrecLayerRatios {
         for (int v = 0; v < VARIANTS.length; v++) {
             sb.append(String.format(" %s=%.2fms", VARIANTS[v], median(ms[v])));
         }
-        sb.append(String.format(" | FP32/builtin=%.3f INT8/FP32=%.3f FP16/FP32=%.3f (medians of per-round ratios, %d rounds)",
+        sb.append(String.format(
+                " | FP32/builtin=%.3f INT8/FP32=%.3f FP16/FP32=%.3f (medians of per-round ratios, %d rounds)",
                 medianRatio(ms[1], ms[0]), medianRatio(ms[2], ms[1]), medianRatio(ms[3], ms[1]), rounds));
         System.out.println(sb);
     }

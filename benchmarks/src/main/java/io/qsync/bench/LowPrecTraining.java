@@ -3,6 +3,12 @@ package io.qsync.bench;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.SwitchableLayers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -19,13 +25,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * One epoch of a small CNN on a Fashion-MNIST training subset in every {@link Precision} (all
  * switchable layers at that precision, output layer FP32), same initial parameters and batch order.
@@ -37,19 +36,39 @@ public final class LowPrecTraining {
     private static final String DIR = "/usr/share/datasets/fashion-mnist/";
     private static final int BATCH = 64;
 
-    private LowPrecTraining() {
-    }
+    private LowPrecTraining() {}
 
     static MultiLayerNetwork cnn() {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(42).updater(new Adam(1e-3)).weightInit(WeightInit.RELU).dataType(DataType.FLOAT)
+                .seed(42)
+                .updater(new Adam(1e-3))
+                .weightInit(WeightInit.RELU)
+                .dataType(DataType.FLOAT)
                 .list()
-                .layer(new ConvolutionLayer.Builder(5, 5).nOut(8).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).nOut(16).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .nOut(8)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .nOut(16)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .nOut(64)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutionalFlat(28, 28, 1))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -116,22 +135,36 @@ public final class LowPrecTraining {
             double accPlan = accuracy(net, xTest, yTest);
             PrecisionPlan.empty().applyTo(net);
             double accFp32 = accuracy(net, xTest, yTest);
-            String row = String.format("| %s | %.4f | %.4f | %s | %.4f | %.4f | %.1f |", p, first, last,
-                    last < first ? "yes" : "NO", accPlan, accFp32, secs);
+            String row = String.format(
+                    "| %s | %.4f | %.4f | %s | %.4f | %.4f | %.1f |",
+                    p, first, last, last < first ? "yes" : "NO", accPlan, accFp32, secs);
             System.out.println(row + "   plan=" + plan.toJson());
             rows.add(row);
         }
         StringBuilder md = new StringBuilder();
         md.append("## Low-precision training, 1 epoch Fashion-MNIST subset\n\n");
         md.append("- date: ").append(ZonedDateTime.now()).append('\n');
-        md.append("- machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
-                .append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
-                .append(System.getProperty("java.version")).append('\n');
-        md.append("- data: ").append(nTrain).append(" training images (first of train set), ").append(nTest)
-                .append(" test images; batch ").append(BATCH).append(", Adam 1e-3, seed 42, same initial parameters and order\n");
-        md.append("- model: conv5x5x8-relu, maxpool2, conv5x5x16-relu, maxpool2, dense64-relu, softmax output (FP32)\n");
+        md.append("- machine: ")
+                .append(System.getProperty("os.name"))
+                .append(' ')
+                .append(System.getProperty("os.arch"))
+                .append(", ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" cores, Java ")
+                .append(System.getProperty("java.version"))
+                .append('\n');
+        md.append("- data: ")
+                .append(nTrain)
+                .append(" training images (first of train set), ")
+                .append(nTest)
+                .append(" test images; batch ")
+                .append(BATCH)
+                .append(", Adam 1e-3, seed 42, same initial parameters and order\n");
+        md.append(
+                "- model: conv5x5x8-relu, maxpool2, conv5x5x16-relu, maxpool2, dense64-relu, softmax output (FP32)\n");
         md.append("- loss first/last = mean minibatch loss of the first / last 10 minibatches\n\n");
-        md.append("| precision | loss first 10 | loss last 10 | loss fell | test acc (plan applied) | test acc (FP32 eval) | train s |\n");
+        md.append(
+                "| precision | loss first 10 | loss last 10 | loss fell | test acc (plan applied) | test acc (FP32 eval) | train s |\n");
         md.append("|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> md.append(r).append('\n'));
         Files.createDirectories(outFile.toAbsolutePath().getParent());

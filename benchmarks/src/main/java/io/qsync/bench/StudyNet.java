@@ -20,70 +20,74 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param model the network
  */
 record StudyNet(Model model) {
-  static StudyNet of(String name) {
-    return switch (name) {
-      case "sensitivity-cnn" -> {
-        MultiLayerNetwork n = new MultiLayerNetwork(DemoModels.sensitivityCnn(42, 1e-3));
-        n.init();
-        yield new StudyNet(SwitchableLayers.convert(n));
-      }
-      case "resnet-cnn" -> {
-        ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(42, 1e-3));
-        g.init();
-        yield new StudyNet(SwitchableLayers.convert(g));
-      }
-      default -> throw new IllegalArgumentException("Unknown model '" + name + "'; use sensitivity-cnn or resnet-cnn");
-    };
-  }
-
-  LayerGraph graph() {
-    return model instanceof MultiLayerNetwork m ? NetworkGraphs.of(m)
-        : NetworkGraphs.of((ComputationGraph) model, InputType.convolutionalFlat(28, 28, 1));
-  }
-
-  INDArray updaterState() {
-    return model instanceof MultiLayerNetwork m ? m.getUpdater().getStateViewArray()
-        : ((ComputationGraph) model).getUpdater().getStateViewArray();
-  }
-
-  int iteration() {
-    return model instanceof MultiLayerNetwork m ? m.getIterationCount()
-        : ((ComputationGraph) model).getIterationCount();
-  }
-
-  void setIteration(int i) {
-    if (model instanceof MultiLayerNetwork m) {
-      m.setIterationCount(i);
-    } else {
-      ((ComputationGraph) model).getConfiguration().setIterationCount(i);
+    static StudyNet of(String name) {
+        return switch (name) {
+            case "sensitivity-cnn" -> {
+                MultiLayerNetwork n = new MultiLayerNetwork(DemoModels.sensitivityCnn(42, 1e-3));
+                n.init();
+                yield new StudyNet(SwitchableLayers.convert(n));
+            }
+            case "resnet-cnn" -> {
+                ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(42, 1e-3));
+                g.init();
+                yield new StudyNet(SwitchableLayers.convert(g));
+            }
+            default -> throw new IllegalArgumentException(
+                    "Unknown model '" + name + "'; use sensitivity-cnn or resnet-cnn");
+        };
     }
-  }
 
-  void setLearningRate(double lr) {
-    if (model instanceof MultiLayerNetwork m) {
-      m.setLearningRate(lr);
-    } else {
-      ((ComputationGraph) model).setLearningRate(lr);
+    LayerGraph graph() {
+        return model instanceof MultiLayerNetwork m
+                ? NetworkGraphs.of(m)
+                : NetworkGraphs.of((ComputationGraph) model, InputType.convolutionalFlat(28, 28, 1));
     }
-  }
 
-  void fit(DataSet ds) {
-    if (model instanceof MultiLayerNetwork m) {
-      m.fit(ds);
-    } else {
-      ((ComputationGraph) model).fit(ds);
+    INDArray updaterState() {
+        return model instanceof MultiLayerNetwork m
+                ? m.getUpdater().getStateViewArray()
+                : ((ComputationGraph) model).getUpdater().getStateViewArray();
     }
-  }
 
-  double score(DataSet ds) {
-    return model instanceof MultiLayerNetwork m ? m.score(ds) : ((ComputationGraph) model).score(ds);
-  }
-
-  void apply(PrecisionPlan plan) {
-    if (model instanceof MultiLayerNetwork m) {
-      plan.applyTo(m);
-    } else {
-      plan.applyTo((ComputationGraph) model);
+    int iteration() {
+        return model instanceof MultiLayerNetwork m
+                ? m.getIterationCount()
+                : ((ComputationGraph) model).getIterationCount();
     }
-  }
+
+    void setIteration(int i) {
+        if (model instanceof MultiLayerNetwork m) {
+            m.setIterationCount(i);
+        } else {
+            ((ComputationGraph) model).getConfiguration().setIterationCount(i);
+        }
+    }
+
+    void setLearningRate(double lr) {
+        if (model instanceof MultiLayerNetwork m) {
+            m.setLearningRate(lr);
+        } else {
+            ((ComputationGraph) model).setLearningRate(lr);
+        }
+    }
+
+    void fit(DataSet ds) {
+        if (model instanceof MultiLayerNetwork m) {
+            m.fit(ds);
+        } else {
+            ((ComputationGraph) model).fit(ds);
+        }
+    }
+
+    double score(DataSet ds) {
+        return model instanceof MultiLayerNetwork m ? m.score(ds) : ((ComputationGraph) model).score(ds);
+    }
+
+    void apply(PrecisionPlan plan) {
+        if (model instanceof MultiLayerNetwork m) {
+            plan.applyTo(m);
+        } else {
+            plan.applyTo((ComputationGraph) model);
+        }
+    }
 }

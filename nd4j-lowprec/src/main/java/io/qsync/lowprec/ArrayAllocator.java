@@ -1,14 +1,13 @@
 package io.qsync.lowprec;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Where the low-precision ops get their temporary FP32 arrays. {@link #FRESH} allocates a new array
@@ -167,7 +166,9 @@ public interface ArrayAllocator {
             long addr = a.data().address();
             for (INDArray v : pool.values()) {
                 long start = v.data().address();
-                if (v == a || (addr >= start && addr < start + v.data().length() * v.data().getElementSize())) {
+                if (v == a
+                        || (addr >= start
+                                && addr < start + v.data().length() * v.data().getElementSize())) {
                     return true;
                 }
             }

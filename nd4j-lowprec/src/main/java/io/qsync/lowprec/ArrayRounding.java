@@ -1,11 +1,9 @@
 package io.qsync.lowprec;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Fast element-wise access to FP32 {@link INDArray}s: rounding to a float {@link Precision} in place
@@ -19,8 +17,7 @@ public final class ArrayRounding {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
     private static final ThreadLocal<float[]> SCRATCH2 = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
-    private ArrayRounding() {
-    }
+    private ArrayRounding() {}
 
     /** Processes one chunk of values in place; {@code base} is the c-order index of {@code chunk[0]}. */
     @FunctionalInterface
@@ -178,8 +175,8 @@ public final class ArrayRounding {
      */
     public static void visit(INDArray x, boolean write, ChunkOp op) {
         if (!isDenseFloat(x)) {
-            throw new IllegalArgumentException("Need a c-ordered FP32 array with default strides, got "
-                    + x.dataType() + " order " + x.ordering() + "; call dup('c') first");
+            throw new IllegalArgumentException("Need a c-ordered FP32 array with default strides, got " + x.dataType()
+                    + " order " + x.ordering() + "; call dup('c') first");
         }
         long n = x.length();
         FloatBuffer fb = x.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -234,7 +231,9 @@ public final class ArrayRounding {
      */
     public static INDArray rounded(Precision p, INDArray x, ArrayAllocator alloc, String role) {
         if (p == Precision.FP32) {
-            return x.dataType() == DataType.FLOAT ? x.dup('c') : x.castTo(DataType.FLOAT).dup('c');
+            return x.dataType() == DataType.FLOAT
+                    ? x.dup('c')
+                    : x.castTo(DataType.FLOAT).dup('c');
         }
         return map(x, alloc, role, (ch, len, base) -> FloatRounding.roundInPlace(p, ch, 0, len));
     }

@@ -7,8 +7,7 @@ package io.qsync.lowprec;
  * {@link #roundingUniform} (four 16-bit fields per hash); {@link #uniform} is the general 24-bit draw.
  */
 public final class CounterRng {
-    private CounterRng() {
-    }
+    private CounterRng() {}
 
     /**
      * @param seed   user seed

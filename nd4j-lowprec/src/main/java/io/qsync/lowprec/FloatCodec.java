@@ -9,8 +9,7 @@ package io.qsync.lowprec;
  * (FP16 {@code 0x7E00}, BF16 {@code 0x7FC0}, E4M3 {@code 0x7F}, E5M2 {@code 0x7E}).
  */
 public final class FloatCodec {
-    private FloatCodec() {
-    }
+    private FloatCodec() {}
 
     /**
      * @param x value

@@ -11,14 +11,13 @@ package io.qsync.lowprec;
  * ±448 (the "satfinite" conversion of NVIDIA / Transformer Engine).
  */
 public final class FloatRounding {
-    private static final float HALF_MAGIC = 0.5f;          // 2^(emin - m + 23) for FP16: 2^(-14-10+23)
-    private static final float E4M3_MAGIC = 0x1p14f;       // 2^(-6-3+23)
-    private static final float E5M2_MAGIC = 0x1p7f;        // 2^(-14-2+23)
+    private static final float HALF_MAGIC = 0.5f; // 2^(emin - m + 23) for FP16: 2^(-14-10+23)
+    private static final float E4M3_MAGIC = 0x1p14f; // 2^(-6-3+23)
+    private static final float E5M2_MAGIC = 0x1p7f; // 2^(-14-2+23)
     private static final float HALF_MIN_NORMAL = 0x1p-14f;
     private static final float E4M3_MIN_NORMAL = 0x1p-6f;
 
-    private FloatRounding() {
-    }
+    private FloatRounding() {}
 
     /**
      * Rounds {@code x} to {@code p}. {@link Precision#FP32} returns {@code x}; {@link Precision#INT8}
@@ -30,14 +29,21 @@ public final class FloatRounding {
      */
     public static float round(Precision p, float x) {
         switch (p) {
-            case FP32: return x;
-            case TF32: return roundTf32(x);
-            case BF16: return roundBf16(x);
-            case FP16: return roundFp16(x);
-            case FP8_E4M3: return roundE4M3(x);
-            case FP8_E5M2: return roundE5M2(x);
+            case FP32:
+                return x;
+            case TF32:
+                return roundTf32(x);
+            case BF16:
+                return roundBf16(x);
+            case FP16:
+                return roundFp16(x);
+            case FP8_E4M3:
+                return roundE4M3(x);
+            case FP8_E5M2:
+                return roundE5M2(x);
             default:
-                throw new IllegalArgumentException("Precision " + p + " is not a float format; quantize INT8 with Int8Quantizer");
+                throw new IllegalArgumentException(
+                        "Precision " + p + " is not a float format; quantize INT8 with Int8Quantizer");
         }
     }
 
@@ -96,7 +102,7 @@ public final class FloatRounding {
 
     private static float roundSmall(float x, int drop, float minNormal, float magic, float max, boolean hasInf) {
         float ax = Math.abs(x);
-        if (ax >= minNormal) {                         // false for NaN
+        if (ax >= minNormal) { // false for NaN
             if (ax == Float.POSITIVE_INFINITY) {
                 return hasInf ? x : Math.copySign(max, x);
             }
@@ -153,7 +159,8 @@ public final class FloatRounding {
                 }
                 return;
             default:
-                throw new IllegalArgumentException("Precision " + p + " is not a float format; quantize INT8 with Int8Quantizer");
+                throw new IllegalArgumentException(
+                        "Precision " + p + " is not a float format; quantize INT8 with Int8Quantizer");
         }
     }
 }

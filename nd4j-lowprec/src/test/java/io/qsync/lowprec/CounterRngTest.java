@@ -1,11 +1,10 @@
 package io.qsync.lowprec;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /** The stochastic-rounding draw: its definition (which the GPU kernels reproduce) and its distribution. */
 class CounterRngTest {
@@ -21,7 +20,7 @@ class CounterRngTest {
             long rebuilt = 0;
             for (int j = 0; j < 4; j++) {
                 float u = CounterRng.roundingUniform(seed, stream, 4 * g + j);
-                float twoKPlus1 = u * 0x1p17f;  // exact
+                float twoKPlus1 = u * 0x1p17f; // exact
                 assertEquals(Math.rint(twoKPlus1), twoKPlus1, 0.0, "odd multiple of 2^-17");
                 long k = ((long) twoKPlus1 - 1) / 2;
                 assertTrue(k >= 0 && k < 65536);

@@ -1,16 +1,15 @@
 package io.qsync.lowprec;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.InputStream;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Bit-exactness of {@link FloatRounding} and {@link FloatCodec} against independent references. */
 class FloatRoundingTest {
@@ -20,22 +19,38 @@ class FloatRoundingTest {
             assertTrue(Float.isNaN(actual), () -> what + " of NaN must be NaN");
             return;
         }
-        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
-                () -> what + "(" + input + " = 0x" + Integer.toHexString(Float.floatToRawIntBits(input)) + "): expected "
-                        + expected + " got " + actual);
+        assertEquals(
+                Float.floatToRawIntBits(expected),
+                Float.floatToRawIntBits(actual),
+                () -> what + "(" + input + " = 0x" + Integer.toHexString(Float.floatToRawIntBits(input))
+                        + "): expected " + expected + " got " + actual);
     }
 
     private static float[] randomInputs(long seed, int n) {
         Random r = new Random(seed);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
-            x[i] = (i % 2 == 0) ? Float.intBitsToFloat(r.nextInt()) : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(60) - 40));
+            x[i] = (i % 2 == 0)
+                    ? Float.intBitsToFloat(r.nextInt())
+                    : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(60) - 40));
         }
         return x;
     }
 
-    private static final float[] SPECIALS = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
-        Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-40f, 1e30f};
+    private static final float[] SPECIALS = {
+        Float.NaN,
+        Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY,
+        0f,
+        -0f,
+        Float.MIN_VALUE,
+        -Float.MIN_VALUE,
+        Float.MIN_NORMAL,
+        Float.MAX_VALUE,
+        -Float.MAX_VALUE,
+        1e-40f,
+        1e30f
+    };
 
     private static void checkAgainstReference(Precision p, ReferenceFormat ref, float[]... inputSets) {
         int n = 0;
@@ -51,8 +66,10 @@ class FloatRoundingTest {
     @Test
     void fp16MatchesEnumeratedReference() {
         ReferenceFormat ref = new ReferenceFormat(10, 5, false);
-        checkAgainstReference(Precision.FP16, ref, ref.structuredInputs(), SPECIALS, randomInputs(1, 100_000),
-                new float[] {65504f, 65519.99f, 65520f, 65536f, 0x1p-24f, 0x1p-25f, 3 * 0x1p-26f, 0x1p-14f});
+        checkAgainstReference(
+                Precision.FP16, ref, ref.structuredInputs(), SPECIALS, randomInputs(1, 100_000), new float[] {
+                    65504f, 65519.99f, 65520f, 65536f, 0x1p-24f, 0x1p-25f, 3 * 0x1p-26f, 0x1p-14f
+                });
     }
 
     @Test
@@ -83,8 +100,13 @@ class FloatRoundingTest {
 
     @Test
     void precisionDescriptorsMatchTheFormats() {
-        Object[][] formats = {{Precision.FP16, 10, 5, false}, {Precision.BF16, 7, 8, false}, {Precision.TF32, 10, 8, false},
-            {Precision.FP8_E4M3, 3, 4, true}, {Precision.FP8_E5M2, 2, 5, false}};
+        Object[][] formats = {
+            {Precision.FP16, 10, 5, false},
+            {Precision.BF16, 7, 8, false},
+            {Precision.TF32, 10, 8, false},
+            {Precision.FP8_E4M3, 3, 4, true},
+            {Precision.FP8_E5M2, 2, 5, false}
+        };
         for (Object[] f : formats) {
             Precision p = (Precision) f[0];
             ReferenceFormat ref = new ReferenceFormat((Integer) f[1], (Integer) f[2], (Boolean) f[3]);
@@ -122,7 +144,8 @@ class FloatRoundingTest {
                     expected = exp == 0 ? man * Math.pow(2, 1 - bias - m) : (1 + man / 8.0) * Math.pow(2, exp - bias);
                 } else {
                     isNan = exp == 31 && man != 0;
-                    expected = exp == 31 ? Double.POSITIVE_INFINITY
+                    expected = exp == 31
+                            ? Double.POSITIVE_INFINITY
                             : exp == 0 ? man * Math.pow(2, 1 - bias - m) : (1 + man / 4.0) * Math.pow(2, exp - bias);
                 }
                 if (isNan) {
@@ -187,10 +210,13 @@ class FloatRoundingTest {
     @Test
     void arrayRoundingEqualsScalarRounding() {
         float[] x = randomInputs(7, 20_000);
-        for (Precision p : new Precision[] {Precision.TF32, Precision.BF16, Precision.FP16, Precision.FP8_E4M3, Precision.FP8_E5M2}) {
+        for (Precision p :
+                new Precision[] {Precision.TF32, Precision.BF16, Precision.FP16, Precision.FP8_E4M3, Precision.FP8_E5M2
+                }) {
             float[] y = x.clone();
             FloatRounding.roundInPlace(p, y, 0, y.length);
-            org.nd4j.linalg.api.ndarray.INDArray arr = org.nd4j.linalg.factory.Nd4j.createFromArray(x.clone()).reshape(100, 200);
+            org.nd4j.linalg.api.ndarray.INDArray arr =
+                    org.nd4j.linalg.factory.Nd4j.createFromArray(x.clone()).reshape(100, 200);
             float[] viaNd4j = ArrayRounding.rounded(p, arr).data().asFloat();
             for (int i = 0; i < x.length; i++) {
                 assertSameFloat(FloatRounding.round(p, x[i]), y[i], x[i], p + " array");

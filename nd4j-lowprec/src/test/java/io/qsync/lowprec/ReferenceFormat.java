@@ -14,9 +14,9 @@ final class ReferenceFormat {
     final int emin;
     final int emax;
     final boolean saturate;
-    final double[] values;          // sorted non-negative finite values (all exact in double)
+    final double[] values; // sorted non-negative finite values (all exact in double)
     final BigDecimal maxFinite;
-    final BigDecimal overflowMid;   // max + ulp(max)/2
+    final BigDecimal overflowMid; // max + ulp(max)/2
 
     ReferenceFormat(int mantissaBits, int exponentBits, boolean e4m3) {
         this.mantissaBits = mantissaBits;

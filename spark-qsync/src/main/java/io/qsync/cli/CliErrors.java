@@ -12,14 +12,14 @@ import picocli.CommandLine.ParseResult;
  */
 final class CliErrors implements IExecutionExceptionHandler {
 
-  @Override
-  public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) throws Exception {
-    String line = ex instanceof FashionMnist.DatasetException ? ex.getMessage() : JobFailures.userMessage(ex);
-    if (line == null) {
-      throw ex;
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) throws Exception {
+        String line = ex instanceof FashionMnist.DatasetException ? ex.getMessage() : JobFailures.userMessage(ex);
+        if (line == null) {
+            throw ex;
+        }
+        cmd.getErr().println("qsync " + cmd.getCommandName() + ": " + line);
+        cmd.getErr().flush();
+        return 2;
     }
-    cmd.getErr().println("qsync " + cmd.getCommandName() + ": " + line);
-    cmd.getErr().flush();
-    return 2;
-  }
 }

@@ -23,83 +23,88 @@ import org.nd4j.linalg.factory.Nd4j;
  * saved MultiLayerNetwork zip. Every network comes back initialised, with precision-switchable layers.
  */
 final class CliModels {
-  /** Names accepted by {@code --model}. */
-  static final String NAMES = "fashion-cnn (cnn), resnet-cnn, mlp, residual-mlp (residual)";
+    /** Names accepted by {@code --model}. */
+    static final String NAMES = "fashion-cnn (cnn), resnet-cnn, mlp, residual-mlp (residual)";
 
-  private CliModels() {}
+    private CliModels() {}
 
-  /**
-   * @param name       a demo model name
-   * @param checkpoint saved MultiLayerNetwork zip used instead of {@code name}, or null
-   * @param seed       initialisation seed
-   * @return the network with switchable layers
-   * @throws IllegalArgumentException naming {@code --model} for an unknown name
-   */
-  static Model build(String name, File checkpoint, long seed) throws IOException {
-    if (checkpoint != null) {
-      return SwitchableLayers.convert(MultiLayerNetwork.load(checkpoint, true));
+    /**
+     * @param name       a demo model name
+     * @param checkpoint saved MultiLayerNetwork zip used instead of {@code name}, or null
+     * @param seed       initialisation seed
+     * @return the network with switchable layers
+     * @throws IllegalArgumentException naming {@code --model} for an unknown name
+     */
+    static Model build(String name, File checkpoint, long seed) throws IOException {
+        if (checkpoint != null) {
+            return SwitchableLayers.convert(MultiLayerNetwork.load(checkpoint, true));
+        }
+        return switch (canonical(name)) {
+            case "fashion-cnn" -> mln(new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3)));
+            case "mlp" -> mln(new MultiLayerNetwork(DemoModels.mlp(seed, 256, 1e-3)));
+            case "resnet-cnn" -> cg(new ComputationGraph(DemoModels.resnetCnn(seed, 1e-3)));
+            case "residual-mlp" -> cg(new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3)));
+            default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
+        };
     }
-    return switch (canonical(name)) {
-      case "fashion-cnn" -> mln(new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3)));
-      case "mlp" -> mln(new MultiLayerNetwork(DemoModels.mlp(seed, 256, 1e-3)));
-      case "resnet-cnn" -> cg(new ComputationGraph(DemoModels.resnetCnn(seed, 1e-3)));
-      case "residual-mlp" -> cg(new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3)));
-      default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
-    };
-  }
 
-  /** @return the canonical name ({@code cnn} → {@code fashion-cnn}, {@code residual} → {@code residual-mlp}) */
-  static String canonical(String name) {
-    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    return switch (n) {
-      case "cnn" -> "fashion-cnn";
-      case "residual" -> "residual-mlp";
-      default -> n;
-    };
-  }
-
-  /**
-   * @param name the {@code --model} name the network was built from
-   * @param net  the network
-   * @return its layer graph (the image CNN graph reads 28×28×1 images; feed-forward graphs infer their inputs)
-   */
-  static LayerGraph graph(String name, Model net) {
-    if (net instanceof MultiLayerNetwork m) {
-      return NetworkGraphs.of(m);
+    /** @return the canonical name ({@code cnn} → {@code fashion-cnn}, {@code residual} → {@code residual-mlp}) */
+    static String canonical(String name) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        return switch (n) {
+            case "cnn" -> "fashion-cnn";
+            case "residual" -> "residual-mlp";
+            default -> n;
+        };
     }
-    ComputationGraph g = (ComputationGraph) net;
-    return "resnet-cnn".equals(canonical(name)) ? NetworkGraphs.of(g, InputType.convolutionalFlat(28, 28, 1))
-        : NetworkGraphs.of(g);
-  }
 
-  /**
-   * @param rows examples
-   * @return a batch of uniform random 784-pixel inputs with labels {@code i mod 10} (the demo models' input shape),
-   *     for measurements that depend on shapes, not on data
-   */
-  static DataSet randomBatch(int rows) {
-    INDArray x = Nd4j.rand(DataType.FLOAT, rows, 784);
-    INDArray y = Nd4j.zeros(DataType.FLOAT, rows, 10);
-    for (int i = 0; i < rows; i++) {
-      y.putScalar(i, i % 10, 1);
+    /**
+     * @param name the {@code --model} name the network was built from
+     * @param net  the network
+     * @return its layer graph (the image CNN graph reads 28×28×1 images; feed-forward graphs infer their inputs)
+     */
+    static LayerGraph graph(String name, Model net) {
+        if (net instanceof MultiLayerNetwork m) {
+            return NetworkGraphs.of(m);
+        }
+        ComputationGraph g = (ComputationGraph) net;
+        return "resnet-cnn".equals(canonical(name))
+                ? NetworkGraphs.of(g, InputType.convolutionalFlat(28, 28, 1))
+                : NetworkGraphs.of(g);
     }
-    return new DataSet(x, y);
-  }
 
-  /** {@link #randomBatch} as a backend-neutral batch. */
-  static io.qsync.runtime.HostBatch randomHostBatch(int rows) {
-    DataSet d = randomBatch(rows);
-    return new io.qsync.runtime.HostBatch(rows, 784, d.getFeatures().data().asFloat(), 10,
-        d.getLabels().data().asFloat());
-  }
+    /**
+     * @param rows examples
+     * @return a batch of uniform random 784-pixel inputs with labels {@code i mod 10} (the demo models' input shape),
+     *     for measurements that depend on shapes, not on data
+     */
+    static DataSet randomBatch(int rows) {
+        INDArray x = Nd4j.rand(DataType.FLOAT, rows, 784);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, rows, 10);
+        for (int i = 0; i < rows; i++) {
+            y.putScalar(i, i % 10, 1);
+        }
+        return new DataSet(x, y);
+    }
 
-  private static MultiLayerNetwork mln(MultiLayerNetwork n) {
-    n.init();
-    return SwitchableLayers.convert(n);
-  }
+    /** {@link #randomBatch} as a backend-neutral batch. */
+    static io.qsync.runtime.HostBatch randomHostBatch(int rows) {
+        DataSet d = randomBatch(rows);
+        return new io.qsync.runtime.HostBatch(
+                rows,
+                784,
+                d.getFeatures().data().asFloat(),
+                10,
+                d.getLabels().data().asFloat());
+    }
 
-  private static ComputationGraph cg(ComputationGraph g) {
-    g.init();
-    return SwitchableLayers.convert(g);
-  }
+    private static MultiLayerNetwork mln(MultiLayerNetwork n) {
+        n.init();
+        return SwitchableLayers.convert(n);
+    }
+
+    private static ComputationGraph cg(ComputationGraph g) {
+        g.init();
+        return SwitchableLayers.convert(g);
+    }
 }

@@ -16,8 +16,8 @@ import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
-import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.PredictorMemory;
+import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
@@ -41,124 +41,175 @@ import picocli.CommandLine.Option;
  * state: {@code --warmup-steps} FP32 training steps on Fashion-MNIST first ({@link TrainedStatistics}), unless
  * {@code --indicator} gives a table JSON. The report lists why each layer was raised or kept low.
  */
-@Command(name = "plan", mixinStandardHelpOptions = true,
-    description = "Plan per-layer precisions for a hybrid cluster (Replayer + greedy Allocator).")
+@Command(
+        name = "plan",
+        mixinStandardHelpOptions = true,
+        description = "Plan per-layer precisions for a hybrid cluster (Replayer + greedy Allocator).")
 public final class PlanCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "resnet-cnn", description = "Demo model: " + CliModels.NAMES
-      + ". Default: ${DEFAULT-VALUE}.")
-  String model;
-  @Option(names = "--devices",
-      description = "device types with counts and optional per-worker batch, e.g. V100:1:256,T4:1:128 (catalog "
-          + "names, names of --profile devices, or profile JSON paths; the batch defaults to --batch); default: every "
-          + "--profile device once")
-  String devices;
-  @Option(names = "--profile", description = "device profile JSON (DeviceProfile or a measured GPU profile, "
-      + "benchmarks/profiles/<card>.json), usable by name in --devices (repeatable)")
-  List<Path> profiles = new ArrayList<>();
-  @Option(names = "--batch", defaultValue = "128", description = "examples per worker per step")
-  int batch;
-  @Option(names = "--pin", description = "pin a type's menu, e.g. V100=FP32 (repeatable)")
-  List<String> pins = new ArrayList<>();
-  @Option(names = "--indicator", description = "indicator table JSON (default: computed, see --indicator-kind)")
-  Path indicator;
-  @Option(names = "--indicator-kind", defaultValue = "gvar", description = "gvar, wvar or hess. Default: "
-      + "${DEFAULT-VALUE}.")
-  String indicatorKind;
-  @Option(names = "--warmup-steps", defaultValue = "" + TrainedStatistics.DEFAULT_WARMUP_STEPS, description = "FP32 "
-      + "training steps on Fashion-MNIST before the indicator statistics (0 = the network as built). Default: "
-      + "${DEFAULT-VALUE}.")
-  int warmupSteps;
-  @Option(names = "--warmup-batch", defaultValue = "" + TrainedStatistics.DEFAULT_BATCH, description = "examples "
-      + "per warm-up and statistics batch. Default: ${DEFAULT-VALUE}.")
-  int warmupBatch;
-  @Option(names = "--data-dir", description = "Fashion-MNIST directory for the warm-up. Default: ${DEFAULT-VALUE}.")
-  Path dataDir = FashionMnist.DEFAULT_DIR;
-  @Option(names = "--out", defaultValue = "plan", description = "output directory")
-  Path out;
+    @Option(
+            names = "--model",
+            defaultValue = "resnet-cnn",
+            description = "Demo model: " + CliModels.NAMES + ". Default: ${DEFAULT-VALUE}.")
+    String model;
 
-  /** Creates the command. */
-  public PlanCommand() {}
+    @Option(
+            names = "--devices",
+            description = "device types with counts and optional per-worker batch, e.g. V100:1:256,T4:1:128 (catalog "
+                    + "names, names of --profile devices, or profile JSON paths; the batch defaults to --batch); default: every "
+                    + "--profile device once")
+    String devices;
 
-  @Override
-  public Integer call() throws Exception {
-    Model net = CliModels.build(model, null, 1);
-    LayerGraph lg = CliModels.graph(model, net);
-    LayerGraph graph = lg.withName(CliModels.canonical(model));
-    List<DeviceGroup> groups = groups();
-    IndicatorTable omega = indicator != null ? IndicatorTable.fromJson(Files.readString(indicator))
-        : computed(net, lg);
-    Replayer r = new Replayer(graph, new PredictorMemory());
-    Allocation a = new GreedyAllocator(r, omega).allocate(groups);
-    RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
-    ClusterPlan plan = ClusterPlan.of(model, a, adv);
-    List<String> notes = new ArrayList<>();
-    notes.add(String.format(Locale.ROOT, "Indicator: %s%s", omega.indicator(), indicator != null ? " from "
-        + indicator : String.format(Locale.ROOT, " after %d FP32 warm-up steps of %d Fashion-MNIST images",
-        warmupSteps, warmupBatch)));
-    for (String d : a.decisions()) {
-      if (d.contains(" raised ") || d.contains(" stays ")) {
-        notes.add("Why: " + d);
-      }
-    }
-    notes.addAll(adv.options());
-    for (WorkerSpec w : a.workers()) {
-      List<Precision> menu = PrecisionMenu.of(w.device(), graph, omega);
-      if (menu.contains(Precision.INT8) && a.workers().size() > 1) {
-        List<WorkerSpec> uni = new ArrayList<>(a.workers());
-        Map<String, Precision> int8 = new HashMap<>();
-        graph.switchableIds().forEach(id -> int8.put(id, Precision.INT8));
-        uni.replaceAll(x -> x == w ? w.withPlan(int8) : x);
-        notes.add(String.format(Locale.ROOT, "Uniform INT8 on %s (others as planned): %.3f ms; this plan: %.3f ms",
-            w.name(), r.clusterSeconds(uni) * 1e3, a.clusterSeconds() * 1e3));
-      }
-    }
-    PlanReport.write(out, plan, graph, r.replay(a.workers()), notes);
-    System.out.print(PlanTable.render(plan, graph));
-    notes.forEach(System.out::println);
-    System.out.println("wrote " + out.resolve("plan.json") + ", plan.txt, report.html, precision.png, timeline.png");
-    return 0;
-  }
+    @Option(
+            names = "--profile",
+            description = "device profile JSON (DeviceProfile or a measured GPU profile, "
+                    + "benchmarks/profiles/<card>.json), usable by name in --devices (repeatable)")
+    List<Path> profiles = new ArrayList<>();
 
-  private List<DeviceGroup> groups() throws Exception {
-    Map<String, String> pin = new HashMap<>();
-    for (String p : pins) {
-      String[] kv = p.split("=", 2);
-      pin.put(kv[0], kv[1]);
-    }
-    Map<String, DeviceProfile> named = new java.util.LinkedHashMap<>();
-    for (Path p : profiles) {
-      DeviceProfile prof = GpuMeasurements.loadAny(p);
-      named.put(prof.name().toUpperCase(Locale.ROOT), prof);
-    }
-    if (devices == null || devices.isBlank()) {
-      if (named.isEmpty()) {
-        throw new IllegalArgumentException("Give --devices (e.g. V100:1,T4:1) or at least one --profile");
-      }
-      devices = String.join(",", named.keySet());
-    }
-    List<DeviceGroup> groups = new ArrayList<>();
-    for (String d : devices.split(",")) {
-      String[] nc = d.trim().split(":");
-      DeviceProfile prof = nc[0].endsWith(".json") ? GpuMeasurements.loadAny(Path.of(nc[0]))
-          : named.getOrDefault(nc[0].toUpperCase(Locale.ROOT), null);
-      if (prof == null) {
-        prof = DeviceCatalog.get(nc[0]);
-      }
-      if (pin.containsKey(prof.name())) {
-        prof = prof.withPrecisions(java.util.Arrays.stream(pin.get(prof.name()).split("\\+"))
-            .map(Precision::valueOf).toList());
-      }
-      groups.add(new DeviceGroup(prof.name(), prof, nc.length > 1 ? Integer.parseInt(nc[1]) : 1,
-          nc.length > 2 ? Integer.parseInt(nc[2]) : batch));
-    }
-    return groups;
-  }
+    @Option(names = "--batch", defaultValue = "128", description = "examples per worker per step")
+    int batch;
 
-  private IndicatorTable computed(Model net, LayerGraph lg) {
-    Indicator kind = Indicators.byName(indicatorKind);
-    int probes = kind instanceof HessianIndicator ? StatisticsCollector.DEFAULT_HUTCHINSON_SAMPLES : 0;
-    var stats = TrainedStatistics.collect(net, lg, dataDir, warmupSteps, warmupBatch, probes, 1);
-    return kind.compute(stats, lg, List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16, Precision.FP16,
-        Precision.TF32, Precision.FP32));
-  }
+    @Option(names = "--pin", description = "pin a type's menu, e.g. V100=FP32 (repeatable)")
+    List<String> pins = new ArrayList<>();
+
+    @Option(names = "--indicator", description = "indicator table JSON (default: computed, see --indicator-kind)")
+    Path indicator;
+
+    @Option(
+            names = "--indicator-kind",
+            defaultValue = "gvar",
+            description = "gvar, wvar or hess. Default: " + "${DEFAULT-VALUE}.")
+    String indicatorKind;
+
+    @Option(
+            names = "--warmup-steps",
+            defaultValue = "" + TrainedStatistics.DEFAULT_WARMUP_STEPS,
+            description = "FP32 "
+                    + "training steps on Fashion-MNIST before the indicator statistics (0 = the network as built). Default: "
+                    + "${DEFAULT-VALUE}.")
+    int warmupSteps;
+
+    @Option(
+            names = "--warmup-batch",
+            defaultValue = "" + TrainedStatistics.DEFAULT_BATCH,
+            description = "examples " + "per warm-up and statistics batch. Default: ${DEFAULT-VALUE}.")
+    int warmupBatch;
+
+    @Option(names = "--data-dir", description = "Fashion-MNIST directory for the warm-up. Default: ${DEFAULT-VALUE}.")
+    Path dataDir = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--out", defaultValue = "plan", description = "output directory")
+    Path out;
+
+    /** Creates the command. */
+    public PlanCommand() {}
+
+    @Override
+    public Integer call() throws Exception {
+        Model net = CliModels.build(model, null, 1);
+        LayerGraph lg = CliModels.graph(model, net);
+        LayerGraph graph = lg.withName(CliModels.canonical(model));
+        List<DeviceGroup> groups = groups();
+        IndicatorTable omega =
+                indicator != null ? IndicatorTable.fromJson(Files.readString(indicator)) : computed(net, lg);
+        Replayer r = new Replayer(graph, new PredictorMemory());
+        Allocation a = new GreedyAllocator(r, omega).allocate(groups);
+        RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
+        ClusterPlan plan = ClusterPlan.of(model, a, adv);
+        List<String> notes = new ArrayList<>();
+        notes.add(String.format(
+                Locale.ROOT,
+                "Indicator: %s%s",
+                omega.indicator(),
+                indicator != null
+                        ? " from " + indicator
+                        : String.format(
+                                Locale.ROOT,
+                                " after %d FP32 warm-up steps of %d Fashion-MNIST images",
+                                warmupSteps,
+                                warmupBatch)));
+        for (String d : a.decisions()) {
+            if (d.contains(" raised ") || d.contains(" stays ")) {
+                notes.add("Why: " + d);
+            }
+        }
+        notes.addAll(adv.options());
+        for (WorkerSpec w : a.workers()) {
+            List<Precision> menu = PrecisionMenu.of(w.device(), graph, omega);
+            if (menu.contains(Precision.INT8) && a.workers().size() > 1) {
+                List<WorkerSpec> uni = new ArrayList<>(a.workers());
+                Map<String, Precision> int8 = new HashMap<>();
+                graph.switchableIds().forEach(id -> int8.put(id, Precision.INT8));
+                uni.replaceAll(x -> x == w ? w.withPlan(int8) : x);
+                notes.add(String.format(
+                        Locale.ROOT,
+                        "Uniform INT8 on %s (others as planned): %.3f ms; this plan: %.3f ms",
+                        w.name(),
+                        r.clusterSeconds(uni) * 1e3,
+                        a.clusterSeconds() * 1e3));
+            }
+        }
+        PlanReport.write(out, plan, graph, r.replay(a.workers()), notes);
+        System.out.print(PlanTable.render(plan, graph));
+        notes.forEach(System.out::println);
+        System.out.println(
+                "wrote " + out.resolve("plan.json") + ", plan.txt, report.html, precision.png, timeline.png");
+        return 0;
+    }
+
+    private List<DeviceGroup> groups() throws Exception {
+        Map<String, String> pin = new HashMap<>();
+        for (String p : pins) {
+            String[] kv = p.split("=", 2);
+            pin.put(kv[0], kv[1]);
+        }
+        Map<String, DeviceProfile> named = new java.util.LinkedHashMap<>();
+        for (Path p : profiles) {
+            DeviceProfile prof = GpuMeasurements.loadAny(p);
+            named.put(prof.name().toUpperCase(Locale.ROOT), prof);
+        }
+        if (devices == null || devices.isBlank()) {
+            if (named.isEmpty()) {
+                throw new IllegalArgumentException("Give --devices (e.g. V100:1,T4:1) or at least one --profile");
+            }
+            devices = String.join(",", named.keySet());
+        }
+        List<DeviceGroup> groups = new ArrayList<>();
+        for (String d : devices.split(",")) {
+            String[] nc = d.trim().split(":");
+            DeviceProfile prof = nc[0].endsWith(".json")
+                    ? GpuMeasurements.loadAny(Path.of(nc[0]))
+                    : named.getOrDefault(nc[0].toUpperCase(Locale.ROOT), null);
+            if (prof == null) {
+                prof = DeviceCatalog.get(nc[0]);
+            }
+            if (pin.containsKey(prof.name())) {
+                prof = prof.withPrecisions(
+                        java.util.Arrays.stream(pin.get(prof.name()).split("\\+"))
+                                .map(Precision::valueOf)
+                                .toList());
+            }
+            groups.add(new DeviceGroup(
+                    prof.name(),
+                    prof,
+                    nc.length > 1 ? Integer.parseInt(nc[1]) : 1,
+                    nc.length > 2 ? Integer.parseInt(nc[2]) : batch));
+        }
+        return groups;
+    }
+
+    private IndicatorTable computed(Model net, LayerGraph lg) {
+        Indicator kind = Indicators.byName(indicatorKind);
+        int probes = kind instanceof HessianIndicator ? StatisticsCollector.DEFAULT_HUTCHINSON_SAMPLES : 0;
+        var stats = TrainedStatistics.collect(net, lg, dataDir, warmupSteps, warmupBatch, probes, 1);
+        return kind.compute(
+                stats,
+                lg,
+                List.of(
+                        Precision.INT8,
+                        Precision.FP8_E4M3,
+                        Precision.BF16,
+                        Precision.FP16,
+                        Precision.TF32,
+                        Precision.FP32));
+    }
 }

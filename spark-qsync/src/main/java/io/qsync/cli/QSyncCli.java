@@ -10,22 +10,30 @@ import picocli.CommandLine.Command;
  * cluster, with a report). Usable as a
  * spark-submit main class ({@code --class io.qsync.cli.QSyncCli}) or directly on an embedded local Spark.
  */
-@Command(name = "qsync", mixinStandardHelpOptions = true, version = "spark-qsync 0.1.0",
-    description = "Quantization-minimized synchronous training of DL4J models on Spark.",
-    subcommands = {TrainCommand.class, ProfileStatsCommand.class, IndicatorCommand.class, ProfileDeviceCommand.class,
-        PlanCommand.class})
+@Command(
+        name = "qsync",
+        mixinStandardHelpOptions = true,
+        version = "spark-qsync 0.1.0",
+        description = "Quantization-minimized synchronous training of DL4J models on Spark.",
+        subcommands = {
+            TrainCommand.class,
+            ProfileStatsCommand.class,
+            IndicatorCommand.class,
+            ProfileDeviceCommand.class,
+            PlanCommand.class
+        })
 public final class QSyncCli {
-  /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
-  public QSyncCli() {}
+    /** Creates the top-level command (for {@code new CommandLine(new QSyncCli())}). */
+    public QSyncCli() {}
 
-  /** The command line as {@link #main} runs it: errors a user can fix are printed as one line. */
-  public static CommandLine commandLine() {
-    return new CommandLine(new QSyncCli()).setExecutionExceptionHandler(new CliErrors());
-  }
+    /** The command line as {@link #main} runs it: errors a user can fix are printed as one line. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new QSyncCli()).setExecutionExceptionHandler(new CliErrors());
+    }
 
-  /** Runs the command line and exits with its status. */
-  public static void main(String[] args) {
-    int rc = commandLine().execute(args);
-    System.exit(rc);
-  }
+    /** Runs the command line and exits with its status. */
+    public static void main(String[] args) {
+        int rc = commandLine().execute(args);
+        System.exit(rc);
+    }
 }

@@ -31,136 +31,159 @@ import picocli.CommandLine.Option;
  * {@code qsync train}: trains the demo CNN on Fashion-MNIST with synchronous data-parallel workers in a Spark barrier
  * stage, printing a progress line, per-epoch loss, test accuracy and samples/s, and saves the model.
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Train the demo CNN on Fashion-MNIST with synchronous data-parallel Spark workers.")
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = "Train the demo CNN on Fashion-MNIST with synchronous data-parallel Spark workers.")
 public final class TrainCommand implements Callable<Integer> {
 
-  @Option(names = "--master", description = "Spark master; default: spark-submit's, else local[2].")
-  String master;
+    @Option(names = "--master", description = "Spark master; default: spark-submit's, else local[2].")
+    String master;
 
-  @Option(names = "--workers", description = "Synchronous workers (barrier tasks); spark.qsync.numWorkers. "
-      + "Default: 2.")
-  Integer workers;
+    @Option(
+            names = "--workers",
+            description = "Synchronous workers (barrier tasks); spark.qsync.numWorkers. " + "Default: 2.")
+    Integer workers;
 
-  @Option(names = "--epochs", description = "Epochs; spark.qsync.epochs. Default: 1.")
-  Integer epochs;
+    @Option(names = "--epochs", description = "Epochs; spark.qsync.epochs. Default: 1.")
+    Integer epochs;
 
-  @Option(names = "--batch-size", description = "Global batch size; spark.qsync.batchSize. Default: 64.")
-  Integer batchSize;
+    @Option(names = "--batch-size", description = "Global batch size; spark.qsync.batchSize. Default: 64.")
+    Integer batchSize;
 
-  @Option(names = "--lr", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
-  double learningRate = 2e-3;
+    @Option(names = "--lr", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate = 2e-3;
 
-  @Option(names = "--seed", description = "Seed of initialization and shuffles; spark.qsync.seed. Default: 42.")
-  Long seed;
+    @Option(names = "--seed", description = "Seed of initialization and shuffles; spark.qsync.seed. Default: 42.")
+    Long seed;
 
-  @Option(names = "--limit", description = "Use only the first N training images (0 = all). Default: ${DEFAULT-VALUE}.")
-  int limit = 0;
+    @Option(
+            names = "--limit",
+            description = "Use only the first N training images (0 = all). Default: ${DEFAULT-VALUE}.")
+    int limit = 0;
 
-  @Option(names = "--data-dir", description = "Fashion-MNIST directory; spark.qsync.data.dir. Default: "
-      + "/usr/share/datasets/fashion-mnist.")
-  Path dataDir;
+    @Option(
+            names = "--data-dir",
+            description =
+                    "Fashion-MNIST directory; spark.qsync.data.dir. Default: " + "/usr/share/datasets/fashion-mnist.")
+    Path dataDir;
 
-  @Option(names = "--output", description = "Where to save the trained model. Default: ${DEFAULT-VALUE}.")
-  File output = new File("qsync-out/fashion-cnn.zip");
+    @Option(names = "--output", description = "Where to save the trained model. Default: ${DEFAULT-VALUE}.")
+    File output = new File("qsync-out/fashion-cnn.zip");
 
-  @Option(names = "--backend", description = "What each worker trains on: cpu, cuda or auto "
-      + "(spark.qsync.backend). Default: the setting's, auto.")
-  String backend;
+    @Option(
+            names = "--backend",
+            description = "What each worker trains on: cpu, cuda or auto "
+                    + "(spark.qsync.backend). Default: the setting's, auto.")
+    String backend;
 
-  @Option(names = "--checkpoint-dir", description = "Checkpoint directory (spark.qsync.checkpoint.dir, any Hadoop "
-      + "file system); a retried stage resumes from its newest checkpoint.")
-  String checkpointDir;
+    @Option(
+            names = "--checkpoint-dir",
+            description = "Checkpoint directory (spark.qsync.checkpoint.dir, any Hadoop "
+                    + "file system); a retried stage resumes from its newest checkpoint.")
+    String checkpointDir;
 
-  @Option(names = "--resume", description = "Continue the stopped job whose checkpoints are in --checkpoint-dir.")
-  boolean resume;
+    @Option(names = "--resume", description = "Continue the stopped job whose checkpoints are in --checkpoint-dir.")
+    boolean resume;
 
-  @Option(names = "--conf", description = "A spark.qsync.* setting, key=value (repeatable); the same keys given to "
-      + "spark-submit --conf apply too. Flags above win over both.")
-  Map<String, String> conf = new HashMap<>();
+    @Option(
+            names = "--conf",
+            description = "A spark.qsync.* setting, key=value (repeatable); the same keys given to "
+                    + "spark-submit --conf apply too. Flags above win over both.")
+    Map<String, String> conf = new HashMap<>();
 
-  /** The CLI's default global batch, used only when no flag or setting names one. */
-  static final int DEFAULT_BATCH = 64;
+    /** The CLI's default global batch, used only when no flag or setting names one. */
+    static final int DEFAULT_BATCH = 64;
 
-  /**
-   * The job's settings, lowest precedence first: the CLI's default batch, {@code submitted} (the {@code spark.qsync.*}
-   * entries of the SparkConf: spark-submit {@code --conf}), this command's {@code --conf}, then the explicit flags.
-   * (No Spark type in any signature here: picocli reflects on this class, and {@code qsync plan} runs without Spark.)
-   */
-  Map<String, String> settings(Map<String, String> submitted) {
-    Map<String, String> s = new HashMap<>();
-    s.put(QSyncConf.BATCH_SIZE.key(), Integer.toString(DEFAULT_BATCH));
-    s.putAll(submitted);
-    s.putAll(conf);
-    putIfGiven(s, QSyncConf.NUM_WORKERS, workers);
-    putIfGiven(s, QSyncConf.EPOCHS, epochs);
-    putIfGiven(s, QSyncConf.BATCH_SIZE, batchSize);
-    putIfGiven(s, QSyncConf.SEED, seed);
-    putIfGiven(s, QSyncConf.DATA_DIR, dataDir);
-    putIfGiven(s, QSyncConf.BACKEND, backend);
-    putIfGiven(s, QSyncConf.CHECKPOINT_DIR, checkpointDir);
-    if (resume) {
-      s.put(QSyncConf.CHECKPOINT_RESUME.key(), "true");
-    }
-    return s;
-  }
-
-  private static void putIfGiven(Map<String, String> s, ConfEntry<?> entry, Object flag) {
-    if (flag != null) {
-      s.put(entry.key(), flag.toString());
-    }
-  }
-
-  @Override
-  public Integer call() throws Exception {
-    SparkVersionCheck.require();
-    SparkConf sc = new SparkConf().setAppName("qsync-train")
-        .setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .setIfMissing("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
-        .setIfMissing("spark.ui.enabled", "false");
-    Map<String, String> settings = settings(QSyncConf.from(sc));
-    TrainSettings ts = TrainSettings.from(settings);
-    Path dir = Path.of(QSyncConf.DATA_DIR.read(settings));
-    long initSeed = QSyncConf.SEED.read(settings);
-    int epochCount = ts.runtime().epochs();
-    LabeledImages train = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
-    LabeledImages test = FashionMnist.load(dir, FashionMnist.Split.TEST);
-    if (limit > 0) {
-      train = train.head(limit);
-    }
-    if (master != null) {
-      sc.setMaster(master);
-    } else if (!sc.contains("spark.master")) {
-      sc.setMaster("local[2]");
-    }
-    try (SparkSession spark = SparkSession.builder().config(sc).getOrCreate()) {
-      System.out.printf("qsync train: %d images, %d workers on %s, global batch %d, %d epoch(s)%n", train.count(),
-          ts.numWorkers(), spark.sparkContext().master(), ts.runtime().globalBatchSize(), epochCount);
-      if (!ts.planFile().isEmpty()) {
-        System.out.println("cluster plan " + ts.planFile() + ", worker device types by rank " + ts.planDevices());
-      }
-      Dataset<Row> frame = ImageFrames.toFrame(spark, train, ts.numWorkers())
-          .withColumnRenamed(ImageFrames.FEATURES, ts.featuresCol()).withColumnRenamed(ImageFrames.LABEL, ts.labelCol());
-      ModelSpec spec = ModelSpec.fromJson(DemoModels.fashionCnn(initSeed, learningRate).toJson());
-      long t0 = System.nanoTime();
-      TrainJob.Result r = TrainJob.train(spark, frame, spec, ts, test.toShard(), null,
-          new ConsoleProgress(System.out, epochCount));
-      double secs = (System.nanoTime() - t0) / 1e9;
-      System.out.println();
-      if (!ts.progress()) {
-        for (EpochStats e : r.history().epochs()) {
-          System.out.println(e.describe());
+    /**
+     * The job's settings, lowest precedence first: the CLI's default batch, {@code submitted} (the {@code spark.qsync.*}
+     * entries of the SparkConf: spark-submit {@code --conf}), this command's {@code --conf}, then the explicit flags.
+     * (No Spark type in any signature here: picocli reflects on this class, and {@code qsync plan} runs without Spark.)
+     */
+    Map<String, String> settings(Map<String, String> submitted) {
+        Map<String, String> s = new HashMap<>();
+        s.put(QSyncConf.BATCH_SIZE.key(), Integer.toString(DEFAULT_BATCH));
+        s.putAll(submitted);
+        s.putAll(conf);
+        putIfGiven(s, QSyncConf.NUM_WORKERS, workers);
+        putIfGiven(s, QSyncConf.EPOCHS, epochs);
+        putIfGiven(s, QSyncConf.BATCH_SIZE, batchSize);
+        putIfGiven(s, QSyncConf.SEED, seed);
+        putIfGiven(s, QSyncConf.DATA_DIR, dataDir);
+        putIfGiven(s, QSyncConf.BACKEND, backend);
+        putIfGiven(s, QSyncConf.CHECKPOINT_DIR, checkpointDir);
+        if (resume) {
+            s.put(QSyncConf.CHECKPOINT_RESUME.key(), "true");
         }
-      }
-      EpochStats last = r.history().last();
-      System.out.printf("final test accuracy: %.2f%% (%d test images); wall time %.1f s%n",
-          100 * last.testAccuracy(), test.count(), secs);
-      if (output.getParentFile() != null) {
-        Files.createDirectories(output.getParentFile().toPath());
-      }
-      ModelSerializer.writeModel(r.model(), output, true);
-      System.out.println("model saved to " + output.getAbsolutePath());
+        return s;
     }
-    return 0;
-  }
+
+    private static void putIfGiven(Map<String, String> s, ConfEntry<?> entry, Object flag) {
+        if (flag != null) {
+            s.put(entry.key(), flag.toString());
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SparkVersionCheck.require();
+        SparkConf sc = new SparkConf()
+                .setAppName("qsync-train")
+                .setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .setIfMissing("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
+                .setIfMissing("spark.ui.enabled", "false");
+        Map<String, String> settings = settings(QSyncConf.from(sc));
+        TrainSettings ts = TrainSettings.from(settings);
+        Path dir = Path.of(QSyncConf.DATA_DIR.read(settings));
+        long initSeed = QSyncConf.SEED.read(settings);
+        int epochCount = ts.runtime().epochs();
+        LabeledImages train = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+        LabeledImages test = FashionMnist.load(dir, FashionMnist.Split.TEST);
+        if (limit > 0) {
+            train = train.head(limit);
+        }
+        if (master != null) {
+            sc.setMaster(master);
+        } else if (!sc.contains("spark.master")) {
+            sc.setMaster("local[2]");
+        }
+        try (SparkSession spark = SparkSession.builder().config(sc).getOrCreate()) {
+            System.out.printf(
+                    "qsync train: %d images, %d workers on %s, global batch %d, %d epoch(s)%n",
+                    train.count(),
+                    ts.numWorkers(),
+                    spark.sparkContext().master(),
+                    ts.runtime().globalBatchSize(),
+                    epochCount);
+            if (!ts.planFile().isEmpty()) {
+                System.out.println(
+                        "cluster plan " + ts.planFile() + ", worker device types by rank " + ts.planDevices());
+            }
+            Dataset<Row> frame = ImageFrames.toFrame(spark, train, ts.numWorkers())
+                    .withColumnRenamed(ImageFrames.FEATURES, ts.featuresCol())
+                    .withColumnRenamed(ImageFrames.LABEL, ts.labelCol());
+            ModelSpec spec = ModelSpec.fromJson(
+                    DemoModels.fashionCnn(initSeed, learningRate).toJson());
+            long t0 = System.nanoTime();
+            TrainJob.Result r = TrainJob.train(
+                    spark, frame, spec, ts, test.toShard(), null, new ConsoleProgress(System.out, epochCount));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            System.out.println();
+            if (!ts.progress()) {
+                for (EpochStats e : r.history().epochs()) {
+                    System.out.println(e.describe());
+                }
+            }
+            EpochStats last = r.history().last();
+            System.out.printf(
+                    "final test accuracy: %.2f%% (%d test images); wall time %.1f s%n",
+                    100 * last.testAccuracy(), test.count(), secs);
+            if (output.getParentFile() != null) {
+                Files.createDirectories(output.getParentFile().toPath());
+            }
+            ModelSerializer.writeModel(r.model(), output, true);
+            System.out.println("model saved to " + output.getAbsolutePath());
+        }
+        return 0;
+    }
 }

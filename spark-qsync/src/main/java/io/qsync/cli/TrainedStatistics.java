@@ -23,48 +23,49 @@ import org.nd4j.linalg.dataset.DataSet;
  * (e.g. a trained checkpoint).
  */
 final class TrainedStatistics {
-  /** Default FP32 warm-up steps before the statistics. */
-  static final int DEFAULT_WARMUP_STEPS = 50;
-  /** Default examples per warm-up and statistics batch. */
-  static final int DEFAULT_BATCH = 32;
+    /** Default FP32 warm-up steps before the statistics. */
+    static final int DEFAULT_WARMUP_STEPS = 50;
+    /** Default examples per warm-up and statistics batch. */
+    static final int DEFAULT_BATCH = 32;
 
-  private TrainedStatistics() {}
+    private TrainedStatistics() {}
 
-  /**
-   * @param net         network with switchable layers, trained in place by the warm-up
-   * @param graph       its layer graph
-   * @param dataDir     Fashion-MNIST directory
-   * @param warmupSteps FP32 steps before the statistics (≥ 0)
-   * @param batch       examples per batch
-   * @param hutchinson  Hutchinson probes (0 = no Hessian trace)
-   * @param seed        probe seed
-   * @return the statistics of the warmed-up network
-   */
-  static ModelStatistics collect(Model net, LayerGraph graph, Path dataDir, int warmupSteps, int batch,
-                                 int hutchinson, long seed) {
-    if (warmupSteps < 0 || batch < 1) {
-      throw new IllegalArgumentException("--warmup-steps must be >= 0 and --warmup-batch >= 1, got " + warmupSteps
-          + ", " + batch);
+    /**
+     * @param net         network with switchable layers, trained in place by the warm-up
+     * @param graph       its layer graph
+     * @param dataDir     Fashion-MNIST directory
+     * @param warmupSteps FP32 steps before the statistics (≥ 0)
+     * @param batch       examples per batch
+     * @param hutchinson  Hutchinson probes (0 = no Hessian trace)
+     * @param seed        probe seed
+     * @return the statistics of the warmed-up network
+     */
+    static ModelStatistics collect(
+            Model net, LayerGraph graph, Path dataDir, int warmupSteps, int batch, int hutchinson, long seed) {
+        if (warmupSteps < 0 || batch < 1) {
+            throw new IllegalArgumentException(
+                    "--warmup-steps must be >= 0 and --warmup-batch >= 1, got " + warmupSteps + ", " + batch);
+        }
+        int k = StatisticsCollector.DEFAULT_BATCHES;
+        LabeledImages train = FashionMnist.load(dataDir, FashionMnist.Split.TRAIN);
+        int rows = Math.min(train.count(), (warmupSteps + k) * batch);
+        LocalShard shard = train.head(rows).toShard();
+        int per = rows / batch;
+        for (int s = 0; s < warmupSteps; s++) {
+            int from = (s % per) * batch;
+            DataSet ds = shard.batch(null, from, from + batch, LabeledImages.NUM_CLASSES);
+            if (net instanceof MultiLayerNetwork m) {
+                m.fit(ds);
+            } else {
+                ((ComputationGraph) net).fit(ds);
+            }
+        }
+        List<DataSet> batches = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            int from = ((warmupSteps + i) % per) * batch;
+            batches.add(shard.batch(null, from, from + batch, LabeledImages.NUM_CLASSES));
+        }
+        return new StatisticsCollector(hutchinson, StatisticsCollector.DEFAULT_EPSILON, seed)
+                .collect(net, graph, batches);
     }
-    int k = StatisticsCollector.DEFAULT_BATCHES;
-    LabeledImages train = FashionMnist.load(dataDir, FashionMnist.Split.TRAIN);
-    int rows = Math.min(train.count(), (warmupSteps + k) * batch);
-    LocalShard shard = train.head(rows).toShard();
-    int per = rows / batch;
-    for (int s = 0; s < warmupSteps; s++) {
-      int from = (s % per) * batch;
-      DataSet ds = shard.batch(null, from, from + batch, LabeledImages.NUM_CLASSES);
-      if (net instanceof MultiLayerNetwork m) {
-        m.fit(ds);
-      } else {
-        ((ComputationGraph) net).fit(ds);
-      }
-    }
-    List<DataSet> batches = new ArrayList<>();
-    for (int i = 0; i < k; i++) {
-      int from = ((warmupSteps + i) % per) * batch;
-      batches.add(shard.batch(null, from, from + batch, LabeledImages.NUM_CLASSES));
-    }
-    return new StatisticsCollector(hutchinson, StatisticsCollector.DEFAULT_EPSILON, seed).collect(net, graph, batches);
-  }
 }

@@ -15,92 +15,100 @@ import java.util.function.Function;
  */
 public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes) implements java.io.Serializable {
 
-  /** Spark configuration key of {@link #connectTimeout()}. */
-  public static final String CONNECT_TIMEOUT_KEY = "spark.qsync.comm.connectTimeout";
-  /** Spark configuration key of {@link #ioTimeout()}. */
-  public static final String IO_TIMEOUT_KEY = "spark.qsync.comm.ioTimeout";
-  /** Spark configuration key of {@link #chunkBytes()}. */
-  public static final String CHUNK_BYTES_KEY = "spark.qsync.comm.chunkBytes";
-  /** Smallest accepted {@link #chunkBytes()}. */
-  public static final int MIN_CHUNK_BYTES = 4096;
-  /** Largest accepted {@link #chunkBytes()}. */
-  public static final int MAX_CHUNK_BYTES = 64 << 20;
-  /** Default {@link #chunkBytes()}: 1 MiB. */
-  public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
+    /** Spark configuration key of {@link #connectTimeout()}. */
+    public static final String CONNECT_TIMEOUT_KEY = "spark.qsync.comm.connectTimeout";
+    /** Spark configuration key of {@link #ioTimeout()}. */
+    public static final String IO_TIMEOUT_KEY = "spark.qsync.comm.ioTimeout";
+    /** Spark configuration key of {@link #chunkBytes()}. */
+    public static final String CHUNK_BYTES_KEY = "spark.qsync.comm.chunkBytes";
+    /** Smallest accepted {@link #chunkBytes()}. */
+    public static final int MIN_CHUNK_BYTES = 4096;
+    /** Largest accepted {@link #chunkBytes()}. */
+    public static final int MAX_CHUNK_BYTES = 64 << 20;
+    /** Default {@link #chunkBytes()}: 1 MiB. */
+    public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
-  /** Validates the settings; the error names the Spark key to change. */
-  public CommConfig {
-    requirePositive(connectTimeout, CONNECT_TIMEOUT_KEY);
-    requirePositive(ioTimeout, IO_TIMEOUT_KEY);
-    if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES || chunkBytes % 4 != 0) {
-      throw new IllegalArgumentException(CHUNK_BYTES_KEY + " must be a multiple of 4 between " + MIN_CHUNK_BYTES
-          + " and " + MAX_CHUNK_BYTES + " bytes, got " + chunkBytes);
+    /** Validates the settings; the error names the Spark key to change. */
+    public CommConfig {
+        requirePositive(connectTimeout, CONNECT_TIMEOUT_KEY);
+        requirePositive(ioTimeout, IO_TIMEOUT_KEY);
+        if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES || chunkBytes % 4 != 0) {
+            throw new IllegalArgumentException(CHUNK_BYTES_KEY + " must be a multiple of 4 between " + MIN_CHUNK_BYTES
+                    + " and " + MAX_CHUNK_BYTES + " bytes, got " + chunkBytes);
+        }
     }
-  }
 
-  /** Defaults: connect timeout 60 s, I/O timeout 300 s, 1 MiB chunks. */
-  public static CommConfig defaults() {
-    return new CommConfig(Duration.ofSeconds(60), Duration.ofSeconds(300), DEFAULT_CHUNK_BYTES);
-  }
-
-  /** Returns a copy with another connect timeout. */
-  public CommConfig withConnectTimeout(Duration d) {
-    return new CommConfig(d, ioTimeout, chunkBytes);
-  }
-
-  /** Returns a copy with another I/O timeout. */
-  public CommConfig withIoTimeout(Duration d) {
-    return new CommConfig(connectTimeout, d, chunkBytes);
-  }
-
-  /** Returns a copy with another chunk size. */
-  public CommConfig withChunkBytes(int bytes) {
-    return new CommConfig(connectTimeout, ioTimeout, bytes);
-  }
-
-  /**
-   * Reads the three {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
-   * null)}); a missing key (null) keeps its default. Durations accept {@code ms}, {@code s}, {@code m} or {@code h}
-   * suffixes (plain numbers are seconds).
-   */
-  public static CommConfig fromLookup(Function<String, String> lookup) {
-    CommConfig d = defaults();
-    String c = lookup.apply(CONNECT_TIMEOUT_KEY);
-    String io = lookup.apply(IO_TIMEOUT_KEY);
-    String ch = lookup.apply(CHUNK_BYTES_KEY);
-    int chunk = d.chunkBytes;
-    if (ch != null) {
-      try {
-        chunk = Integer.parseInt(ch.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(CHUNK_BYTES_KEY + " must be an integer number of bytes, got '" + ch + "'");
-      }
+    /** Defaults: connect timeout 60 s, I/O timeout 300 s, 1 MiB chunks. */
+    public static CommConfig defaults() {
+        return new CommConfig(Duration.ofSeconds(60), Duration.ofSeconds(300), DEFAULT_CHUNK_BYTES);
     }
-    return new CommConfig(c == null ? d.connectTimeout : parseDuration(CONNECT_TIMEOUT_KEY, c),
-        io == null ? d.ioTimeout : parseDuration(IO_TIMEOUT_KEY, io), chunk);
-  }
 
-  private static Duration parseDuration(String key, String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2).trim()));
-      } else if (t.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1).trim()));
-      } else if (t.endsWith("m")) {
-        return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1).trim()));
-      } else if (t.endsWith("h")) {
-        return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1).trim()));
-      }
-      return Duration.ofSeconds(Long.parseLong(t));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a duration such as 500ms, 30s or 2m, got '" + text + "'");
+    /** Returns a copy with another connect timeout. */
+    public CommConfig withConnectTimeout(Duration d) {
+        return new CommConfig(d, ioTimeout, chunkBytes);
     }
-  }
 
-  private static void requirePositive(Duration d, String key) {
-    if (d == null || d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(key + " must be a positive duration, got " + d);
+    /** Returns a copy with another I/O timeout. */
+    public CommConfig withIoTimeout(Duration d) {
+        return new CommConfig(connectTimeout, d, chunkBytes);
     }
-  }
+
+    /** Returns a copy with another chunk size. */
+    public CommConfig withChunkBytes(int bytes) {
+        return new CommConfig(connectTimeout, ioTimeout, bytes);
+    }
+
+    /**
+     * Reads the three {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
+     * null)}); a missing key (null) keeps its default. Durations accept {@code ms}, {@code s}, {@code m} or {@code h}
+     * suffixes (plain numbers are seconds).
+     */
+    public static CommConfig fromLookup(Function<String, String> lookup) {
+        CommConfig d = defaults();
+        String c = lookup.apply(CONNECT_TIMEOUT_KEY);
+        String io = lookup.apply(IO_TIMEOUT_KEY);
+        String ch = lookup.apply(CHUNK_BYTES_KEY);
+        int chunk = d.chunkBytes;
+        if (ch != null) {
+            try {
+                chunk = Integer.parseInt(ch.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        CHUNK_BYTES_KEY + " must be an integer number of bytes, got '" + ch + "'");
+            }
+        }
+        return new CommConfig(
+                c == null ? d.connectTimeout : parseDuration(CONNECT_TIMEOUT_KEY, c),
+                io == null ? d.ioTimeout : parseDuration(IO_TIMEOUT_KEY, io),
+                chunk);
+    }
+
+    private static Duration parseDuration(String key, String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(
+                        Long.parseLong(t.substring(0, t.length() - 2).trim()));
+            } else if (t.endsWith("s")) {
+                return Duration.ofSeconds(
+                        Long.parseLong(t.substring(0, t.length() - 1).trim()));
+            } else if (t.endsWith("m")) {
+                return Duration.ofMinutes(
+                        Long.parseLong(t.substring(0, t.length() - 1).trim()));
+            } else if (t.endsWith("h")) {
+                return Duration.ofHours(
+                        Long.parseLong(t.substring(0, t.length() - 1).trim()));
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    key + " must be a duration such as 500ms, 30s or 2m, got '" + text + "'");
+        }
+    }
+
+    private static void requirePositive(Duration d, String key) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(key + " must be a positive duration, got " + d);
+        }
+    }
 }

@@ -15,44 +15,44 @@ import java.nio.FloatBuffer;
  */
 public interface Communicator extends AutoCloseable {
 
-  /** This worker's rank, {@code 0 <= rank < size}. */
-  int rank();
+    /** This worker's rank, {@code 0 <= rank < size}. */
+    int rank();
 
-  /** Number of workers. */
-  int size();
+    /** Number of workers. */
+    int size();
 
-  /**
-   * In-place all-reduce of {@code buf} from its position to its limit (position and limit are left unchanged).
-   * Heap and direct buffers are both accepted; a direct buffer may be a view of off-heap ND4J memory.
-   *
-   * @param buf the local contribution; on return, the reduced result
-   * @param op  {@link ReduceOp#SUM} or {@link ReduceOp#AVERAGE}
-   * @throws CommException on timeout, peer failure or a length mismatch detected between peers
-   */
-  void allReduce(FloatBuffer buf, ReduceOp op);
+    /**
+     * In-place all-reduce of {@code buf} from its position to its limit (position and limit are left unchanged).
+     * Heap and direct buffers are both accepted; a direct buffer may be a view of off-heap ND4J memory.
+     *
+     * @param buf the local contribution; on return, the reduced result
+     * @param op  {@link ReduceOp#SUM} or {@link ReduceOp#AVERAGE}
+     * @throws CommException on timeout, peer failure or a length mismatch detected between peers
+     */
+    void allReduce(FloatBuffer buf, ReduceOp op);
 
-  /** Convenience: in-place all-reduce of a whole float array. */
-  default void allReduce(float[] buf, ReduceOp op) {
-    allReduce(FloatBuffer.wrap(buf), op);
-  }
+    /** Convenience: in-place all-reduce of a whole float array. */
+    default void allReduce(float[] buf, ReduceOp op) {
+        allReduce(FloatBuffer.wrap(buf), op);
+    }
 
-  /**
-   * Gathers one byte array from every worker.
-   *
-   * @return {@code size()} arrays indexed by rank (this worker's own entry is {@code mine})
-   */
-  byte[][] allGather(byte[] mine);
+    /**
+     * Gathers one byte array from every worker.
+     *
+     * @return {@code size()} arrays indexed by rank (this worker's own entry is {@code mine})
+     */
+    byte[][] allGather(byte[] mine);
 
-  /** Returns once every worker has entered the barrier, or throws {@link CommException} on timeout/failure. */
-  void barrier();
+    /** Returns once every worker has entered the barrier, or throws {@link CommException} on timeout/failure. */
+    void barrier();
 
-  /**
-   * Aborts this communicator: peers blocked in or later entering a collective fail promptly with a
-   * {@link CommException} that carries {@code reason}. Idempotent; safe to call from any thread.
-   */
-  void abort(String reason);
+    /**
+     * Aborts this communicator: peers blocked in or later entering a collective fail promptly with a
+     * {@link CommException} that carries {@code reason}. Idempotent; safe to call from any thread.
+     */
+    void abort(String reason);
 
-  /** Releases sockets and threads. Idempotent. Does not throw. */
-  @Override
-  void close();
+    /** Releases sockets and threads. Idempotent. Does not throw. */
+    @Override
+    void close();
 }

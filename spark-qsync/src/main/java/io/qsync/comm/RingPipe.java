@@ -21,356 +21,388 @@ import java.util.concurrent.locks.ReentrantLock;
  * both sockets, so the failure travels around the ring in both directions instead of waiting for timeouts.
  */
 final class RingPipe {
-  private static final int SLOTS = 4;
-  private static final int MAX_REASON_BYTES = 16 * 1024;
+    private static final int SLOTS = 4;
+    private static final int MAX_REASON_BYTES = 16 * 1024;
 
-  private final int rank;
-  private final int size;
-  private final String leftName;
-  private final String rightName;
-  private final SocketChannel left;
-  private final SocketChannel right;
-  private final long ioTimeoutNanos;
-  private final String ioTimeoutText;
-  private final Selector selector;
-  private final SelectionKey leftKey;
-  private final SelectionKey rightKey;
-  private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
-  private final ByteBuffer recv;
-  private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
-  private final ReentrantLock ioLock = new ReentrantLock();
-  /** Null for plain frames; else frames are sealed from {@link #staging} into the slots and opened into {@link #plain}. */
-  private final FrameCipher cipher;
-  private final ByteBuffer staging;
-  private final ByteBuffer plain;
-  private volatile String abortReason;
-  private boolean torn;
-  private boolean rightClosedGracefully;
-  private int head;
-  private int filled;
+    private final int rank;
+    private final int size;
+    private final String leftName;
+    private final String rightName;
+    private final SocketChannel left;
+    private final SocketChannel right;
+    private final long ioTimeoutNanos;
+    private final String ioTimeoutText;
+    private final Selector selector;
+    private final SelectionKey leftKey;
+    private final SelectionKey rightKey;
+    private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
+    private final ByteBuffer recv;
+    private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
+    private final ReentrantLock ioLock = new ReentrantLock();
+    /** Null for plain frames; else frames are sealed from {@link #staging} into the slots and opened into {@link #plain}. */
+    private final FrameCipher cipher;
 
-  RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
-      CommConfig cfg) throws IOException {
-    this(rank, size, left, leftName, right, rightName, cfg, null);
-  }
+    private final ByteBuffer staging;
+    private final ByteBuffer plain;
+    private volatile String abortReason;
+    private boolean torn;
+    private boolean rightClosedGracefully;
+    private int head;
+    private int filled;
 
-  /** A pipe whose DATA frames are encrypted with {@code cipher} (null: plain). */
-  RingPipe(int rank, int size, SocketChannel left, String leftName, SocketChannel right, String rightName,
-      CommConfig cfg, FrameCipher cipher) throws IOException {
-    this.cipher = cipher;
-    int extra = cipher == null ? 0 : FrameCipher.TAG_BYTES;
-    this.staging = cipher == null ? null
-        : ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
-    this.plain = cipher == null ? null : ByteBuffer.allocateDirect(cfg.chunkBytes() + extra)
-        .order(ByteOrder.LITTLE_ENDIAN);
-    this.rank = rank;
-    this.size = size;
-    this.left = left;
-    this.right = right;
-    this.leftName = leftName;
-    this.rightName = rightName;
-    this.ioTimeoutNanos = cfg.ioTimeout().toNanos();
-    this.ioTimeoutText = cfg.ioTimeout().toString();
-    for (int i = 0; i < SLOTS; i++) {
-      slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes() + extra)
-          .order(ByteOrder.LITTLE_ENDIAN);
+    RingPipe(
+            int rank,
+            int size,
+            SocketChannel left,
+            String leftName,
+            SocketChannel right,
+            String rightName,
+            CommConfig cfg)
+            throws IOException {
+        this(rank, size, left, leftName, right, rightName, cfg, null);
     }
-    recv = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, MAX_REASON_BYTES))
-        .order(ByteOrder.LITTLE_ENDIAN);
-    back.order(ByteOrder.LITTLE_ENDIAN);
-    left.configureBlocking(false);
-    right.configureBlocking(false);
-    selector = Selector.open();
-    leftKey = left.register(selector, 0);
-    rightKey = right.register(selector, SelectionKey.OP_READ);
-  }
 
-  /**
-   * Runs {@code s} to completion.
-   *
-   * @param what e.g. "allReduce #3", used in error messages
-   * @throws CommException on timeout, peer failure, mismatch or abort; the pipe is then torn down
-   */
-  void run(RingSchedule s, String what) {
-    ioLock.lock();
-    try {
-      if (abortReason != null) {
+    /** A pipe whose DATA frames are encrypted with {@code cipher} (null: plain). */
+    RingPipe(
+            int rank,
+            int size,
+            SocketChannel left,
+            String leftName,
+            SocketChannel right,
+            String rightName,
+            CommConfig cfg,
+            FrameCipher cipher)
+            throws IOException {
+        this.cipher = cipher;
+        int extra = cipher == null ? 0 : FrameCipher.TAG_BYTES;
+        this.staging = cipher == null
+                ? null
+                : ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes())
+                        .order(ByteOrder.LITTLE_ENDIAN);
+        this.plain = cipher == null
+                ? null
+                : ByteBuffer.allocateDirect(cfg.chunkBytes() + extra).order(ByteOrder.LITTLE_ENDIAN);
+        this.rank = rank;
+        this.size = size;
+        this.left = left;
+        this.right = right;
+        this.leftName = leftName;
+        this.rightName = rightName;
+        this.ioTimeoutNanos = cfg.ioTimeout().toNanos();
+        this.ioTimeoutText = cfg.ioTimeout().toString();
+        for (int i = 0; i < SLOTS; i++) {
+            slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes() + extra)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        }
+        recv = ByteBuffer.allocateDirect(
+                        RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, MAX_REASON_BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        back.order(ByteOrder.LITTLE_ENDIAN);
+        left.configureBlocking(false);
+        right.configureBlocking(false);
+        selector = Selector.open();
+        leftKey = left.register(selector, 0);
+        rightKey = right.register(selector, SelectionKey.OP_READ);
+    }
+
+    /**
+     * Runs {@code s} to completion.
+     *
+     * @param what e.g. "allReduce #3", used in error messages
+     * @throws CommException on timeout, peer failure, mismatch or abort; the pipe is then torn down
+     */
+    void run(RingSchedule s, String what) {
+        ioLock.lock();
+        try {
+            if (abortReason != null) {
+                teardown(abortReason);
+                throw new CommException(
+                        what + " failed at rank " + rank + " of " + size + ": communicator aborted: " + abortReason);
+            }
+            try {
+                loop(s, what);
+            } catch (PeerAbort e) {
+                onFailure(e.getMessage());
+                throw new CommException(
+                        what + " failed at rank " + rank + " of " + size + ": a peer failed: " + e.getMessage(),
+                        null,
+                        e.notice);
+            } catch (CommException e) {
+                if (abortReason != null) { // abort() from another thread
+                    teardown(abortReason);
+                    throw new CommException(
+                            what + " failed at rank " + rank + " of " + size + ": aborted: " + abortReason);
+                }
+                onFailure("rank " + rank + ": " + e.getMessage());
+                throw new CommException(
+                        what + " failed at rank " + rank + " of " + size + ": " + e.getMessage(), e.getCause());
+            } catch (IOException | RuntimeException e) {
+                String peer = pendingBackReason();
+                if (peer != null) {
+                    onFailure(peer);
+                    throw new CommException(
+                            what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e, true);
+                }
+                String msg = "I/O error on the ring (left neighbour " + leftName + ", right neighbour " + rightName
+                        + "): " + e;
+                onFailure("rank " + rank + ": " + msg);
+                throw new CommException(what + " failed at rank " + rank + " of " + size + ": " + msg, e);
+            }
+        } finally {
+            ioLock.unlock();
+        }
+        if (abortReason != null) {
+            tearDownIfFree();
+        }
+    }
+
+    private void onFailure(String reason) {
+        if (abortReason == null) {
+            abortReason = reason;
+        }
         teardown(abortReason);
-        throw new CommException(what + " failed at rank " + rank + " of " + size + ": communicator aborted: "
-            + abortReason);
-      }
-      try {
-        loop(s, what);
-      } catch (PeerAbort e) {
-        onFailure(e.getMessage());
-        throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: "
-            + e.getMessage(), null, e.notice);
-      } catch (CommException e) {
-        if (abortReason != null) { // abort() from another thread
-          teardown(abortReason);
-          throw new CommException(what + " failed at rank " + rank + " of " + size + ": aborted: " + abortReason);
+    }
+
+    /** An ABORT notice ({@code notice}) or end-of-stream from a neighbour; the message is the origin's reason. */
+    private static final class PeerAbort extends CommException {
+        private static final long serialVersionUID = 1L;
+        private final boolean notice;
+
+        PeerAbort(String reason, boolean notice) {
+            super(reason);
+            this.notice = notice;
         }
-        onFailure("rank " + rank + ": " + e.getMessage());
-        throw new CommException(what + " failed at rank " + rank + " of " + size + ": " + e.getMessage(),
-            e.getCause());
-      } catch (IOException | RuntimeException e) {
-        String peer = pendingBackReason();
-        if (peer != null) {
-          onFailure(peer);
-          throw new CommException(what + " failed at rank " + rank + " of " + size + ": a peer failed: " + peer, e,
-              true);
+    }
+
+    /** Requests an abort from any thread: wakes a running collective, or tears down now if none runs. */
+    void abort(String reason) {
+        if (abortReason == null) {
+            abortReason = reason;
         }
-        String msg = "I/O error on the ring (left neighbour " + leftName + ", right neighbour " + rightName + "): " + e;
-        onFailure("rank " + rank + ": " + msg);
-        throw new CommException(what + " failed at rank " + rank + " of " + size + ": " + msg, e);
-      }
-    } finally {
-      ioLock.unlock();
+        selector.wakeup();
+        tearDownIfFree();
     }
-    if (abortReason != null) {
-      tearDownIfFree();
-    }
-  }
 
-  private void onFailure(String reason) {
-    if (abortReason == null) {
-      abortReason = reason;
-    }
-    teardown(abortReason);
-  }
-
-  /** An ABORT notice ({@code notice}) or end-of-stream from a neighbour; the message is the origin's reason. */
-  private static final class PeerAbort extends CommException {
-    private static final long serialVersionUID = 1L;
-    private final boolean notice;
-
-    PeerAbort(String reason, boolean notice) {
-      super(reason);
-      this.notice = notice;
-    }
-  }
-
-  /** Requests an abort from any thread: wakes a running collective, or tears down now if none runs. */
-  void abort(String reason) {
-    if (abortReason == null) {
-      abortReason = reason;
-    }
-    selector.wakeup();
-    tearDownIfFree();
-  }
-
-  /** Closes both sockets without notifying anyone (the neighbours see end-of-stream). */
-  void close() {
-    if (ioLock.isLocked() && !ioLock.isHeldByCurrentThread()) {
-      abort("rank " + rank + " closed its communicator during a collective");
-    }
-    ioLock.lock();
-    try {
-      torn = true;
-      closeQuietly();
-    } finally {
-      ioLock.unlock();
-    }
-  }
-
-  private void tearDownIfFree() {
-    if (ioLock.tryLock()) {
-      try {
-        teardown(abortReason);
-      } finally {
-        ioLock.unlock();
-      }
-    }
-  }
-
-  private String pendingBackReason() {
-    try {
-      if (right.isOpen()) {
-        right.read(back);
-      }
-    } catch (IOException ignored) {
-      // reset: use what arrived before
-    }
-    return backReason();
-  }
-
-  private void loop(RingSchedule s, String what) throws IOException {
-    long lastProgress = System.nanoTime();
-    head = 0;
-    filled = 0;
-    recv.clear().limit(RingSchedule.HEADER_BYTES);
-    while (s.hasMoreSends() || filled > 0 || s.hasMoreRecvs()) {
-      if (abortReason != null) {
-        throw new CommException(abortReason);
-      }
-      if (rightClosedGracefully && (filled > 0 || s.hasMoreSends())) {
-        throw new PeerAbort("right neighbour " + rightName + " closed the connection (it failed, was killed or closed)",
-            false);
-      }
-      boolean progress = false;
-      while (filled < SLOTS && s.hasMoreSends() && fill(s, slots[(head + filled) % SLOTS])) {
-        filled++;
-        progress = true;
-      }
-      while (filled > 0) {
-        ByteBuffer b = slots[head];
-        if (right.write(b) > 0) {
-          progress = true;
+    /** Closes both sockets without notifying anyone (the neighbours see end-of-stream). */
+    void close() {
+        if (ioLock.isLocked() && !ioLock.isHeldByCurrentThread()) {
+            abort("rank " + rank + " closed its communicator during a collective");
         }
-        if (b.hasRemaining()) {
-          break;
+        ioLock.lock();
+        try {
+            torn = true;
+            closeQuietly();
+        } finally {
+            ioLock.unlock();
         }
-        head = (head + 1) % SLOTS;
-        filled--;
-      }
-      if (s.hasMoreRecvs()) {
-        int n = left.read(recv);
+    }
+
+    private void tearDownIfFree() {
+        if (ioLock.tryLock()) {
+            try {
+                teardown(abortReason);
+            } finally {
+                ioLock.unlock();
+            }
+        }
+    }
+
+    private String pendingBackReason() {
+        try {
+            if (right.isOpen()) {
+                right.read(back);
+            }
+        } catch (IOException ignored) {
+            // reset: use what arrived before
+        }
+        return backReason();
+    }
+
+    private void loop(RingSchedule s, String what) throws IOException {
+        long lastProgress = System.nanoTime();
+        head = 0;
+        filled = 0;
+        recv.clear().limit(RingSchedule.HEADER_BYTES);
+        while (s.hasMoreSends() || filled > 0 || s.hasMoreRecvs()) {
+            if (abortReason != null) {
+                throw new CommException(abortReason);
+            }
+            if (rightClosedGracefully && (filled > 0 || s.hasMoreSends())) {
+                throw new PeerAbort(
+                        "right neighbour " + rightName + " closed the connection (it failed, was killed or closed)",
+                        false);
+            }
+            boolean progress = false;
+            while (filled < SLOTS && s.hasMoreSends() && fill(s, slots[(head + filled) % SLOTS])) {
+                filled++;
+                progress = true;
+            }
+            while (filled > 0) {
+                ByteBuffer b = slots[head];
+                if (right.write(b) > 0) {
+                    progress = true;
+                }
+                if (b.hasRemaining()) {
+                    break;
+                }
+                head = (head + 1) % SLOTS;
+                filled--;
+            }
+            if (s.hasMoreRecvs()) {
+                int n = left.read(recv);
+                if (n < 0) {
+                    throw new PeerAbort(
+                            "left neighbour " + leftName + " closed the connection during " + what + " (" + s.progress()
+                                    + "); it failed or was killed — see its log",
+                            false);
+                }
+                if (n > 0) {
+                    progress = true;
+                    consume(s);
+                }
+            }
+            if (progress) {
+                lastProgress = System.nanoTime();
+                continue;
+            }
+            leftKey.interestOps(s.hasMoreRecvs() ? SelectionKey.OP_READ : 0);
+            rightKey.interestOps(
+                    (rightClosedGracefully ? 0 : SelectionKey.OP_READ) | (filled > 0 ? SelectionKey.OP_WRITE : 0));
+            long waitNanos = ioTimeoutNanos - (System.nanoTime() - lastProgress);
+            if (waitNanos <= 0) {
+                throw new CommException("no progress for " + ioTimeoutText + " in " + what + " (" + s.progress()
+                        + (s.hasMoreRecvs() ? "; waiting for left neighbour " + leftName : "")
+                        + (filled > 0 ? "; right neighbour " + rightName + " is not reading" : "")
+                        + "): a peer is stalled or dead; if steps legitimately take longer, increase "
+                        + CommConfig.IO_TIMEOUT_KEY);
+            }
+            selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos)));
+            if (rightKey.isValid() && rightKey.isReadable()) {
+                readBack(filled > 0 || s.hasMoreSends());
+            }
+            selector.selectedKeys().clear();
+        }
+    }
+
+    /** Fills {@code slot} with the schedule's next frame, sealed when encrypting. */
+    private boolean fill(RingSchedule s, ByteBuffer slot) {
+        if (cipher == null) {
+            return s.fillNext(slot);
+        }
+        if (!s.fillNext(staging)) {
+            return false;
+        }
+        cipher.seal(staging, slot);
+        return true;
+    }
+
+    /** Consumes complete frames in {@link #recv} (header first, then payload). */
+    private void consume(RingSchedule s) {
+        if (recv.hasRemaining()) {
+            return;
+        }
+        if (recv.limit() == RingSchedule.HEADER_BYTES) {
+            int len = recv.getInt(4);
+            if (len < 0 || len > recv.capacity() - RingSchedule.HEADER_BYTES) {
+                throw new CommException("protocol error: frame of " + len + " bytes from left neighbour " + leftName
+                        + " (is it running a different chunk size or version?)");
+            }
+            recv.limit(RingSchedule.HEADER_BYTES + len);
+            if (len > 0) {
+                return;
+            }
+        }
+        int tag = recv.getInt(0);
+        ByteBuffer payload =
+                recv.duplicate().position(RingSchedule.HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (tag == RingSchedule.ABORT) {
+            throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString(), true);
+        }
+        s.onReceive(tag, cipher == null ? payload : cipher.open(tag, payload, plain, "left neighbour " + leftName));
+        recv.clear().limit(RingSchedule.HEADER_BYTES);
+    }
+
+    /** Reads the right neighbour's reverse direction: only ABORT notices or end-of-stream arrive there. */
+    private void readBack(boolean sending) throws IOException {
+        int n = right.read(back);
+        String reason = backReason();
+        if (reason != null) {
+            throw new PeerAbort(reason, true);
+        }
         if (n < 0) {
-          throw new PeerAbort("left neighbour " + leftName + " closed the connection during " + what + " ("
-              + s.progress() + "); it failed or was killed — see its log", false);
+            if (sending) {
+                throw new PeerAbort(
+                        "right neighbour " + rightName + " closed the connection; it failed or was killed"
+                                + " — see its log",
+                        false);
+            }
+            rightClosedGracefully = true;
         }
-        if (n > 0) {
-          progress = true;
-          consume(s);
+    }
+
+    private String backReason() {
+        if (back.position() >= RingSchedule.HEADER_BYTES && back.getInt(0) == RingSchedule.ABORT) {
+            int len = back.getInt(4);
+            if (back.position() >= RingSchedule.HEADER_BYTES + len) {
+                byte[] b = new byte[len];
+                back.get(RingSchedule.HEADER_BYTES, b);
+                return new String(b, StandardCharsets.UTF_8);
+            }
         }
-      }
-      if (progress) {
-        lastProgress = System.nanoTime();
-        continue;
-      }
-      leftKey.interestOps(s.hasMoreRecvs() ? SelectionKey.OP_READ : 0);
-      rightKey.interestOps((rightClosedGracefully ? 0 : SelectionKey.OP_READ) | (filled > 0 ? SelectionKey.OP_WRITE : 0));
-      long waitNanos = ioTimeoutNanos - (System.nanoTime() - lastProgress);
-      if (waitNanos <= 0) {
-        throw new CommException("no progress for " + ioTimeoutText + " in " + what + " (" + s.progress()
-            + (s.hasMoreRecvs() ? "; waiting for left neighbour " + leftName : "")
-            + (filled > 0 ? "; right neighbour " + rightName + " is not reading" : "")
-            + "): a peer is stalled or dead; if steps legitimately take longer, increase "
-            + CommConfig.IO_TIMEOUT_KEY);
-      }
-      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos)));
-      if (rightKey.isValid() && rightKey.isReadable()) {
-        readBack(filled > 0 || s.hasMoreSends());
-      }
-      selector.selectedKeys().clear();
+        return null;
     }
-  }
 
-  /** Fills {@code slot} with the schedule's next frame, sealed when encrypting. */
-  private boolean fill(RingSchedule s, ByteBuffer slot) {
-    if (cipher == null) {
-      return s.fillNext(slot);
+    /** Completes the partly sent frame, notifies both neighbours and closes; bounded, best effort. Idempotent. */
+    private void teardown(String reason) {
+        if (torn) {
+            return;
+        }
+        torn = true;
+        try {
+            byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+            int len = Math.min(r.length, MAX_REASON_BYTES);
+            ByteBuffer notice =
+                    ByteBuffer.allocate(RingSchedule.HEADER_BYTES + len).order(ByteOrder.LITTLE_ENDIAN);
+            notice.putInt(RingSchedule.ABORT).putInt(len).put(r, 0, len).flip();
+            long deadline = System.nanoTime() + Math.min(ioTimeoutNanos / 2, TimeUnit.MILLISECONDS.toNanos(500));
+            ByteBuffer partial = filled > 0 && slots[head].position() > 0 ? slots[head] : null;
+            filled = 0;
+            writeBounded(left, notice.duplicate(), deadline);
+            if (partial != null) {
+                writeBounded(right, partial, deadline);
+            }
+            writeBounded(right, notice, deadline);
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: the neighbour is gone or stalled; closing below still tells it
+        } finally {
+            closeQuietly();
+        }
     }
-    if (!s.fillNext(staging)) {
-      return false;
-    }
-    cipher.seal(staging, slot);
-    return true;
-  }
 
-  /** Consumes complete frames in {@link #recv} (header first, then payload). */
-  private void consume(RingSchedule s) {
-    if (recv.hasRemaining()) {
-      return;
+    private void writeBounded(SocketChannel ch, ByteBuffer b, long deadline) throws IOException {
+        if (!ch.isOpen()) {
+            return;
+        }
+        while (b.hasRemaining() && ch.write(b) >= 0 && b.hasRemaining()) {
+            long wait = deadline - System.nanoTime();
+            if (wait <= 0) {
+                return;
+            }
+            leftKey.interestOps(0);
+            rightKey.interestOps(0);
+            ch.keyFor(selector).interestOps(SelectionKey.OP_WRITE);
+            selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
+            selector.selectedKeys().clear();
+        }
     }
-    if (recv.limit() == RingSchedule.HEADER_BYTES) {
-      int len = recv.getInt(4);
-      if (len < 0 || len > recv.capacity() - RingSchedule.HEADER_BYTES) {
-        throw new CommException("protocol error: frame of " + len + " bytes from left neighbour " + leftName
-            + " (is it running a different chunk size or version?)");
-      }
-      recv.limit(RingSchedule.HEADER_BYTES + len);
-      if (len > 0) {
-        return;
-      }
-    }
-    int tag = recv.getInt(0);
-    ByteBuffer payload = recv.duplicate().position(RingSchedule.HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
-    if (tag == RingSchedule.ABORT) {
-      throw new PeerAbort(StandardCharsets.UTF_8.decode(payload).toString(), true);
-    }
-    s.onReceive(tag, cipher == null ? payload : cipher.open(tag, payload, plain, "left neighbour " + leftName));
-    recv.clear().limit(RingSchedule.HEADER_BYTES);
-  }
 
-  /** Reads the right neighbour's reverse direction: only ABORT notices or end-of-stream arrive there. */
-  private void readBack(boolean sending) throws IOException {
-    int n = right.read(back);
-    String reason = backReason();
-    if (reason != null) {
-      throw new PeerAbort(reason, true);
+    private void closeQuietly() {
+        for (AutoCloseable c : new AutoCloseable[] {left, right, selector}) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing
+            }
+        }
     }
-    if (n < 0) {
-      if (sending) {
-        throw new PeerAbort("right neighbour " + rightName + " closed the connection; it failed or was killed"
-            + " — see its log", false);
-      }
-      rightClosedGracefully = true;
-    }
-  }
-
-  private String backReason() {
-    if (back.position() >= RingSchedule.HEADER_BYTES && back.getInt(0) == RingSchedule.ABORT) {
-      int len = back.getInt(4);
-      if (back.position() >= RingSchedule.HEADER_BYTES + len) {
-        byte[] b = new byte[len];
-        back.get(RingSchedule.HEADER_BYTES, b);
-        return new String(b, StandardCharsets.UTF_8);
-      }
-    }
-    return null;
-  }
-
-  /** Completes the partly sent frame, notifies both neighbours and closes; bounded, best effort. Idempotent. */
-  private void teardown(String reason) {
-    if (torn) {
-      return;
-    }
-    torn = true;
-    try {
-      byte[] r = reason.getBytes(StandardCharsets.UTF_8);
-      int len = Math.min(r.length, MAX_REASON_BYTES);
-      ByteBuffer notice = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + len).order(ByteOrder.LITTLE_ENDIAN);
-      notice.putInt(RingSchedule.ABORT).putInt(len).put(r, 0, len).flip();
-      long deadline = System.nanoTime() + Math.min(ioTimeoutNanos / 2, TimeUnit.MILLISECONDS.toNanos(500));
-      ByteBuffer partial = filled > 0 && slots[head].position() > 0 ? slots[head] : null;
-      filled = 0;
-      writeBounded(left, notice.duplicate(), deadline);
-      if (partial != null) {
-        writeBounded(right, partial, deadline);
-      }
-      writeBounded(right, notice, deadline);
-    } catch (IOException | RuntimeException ignored) {
-      // best effort: the neighbour is gone or stalled; closing below still tells it
-    } finally {
-      closeQuietly();
-    }
-  }
-
-  private void writeBounded(SocketChannel ch, ByteBuffer b, long deadline) throws IOException {
-    if (!ch.isOpen()) {
-      return;
-    }
-    while (b.hasRemaining() && ch.write(b) >= 0 && b.hasRemaining()) {
-      long wait = deadline - System.nanoTime();
-      if (wait <= 0) {
-        return;
-      }
-      leftKey.interestOps(0);
-      rightKey.interestOps(0);
-      ch.keyFor(selector).interestOps(SelectionKey.OP_WRITE);
-      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
-      selector.selectedKeys().clear();
-    }
-  }
-
-  private void closeQuietly() {
-    for (AutoCloseable c : new AutoCloseable[] {left, right, selector}) {
-      try {
-        c.close();
-      } catch (Exception ignored) {
-        // closing
-      }
-    }
-  }
 }

@@ -21,76 +21,79 @@ import org.nd4j.linalg.factory.Nd4j;
  * deterministic function of θ).
  */
 final class HutchinsonTrace {
-  private final int samples;
-  private final double epsilon;
-  private final long seed;
+    private final int samples;
+    private final double epsilon;
+    private final long seed;
 
-  /**
-   * @param samples probe vectors (0 disables the estimate)
-   * @param epsilon finite-difference step along each ±1 probe
-   * @param seed    seed of the probe vectors
-   */
-  HutchinsonTrace(int samples, double epsilon, long seed) {
-    if (samples < 0 || !(epsilon > 0)) {
-      throw new IllegalArgumentException("Hutchinson needs samples >= 0 and epsilon > 0, got " + samples + ", "
-          + epsilon);
-    }
-    this.samples = samples;
-    this.epsilon = epsilon;
-    this.seed = seed;
-  }
-
-  /** @return number of probe vectors */
-  int samples() {
-    return samples;
-  }
-
-  /**
-   * @param probe   the network
-   * @param ids     layers to estimate
-   * @param batches minibatches (probe s uses batch s mod size)
-   * @return id → mean of {@code z_l·(Hz)_l} over the probes (empty map if samples = 0)
-   */
-  Map<String, Double> estimate(NetworkProbe probe, List<String> ids, List<DataSet> batches) {
-    Map<String, Double> out = new LinkedHashMap<>();
-    if (samples == 0) {
-      return out;
-    }
-    ids.forEach(id -> out.put(id, 0.0));
-    INDArray params = probe.params();
-    INDArray saved = params.dup();
-    Random rnd = new Random(seed);
-    try {
-      for (int s = 0; s < samples; s++) {
-        DataSet batch = batches.get(s % batches.size());
-        double inv = 1.0 / batch.numExamples();
-        float[] zz = new float[(int) params.length()];
-        for (int i = 0; i < zz.length; i++) {
-          zz[i] = rnd.nextBoolean() ? 1f : -1f;
+    /**
+     * @param samples probe vectors (0 disables the estimate)
+     * @param epsilon finite-difference step along each ±1 probe
+     * @param seed    seed of the probe vectors
+     */
+    HutchinsonTrace(int samples, double epsilon, long seed) {
+        if (samples < 0 || !(epsilon > 0)) {
+            throw new IllegalArgumentException(
+                    "Hutchinson needs samples >= 0 and epsilon > 0, got " + samples + ", " + epsilon);
         }
-        INDArray z = Nd4j.createFromArray(zz).castTo(params.dataType());
-        params.assign(saved).addi(z.mul(epsilon));
-        INDArray gPlus = gradient(probe, batch);
-        params.assign(saved).subi(z.mul(epsilon));
-        INDArray gMinus = gradient(probe, batch);
-        INDArray hz = gPlus.subi(gMinus).muli(inv / (2 * epsilon));
-        for (String id : ids) {
-          long[] r = probe.weightRange(id);
-          double dot = 0;
-          for (long i = r[0]; i < r[1]; i++) {
-            dot += zz[(int) i] * hz.getDouble(i);
-          }
-          out.merge(id, dot / samples, Double::sum);
-        }
-      }
-    } finally {
-      params.assign(saved);
+        this.samples = samples;
+        this.epsilon = epsilon;
+        this.seed = seed;
     }
-    return out;
-  }
 
-  private static INDArray gradient(NetworkProbe probe, DataSet batch) {
-    probe.computeGradient(batch);
-    return probe.gradientView().reshape(probe.gradientView().length()).castTo(DataType.DOUBLE).dup();
-  }
+    /** @return number of probe vectors */
+    int samples() {
+        return samples;
+    }
+
+    /**
+     * @param probe   the network
+     * @param ids     layers to estimate
+     * @param batches minibatches (probe s uses batch s mod size)
+     * @return id → mean of {@code z_l·(Hz)_l} over the probes (empty map if samples = 0)
+     */
+    Map<String, Double> estimate(NetworkProbe probe, List<String> ids, List<DataSet> batches) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (samples == 0) {
+            return out;
+        }
+        ids.forEach(id -> out.put(id, 0.0));
+        INDArray params = probe.params();
+        INDArray saved = params.dup();
+        Random rnd = new Random(seed);
+        try {
+            for (int s = 0; s < samples; s++) {
+                DataSet batch = batches.get(s % batches.size());
+                double inv = 1.0 / batch.numExamples();
+                float[] zz = new float[(int) params.length()];
+                for (int i = 0; i < zz.length; i++) {
+                    zz[i] = rnd.nextBoolean() ? 1f : -1f;
+                }
+                INDArray z = Nd4j.createFromArray(zz).castTo(params.dataType());
+                params.assign(saved).addi(z.mul(epsilon));
+                INDArray gPlus = gradient(probe, batch);
+                params.assign(saved).subi(z.mul(epsilon));
+                INDArray gMinus = gradient(probe, batch);
+                INDArray hz = gPlus.subi(gMinus).muli(inv / (2 * epsilon));
+                for (String id : ids) {
+                    long[] r = probe.weightRange(id);
+                    double dot = 0;
+                    for (long i = r[0]; i < r[1]; i++) {
+                        dot += zz[(int) i] * hz.getDouble(i);
+                    }
+                    out.merge(id, dot / samples, Double::sum);
+                }
+            }
+        } finally {
+            params.assign(saved);
+        }
+        return out;
+    }
+
+    private static INDArray gradient(NetworkProbe probe, DataSet batch) {
+        probe.computeGradient(batch);
+        return probe.gradientView()
+                .reshape(probe.gradientView().length())
+                .castTo(DataType.DOUBLE)
+                .dup();
+    }
 }

@@ -15,13 +15,13 @@ import io.qsync.runtime.LayerClock;
 import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
-import org.bytedeco.javacpp.Pointer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Measures a {@link DeviceProfile} of the device a {@link TrainingEngine} trains on, for one network and batch size,
@@ -34,142 +34,158 @@ import java.util.concurrent.CompletableFuture;
  * and added to the remainder. Call with the native thread count the trainer will use.
  */
 public final class Profiler {
-  private final int warmup;
-  private final int repeats;
+    private final int warmup;
+    private final int repeats;
 
-  /**
-   * @param warmup  unmeasured steps per calibration plan
-   * @param repeats measured steps per calibration plan (median taken)
-   */
-  public Profiler(int warmup, int repeats) {
-    if (warmup < 0 || repeats < 1) {
-      throw new IllegalArgumentException("Profiler needs warmup >= 0 and repeats >= 1, got " + warmup + ", "
-          + repeats);
-    }
-    this.warmup = warmup;
-    this.repeats = repeats;
-  }
-
-  /**
-   * @param name        profile name
-   * @param engine      an engine of the network (trained by the measurement: open one for profiling only)
-   * @param graph       its plan graph
-   * @param batch       examples of the local step
-   * @param menu        precisions to measure
-   * @param globalBatch global batch (the updater divides by it)
-   * @param workers     ring size of the training the profile is for (for the all-reduce share)
-   * @return the measured profile
-   * @throws IllegalArgumentException if the engine's backend cannot switch precisions or time layers
-   */
-  public DeviceProfile profile(String name, TrainingEngine engine, LayerGraph graph, HostBatch batch,
-      List<Precision> menu, int globalBatch, int workers) {
-    long context = contextBytes(engine);
-    ProfilingSupport prof = engine.profiling().orElseThrow(() -> new IllegalArgumentException("the "
-        + engine.backendName() + " backend cannot profile a device (no per-layer clock); profile with --backend cpu"));
-    Map<String, Integer> index = prof.switchableLayers();
-    List<String> ids = new ArrayList<>(index.keySet());
-    StepCalibration cal = new StepCalibration(graph, index, batch.rows());
-    for (int k = 0; k < menu.size(); k++) {
-      Map<String, Precision> plan = new LinkedHashMap<>();
-      for (int j = 0; j < ids.size(); j++) {
-        plan.put(ids.get(j), menu.get((j + k) % menu.size()));
-      }
-      prof.applyPlan(new PrecisionPlan(plan));
-      double[] t = new double[repeats];
-      try (LayerClock clock = prof.startLayerClock(warmup)) {
-        for (int i = 0; i < warmup + repeats; i++) {
-          long t0 = System.nanoTime();
-          engine.computeGradient(batch);
-          engine.applyUpdate(globalBatch, 0);
-          if (i >= warmup) {
-            t[i - warmup] = (System.nanoTime() - t0) / 1e9;
-          }
+    /**
+     * @param warmup  unmeasured steps per calibration plan
+     * @param repeats measured steps per calibration plan (median taken)
+     */
+    public Profiler(int warmup, int repeats) {
+        if (warmup < 0 || repeats < 1) {
+            throw new IllegalArgumentException(
+                    "Profiler needs warmup >= 0 and repeats >= 1, got " + warmup + ", " + repeats);
         }
-        cal.addRun(List.of(plan), median(t), clock);
-      }
+        this.warmup = warmup;
+        this.repeats = repeats;
     }
-    Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
-    StepCalibration.Fit fit = cal.fit();
-    double collective = link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers)
-        + link.ringAllReduceSeconds(4.0, workers);
-    StepCalibration.Fit withComm = new StepCalibration.Fit(fit.kappa(), fit.remainderSeconds() + collective,
-        fit.rmsRelativeError(), fit.runs());
-    return cal.toProfile(name, "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
-        + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
-        + ", in-step layer timing, context measured", withComm, menu, memoryLimit(), link, workers)
-        .withContextBytes(context);
-  }
 
-  /**
-   * The process' context term, measured: its resident bytes (JVM, native libraries, heap in use, native pools) before
-   * the profiled training starts, less the engine's own parameter and updater-state arrays, which the memory model
-   * counts.
-   *
-   * @param engine the engine about to be profiled
-   * @return bytes the model cannot use, at least 0
-   */
-  public static long contextBytes(TrainingEngine engine) {
-    long own = 4L * (engine.numParams() + engine.updaterStateLength());
-    return Math.max(0, Pointer.physicalBytes() - own);
-  }
-
-  /** @return the memory this process may use: JavaCPP's physical-bytes cap if set, else the JVM's max heap */
-  private static long memoryLimit() {
-    long cap = Pointer.maxPhysicalBytes();
-    return cap > 0 ? cap : Runtime.getRuntime().maxMemory();
-  }
-
-  /**
-   * Two ranks over loopback TCP in this process; fits {@code T(bytes) = a + b·bytes} = 2·latency + bytes/bw.
-   *
-   * @param gradientBytes gradient size of the model (sizes up to 4× are measured)
-   * @param warmup        unmeasured all-reduces per size
-   * @param repeats       measured all-reduces per size (median)
-   * @return the link
-   */
-  public static Interconnect measureLoopback(long gradientBytes, int warmup, int repeats) {
-    CommConfig cfg = CommConfig.defaults();
-    try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
-         TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
-      List<String> peers = List.of(e0.address(), e1.address());
-      CompletableFuture<TcpRingCommunicator> f1 = CompletableFuture.supplyAsync(() -> e1.connect(1, peers, "prof"));
-      try (TcpRingCommunicator c0 = e0.connect(0, peers, "prof"); TcpRingCommunicator c1 = f1.join()) {
-        return fitLoopback(c0, c1, gradientBytes, warmup, repeats);
-      } finally {
-        // a failed rank 0 connect leaves rank 1's future waiting: it ends with its connect timeout, then closes
-        f1.thenAccept(TcpRingCommunicator::close);
-      }
+    /**
+     * @param name        profile name
+     * @param engine      an engine of the network (trained by the measurement: open one for profiling only)
+     * @param graph       its plan graph
+     * @param batch       examples of the local step
+     * @param menu        precisions to measure
+     * @param globalBatch global batch (the updater divides by it)
+     * @param workers     ring size of the training the profile is for (for the all-reduce share)
+     * @return the measured profile
+     * @throws IllegalArgumentException if the engine's backend cannot switch precisions or time layers
+     */
+    public DeviceProfile profile(
+            String name,
+            TrainingEngine engine,
+            LayerGraph graph,
+            HostBatch batch,
+            List<Precision> menu,
+            int globalBatch,
+            int workers) {
+        long context = contextBytes(engine);
+        ProfilingSupport prof = engine.profiling()
+                .orElseThrow(() -> new IllegalArgumentException("the " + engine.backendName()
+                        + " backend cannot profile a device (no per-layer clock); profile with --backend cpu"));
+        Map<String, Integer> index = prof.switchableLayers();
+        List<String> ids = new ArrayList<>(index.keySet());
+        StepCalibration cal = new StepCalibration(graph, index, batch.rows());
+        for (int k = 0; k < menu.size(); k++) {
+            Map<String, Precision> plan = new LinkedHashMap<>();
+            for (int j = 0; j < ids.size(); j++) {
+                plan.put(ids.get(j), menu.get((j + k) % menu.size()));
+            }
+            prof.applyPlan(new PrecisionPlan(plan));
+            double[] t = new double[repeats];
+            try (LayerClock clock = prof.startLayerClock(warmup)) {
+                for (int i = 0; i < warmup + repeats; i++) {
+                    long t0 = System.nanoTime();
+                    engine.computeGradient(batch);
+                    engine.applyUpdate(globalBatch, 0);
+                    if (i >= warmup) {
+                        t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                cal.addRun(List.of(plan), median(t), clock);
+            }
+        }
+        Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
+        StepCalibration.Fit fit = cal.fit();
+        double collective =
+                link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers) + link.ringAllReduceSeconds(4.0, workers);
+        StepCalibration.Fit withComm = new StepCalibration.Fit(
+                fit.kappa(), fit.remainderSeconds() + collective, fit.rmsRelativeError(), fit.runs());
+        return cal.toProfile(
+                        name,
+                        "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
+                                + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
+                                + ", in-step layer timing, context measured",
+                        withComm,
+                        menu,
+                        memoryLimit(),
+                        link,
+                        workers)
+                .withContextBytes(context);
     }
-  }
 
-  private static Interconnect fitLoopback(TcpRingCommunicator c0, TcpRingCommunicator c1, long gradientBytes,
-      int warmup, int repeats) {
-    long[] sizes = {4, 1 << 14, gradientBytes, 4 * gradientBytes};
-    double[] x = new double[sizes.length];
-    double[] y = new double[sizes.length];
-    for (int k = 0; k < sizes.length; k++) {
-      int n = (int) Math.max(1, sizes[k] / 4);
-      FloatBuffer a = FloatBuffer.allocate(n);
-      FloatBuffer b = FloatBuffer.allocate(n);
-      x[k] = 4.0 * n;
-      double[] t = new double[warmup + repeats];
-      for (int i = 0; i < t.length; i++) {
-        CompletableFuture<Void> other = CompletableFuture.runAsync(() -> c1.allReduce(b, ReduceOp.SUM));
-        long t0 = System.nanoTime();
-        c0.allReduce(a, ReduceOp.SUM);
-        t[i] = (System.nanoTime() - t0) / 1e9;
-        other.join();
-      }
-      y[k] = median(Arrays.copyOfRange(t, warmup, t.length));
+    /**
+     * The process' context term, measured: its resident bytes (JVM, native libraries, heap in use, native pools) before
+     * the profiled training starts, less the engine's own parameter and updater-state arrays, which the memory model
+     * counts.
+     *
+     * @param engine the engine about to be profiled
+     * @return bytes the model cannot use, at least 0
+     */
+    public static long contextBytes(TrainingEngine engine) {
+        long own = 4L * (engine.numParams() + engine.updaterStateLength());
+        return Math.max(0, Pointer.physicalBytes() - own);
     }
-    LinearCost fit = LinearCost.fit(x, y);
-    return new Interconnect("loopback TCP ring (measured)", 1 / Math.max(fit.alpha(), 1e-12),
-        Math.max(0, fit.beta() / 2));
-  }
 
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
+    /** @return the memory this process may use: JavaCPP's physical-bytes cap if set, else the JVM's max heap */
+    private static long memoryLimit() {
+        long cap = Pointer.maxPhysicalBytes();
+        return cap > 0 ? cap : Runtime.getRuntime().maxMemory();
+    }
+
+    /**
+     * Two ranks over loopback TCP in this process; fits {@code T(bytes) = a + b·bytes} = 2·latency + bytes/bw.
+     *
+     * @param gradientBytes gradient size of the model (sizes up to 4× are measured)
+     * @param warmup        unmeasured all-reduces per size
+     * @param repeats       measured all-reduces per size (median)
+     * @return the link
+     */
+    public static Interconnect measureLoopback(long gradientBytes, int warmup, int repeats) {
+        CommConfig cfg = CommConfig.defaults();
+        try (TcpRingCommunicator.Endpoint e0 = TcpRingCommunicator.open("127.0.0.1", cfg);
+                TcpRingCommunicator.Endpoint e1 = TcpRingCommunicator.open("127.0.0.1", cfg)) {
+            List<String> peers = List.of(e0.address(), e1.address());
+            CompletableFuture<TcpRingCommunicator> f1 =
+                    CompletableFuture.supplyAsync(() -> e1.connect(1, peers, "prof"));
+            try (TcpRingCommunicator c0 = e0.connect(0, peers, "prof");
+                    TcpRingCommunicator c1 = f1.join()) {
+                return fitLoopback(c0, c1, gradientBytes, warmup, repeats);
+            } finally {
+                // a failed rank 0 connect leaves rank 1's future waiting: it ends with its connect timeout, then closes
+                f1.thenAccept(TcpRingCommunicator::close);
+            }
+        }
+    }
+
+    private static Interconnect fitLoopback(
+            TcpRingCommunicator c0, TcpRingCommunicator c1, long gradientBytes, int warmup, int repeats) {
+        long[] sizes = {4, 1 << 14, gradientBytes, 4 * gradientBytes};
+        double[] x = new double[sizes.length];
+        double[] y = new double[sizes.length];
+        for (int k = 0; k < sizes.length; k++) {
+            int n = (int) Math.max(1, sizes[k] / 4);
+            FloatBuffer a = FloatBuffer.allocate(n);
+            FloatBuffer b = FloatBuffer.allocate(n);
+            x[k] = 4.0 * n;
+            double[] t = new double[warmup + repeats];
+            for (int i = 0; i < t.length; i++) {
+                CompletableFuture<Void> other = CompletableFuture.runAsync(() -> c1.allReduce(b, ReduceOp.SUM));
+                long t0 = System.nanoTime();
+                c0.allReduce(a, ReduceOp.SUM);
+                t[i] = (System.nanoTime() - t0) / 1e9;
+                other.join();
+            }
+            y[k] = median(Arrays.copyOfRange(t, warmup, t.length));
+        }
+        LinearCost fit = LinearCost.fit(x, y);
+        return new Interconnect(
+                "loopback TCP ring (measured)", 1 / Math.max(fit.alpha(), 1e-12), Math.max(0, fit.beta() / 2));
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
 }

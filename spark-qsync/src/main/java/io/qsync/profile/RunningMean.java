@@ -6,22 +6,22 @@ package io.qsync.profile;
  * with the second, every sample counts equally.
  */
 final class RunningMean {
-  private double mean;
-  private int count;
+    private double mean;
+    private int count;
 
-  /** @param x next sample */
-  void add(double x) {
-    count++;
-    mean += (x - mean) / count;
-  }
+    /** @param x next sample */
+    void add(double x) {
+        count++;
+        mean += (x - mean) / count;
+    }
 
-  /** @return the mean of the samples so far (0 if none) */
-  double mean() {
-    return mean;
-  }
+    /** @return the mean of the samples so far (0 if none) */
+    double mean() {
+        return mean;
+    }
 
-  /** @return number of samples */
-  int count() {
-    return count;
-  }
+    /** @return number of samples */
+    int count() {
+        return count;
+    }
 }

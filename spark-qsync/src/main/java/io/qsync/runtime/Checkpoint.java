@@ -17,20 +17,29 @@ import java.util.List;
  * @param millis        the duration of every completed step
  * @param epochs        statistics of the completed epochs
  */
-public record Checkpoint(long step, int workers, int stepsPerEpoch, ModelSpec model, float[] losses, float[] millis,
-    List<EpochStats> epochs) implements Serializable {
+public record Checkpoint(
+        long step,
+        int workers,
+        int stepsPerEpoch,
+        ModelSpec model,
+        float[] losses,
+        float[] millis,
+        List<EpochStats> epochs)
+        implements Serializable {
 
-  /**
-   * Fails unless this checkpoint was written by a job with the same workers and schedule.
-   *
-   * @throws IllegalStateException naming what differs
-   */
-  public void requireCompatible(int workers, int stepsPerEpoch) {
-    if (workers != this.workers || stepsPerEpoch != this.stepsPerEpoch) {
-      throw new IllegalStateException("the checkpoint at step " + step + " was written by a job of " + this.workers
-          + " workers and " + this.stepsPerEpoch + " steps per epoch, this job has " + workers + " and "
-          + stepsPerEpoch + "; resume with the same data, spark.qsync.numWorkers and spark.qsync.batchSize, or use "
-          + "another spark.qsync.checkpoint.dir");
+    /**
+     * Fails unless this checkpoint was written by a job with the same workers and schedule.
+     *
+     * @throws IllegalStateException naming what differs
+     */
+    public void requireCompatible(int workers, int stepsPerEpoch) {
+        if (workers != this.workers || stepsPerEpoch != this.stepsPerEpoch) {
+            throw new IllegalStateException("the checkpoint at step " + step + " was written by a job of "
+                    + this.workers
+                    + " workers and " + this.stepsPerEpoch + " steps per epoch, this job has " + workers + " and "
+                    + stepsPerEpoch
+                    + "; resume with the same data, spark.qsync.numWorkers and spark.qsync.batchSize, or use "
+                    + "another spark.qsync.checkpoint.dir");
+        }
     }
-  }
 }

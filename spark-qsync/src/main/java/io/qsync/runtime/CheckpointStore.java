@@ -6,12 +6,12 @@ package io.qsync.runtime;
  */
 public interface CheckpointStore {
 
-  /** The step of the newest complete checkpoint, or -1 if there is none. */
-  long latestStep();
+    /** The step of the newest complete checkpoint, or -1 if there is none. */
+    long latestStep();
 
-  /** Reads the checkpoint of {@code step}. */
-  Checkpoint load(long step);
+    /** Reads the checkpoint of {@code step}. */
+    Checkpoint load(long step);
 
-  /** Writes {@code c} atomically (a reader sees all of it or nothing) and may drop older ones. */
-  void save(Checkpoint c);
+    /** Writes {@code c} atomically (a reader sees all of it or nothing) and may drop older ones. */
+    void save(Checkpoint c);
 }

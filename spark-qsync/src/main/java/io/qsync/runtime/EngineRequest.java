@@ -15,14 +15,14 @@ import io.qsync.lowprec.layers.PrecisionPlan;
  */
 public record EngineRequest(ModelSpec model, PrecisionPlan plan, int device, int threads, int batchSize) {
 
-  /** Checks the fields. */
-  public EngineRequest {
-    if (model == null) {
-      throw new IllegalArgumentException("an engine request needs a model");
+    /** Checks the fields. */
+    public EngineRequest {
+        if (model == null) {
+            throw new IllegalArgumentException("an engine request needs a model");
+        }
+        if (threads < 0 || batchSize < 1) {
+            throw new IllegalArgumentException(
+                    "an engine request needs threads >= 0 and batchSize >= 1, got " + threads + ", " + batchSize);
+        }
     }
-    if (threads < 0 || batchSize < 1) {
-      throw new IllegalArgumentException("an engine request needs threads >= 0 and batchSize >= 1, got " + threads
-          + ", " + batchSize);
-    }
-  }
 }

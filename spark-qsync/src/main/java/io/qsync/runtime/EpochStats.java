@@ -13,18 +13,26 @@ import java.io.Serializable;
  * @param testAccuracy     accuracy on the evaluation set, or NaN without one
  * @param medianStepMillis median wall time of one step
  */
-public record EpochStats(int epoch, int steps, long samples, double meanLoss, double seconds, double testAccuracy,
-    double medianStepMillis) implements Serializable {
+public record EpochStats(
+        int epoch,
+        int steps,
+        long samples,
+        double meanLoss,
+        double seconds,
+        double testAccuracy,
+        double medianStepMillis)
+        implements Serializable {
 
-  /** Training throughput over the epoch. */
-  public double samplesPerSecond() {
-    return seconds > 0 ? samples / seconds : Double.NaN;
-  }
+    /** Training throughput over the epoch. */
+    public double samplesPerSecond() {
+        return seconds > 0 ? samples / seconds : Double.NaN;
+    }
 
-  /** One human-readable line. */
-  public String describe() {
-    String acc = Double.isNaN(testAccuracy) ? "n/a" : String.format("%.2f%%", 100 * testAccuracy);
-    return String.format("epoch %d: loss %.4f, test accuracy %s, %.0f samples/s (%d steps, %.1f s, median step %.1f ms)",
-        epoch + 1, meanLoss, acc, samplesPerSecond(), steps, seconds, medianStepMillis);
-  }
+    /** One human-readable line. */
+    public String describe() {
+        String acc = Double.isNaN(testAccuracy) ? "n/a" : String.format("%.2f%%", 100 * testAccuracy);
+        return String.format(
+                "epoch %d: loss %.4f, test accuracy %s, %.0f samples/s (%d steps, %.1f s, median step %.1f ms)",
+                epoch + 1, meanLoss, acc, samplesPerSecond(), steps, seconds, medianStepMillis);
+    }
 }

@@ -13,29 +13,29 @@ package io.qsync.runtime;
  */
 public record HostBatch(int rows, int numFeatures, float[] features, int numTargets, float[] targets) {
 
-  /** Checks the sizes. */
-  public HostBatch {
-    if (rows < 1 || numFeatures < 1) {
-      throw new IllegalArgumentException("a batch needs rows >= 1 and numFeatures >= 1, got " + rows + " x "
-          + numFeatures);
+    /** Checks the sizes. */
+    public HostBatch {
+        if (rows < 1 || numFeatures < 1) {
+            throw new IllegalArgumentException(
+                    "a batch needs rows >= 1 and numFeatures >= 1, got " + rows + " x " + numFeatures);
+        }
+        if (features.length != (long) rows * numFeatures) {
+            throw new IllegalArgumentException(
+                    "batch features: " + features.length + " values for " + rows + " rows of " + numFeatures);
+        }
+        if (targets != null && targets.length != (long) rows * numTargets) {
+            throw new IllegalArgumentException(
+                    "batch targets: " + targets.length + " values for " + rows + " rows of " + numTargets);
+        }
     }
-    if (features.length != (long) rows * numFeatures) {
-      throw new IllegalArgumentException("batch features: " + features.length + " values for " + rows + " rows of "
-          + numFeatures);
-    }
-    if (targets != null && targets.length != (long) rows * numTargets) {
-      throw new IllegalArgumentException("batch targets: " + targets.length + " values for " + rows + " rows of "
-          + numTargets);
-    }
-  }
 
-  /** An inference batch (features only). */
-  public static HostBatch features(int rows, int numFeatures, float[] features) {
-    return new HostBatch(rows, numFeatures, features, 0, null);
-  }
+    /** An inference batch (features only). */
+    public static HostBatch features(int rows, int numFeatures, float[] features) {
+        return new HostBatch(rows, numFeatures, features, 0, null);
+    }
 
-  /** True when the batch carries targets (a training batch). */
-  public boolean hasTargets() {
-    return targets != null;
-  }
+    /** True when the batch carries targets (a training batch). */
+    public boolean hasTargets() {
+        return targets != null;
+    }
 }

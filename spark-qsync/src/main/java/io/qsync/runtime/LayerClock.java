@@ -5,10 +5,10 @@ import io.qsync.planner.cost.LayerSamples;
 /** Per-layer timing of an engine's steps while it is open; {@link #close()} stops recording (samples stay). */
 public interface LayerClock extends LayerSamples, AutoCloseable {
 
-  /** Forgets all samples. */
-  void reset();
+    /** Forgets all samples. */
+    void reset();
 
-  /** Stops recording. */
-  @Override
-  void close();
+    /** Stops recording. */
+    @Override
+    void close();
 }

@@ -9,62 +9,62 @@ import org.nd4j.linalg.factory.Nd4j;
  * (features {@code [b, numFeatures]}, one-hot labels {@code [b, numClasses]}) from any subset of its rows.
  */
 public final class LocalShard implements java.io.Serializable {
-  private static final long serialVersionUID = 1L;
-  private final float[] features;
-  private final int[] labels;
-  private final int numFeatures;
-  private final int count;
+    private static final long serialVersionUID = 1L;
+    private final float[] features;
+    private final int[] labels;
+    private final int numFeatures;
+    private final int count;
 
-  /** Wraps existing arrays ({@code features.length == labels.length * numFeatures}). */
-  public LocalShard(float[] features, int[] labels, int numFeatures) {
-    if ((long) labels.length * numFeatures != features.length) {
-      throw new IllegalArgumentException("LocalShard: " + labels.length + " labels and " + features.length
-          + " feature values do not match numFeatures=" + numFeatures);
+    /** Wraps existing arrays ({@code features.length == labels.length * numFeatures}). */
+    public LocalShard(float[] features, int[] labels, int numFeatures) {
+        if ((long) labels.length * numFeatures != features.length) {
+            throw new IllegalArgumentException("LocalShard: " + labels.length + " labels and " + features.length
+                    + " feature values do not match numFeatures=" + numFeatures);
+        }
+        this.features = features;
+        this.labels = labels;
+        this.numFeatures = numFeatures;
+        this.count = labels.length;
     }
-    this.features = features;
-    this.labels = labels;
-    this.numFeatures = numFeatures;
-    this.count = labels.length;
-  }
 
-  /** Number of rows. */
-  public int count() {
-    return count;
-  }
-
-  /** Features per row. */
-  public int numFeatures() {
-    return numFeatures;
-  }
-
-  /** Label of row {@code i}. */
-  public int label(int i) {
-    return labels[i];
-  }
-
-  /**
-   * A backend-neutral minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is
-   * null), with one-hot labels over {@code numClasses}.
-   */
-  public HostBatch hostBatch(int[] order, int from, int to, int numClasses) {
-    int b = to - from;
-    float[] x = new float[b * numFeatures];
-    float[] y = new float[b * numClasses];
-    for (int j = 0; j < b; j++) {
-      int row = order == null ? from + j : order[from + j];
-      System.arraycopy(features, row * numFeatures, x, j * numFeatures, numFeatures);
-      y[j * numClasses + labels[row]] = 1f;
+    /** Number of rows. */
+    public int count() {
+        return count;
     }
-    return new HostBatch(b, numFeatures, x, numClasses, y);
-  }
 
-  /**
-   * A DL4J minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is null).
-   */
-  public DataSet batch(int[] order, int from, int to, int numClasses) {
-    HostBatch h = hostBatch(order, from, to, numClasses);
-    INDArray xf = Nd4j.create(h.features(), new long[] {h.rows(), numFeatures}, 'c');
-    INDArray yf = Nd4j.create(h.targets(), new long[] {h.rows(), numClasses}, 'c');
-    return new DataSet(xf, yf);
-  }
+    /** Features per row. */
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    /** Label of row {@code i}. */
+    public int label(int i) {
+        return labels[i];
+    }
+
+    /**
+     * A backend-neutral minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is
+     * null), with one-hot labels over {@code numClasses}.
+     */
+    public HostBatch hostBatch(int[] order, int from, int to, int numClasses) {
+        int b = to - from;
+        float[] x = new float[b * numFeatures];
+        float[] y = new float[b * numClasses];
+        for (int j = 0; j < b; j++) {
+            int row = order == null ? from + j : order[from + j];
+            System.arraycopy(features, row * numFeatures, x, j * numFeatures, numFeatures);
+            y[j * numClasses + labels[row]] = 1f;
+        }
+        return new HostBatch(b, numFeatures, x, numClasses, y);
+    }
+
+    /**
+     * A DL4J minibatch of rows {@code order[from..to)} (or rows {@code from..to} when {@code order} is null).
+     */
+    public DataSet batch(int[] order, int from, int to, int numClasses) {
+        HostBatch h = hostBatch(order, from, to, numClasses);
+        INDArray xf = Nd4j.create(h.features(), new long[] {h.rows(), numFeatures}, 'c');
+        INDArray yf = Nd4j.create(h.targets(), new long[] {h.rows(), numClasses}, 'c');
+        return new DataSet(xf, yf);
+    }
 }

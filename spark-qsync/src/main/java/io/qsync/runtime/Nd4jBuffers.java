@@ -9,47 +9,48 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Zero-copy NIO views of ND4J arrays, for collectives and checksums. */
 public final class Nd4jBuffers {
-  private Nd4jBuffers() {}
+    private Nd4jBuffers() {}
 
-  /**
-   * A direct {@link FloatBuffer} over the elements of a contiguous FLOAT array (writes go to the array).
-   *
-   * @throws IllegalArgumentException if the array is not FLOAT or not contiguous
-   */
-  public static FloatBuffer floatView(INDArray arr) {
-    if (arr.dataType() != DataType.FLOAT) {
-      throw new IllegalArgumentException("expected a FLOAT array, got " + arr.dataType()
-          + "; train the network with dataType(FLOAT)");
+    /**
+     * A direct {@link FloatBuffer} over the elements of a contiguous FLOAT array (writes go to the array).
+     *
+     * @throws IllegalArgumentException if the array is not FLOAT or not contiguous
+     */
+    public static FloatBuffer floatView(INDArray arr) {
+        if (arr.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException(
+                    "expected a FLOAT array, got " + arr.dataType() + "; train the network with dataType(FLOAT)");
+        }
+        if (arr.length() > 0 && arr.elementWiseStride() != 1) {
+            throw new IllegalArgumentException(
+                    "expected a contiguous array (element-wise stride 1), got stride " + arr.elementWiseStride());
+        }
+        ByteBuffer bb = arr.data().asNio().order(ByteOrder.nativeOrder());
+        FloatBuffer fb = bb.asFloatBuffer();
+        int off = (int) arr.offset();
+        fb.position(off).limit(off + (int) arr.length());
+        return fb.slice();
     }
-    if (arr.length() > 0 && arr.elementWiseStride() != 1) {
-      throw new IllegalArgumentException("expected a contiguous array (element-wise stride 1), got stride "
-          + arr.elementWiseStride());
-    }
-    ByteBuffer bb = arr.data().asNio().order(ByteOrder.nativeOrder());
-    FloatBuffer fb = bb.asFloatBuffer();
-    int off = (int) arr.offset();
-    fb.position(off).limit(off + (int) arr.length());
-    return fb.slice();
-  }
 
-  /** CRC32 of the raw bits of a contiguous FLOAT array: equal checksums mean bitwise-equal arrays (w.h.p.). */
-  public static long checksum(INDArray arr) {
-    return checksum(floatView(arr));
-  }
-
-  /** CRC32 of the raw bits of the remaining floats of {@code values} (its position is not moved). */
-  public static long checksum(FloatBuffer values) {
-    FloatBuffer fb = values.duplicate();
-    ByteBuffer bytes = ByteBuffer.allocate(Math.min(1 << 16, fb.remaining() * 4 + 4)).order(ByteOrder.LITTLE_ENDIAN);
-    CRC32 crc = new CRC32();
-    while (fb.hasRemaining()) {
-      bytes.clear();
-      while (fb.hasRemaining() && bytes.remaining() >= 4) {
-        bytes.putFloat(fb.get());
-      }
-      bytes.flip();
-      crc.update(bytes);
+    /** CRC32 of the raw bits of a contiguous FLOAT array: equal checksums mean bitwise-equal arrays (w.h.p.). */
+    public static long checksum(INDArray arr) {
+        return checksum(floatView(arr));
     }
-    return crc.getValue();
-  }
+
+    /** CRC32 of the raw bits of the remaining floats of {@code values} (its position is not moved). */
+    public static long checksum(FloatBuffer values) {
+        FloatBuffer fb = values.duplicate();
+        ByteBuffer bytes =
+                ByteBuffer.allocate(Math.min(1 << 16, fb.remaining() * 4 + 4)).order(ByteOrder.LITTLE_ENDIAN);
+        CRC32 crc = new CRC32();
+        while (fb.hasRemaining()) {
+            bytes.clear();
+            while (fb.hasRemaining() && bytes.remaining() >= 4) {
+                bytes.putFloat(fb.get());
+            }
+            bytes.flip();
+            crc.update(bytes);
+        }
+        return crc.getValue();
+    }
 }

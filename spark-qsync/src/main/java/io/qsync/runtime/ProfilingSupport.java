@@ -11,16 +11,16 @@ import java.util.Map;
  */
 public interface ProfilingSupport {
 
-  /** The layers whose precision a plan may set: layer id → the layer index the clock's samples use. */
-  Map<String, Integer> switchableLayers();
+    /** The layers whose precision a plan may set: layer id → the layer index the clock's samples use. */
+    Map<String, Integer> switchableLayers();
 
-  /** Sets the precisions of the plan's layers (others keep theirs) for the following steps. */
-  void applyPlan(PrecisionPlan plan);
+    /** Sets the precisions of the plan's layers (others keep theirs) for the following steps. */
+    void applyPlan(PrecisionPlan plan);
 
-  /**
-   * Starts timing every switchable layer's forward and backward pass in the following steps.
-   *
-   * @param skip samples per layer, precision and direction to drop at the start (warm-up)
-   */
-  LayerClock startLayerClock(int skip);
+    /**
+     * Starts timing every switchable layer's forward and backward pass in the following steps.
+     *
+     * @param skip samples per layer, precision and direction to drop at the start (warm-up)
+     */
+    LayerClock startLayerClock(int skip);
 }

@@ -17,28 +17,42 @@ import java.io.Serializable;
  *                         ({@code spark.qsync.threadsPerWorker})
  * @param backend          what trains: a {@link TrainingBackend}'s name or {@code auto} ({@code spark.qsync.backend})
  */
-public record RuntimeParams(int epochs, int globalBatchSize, int numClasses, boolean shuffle, long seed,
-    int checksumEvery, int threadsPerWorker, String backend) implements Serializable {
+public record RuntimeParams(
+        int epochs,
+        int globalBatchSize,
+        int numClasses,
+        boolean shuffle,
+        long seed,
+        int checksumEvery,
+        int threadsPerWorker,
+        String backend)
+        implements Serializable {
 
-  /** Validates every field; messages name the setting to change. */
-  public RuntimeParams {
-    require(epochs >= 1, "spark.qsync.epochs must be >= 1, got " + epochs);
-    require(globalBatchSize >= 1, "spark.qsync.batchSize must be >= 1, got " + globalBatchSize);
-    require(numClasses >= 2, "spark.qsync.numClasses must be >= 2, got " + numClasses);
-    require(checksumEvery >= 0, "spark.qsync.checksumEvery must be >= 0 (0 = never), got " + checksumEvery);
-    require(threadsPerWorker >= 0, "spark.qsync.threadsPerWorker must be >= 0 (0 = auto), got " + threadsPerWorker);
-    require(backend != null && !backend.isBlank(), "spark.qsync.backend must name a backend (cpu, cuda) or auto");
-  }
-
-  /** Parameters for the CPU backend. */
-  public RuntimeParams(int epochs, int globalBatchSize, int numClasses, boolean shuffle, long seed, int checksumEvery,
-      int threadsPerWorker) {
-    this(epochs, globalBatchSize, numClasses, shuffle, seed, checksumEvery, threadsPerWorker, "cpu");
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
+    /** Validates every field; messages name the setting to change. */
+    public RuntimeParams {
+        require(epochs >= 1, "spark.qsync.epochs must be >= 1, got " + epochs);
+        require(globalBatchSize >= 1, "spark.qsync.batchSize must be >= 1, got " + globalBatchSize);
+        require(numClasses >= 2, "spark.qsync.numClasses must be >= 2, got " + numClasses);
+        require(checksumEvery >= 0, "spark.qsync.checksumEvery must be >= 0 (0 = never), got " + checksumEvery);
+        require(threadsPerWorker >= 0, "spark.qsync.threadsPerWorker must be >= 0 (0 = auto), got " + threadsPerWorker);
+        require(backend != null && !backend.isBlank(), "spark.qsync.backend must name a backend (cpu, cuda) or auto");
     }
-  }
+
+    /** Parameters for the CPU backend. */
+    public RuntimeParams(
+            int epochs,
+            int globalBatchSize,
+            int numClasses,
+            boolean shuffle,
+            long seed,
+            int checksumEvery,
+            int threadsPerWorker) {
+        this(epochs, globalBatchSize, numClasses, shuffle, seed, checksumEvery, threadsPerWorker, "cpu");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
 }

@@ -10,12 +10,12 @@ import java.io.Serializable;
 @FunctionalInterface
 public interface StepListener extends Serializable {
 
-  /**
-   * @param rank       this worker's rank
-   * @param epoch      0-based epoch
-   * @param step       0-based step within the epoch
-   * @param globalStep 0-based step since the start of training
-   * @param loss       the global batch's mean loss
-   */
-  void onStep(int rank, int epoch, int step, long globalStep, double loss);
+    /**
+     * @param rank       this worker's rank
+     * @param epoch      0-based epoch
+     * @param step       0-based step within the epoch
+     * @param globalStep 0-based step since the start of training
+     * @param loss       the global batch's mean loss
+     */
+    void onStep(int rank, int epoch, int step, long globalStep, double loss);
 }

@@ -10,28 +10,28 @@ import java.util.Optional;
  */
 public interface TrainingBackend {
 
-  /** The name users select it by ({@code spark.qsync.backend}): lower case, e.g. {@code cpu}, {@code cuda}. */
-  String name();
+    /** The name users select it by ({@code spark.qsync.backend}): lower case, e.g. {@code cpu}, {@code cuda}. */
+    String name();
 
-  /** Preference for {@code spark.qsync.backend=auto}: among usable backends, the highest wins. */
-  int priority();
+    /** Preference for {@code spark.qsync.backend=auto}: among usable backends, the highest wins. */
+    int priority();
 
-  /** Empty when this process can use the backend; otherwise why not (no device, missing library, ...). */
-  Optional<String> unavailableReason();
+    /** Empty when this process can use the backend; otherwise why not (no device, missing library, ...). */
+    Optional<String> unavailableReason();
 
-  /**
-   * Everything of {@code request}'s network or plan this backend cannot train, one line each (layer name and what is
-   * unsupported); empty when it can train all of it. Checked before any device memory is taken.
-   */
-  List<String> unsupported(EngineRequest request);
+    /**
+     * Everything of {@code request}'s network or plan this backend cannot train, one line each (layer name and what is
+     * unsupported); empty when it can train all of it. Checked before any device memory is taken.
+     */
+    List<String> unsupported(EngineRequest request);
 
-  /**
-   * Opens an engine holding the request's network (parameters, updater state and iteration count as the model spec
-   * has them) with the request's precision plan applied.
-   *
-   * @throws UnsupportedModelException if {@link #unsupported} is not empty
-   * @throws IllegalStateException     if the backend is unavailable or the device runs out of memory (the message
-   *                                   names the batch size and plan to change)
-   */
-  TrainingEngine open(EngineRequest request);
+    /**
+     * Opens an engine holding the request's network (parameters, updater state and iteration count as the model spec
+     * has them) with the request's precision plan applied.
+     *
+     * @throws UnsupportedModelException if {@link #unsupported} is not empty
+     * @throws IllegalStateException     if the backend is unavailable or the device runs out of memory (the message
+     *                                   names the batch size and plan to change)
+     */
+    TrainingEngine open(EngineRequest request);
 }

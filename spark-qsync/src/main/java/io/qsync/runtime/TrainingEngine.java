@@ -22,76 +22,76 @@ import org.deeplearning4j.nn.api.Model;
  */
 public interface TrainingEngine extends AutoCloseable {
 
-  /** The backend's name ({@code cpu}, {@code cuda}, ...). */
-  String backendName();
+    /** The backend's name ({@code cpu}, {@code cuda}, ...). */
+    String backendName();
 
-  /** Where it computes, for logs and reports (e.g. {@code "CPU, 16 threads"}, {@code "cuda:0 NVIDIA H100"}). */
-  String device();
+    /** Where it computes, for logs and reports (e.g. {@code "CPU, 16 threads"}, {@code "cuda:0 NVIDIA H100"}). */
+    String device();
 
-  /** Number of parameters (length of the flat parameter and gradient vectors). */
-  long numParams();
+    /** Number of parameters (length of the flat parameter and gradient vectors). */
+    long numParams();
 
-  /**
-   * Forward and backward on a training batch. On return {@link #gradient()} holds the gradient summed over the
-   * batch's examples (the updater divides by the global batch size), in DL4J's flat layout.
-   *
-   * @return the batch's mean loss (DL4J's score, regularization included)
-   */
-  double computeGradient(HostBatch batch);
+    /**
+     * Forward and backward on a training batch. On return {@link #gradient()} holds the gradient summed over the
+     * batch's examples (the updater divides by the global batch size), in DL4J's flat layout.
+     *
+     * @return the batch's mean loss (DL4J's score, regularization included)
+     */
+    double computeGradient(HostBatch batch);
 
-  /**
-   * The flat gradient in host memory, valid from {@link #computeGradient} until {@link #applyUpdate}. A collective
-   * may reduce into it in place: {@link #applyUpdate} uses what the buffer then holds. Position 0, limit
-   * {@link #numParams()}.
-   */
-  FloatBuffer gradient();
+    /**
+     * The flat gradient in host memory, valid from {@link #computeGradient} until {@link #applyUpdate}. A collective
+     * may reduce into it in place: {@link #applyUpdate} uses what the buffer then holds. Position 0, limit
+     * {@link #numParams()}.
+     */
+    FloatBuffer gradient();
 
-  /**
-   * Flat index ranges {@code [start, end)} whose "gradient" is a state update that DL4J does not divide by the batch
-   * size (batch-norm running statistics); data-parallel training averages these weighted by shard size.
-   */
-  long[][] nonAveragedRanges();
+    /**
+     * Flat index ranges {@code [start, end)} whose "gradient" is a state update that DL4J does not divide by the batch
+     * size (batch-norm running statistics); data-parallel training averages these weighted by shard size.
+     */
+    long[][] nonAveragedRanges();
 
-  /**
-   * Applies the updater (learning rate and schedules, momentum, Adam moments, regularization, gradient
-   * normalization) to the gradient buffer divided by {@code globalBatchSize}, subtracts the update from the
-   * parameters and advances the iteration counter.
-   */
-  void applyUpdate(int globalBatchSize, int epoch);
+    /**
+     * Applies the updater (learning rate and schedules, momentum, Adam moments, regularization, gradient
+     * normalization) to the gradient buffer divided by {@code globalBatchSize}, subtracts the update from the
+     * parameters and advances the iteration counter.
+     */
+    void applyUpdate(int globalBatchSize, int epoch);
 
-  /** Sets the epoch counter (learning-rate schedules). */
-  void setEpoch(int epoch);
+    /** Sets the epoch counter (learning-rate schedules). */
+    void setEpoch(int epoch);
 
-  /** Copies the flat parameters into {@code dst} (from its position; {@link #numParams()} values). */
-  void readParams(FloatBuffer dst);
+    /** Copies the flat parameters into {@code dst} (from its position; {@link #numParams()} values). */
+    void readParams(FloatBuffer dst);
 
-  /** Replaces the flat parameters with {@link #numParams()} values of {@code src} (from its position). */
-  void writeParams(FloatBuffer src);
+    /** Replaces the flat parameters with {@link #numParams()} values of {@code src} (from its position). */
+    void writeParams(FloatBuffer src);
 
-  /** Length of the flat updater state (0 when the updater has none, e.g. plain SGD). */
-  long updaterStateLength();
+    /** Length of the flat updater state (0 when the updater has none, e.g. plain SGD). */
+    long updaterStateLength();
 
-  /** Copies the flat updater state into {@code dst} (from its position). */
-  void readUpdaterState(FloatBuffer dst);
+    /** Copies the flat updater state into {@code dst} (from its position). */
+    void readUpdaterState(FloatBuffer dst);
 
-  /** Replaces the flat updater state with {@link #updaterStateLength()} values of {@code src}. */
-  void writeUpdaterState(FloatBuffer src);
+    /** Replaces the flat updater state with {@link #updaterStateLength()} values of {@code src}. */
+    void writeUpdaterState(FloatBuffer src);
 
-  /** CRC32 of the raw bits of the flat parameters: equal on two replicas iff they are bitwise equal (w.h.p.). */
-  long checksum();
+    /** CRC32 of the raw bits of the flat parameters: equal on two replicas iff they are bitwise equal (w.h.p.). */
+    long checksum();
 
-  /** Inference-mode outputs {@code [rows, numOutputs]}, row-major, for the features of {@code batch}. */
-  float[] output(HostBatch batch);
+    /** Inference-mode outputs {@code [rows, numOutputs]}, row-major, for the features of {@code batch}. */
+    float[] output(HostBatch batch);
 
-  /** Precision switching and per-layer timing for device profiling, if this engine supports it. */
-  default java.util.Optional<ProfilingSupport> profiling() {
-    return java.util.Optional.empty();
-  }
+    /** Precision switching and per-layer timing for device profiling, if this engine supports it. */
+    default java.util.Optional<ProfilingSupport> profiling() {
+        return java.util.Optional.empty();
+    }
 
-  /** The trained network as a DL4J model on the CPU (configuration, parameters, updater state, iteration count). */
-  Model exportModel();
+    /** The trained network as a DL4J model on the CPU (configuration, parameters, updater state, iteration count). */
+    Model exportModel();
 
-  /** Frees what the engine holds. */
-  @Override
-  void close();
+    /** Frees what the engine holds. */
+    @Override
+    void close();
 }

@@ -2,11 +2,11 @@ package io.qsync.runtime;
 
 import io.qsync.comm.Communicator;
 import io.qsync.comm.ReduceOp;
+import io.qsync.lowprec.layers.PrecisionPlan;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import io.qsync.lowprec.layers.PrecisionPlan;
 import org.deeplearning4j.nn.api.Model;
 
 /**
@@ -16,248 +16,265 @@ import org.deeplearning4j.nn.api.Model;
  * promptly with this worker's message instead of waiting.
  */
 public final class WorkerLoop {
-  private final Communicator comm;
-  private final RuntimeParams params;
-  private final StepListener listener;
-  private final ProgressSink progress;
-  private final CheckpointStore checkpoints;
-  private final int checkpointEvery;
+    private final Communicator comm;
+    private final RuntimeParams params;
+    private final StepListener listener;
+    private final ProgressSink progress;
+    private final CheckpointStore checkpoints;
+    private final int checkpointEvery;
 
-  /**
-   * @param comm     collectives among the workers (not closed by this class)
-   * @param params   training parameters
-   * @param listener called after each step, may be null
-   * @param progress live progress (used on rank 0 only), may be null
-   */
-  public WorkerLoop(Communicator comm, RuntimeParams params, StepListener listener, ProgressSink progress) {
-    this(comm, params, listener, progress, null, 0);
-  }
-
-  private WorkerLoop(Communicator comm, RuntimeParams params, StepListener listener, ProgressSink progress,
-      CheckpointStore checkpoints, int checkpointEvery) {
-    this.comm = comm;
-    this.params = params;
-    this.listener = listener;
-    this.progress = progress == null ? ProgressSink.NONE : progress;
-    this.checkpoints = checkpoints;
-    this.checkpointEvery = checkpointEvery;
-  }
-
-  /**
-   * This loop, resuming from the newest checkpoint in {@code store} (if any) and saving one every {@code every}
-   * steps (rank 0 writes). Every rank of a job must be given the same store and period.
-   */
-  public WorkerLoop checkpointing(CheckpointStore store, int every) {
-    if (every < 1) {
-      throw new IllegalArgumentException("spark.qsync.checkpoint.everySteps must be >= 1, got " + every);
+    /**
+     * @param comm     collectives among the workers (not closed by this class)
+     * @param params   training parameters
+     * @param listener called after each step, may be null
+     * @param progress live progress (used on rank 0 only), may be null
+     */
+    public WorkerLoop(Communicator comm, RuntimeParams params, StepListener listener, ProgressSink progress) {
+        this(comm, params, listener, progress, null, 0);
     }
-    return new WorkerLoop(comm, params, listener, progress, store, every);
-  }
 
-  /**
-   * Result of a worker.
-   *
-   * @param model    the trained network as a DL4J model (identical on all workers)
-   * @param history  this worker's history (rank 0's is reported)
-   * @param checksum CRC32 of the trained parameters' bits
-   * @param device   where this worker trained ({@link TrainingEngine#device()})
-   */
-  public record Outcome(Model model, TrainingHistory history, long checksum, String device) {}
-
-  /**
-   * Trains {@code spec} on {@code shard}.
-   *
-   * @param eval evaluation rows (the same on every worker) or null
-   */
-  public Outcome run(ModelSpec spec, LocalShard shard, LocalShard eval) {
-    return run(spec, null, shard, eval);
-  }
-
-  /**
-   * Trains {@code spec} on {@code shard}, with this worker's layers at the precisions of {@code plan}.
-   *
-   * @param plan this worker's precision plan (null: the network as it is); the network must have
-   *             precision-switchable layers for every id in the plan
-   * @param eval evaluation rows (the same on every worker) or null
-   */
-  public Outcome run(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
-    return run(spec, plan, params.threadsPerWorker(), -1, shard, eval);
-  }
-
-  /**
-   * Trains {@code spec} on {@code shard} with the backend named by {@link RuntimeParams#backend()}.
-   *
-   * @param plan    this worker's precision plan, or null
-   * @param threads host threads for the engine (0: leave the process' setting)
-   * @param device  device ordinal for a GPU backend (-1: the backend's default)
-   * @param eval    evaluation rows (the same on every worker) or null
-   */
-  public Outcome run(ModelSpec spec, PrecisionPlan plan, int threads, int device, LocalShard shard,
-      LocalShard eval) {
-    try {
-      ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
-      Checkpoint resume = agreeOnCheckpoint(schedule);
-      EngineRequest request = new EngineRequest(resume == null ? spec : resume.model(), plan, device, threads,
-          schedule.maxShard(comm.rank()));
-      TrainingBackend backend = Backends.select(params.backend(), request);
-      try (TrainingEngine engine = backend.open(request)) {
-        return train(engine, schedule, shard, eval, resume);
-      }
-    } catch (RuntimeException | Error e) {
-      comm.abort("rank " + comm.rank() + " failed: " + e);
-      throw e;
+    private WorkerLoop(
+            Communicator comm,
+            RuntimeParams params,
+            StepListener listener,
+            ProgressSink progress,
+            CheckpointStore checkpoints,
+            int checkpointEvery) {
+        this.comm = comm;
+        this.params = params;
+        this.listener = listener;
+        this.progress = progress == null ? ProgressSink.NONE : progress;
+        this.checkpoints = checkpoints;
+        this.checkpointEvery = checkpointEvery;
     }
-  }
 
-  private Outcome train(TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval,
-      Checkpoint resume) {
-    SyncStep step = new SyncStep(net, comm);
-    int rank = comm.rank();
-    int steps = schedule.steps();
-    List<EpochStats> epochs = new ArrayList<>();
-    float[] losses = new float[steps * params.epochs()];
-    float[] millis = new float[losses.length];
-    long global = 0;
-    if (resume != null) {
-      global = resume.step();
-      System.arraycopy(resume.losses(), 0, losses, 0, (int) global);
-      System.arraycopy(resume.millis(), 0, millis, 0, (int) global);
-      epochs.addAll(resume.epochs());
-    }
-    for (int epoch = (int) (global / steps); epoch < params.epochs(); epoch++) {
-      net.setEpoch(epoch);
-      int[] order = EpochOrder.of(shard.count(), params.shuffle(), params.seed(), epoch, rank);
-      double lossSum = 0;
-      long samples = 0;
-      int first = (int) (global - (long) epoch * steps);
-      for (int s = 0; s < first; s++) { // steps of this epoch done before the checkpoint
-        lossSum += losses[epoch * steps + s];
-        samples += schedule.globalBatch(s);
-      }
-      long t0 = System.nanoTime();
-      for (int s = first; s < steps; s++, global++) {
-        long ts = System.nanoTime();
-        HostBatch batch = shard.hostBatch(order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s),
-            params.numClasses());
-        int gb = schedule.globalBatch(s);
-        double loss = step.run(batch, gb, epoch);
-        if (!Double.isFinite(loss)) {
-          throw new IllegalStateException("loss became " + loss + " at epoch " + (epoch + 1) + " step " + s
-              + "; lower the learning rate or raise precision");
+    /**
+     * This loop, resuming from the newest checkpoint in {@code store} (if any) and saving one every {@code every}
+     * steps (rank 0 writes). Every rank of a job must be given the same store and period.
+     */
+    public WorkerLoop checkpointing(CheckpointStore store, int every) {
+        if (every < 1) {
+            throw new IllegalArgumentException("spark.qsync.checkpoint.everySteps must be >= 1, got " + every);
         }
-        lossSum += loss;
-        samples += gb;
-        losses[(int) global] = (float) loss;
-        millis[(int) global] = (System.nanoTime() - ts) / 1e6f;
-        if (params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0) {
-          verifyReplicas(net, global);
+        return new WorkerLoop(comm, params, listener, progress, store, every);
+    }
+
+    /**
+     * Result of a worker.
+     *
+     * @param model    the trained network as a DL4J model (identical on all workers)
+     * @param history  this worker's history (rank 0's is reported)
+     * @param checksum CRC32 of the trained parameters' bits
+     * @param device   where this worker trained ({@link TrainingEngine#device()})
+     */
+    public record Outcome(Model model, TrainingHistory history, long checksum, String device) {}
+
+    /**
+     * Trains {@code spec} on {@code shard}.
+     *
+     * @param eval evaluation rows (the same on every worker) or null
+     */
+    public Outcome run(ModelSpec spec, LocalShard shard, LocalShard eval) {
+        return run(spec, null, shard, eval);
+    }
+
+    /**
+     * Trains {@code spec} on {@code shard}, with this worker's layers at the precisions of {@code plan}.
+     *
+     * @param plan this worker's precision plan (null: the network as it is); the network must have
+     *             precision-switchable layers for every id in the plan
+     * @param eval evaluation rows (the same on every worker) or null
+     */
+    public Outcome run(ModelSpec spec, PrecisionPlan plan, LocalShard shard, LocalShard eval) {
+        return run(spec, plan, params.threadsPerWorker(), -1, shard, eval);
+    }
+
+    /**
+     * Trains {@code spec} on {@code shard} with the backend named by {@link RuntimeParams#backend()}.
+     *
+     * @param plan    this worker's precision plan, or null
+     * @param threads host threads for the engine (0: leave the process' setting)
+     * @param device  device ordinal for a GPU backend (-1: the backend's default)
+     * @param eval    evaluation rows (the same on every worker) or null
+     */
+    public Outcome run(ModelSpec spec, PrecisionPlan plan, int threads, int device, LocalShard shard, LocalShard eval) {
+        try {
+            ShardSchedule schedule = new ShardSchedule(gatherCounts(shard.count()), params.globalBatchSize());
+            Checkpoint resume = agreeOnCheckpoint(schedule);
+            EngineRequest request = new EngineRequest(
+                    resume == null ? spec : resume.model(), plan, device, threads, schedule.maxShard(comm.rank()));
+            TrainingBackend backend = Backends.select(params.backend(), request);
+            try (TrainingEngine engine = backend.open(request)) {
+                return train(engine, schedule, shard, eval, resume);
+            }
+        } catch (RuntimeException | Error e) {
+            comm.abort("rank " + comm.rank() + " failed: " + e);
+            throw e;
         }
-        if (listener != null) {
-          listener.onStep(rank, epoch, s, global, loss);
+    }
+
+    private Outcome train(
+            TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval, Checkpoint resume) {
+        SyncStep step = new SyncStep(net, comm);
+        int rank = comm.rank();
+        int steps = schedule.steps();
+        List<EpochStats> epochs = new ArrayList<>();
+        float[] losses = new float[steps * params.epochs()];
+        float[] millis = new float[losses.length];
+        long global = 0;
+        if (resume != null) {
+            global = resume.step();
+            System.arraycopy(resume.losses(), 0, losses, 0, (int) global);
+            System.arraycopy(resume.millis(), 0, millis, 0, (int) global);
+            epochs.addAll(resume.epochs());
         }
-        if (rank == 0) {
-          progress.step(epoch, s, steps, loss, samples / ((System.nanoTime() - t0) / 1e9));
+        for (int epoch = (int) (global / steps); epoch < params.epochs(); epoch++) {
+            net.setEpoch(epoch);
+            int[] order = EpochOrder.of(shard.count(), params.shuffle(), params.seed(), epoch, rank);
+            double lossSum = 0;
+            long samples = 0;
+            int first = (int) (global - (long) epoch * steps);
+            for (int s = 0; s < first; s++) { // steps of this epoch done before the checkpoint
+                lossSum += losses[epoch * steps + s];
+                samples += schedule.globalBatch(s);
+            }
+            long t0 = System.nanoTime();
+            for (int s = first; s < steps; s++, global++) {
+                long ts = System.nanoTime();
+                HostBatch batch = shard.hostBatch(
+                        order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
+                int gb = schedule.globalBatch(s);
+                double loss = step.run(batch, gb, epoch);
+                if (!Double.isFinite(loss)) {
+                    throw new IllegalStateException("loss became " + loss + " at epoch " + (epoch + 1) + " step " + s
+                            + "; lower the learning rate or raise precision");
+                }
+                lossSum += loss;
+                samples += gb;
+                losses[(int) global] = (float) loss;
+                millis[(int) global] = (System.nanoTime() - ts) / 1e6f;
+                if (params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0) {
+                    verifyReplicas(net, global);
+                }
+                if (listener != null) {
+                    listener.onStep(rank, epoch, s, global, loss);
+                }
+                if (rank == 0) {
+                    progress.step(epoch, s, steps, loss, samples / ((System.nanoTime() - t0) / 1e9));
+                }
+                if (s + 1 < steps) {
+                    saveCheckpoint(net, global + 1, steps, losses, millis, epochs);
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            float[] ep = Arrays.copyOfRange(millis, (int) global - steps, (int) global);
+            Arrays.sort(ep);
+            double acc = eval == null ? Double.NaN : evaluate(net, eval);
+            EpochStats stats = new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2]);
+            epochs.add(stats);
+            if (rank == 0) {
+                progress.epoch(stats);
+            }
+            saveCheckpoint(net, global, steps, losses, millis, epochs);
         }
-        if (s + 1 < steps) {
-          saveCheckpoint(net, global + 1, steps, losses, millis, epochs);
+        long checksum = verifyReplicas(net, global - 1);
+        return new Outcome(
+                net.exportModel(),
+                new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
+                checksum,
+                net.device());
+    }
+
+    /**
+     * The checkpoint every rank resumes from: the newest that rank 0 sees (null: none, or no store). Every rank loads
+     * the one rank 0 names, so they all start from the same state.
+     */
+    private Checkpoint agreeOnCheckpoint(ShardSchedule schedule) {
+        if (checkpoints == null) {
+            return null;
         }
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      float[] ep = Arrays.copyOfRange(millis, (int) global - steps, (int) global);
-      Arrays.sort(ep);
-      double acc = eval == null ? Double.NaN : evaluate(net, eval);
-      EpochStats stats = new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2]);
-      epochs.add(stats);
-      if (rank == 0) {
-        progress.epoch(stats);
-      }
-      saveCheckpoint(net, global, steps, losses, millis, epochs);
-    }
-    long checksum = verifyReplicas(net, global - 1);
-    return new Outcome(net.exportModel(), new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
-        checksum, net.device());
-  }
-
-  /**
-   * The checkpoint every rank resumes from: the newest that rank 0 sees (null: none, or no store). Every rank loads
-   * the one rank 0 names, so they all start from the same state.
-   */
-  private Checkpoint agreeOnCheckpoint(ShardSchedule schedule) {
-    if (checkpoints == null) {
-      return null;
-    }
-    long mine = comm.rank() == 0 ? checkpoints.latestStep() : -1;
-    long step = ByteBuffer.wrap(comm.allGather(ByteBuffer.allocate(8).putLong(mine).array())[0]).getLong();
-    if (step < 0) {
-      return null;
-    }
-    Checkpoint c = checkpoints.load(step);
-    c.requireCompatible(comm.size(), schedule.steps());
-    return c;
-  }
-
-  /** Rank 0 saves a checkpoint after {@code done} steps if one is due (not after the last step). */
-  private void saveCheckpoint(TrainingEngine net, long done, int steps, float[] losses, float[] millis,
-      List<EpochStats> epochs) {
-    if (checkpoints == null || comm.rank() != 0 || done % checkpointEvery != 0 || done >= losses.length) {
-      return;
-    }
-    checkpoints.save(new Checkpoint(done, comm.size(), steps, ModelSpec.of(net.exportModel()),
-        Arrays.copyOf(losses, (int) done), Arrays.copyOf(millis, (int) done), List.copyOf(epochs)));
-  }
-
-  private long[] gatherCounts(long mine) {
-    byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
-    long[] counts = new long[all.length];
-    for (int i = 0; i < all.length; i++) {
-      counts[i] = ByteBuffer.wrap(all[i]).getLong();
-    }
-    return counts;
-  }
-
-  /** Fails if any two replicas' parameters differ (CRC32 of the raw bits). */
-  private long verifyReplicas(TrainingEngine net, long globalStep) {
-    long mine = net.checksum();
-    byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
-    for (int r = 0; r < all.length; r++) {
-      long other = ByteBuffer.wrap(all[r]).getLong();
-      if (other != mine) {
-        throw new IllegalStateException(String.format("replicas diverged after step %d: parameter checksum of rank %d"
-            + " is %08x but rank %d has %08x", globalStep + 1, comm.rank(), mine, r, other));
-      }
-    }
-    return mine;
-  }
-
-  /** Accuracy over the whole evaluation set; each worker scores a contiguous slice, counts are summed. */
-  private double evaluate(TrainingEngine net, LocalShard eval) {
-    int n = eval.count();
-    int from = (int) ((long) comm.rank() * n / comm.size());
-    int to = (int) ((long) (comm.rank() + 1) * n / comm.size());
-    float correct = 0;
-    for (int b = from; b < to; b += 1000) {
-      int e = Math.min(to, b + 1000);
-      HostBatch batch = eval.hostBatch(null, b, e, params.numClasses());
-      float[] out = net.output(batch);
-      int classes = out.length / batch.rows();
-      for (int i = 0; i < batch.rows(); i++) {
-        if (argMax(out, i * classes, classes) == eval.label(b + i)) {
-          correct++;
+        long mine = comm.rank() == 0 ? checkpoints.latestStep() : -1;
+        long step = ByteBuffer.wrap(
+                        comm.allGather(ByteBuffer.allocate(8).putLong(mine).array())[0])
+                .getLong();
+        if (step < 0) {
+            return null;
         }
-      }
+        Checkpoint c = checkpoints.load(step);
+        c.requireCompatible(comm.size(), schedule.steps());
+        return c;
     }
-    float[] buf = {correct};
-    comm.allReduce(buf, ReduceOp.SUM);
-    return buf[0] / n;
-  }
 
-  private static int argMax(float[] v, int from, int n) {
-    int best = 0;
-    for (int k = 1; k < n; k++) {
-      if (v[from + k] > v[from + best]) {
-        best = k;
-      }
+    /** Rank 0 saves a checkpoint after {@code done} steps if one is due (not after the last step). */
+    private void saveCheckpoint(
+            TrainingEngine net, long done, int steps, float[] losses, float[] millis, List<EpochStats> epochs) {
+        if (checkpoints == null || comm.rank() != 0 || done % checkpointEvery != 0 || done >= losses.length) {
+            return;
+        }
+        checkpoints.save(new Checkpoint(
+                done,
+                comm.size(),
+                steps,
+                ModelSpec.of(net.exportModel()),
+                Arrays.copyOf(losses, (int) done),
+                Arrays.copyOf(millis, (int) done),
+                List.copyOf(epochs)));
     }
-    return best;
-  }
+
+    private long[] gatherCounts(long mine) {
+        byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
+        long[] counts = new long[all.length];
+        for (int i = 0; i < all.length; i++) {
+            counts[i] = ByteBuffer.wrap(all[i]).getLong();
+        }
+        return counts;
+    }
+
+    /** Fails if any two replicas' parameters differ (CRC32 of the raw bits). */
+    private long verifyReplicas(TrainingEngine net, long globalStep) {
+        long mine = net.checksum();
+        byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
+        for (int r = 0; r < all.length; r++) {
+            long other = ByteBuffer.wrap(all[r]).getLong();
+            if (other != mine) {
+                throw new IllegalStateException(String.format(
+                        "replicas diverged after step %d: parameter checksum of rank %d"
+                                + " is %08x but rank %d has %08x",
+                        globalStep + 1, comm.rank(), mine, r, other));
+            }
+        }
+        return mine;
+    }
+
+    /** Accuracy over the whole evaluation set; each worker scores a contiguous slice, counts are summed. */
+    private double evaluate(TrainingEngine net, LocalShard eval) {
+        int n = eval.count();
+        int from = (int) ((long) comm.rank() * n / comm.size());
+        int to = (int) ((long) (comm.rank() + 1) * n / comm.size());
+        float correct = 0;
+        for (int b = from; b < to; b += 1000) {
+            int e = Math.min(to, b + 1000);
+            HostBatch batch = eval.hostBatch(null, b, e, params.numClasses());
+            float[] out = net.output(batch);
+            int classes = out.length / batch.rows();
+            for (int i = 0; i < batch.rows(); i++) {
+                if (argMax(out, i * classes, classes) == eval.label(b + i)) {
+                    correct++;
+                }
+            }
+        }
+        float[] buf = {correct};
+        comm.allReduce(buf, ReduceOp.SUM);
+        return buf[0] / n;
+    }
+
+    private static int argMax(float[] v, int from, int n) {
+        int best = 0;
+        for (int k = 1; k < n; k++) {
+            if (v[from + k] > v[from + best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
 }

@@ -4,7 +4,6 @@ import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.runtime.LocalShard;
-import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.ProgressSink;
 import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.StepListener;
@@ -32,106 +31,120 @@ import scala.runtime.AbstractFunction1;
  * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message; how the
  * task then ends (a failed result, or a rethrow that makes Spark retry the stage) is {@link FailurePolicy}'s call.
  */
-final class BarrierTrainTask extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
-    implements Serializable {
-  private static final long serialVersionUID = 1L;
-  private final Broadcast<byte[]> inputs;
+final class BarrierTrainTask
+        extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<byte[]> inputs;
 
-  BarrierTrainTask(Broadcast<byte[]> inputs) {
-    this.inputs = inputs;
-  }
+    BarrierTrainTask(Broadcast<byte[]> inputs) {
+        this.inputs = inputs;
+    }
 
-  @Override
-  public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
-    BarrierTaskContext ctx = BarrierTaskContext.get();
-    WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
-    BarrierTaskInfo[] infos = ctx.getTaskInfos();
-    int rank = ctx.partitionId();
-    String host = hostOf(infos[rank].address());
-    int threads = threadsFor(in.params(), infos, rank);
-    try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
-      List<String> peers = List.of(ctx.allGather(endpoint.address()));
-      try (Communicator comm = endpoint.connect(rank, peers, "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
-          in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()), ctx::isInterrupted);
-          ProgressSink progress = rank == 0 && in.progressAddress() != null
-              ? new SocketProgressSink(in.progressAddress(), 5000, in.security().progressKey()) : ProgressSink.NONE) {
-        ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
-            (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
-        TrainedResult result;
-        try {
-          result = train(ctx, in, comm, progress, rows, threads, host);
-        } catch (RuntimeException | Error e) {
-          comm.abort("rank " + rank + " failed: " + e);
-          result = FailurePolicy.resultOrRethrow(rank, e);
+    @Override
+    public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Row> rows) {
+        BarrierTaskContext ctx = BarrierTaskContext.get();
+        WorkerInputs in = WorkerInputs.fromBytes(inputs.value());
+        BarrierTaskInfo[] infos = ctx.getTaskInfos();
+        int rank = ctx.partitionId();
+        String host = hostOf(infos[rank].address());
+        int threads = threadsFor(in.params(), infos, rank);
+        try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
+            List<String> peers = List.of(ctx.allGather(endpoint.address()));
+            try (Communicator comm = endpoint.connect(
+                            rank,
+                            peers,
+                            "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+                            in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
+                            ctx::isInterrupted);
+                    ProgressSink progress = rank == 0 && in.progressAddress() != null
+                            ? new SocketProgressSink(
+                                    in.progressAddress(), 5000, in.security().progressKey())
+                            : ProgressSink.NONE) {
+                ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener)
+                        (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
+                TrainedResult result;
+                try {
+                    result = train(ctx, in, comm, progress, rows, threads, host);
+                } catch (RuntimeException | Error e) {
+                    comm.abort("rank " + rank + " failed: " + e);
+                    result = FailurePolicy.resultOrRethrow(rank, e);
+                }
+                return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
+            }
         }
-        return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
-      }
     }
-  }
 
-  /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
-  private static TrainedResult train(BarrierTaskContext ctx, WorkerInputs in, Communicator comm,
-      ProgressSink progress, scala.collection.Iterator<Row> rows, int threads, String host) {
-    RuntimeParams params = in.params();
-    int rank = comm.rank();
-    LocalShard shard;
-    try {
-      shard = RowShards.read(JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(),
-          params.numClasses());
-    } catch (OutOfMemoryError e) {
-      throw new WorkerOutOfMemoryError(rank, "reading its partition of the training data", e);
+    /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
+    private static TrainedResult train(
+            BarrierTaskContext ctx,
+            WorkerInputs in,
+            Communicator comm,
+            ProgressSink progress,
+            scala.collection.Iterator<Row> rows,
+            int threads,
+            String host) {
+        RuntimeParams params = in.params();
+        int rank = comm.rank();
+        LocalShard shard;
+        try {
+            shard = RowShards.read(
+                    JavaConverters.asJavaIterator(rows), in.featuresCol(), in.labelCol(), params.numClasses());
+        } catch (OutOfMemoryError e) {
+            throw new WorkerOutOfMemoryError(rank, "reading its partition of the training data", e);
+        }
+        StepListener user = in.listener();
+        PrecisionPlan plan =
+                in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+        WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
+        StepListener listener = (r, e, s, g, loss) -> {
+            ctx.killTaskIfInterrupted();
+            log.step(e, s, g, loss);
+            if (user != null) {
+                user.onStep(r, e, s, g, loss);
+            }
+        };
+        WorkerLoop loop = new WorkerLoop(comm, params, listener, progress);
+        HadoopCheckpointStore checkpoints = in.faults().checkpoints();
+        if (checkpoints != null) {
+            loop = loop.checkpointing(checkpoints, in.faults().checkpointEvery());
+        }
+        WorkerLoop.Outcome out;
+        try {
+            out = loop.run(in.model(), plan, threads, -1, shard, in.eval());
+        } catch (OutOfMemoryError e) {
+            throw new WorkerOutOfMemoryError(rank, "training on " + shard.count() + " rows", e);
+        }
+        log.done();
+        long checksum = out.checksum();
+        boolean graph = out.model() instanceof ComputationGraph;
+        if (rank != 0) {
+            return new TrainedResult(rank, checksum, null, graph, null);
+        }
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try {
+            ModelSerializer.writeModel(out.model(), bos, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
     }
-    StepListener user = in.listener();
-    PrecisionPlan plan = in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
-    WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
-    StepListener listener = (r, e, s, g, loss) -> {
-      ctx.killTaskIfInterrupted();
-      log.step(e, s, g, loss);
-      if (user != null) {
-        user.onStep(r, e, s, g, loss);
-      }
-    };
-    WorkerLoop loop = new WorkerLoop(comm, params, listener, progress);
-    HadoopCheckpointStore checkpoints = in.faults().checkpoints();
-    if (checkpoints != null) {
-      loop = loop.checkpointing(checkpoints, in.faults().checkpointEvery());
-    }
-    WorkerLoop.Outcome out;
-    try {
-      out = loop.run(in.model(), plan, threads, -1, shard, in.eval());
-    } catch (OutOfMemoryError e) {
-      throw new WorkerOutOfMemoryError(rank, "training on " + shard.count() + " rows", e);
-    }
-    log.done();
-    long checksum = out.checksum();
-    boolean graph = out.model() instanceof ComputationGraph;
-    if (rank != 0) {
-      return new TrainedResult(rank, checksum, null, graph, null);
-    }
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    try {
-      ModelSerializer.writeModel(out.model(), bos, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
-  }
 
-  private static String hostOf(String address) {
-    int c = address.lastIndexOf(':');
-    return c > 0 ? address.substring(0, c) : address;
-  }
-
-  /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
-  private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
-    int threads = params.threadsPerWorker();
-    if (threads == 0) {
-      Map<String, Integer> perHost = new HashMap<>();
-      for (BarrierTaskInfo i : infos) {
-        perHost.merge(i.address(), 1, Integer::sum);
-      }
-      threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
+    private static String hostOf(String address) {
+        int c = address.lastIndexOf(':');
+        return c > 0 ? address.substring(0, c) : address;
     }
-    return threads;
-  }
+
+    /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
+    private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+        int threads = params.threadsPerWorker();
+        if (threads == 0) {
+            Map<String, Integer> perHost = new HashMap<>();
+            for (BarrierTaskInfo i : infos) {
+                perHost.merge(i.address(), 1, Integer::sum);
+            }
+            threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost.get(infos[rank].address()));
+        }
+        return threads;
+    }
 }

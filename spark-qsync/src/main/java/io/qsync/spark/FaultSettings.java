@@ -14,29 +14,35 @@ import java.util.Map;
  * @param checkpointEvery steps between checkpoints ({@code spark.qsync.checkpoint.everySteps})
  * @param resume         continue from the newest checkpoint ({@code spark.qsync.checkpoint.resume})
  */
-public record FaultSettings(Duration slotWait, boolean allowPlaintext, String checkpointDir, int checkpointEvery,
-    boolean resume) implements Serializable {
+public record FaultSettings(
+        Duration slotWait, boolean allowPlaintext, String checkpointDir, int checkpointEvery, boolean resume)
+        implements Serializable {
 
-  /** Validates. */
-  public FaultSettings {
-    if (slotWait == null || slotWait.isNegative() || slotWait.isZero()) {
-      throw new IllegalArgumentException("spark.qsync.slotWaitTimeout must be a positive duration, got " + slotWait);
+    /** Validates. */
+    public FaultSettings {
+        if (slotWait == null || slotWait.isNegative() || slotWait.isZero()) {
+            throw new IllegalArgumentException(
+                    "spark.qsync.slotWaitTimeout must be a positive duration, got " + slotWait);
+        }
+        checkpointDir = checkpointDir == null ? "" : checkpointDir.trim();
+        if (resume && checkpointDir.isEmpty()) {
+            throw new IllegalArgumentException("spark.qsync.checkpoint.resume needs spark.qsync.checkpoint.dir: the "
+                    + "directory of the stopped job's checkpoints");
+        }
     }
-    checkpointDir = checkpointDir == null ? "" : checkpointDir.trim();
-    if (resume && checkpointDir.isEmpty()) {
-      throw new IllegalArgumentException("spark.qsync.checkpoint.resume needs spark.qsync.checkpoint.dir: the "
-          + "directory of the stopped job's checkpoints");
+
+    /** Reads the settings (defaults for missing keys). */
+    public static FaultSettings from(Map<String, String> s) {
+        return new FaultSettings(
+                QSyncConf.SLOT_WAIT_TIMEOUT.read(s),
+                QSyncConf.ALLOW_PLAINTEXT.read(s),
+                QSyncConf.CHECKPOINT_DIR.read(s),
+                QSyncConf.CHECKPOINT_EVERY.read(s),
+                QSyncConf.CHECKPOINT_RESUME.read(s));
     }
-  }
 
-  /** Reads the settings (defaults for missing keys). */
-  public static FaultSettings from(Map<String, String> s) {
-    return new FaultSettings(QSyncConf.SLOT_WAIT_TIMEOUT.read(s), QSyncConf.ALLOW_PLAINTEXT.read(s),
-        QSyncConf.CHECKPOINT_DIR.read(s), QSyncConf.CHECKPOINT_EVERY.read(s), QSyncConf.CHECKPOINT_RESUME.read(s));
-  }
-
-  /** The checkpoint store, or null without a checkpoint directory. */
-  HadoopCheckpointStore checkpoints() {
-    return checkpointDir.isEmpty() ? null : new HadoopCheckpointStore(checkpointDir);
-  }
+    /** The checkpoint store, or null without a checkpoint directory. */
+    HadoopCheckpointStore checkpoints() {
+        return checkpointDir.isEmpty() ? null : new HadoopCheckpointStore(checkpointDir);
+    }
 }

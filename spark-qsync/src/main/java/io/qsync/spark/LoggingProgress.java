@@ -10,34 +10,35 @@ import org.slf4j.LoggerFactory;
  * tenth of an epoch and one per finished epoch. Used by {@link io.qsync.spark.ml.QSyncClassifier#fit}.
  */
 public final class LoggingProgress implements ProgressSink {
-  private static final Logger LOG = LoggerFactory.getLogger(LoggingProgress.class);
-  private final int epochs;
-  private int lastTenth = -1;
+    private static final Logger LOG = LoggerFactory.getLogger(LoggingProgress.class);
+    private final int epochs;
+    private int lastTenth = -1;
 
-  /** {@code epochs}: the planned number of epochs. */
-  public LoggingProgress(int epochs) {
-    this.epochs = epochs;
-  }
-
-  @Override
-  public synchronized void step(int epoch, int step, int stepsPerEpoch, double loss, double samplesPerSecond) {
-    if (stepsPerEpoch <= 0) {
-      return;
+    /** {@code epochs}: the planned number of epochs. */
+    public LoggingProgress(int epochs) {
+        this.epochs = epochs;
     }
-    int tenth = (int) ((long) (step + 1) * 10 / stepsPerEpoch);
-    if (tenth != lastTenth) {
-      lastTenth = tenth;
-      LOG.info(String.format("qsync: epoch %d/%d step %d/%d loss %.4f %.0f samples/s", epoch + 1, epochs, step + 1,
-          stepsPerEpoch, loss, samplesPerSecond));
+
+    @Override
+    public synchronized void step(int epoch, int step, int stepsPerEpoch, double loss, double samplesPerSecond) {
+        if (stepsPerEpoch <= 0) {
+            return;
+        }
+        int tenth = (int) ((long) (step + 1) * 10 / stepsPerEpoch);
+        if (tenth != lastTenth) {
+            lastTenth = tenth;
+            LOG.info(String.format(
+                    "qsync: epoch %d/%d step %d/%d loss %.4f %.0f samples/s",
+                    epoch + 1, epochs, step + 1, stepsPerEpoch, loss, samplesPerSecond));
+        }
     }
-  }
 
-  @Override
-  public synchronized void epoch(EpochStats stats) {
-    lastTenth = -1;
-    LOG.info("qsync: " + stats.describe());
-  }
+    @Override
+    public synchronized void epoch(EpochStats stats) {
+        lastTenth = -1;
+        LOG.info("qsync: " + stats.describe());
+    }
 
-  @Override
-  public void close() {}
+    @Override
+    public void close() {}
 }

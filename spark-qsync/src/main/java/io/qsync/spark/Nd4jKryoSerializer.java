@@ -19,26 +19,26 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Nd4jKryoSerializer extends Serializer<INDArray> {
 
-  @Override
-  public void write(Kryo kryo, Output output, INDArray arr) {
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    try (DataOutputStream dos = new DataOutputStream(bos)) {
-      Nd4j.write(arr, dos);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot serialize INDArray", e);
+    @Override
+    public void write(Kryo kryo, Output output, INDArray arr) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream dos = new DataOutputStream(bos)) {
+            Nd4j.write(arr, dos);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialize INDArray", e);
+        }
+        byte[] bytes = bos.toByteArray();
+        output.writeInt(bytes.length, true);
+        output.writeBytes(bytes);
     }
-    byte[] bytes = bos.toByteArray();
-    output.writeInt(bytes.length, true);
-    output.writeBytes(bytes);
-  }
 
-  @Override
-  public INDArray read(Kryo kryo, Input input, Class<INDArray> type) {
-    byte[] bytes = input.readBytes(input.readInt(true));
-    try (DataInputStream dis = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      return Nd4j.read(dis);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot deserialize INDArray", e);
+    @Override
+    public INDArray read(Kryo kryo, Input input, Class<INDArray> type) {
+        byte[] bytes = input.readBytes(input.readInt(true));
+        try (DataInputStream dis = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            return Nd4j.read(dis);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot deserialize INDArray", e);
+        }
     }
-  }
 }

@@ -16,161 +16,234 @@ import scala.Tuple2;
  * sync.
  */
 public final class QSyncConf {
-  private static final Logger LOG = LoggerFactory.getLogger(QSyncConf.class);
-  /** Prefix of every setting. */
-  public static final String PREFIX = "spark.qsync.";
+    private static final Logger LOG = LoggerFactory.getLogger(QSyncConf.class);
+    /** Prefix of every setting. */
+    public static final String PREFIX = "spark.qsync.";
 
-  private QSyncConf() {}
+    private QSyncConf() {}
 
-  /** Number of barrier tasks (workers); must not exceed the cluster's free task slots. */
-  public static final ConfEntry<Integer> NUM_WORKERS = ConfEntry.intAtLeast("spark.qsync.numWorkers", 1, 2,
-      "Number of synchronous workers (barrier tasks). Must not exceed the free task slots of the cluster; the "
-          + "training data is repartitioned to this many partitions if needed.");
-  /** Epochs. */
-  public static final ConfEntry<Integer> EPOCHS = ConfEntry.intAtLeast("spark.qsync.epochs", 1, 1,
-      "Passes over the training data.");
-  /** Global batch size. */
-  public static final ConfEntry<Integer> BATCH_SIZE = ConfEntry.intAtLeast("spark.qsync.batchSize", 1, 128,
-      "Global batch size: rows per synchronous step summed over all workers; each worker takes a share "
-          + "proportional to its partition.");
-  /** Number of classes. */
-  public static final ConfEntry<Integer> NUM_CLASSES = ConfEntry.intAtLeast("spark.qsync.numClasses", 2, 10,
-      "Labels are integers in [0, numClasses); they are one-hot encoded for the output layer.");
-  /** Shuffle. */
-  public static final ConfEntry<Boolean> SHUFFLE = ConfEntry.bool("spark.qsync.shuffle", true,
-      "Shuffle each worker's rows every epoch (seeded, reproducible).");
-  /** Seed. */
-  public static final ConfEntry<Long> SEED = ConfEntry.longValue("spark.qsync.seed", 42L,
-      "Seed of the per-epoch shuffles.");
-  /** Checksum period. */
-  public static final ConfEntry<Integer> CHECKSUM_EVERY = ConfEntry.intAtLeast("spark.qsync.checksumEvery", 0, 50,
-      "Compare parameter checksums across workers every this many steps (and at the end); a mismatch fails the "
-          + "job. 0 checks only at the end.");
-  /** Native threads per worker. */
-  public static final ConfEntry<Integer> THREADS_PER_WORKER = ConfEntry.intAtLeast("spark.qsync.threadsPerWorker",
-      0, 0, "Native (OpenMP/BLAS) threads per worker; 0 = the JVM's cores divided by the workers sharing the JVM.");
-  /** Training backend. */
-  public static final ConfEntry<String> BACKEND = new ConfEntry<>("spark.qsync.backend",
-      "What each worker trains on: `cpu` (DL4J on ND4J's CPU backend; any DL4J network, low precision emulated), "
-          + "`cuda` (the task's GPU, device-resident; fails with the list of unsupported layers if the network has "
-          + "any), or `auto` (per worker: the usable backend of highest priority that supports the network, i.e. "
-          + "`cuda` when the task sees a GPU and the backend is on the class path, else `cpu`). Backends are found "
-          + "through java.util.ServiceLoader (io.qsync.runtime.TrainingBackend).", "auto",
-      v -> v.trim().toLowerCase(java.util.Locale.ROOT), v -> v.matches("[a-z][a-z0-9_-]*"),
-      "must be a backend name (cpu, cuda) or auto");
-  /** Connect timeout. */
-  public static final ConfEntry<Duration> CONNECT_TIMEOUT = ConfEntry.duration("spark.qsync.comm.connectTimeout",
-      "60s", "How long a worker waits for its ring neighbours to connect before failing the stage.");
-  /** I/O timeout. */
-  public static final ConfEntry<Duration> IO_TIMEOUT = ConfEntry.duration("spark.qsync.comm.ioTimeout", "120s",
-      "Longest wait for a peer inside one collective (a step's all-reduce); on expiry the stage fails.");
-  /** Chunk size. */
-  public static final ConfEntry<Integer> CHUNK_BYTES = ConfEntry.intAtLeast("spark.qsync.comm.chunkBytes", 4096,
-      1 << 20, "Pipelining chunk of the TCP ring all-reduce, in bytes.");
-  /** Progress reporting. */
-  public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool("spark.qsync.progress", true,
-      "Stream per-step progress from rank 0 to the driver, which prints a progress line (the CLI) or logs one "
-          + "line per tenth of an epoch (the Estimator).");
-  /** Features column. */
-  public static final ConfEntry<String> FEATURES_COL = ConfEntry.string("spark.qsync.featuresCol", "features",
-      "Input column of array<float> (or array<double>) features.");
-  /** Label column. */
-  public static final ConfEntry<String> LABEL_COL = ConfEntry.string("spark.qsync.labelCol", "label",
-      "Input column of integer labels.");
-  /** Cluster plan file. */
-  public static final ConfEntry<String> PLAN_FILE = ConfEntry.string("spark.qsync.plan.file", "",
-      "Cluster plan JSON written by `qsync plan` (plan.json). Each worker trains with the layer precisions of its "
-          + "device type and takes the plan's batch share (its partition is sized accordingly); needs "
-          + "spark.qsync.plan.devices, and spark.qsync.batchSize equal to the plan's global batch. Empty: every "
-          + "worker trains in FP32.");
-  /** Device type of every worker. */
-  public static final ConfEntry<String> PLAN_DEVICES = ConfEntry.string("spark.qsync.plan.devices", "",
-      "Device type of each worker by rank, comma-separated (e.g. `V100,T4`), as named in the plan file; as many "
-          + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type.");
-  /** Dataset directory. */
-  public static final ConfEntry<String> DATA_DIR = ConfEntry.string("spark.qsync.data.dir",
-      "/usr/share/datasets/fashion-mnist", "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
+    /** Number of barrier tasks (workers); must not exceed the cluster's free task slots. */
+    public static final ConfEntry<Integer> NUM_WORKERS = ConfEntry.intAtLeast(
+            "spark.qsync.numWorkers",
+            1,
+            2,
+            "Number of synchronous workers (barrier tasks). Must not exceed the free task slots of the cluster; the "
+                    + "training data is repartitioned to this many partitions if needed.");
+    /** Epochs. */
+    public static final ConfEntry<Integer> EPOCHS =
+            ConfEntry.intAtLeast("spark.qsync.epochs", 1, 1, "Passes over the training data.");
+    /** Global batch size. */
+    public static final ConfEntry<Integer> BATCH_SIZE = ConfEntry.intAtLeast(
+            "spark.qsync.batchSize",
+            1,
+            128,
+            "Global batch size: rows per synchronous step summed over all workers; each worker takes a share "
+                    + "proportional to its partition.");
+    /** Number of classes. */
+    public static final ConfEntry<Integer> NUM_CLASSES = ConfEntry.intAtLeast(
+            "spark.qsync.numClasses",
+            2,
+            10,
+            "Labels are integers in [0, numClasses); they are one-hot encoded for the output layer.");
+    /** Shuffle. */
+    public static final ConfEntry<Boolean> SHUFFLE = ConfEntry.bool(
+            "spark.qsync.shuffle", true, "Shuffle each worker's rows every epoch (seeded, reproducible).");
+    /** Seed. */
+    public static final ConfEntry<Long> SEED =
+            ConfEntry.longValue("spark.qsync.seed", 42L, "Seed of the per-epoch shuffles.");
+    /** Checksum period. */
+    public static final ConfEntry<Integer> CHECKSUM_EVERY = ConfEntry.intAtLeast(
+            "spark.qsync.checksumEvery",
+            0,
+            50,
+            "Compare parameter checksums across workers every this many steps (and at the end); a mismatch fails the "
+                    + "job. 0 checks only at the end.");
+    /** Native threads per worker. */
+    public static final ConfEntry<Integer> THREADS_PER_WORKER = ConfEntry.intAtLeast(
+            "spark.qsync.threadsPerWorker",
+            0,
+            0,
+            "Native (OpenMP/BLAS) threads per worker; 0 = the JVM's cores divided by the workers sharing the JVM.");
+    /** Training backend. */
+    public static final ConfEntry<String> BACKEND = new ConfEntry<>(
+            "spark.qsync.backend",
+            "What each worker trains on: `cpu` (DL4J on ND4J's CPU backend; any DL4J network, low precision emulated), "
+                    + "`cuda` (the task's GPU, device-resident; fails with the list of unsupported layers if the network has "
+                    + "any), or `auto` (per worker: the usable backend of highest priority that supports the network, i.e. "
+                    + "`cuda` when the task sees a GPU and the backend is on the class path, else `cpu`). Backends are found "
+                    + "through java.util.ServiceLoader (io.qsync.runtime.TrainingBackend).",
+            "auto",
+            v -> v.trim().toLowerCase(java.util.Locale.ROOT),
+            v -> v.matches("[a-z][a-z0-9_-]*"),
+            "must be a backend name (cpu, cuda) or auto");
+    /** Connect timeout. */
+    public static final ConfEntry<Duration> CONNECT_TIMEOUT = ConfEntry.duration(
+            "spark.qsync.comm.connectTimeout",
+            "60s",
+            "How long a worker waits for its ring neighbours to connect before failing the stage.");
+    /** I/O timeout. */
+    public static final ConfEntry<Duration> IO_TIMEOUT = ConfEntry.duration(
+            "spark.qsync.comm.ioTimeout",
+            "120s",
+            "Longest wait for a peer inside one collective (a step's all-reduce); on expiry the stage fails.");
+    /** Chunk size. */
+    public static final ConfEntry<Integer> CHUNK_BYTES = ConfEntry.intAtLeast(
+            "spark.qsync.comm.chunkBytes", 4096, 1 << 20, "Pipelining chunk of the TCP ring all-reduce, in bytes.");
+    /** Progress reporting. */
+    public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool(
+            "spark.qsync.progress",
+            true,
+            "Stream per-step progress from rank 0 to the driver, which prints a progress line (the CLI) or logs one "
+                    + "line per tenth of an epoch (the Estimator).");
+    /** Features column. */
+    public static final ConfEntry<String> FEATURES_COL = ConfEntry.string(
+            "spark.qsync.featuresCol", "features", "Input column of array<float> (or array<double>) features.");
+    /** Label column. */
+    public static final ConfEntry<String> LABEL_COL =
+            ConfEntry.string("spark.qsync.labelCol", "label", "Input column of integer labels.");
+    /** Cluster plan file. */
+    public static final ConfEntry<String> PLAN_FILE = ConfEntry.string(
+            "spark.qsync.plan.file",
+            "",
+            "Cluster plan JSON written by `qsync plan` (plan.json). Each worker trains with the layer precisions of its "
+                    + "device type and takes the plan's batch share (its partition is sized accordingly); needs "
+                    + "spark.qsync.plan.devices, and spark.qsync.batchSize equal to the plan's global batch. Empty: every "
+                    + "worker trains in FP32.");
+    /** Device type of every worker. */
+    public static final ConfEntry<String> PLAN_DEVICES = ConfEntry.string(
+            "spark.qsync.plan.devices",
+            "",
+            "Device type of each worker by rank, comma-separated (e.g. `V100,T4`), as named in the plan file; as many "
+                    + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type.");
+    /** Dataset directory. */
+    public static final ConfEntry<String> DATA_DIR = ConfEntry.string(
+            "spark.qsync.data.dir",
+            "/usr/share/datasets/fashion-mnist",
+            "Directory of the Fashion-MNIST IDX .gz files used by the CLI demo.");
 
-  /** Slot wait. */
-  public static final ConfEntry<Duration> SLOT_WAIT_TIMEOUT = ConfEntry.duration("spark.qsync.slotWaitTimeout",
-      "300s", "Longest wait for the cluster to offer spark.qsync.numWorkers task slots at once: before the job "
-          + "starts, and for each attempt of the barrier stage (a retry after a lost executor or node). Then the job "
-          + "is cancelled with a message giving the slots needed and available.");
+    /** Slot wait. */
+    public static final ConfEntry<Duration> SLOT_WAIT_TIMEOUT = ConfEntry.duration(
+            "spark.qsync.slotWaitTimeout",
+            "300s",
+            "Longest wait for the cluster to offer spark.qsync.numWorkers task slots at once: before the job "
+                    + "starts, and for each attempt of the barrier stage (a retry after a lost executor or node). Then the job "
+                    + "is cancelled with a message giving the slots needed and available.");
 
-  /** Plain-text ring under Spark encryption. */
-  public static final ConfEntry<Boolean> ALLOW_PLAINTEXT = ConfEntry.bool("spark.qsync.comm.allowPlaintext", false,
-      "Send gradients in clear text even while Spark encrypts its own traffic (spark.network.crypto.enabled or "
-          + "spark.ssl.enabled). Without it such a job encrypts the ring's frames (AES-256-GCM, keys derived from "
-          + "the application secret; needs spark.authenticate) or refuses to start. The ring and the progress port "
-          + "are authenticated whenever spark.authenticate is on.");
+    /** Plain-text ring under Spark encryption. */
+    public static final ConfEntry<Boolean> ALLOW_PLAINTEXT = ConfEntry.bool(
+            "spark.qsync.comm.allowPlaintext",
+            false,
+            "Send gradients in clear text even while Spark encrypts its own traffic (spark.network.crypto.enabled or "
+                    + "spark.ssl.enabled). Without it such a job encrypts the ring's frames (AES-256-GCM, keys derived from "
+                    + "the application secret; needs spark.authenticate) or refuses to start. The ring and the progress port "
+                    + "are authenticated whenever spark.authenticate is on.");
 
-  /** Checkpoint directory. */
-  public static final ConfEntry<String> CHECKPOINT_DIR = ConfEntry.string("spark.qsync.checkpoint.dir", "",
-      "Directory (any Hadoop file system: hdfs://, s3a://, a local path) for checkpoints of parameters, updater state "
-          + "and data position. A retried attempt of the training stage resumes from the newest one; empty: no "
-          + "checkpoints, a retry starts over.");
-  /** Checkpoint period. */
-  public static final ConfEntry<Integer> CHECKPOINT_EVERY = ConfEntry.intAtLeast("spark.qsync.checkpoint.everySteps",
-      1, 100, "Write a checkpoint every this many steps (rank 0 writes; the two newest are kept).");
-  /** Resume a stopped job. */
-  public static final ConfEntry<Boolean> CHECKPOINT_RESUME = ConfEntry.bool("spark.qsync.checkpoint.resume", false,
-      "Continue a stopped job from the newest checkpoint in spark.qsync.checkpoint.dir (same data and settings). "
-          + "Without it a job refuses to start in a directory that already holds checkpoints.");
+    /** Checkpoint directory. */
+    public static final ConfEntry<String> CHECKPOINT_DIR = ConfEntry.string(
+            "spark.qsync.checkpoint.dir",
+            "",
+            "Directory (any Hadoop file system: hdfs://, s3a://, a local path) for checkpoints of parameters, updater state "
+                    + "and data position. A retried attempt of the training stage resumes from the newest one; empty: no "
+                    + "checkpoints, a retry starts over.");
+    /** Checkpoint period. */
+    public static final ConfEntry<Integer> CHECKPOINT_EVERY = ConfEntry.intAtLeast(
+            "spark.qsync.checkpoint.everySteps",
+            1,
+            100,
+            "Write a checkpoint every this many steps (rank 0 writes; the two newest are kept).");
+    /** Resume a stopped job. */
+    public static final ConfEntry<Boolean> CHECKPOINT_RESUME = ConfEntry.bool(
+            "spark.qsync.checkpoint.resume",
+            false,
+            "Continue a stopped job from the newest checkpoint in spark.qsync.checkpoint.dir (same data and settings). "
+                    + "Without it a job refuses to start in a directory that already holds checkpoints.");
 
-  /** Every setting, in documentation order. */
-  public static final List<ConfEntry<?>> ALL = List.of(NUM_WORKERS, EPOCHS, BATCH_SIZE, NUM_CLASSES, SHUFFLE, SEED,
-      CHECKSUM_EVERY, THREADS_PER_WORKER, BACKEND, CONNECT_TIMEOUT, IO_TIMEOUT, CHUNK_BYTES, PROGRESS, FEATURES_COL,
-      LABEL_COL, PLAN_FILE, PLAN_DEVICES, DATA_DIR, SLOT_WAIT_TIMEOUT, ALLOW_PLAINTEXT,
-      CHECKPOINT_DIR, CHECKPOINT_EVERY, CHECKPOINT_RESUME);
+    /** Every setting, in documentation order. */
+    public static final List<ConfEntry<?>> ALL = List.of(
+            NUM_WORKERS,
+            EPOCHS,
+            BATCH_SIZE,
+            NUM_CLASSES,
+            SHUFFLE,
+            SEED,
+            CHECKSUM_EVERY,
+            THREADS_PER_WORKER,
+            BACKEND,
+            CONNECT_TIMEOUT,
+            IO_TIMEOUT,
+            CHUNK_BYTES,
+            PROGRESS,
+            FEATURES_COL,
+            LABEL_COL,
+            PLAN_FILE,
+            PLAN_DEVICES,
+            DATA_DIR,
+            SLOT_WAIT_TIMEOUT,
+            ALLOW_PLAINTEXT,
+            CHECKPOINT_DIR,
+            CHECKPOINT_EVERY,
+            CHECKPOINT_RESUME);
 
-  /** The {@code spark.qsync.*} keys of {@code settings} that are not declared here (typos, removed settings). */
-  public static List<String> unknownKeys(Map<String, String> settings) {
-    return settings.keySet().stream().filter(k -> k.startsWith(PREFIX))
-        .filter(k -> ALL.stream().noneMatch(e -> e.key().equals(k))).sorted().toList();
-  }
-
-  /** Logs a warning for every unknown {@code spark.qsync.*} key (Spark itself warns about unknown keys the same way). */
-  public static void warnUnknown(Map<String, String> settings) {
-    for (String k : unknownKeys(settings)) {
-      LOG.warn("ignoring unknown setting {}={}; known settings are listed in docs/configuration.md", k,
-          settings.get(k));
+    /** The {@code spark.qsync.*} keys of {@code settings} that are not declared here (typos, removed settings). */
+    public static List<String> unknownKeys(Map<String, String> settings) {
+        return settings.keySet().stream()
+                .filter(k -> k.startsWith(PREFIX))
+                .filter(k -> ALL.stream().noneMatch(e -> e.key().equals(k)))
+                .sorted()
+                .toList();
     }
-  }
 
-  /** Every {@code spark.qsync.*} entry of a SparkConf (for example those given to spark-submit with --conf). */
-  public static Map<String, String> from(SparkConf conf) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (Tuple2<String, String> kv : conf.getAll()) {
-      if (kv._1().startsWith(PREFIX)) {
-        out.put(kv._1(), kv._2());
-      }
+    /** Logs a warning for every unknown {@code spark.qsync.*} key (Spark itself warns about unknown keys the same way). */
+    public static void warnUnknown(Map<String, String> settings) {
+        for (String k : unknownKeys(settings)) {
+            LOG.warn(
+                    "ignoring unknown setting {}={}; known settings are listed in docs/configuration.md",
+                    k,
+                    settings.get(k));
+        }
     }
-    return out;
-  }
 
-  /**
-   * Every {@code spark.qsync.*} setting of a session: its SparkContext's conf (spark-submit {@code --conf},
-   * {@code SparkSession.builder().config}) overlaid with the session's runtime conf ({@code spark.conf().set}).
-   */
-  public static Map<String, String> from(SparkSession spark) {
-    Map<String, String> out = from(spark.sparkContext().getConf());
-    for (ConfEntry<?> e : ALL) {
-      if (spark.conf().contains(e.key())) {
-        out.put(e.key(), spark.conf().get(e.key()));
-      }
+    /** Every {@code spark.qsync.*} entry of a SparkConf (for example those given to spark-submit with --conf). */
+    public static Map<String, String> from(SparkConf conf) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Tuple2<String, String> kv : conf.getAll()) {
+            if (kv._1().startsWith(PREFIX)) {
+                out.put(kv._1(), kv._2());
+            }
+        }
+        return out;
     }
-    return out;
-  }
 
-  /** The reference table of all settings, in Markdown. */
-  public static String markdown() {
-    StringBuilder sb = new StringBuilder("# Configuration (`spark.qsync.*`)\n\n"
-        + "Generated from `io.qsync.spark.QSyncConf`; do not edit by hand.\n\n"
-        + "| key | default | meaning |\n|---|---|---|\n");
-    for (ConfEntry<?> e : ALL) {
-      sb.append("| `").append(e.key()).append("` | `").append(e.defaultValue()).append("` | ").append(e.doc())
-          .append(" (").append(e.rule()).append(") |\n");
+    /**
+     * Every {@code spark.qsync.*} setting of a session: its SparkContext's conf (spark-submit {@code --conf},
+     * {@code SparkSession.builder().config}) overlaid with the session's runtime conf ({@code spark.conf().set}).
+     */
+    public static Map<String, String> from(SparkSession spark) {
+        Map<String, String> out = from(spark.sparkContext().getConf());
+        for (ConfEntry<?> e : ALL) {
+            if (spark.conf().contains(e.key())) {
+                out.put(e.key(), spark.conf().get(e.key()));
+            }
+        }
+        return out;
     }
-    return sb.toString();
-  }
+
+    /** The reference table of all settings, in Markdown. */
+    public static String markdown() {
+        StringBuilder sb = new StringBuilder("# Configuration (`spark.qsync.*`)\n\n"
+                + "Generated from `io.qsync.spark.QSyncConf`; do not edit by hand.\n\n"
+                + "| key | default | meaning |\n|---|---|---|\n");
+        for (ConfEntry<?> e : ALL) {
+            sb.append("| `")
+                    .append(e.key())
+                    .append("` | `")
+                    .append(e.defaultValue())
+                    .append("` | ")
+                    .append(e.doc())
+                    .append(" (")
+                    .append(e.rule())
+                    .append(") |\n");
+        }
+        return sb.toString();
+    }
 }

@@ -12,10 +12,10 @@ import org.nd4j.linalg.cpu.nativecpu.NDArray;
  */
 public final class QSyncKryoRegistrator implements KryoRegistrator {
 
-  @Override
-  public void registerClasses(Kryo kryo) {
-    Nd4jKryoSerializer s = new Nd4jKryoSerializer();
-    kryo.addDefaultSerializer(INDArray.class, s);
-    kryo.register(NDArray.class, s);
-  }
+    @Override
+    public void registerClasses(Kryo kryo) {
+        Nd4jKryoSerializer s = new Nd4jKryoSerializer();
+        kryo.addDefaultSerializer(INDArray.class, s);
+        kryo.register(NDArray.class, s);
+    }
 }

@@ -18,85 +18,88 @@ import scala.jdk.javaapi.CollectionConverters;
  * says how many slots the stage needs and how many the cluster has.
  */
 final class SlotWatchdog extends SparkListener implements AutoCloseable {
-  private static final long POLL_MILLIS = 250;
-  private final SparkContext sc;
-  private final int needed;
-  private final Duration wait;
-  private final String jobTag;
-  private final Thread thread;
-  private final AtomicInteger launched = new AtomicInteger();
-  private volatile int stageId = -1;
-  private volatile int attempt = -1;
-  private volatile long pendingSince = -1;
-  private volatile String failure;
-  private volatile boolean closed;
+    private static final long POLL_MILLIS = 250;
+    private final SparkContext sc;
+    private final int needed;
+    private final Duration wait;
+    private final String jobTag;
+    private final Thread thread;
+    private final AtomicInteger launched = new AtomicInteger();
+    private volatile int stageId = -1;
+    private volatile int attempt = -1;
+    private volatile long pendingSince = -1;
+    private volatile String failure;
+    private volatile boolean closed;
 
-  /** Starts watching the barrier stages of the jobs tagged {@code jobTag}. */
-  SlotWatchdog(SparkContext sc, int needed, Duration wait, String jobTag) {
-    this.sc = sc;
-    this.needed = needed;
-    this.wait = wait;
-    this.jobTag = jobTag;
-    sc.addSparkListener(this);
-    thread = new Thread(this::watch, "qsync-slot-watchdog");
-    thread.setDaemon(true);
-    thread.start();
-  }
-
-  /** Why the job was cancelled, or null if the watchdog did not cancel it. */
-  String failure() {
-    return failure;
-  }
-
-  @Override
-  public void onStageSubmitted(SparkListenerStageSubmitted e) {
-    if (CollectionConverters.asJava(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
-      stageId = e.stageInfo().stageId();
-      attempt = e.stageInfo().attemptNumber();
-      launched.set(0);
-      pendingSince = System.nanoTime();
+    /** Starts watching the barrier stages of the jobs tagged {@code jobTag}. */
+    SlotWatchdog(SparkContext sc, int needed, Duration wait, String jobTag) {
+        this.sc = sc;
+        this.needed = needed;
+        this.wait = wait;
+        this.jobTag = jobTag;
+        sc.addSparkListener(this);
+        thread = new Thread(this::watch, "qsync-slot-watchdog");
+        thread.setDaemon(true);
+        thread.start();
     }
-  }
 
-  @Override
-  public void onTaskStart(SparkListenerTaskStart e) {
-    if (e.stageId() == stageId && e.stageAttemptId() == attempt && launched.incrementAndGet() >= needed) {
-      pendingSince = -1;
+    /** Why the job was cancelled, or null if the watchdog did not cancel it. */
+    String failure() {
+        return failure;
     }
-  }
 
-  @Override
-  public void onStageCompleted(SparkListenerStageCompleted e) {
-    if (e.stageInfo().stageId() == stageId && e.stageInfo().attemptNumber() == attempt) {
-      pendingSince = -1;
+    @Override
+    public void onStageSubmitted(SparkListenerStageSubmitted e) {
+        if (CollectionConverters.asJava(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
+            stageId = e.stageInfo().stageId();
+            attempt = e.stageInfo().attemptNumber();
+            launched.set(0);
+            pendingSince = System.nanoTime();
+        }
     }
-  }
 
-  private void watch() {
-    while (!closed && failure == null) {
-      long since = pendingSince;
-      if (since > 0 && System.nanoTime() - since > wait.toNanos()) {
-        int slots = TrainJob.freeSlots(sc);
-        failure = "attempt " + (attempt + 1) + " of the training's barrier stage needs " + needed + " task slots "
-            + "at once, but the cluster has " + slots + " (" + launched.get() + " of its tasks started) and did not "
-            + "offer " + needed + " within spark.qsync.slotWaitTimeout=" + wait.toSeconds() + "s; an executor or node"
-            + " was lost and not replaced. Restore the executors, lower spark.qsync.numWorkers or raise "
-            + "spark.qsync.slotWaitTimeout";
-        sc.cancelJobsWithTag(jobTag, failure);
-        return;
-      }
-      try {
-        Thread.sleep(POLL_MILLIS);
-      } catch (InterruptedException e) {
-        return;
-      }
+    @Override
+    public void onTaskStart(SparkListenerTaskStart e) {
+        if (e.stageId() == stageId && e.stageAttemptId() == attempt && launched.incrementAndGet() >= needed) {
+            pendingSince = -1;
+        }
     }
-  }
 
-  @Override
-  public void close() {
-    closed = true;
-    thread.interrupt();
-    sc.removeSparkListener(this);
-  }
+    @Override
+    public void onStageCompleted(SparkListenerStageCompleted e) {
+        if (e.stageInfo().stageId() == stageId && e.stageInfo().attemptNumber() == attempt) {
+            pendingSince = -1;
+        }
+    }
+
+    private void watch() {
+        while (!closed && failure == null) {
+            long since = pendingSince;
+            if (since > 0 && System.nanoTime() - since > wait.toNanos()) {
+                int slots = TrainJob.freeSlots(sc);
+                failure =
+                        "attempt " + (attempt + 1) + " of the training's barrier stage needs " + needed + " task slots "
+                                + "at once, but the cluster has " + slots + " (" + launched.get()
+                                + " of its tasks started) and did not "
+                                + "offer " + needed + " within spark.qsync.slotWaitTimeout=" + wait.toSeconds()
+                                + "s; an executor or node"
+                                + " was lost and not replaced. Restore the executors, lower spark.qsync.numWorkers or raise "
+                                + "spark.qsync.slotWaitTimeout";
+                sc.cancelJobsWithTag(jobTag, failure);
+                return;
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        sc.removeSparkListener(this);
+    }
 }

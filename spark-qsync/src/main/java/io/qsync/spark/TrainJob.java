@@ -30,228 +30,269 @@ import scala.reflect.ClassTag$;
  * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
  */
 public final class TrainJob {
-  /** Broadcasts of worker inputs made by jobs of this JVM and not yet destroyed (0 between jobs). */
-  private static final java.util.concurrent.atomic.AtomicInteger LIVE_INPUTS =
-      new java.util.concurrent.atomic.AtomicInteger();
+    /** Broadcasts of worker inputs made by jobs of this JVM and not yet destroyed (0 between jobs). */
+    private static final java.util.concurrent.atomic.AtomicInteger LIVE_INPUTS =
+            new java.util.concurrent.atomic.AtomicInteger();
 
-  private TrainJob() {}
+    private TrainJob() {}
 
-  /**
-   * What every worker receives. Broadcast once as Java-serialized bytes, so it works with any
-   * {@code spark.serializer} (Kryo 4 cannot serialize records).
-   */
-  record WorkerInputs(ModelSpec model, RuntimeParams params, CommConfig comm, String featuresCol, String labelCol,
-      LocalShard eval, StepListener listener, String progressAddress, List<String> plans, JobSecurity security,
-      FaultSettings faults) implements Serializable {
+    /**
+     * What every worker receives. Broadcast once as Java-serialized bytes, so it works with any
+     * {@code spark.serializer} (Kryo 4 cannot serialize records).
+     */
+    record WorkerInputs(
+            ModelSpec model,
+            RuntimeParams params,
+            CommConfig comm,
+            String featuresCol,
+            String labelCol,
+            LocalShard eval,
+            StepListener listener,
+            String progressAddress,
+            List<String> plans,
+            JobSecurity security,
+            FaultSettings faults)
+            implements Serializable {
 
-    byte[] toBytes() {
-      java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
-      try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(bos)) {
-        oos.writeObject(this);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot serialize the worker inputs (is the StepListener serializable?)", e);
-      }
-      return bos.toByteArray();
-    }
-
-    static WorkerInputs fromBytes(byte[] bytes) {
-      try (java.io.ObjectInputStream ois = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes))) {
-        return (WorkerInputs) ois.readObject();
-      } catch (IOException | ClassNotFoundException e) {
-        throw new IllegalStateException("cannot decode the worker inputs", e);
-      }
-    }
-  }
-
-  /**
-   * The trained model on the driver, its history, and the parameter checksum of every replica (indexed by rank).
-   */
-  public record Result(Model model, TrainingHistory history, long[] replicaChecksums) {}
-
-  /**
-   * Trains {@code model} on {@code data}.
-   *
-   * @param eval     evaluation rows scored after every epoch (may be null)
-   * @param listener called on every worker after every step (may be null)
-   * @param progress receives live progress on the driver (may be null)
-   * @throws IllegalArgumentException before launching anything, if the job cannot run as configured
-   */
-  public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
-      LocalShard eval, StepListener listener, ProgressSink progress) {
-    return train(spark, data, model, settings, new TrainOptions(eval, listener, progress, List.of(), List.of()));
-  }
-
-  /**
-   * Trains {@code model} on {@code data} with optional evaluation, listener, progress and per-worker precision plans.
-   *
-   * @throws IllegalArgumentException before launching anything, if the job cannot run as configured (the message
-   *                                  names the setting to change)
-   */
-  public static Result train(SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings,
-      TrainOptions options) {
-    SparkVersionCheck.require();
-    SparkContext sc = spark.sparkContext();
-    preflight(sc, data, settings);
-    if (!settings.planFile().isEmpty()) {
-      if (!options.plansByRank().isEmpty() || !options.batchWeights().isEmpty()) {
-        throw new IllegalArgumentException("both spark.qsync.plan.file and per-worker plans/batch weights in "
-            + "TrainOptions were given; use one of them");
-      }
-      options = options.withClusterPlan(ClusterPlanBinding.load(settings));
-    }
-    if (!options.batchWeights().isEmpty() && options.batchWeights().size() != settings.numWorkers()) {
-      throw new IllegalArgumentException(options.batchWeights().size() + " batch weights for spark.qsync.numWorkers="
-          + settings.numWorkers() + "; give one per worker (index = rank)");
-    }
-    List<String> plans = WorkerPlans.validate(options.plansByRank(), settings.numWorkers());
-    if (!plans.isEmpty()) {
-      model = WorkerPlans.switchable(model, options.plansByRank());
-    }
-    LocalShard eval = options.eval();
-    StepListener listener = options.listener();
-    ProgressSink progress = options.progress();
-    Dataset<Row> selected = data.select(settings.featuresCol(), settings.labelCol());
-    InputCheck.Counts counts = InputCheck.check(selected, settings.featuresCol(), settings.labelCol(),
-        settings.runtime().numClasses());
-    RDD<Row> input = BarrierInput.prepare(selected, settings.numWorkers(), options.batchWeights());
-    // rows per worker: every worker needs a share of every step (the schedule's own check, run before launching)
-    new ShardSchedule(input == selected.rdd() ? counts.perPartition() : BarrierInput.countPerPartition(input),
-        settings.runtime().globalBatchSize());
-    JobSecurity security = JobSecurity.forJob(sc.getConf(), settings.faults());
-    ProgressServer server = null;
-    try {
-      if (settings.progress() && progress != null) {
-        server = new ProgressServer(sc.getConf().get("spark.driver.host", "localhost"), progress,
-            security.progressKey());
-      }
-      WorkerInputs in = new WorkerInputs(model, settings.runtime(), settings.comm(), settings.featuresCol(),
-          settings.labelCol(), eval, listener, server == null ? null : server.address(), plans, security,
-          settings.faults());
-      ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
-      Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
-      LIVE_INPUTS.incrementAndGet();
-      List<byte[]> out;
-      try {
-        sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
-        RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
-        out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
-      } finally {
-        b.destroy(); // also when the job fails: the inputs (model, eval rows) are large
-        LIVE_INPUTS.decrementAndGet();
-      }
-      if (out.size() != settings.numWorkers()) {
-        throw new IllegalStateException("expected " + settings.numWorkers() + " worker results, got " + out.size());
-      }
-      List<TrainedResult> results = out.stream().map(TrainedResult::fromBytes).toList();
-      FailurePolicy.throwIfFailed(results);
-      long[] checksums = new long[out.size()];
-      TrainedResult first = null;
-      for (TrainedResult r : results) {
-        checksums[r.rank()] = r.checksum();
-        if (r.rank() == 0) {
-          first = r;
+        byte[] toBytes() {
+            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(bos)) {
+                oos.writeObject(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "cannot serialize the worker inputs (is the StepListener serializable?)", e);
+            }
+            return bos.toByteArray();
         }
-      }
-      if (first == null) {
-        throw new IllegalStateException("rank 0 returned no model");
-      }
-      return new Result(new ModelSpec(first.modelZip(), first.graph()).restore(), first.history(), checksums);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the driver's progress endpoint", e);
-    } finally {
-      if (server != null) {
-        server.close();
-      }
-    }
-  }
 
-  /**
-   * Runs the training job under a {@link SlotWatchdog}: if an attempt of the barrier stage cannot get its slots within
-   * {@code spark.qsync.slotWaitTimeout}, the job is cancelled and this throws the watchdog's message.
-   */
-  private static List<byte[]> collectWatched(SparkContext sc, JavaRDD<byte[]> job, TrainSettings settings) {
-    String jobTag = "qsync-train-" + java.util.UUID.randomUUID();
-    sc.addJobTag(jobTag);
-    try (SlotWatchdog watchdog = new SlotWatchdog(sc, settings.numWorkers(), settings.faults().slotWait(), jobTag)) {
-      try {
-        return job.collect();
-      } catch (Exception e) { // SparkException, thrown through Scala
-        if (watchdog.failure() != null) {
-          throw new IllegalStateException(watchdog.failure(), e);
+        static WorkerInputs fromBytes(byte[] bytes) {
+            try (java.io.ObjectInputStream ois =
+                    new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes))) {
+                return (WorkerInputs) ois.readObject();
+            } catch (IOException | ClassNotFoundException e) {
+                throw new IllegalStateException("cannot decode the worker inputs", e);
+            }
         }
-        throw e;
-      }
-    } finally {
-      sc.removeJobTag(jobTag);
     }
-  }
 
-  /** Checks that the job can start; every message names the setting to change. */
-  /** Broadcasts of worker inputs not yet destroyed: 0 whenever no job of this JVM runs. */
-  static int liveInputBroadcasts() {
-    return LIVE_INPUTS.get();
-  }
+    /**
+     * The trained model on the driver, its history, and the parameter checksum of every replica (indexed by rank).
+     */
+    public record Result(Model model, TrainingHistory history, long[] replicaChecksums) {}
 
-  static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
-    List<String> cols = Arrays.asList(data.columns());
-    for (String c : List.of(s.featuresCol(), s.labelCol())) {
-      if (!cols.contains(c)) {
-        throw new IllegalArgumentException("input has no column '" + c + "' (columns: " + cols + "); set "
-            + "spark.qsync.featuresCol / spark.qsync.labelCol");
-      }
+    /**
+     * Trains {@code model} on {@code data}.
+     *
+     * @param eval     evaluation rows scored after every epoch (may be null)
+     * @param listener called on every worker after every step (may be null)
+     * @param progress receives live progress on the driver (may be null)
+     * @throws IllegalArgumentException before launching anything, if the job cannot run as configured
+     */
+    public static Result train(
+            SparkSession spark,
+            Dataset<Row> data,
+            ModelSpec model,
+            TrainSettings settings,
+            LocalShard eval,
+            StepListener listener,
+            ProgressSink progress) {
+        return train(spark, data, model, settings, new TrainOptions(eval, listener, progress, List.of(), List.of()));
     }
-    if (sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
-      throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
-          + "spark.dynamicAllocation.enabled=false");
-    }
-    HadoopCheckpointStore checkpoints = s.faults().checkpoints();
-    if (checkpoints != null) {
-      long latest = checkpoints.latestStep();
-      if (latest >= 0 && !s.faults().resume()) {
-        throw new IllegalArgumentException("spark.qsync.checkpoint.dir " + s.faults().checkpointDir() + " already holds"
-            + " checkpoints (newest after step " + latest + "); set spark.qsync.checkpoint.resume=true to continue "
-            + "that job, or use an empty directory");
-      }
-      if (latest < 0 && s.faults().resume()) {
-        throw new IllegalArgumentException("spark.qsync.checkpoint.resume is set but " + s.faults().checkpointDir()
-            + " (spark.qsync.checkpoint.dir) holds no checkpoint to resume from");
-      }
-    }
-    int slots = awaitSlots(sc, s.numWorkers(), s.faults().slotWait());
-    if (s.numWorkers() > slots) {
-      throw new IllegalArgumentException("spark.qsync.numWorkers=" + s.numWorkers() + " exceeds the " + slots
-          + " task slots of this cluster (" + sc.master() + "); barrier mode runs all workers at once. Lower "
-          + "spark.qsync.numWorkers (--workers) or add executors/cores"
-          + (isLocal(sc) ? "" : " (waited spark.qsync.slotWaitTimeout=" + s.faults().slotWait().toSeconds() + "s)"));
-    }
-  }
 
-  /** Task slots once there are {@code needed}, or after {@code wait} (at once in local mode: slots never change). */
-  private static int awaitSlots(SparkContext sc, int needed, java.time.Duration wait) {
-    long deadline = System.nanoTime() + wait.toNanos();
-    int slots = freeSlots(sc);
-    while (slots < needed && !isLocal(sc) && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(250); // executors still registering
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      slots = freeSlots(sc);
+    /**
+     * Trains {@code model} on {@code data} with optional evaluation, listener, progress and per-worker precision plans.
+     *
+     * @throws IllegalArgumentException before launching anything, if the job cannot run as configured (the message
+     *                                  names the setting to change)
+     */
+    public static Result train(
+            SparkSession spark, Dataset<Row> data, ModelSpec model, TrainSettings settings, TrainOptions options) {
+        SparkVersionCheck.require();
+        SparkContext sc = spark.sparkContext();
+        preflight(sc, data, settings);
+        if (!settings.planFile().isEmpty()) {
+            if (!options.plansByRank().isEmpty() || !options.batchWeights().isEmpty()) {
+                throw new IllegalArgumentException("both spark.qsync.plan.file and per-worker plans/batch weights in "
+                        + "TrainOptions were given; use one of them");
+            }
+            options = options.withClusterPlan(ClusterPlanBinding.load(settings));
+        }
+        if (!options.batchWeights().isEmpty() && options.batchWeights().size() != settings.numWorkers()) {
+            throw new IllegalArgumentException(
+                    options.batchWeights().size() + " batch weights for spark.qsync.numWorkers=" + settings.numWorkers()
+                            + "; give one per worker (index = rank)");
+        }
+        List<String> plans = WorkerPlans.validate(options.plansByRank(), settings.numWorkers());
+        if (!plans.isEmpty()) {
+            model = WorkerPlans.switchable(model, options.plansByRank());
+        }
+        LocalShard eval = options.eval();
+        StepListener listener = options.listener();
+        ProgressSink progress = options.progress();
+        Dataset<Row> selected = data.select(settings.featuresCol(), settings.labelCol());
+        InputCheck.Counts counts = InputCheck.check(
+                selected,
+                settings.featuresCol(),
+                settings.labelCol(),
+                settings.runtime().numClasses());
+        RDD<Row> input = BarrierInput.prepare(selected, settings.numWorkers(), options.batchWeights());
+        // rows per worker: every worker needs a share of every step (the schedule's own check, run before launching)
+        new ShardSchedule(
+                input == selected.rdd() ? counts.perPartition() : BarrierInput.countPerPartition(input),
+                settings.runtime().globalBatchSize());
+        JobSecurity security = JobSecurity.forJob(sc.getConf(), settings.faults());
+        ProgressServer server = null;
+        try {
+            if (settings.progress() && progress != null) {
+                server = new ProgressServer(
+                        sc.getConf().get("spark.driver.host", "localhost"), progress, security.progressKey());
+            }
+            WorkerInputs in = new WorkerInputs(
+                    model,
+                    settings.runtime(),
+                    settings.comm(),
+                    settings.featuresCol(),
+                    settings.labelCol(),
+                    eval,
+                    listener,
+                    server == null ? null : server.address(),
+                    plans,
+                    security,
+                    settings.faults());
+            ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
+            Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
+            LIVE_INPUTS.incrementAndGet();
+            List<byte[]> out;
+            try {
+                sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
+                RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
+                out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
+            } finally {
+                b.destroy(); // also when the job fails: the inputs (model, eval rows) are large
+                LIVE_INPUTS.decrementAndGet();
+            }
+            if (out.size() != settings.numWorkers()) {
+                throw new IllegalStateException(
+                        "expected " + settings.numWorkers() + " worker results, got " + out.size());
+            }
+            List<TrainedResult> results =
+                    out.stream().map(TrainedResult::fromBytes).toList();
+            FailurePolicy.throwIfFailed(results);
+            long[] checksums = new long[out.size()];
+            TrainedResult first = null;
+            for (TrainedResult r : results) {
+                checksums[r.rank()] = r.checksum();
+                if (r.rank() == 0) {
+                    first = r;
+                }
+            }
+            if (first == null) {
+                throw new IllegalStateException("rank 0 returned no model");
+            }
+            return new Result(new ModelSpec(first.modelZip(), first.graph()).restore(), first.history(), checksums);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the driver's progress endpoint", e);
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
     }
-    return slots;
-  }
 
-  private static boolean isLocal(SparkContext sc) {
-    return sc.master().startsWith("local[") || sc.master().equals("local");
-  }
-
-  /** Task slots of the default resource profile (what Spark's own barrier check uses). */
-  static int freeSlots(SparkContext sc) {
-    try {
-      return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
-    } catch (RuntimeException | LinkageError e) {
-      return sc.defaultParallelism();
+    /**
+     * Runs the training job under a {@link SlotWatchdog}: if an attempt of the barrier stage cannot get its slots within
+     * {@code spark.qsync.slotWaitTimeout}, the job is cancelled and this throws the watchdog's message.
+     */
+    private static List<byte[]> collectWatched(SparkContext sc, JavaRDD<byte[]> job, TrainSettings settings) {
+        String jobTag = "qsync-train-" + java.util.UUID.randomUUID();
+        sc.addJobTag(jobTag);
+        try (SlotWatchdog watchdog =
+                new SlotWatchdog(sc, settings.numWorkers(), settings.faults().slotWait(), jobTag)) {
+            try {
+                return job.collect();
+            } catch (Exception e) { // SparkException, thrown through Scala
+                if (watchdog.failure() != null) {
+                    throw new IllegalStateException(watchdog.failure(), e);
+                }
+                throw e;
+            }
+        } finally {
+            sc.removeJobTag(jobTag);
+        }
     }
-  }
+
+    /** Checks that the job can start; every message names the setting to change. */
+    /** Broadcasts of worker inputs not yet destroyed: 0 whenever no job of this JVM runs. */
+    static int liveInputBroadcasts() {
+        return LIVE_INPUTS.get();
+    }
+
+    static void preflight(SparkContext sc, Dataset<Row> data, TrainSettings s) {
+        List<String> cols = Arrays.asList(data.columns());
+        for (String c : List.of(s.featuresCol(), s.labelCol())) {
+            if (!cols.contains(c)) {
+                throw new IllegalArgumentException("input has no column '" + c + "' (columns: " + cols + "); set "
+                        + "spark.qsync.featuresCol / spark.qsync.labelCol");
+            }
+        }
+        if (sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new IllegalArgumentException("barrier-mode training needs a fixed set of executors: set "
+                    + "spark.dynamicAllocation.enabled=false");
+        }
+        HadoopCheckpointStore checkpoints = s.faults().checkpoints();
+        if (checkpoints != null) {
+            long latest = checkpoints.latestStep();
+            if (latest >= 0 && !s.faults().resume()) {
+                throw new IllegalArgumentException(
+                        "spark.qsync.checkpoint.dir " + s.faults().checkpointDir() + " already holds"
+                                + " checkpoints (newest after step " + latest
+                                + "); set spark.qsync.checkpoint.resume=true to continue "
+                                + "that job, or use an empty directory");
+            }
+            if (latest < 0 && s.faults().resume()) {
+                throw new IllegalArgumentException(
+                        "spark.qsync.checkpoint.resume is set but " + s.faults().checkpointDir()
+                                + " (spark.qsync.checkpoint.dir) holds no checkpoint to resume from");
+            }
+        }
+        int slots = awaitSlots(sc, s.numWorkers(), s.faults().slotWait());
+        if (s.numWorkers() > slots) {
+            throw new IllegalArgumentException("spark.qsync.numWorkers=" + s.numWorkers() + " exceeds the " + slots
+                    + " task slots of this cluster (" + sc.master() + "); barrier mode runs all workers at once. Lower "
+                    + "spark.qsync.numWorkers (--workers) or add executors/cores"
+                    + (isLocal(sc)
+                            ? ""
+                            : " (waited spark.qsync.slotWaitTimeout="
+                                    + s.faults().slotWait().toSeconds() + "s)"));
+        }
+    }
+
+    /** Task slots once there are {@code needed}, or after {@code wait} (at once in local mode: slots never change). */
+    private static int awaitSlots(SparkContext sc, int needed, java.time.Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        int slots = freeSlots(sc);
+        while (slots < needed && !isLocal(sc) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(250); // executors still registering
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            slots = freeSlots(sc);
+        }
+        return slots;
+    }
+
+    private static boolean isLocal(SparkContext sc) {
+        return sc.master().startsWith("local[") || sc.master().equals("local");
+    }
+
+    /** Task slots of the default resource profile (what Spark's own barrier check uses). */
+    static int freeSlots(SparkContext sc) {
+        try {
+            return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+        } catch (RuntimeException | LinkageError e) {
+            return sc.defaultParallelism();
+        }
+    }
 }

@@ -18,52 +18,56 @@ import java.util.List;
  * @param batchWeights relative examples per step of each worker, indexed by rank (empty: equal); the training data
  *                    is partitioned in these proportions, so each worker's share of every global batch follows them
  */
-public record TrainOptions(LocalShard eval, StepListener listener, ProgressSink progress,
-    List<PrecisionPlan> plansByRank, List<Integer> batchWeights) {
+public record TrainOptions(
+        LocalShard eval,
+        StepListener listener,
+        ProgressSink progress,
+        List<PrecisionPlan> plansByRank,
+        List<Integer> batchWeights) {
 
-  /** Copies the lists and checks the weights. */
-  public TrainOptions {
-    plansByRank = plansByRank == null ? List.of() : List.copyOf(plansByRank);
-    batchWeights = batchWeights == null ? List.of() : List.copyOf(batchWeights);
-    for (int w : batchWeights) {
-      if (w < 1) {
-        throw new IllegalArgumentException("batch weights must be >= 1, got " + batchWeights);
-      }
+    /** Copies the lists and checks the weights. */
+    public TrainOptions {
+        plansByRank = plansByRank == null ? List.of() : List.copyOf(plansByRank);
+        batchWeights = batchWeights == null ? List.of() : List.copyOf(batchWeights);
+        for (int w : batchWeights) {
+            if (w < 1) {
+                throw new IllegalArgumentException("batch weights must be >= 1, got " + batchWeights);
+            }
+        }
     }
-  }
 
-  /** No evaluation, no listener, no progress, FP32 everywhere, equal shares. */
-  public static TrainOptions none() {
-    return new TrainOptions(null, null, null, List.of(), List.of());
-  }
+    /** No evaluation, no listener, no progress, FP32 everywhere, equal shares. */
+    public static TrainOptions none() {
+        return new TrainOptions(null, null, null, List.of(), List.of());
+    }
 
-  /** With an evaluation set. */
-  public TrainOptions withEval(LocalShard e) {
-    return new TrainOptions(e, listener, progress, plansByRank, batchWeights);
-  }
+    /** With an evaluation set. */
+    public TrainOptions withEval(LocalShard e) {
+        return new TrainOptions(e, listener, progress, plansByRank, batchWeights);
+    }
 
-  /** With a step listener. */
-  public TrainOptions withListener(StepListener l) {
-    return new TrainOptions(eval, l, progress, plansByRank, batchWeights);
-  }
+    /** With a step listener. */
+    public TrainOptions withListener(StepListener l) {
+        return new TrainOptions(eval, l, progress, plansByRank, batchWeights);
+    }
 
-  /** With a progress sink. */
-  public TrainOptions withProgress(ProgressSink p) {
-    return new TrainOptions(eval, listener, p, plansByRank, batchWeights);
-  }
+    /** With a progress sink. */
+    public TrainOptions withProgress(ProgressSink p) {
+        return new TrainOptions(eval, listener, p, plansByRank, batchWeights);
+    }
 
-  /** With one precision plan per worker (index = rank). */
-  public TrainOptions withPlans(List<PrecisionPlan> plans) {
-    return new TrainOptions(eval, listener, progress, plans, batchWeights);
-  }
+    /** With one precision plan per worker (index = rank). */
+    public TrainOptions withPlans(List<PrecisionPlan> plans) {
+        return new TrainOptions(eval, listener, progress, plans, batchWeights);
+    }
 
-  /** With relative per-step batch weights per worker (index = rank). */
-  public TrainOptions withBatchWeights(List<Integer> weights) {
-    return new TrainOptions(eval, listener, progress, plansByRank, weights);
-  }
+    /** With relative per-step batch weights per worker (index = rank). */
+    public TrainOptions withBatchWeights(List<Integer> weights) {
+        return new TrainOptions(eval, listener, progress, plansByRank, weights);
+    }
 
-  /** With the precision plans and batch weights of a cluster plan bound to the workers. */
-  public TrainOptions withClusterPlan(ClusterPlanBinding binding) {
-    return new TrainOptions(eval, listener, progress, binding.plansByRank(), binding.batchWeights());
-  }
+    /** With the precision plans and batch weights of a cluster plan bound to the workers. */
+    public TrainOptions withClusterPlan(ClusterPlanBinding binding) {
+        return new TrainOptions(eval, listener, progress, binding.plansByRank(), binding.batchWeights());
+    }
 }

@@ -22,53 +22,78 @@ import java.util.Map;
  * @param planDevices device type per worker rank ({@code spark.qsync.plan.devices}), empty without a plan file
  * @param faults      waiting for slots, ring security, checkpoints ({@link FaultSettings})
  */
-public record TrainSettings(int numWorkers, RuntimeParams runtime, CommConfig comm, String featuresCol,
-    String labelCol, boolean progress, String planFile, List<String> planDevices, FaultSettings faults)
-    implements Serializable {
+public record TrainSettings(
+        int numWorkers,
+        RuntimeParams runtime,
+        CommConfig comm,
+        String featuresCol,
+        String labelCol,
+        boolean progress,
+        String planFile,
+        List<String> planDevices,
+        FaultSettings faults)
+        implements Serializable {
 
-  /** Validates. */
-  public TrainSettings {
-    if (numWorkers < 1) {
-      throw new IllegalArgumentException("spark.qsync.numWorkers must be >= 1, got " + numWorkers);
+    /** Validates. */
+    public TrainSettings {
+        if (numWorkers < 1) {
+            throw new IllegalArgumentException("spark.qsync.numWorkers must be >= 1, got " + numWorkers);
+        }
+        planFile = planFile == null ? "" : planFile.trim();
+        planDevices = planDevices == null ? List.of() : List.copyOf(planDevices);
+        if (planFile.isEmpty() && !planDevices.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "spark.qsync.plan.devices is set but spark.qsync.plan.file is not; give the "
+                            + "plan file written by `qsync plan`, or drop spark.qsync.plan.devices");
+        }
+        if (!planFile.isEmpty() && planDevices.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "spark.qsync.plan.file needs spark.qsync.plan.devices: the device type of " + "each of the "
+                            + numWorkers + " workers by rank, e.g. V100,T4");
+        }
     }
-    planFile = planFile == null ? "" : planFile.trim();
-    planDevices = planDevices == null ? List.of() : List.copyOf(planDevices);
-    if (planFile.isEmpty() && !planDevices.isEmpty()) {
-      throw new IllegalArgumentException("spark.qsync.plan.devices is set but spark.qsync.plan.file is not; give the "
-          + "plan file written by `qsync plan`, or drop spark.qsync.plan.devices");
-    }
-    if (!planFile.isEmpty() && planDevices.isEmpty()) {
-      throw new IllegalArgumentException("spark.qsync.plan.file needs spark.qsync.plan.devices: the device type of "
-          + "each of the " + numWorkers + " workers by rank, e.g. V100,T4");
-    }
-  }
 
-  /**
-   * Reads and validates every setting; a bad value fails with one line naming key and value, an unknown
-   * {@code spark.qsync.*} key is logged as a warning.
-   */
-  public static TrainSettings from(Map<String, String> s) {
-    QSyncConf.warnUnknown(s);
-    RuntimeParams rp = new RuntimeParams(QSyncConf.EPOCHS.read(s), QSyncConf.BATCH_SIZE.read(s),
-        QSyncConf.NUM_CLASSES.read(s), QSyncConf.SHUFFLE.read(s), QSyncConf.SEED.read(s),
-        QSyncConf.CHECKSUM_EVERY.read(s), QSyncConf.THREADS_PER_WORKER.read(s), backendOf(s));
-    CommConfig cc = new CommConfig(QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s),
-        QSyncConf.CHUNK_BYTES.read(s));
-    String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
-    List<String> byRank = devices.isEmpty() ? List.of()
-        : Arrays.stream(devices.split(",")).map(String::trim).toList();
-    return new TrainSettings(QSyncConf.NUM_WORKERS.read(s), rp, cc, QSyncConf.FEATURES_COL.read(s),
-        QSyncConf.LABEL_COL.read(s), QSyncConf.PROGRESS.read(s), QSyncConf.PLAN_FILE.read(s), byRank,
-        FaultSettings.from(s));
-  }
-
-  /** The backend setting; a name must be on the class path (whether it can run is decided on each executor). */
-  private static String backendOf(Map<String, String> s) {
-    String name = QSyncConf.BACKEND.read(s);
-    if (!name.equals(Backends.AUTO) && Backends.find(name).isEmpty()) {
-      throw new IllegalArgumentException("invalid " + QSyncConf.BACKEND.key() + "=" + name + ": no such backend on "
-          + "the class path; known: " + Backends.all().stream().map(TrainingBackend::name).toList() + " or auto");
+    /**
+     * Reads and validates every setting; a bad value fails with one line naming key and value, an unknown
+     * {@code spark.qsync.*} key is logged as a warning.
+     */
+    public static TrainSettings from(Map<String, String> s) {
+        QSyncConf.warnUnknown(s);
+        RuntimeParams rp = new RuntimeParams(
+                QSyncConf.EPOCHS.read(s),
+                QSyncConf.BATCH_SIZE.read(s),
+                QSyncConf.NUM_CLASSES.read(s),
+                QSyncConf.SHUFFLE.read(s),
+                QSyncConf.SEED.read(s),
+                QSyncConf.CHECKSUM_EVERY.read(s),
+                QSyncConf.THREADS_PER_WORKER.read(s),
+                backendOf(s));
+        CommConfig cc = new CommConfig(
+                QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s), QSyncConf.CHUNK_BYTES.read(s));
+        String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
+        List<String> byRank = devices.isEmpty()
+                ? List.of()
+                : Arrays.stream(devices.split(",")).map(String::trim).toList();
+        return new TrainSettings(
+                QSyncConf.NUM_WORKERS.read(s),
+                rp,
+                cc,
+                QSyncConf.FEATURES_COL.read(s),
+                QSyncConf.LABEL_COL.read(s),
+                QSyncConf.PROGRESS.read(s),
+                QSyncConf.PLAN_FILE.read(s),
+                byRank,
+                FaultSettings.from(s));
     }
-    return name;
-  }
+
+    /** The backend setting; a name must be on the class path (whether it can run is decided on each executor). */
+    private static String backendOf(Map<String, String> s) {
+        String name = QSyncConf.BACKEND.read(s);
+        if (!name.equals(Backends.AUTO) && Backends.find(name).isEmpty()) {
+            throw new IllegalArgumentException("invalid " + QSyncConf.BACKEND.key() + "=" + name
+                    + ": no such backend on " + "the class path; known: "
+                    + Backends.all().stream().map(TrainingBackend::name).toList() + " or auto");
+        }
+        return name;
+    }
 }

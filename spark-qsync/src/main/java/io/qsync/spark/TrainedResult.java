@@ -23,36 +23,43 @@ import java.io.UncheckedIOException;
  *                 diverged loss) that a retry of the barrier stage would only repeat
  * @param relayed  the failure was reported by a peer over the ring, not raised on this worker
  */
-public record TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history,
-    String failure, boolean relayed) implements Serializable {
+public record TrainedResult(
+        int rank,
+        long checksum,
+        byte[] modelZip,
+        boolean graph,
+        TrainingHistory history,
+        String failure,
+        boolean relayed)
+        implements Serializable {
 
-  /** A successful worker's result. */
-  public TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history) {
-    this(rank, checksum, modelZip, graph, history, null, false);
-  }
-
-  /** A worker that stopped on a deterministic failure (its own, or relayed by a peer). */
-  public static TrainedResult failed(int rank, String failure, boolean relayed) {
-    return new TrainedResult(rank, 0L, null, false, null, failure, relayed);
-  }
-
-  /** Encodes to bytes. */
-  public byte[] toBytes() {
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    try (ObjectOutputStream oos = new ObjectOutputStream(bos)) {
-      oos.writeObject(this);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    /** A successful worker's result. */
+    public TrainedResult(int rank, long checksum, byte[] modelZip, boolean graph, TrainingHistory history) {
+        this(rank, checksum, modelZip, graph, history, null, false);
     }
-    return bos.toByteArray();
-  }
 
-  /** Decodes bytes written by {@link #toBytes()}. */
-  public static TrainedResult fromBytes(byte[] bytes) {
-    try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-      return (TrainedResult) ois.readObject();
-    } catch (IOException | ClassNotFoundException e) {
-      throw new IllegalStateException("cannot decode the training result", e);
+    /** A worker that stopped on a deterministic failure (its own, or relayed by a peer). */
+    public static TrainedResult failed(int rank, String failure, boolean relayed) {
+        return new TrainedResult(rank, 0L, null, false, null, failure, relayed);
     }
-  }
+
+    /** Encodes to bytes. */
+    public byte[] toBytes() {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (ObjectOutputStream oos = new ObjectOutputStream(bos)) {
+            oos.writeObject(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    /** Decodes bytes written by {@link #toBytes()}. */
+    public static TrainedResult fromBytes(byte[] bytes) {
+        try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+            return (TrainedResult) ois.readObject();
+        } catch (IOException | ClassNotFoundException e) {
+            throw new IllegalStateException("cannot decode the training result", e);
+        }
+    }
 }

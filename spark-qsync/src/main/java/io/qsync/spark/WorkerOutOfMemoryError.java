@@ -6,10 +6,12 @@ package io.qsync.spark;
  * instead of losing the executor.
  */
 public final class WorkerOutOfMemoryError extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  WorkerOutOfMemoryError(int rank, String phase, OutOfMemoryError cause) {
-    super("worker " + rank + " ran out of JVM heap (" + cause.getMessage() + ", heap " + JobFailures.heap() + ") while "
-        + phase + ": " + JobFailures.RAISE_MEMORY, cause);
-  }
+    WorkerOutOfMemoryError(int rank, String phase, OutOfMemoryError cause) {
+        super(
+                "worker " + rank + " ran out of JVM heap (" + cause.getMessage() + ", heap " + JobFailures.heap()
+                        + ") while " + phase + ": " + JobFailures.RAISE_MEMORY,
+                cause);
+    }
 }

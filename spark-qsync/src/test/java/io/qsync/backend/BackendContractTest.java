@@ -38,197 +38,206 @@ import org.nd4j.linalg.factory.Nd4j;
  * shared with a CPU replica, parameter/updater-state round trips and inference outputs.
  */
 class BackendContractTest {
-  private static final int STEPS = 20;
-  private static final double TOLERANCE = 1e-4;
-  private static LocalShard rows;
+    private static final int STEPS = 20;
+    private static final double TOLERANCE = 1e-4;
+    private static LocalShard rows;
 
-  @BeforeAll
-  static void load() {
-    rows = FashionMnist.load(FashionMnist.Split.TRAIN).head(STEPS * 64).toShard();
-  }
-
-  static Stream<Arguments> cases() {
-    List<Arguments> out = new ArrayList<>();
-    for (String backend : List.of(CpuBackend.NAME, "cuda")) {
-      for (String model : List.of("mlp", "fashion-cnn", "resnet-cnn", "vgg-cnn")) {
-        out.add(Arguments.of(backend, model));
-      }
+    @BeforeAll
+    static void load() {
+        rows = FashionMnist.load(FashionMnist.Split.TRAIN).head(STEPS * 64).toShard();
     }
-    return out.stream();
-  }
 
-  static Stream<String> backendNames() {
-    return Stream.of(CpuBackend.NAME, "cuda");
-  }
-
-  /** Rows per replica and step: the residual and VGG-style CNNs are 10-50x the work per row, so they take fewer. */
-  private static int rowsOf(String model) {
-    return switch (model) {
-      case "resnet-cnn" -> 8;
-      case "vgg-cnn" -> 4;
-      default -> 32;
-    };
-  }
-
-  private static ModelSpec model(String name) {
-    return switch (name) {
-      case "mlp" -> ModelSpec.fromJson(DemoModels.mlp(11, 64, 1e-3).toJson());
-      case "fashion-cnn" -> ModelSpec.fromJson(DemoModels.fashionCnn(12, 1e-3).toJson());
-      case "resnet-cnn" -> ModelSpec.fromJson(DemoModels.resnetCnn(13, 1e-3).toJson());
-      // lr 1e-4: at 1e-3 and a few rows per step, Adam on this network amplifies summation-order rounding into
-      // ~5e-3 parameter differences within 20 steps (DL4J against itself on reordered rows drifts as much)
-      case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-4).toJson());
-      default -> throw new IllegalArgumentException(name);
-    };
-  }
-
-  /** Step {@code s}'s global batch of {@code rows} rows. */
-  private static HostBatch batch(int s, int rows) {
-    return BackendContractTest.rows.hostBatch(null, s * rows, (s + 1) * rows, LabeledImages.NUM_CLASSES);
-  }
-
-  private static DataSet dataSet(HostBatch b) {
-    return new DataSet(Nd4j.create(b.features(), new long[] {b.rows(), b.numFeatures()}, 'c'),
-        Nd4j.create(b.targets(), new long[] {b.rows(), b.numTargets()}, 'c'));
-  }
-
-  /** Single-process DL4J: {@code fit} on each global batch. */
-  private static Model dl4j(ModelSpec spec, int rows) {
-    Model m = spec.restore();
-    for (int s = 0; s < STEPS; s++) {
-      DataSet ds = dataSet(batch(s, rows));
-      if (m instanceof MultiLayerNetwork n) {
-        n.fit(ds);
-      } else {
-        ((ComputationGraph) m).fit(ds);
-      }
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String backend : List.of(CpuBackend.NAME, "cuda")) {
+            for (String model : List.of("mlp", "fashion-cnn", "resnet-cnn", "vgg-cnn")) {
+                out.add(Arguments.of(backend, model));
+            }
+        }
+        return out.stream();
     }
-    return m;
-  }
 
-  private static float[] params(TrainingEngine e) {
-    FloatBuffer b = FloatBuffer.allocate((int) e.numParams());
-    e.readParams(b);
-    return b.array();
-  }
-
-  private static double relDiff(float[] a, INDArray ref) {
-    float[] r = ref.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
-    double num = 0;
-    double den = 0;
-    for (int i = 0; i < r.length; i++) {
-      num = Math.max(num, Math.abs(a[i] - r[i]));
-      den = Math.max(den, Math.abs(r[i]));
+    static Stream<String> backendNames() {
+        return Stream.of(CpuBackend.NAME, "cuda");
     }
-    return num / den;
-  }
 
-  private static TrainingEngine open(TrainingBackend b, ModelSpec spec, int batch) {
-    return b.open(new io.qsync.runtime.EngineRequest(spec, null, -1, 0, batch));
-  }
-
-  @ParameterizedTest(name = "{0}: {1}, 20 steps = DL4J single process")
-  @MethodSource("cases")
-  void twentyStepsMatchSingleProcessDl4j(String backend, String modelName) {
-    TrainingBackend b = Contract.usable(backend);
-    ModelSpec spec = model(modelName);
-    int n = rowsOf(modelName);
-    try (TrainingEngine e = open(b, spec, n)) {
-      for (int s = 0; s < STEPS; s++) {
-        e.computeGradient(batch(s, n));
-        e.applyUpdate(n, 0);
-      }
-      double rel = relDiff(params(e), dl4j(spec, n).params());
-      System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
-      assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel);
-      double moved = relDiff(params(e), spec.restore().params());
-      assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
+    /** Rows per replica and step: the residual and VGG-style CNNs are 10-50x the work per row, so they take fewer. */
+    private static int rowsOf(String model) {
+        return switch (model) {
+            case "resnet-cnn" -> 8;
+            case "vgg-cnn" -> 4;
+            default -> 32;
+        };
     }
-  }
 
-  @ParameterizedTest(name = "{0}: {1}, two replicas in one ring")
-  @MethodSource("cases")
-  void twoReplicasInOneRingAreBitwiseIdenticalAndMatchTheReference(String backend, String modelName)
-      throws Exception {
-    TrainingBackend b = Contract.usable(backend);
-    ModelSpec spec = model(modelName);
-    List<float[]> out = Contract.trainInRing(spec, List.of(b, b), STEPS, rowsOf(modelName),
-        BackendContractTest::batch);
-    assertArrayEquals(out.get(0), out.get(1), "replicas must be bitwise identical");
-    double rel = relDiff(out.get(0), ringReference(spec, modelName));
-    System.out.printf("contract %s %s: 2 replicas vs reference %.3e%n", backend, modelName, rel);
-    assertTrue(rel <= TOLERANCE, backend + " " + modelName + " ring vs reference: " + rel);
-  }
-
-  /**
-   * What a 2-replica ring must reproduce: single-process DL4J on the global batches, except for networks with batch
-   * normalization, whose statistics are per replica (each normalizes its own shard, as PyTorch DDP without SyncBN
-   * does), so the reference is the CPU backend's ring on the same shards.
-   */
-  private static INDArray ringReference(ModelSpec spec, String modelName) throws Exception {
-    if (!modelName.equals("resnet-cnn")) {
-      return dl4j(spec, 2 * rowsOf(modelName)).params();
+    private static ModelSpec model(String name) {
+        return switch (name) {
+            case "mlp" -> ModelSpec.fromJson(DemoModels.mlp(11, 64, 1e-3).toJson());
+            case "fashion-cnn" -> ModelSpec.fromJson(
+                    DemoModels.fashionCnn(12, 1e-3).toJson());
+            case "resnet-cnn" -> ModelSpec.fromJson(
+                    DemoModels.resnetCnn(13, 1e-3).toJson());
+                // lr 1e-4: at 1e-3 and a few rows per step, Adam on this network amplifies summation-order rounding
+                // into
+                // ~5e-3 parameter differences within 20 steps (DL4J against itself on reordered rows drifts as much)
+            case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-4).toJson());
+            default -> throw new IllegalArgumentException(name);
+        };
     }
-    TrainingBackend cpu = Contract.usable(CpuBackend.NAME);
-    return Nd4j.create(Contract.trainInRing(spec, List.of(cpu, cpu), STEPS, rowsOf(modelName),
-        BackendContractTest::batch).get(0));
-  }
 
-  @ParameterizedTest(name = "{0}: a ring shared with a CPU replica")
-  @MethodSource("backendNames")
-  void aRingSharedWithACpuReplicaStaysIdentical(String backend) throws Exception {
-    TrainingBackend b = Contract.usable(backend);
-    TrainingBackend cpu = Contract.usable(CpuBackend.NAME);
-    ModelSpec spec = model("fashion-cnn");
-    List<float[]> out = Contract.trainInRing(spec, List.of(cpu, b), STEPS, 32, BackendContractTest::batch);
-    assertArrayEquals(out.get(0), out.get(1), "CPU and " + backend + " replicas must be bitwise identical");
-    double rel = relDiff(out.get(1), dl4j(spec, 64).params());
-    assertTrue(rel <= TOLERANCE, "cpu+" + backend + " ring vs DL4J: " + rel);
-  }
-
-  @ParameterizedTest(name = "{0}: params and updater state round-trip, outputs match DL4J")
-  @MethodSource("backendNames")
-  void stateRoundTripsAndOutputsMatchTheExportedModel(String backend) {
-    TrainingBackend b = Contract.usable(backend);
-    ModelSpec spec = model("resnet-cnn");
-    try (TrainingEngine a = open(b, spec, 8); TrainingEngine c = open(b, spec, 8)) {
-      for (int s = 0; s < 3; s++) {
-        a.computeGradient(batch(s, 8));
-        a.applyUpdate(8, 0);
-      }
-      assertTrue(a.checksum() != c.checksum(), "trained and fresh engines differ");
-      FloatBuffer p = FloatBuffer.allocate((int) a.numParams());
-      a.readParams(p);
-      c.writeParams(p.flip());
-      FloatBuffer u = FloatBuffer.allocate((int) a.updaterStateLength());
-      a.readUpdaterState(u);
-      c.writeUpdaterState(u.flip());
-      assertEquals(a.checksum(), c.checksum(), "written params equal read params");
-      assertTrue(a.updaterStateLength() > 0, "Adam has state");
-      FloatBuffer u2 = FloatBuffer.allocate((int) c.updaterStateLength());
-      c.readUpdaterState(u2);
-      assertArrayEquals(u.array(), u2.array(), "updater state round trip");
-
-      Model exported = a.exportModel();
-      HostBatch x = batch(5, 8);
-      float[] mine = a.output(x);
-      INDArray ref = exported instanceof MultiLayerNetwork m ? m.output(dataSet(x).getFeatures(), false)
-          : ((ComputationGraph) exported).outputSingle(false, dataSet(x).getFeatures());
-      assertEquals(8 * 10, mine.length);
-      assertTrue(relDiff(mine, ref) <= TOLERANCE, "outputs vs exported DL4J model: " + relDiff(mine, ref));
-      assertEquals(a.checksum(), io.qsync.runtime.Nd4jBuffers.checksum(exported.params()),
-          "the exported model holds the engine's parameters");
+    /** Step {@code s}'s global batch of {@code rows} rows. */
+    private static HostBatch batch(int s, int rows) {
+        return BackendContractTest.rows.hostBatch(null, s * rows, (s + 1) * rows, LabeledImages.NUM_CLASSES);
     }
-  }
 
-  @ParameterizedTest(name = "{0}: a failing step fails within the timeout")
-  @MethodSource("backendNames")
-  void workersOfABackendAgreeWithinTheTimeout(String backend) {
-    TrainingBackend b = Contract.usable(backend);
-    assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
-      List<float[]> out = Contract.trainInRing(model("mlp"), List.of(b, b, b), 5, 32,
-          BackendContractTest::batch);
-      assertArrayEquals(out.get(0), out.get(2));
-    });
-  }
+    private static DataSet dataSet(HostBatch b) {
+        return new DataSet(
+                Nd4j.create(b.features(), new long[] {b.rows(), b.numFeatures()}, 'c'),
+                Nd4j.create(b.targets(), new long[] {b.rows(), b.numTargets()}, 'c'));
+    }
+
+    /** Single-process DL4J: {@code fit} on each global batch. */
+    private static Model dl4j(ModelSpec spec, int rows) {
+        Model m = spec.restore();
+        for (int s = 0; s < STEPS; s++) {
+            DataSet ds = dataSet(batch(s, rows));
+            if (m instanceof MultiLayerNetwork n) {
+                n.fit(ds);
+            } else {
+                ((ComputationGraph) m).fit(ds);
+            }
+        }
+        return m;
+    }
+
+    private static float[] params(TrainingEngine e) {
+        FloatBuffer b = FloatBuffer.allocate((int) e.numParams());
+        e.readParams(b);
+        return b.array();
+    }
+
+    private static double relDiff(float[] a, INDArray ref) {
+        float[] r = ref.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < r.length; i++) {
+            num = Math.max(num, Math.abs(a[i] - r[i]));
+            den = Math.max(den, Math.abs(r[i]));
+        }
+        return num / den;
+    }
+
+    private static TrainingEngine open(TrainingBackend b, ModelSpec spec, int batch) {
+        return b.open(new io.qsync.runtime.EngineRequest(spec, null, -1, 0, batch));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}, 20 steps = DL4J single process")
+    @MethodSource("cases")
+    void twentyStepsMatchSingleProcessDl4j(String backend, String modelName) {
+        TrainingBackend b = Contract.usable(backend);
+        ModelSpec spec = model(modelName);
+        int n = rowsOf(modelName);
+        try (TrainingEngine e = open(b, spec, n)) {
+            for (int s = 0; s < STEPS; s++) {
+                e.computeGradient(batch(s, n));
+                e.applyUpdate(n, 0);
+            }
+            double rel = relDiff(params(e), dl4j(spec, n).params());
+            System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
+            assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel);
+            double moved = relDiff(params(e), spec.restore().params());
+            assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1}, two replicas in one ring")
+    @MethodSource("cases")
+    void twoReplicasInOneRingAreBitwiseIdenticalAndMatchTheReference(String backend, String modelName)
+            throws Exception {
+        TrainingBackend b = Contract.usable(backend);
+        ModelSpec spec = model(modelName);
+        List<float[]> out =
+                Contract.trainInRing(spec, List.of(b, b), STEPS, rowsOf(modelName), BackendContractTest::batch);
+        assertArrayEquals(out.get(0), out.get(1), "replicas must be bitwise identical");
+        double rel = relDiff(out.get(0), ringReference(spec, modelName));
+        System.out.printf("contract %s %s: 2 replicas vs reference %.3e%n", backend, modelName, rel);
+        assertTrue(rel <= TOLERANCE, backend + " " + modelName + " ring vs reference: " + rel);
+    }
+
+    /**
+     * What a 2-replica ring must reproduce: single-process DL4J on the global batches, except for networks with batch
+     * normalization, whose statistics are per replica (each normalizes its own shard, as PyTorch DDP without SyncBN
+     * does), so the reference is the CPU backend's ring on the same shards.
+     */
+    private static INDArray ringReference(ModelSpec spec, String modelName) throws Exception {
+        if (!modelName.equals("resnet-cnn")) {
+            return dl4j(spec, 2 * rowsOf(modelName)).params();
+        }
+        TrainingBackend cpu = Contract.usable(CpuBackend.NAME);
+        return Nd4j.create(
+                Contract.trainInRing(spec, List.of(cpu, cpu), STEPS, rowsOf(modelName), BackendContractTest::batch)
+                        .get(0));
+    }
+
+    @ParameterizedTest(name = "{0}: a ring shared with a CPU replica")
+    @MethodSource("backendNames")
+    void aRingSharedWithACpuReplicaStaysIdentical(String backend) throws Exception {
+        TrainingBackend b = Contract.usable(backend);
+        TrainingBackend cpu = Contract.usable(CpuBackend.NAME);
+        ModelSpec spec = model("fashion-cnn");
+        List<float[]> out = Contract.trainInRing(spec, List.of(cpu, b), STEPS, 32, BackendContractTest::batch);
+        assertArrayEquals(out.get(0), out.get(1), "CPU and " + backend + " replicas must be bitwise identical");
+        double rel = relDiff(out.get(1), dl4j(spec, 64).params());
+        assertTrue(rel <= TOLERANCE, "cpu+" + backend + " ring vs DL4J: " + rel);
+    }
+
+    @ParameterizedTest(name = "{0}: params and updater state round-trip, outputs match DL4J")
+    @MethodSource("backendNames")
+    void stateRoundTripsAndOutputsMatchTheExportedModel(String backend) {
+        TrainingBackend b = Contract.usable(backend);
+        ModelSpec spec = model("resnet-cnn");
+        try (TrainingEngine a = open(b, spec, 8);
+                TrainingEngine c = open(b, spec, 8)) {
+            for (int s = 0; s < 3; s++) {
+                a.computeGradient(batch(s, 8));
+                a.applyUpdate(8, 0);
+            }
+            assertTrue(a.checksum() != c.checksum(), "trained and fresh engines differ");
+            FloatBuffer p = FloatBuffer.allocate((int) a.numParams());
+            a.readParams(p);
+            c.writeParams(p.flip());
+            FloatBuffer u = FloatBuffer.allocate((int) a.updaterStateLength());
+            a.readUpdaterState(u);
+            c.writeUpdaterState(u.flip());
+            assertEquals(a.checksum(), c.checksum(), "written params equal read params");
+            assertTrue(a.updaterStateLength() > 0, "Adam has state");
+            FloatBuffer u2 = FloatBuffer.allocate((int) c.updaterStateLength());
+            c.readUpdaterState(u2);
+            assertArrayEquals(u.array(), u2.array(), "updater state round trip");
+
+            Model exported = a.exportModel();
+            HostBatch x = batch(5, 8);
+            float[] mine = a.output(x);
+            INDArray ref = exported instanceof MultiLayerNetwork m
+                    ? m.output(dataSet(x).getFeatures(), false)
+                    : ((ComputationGraph) exported)
+                            .outputSingle(false, dataSet(x).getFeatures());
+            assertEquals(8 * 10, mine.length);
+            assertTrue(relDiff(mine, ref) <= TOLERANCE, "outputs vs exported DL4J model: " + relDiff(mine, ref));
+            assertEquals(
+                    a.checksum(),
+                    io.qsync.runtime.Nd4jBuffers.checksum(exported.params()),
+                    "the exported model holds the engine's parameters");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: a failing step fails within the timeout")
+    @MethodSource("backendNames")
+    void workersOfABackendAgreeWithinTheTimeout(String backend) {
+        TrainingBackend b = Contract.usable(backend);
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            List<float[]> out = Contract.trainInRing(model("mlp"), List.of(b, b, b), 5, 32, BackendContractTest::batch);
+            assertArrayEquals(out.get(0), out.get(2));
+        });
+    }
 }

@@ -17,40 +17,49 @@ import picocli.CommandLine;
 
 class TrainCommandTest {
 
-  @Test
-  void trainsSavesAndReportsOnEmbeddedLocalSpark(@TempDir Path dir) throws Exception {
-    Path model = dir.resolve("m.zip");
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    int rc;
-    try {
-      System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-      rc = new CommandLine(new QSyncCli()).execute("train", "--master", "local[2]", "--limit", "4000",
-          "--batch-size", "64", "--output", model.toString());
-    } finally {
-      System.setOut(old);
+    @Test
+    void trainsSavesAndReportsOnEmbeddedLocalSpark(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("m.zip");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = new CommandLine(new QSyncCli())
+                    .execute(
+                            "train",
+                            "--master",
+                            "local[2]",
+                            "--limit",
+                            "4000",
+                            "--batch-size",
+                            "64",
+                            "--output",
+                            model.toString());
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertEquals(0, rc, out);
+        assertTrue(out.contains("[epoch 1/1] ["), "progress line printed");
+        Matcher m = Pattern.compile("final test accuracy: ([0-9.]+)%").matcher(out);
+        assertTrue(m.find(), out);
+        double acc = Double.parseDouble(m.group(1));
+        assertTrue(acc > 60, "4000 images, 1 epoch: accuracy " + acc + "% should beat 60%");
+        assertTrue(Files.size(model) > 10_000);
+        MultiLayerNetwork restored = MultiLayerNetwork.load(model.toFile(), true);
+        assertTrue(restored.numParams() > 10_000);
     }
-    String out = buf.toString(StandardCharsets.UTF_8);
-    System.out.println(out);
-    assertEquals(0, rc, out);
-    assertTrue(out.contains("[epoch 1/1] ["), "progress line printed");
-    Matcher m = Pattern.compile("final test accuracy: ([0-9.]+)%").matcher(out);
-    assertTrue(m.find(), out);
-    double acc = Double.parseDouble(m.group(1));
-    assertTrue(acc > 60, "4000 images, 1 epoch: accuracy " + acc + "% should beat 60%");
-    assertTrue(Files.size(model) > 10_000);
-    MultiLayerNetwork restored = MultiLayerNetwork.load(model.toFile(), true);
-    assertTrue(restored.numParams() > 10_000);
-  }
 
-  @Test
-  void badInputsAreClearErrors() {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CommandLine cl = new CommandLine(new QSyncCli());
-    cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-    int rc = cl.execute("train", "--data-dir", "/nonexistent/fmnist");
-    assertTrue(rc != 0);
-    String msg = err.toString(StandardCharsets.UTF_8);
-    assertTrue(msg.contains("/nonexistent/fmnist") && msg.contains("dataset-fashion-mnist"), msg);
-  }
+    @Test
+    void badInputsAreClearErrors() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine cl = new CommandLine(new QSyncCli());
+        cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+        int rc = cl.execute("train", "--data-dir", "/nonexistent/fmnist");
+        assertTrue(rc != 0);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains("/nonexistent/fmnist") && msg.contains("dataset-fashion-mnist"), msg);
+    }
 }

@@ -14,115 +14,118 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** The communicator implementations under test, and a harness that runs one worker thread per rank. */
 enum Backend {
-  LOCAL, TCP;
+    LOCAL,
+    TCP;
 
-  /** A worker's body; gets its communicator. */
-  interface Worker<T> {
-    T run(Communicator comm) throws Exception;
-  }
-
-  /** The outcome of one worker: a value or a failure, and how long after the start it finished. */
-  record Outcome<T>(int rank, T value, Throwable error, long millis) {}
-
-  /** Shared per-run setup: a local group, or an in-memory address exchange for the TCP ring. */
-  final class Setup {
-    final int size;
-    final CommConfig config;
-    final LocalGroup group;
-    final AtomicReferenceArray<String> addresses;
-    final CyclicBarrier exchanged;
-
-    Setup(int size, CommConfig config) {
-      this.size = size;
-      this.config = config;
-      this.group = Backend.this == LOCAL ? new LocalGroup(size, config) : null;
-      this.addresses = new AtomicReferenceArray<>(size);
-      this.exchanged = new CyclicBarrier(size);
+    /** A worker's body; gets its communicator. */
+    interface Worker<T> {
+        T run(Communicator comm) throws Exception;
     }
 
-    /** The address-exchange callback of {@code rank} (an allGather of strings between the worker threads). */
-    String[] exchange(int rank, String mine) {
-      addresses.set(rank, mine);
-      try {
-        exchanged.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
-        throw new IllegalStateException("test address exchange failed", e);
-      }
-      String[] all = new String[size];
-      for (int i = 0; i < size; i++) {
-        all[i] = addresses.get(i);
-      }
-      return all;
-    }
+    /** The outcome of one worker: a value or a failure, and how long after the start it finished. */
+    record Outcome<T>(int rank, T value, Throwable error, long millis) {}
 
-    /** Creates rank's communicator. */
-    Communicator create(int rank) {
-      return Backend.this == LOCAL ? group.join(rank)
-          : TcpRingCommunicator.create(rank, size, "127.0.0.1", "test-session", config, a -> exchange(rank, a));
-    }
-  }
+    /** Shared per-run setup: a local group, or an in-memory address exchange for the TCP ring. */
+    final class Setup {
+        final int size;
+        final CommConfig config;
+        final LocalGroup group;
+        final AtomicReferenceArray<String> addresses;
+        final CyclicBarrier exchanged;
 
-  static CommConfig config(Duration connect, Duration io, int chunkBytes) {
-    return new CommConfig(connect, io, chunkBytes);
-  }
+        Setup(int size, CommConfig config) {
+            this.size = size;
+            this.config = config;
+            this.group = Backend.this == LOCAL ? new LocalGroup(size, config) : null;
+            this.addresses = new AtomicReferenceArray<>(size);
+            this.exchanged = new CyclicBarrier(size);
+        }
 
-  /**
-   * Runs {@code body} on {@code size} worker threads, each with its own communicator; a worker whose body throws
-   * aborts its communicator with the exception's message (as the trainer does). Waits for all workers.
-   */
-  <T> List<Outcome<T>> run(int size, CommConfig config, Worker<T> body) throws Exception {
-    Setup setup = new Setup(size, config);
-    return runWith(setup, size, body);
-  }
-
-  <T> List<Outcome<T>> runWith(Setup setup, int workers, Worker<T> body) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(workers);
-    try {
-      long start = System.nanoTime();
-      List<Future<Outcome<T>>> futures = new ArrayList<>();
-      for (int r = 0; r < workers; r++) {
-        int rank = r;
-        futures.add(pool.submit(() -> {
-          Communicator comm = null;
-          try {
-            comm = setup.create(rank);
-            T v = body.run(comm);
-            return new Outcome<>(rank, v, null, elapsed(start));
-          } catch (Throwable t) {
-            if (comm != null) {
-              comm.abort(String.valueOf(t.getMessage()));
+        /** The address-exchange callback of {@code rank} (an allGather of strings between the worker threads). */
+        String[] exchange(int rank, String mine) {
+            addresses.set(rank, mine);
+            try {
+                exchanged.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+                throw new IllegalStateException("test address exchange failed", e);
             }
-            return new Outcome<>(rank, null, t, elapsed(start));
-          } finally {
-            if (comm != null) {
-              comm.close();
+            String[] all = new String[size];
+            for (int i = 0; i < size; i++) {
+                all[i] = addresses.get(i);
             }
-          }
-        }));
-      }
-      List<Outcome<T>> out = new ArrayList<>();
-      for (Future<Outcome<T>> f : futures) {
-        out.add(f.get());
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
-    }
-  }
+            return all;
+        }
 
-  private static long elapsed(long start) {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-  }
-
-  /** Returns the values, rethrowing the first failure. */
-  static <T> List<T> values(List<Outcome<T>> outcomes) {
-    List<T> v = new ArrayList<>();
-    for (Outcome<T> o : outcomes) {
-      if (o.error() != null) {
-        throw new AssertionError("rank " + o.rank() + " failed: " + o.error(), o.error());
-      }
-      v.add(o.value());
+        /** Creates rank's communicator. */
+        Communicator create(int rank) {
+            return Backend.this == LOCAL
+                    ? group.join(rank)
+                    : TcpRingCommunicator.create(
+                            rank, size, "127.0.0.1", "test-session", config, a -> exchange(rank, a));
+        }
     }
-    return v;
-  }
+
+    static CommConfig config(Duration connect, Duration io, int chunkBytes) {
+        return new CommConfig(connect, io, chunkBytes);
+    }
+
+    /**
+     * Runs {@code body} on {@code size} worker threads, each with its own communicator; a worker whose body throws
+     * aborts its communicator with the exception's message (as the trainer does). Waits for all workers.
+     */
+    <T> List<Outcome<T>> run(int size, CommConfig config, Worker<T> body) throws Exception {
+        Setup setup = new Setup(size, config);
+        return runWith(setup, size, body);
+    }
+
+    <T> List<Outcome<T>> runWith(Setup setup, int workers, Worker<T> body) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            long start = System.nanoTime();
+            List<Future<Outcome<T>>> futures = new ArrayList<>();
+            for (int r = 0; r < workers; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> {
+                    Communicator comm = null;
+                    try {
+                        comm = setup.create(rank);
+                        T v = body.run(comm);
+                        return new Outcome<>(rank, v, null, elapsed(start));
+                    } catch (Throwable t) {
+                        if (comm != null) {
+                            comm.abort(String.valueOf(t.getMessage()));
+                        }
+                        return new Outcome<>(rank, null, t, elapsed(start));
+                    } finally {
+                        if (comm != null) {
+                            comm.close();
+                        }
+                    }
+                }));
+            }
+            List<Outcome<T>> out = new ArrayList<>();
+            for (Future<Outcome<T>> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long elapsed(long start) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    /** Returns the values, rethrowing the first failure. */
+    static <T> List<T> values(List<Outcome<T>> outcomes) {
+        List<T> v = new ArrayList<>();
+        for (Outcome<T> o : outcomes) {
+            if (o.error() != null) {
+                throw new AssertionError("rank " + o.rank() + " failed: " + o.error(), o.error());
+            }
+            v.add(o.value());
+        }
+        return v;
+    }
 }

@@ -17,9 +17,9 @@ import io.qsync.runtime.HostBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -27,72 +27,73 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 
 class ProfilerTest {
-  private static final List<Precision> MENU = List.of(Precision.FP32, Precision.INT8);
+    private static final List<Precision> MENU = List.of(Precision.FP32, Precision.INT8);
 
-  private static HostBatch batch(int n) {
-    Random r = new Random(5);
-    float[] x = new float[n * 784];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = r.nextFloat();
+    private static HostBatch batch(int n) {
+        Random r = new Random(5);
+        float[] x = new float[n * 784];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextFloat();
+        }
+        float[] y = new float[n * 10];
+        for (int k = 0; k < n; k++) {
+            y[k * 10 + k % 10] = 1;
+        }
+        return new HostBatch(n, 784, x, 10, y);
     }
-    float[] y = new float[n * 10];
-    for (int k = 0; k < n; k++) {
-      y[k * 10 + k % 10] = 1;
+
+    private static void check(Model net, LayerGraph g) {
+        CpuEngine engine = CpuEngine.of(net);
+        long before = engine.checksum();
+        DeviceProfile p = new Profiler(1, 3).profile("cpu", engine, g, batch(8), MENU, 16, 2);
+        assertNotEquals(before, engine.checksum(), "the profiler measures real training steps of the engine");
+        CostModel cm = new CostModel(p);
+        for (LayerNode n : g.nodes()) {
+            for (Precision q : n.switchable() ? MENU : List.of(Precision.FP32)) {
+                boolean measured = p.layers().stream()
+                        .anyMatch(m -> m.signature().equals(n.signature()) && m.precision() == q && m.batch() == 8);
+                assertTrue(measured, n.id() + " " + q);
+                double t = cm.layerSeconds(n.signature(), 8, q, false) + cm.layerSeconds(n.signature(), 8, q, true);
+                assertTrue(n.switchable() ? t > 0 : t == 0, n.id() + " " + q + " " + t);
+            }
+        }
+        assertTrue(p.stepOverheads().get(g.fingerprint() + "|8") >= 0);
+        assertTrue(p.interconnect().bandwidthBytesPerSec() > 0);
+        assertTrue(!LayerTiming.active(), "the profiler switches the timing hook off again");
     }
-    return new HostBatch(n, 784, x, 10, y);
-  }
 
-  private static void check(Model net, LayerGraph g) {
-    CpuEngine engine = CpuEngine.of(net);
-    long before = engine.checksum();
-    DeviceProfile p = new Profiler(1, 3).profile("cpu", engine, g, batch(8), MENU, 16, 2);
-    assertNotEquals(before, engine.checksum(), "the profiler measures real training steps of the engine");
-    CostModel cm = new CostModel(p);
-    for (LayerNode n : g.nodes()) {
-      for (Precision q : n.switchable() ? MENU : List.of(Precision.FP32)) {
-        boolean measured = p.layers().stream().anyMatch(m -> m.signature().equals(n.signature())
-            && m.precision() == q && m.batch() == 8);
-        assertTrue(measured, n.id() + " " + q);
-        double t = cm.layerSeconds(n.signature(), 8, q, false) + cm.layerSeconds(n.signature(), 8, q, true);
-        assertTrue(n.switchable() ? t > 0 : t == 0, n.id() + " " + q + " " + t);
-      }
+    @Test
+    void profilesAMultiLayerNetworkInTheTrainingContext() {
+        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
+        m.init();
+        MultiLayerNetwork net = SwitchableLayers.convert(m);
+        check(net, NetworkGraphs.of(net).withName("fashion-cnn"));
     }
-    assertTrue(p.stepOverheads().get(g.fingerprint() + "|8") >= 0);
-    assertTrue(p.interconnect().bandwidthBytesPerSec() > 0);
-    assertTrue(!LayerTiming.active(), "the profiler switches the timing hook off again");
-  }
 
-  @Test
-  void profilesAMultiLayerNetworkInTheTrainingContext() {
-    MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.fashionCnn(1, 1e-3));
-    m.init();
-    MultiLayerNetwork net = SwitchableLayers.convert(m);
-    check(net, NetworkGraphs.of(net).withName("fashion-cnn"));
-  }
-
-  @Test
-  void profilesAComputationGraph() {
-    ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
-    g.init();
-    ComputationGraph net = SwitchableLayers.convert(g);
-    check(net, NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn"));
-  }
-
-  @Test
-  void theLoopbackMeasurementClosesItsSocketsWhenItFails() throws IOException {
-    long before = openFileDescriptors();
-    for (int i = 0; i < 5; i++) {
-      // no measured repeats: the fit fails after both ring communicators are connected
-      assertThrows(RuntimeException.class, () -> Profiler.measureLoopback(1024, 0, 0));
+    @Test
+    void profilesAComputationGraph() {
+        ComputationGraph g = new ComputationGraph(DemoModels.resnetCnn(1, 1e-3));
+        g.init();
+        ComputationGraph net = SwitchableLayers.convert(g);
+        check(net, NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn"));
     }
-    long after = openFileDescriptors();
-    assertTrue(after - before < 5, "sockets leaked by failed measurements: " + before + " -> " + after
-        + " open file descriptors");
-  }
 
-  private static long openFileDescriptors() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.count();
+    @Test
+    void theLoopbackMeasurementClosesItsSocketsWhenItFails() throws IOException {
+        long before = openFileDescriptors();
+        for (int i = 0; i < 5; i++) {
+            // no measured repeats: the fit fails after both ring communicators are connected
+            assertThrows(RuntimeException.class, () -> Profiler.measureLoopback(1024, 0, 0));
+        }
+        long after = openFileDescriptors();
+        assertTrue(
+                after - before < 5,
+                "sockets leaked by failed measurements: " + before + " -> " + after + " open file descriptors");
     }
-  }
+
+    private static long openFileDescriptors() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
 }

@@ -9,7 +9,6 @@ import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
 import io.qsync.lowprec.quant.IntRounding;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +74,8 @@ abstract class BenchBase {
             if (bytes == 4) {
                 b.copyFrom(f, 4 * n, s);
             } else if (p == Precision.INT8) {
-                try (DeviceBuffer am = alloc.allocate("am", 4); DeviceBuffer sc = alloc.allocate("sc", 4)) {
+                try (DeviceBuffer am = alloc.allocate("am", 4);
+                        DeviceBuffer sc = alloc.allocate("sc", 4)) {
                     qk.amaxQuantizeInt8(f, n, am, b, sc, IntRounding.NEAREST, 0, 0, s);
                     s.synchronize("operand");
                 }

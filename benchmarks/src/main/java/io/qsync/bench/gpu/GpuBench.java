@@ -7,7 +7,6 @@ import io.qsync.lowprec.cuda.DeviceBuffer;
 import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,7 +57,8 @@ public final class GpuBench extends BenchBase {
 
     private double copyBandwidth() {
         long n = 1L << 30;
-        try (DeviceBuffer a = alloc.allocate("copy src", n); DeviceBuffer b = alloc.allocate("copy dst", n)) {
+        try (DeviceBuffer a = alloc.allocate("copy src", n);
+                DeviceBuffer b = alloc.allocate("copy dst", n)) {
             qk.fillUniform(a, n / 4, 1, 1f, s);
             double ms = timer.median("D2D copy", 3, 20, () -> b.copyFrom(a, n, s));
             double gbs = 2.0 * n / (ms * 1e6);
@@ -69,7 +69,8 @@ public final class GpuBench extends BenchBase {
     }
 
     private List<GemmType> types() {
-        List<GemmType> t = new ArrayList<>(List.of(GemmType.FP32, GemmType.TF32, GemmType.FP16, GemmType.BF16, GemmType.INT8));
+        List<GemmType> t =
+                new ArrayList<>(List.of(GemmType.FP32, GemmType.TF32, GemmType.FP16, GemmType.BF16, GemmType.INT8));
         if (fp8) {
             t.add(GemmType.FP8_E4M3);
         }
@@ -79,12 +80,15 @@ public final class GpuBench extends BenchBase {
     /** One GEMM: median ms with the heuristic's first algorithm; optionally the best over its top 8. */
     private double[] timeGemm(GemmType t, long m, long n, long k, boolean ta, boolean tb, boolean allAlgos, int reps) {
         LtMatmul.Plan plan = lt.plan(t, m, n, k, ta, tb);
-        try (DeviceBuffer a = operand("A", m * k, t.aBytes, aFormat(t)); DeviceBuffer b = operand("B", n * k, t.bBytes, bFormat(t));
-             DeviceBuffer d = alloc.allocate("D", m * n * t.dBytes);
-             DeviceBuffer sa = alloc.allocate("sa", 4); DeviceBuffer sb = alloc.allocate("sb", 4)) {
+        try (DeviceBuffer a = operand("A", m * k, t.aBytes, aFormat(t));
+                DeviceBuffer b = operand("B", n * k, t.bBytes, bFormat(t));
+                DeviceBuffer d = alloc.allocate("D", m * n * t.dBytes);
+                DeviceBuffer sa = alloc.allocate("sa", 4);
+                DeviceBuffer sb = alloc.allocate("sb", 4)) {
             sa.upload(new float[] {1f});
             sb.upload(new float[] {1f});
-            double first = allAlgos ? timer.median("gemm " + t, 2, reps, () -> plan.run(0, a, b, d, sa, sb, s))
+            double first = allAlgos
+                    ? timer.median("gemm " + t, 2, reps, () -> plan.run(0, a, b, d, sa, sb, s))
                     : timer.medianBatched("gemm " + t, 2, 7, reps, () -> plan.run(0, a, b, d, sa, sb, s));
             double best = first;
             int bestAlgo = 0;
@@ -92,7 +96,11 @@ public final class GpuBench extends BenchBase {
                 for (int i = 1; i < plan.algorithms(); i++) {
                     final int algo = i;
                     try {
-                        double ms = timer.median("gemm " + t + " algo " + i, 1, Math.max(3, reps / 2), () -> plan.run(algo, a, b, d, sa, sb, s));
+                        double ms = timer.median(
+                                "gemm " + t + " algo " + i,
+                                1,
+                                Math.max(3, reps / 2),
+                                () -> plan.run(algo, a, b, d, sa, sb, s));
                         if (ms < best) {
                             best = ms;
                             bestAlgo = i;
@@ -119,7 +127,9 @@ public final class GpuBench extends BenchBase {
     private void gemmPeaks() {
         long sz = 8192;
         Map<String, Object> peaks = new LinkedHashMap<>();
-        say("GEMM %dx%dx%d (A·Bᵀ, K-major operands), median of 10; peak = best of cuBLASLt's top heuristic algorithms:", sz, sz, sz);
+        say(
+                "GEMM %dx%dx%d (A·Bᵀ, K-major operands), median of 10; peak = best of cuBLASLt's top heuristic algorithms:",
+                sz, sz, sz);
         for (GemmType t : types()) {
             double[] r;
             try {
@@ -130,8 +140,9 @@ public final class GpuBench extends BenchBase {
             }
             double used = tflops(sz, sz, sz, r[0]);
             double peak = tflops(sz, sz, sz, r[1]);
-            say("  %-9s heuristic #0: %.3f ms = %.1f T%s; peak (algo %d of %d): %.1f; ratio %.3f", t, r[0], used,
-                    t == GemmType.INT8 ? "OPS" : "FLOPS", (int) r[2], (int) r[3], peak, used / peak);
+            say(
+                    "  %-9s heuristic #0: %.3f ms = %.1f T%s; peak (algo %d of %d): %.1f; ratio %.3f",
+                    t, r[0], used, t == GemmType.INT8 ? "OPS" : "FLOPS", (int) r[2], (int) r[3], peak, used / peak);
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("heuristicMs", r(r[0]));
             e.put("heuristicTflops", r(used));
@@ -144,8 +155,7 @@ public final class GpuBench extends BenchBase {
     }
 
     /** A layer's GEMM shape: M (rows: batch·positions), N (output channels), K (input features). */
-    private record Shape(String name, long m, long n, long k) {
-    }
+    private record Shape(String name, long m, long n, long k) {}
 
     private static long pad16(long v) {
         return (v + 15) / 16 * 16;
@@ -164,7 +174,8 @@ public final class GpuBench extends BenchBase {
                 new Shape("resnet50.conv2_x 1x1 64->256 @56x56 (b" + rb + ")", (long) rb * 56 * 56, 256, 64),
                 new Shape("resnet50.conv4_x 3x3 256->256 @14x14 (b" + rb + ")", (long) rb * 14 * 14, 256, 2304));
         Map<String, Object> out = new LinkedHashMap<>();
-        say("Layer GEMMs (dims padded to multiples of 16 as QSync pads channels; µs per GEMM, median of 7 batches of 20 back-to-back runs):");
+        say(
+                "Layer GEMMs (dims padded to multiples of 16 as QSync pads channels; µs per GEMM, median of 7 batches of 20 back-to-back runs):");
         for (Shape sh : shapes) {
             long m = pad16(sh.m()), n = pad16(sh.n()), k = pad16(sh.k());
             Map<String, Object> per = new LinkedHashMap<>();
@@ -203,7 +214,8 @@ public final class GpuBench extends BenchBase {
     private void castFit() {
         long[] sizes = {1L << 16, 1L << 18, 1L << 20, 1L << 22, 1L << 24, 1L << 26};
         long max = sizes[sizes.length - 1];
-        try (DeviceBuffer x = randomF32("x", max, 1f); DeviceBuffer h = alloc.allocate("h", 2 * max)) {
+        try (DeviceBuffer x = randomF32("x", max, 1f);
+                DeviceBuffer h = alloc.allocate("h", 2 * max)) {
             double sx = 0, sy = 0, sxx = 0, sxy = 0;
             List<Object> pts = new ArrayList<>();
             for (long n : sizes) {
@@ -217,7 +229,9 @@ public final class GpuBench extends BenchBase {
             int c = sizes.length;
             double alpha = (c * sxy - sx * sy) / (c * sxx - sx * sx);
             double beta = (sy - alpha * sx) / c;
-            say("cast FP32->FP16 cost fit: t(n) = %.4g us * n + %.2f us (alpha = %.3g ns/element)", alpha, beta, alpha * 1000);
+            say(
+                    "cast FP32->FP16 cost fit: t(n) = %.4g us * n + %.2f us (alpha = %.3g ns/element)",
+                    alpha, beta, alpha * 1000);
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("alphaUsPerElement", alpha);
             e.put("betaUs", r(beta));

@@ -5,8 +5,7 @@ import java.util.Map;
 
 /** Minimal JSON writer for maps, lists, strings, numbers and booleans (the harness has no JSON library). */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static String write(Object o) {
         StringBuilder sb = new StringBuilder();
@@ -20,7 +19,10 @@ final class Json {
             String in = ind + "  ";
             boolean first = true;
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                sb.append(first ? "\n" : ",\n").append(in).append(str(e.getKey().toString())).append(": ");
+                sb.append(first ? "\n" : ",\n")
+                        .append(in)
+                        .append(str(e.getKey().toString()))
+                        .append(": ");
                 write(e.getValue(), sb, in);
                 first = false;
             }

@@ -16,8 +16,8 @@ package io.qsync.lowprec.cuda;
  * @param padH    zero padding
  * @param padW    zero padding
  */
-public record ConvShape(int batch, int inC, int inH, int inW, int outC, int kH, int kW, int strideH, int strideW,
-                        int padH, int padW) {
+public record ConvShape(
+        int batch, int inC, int inH, int inW, int outC, int kH, int kW, int strideH, int strideW, int padH, int padW) {
     /** @return output height */
     public int outH() {
         return (inH + 2 * padH - kH) / strideH + 1;

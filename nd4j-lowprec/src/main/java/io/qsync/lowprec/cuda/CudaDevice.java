@@ -1,11 +1,11 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cudart.*;
+import static org.bytedeco.cuda.global.nvml.*;
+
 import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.nvml.nvmlDevice_st;
 import org.bytedeco.javacpp.IntPointer;
-
-import static org.bytedeco.cuda.global.cudart.*;
-import static org.bytedeco.cuda.global.nvml.*;
 
 /**
  * One CUDA device selected by ordinal (Spark hands executors GPU ordinals). Opening makes it current for the
@@ -42,7 +42,8 @@ public final class CudaDevice implements AutoCloseable {
         Check.cuda("cudaSetDevice(" + ordinal + ")", cudaSetDevice(ordinal));
         Check.driver("cuInit(0)", cuInit(0));
         Check.cuda("cudaFree(null) [context init]", cudaFree(null));
-        try (cudaDeviceProp p = new cudaDeviceProp(); IntPointer v = new IntPointer(1)) {
+        try (cudaDeviceProp p = new cudaDeviceProp();
+                IntPointer v = new IntPointer(1)) {
             Check.cuda("cudaGetDeviceProperties(" + ordinal + ")", cudaGetDeviceProperties(p, ordinal));
             Check.cuda("cudaDriverGetVersion", cudaDriverGetVersion(v));
             int driver = v.get();
@@ -59,8 +60,19 @@ public final class CudaDevice implements AutoCloseable {
             }
             int smClock = clocks[0];
             int memClock = clocks[1];
-            return new CudaDevice(new DeviceFacts(ordinal, name, p.major(), p.minor(), p.totalGlobalMem(),
-                    p.multiProcessorCount(), p.l2CacheSize(), smClock, memClock, busId, driver, runtime));
+            return new CudaDevice(new DeviceFacts(
+                    ordinal,
+                    name,
+                    p.major(),
+                    p.minor(),
+                    p.totalGlobalMem(),
+                    p.multiProcessorCount(),
+                    p.l2CacheSize(),
+                    smClock,
+                    memClock,
+                    busId,
+                    driver,
+                    runtime));
         }
     }
 
@@ -80,7 +92,7 @@ public final class CudaDevice implements AutoCloseable {
             return null;
         }
         try (IntPointer v = new IntPointer(1);
-             org.bytedeco.javacpp.BytePointer bus = new org.bytedeco.javacpp.BytePointer(busId)) {
+                org.bytedeco.javacpp.BytePointer bus = new org.bytedeco.javacpp.BytePointer(busId)) {
             nvmlDevice_st dev = new nvmlDevice_st();
             Check.nvml("nvmlDeviceGetHandleByPciBusId_v2(" + busId + ")", nvmlDeviceGetHandleByPciBusId_v2(bus, dev));
             byte[] nm = new byte[96];
@@ -117,7 +129,7 @@ public final class CudaDevice implements AutoCloseable {
     /** @return free device memory in bytes (cudaMemGetInfo) */
     public long freeBytes() {
         try (org.bytedeco.javacpp.SizeTPointer f = new org.bytedeco.javacpp.SizeTPointer(1);
-             org.bytedeco.javacpp.SizeTPointer t = new org.bytedeco.javacpp.SizeTPointer(1)) {
+                org.bytedeco.javacpp.SizeTPointer t = new org.bytedeco.javacpp.SizeTPointer(1)) {
             Check.cuda("cudaMemGetInfo", cudaMemGetInfo(f, t));
             return f.get();
         }

@@ -35,7 +35,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
      * @param lt        cuBLASLt wrapper
      * @param qk        kernels
      */
-    public CudaLowPrecisionGemm(Precision precision, Int8Quantizer int8, DeviceAllocator alloc, LtMatmul lt, QuantKernels qk) {
+    public CudaLowPrecisionGemm(
+            Precision precision, Int8Quantizer int8, DeviceAllocator alloc, LtMatmul lt, QuantKernels qk) {
         this(precision, int8, alloc, lt, qk, 0);
     }
 
@@ -44,8 +45,13 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
      *                              of X with an amax history of H forwards, bit-identical to
      *                              {@code new LowPrecisionGemm(INT8, int8, H)} on the CPU
      */
-    public CudaLowPrecisionGemm(Precision precision, Int8Quantizer int8, DeviceAllocator alloc, LtMatmul lt, QuantKernels qk,
-                                int delayedScalingHistory) {
+    public CudaLowPrecisionGemm(
+            Precision precision,
+            Int8Quantizer int8,
+            DeviceAllocator alloc,
+            LtMatmul lt,
+            QuantKernels qk,
+            int delayedScalingHistory) {
         if (precision == Precision.FP8_E5M2) {
             throw new IllegalArgumentException("FP8_E5M2 forward: cuBLASLt has no E5M2 x E5M2 GEMM; use FP8_E4M3");
         }
@@ -55,7 +61,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         this.lt = lt;
         this.qk = qk;
         this.delayedX = precision == Precision.INT8 && delayedScalingHistory > 0
-                ? new DelayedInt8Scaler(alloc, qk, delayedScalingHistory) : null;
+                ? new DelayedInt8Scaler(alloc, qk, delayedScalingHistory)
+                : null;
     }
 
     /** @return the delayed-scaling state of X, or null in QSync's dynamic mode */
@@ -79,6 +86,7 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         public final DeviceBuffer sx;
         /** INT8/FP8: scale(s) of W; null otherwise. */
         public final DeviceBuffer sw;
+
         private final DeviceBuffer amax;
 
         Saved(long m, long n, long k) {
@@ -134,7 +142,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
                 if (int8.granularity() == Granularity.PER_CHANNEL) {
                     qk.quantizeInt8Rows(w, (int) n, k, sv.w, sv.sw, int8.rounding(), int8.seed(), 2 * stream + 1, s);
                 } else {
-                    qk.amaxQuantizeInt8(w, n * k, sv.amax, sv.w, sv.sw, int8.rounding(), int8.seed(), 2 * stream + 1, s);
+                    qk.amaxQuantizeInt8(
+                            w, n * k, sv.amax, sv.w, sv.sw, int8.rounding(), int8.seed(), 2 * stream + 1, s);
                 }
             }
             case FP8_E4M3 -> {
@@ -168,7 +177,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
     public void forward(Saved sv, DeviceBuffer bias, DeviceBuffer out, DeviceBuffer acc, CudaStream s) {
         if (precision == Precision.INT8) {
             lt.matmul(GemmType.INT8, false, true, sv.m, sv.n, sv.k, sv.x, sv.w, acc, null, null, s);
-            qk.dequantizeInt32(acc, sv.m, (int) sv.n, sv.sx, sv.sw, int8.granularity() == Granularity.PER_CHANNEL, bias, out, s);
+            qk.dequantizeInt32(
+                    acc, sv.m, (int) sv.n, sv.sx, sv.sw, int8.granularity() == Granularity.PER_CHANNEL, bias, out, s);
             return;
         }
         lt.matmul(fwdType(), false, true, sv.m, sv.n, sv.k, sv.x, sv.w, out, sv.sx, sv.sw, s);
@@ -201,8 +211,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
             }
             case INT8 -> {
                 try (DeviceBuffer dyl = alloc.allocate("dY fp16", m * n * 2);
-                     DeviceBuffer xh = alloc.allocate("X fp16", m * k * 2);
-                     DeviceBuffer wh = alloc.allocate("W fp16", n * k * 2)) {
+                        DeviceBuffer xh = alloc.allocate("X fp16", m * k * 2);
+                        DeviceBuffer wh = alloc.allocate("W fp16", n * k * 2)) {
                     qk.cast(dy, m * n, Precision.FP16, dyl, s);
                     qk.dequantizeInt8(sv.x, m * k, 1, 1, sv.sx, true, xh, s);
                     boolean pc = int8.granularity() == Granularity.PER_CHANNEL;
@@ -214,11 +224,11 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
             }
             default -> {
                 try (DeviceBuffer dy8 = alloc.allocate("dY e5m2", m * n);
-                     DeviceBuffer dyT = alloc.allocate("dY e5m2 T", m * n);
-                     DeviceBuffer wT = alloc.allocate("W e4m3 T", n * k);
-                     DeviceBuffer xT = alloc.allocate("X e4m3 T", m * k);
-                     DeviceBuffer am = alloc.allocate("amax dY", 4);
-                     DeviceBuffer sdy = alloc.allocate("scale dY", 4)) {
+                        DeviceBuffer dyT = alloc.allocate("dY e5m2 T", m * n);
+                        DeviceBuffer wT = alloc.allocate("W e4m3 T", n * k);
+                        DeviceBuffer xT = alloc.allocate("X e4m3 T", m * k);
+                        DeviceBuffer am = alloc.allocate("amax dY", 4);
+                        DeviceBuffer sdy = alloc.allocate("scale dY", 4)) {
                     qk.amax(dy, m * n, am, s);
                     qk.quantizeFp8(dy, m * n, Precision.FP8_E5M2, am, sdy, dy8, s);
                     qk.transposeBytes(sv.w, (int) n, (int) k, wT, s);

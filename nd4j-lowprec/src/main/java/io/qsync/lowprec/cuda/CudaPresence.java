@@ -7,8 +7,7 @@ import java.nio.file.Path;
  * Detects an NVIDIA driver without loading JavaCPP (so CI without a GPU never touches native CUDA code).
  */
 public final class CudaPresence {
-    private CudaPresence() {
-    }
+    private CudaPresence() {}
 
     /** @return true when the NVIDIA kernel driver is present ({@code /dev/nvidiactl} or the driver's proc file). */
     public static boolean driverPresent() {
@@ -36,14 +35,16 @@ public final class CudaPresence {
                     + "run benchmarks/gpu/run-on-device.sh";
         }
         if (!"1.5.13".equals(javacppVersion())) {
-            return "CUDA driver present but javacpp " + javacppVersion() + " on the class path (the CUDA 13 presets need "
+            return "CUDA driver present but javacpp " + javacppVersion()
+                    + " on the class path (the CUDA 13 presets need "
                     + "1.5.13 and its linux-x86_64 jar); GPU checks skipped";
         }
         return null;
     }
 
     private static String javacppVersion() {
-        try (var in = CudaPresence.class.getClassLoader()
+        try (var in = CudaPresence.class
+                .getClassLoader()
                 .getResourceAsStream("META-INF/maven/org.bytedeco/javacpp/pom.properties")) {
             if (in == null) {
                 return "unknown";

@@ -1,8 +1,8 @@
 package io.qsync.lowprec.cuda;
 
-import org.bytedeco.cuda.cudart.CUstream_st;
-
 import static org.bytedeco.cuda.global.cudart.*;
+
+import org.bytedeco.cuda.cudart.CUstream_st;
 
 /** A non-blocking CUDA stream; every op of this package is enqueued on one. */
 public final class CudaStream implements AutoCloseable {

@@ -26,315 +26,415 @@ import org.bytedeco.javacpp.Pointer;
  * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
  */
 public final class CudaTensorOps implements TensorOps {
-  private final CudaDevice device;
-  private final DeviceAllocator alloc;
-  private final CudaStream stream;
-  private final TrainKernels k;
-  private final LtMatmul lt;
-  private final GemmType gemm;
-  private final List<DeviceBuffer> owned = new ArrayList<>();
-  private final List<Pointer> pinned = new ArrayList<>();
-  private boolean closed;
+    private final CudaDevice device;
+    private final DeviceAllocator alloc;
+    private final CudaStream stream;
+    private final TrainKernels k;
+    private final LtMatmul lt;
+    private final GemmType gemm;
+    private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final List<Pointer> pinned = new ArrayList<>();
+    private boolean closed;
 
-  private CudaTensorOps(CudaDevice device, boolean tf32) {
-    this.device = device;
-    this.alloc = new DeviceAllocator("cuda engine on " + device.facts().name(),
-        device.facts().totalMemBytes());
-    this.stream = new CudaStream();
-    this.k = new TrainKernels(device, stream);
-    this.lt = new LtMatmul(device, alloc);
-    this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
-  }
-
-  /**
-   * Opens device {@code ordinal} (compiles the kernels, creates the stream and cuBLASLt handle).
-   *
-   * @param tf32 GEMMs on TF32 tensor cores instead of FP32
-   */
-  public static CudaTensorOps open(int ordinal, boolean tf32) {
-    String why = CudaPresence.whyUnavailable();
-    if (why != null) {
-      throw new IllegalStateException(why);
+    private CudaTensorOps(CudaDevice device, boolean tf32) {
+        this.device = device;
+        this.alloc = new DeviceAllocator(
+                "cuda engine on " + device.facts().name(), device.facts().totalMemBytes());
+        this.stream = new CudaStream();
+        this.k = new TrainKernels(device, stream);
+        this.lt = new LtMatmul(device, alloc);
+        this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
     }
-    return new CudaTensorOps(CudaDevice.open(Math.max(0, ordinal)), tf32);
-  }
 
-  private static CudaTensor c(Tensor t) {
-    return CudaTensor.of(t);
-  }
-
-  private static DeviceBuffer b(Tensor t) {
-    return CudaTensor.of(t).buffer();
-  }
-
-  @Override
-  public String device() {
-    return "cuda:" + device.facts().ordinal() + " " + device.facts().name() + (gemm == GemmType.TF32 ? " (TF32)" : "");
-  }
-
-  /** Bytes of device memory allocated so far (and at most), for memory reports. */
-  public long peakBytes() {
-    return alloc.peakBytes();
-  }
-
-  @Override
-  public Tensor allocate(String what, long length) {
-    DeviceBuffer buf = alloc.allocate(what, Math.max(4, length * 4));
-    owned.add(buf);
-    CudaTensor t = new CudaTensor(buf, length);
-    fill(t, 0f);
-    return t;
-  }
-
-  @Override
-  public Tensor slice(Tensor t, long offset, long length) {
-    return CudaTensor.view(c(t), offset, length);
-  }
-
-  @Override
-  public FloatBuffer hostBuffer(String what, long length) {
-    Pointer p = new Pointer();
-    Check.cuda("cudaMallocHost(" + what + ", " + length * 4 + " bytes)", cudaMallocHost(p, Math.max(4, length * 4)));
-    pinned.add(p);
-    return new BytePointer(p).capacity(length * 4).asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
-  }
-
-  private void copy(FloatBuffer host, Tensor dev, boolean up) {
-    long n = dev.length();
-    if (host.remaining() < n) {
-      throw new IllegalArgumentException("host buffer has " + host.remaining() + " floats, " + n + " needed");
+    /**
+     * Opens device {@code ordinal} (compiles the kernels, creates the stream and cuBLASLt handle).
+     *
+     * @param tf32 GEMMs on TF32 tensor cores instead of FP32
+     */
+    public static CudaTensorOps open(int ordinal, boolean tf32) {
+        String why = CudaPresence.whyUnavailable();
+        if (why != null) {
+            throw new IllegalStateException(why);
+        }
+        return new CudaTensorOps(CudaDevice.open(Math.max(0, ordinal)), tf32);
     }
-    // a direct buffer is sliced at its position so that the pointer starts there (no JavaCPP position involved)
-    FloatPointer hp = host.isDirect() ? new FloatPointer(host.slice()) : new FloatPointer(n);
-    if (!host.isDirect() && up) {
-      FloatBuffer part = host.duplicate();
-      part.limit(part.position() + (int) n);
-      hp.asBuffer().put(part);
+
+    private static CudaTensor c(Tensor t) {
+        return CudaTensor.of(t);
     }
-    int rc = up ? cudaMemcpyAsync(b(dev).pointer(), hp, n * 4, cudaMemcpyHostToDevice, stream.handle())
-        : cudaMemcpyAsync(hp, b(dev).pointer(), n * 4, cudaMemcpyDeviceToHost, stream.handle());
-    Check.cuda("cudaMemcpyAsync(" + (up ? "H2D " : "D2H ") + b(dev).name() + ", " + n * 4 + " bytes)", rc);
-    stream.synchronize(up ? "upload" : "download");
-    if (!host.isDirect() && !up) {
-      FloatBuffer out = hp.asBuffer();
-      out.limit((int) n);
-      host.duplicate().put(out);
+
+    private static DeviceBuffer b(Tensor t) {
+        return CudaTensor.of(t).buffer();
     }
-  }
 
-  @Override
-  public void upload(FloatBuffer src, Tensor dst) {
-    copy(src, dst, true);
-  }
-
-  @Override
-  public void download(Tensor src, FloatBuffer dst) {
-    copy(dst, src, false);
-  }
-
-  @Override
-  public void fill(Tensor t, float value) {
-    k.each("fill_f32", t.length(), b(t), t.length(), value);
-  }
-
-  @Override
-  public void copy(Tensor src, Tensor dst) {
-    if (src.length() != dst.length()) {
-      throw new IllegalArgumentException("copy of " + src.length() + " into " + dst.length());
+    @Override
+    public String device() {
+        return "cuda:" + device.facts().ordinal() + " " + device.facts().name()
+                + (gemm == GemmType.TF32 ? " (TF32)" : "");
     }
-    Check.cuda("cudaMemcpyAsync(D2D)", cudaMemcpyAsync(b(dst).pointer(), b(src).pointer(), src.length() * 4,
-        cudaMemcpyDeviceToDevice, stream.handle()));
-  }
 
-  @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int kk, float alpha, Tensor a, Tensor bm, float beta,
-      Tensor cm) {
-    if (alpha != 1f || beta != 0f) {
-      throw new IllegalArgumentException("the CUDA GEMM supports alpha = 1, beta = 0 only, got " + alpha + ", " + beta);
+    /** Bytes of device memory allocated so far (and at most), for memory reports. */
+    public long peakBytes() {
+        return alloc.peakBytes();
     }
-    lt.matmul(gemm, transA, transB, m, n, kk, b(a), b(bm), b(cm), null, null, stream);
-  }
 
-  @Override
-  public void addBias(Tensor x, Tensor bias, int outer, int channels, int inner) {
-    k.each("add_bias", x.length(), b(x), b(bias), outer, channels, inner);
-  }
-
-  @Override
-  public void sumBias(Tensor dy, Tensor db, int outer, int channels, int inner) {
-    k.perBlock("sum_bias", channels, b(dy), b(db), outer, channels, inner);
-  }
-
-  @Override
-  public void activate(Act act, double alpha, Tensor z, Tensor y) {
-    k.each("act_fwd", z.length(), act.code(), (float) alpha, b(z), b(y), z.length());
-  }
-
-  @Override
-  public void activateBackward(Act act, double alpha, Tensor z, Tensor dy, Tensor dz) {
-    k.each("act_bwd", z.length(), act.code(), (float) alpha, b(z), b(dy), b(dz), z.length());
-  }
-
-  @Override
-  public void im2col(Tensor x, ConvGeom g, int batch, Tensor cols) {
-    k.each("im2col", cols.length(), TrainKernels.concat(new Object[] {b(x), b(cols), batch},
-        TrainKernels.geom(g, true)));
-  }
-
-  @Override
-  public void col2im(Tensor cols, ConvGeom g, int batch, Tensor dx) {
-    k.each("col2im", dx.length(), TrainKernels.concat(new Object[] {b(cols), b(dx), batch},
-        TrainKernels.geom(g, true)));
-  }
-
-  @Override
-  public void swapAxes(Tensor src, Tensor dst, int a, int bb, int inner) {
-    k.each("swap_axes", src.length(), b(src), b(dst), a, bb, inner);
-  }
-
-  @Override
-  public void pool(boolean max, Tensor x, ConvGeom g, int planes, Tensor y) {
-    k.each("pool_fwd", y.length(), TrainKernels.concat(new Object[] {max ? 1 : 0, b(x), b(y), planes},
-        TrainKernels.geom(g, false)));
-  }
-
-  @Override
-  public void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx) {
-    k.each("pool_bwd", dx.length(), TrainKernels.concat(new Object[] {max ? 1 : 0, b(x), b(dy), b(dx), planes},
-        TrainKernels.geom(g, false)));
-  }
-
-  @Override
-  public void globalPool(boolean max, Tensor x, int planes, int size, Tensor y) {
-    k.perBlock("global_pool_fwd", planes, max ? 1 : 0, b(x), b(y), size);
-  }
-
-  @Override
-  public void globalPoolBackward(boolean max, Tensor x, Tensor dy, int planes, int size, Tensor dx) {
-    k.perBlock("global_pool_bwd", planes, max ? 1 : 0, b(x), b(dy), b(dx), size);
-  }
-
-  @Override
-  public void bnStats(Tensor x, int n, int c, int inner, Tensor mean, Tensor var) {
-    k.perBlock("bn_stats", c, b(x), n, c, inner, b(mean), b(var));
-  }
-
-  @Override
-  public void bnForward(Tensor x, Tensor mean, Tensor var, double eps, Tensor gamma, Tensor beta, int n, int c,
-      int inner, Tensor y) {
-    k.each("bn_fwd", x.length(), b(x), b(mean), b(var), (float) eps, b(gamma), b(beta), n, c, inner, b(y));
-  }
-
-  @Override
-  public void bnBackward(Tensor x, Tensor dy, Tensor mean, Tensor var, double eps, Tensor gamma, int n, int c,
-      int inner, Tensor dx, Tensor dGamma, Tensor dBeta) {
-    k.perBlock("bn_bwd", c, b(x), b(dy), b(mean), b(var), (float) eps, b(gamma), n, c, inner, b(dx), b(dGamma),
-        b(dBeta));
-  }
-
-  @Override
-  public void bnRunningDelta(Tensor globalMean, Tensor global, Tensor batchMean, Tensor batchVar, double decay,
-      boolean log10Std, int c, Tensor dMean, Tensor dGlobal) {
-    k.each("bn_running", c, b(globalMean), b(global), b(batchMean), b(batchVar), decay, log10Std ? 1 : 0, c,
-        b(dMean), b(dGlobal));
-  }
-
-  @Override
-  public void bnVarFromLog10Std(Tensor log10Std, Tensor var) {
-    k.each("var_from_log10std", var.length(), b(log10Std), b(var), (int) var.length());
-  }
-
-  @Override
-  public void softmaxCrossEntropy(Tensor z, Tensor labels, int rows, int cols, Tensor probs, Tensor dz,
-      Tensor loss) {
-    k.perBlock("softmax_xent", 1, b(z), b(labels), rows, cols, b(probs), b(dz), b(loss));
-  }
-
-  @Override
-  public void softmax(Tensor z, int rows, int cols, Tensor probs) {
-    k.each("softmax_rows", rows, b(z), rows, cols, b(probs));
-  }
-
-  @Override
-  public void mse(Tensor out, Tensor labels, int rows, int cols, Tensor dz, Tensor loss) {
-    k.perBlock("mse_loss", 1, b(out), b(labels), rows, cols, b(dz), b(loss));
-  }
-
-  @Override
-  public void add(Tensor a, Tensor bb, Tensor out) {
-    k.each("add_f32", a.length(), b(a), b(bb), b(out), a.length());
-  }
-
-  @Override
-  public void copyBlocks(Tensor src, int srcStride, int srcOffset, Tensor dst, int dstStride, int dstOffset,
-      int outer, int block, boolean accumulate) {
-    k.each("copy_blocks", (long) outer * block, b(src), srcStride, srcOffset, b(dst), dstStride, dstOffset, outer,
-        block, accumulate ? 1 : 0);
-  }
-
-  @Override
-  public void scale(Tensor x, float s) {
-    k.each("scale_f32", x.length(), b(x), x.length(), s);
-  }
-
-  @Override
-  public void axpy(float alpha, Tensor x, Tensor y) {
-    k.each("axpy_f32", x.length(), alpha, b(x), b(y), x.length());
-  }
-
-  @Override
-  public void axpySign(float alpha, Tensor x, Tensor y) {
-    k.each("axpy_sign_f32", x.length(), alpha, b(x), b(y), x.length());
-  }
-
-  @Override
-  public void sumSquares(Tensor x, Tensor acc) {
-    k.perBlock("sum_squares", 1, b(x), x.length(), b(acc));
-  }
-
-  @Override
-  public void normScale(Tensor x, Tensor sumSq, double threshold, boolean clip) {
-    k.each("norm_scale", x.length(), b(x), x.length(), b(sumSq), threshold, clip ? 1 : 0);
-  }
-
-  @Override
-  public void clip(Tensor x, float t) {
-    k.each("clip_f32", x.length(), b(x), x.length(), t);
-  }
-
-  @Override
-  public void adam(Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, int iteration) {
-    float a = AdamScalars.stepSize(lr, beta1, beta2, eps, iteration);
-    k.each("adam_step", g.length(), b(g), b(m), b(v), g.length(), a, (float) beta1, (float) beta2, (float) eps);
-  }
-
-  @Override
-  public void nesterovs(Tensor g, Tensor v, double lr, double momentum) {
-    k.each("nesterovs_step", g.length(), b(g), b(v), g.length(), (float) lr, (float) momentum);
-  }
-
-  @Override
-  public void synchronize() {
-    stream.synchronize("training step");
-  }
-
-  @Override
-  public void close() {
-    if (closed) {
-      return;
+    @Override
+    public Tensor allocate(String what, long length) {
+        DeviceBuffer buf = alloc.allocate(what, Math.max(4, length * 4));
+        owned.add(buf);
+        CudaTensor t = new CudaTensor(buf, length);
+        fill(t, 0f);
+        return t;
     }
-    closed = true;
-    stream.synchronize("close");
-    lt.close();
-    k.close();
-    for (DeviceBuffer buf : owned) {
-      buf.close();
+
+    @Override
+    public Tensor slice(Tensor t, long offset, long length) {
+        return CudaTensor.view(c(t), offset, length);
     }
-    for (Pointer p : pinned) {
-      cudaFreeHost(p);
+
+    @Override
+    public FloatBuffer hostBuffer(String what, long length) {
+        Pointer p = new Pointer();
+        Check.cuda(
+                "cudaMallocHost(" + what + ", " + length * 4 + " bytes)", cudaMallocHost(p, Math.max(4, length * 4)));
+        pinned.add(p);
+        return new BytePointer(p)
+                .capacity(length * 4)
+                .asByteBuffer()
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
-    alloc.close();
-    stream.close();
-    device.close();
-  }
+
+    private void copy(FloatBuffer host, Tensor dev, boolean up) {
+        long n = dev.length();
+        if (host.remaining() < n) {
+            throw new IllegalArgumentException("host buffer has " + host.remaining() + " floats, " + n + " needed");
+        }
+        // a direct buffer is sliced at its position so that the pointer starts there (no JavaCPP position involved)
+        FloatPointer hp = host.isDirect() ? new FloatPointer(host.slice()) : new FloatPointer(n);
+        if (!host.isDirect() && up) {
+            FloatBuffer part = host.duplicate();
+            part.limit(part.position() + (int) n);
+            hp.asBuffer().put(part);
+        }
+        int rc = up
+                ? cudaMemcpyAsync(b(dev).pointer(), hp, n * 4, cudaMemcpyHostToDevice, stream.handle())
+                : cudaMemcpyAsync(hp, b(dev).pointer(), n * 4, cudaMemcpyDeviceToHost, stream.handle());
+        Check.cuda("cudaMemcpyAsync(" + (up ? "H2D " : "D2H ") + b(dev).name() + ", " + n * 4 + " bytes)", rc);
+        stream.synchronize(up ? "upload" : "download");
+        if (!host.isDirect() && !up) {
+            FloatBuffer out = hp.asBuffer();
+            out.limit((int) n);
+            host.duplicate().put(out);
+        }
+    }
+
+    @Override
+    public void upload(FloatBuffer src, Tensor dst) {
+        copy(src, dst, true);
+    }
+
+    @Override
+    public void download(Tensor src, FloatBuffer dst) {
+        copy(dst, src, false);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        k.each("fill_f32", t.length(), b(t), t.length(), value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (src.length() != dst.length()) {
+            throw new IllegalArgumentException("copy of " + src.length() + " into " + dst.length());
+        }
+        Check.cuda(
+                "cudaMemcpyAsync(D2D)",
+                cudaMemcpyAsync(
+                        b(dst).pointer(),
+                        b(src).pointer(),
+                        src.length() * 4,
+                        cudaMemcpyDeviceToDevice,
+                        stream.handle()));
+    }
+
+    @Override
+    public void gemm(
+            boolean transA,
+            boolean transB,
+            int m,
+            int n,
+            int kk,
+            float alpha,
+            Tensor a,
+            Tensor bm,
+            float beta,
+            Tensor cm) {
+        if (alpha != 1f || beta != 0f) {
+            throw new IllegalArgumentException(
+                    "the CUDA GEMM supports alpha = 1, beta = 0 only, got " + alpha + ", " + beta);
+        }
+        lt.matmul(gemm, transA, transB, m, n, kk, b(a), b(bm), b(cm), null, null, stream);
+    }
+
+    @Override
+    public void addBias(Tensor x, Tensor bias, int outer, int channels, int inner) {
+        k.each("add_bias", x.length(), b(x), b(bias), outer, channels, inner);
+    }
+
+    @Override
+    public void sumBias(Tensor dy, Tensor db, int outer, int channels, int inner) {
+        k.perBlock("sum_bias", channels, b(dy), b(db), outer, channels, inner);
+    }
+
+    @Override
+    public void activate(Act act, double alpha, Tensor z, Tensor y) {
+        k.each("act_fwd", z.length(), act.code(), (float) alpha, b(z), b(y), z.length());
+    }
+
+    @Override
+    public void activateBackward(Act act, double alpha, Tensor z, Tensor dy, Tensor dz) {
+        k.each("act_bwd", z.length(), act.code(), (float) alpha, b(z), b(dy), b(dz), z.length());
+    }
+
+    @Override
+    public void im2col(Tensor x, ConvGeom g, int batch, Tensor cols) {
+        k.each(
+                "im2col",
+                cols.length(),
+                TrainKernels.concat(new Object[] {b(x), b(cols), batch}, TrainKernels.geom(g, true)));
+    }
+
+    @Override
+    public void col2im(Tensor cols, ConvGeom g, int batch, Tensor dx) {
+        k.each(
+                "col2im",
+                dx.length(),
+                TrainKernels.concat(new Object[] {b(cols), b(dx), batch}, TrainKernels.geom(g, true)));
+    }
+
+    @Override
+    public void swapAxes(Tensor src, Tensor dst, int a, int bb, int inner) {
+        k.each("swap_axes", src.length(), b(src), b(dst), a, bb, inner);
+    }
+
+    @Override
+    public void pool(boolean max, Tensor x, ConvGeom g, int planes, Tensor y) {
+        k.each(
+                "pool_fwd",
+                y.length(),
+                TrainKernels.concat(new Object[] {max ? 1 : 0, b(x), b(y), planes}, TrainKernels.geom(g, false)));
+    }
+
+    @Override
+    public void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx) {
+        k.each(
+                "pool_bwd",
+                dx.length(),
+                TrainKernels.concat(
+                        new Object[] {max ? 1 : 0, b(x), b(dy), b(dx), planes}, TrainKernels.geom(g, false)));
+    }
+
+    @Override
+    public void globalPool(boolean max, Tensor x, int planes, int size, Tensor y) {
+        k.perBlock("global_pool_fwd", planes, max ? 1 : 0, b(x), b(y), size);
+    }
+
+    @Override
+    public void globalPoolBackward(boolean max, Tensor x, Tensor dy, int planes, int size, Tensor dx) {
+        k.perBlock("global_pool_bwd", planes, max ? 1 : 0, b(x), b(dy), b(dx), size);
+    }
+
+    @Override
+    public void bnStats(Tensor x, int n, int c, int inner, Tensor mean, Tensor var) {
+        k.perBlock("bn_stats", c, b(x), n, c, inner, b(mean), b(var));
+    }
+
+    @Override
+    public void bnForward(
+            Tensor x,
+            Tensor mean,
+            Tensor var,
+            double eps,
+            Tensor gamma,
+            Tensor beta,
+            int n,
+            int c,
+            int inner,
+            Tensor y) {
+        k.each("bn_fwd", x.length(), b(x), b(mean), b(var), (float) eps, b(gamma), b(beta), n, c, inner, b(y));
+    }
+
+    @Override
+    public void bnBackward(
+            Tensor x,
+            Tensor dy,
+            Tensor mean,
+            Tensor var,
+            double eps,
+            Tensor gamma,
+            int n,
+            int c,
+            int inner,
+            Tensor dx,
+            Tensor dGamma,
+            Tensor dBeta) {
+        k.perBlock(
+                "bn_bwd",
+                c,
+                b(x),
+                b(dy),
+                b(mean),
+                b(var),
+                (float) eps,
+                b(gamma),
+                n,
+                c,
+                inner,
+                b(dx),
+                b(dGamma),
+                b(dBeta));
+    }
+
+    @Override
+    public void bnRunningDelta(
+            Tensor globalMean,
+            Tensor global,
+            Tensor batchMean,
+            Tensor batchVar,
+            double decay,
+            boolean log10Std,
+            int c,
+            Tensor dMean,
+            Tensor dGlobal) {
+        k.each(
+                "bn_running",
+                c,
+                b(globalMean),
+                b(global),
+                b(batchMean),
+                b(batchVar),
+                decay,
+                log10Std ? 1 : 0,
+                c,
+                b(dMean),
+                b(dGlobal));
+    }
+
+    @Override
+    public void bnVarFromLog10Std(Tensor log10Std, Tensor var) {
+        k.each("var_from_log10std", var.length(), b(log10Std), b(var), (int) var.length());
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor z, Tensor labels, int rows, int cols, Tensor probs, Tensor dz, Tensor loss) {
+        k.perBlock("softmax_xent", 1, b(z), b(labels), rows, cols, b(probs), b(dz), b(loss));
+    }
+
+    @Override
+    public void softmax(Tensor z, int rows, int cols, Tensor probs) {
+        k.each("softmax_rows", rows, b(z), rows, cols, b(probs));
+    }
+
+    @Override
+    public void mse(Tensor out, Tensor labels, int rows, int cols, Tensor dz, Tensor loss) {
+        k.perBlock("mse_loss", 1, b(out), b(labels), rows, cols, b(dz), b(loss));
+    }
+
+    @Override
+    public void add(Tensor a, Tensor bb, Tensor out) {
+        k.each("add_f32", a.length(), b(a), b(bb), b(out), a.length());
+    }
+
+    @Override
+    public void copyBlocks(
+            Tensor src,
+            int srcStride,
+            int srcOffset,
+            Tensor dst,
+            int dstStride,
+            int dstOffset,
+            int outer,
+            int block,
+            boolean accumulate) {
+        k.each(
+                "copy_blocks",
+                (long) outer * block,
+                b(src),
+                srcStride,
+                srcOffset,
+                b(dst),
+                dstStride,
+                dstOffset,
+                outer,
+                block,
+                accumulate ? 1 : 0);
+    }
+
+    @Override
+    public void scale(Tensor x, float s) {
+        k.each("scale_f32", x.length(), b(x), x.length(), s);
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        k.each("axpy_f32", x.length(), alpha, b(x), b(y), x.length());
+    }
+
+    @Override
+    public void axpySign(float alpha, Tensor x, Tensor y) {
+        k.each("axpy_sign_f32", x.length(), alpha, b(x), b(y), x.length());
+    }
+
+    @Override
+    public void sumSquares(Tensor x, Tensor acc) {
+        k.perBlock("sum_squares", 1, b(x), x.length(), b(acc));
+    }
+
+    @Override
+    public void normScale(Tensor x, Tensor sumSq, double threshold, boolean clip) {
+        k.each("norm_scale", x.length(), b(x), x.length(), b(sumSq), threshold, clip ? 1 : 0);
+    }
+
+    @Override
+    public void clip(Tensor x, float t) {
+        k.each("clip_f32", x.length(), b(x), x.length(), t);
+    }
+
+    @Override
+    public void adam(Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, int iteration) {
+        float a = AdamScalars.stepSize(lr, beta1, beta2, eps, iteration);
+        k.each("adam_step", g.length(), b(g), b(m), b(v), g.length(), a, (float) beta1, (float) beta2, (float) eps);
+    }
+
+    @Override
+    public void nesterovs(Tensor g, Tensor v, double lr, double momentum) {
+        k.each("nesterovs_step", g.length(), b(g), b(v), g.length(), (float) lr, (float) momentum);
+    }
+
+    @Override
+    public void synchronize() {
+        stream.synchronize("training step");
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stream.synchronize("close");
+        lt.close();
+        k.close();
+        for (DeviceBuffer buf : owned) {
+            buf.close();
+        }
+        for (Pointer p : pinned) {
+            cudaFreeHost(p);
+        }
+        alloc.close();
+        stream.close();
+        device.close();
+    }
 }

@@ -1,10 +1,9 @@
 package io.qsync.lowprec.cuda;
 
-import org.bytedeco.cuda.cudart.CUevent_st;
+import static org.bytedeco.cuda.global.cudart.*;
 
 import java.util.Arrays;
-
-import static org.bytedeco.cuda.global.cudart.*;
+import org.bytedeco.cuda.cudart.CUevent_st;
 
 /**
  * Times device work with CUDA events: {@link #median} warms up, then records an event pair around each repeat and
@@ -65,10 +64,11 @@ public final class CudaTimer implements AutoCloseable {
      */
     public double medianBatched(String what, int warmup, int repeats, int inner, Runnable work) {
         return median(what, warmup, repeats, () -> {
-            for (int i = 0; i < inner; i++) {
-                work.run();
-            }
-        }) / inner;
+                    for (int i = 0; i < inner; i++) {
+                        work.run();
+                    }
+                })
+                / inner;
     }
 
     /** @return median of {@link #times} in milliseconds */

@@ -57,8 +57,15 @@ public final class DelayedInt8Scaler implements AutoCloseable {
     /**
      * Quantizes {@code x} (n floats) per tensor into {@code codes}; the scale used is written to {@code scaleOut}.
      */
-    public void quantize(DeviceBuffer x, long n, DeviceBuffer codes, DeviceBuffer scaleOut, IntRounding rounding, long seed,
-                         long stream, CudaStream s) {
+    public void quantize(
+            DeviceBuffer x,
+            long n,
+            DeviceBuffer codes,
+            DeviceBuffer scaleOut,
+            IntRounding rounding,
+            long seed,
+            long stream,
+            CudaStream s) {
         if (calls == 0) {
             if (!cleared) {
                 reset(s);
@@ -66,7 +73,8 @@ public final class DelayedInt8Scaler implements AutoCloseable {
             qk.amax(x, n, boot, s);
         }
         int w = (int) (calls % slots());
-        qk.quantizeInt8Delayed(x, n, ring, slots(), w, calls == 0 ? boot : null, codes, scaleOut, sat, rounding, seed, stream, s);
+        qk.quantizeInt8Delayed(
+                x, n, ring, slots(), w, calls == 0 ? boot : null, codes, scaleOut, sat, rounding, seed, stream, s);
         calls++;
         cleared = false;
     }

@@ -1,11 +1,10 @@
 package io.qsync.lowprec.cuda;
 
-import org.bytedeco.javacpp.Pointer;
+import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * A named device-memory budget in the style of Arrow's allocators: {@link #allocate} fails with a clear message
@@ -77,8 +76,10 @@ public final class DeviceAllocator implements AutoCloseable {
             throw new IllegalStateException("allocator " + name + " is closed");
         }
         if (allocated + bytes > limit) {
-            throw new CudaException("allocator " + name + ": " + what + " needs " + bytes + " bytes, "
-                    + allocated + " of " + limit + " in use", 2);
+            throw new CudaException(
+                    "allocator " + name + ": " + what + " needs " + bytes + " bytes, " + allocated + " of " + limit
+                            + " in use",
+                    2);
         }
         if (parent != null) {
             parent.reserve(name + ":" + what, bytes);

@@ -1,12 +1,12 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cudart.*;
+
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
-
-import static org.bytedeco.cuda.global.cudart.*;
 
 /**
  * Device memory from a {@link DeviceAllocator}. Copies here are synchronous (cudaMemcpy), for setting up inputs and
@@ -118,24 +118,28 @@ public final class DeviceBuffer implements AutoCloseable {
 
     private void put(Pointer h, long n) {
         check(n);
-        Check.cuda("cudaMemcpy(H2D " + name + ", " + n + " bytes)", cudaMemcpy(pointer(), h, n, cudaMemcpyHostToDevice));
+        Check.cuda(
+                "cudaMemcpy(H2D " + name + ", " + n + " bytes)", cudaMemcpy(pointer(), h, n, cudaMemcpyHostToDevice));
     }
 
     private void get(Pointer h, long n) {
         check(n);
-        Check.cuda("cudaMemcpy(D2H " + name + ", " + n + " bytes)", cudaMemcpy(h, pointer(), n, cudaMemcpyDeviceToHost));
+        Check.cuda(
+                "cudaMemcpy(D2H " + name + ", " + n + " bytes)", cudaMemcpy(h, pointer(), n, cudaMemcpyDeviceToHost));
     }
 
     private void check(long n) {
         if (n > bytes) {
-            throw new IllegalArgumentException("buffer " + name + " holds " + bytes + " bytes, copy of " + n + " asked");
+            throw new IllegalArgumentException(
+                    "buffer " + name + " holds " + bytes + " bytes, copy of " + n + " asked");
         }
     }
 
     /** Enqueues a device-to-device copy of {@code n} bytes from {@code src}. */
     public void copyFrom(DeviceBuffer src, long n, CudaStream s) {
         check(n);
-        Check.cuda("cudaMemcpyAsync(D2D " + src.name + " -> " + name + ")",
+        Check.cuda(
+                "cudaMemcpyAsync(D2D " + src.name + " -> " + name + ")",
                 cudaMemcpyAsync(pointer(), src.pointer(), n, cudaMemcpyDeviceToDevice, s.handle()));
     }
 

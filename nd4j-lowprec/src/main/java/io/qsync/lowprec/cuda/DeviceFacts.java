@@ -16,9 +16,19 @@ package io.qsync.lowprec.cuda;
  * @param driverVersion  cudaDriverGetVersion
  * @param runtimeVersion cudaRuntimeGetVersion
  */
-public record DeviceFacts(int ordinal, String name, int ccMajor, int ccMinor, long totalMemBytes, int smCount,
-                          long l2Bytes, int maxSmClockMHz, int maxMemClockMHz, String pciBusId, int driverVersion,
-                          int runtimeVersion) {
+public record DeviceFacts(
+        int ordinal,
+        String name,
+        int ccMajor,
+        int ccMinor,
+        long totalMemBytes,
+        int smCount,
+        long l2Bytes,
+        int maxSmClockMHz,
+        int maxMemClockMHz,
+        String pciBusId,
+        int driverVersion,
+        int runtimeVersion) {
     /** @return e.g. {@code sm_90} */
     public String arch() {
         return "sm_" + ccMajor + ccMinor;
@@ -42,8 +52,19 @@ public record DeviceFacts(int ordinal, String name, int ccMajor, int ccMinor, lo
 
     @Override
     public String toString() {
-        return String.format("%s (cc %d.%d, %d SMs, %.1f GiB, L2 %d MiB, SM clock %d MHz, mem clock %d MHz, "
-                        + "PCI %s, driver %d, runtime %d)", name, ccMajor, ccMinor, smCount, totalMemBytes / 1073741824.0,
-                l2Bytes >> 20, maxSmClockMHz, maxMemClockMHz, pciBusId, driverVersion, runtimeVersion);
+        return String.format(
+                "%s (cc %d.%d, %d SMs, %.1f GiB, L2 %d MiB, SM clock %d MHz, mem clock %d MHz, "
+                        + "PCI %s, driver %d, runtime %d)",
+                name,
+                ccMajor,
+                ccMinor,
+                smCount,
+                totalMemBytes / 1073741824.0,
+                l2Bytes >> 20,
+                maxSmClockMHz,
+                maxMemClockMHz,
+                pciBusId,
+                driverVersion,
+                runtimeVersion);
     }
 }

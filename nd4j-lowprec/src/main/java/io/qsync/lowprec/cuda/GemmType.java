@@ -48,8 +48,16 @@ public enum GemmType {
     /** True when cuBLASLt supports only {@code A·Bᵀ} with K-major A and B (the column-major "TN" layout). */
     public final boolean needsKMajor;
 
-    GemmType(int aType, int bType, int dType, int computeType, int scaleType, int aBytes, int bBytes, int dBytes,
-             boolean needsKMajor) {
+    GemmType(
+            int aType,
+            int bType,
+            int dType,
+            int computeType,
+            int scaleType,
+            int aBytes,
+            int bBytes,
+            int dBytes,
+            boolean needsKMajor) {
         this.aType = aType;
         this.bType = bType;
         this.dType = dType;

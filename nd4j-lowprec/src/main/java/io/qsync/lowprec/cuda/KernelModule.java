@@ -1,5 +1,12 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cudart.*;
+import static org.bytedeco.cuda.global.nvrtc.*;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.nvrtc._nvrtcProgram;
@@ -10,14 +17,6 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
-
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.bytedeco.cuda.global.cudart.*;
-import static org.bytedeco.cuda.global.nvrtc.*;
 
 /**
  * CUDA C source compiled at run time by NVRTC to a CUBIN for the device's own architecture ({@code -arch=sm_XY}),
@@ -36,8 +35,11 @@ public final class KernelModule implements AutoCloseable {
      */
     public KernelModule(String name, String source, DeviceFacts facts, String... options) {
         _nvrtcProgram prog = new _nvrtcProgram();
-        Check.nvrtc("nvrtcCreateProgram(" + name + ")", nvrtcCreateProgram(prog, new BytePointer(source),
-                new BytePointer(name), 0, (PointerPointer) null, (PointerPointer) null));
+        Check.nvrtc(
+                "nvrtcCreateProgram(" + name + ")",
+                nvrtcCreateProgram(
+                        prog, new BytePointer(source), new BytePointer(name), 0, (PointerPointer) null, (PointerPointer)
+                                null));
         try {
             List<String> opts = new ArrayList<>();
             opts.add("-arch=" + facts.arch());
@@ -47,8 +49,10 @@ public final class KernelModule implements AutoCloseable {
             int rc = nvrtcCompileProgram(prog, opts.size(), po);
             String compileLog = programLog(prog);
             if (rc != 0) {
-                throw new CudaException("nvrtcCompileProgram(" + name + ", " + opts + ") failed: "
-                        + nvrtcGetErrorString(rc).getString() + "\n" + compileLog, rc);
+                throw new CudaException(
+                        "nvrtcCompileProgram(" + name + ", " + opts + ") failed: "
+                                + nvrtcGetErrorString(rc).getString() + "\n" + compileLog,
+                        rc);
             }
             log = compileLog;
             SizeTPointer size = new SizeTPointer(1);
@@ -115,7 +119,8 @@ public final class KernelModule implements AutoCloseable {
     }
 
     /** Like {@link #launch} with a 2-D grid {@code (gridX, gridY)}. */
-    public void launch3(String kernel, long gridX, long gridY, int block, int shared, CudaStream stream, Object... args) {
+    public void launch3(
+            String kernel, long gridX, long gridY, int block, int shared, CudaStream stream, Object... args) {
         if (gridX <= 0 || gridX > Integer.MAX_VALUE || gridY <= 0 || gridY > 65535) {
             throw new IllegalArgumentException(kernel + ": bad grid " + gridX + "x" + gridY);
         }
@@ -146,8 +151,18 @@ public final class KernelModule implements AutoCloseable {
             keep.add(holder);
             argv.put(i, holder);
         }
-        int rc = cuLaunchKernel(function(kernel), (int) gridX, (int) gridY, 1, block, 1, 1, shared, stream.handle(),
-                argv, (PointerPointer) null);
+        int rc = cuLaunchKernel(
+                function(kernel),
+                (int) gridX,
+                (int) gridY,
+                1,
+                block,
+                1,
+                1,
+                shared,
+                stream.handle(),
+                argv,
+                (PointerPointer) null);
         Check.driver("cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + ", block " + block + ")", rc);
         for (Pointer p : keep) {
             p.close();

@@ -1,5 +1,9 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cublas.*;
+
+import java.util.HashMap;
+import java.util.Map;
 import org.bytedeco.cuda.cublas.cublasLtContext;
 import org.bytedeco.cuda.cublas.cublasLtMatmulDescOpaque_t;
 import org.bytedeco.cuda.cublas.cublasLtMatmulHeuristicResult_t;
@@ -11,11 +15,6 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
-import java.util.HashMap;
-import java.util.Map;
-
-import static org.bytedeco.cuda.global.cublas.*;
-
 /**
  * Row-major GEMMs {@code D[M,N] = alpha · op(A)·op(B)} through cuBLASLt. Row-major A, B, D are the column-major
  * transposes, so the call is issued as {@code Dᵀ = op(B)ᵀ·op(A)ᵀ}. Algorithms come from
@@ -25,6 +24,7 @@ import static org.bytedeco.cuda.global.cublas.*;
 public final class LtMatmul implements AutoCloseable {
     /** Workspace offered to cuBLASLt. */
     public static final long WORKSPACE_BYTES = 32L << 20;
+
     private final cublasLtContext handle = new cublasLtContext();
     private final DeviceBuffer workspace;
     private final Map<Key, Plan> cache = new HashMap<>();
@@ -55,7 +55,8 @@ public final class LtMatmul implements AutoCloseable {
             this.key = key;
             GemmType t = key.type();
             PointerPointer<Pointer> pp = new PointerPointer<>(1);
-            Check.blas("cublasLtMatmulDescCreate(" + key + ")", cublasLtMatmulDescCreate(pp, t.computeType, t.scaleType));
+            Check.blas(
+                    "cublasLtMatmulDescCreate(" + key + ")", cublasLtMatmulDescCreate(pp, t.computeType, t.scaleType));
             desc = new cublasLtMatmulDescOpaque_t(pp.get(0));
             // column-major call: A' = B (op = transB), B' = A (op = transA), m' = N, n' = M
             setDesc(CUBLASLT_MATMUL_DESC_TRANSA, key.transB() ? CUBLAS_OP_T : CUBLAS_OP_N);
@@ -71,7 +72,8 @@ public final class LtMatmul implements AutoCloseable {
             Check.blas("cublasLtMatmulPreferenceCreate", cublasLtMatmulPreferenceCreate(pp));
             cublasLtMatmulPreferenceOpaque_t pref = new cublasLtMatmulPreferenceOpaque_t(pp.get(0));
             try (LongPointer ws = new LongPointer(1).put(WORKSPACE_BYTES)) {
-                Check.blas("cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)",
+                Check.blas(
+                        "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)",
                         cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8));
             }
             results = new cublasLtMatmulHeuristicResult_t(8);
@@ -94,12 +96,15 @@ public final class LtMatmul implements AutoCloseable {
 
         private void setDesc(int attr, int value) {
             try (IntPointer v = new IntPointer(1).put(value)) {
-                Check.blas("cublasLtMatmulDescSetAttribute(" + attr + ")", cublasLtMatmulDescSetAttribute(desc, attr, v, 4));
+                Check.blas(
+                        "cublasLtMatmulDescSetAttribute(" + attr + ")",
+                        cublasLtMatmulDescSetAttribute(desc, attr, v, 4));
             }
         }
 
         private cublasLtMatrixLayoutOpaque_t layout(PointerPointer<Pointer> pp, int type, long rows, long cols) {
-            Check.blas("cublasLtMatrixLayoutCreate(" + key + ")", cublasLtMatrixLayoutCreate(pp, type, rows, cols, rows));
+            Check.blas(
+                    "cublasLtMatrixLayoutCreate(" + key + ")", cublasLtMatrixLayoutCreate(pp, type, rows, cols, rows));
             return new cublasLtMatrixLayoutOpaque_t(pp.get(0));
         }
 
@@ -114,15 +119,36 @@ public final class LtMatmul implements AutoCloseable {
          * @param aScale FP8 only: one float, scale of A (row-major sense); null otherwise
          * @param bScale FP8 only: one float, scale of B
          */
-        public void run(int algo, DeviceBuffer a, DeviceBuffer b, DeviceBuffer d, DeviceBuffer aScale, DeviceBuffer bScale,
-                        CudaStream s) {
+        public void run(
+                int algo,
+                DeviceBuffer a,
+                DeviceBuffer b,
+                DeviceBuffer d,
+                DeviceBuffer aScale,
+                DeviceBuffer bScale,
+                CudaStream s) {
             if (key.type().isFp8()) {
                 setPtr(CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, bScale);
                 setPtr(CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, aScale);
             }
             cublasLtMatmulHeuristicResult_t r = results.getPointer(algo);
-            int rc = cublasLtMatmul(handle, desc, alpha, b.pointer(), la, a.pointer(), lb, beta, d.pointer(), ld,
-                    d.pointer(), ld, r.algo(), workspace.pointer(), WORKSPACE_BYTES, s.handle());
+            int rc = cublasLtMatmul(
+                    handle,
+                    desc,
+                    alpha,
+                    b.pointer(),
+                    la,
+                    a.pointer(),
+                    lb,
+                    beta,
+                    d.pointer(),
+                    ld,
+                    d.pointer(),
+                    ld,
+                    r.algo(),
+                    workspace.pointer(),
+                    WORKSPACE_BYTES,
+                    s.handle());
             Check.blas("cublasLtMatmul(" + key + ", algo " + algo + ")", rc);
         }
 
@@ -131,13 +157,29 @@ public final class LtMatmul implements AutoCloseable {
          *
          * @param alpha device vector of N floats
          */
-        public void runAlphaVector(int algo, DeviceBuffer a, DeviceBuffer b, DeviceBuffer d, DeviceBuffer alpha, CudaStream s) {
+        public void runAlphaVector(
+                int algo, DeviceBuffer a, DeviceBuffer b, DeviceBuffer d, DeviceBuffer alpha, CudaStream s) {
             if (!key.alphaVector()) {
                 throw new IllegalStateException(key + ": not an alpha-vector plan");
             }
             cublasLtMatmulHeuristicResult_t r = results.getPointer(algo);
-            int rc = cublasLtMatmul(handle, desc, alpha.pointer(), b.pointer(), la, a.pointer(), lb, beta, d.pointer(), ld,
-                    d.pointer(), ld, r.algo(), workspace.pointer(), WORKSPACE_BYTES, s.handle());
+            int rc = cublasLtMatmul(
+                    handle,
+                    desc,
+                    alpha.pointer(),
+                    b.pointer(),
+                    la,
+                    a.pointer(),
+                    lb,
+                    beta,
+                    d.pointer(),
+                    ld,
+                    d.pointer(),
+                    ld,
+                    r.algo(),
+                    workspace.pointer(),
+                    WORKSPACE_BYTES,
+                    s.handle());
             Check.blas("cublasLtMatmul(" + key + ", algo " + algo + ")", rc);
         }
 
@@ -147,7 +189,9 @@ public final class LtMatmul implements AutoCloseable {
             }
             try (PointerPointer<Pointer> v = new PointerPointer<>(1)) {
                 v.put(0, buf.pointer());
-                Check.blas("cublasLtMatmulDescSetAttribute(SCALE_POINTER)", cublasLtMatmulDescSetAttribute(desc, attr, v, 8));
+                Check.blas(
+                        "cublasLtMatmulDescSetAttribute(SCALE_POINTER)",
+                        cublasLtMatmulDescSetAttribute(desc, attr, v, 8));
             }
         }
 
@@ -174,7 +218,8 @@ public final class LtMatmul implements AutoCloseable {
     /** @return the cached plan for this shape, creating it (with the heuristic query) on first use */
     public Plan plan(GemmType type, long m, long n, long k, boolean transA, boolean transB) {
         if (type.needsKMajor && (transA || !transB)) {
-            throw new IllegalArgumentException(type + " GEMM needs A·Bᵀ with K-major operands (transA=false, transB=true)");
+            throw new IllegalArgumentException(
+                    type + " GEMM needs A·Bᵀ with K-major operands (transA=false, transB=true)");
         }
         if (type.isFp8() && !fp8) {
             throw new CudaException("cublasLtMatmul(" + type + ") needs compute capability >= 8.9", 15);
@@ -194,8 +239,19 @@ public final class LtMatmul implements AutoCloseable {
      * Enqueues {@code D[M,N] = op(A)·op(B)} with the cached heuristic algorithm. Row-major storage:
      * A is {@code [M,K]} ({@code [K,M]} if transA), B is {@code [K,N]} ({@code [N,K]} if transB).
      */
-    public void matmul(GemmType type, boolean transA, boolean transB, long m, long n, long k, DeviceBuffer a,
-                       DeviceBuffer b, DeviceBuffer d, DeviceBuffer aScale, DeviceBuffer bScale, CudaStream s) {
+    public void matmul(
+            GemmType type,
+            boolean transA,
+            boolean transB,
+            long m,
+            long n,
+            long k,
+            DeviceBuffer a,
+            DeviceBuffer b,
+            DeviceBuffer d,
+            DeviceBuffer aScale,
+            DeviceBuffer bScale,
+            CudaStream s) {
         plan(type, m, n, k, transA, transB).run(0, a, b, d, aScale, bScale, s);
     }
 

@@ -3,7 +3,6 @@ package io.qsync.lowprec.cuda;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.IntRounding;
 
-
 /**
  * Quantization, cast and im2col kernels ({@code quant_kernels.cu}, compiled by NVRTC for the device). Semantics
  * are those of the CPU emulation, bit for bit: {@link io.qsync.lowprec.FloatRounding} (RNE, saturating E4M3),
@@ -46,14 +45,43 @@ public final class QuantKernels implements AutoCloseable {
      *
      * @param scaleOut one float, receives {@code scaleFor(amax)}
      */
-    public void quantizeInt8(DeviceBuffer x, long n, DeviceBuffer amaxBits, DeviceBuffer codes, DeviceBuffer scaleOut,
-                             IntRounding rounding, long seed, long stream, CudaStream s) {
-        module.launch("quant_i8_tensor", grid(n / 4 + 1), BLOCK, 0, s, x, codes, n, amaxBits, scaleOut, mode(rounding), seed, stream);
+    public void quantizeInt8(
+            DeviceBuffer x,
+            long n,
+            DeviceBuffer amaxBits,
+            DeviceBuffer codes,
+            DeviceBuffer scaleOut,
+            IntRounding rounding,
+            long seed,
+            long stream,
+            CudaStream s) {
+        module.launch(
+                "quant_i8_tensor",
+                grid(n / 4 + 1),
+                BLOCK,
+                0,
+                s,
+                x,
+                codes,
+                n,
+                amaxBits,
+                scaleOut,
+                mode(rounding),
+                seed,
+                stream);
     }
 
     /** {@link #amax} then {@link #quantizeInt8}: two passes over x, no host synchronisation. */
-    public void amaxQuantizeInt8(DeviceBuffer x, long n, DeviceBuffer amaxBits, DeviceBuffer codes, DeviceBuffer scaleOut,
-                                 IntRounding rounding, long seed, long stream, CudaStream s) {
+    public void amaxQuantizeInt8(
+            DeviceBuffer x,
+            long n,
+            DeviceBuffer amaxBits,
+            DeviceBuffer codes,
+            DeviceBuffer scaleOut,
+            IntRounding rounding,
+            long seed,
+            long stream,
+            CudaStream s) {
         amax(x, n, amaxBits, s);
         quantizeInt8(x, n, amaxBits, codes, scaleOut, rounding, seed, stream, s);
     }
@@ -66,16 +94,51 @@ public final class QuantKernels implements AutoCloseable {
      * @param extraAmax null, or one amax word included in the scale's max (the first call's own amax)
      * @param satCount  one u64, incremented by the number of saturated elements
      */
-    public void quantizeInt8Delayed(DeviceBuffer x, long n, DeviceBuffer hist, int slots, int wslot, DeviceBuffer extraAmax,
-                                    DeviceBuffer codes, DeviceBuffer scaleOut, DeviceBuffer satCount, IntRounding rounding,
-                                    long seed, long stream, CudaStream s) {
-        module.launch("quant_i8_delayed", grid(n / 4 + 1), BLOCK, 0, s, x, codes, n, hist, slots, wslot,
-                extraAmax == null ? KernelModule.NULL : extraAmax, scaleOut, satCount, mode(rounding), seed, stream);
+    public void quantizeInt8Delayed(
+            DeviceBuffer x,
+            long n,
+            DeviceBuffer hist,
+            int slots,
+            int wslot,
+            DeviceBuffer extraAmax,
+            DeviceBuffer codes,
+            DeviceBuffer scaleOut,
+            DeviceBuffer satCount,
+            IntRounding rounding,
+            long seed,
+            long stream,
+            CudaStream s) {
+        module.launch(
+                "quant_i8_delayed",
+                grid(n / 4 + 1),
+                BLOCK,
+                0,
+                s,
+                x,
+                codes,
+                n,
+                hist,
+                slots,
+                wslot,
+                extraAmax == null ? KernelModule.NULL : extraAmax,
+                scaleOut,
+                satCount,
+                mode(rounding),
+                seed,
+                stream);
     }
 
     /** Per-row INT8 quantization of a row-major [rows, cols] matrix (per output channel of a [N, K] weight), fused amax. */
-    public void quantizeInt8Rows(DeviceBuffer x, int rows, long cols, DeviceBuffer codes, DeviceBuffer scales,
-                                 IntRounding rounding, long seed, long stream, CudaStream s) {
+    public void quantizeInt8Rows(
+            DeviceBuffer x,
+            int rows,
+            long cols,
+            DeviceBuffer codes,
+            DeviceBuffer scales,
+            IntRounding rounding,
+            long seed,
+            long stream,
+            CudaStream s) {
         module.launch("quant_i8_rows", rows, BLOCK, 0, s, x, codes, rows, cols, scales, mode(rounding), seed, stream);
     }
 
@@ -84,9 +147,29 @@ public final class QuantKernels implements AutoCloseable {
      *
      * @param bias null for none
      */
-    public void dequantizeInt32(DeviceBuffer acc, long rows, int cols, DeviceBuffer sx, DeviceBuffer sw, boolean perChannel,
-                                DeviceBuffer bias, DeviceBuffer out, CudaStream s) {
-        module.launch("dequant_i32", grid(rows * cols), BLOCK, 0, s, acc, out, rows, cols, sx, sw, perChannel ? 1 : 0,
+    public void dequantizeInt32(
+            DeviceBuffer acc,
+            long rows,
+            int cols,
+            DeviceBuffer sx,
+            DeviceBuffer sw,
+            boolean perChannel,
+            DeviceBuffer bias,
+            DeviceBuffer out,
+            CudaStream s) {
+        module.launch(
+                "dequant_i32",
+                grid(rows * cols),
+                BLOCK,
+                0,
+                s,
+                acc,
+                out,
+                rows,
+                cols,
+                sx,
+                sw,
+                perChannel ? 1 : 0,
                 bias == null ? KernelModule.NULL : bias);
     }
 
@@ -95,9 +178,17 @@ public final class QuantKernels implements AutoCloseable {
      *
      * @param toFp16 write FP16 bits (the INT8 layer's backward operands) instead of FP32
      */
-    public void dequantizeInt8(DeviceBuffer codes, long n, long inner, int channels, DeviceBuffer scales, boolean toFp16,
-                               DeviceBuffer out, CudaStream s) {
-        module.launch("dequant_i8", grid(n / 4 + 1), BLOCK, 0, s, codes, out, n, inner, channels, scales, toFp16 ? 1 : 0);
+    public void dequantizeInt8(
+            DeviceBuffer codes,
+            long n,
+            long inner,
+            int channels,
+            DeviceBuffer scales,
+            boolean toFp16,
+            DeviceBuffer out,
+            CudaStream s) {
+        module.launch(
+                "dequant_i8", grid(n / 4 + 1), BLOCK, 0, s, codes, out, n, inner, channels, scales, toFp16 ? 1 : 0);
     }
 
     /**
@@ -106,7 +197,8 @@ public final class QuantKernels implements AutoCloseable {
     public void cast(DeviceBuffer x, long n, Precision p, DeviceBuffer out, CudaStream s) {
         switch (p) {
             case TF32 -> module.launch("cast_f32_tf32", grid(n / 4 + 1), BLOCK, 0, s, x, out, n);
-            case FP16, BF16 -> module.launch("cast_f32_16", grid(n / 4 + 1), BLOCK, 0, s, x, out, n, p == Precision.FP16 ? 0 : 1);
+            case FP16, BF16 -> module.launch(
+                    "cast_f32_16", grid(n / 4 + 1), BLOCK, 0, s, x, out, n, p == Precision.FP16 ? 0 : 1);
             case FP8_E4M3, FP8_E5M2 -> quantizeFp8(x, n, p, null, null, out, s);
             default -> throw new IllegalArgumentException("no cast to " + p);
         }
@@ -123,15 +215,32 @@ public final class QuantKernels implements AutoCloseable {
      * @param amaxBits from {@link #amax}, or null for scale 1
      * @param scaleOut receives the scale, or null
      */
-    public void quantizeFp8(DeviceBuffer x, long n, Precision p, DeviceBuffer amaxBits, DeviceBuffer scaleOut,
-                            DeviceBuffer out, CudaStream s) {
-        module.launch("quant_fp8", grid(n / 4 + 1), BLOCK, 0, s, x, out, n, fp8(p),
-                amaxBits == null ? KernelModule.NULL : amaxBits, scaleOut == null ? KernelModule.NULL : scaleOut);
+    public void quantizeFp8(
+            DeviceBuffer x,
+            long n,
+            Precision p,
+            DeviceBuffer amaxBits,
+            DeviceBuffer scaleOut,
+            DeviceBuffer out,
+            CudaStream s) {
+        module.launch(
+                "quant_fp8",
+                grid(n / 4 + 1),
+                BLOCK,
+                0,
+                s,
+                x,
+                out,
+                n,
+                fp8(p),
+                amaxBits == null ? KernelModule.NULL : amaxBits,
+                scaleOut == null ? KernelModule.NULL : scaleOut);
     }
 
     /** FP8 bits to FP32, times {@code scale[0]} when scale is not null. */
     public void dequantizeFp8(DeviceBuffer x, long n, Precision p, DeviceBuffer scale, DeviceBuffer out, CudaStream s) {
-        module.launch("dequant_fp8", grid(n), BLOCK, 0, s, x, out, n, fp8(p), scale == null ? KernelModule.NULL : scale);
+        module.launch(
+                "dequant_fp8", grid(n), BLOCK, 0, s, x, out, n, fp8(p), scale == null ? KernelModule.NULL : scale);
     }
 
     private static int fp8(Precision p) {
@@ -157,8 +266,27 @@ public final class QuantKernels implements AutoCloseable {
      */
     public void im2col(DeviceBuffer x, ConvShape g, int kPad, boolean int8, DeviceBuffer col, CudaStream s) {
         long n = (long) g.batch() * g.outH() * g.outW() * kPad;
-        module.launch(int8 ? "im2col_i8" : "im2col_f32", grid(n), BLOCK, 0, s, x, col, g.batch(), g.inC(), g.inH(), g.inW(),
-                g.kH(), g.kW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.outH(), g.outW(), kPad);
+        module.launch(
+                int8 ? "im2col_i8" : "im2col_f32",
+                grid(n),
+                BLOCK,
+                0,
+                s,
+                x,
+                col,
+                g.batch(),
+                g.inC(),
+                g.inH(),
+                g.inW(),
+                g.kH(),
+                g.kW(),
+                g.strideH(),
+                g.strideW(),
+                g.padH(),
+                g.padW(),
+                g.outH(),
+                g.outW(),
+                kPad);
     }
 
     /** Fills {@code n} floats with {@code scale·U(-1,1)} from the counter RNG (benchmark inputs). */

@@ -7,57 +7,57 @@ import io.qsync.lowprec.train.ConvGeom;
  * argument order in one place. All launches enqueue on the given stream and return at once.
  */
 final class TrainKernels implements AutoCloseable {
-  static final int BLOCK = 256;
-  private final KernelModule module;
-  private final int maxBlocks;
-  private final CudaStream s;
+    static final int BLOCK = 256;
+    private final KernelModule module;
+    private final int maxBlocks;
+    private final CudaStream s;
 
-  TrainKernels(CudaDevice device, CudaStream stream) {
-    module = new KernelModule("train_kernels.cu", source(), device.facts());
-    maxBlocks = device.facts().smCount() * 16;
-    s = stream;
-  }
-
-  /** The CUDA source of the kernels. */
-  static String source() {
-    return KernelModule.resourceText("train_kernels.cu");
-  }
-
-  private long grid(long work) {
-    return Math.max(1, Math.min(maxBlocks, (work + BLOCK - 1) / BLOCK));
-  }
-
-  /** A grid-stride kernel over {@code work} elements. */
-  void each(String kernel, long work, Object... args) {
-    module.launch(kernel, grid(work), BLOCK, 0, s, args);
-  }
-
-  /** One block per item ({@code blocks} of them). */
-  void perBlock(String kernel, long blocks, Object... args) {
-    module.launch(kernel, blocks, BLOCK, 0, s, args);
-  }
-
-  /** The geometry arguments every window kernel takes after its buffers. */
-  static Object[] geom(ConvGeom g, boolean withChannels) {
-    Object[] tail = {g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.padTop(), g.padLeft(), g.oh(), g.ow()};
-    if (!withChannels) {
-      return tail;
+    TrainKernels(CudaDevice device, CudaStream stream) {
+        module = new KernelModule("train_kernels.cu", source(), device.facts());
+        maxBlocks = device.facts().smCount() * 16;
+        s = stream;
     }
-    Object[] out = new Object[tail.length + 1];
-    out[0] = g.c();
-    System.arraycopy(tail, 0, out, 1, tail.length);
-    return out;
-  }
 
-  static Object[] concat(Object[] head, Object[] tail) {
-    Object[] out = new Object[head.length + tail.length];
-    System.arraycopy(head, 0, out, 0, head.length);
-    System.arraycopy(tail, 0, out, head.length, tail.length);
-    return out;
-  }
+    /** The CUDA source of the kernels. */
+    static String source() {
+        return KernelModule.resourceText("train_kernels.cu");
+    }
 
-  @Override
-  public void close() {
-    module.close();
-  }
+    private long grid(long work) {
+        return Math.max(1, Math.min(maxBlocks, (work + BLOCK - 1) / BLOCK));
+    }
+
+    /** A grid-stride kernel over {@code work} elements. */
+    void each(String kernel, long work, Object... args) {
+        module.launch(kernel, grid(work), BLOCK, 0, s, args);
+    }
+
+    /** One block per item ({@code blocks} of them). */
+    void perBlock(String kernel, long blocks, Object... args) {
+        module.launch(kernel, blocks, BLOCK, 0, s, args);
+    }
+
+    /** The geometry arguments every window kernel takes after its buffers. */
+    static Object[] geom(ConvGeom g, boolean withChannels) {
+        Object[] tail = {g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.padTop(), g.padLeft(), g.oh(), g.ow()};
+        if (!withChannels) {
+            return tail;
+        }
+        Object[] out = new Object[tail.length + 1];
+        out[0] = g.c();
+        System.arraycopy(tail, 0, out, 1, tail.length);
+        return out;
+    }
+
+    static Object[] concat(Object[] head, Object[] tail) {
+        Object[] out = new Object[head.length + tail.length];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(tail, 0, out, head.length, tail.length);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        module.close();
+    }
 }

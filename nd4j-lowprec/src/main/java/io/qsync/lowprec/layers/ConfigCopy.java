@@ -5,8 +5,7 @@ import java.lang.reflect.Modifier;
 
 /** Copies the instance fields of DL4J layer configuration objects between built-in and switchable classes. */
 final class ConfigCopy {
-    private ConfigCopy() {
-    }
+    private ConfigCopy() {}
 
     /**
      * Copies every non-static field declared in {@code from} and its superclasses.
@@ -27,7 +26,8 @@ final class ConfigCopy {
                     f.setAccessible(true);
                     f.set(dst, f.get(src));
                 } catch (IllegalAccessException | RuntimeException e) {
-                    throw new IllegalStateException("Cannot copy layer configuration field " + c.getName() + "." + f.getName(), e);
+                    throw new IllegalStateException(
+                            "Cannot copy layer configuration field " + c.getName() + "." + f.getName(), e);
                 }
             }
         }

@@ -1,11 +1,10 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.ArrayAllocator;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.function.Supplier;
 
 /**
  * One-slot cache of a training forward pass (saved operands and a copy of the pre-activation) for
@@ -17,8 +16,7 @@ import java.util.function.Supplier;
  */
 final class ForwardCache<C> {
     /** A cached forward pass. */
-    record Entry<C>(INDArray input, long stream, C context, INDArray preActivation) {
-    }
+    record Entry<C>(INDArray input, long stream, C context, INDArray preActivation) {}
 
     private Entry<C> entry;
     private long hits;
@@ -41,7 +39,8 @@ final class ForwardCache<C> {
      * array: it lives until the backward pass; the caller then applies the activation to {@code z} in place).
      */
     void put(INDArray input, long stream, C context, INDArray z, ArrayAllocator alloc) {
-        INDArray copy = detached(() -> alloc.allocate("zcache", z.ordering(), z.shape()).assign(z));
+        INDArray copy =
+                detached(() -> alloc.allocate("zcache", z.ordering(), z.shape()).assign(z));
         entry = new Entry<>(input, stream, context, copy);
     }
 

@@ -2,16 +2,14 @@ package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.ops.GemmContext;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
+import java.util.Arrays;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Arrays;
-
 /** The steps of a low-precision forward pass that the dense and the output layer implementations share. */
 final class GemmPass {
-    private GemmPass() {
-    }
+    private GemmPass() {}
 
     /**
      * @param input    the layer input
@@ -24,8 +22,8 @@ final class GemmPass {
     static INDArray input(INDArray input, DataType dataType, INDArray w, String layer) {
         INDArray in = input.castTo(dataType);
         if (in.rank() != 2 || in.columns() != w.rows()) {
-            throw new DL4JInvalidInputException(layer + " expects input [minibatch, " + w.rows()
-                    + "], got " + Arrays.toString(in.shape()));
+            throw new DL4JInvalidInputException(
+                    layer + " expects input [minibatch, " + w.rows() + "], got " + Arrays.toString(in.shape()));
         }
         return in;
     }
@@ -44,9 +42,17 @@ final class GemmPass {
      * @param out      result {@code [M, N]}
      * @return the saved operands
      */
-    static GemmContext forward(LowPrecisionState<GemmContext> state, LowPrecisionGemm op, boolean training, INDArray in,
-                               INDArray w, INDArray b, long stream, INDArray out) {
-        GemmContext ctx = training ? ForwardCache.detached(() -> op.prepare(in, w, stream, true)) : op.prepare(in, w, stream);
+    static GemmContext forward(
+            LowPrecisionState<GemmContext> state,
+            LowPrecisionGemm op,
+            boolean training,
+            INDArray in,
+            INDArray w,
+            INDArray b,
+            long stream,
+            INDArray out) {
+        GemmContext ctx =
+                training ? ForwardCache.detached(() -> op.prepare(in, w, stream, true)) : op.prepare(in, w, stream);
         op.forward(ctx, b, out);
         state.recordSaved(ctx.savedBytes());
         return ctx;

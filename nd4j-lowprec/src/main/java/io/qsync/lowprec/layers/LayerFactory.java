@@ -1,16 +1,14 @@
 package io.qsync.lowprec.layers;
 
+import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Collection;
-
 /** Wires a new switchable layer implementation exactly as DL4J's built-in configurations do in {@code instantiate}. */
 final class LayerFactory {
-    private LayerFactory() {
-    }
+    private LayerFactory() {}
 
     /**
      * @param layer            the new implementation
@@ -23,9 +21,14 @@ final class LayerFactory {
      * @param <T>              implementation type
      * @return {@code layer}, with listeners, index, parameters and configuration set
      */
-    static <T extends Layer> T wire(T layer, org.deeplearning4j.nn.conf.layers.Layer config, NeuralNetConfiguration conf,
-                                    Collection<TrainingListener> listeners, int index, INDArray paramsView,
-                                    boolean initializeParams) {
+    static <T extends Layer> T wire(
+            T layer,
+            org.deeplearning4j.nn.conf.layers.Layer config,
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams) {
         layer.setListeners(listeners);
         layer.setIndex(index);
         layer.setParamsViewArray(paramsView);

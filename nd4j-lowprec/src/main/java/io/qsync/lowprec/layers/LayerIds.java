@@ -1,5 +1,10 @@
 package io.qsync.lowprec.layers;
 
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -8,12 +13,6 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Stable layer ids that {@link PrecisionPlan}s are keyed by.
@@ -31,8 +30,7 @@ import java.util.Map;
  * <p><b>ComputationGraph</b>: the layer vertex names.
  */
 public final class LayerIds {
-    private LayerIds() {
-    }
+    private LayerIds() {}
 
     /**
      * @param conf a layer configuration

@@ -7,10 +7,6 @@ import io.qsync.lowprec.ops.GemmContext;
 import io.qsync.lowprec.ops.LowPrecisionConv2d;
 import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.lowprec.quant.Int8Quantizer;
-import org.nd4j.linalg.api.buffer.DataBuffer;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -18,6 +14,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What every precision-switchable layer implementation keeps besides its DL4J state. The implementations extend
@@ -54,12 +53,14 @@ final class LowPrecisionState<C> {
 
     /** @return the state of a layer whose op is a {@link LowPrecisionGemm} (dense and output layers) */
     static LowPrecisionState<GemmContext> forGemm() {
-        return new LowPrecisionState<>(c -> new INDArray[] {c.x().codes(), c.w().codes(), c.xBackward(), c.wBackward()});
+        return new LowPrecisionState<>(
+                c -> new INDArray[] {c.x().codes(), c.w().codes(), c.xBackward(), c.wBackward()});
     }
 
     /** @return the state of a layer whose op is a {@link LowPrecisionConv2d} */
     static LowPrecisionState<ConvContext> forConv() {
-        return new LowPrecisionState<>(c -> new INDArray[] {c.input().codes(), c.weight().codes()});
+        return new LowPrecisionState<>(
+                c -> new INDArray[] {c.input().codes(), c.weight().codes()});
     }
 
     /** @return the precision of the next pass */
@@ -80,8 +81,8 @@ final class LowPrecisionState<C> {
             throw new IllegalArgumentException("precision must not be null for layer " + layerId);
         }
         if (p != Precision.FP32 && dataType != DataType.FLOAT) {
-            throw new IllegalArgumentException("Low precision emulation needs an FP32 network; layer " + layerId
-                    + " has data type " + dataType);
+            throw new IllegalArgumentException(
+                    "Low precision emulation needs an FP32 network; layer " + layerId + " has data type " + dataType);
         }
         this.precision = p;
         cache.clear();

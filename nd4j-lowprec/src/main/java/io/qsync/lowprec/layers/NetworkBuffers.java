@@ -1,10 +1,6 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.ArrayAllocator;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -12,6 +8,9 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The buffers the switchable layers of one network hold outside DL4J workspaces. Each layer keeps the arrays that
@@ -27,8 +26,7 @@ import java.util.Set;
  * overwrite each other's scratch arrays. Using the network from different threads one after the other is fine.
  */
 public final class NetworkBuffers {
-    private NetworkBuffers() {
-    }
+    private NetworkBuffers() {}
 
     /**
      * Makes all switchable layers of {@code net} take their scratch arrays from one pool.

@@ -5,13 +5,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qsync.lowprec.Precision;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * An immutable assignment of precisions to layers, keyed by {@link LayerIds}. Applying a plan sets
@@ -118,8 +117,10 @@ public record PrecisionPlan(Map<String, Precision> layers) {
         try {
             return JSON.readValue(json, PrecisionPlan.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not a precision plan (expected {\"layers\":{\"<id>\":\"<"
-                    + java.util.Arrays.toString(Precision.values()) + ">\"}}): " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(
+                    "Not a precision plan (expected {\"layers\":{\"<id>\":\"<"
+                            + java.util.Arrays.toString(Precision.values()) + ">\"}}): " + e.getOriginalMessage(),
+                    e);
         }
     }
 
@@ -149,9 +150,10 @@ public record PrecisionPlan(Map<String, Precision> layers) {
                         + "'; this network's layer ids are " + ids.keySet());
             }
             if (!(l instanceof PrecisionSwitchable) && e.getValue() != Precision.FP32) {
-                throw new IllegalArgumentException("Layer '" + e.getKey() + "' (" + l.getClass().getSimpleName()
-                        + ") can only run in FP32 but the plan asks for " + e.getValue()
-                        + "; only dense, conv and output layers converted with SwitchableLayers.convert(...) can switch precision");
+                throw new IllegalArgumentException(
+                        "Layer '" + e.getKey() + "' (" + l.getClass().getSimpleName()
+                                + ") can only run in FP32 but the plan asks for " + e.getValue()
+                                + "; only dense, conv and output layers converted with SwitchableLayers.convert(...) can switch precision");
             }
         }
         Map<PrecisionSwitchable, Precision> previous = new java.util.IdentityHashMap<>();

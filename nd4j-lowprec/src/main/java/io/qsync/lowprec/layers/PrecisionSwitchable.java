@@ -70,6 +70,5 @@ public interface PrecisionSwitchable {
      *
      * @param pool a pool from {@link ArrayAllocator#sharedScratch()}
      */
-    default void useScratchPool(ArrayAllocator.Pool pool) {
-    }
+    default void useScratchPool(ArrayAllocator.Pool pool) {}
 }

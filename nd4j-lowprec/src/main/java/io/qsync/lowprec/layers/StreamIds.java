@@ -2,8 +2,7 @@ package io.qsync.lowprec.layers;
 
 /** Stochastic-rounding stream ids for a layer: distinct per layer index and per iteration/epoch. */
 final class StreamIds {
-    private StreamIds() {
-    }
+    private StreamIds() {}
 
     /**
      * @param layerIndex layer index in its network

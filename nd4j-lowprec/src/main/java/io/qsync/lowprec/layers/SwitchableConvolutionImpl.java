@@ -67,18 +67,33 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements LowPr
         int[] pad;
         int[] outSize;
         if (convolutionMode == ConvolutionMode.Same) {
-            outSize = ConvolutionUtils.getOutputSize(nchw, kernel, strides, null, convolutionMode, dilation, CNN2DFormat.NCHW);
+            outSize = ConvolutionUtils.getOutputSize(
+                    nchw, kernel, strides, null, convolutionMode, dilation, CNN2DFormat.NCHW);
             pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize, new int[] {inH, inW}, kernel, strides, dilation);
         } else {
             pad = layerConf().getPadding();
-            outSize = ConvolutionUtils.getOutputSize(nchw, kernel, strides, pad, convolutionMode, dilation, CNN2DFormat.NCHW);
+            outSize = ConvolutionUtils.getOutputSize(
+                    nchw, kernel, strides, pad, convolutionMode, dilation, CNN2DFormat.NCHW);
         }
-        return new Conv2dGeometry(kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], dilation[0], dilation[1],
-                convolutionMode == ConvolutionMode.Same, inH, inW, outSize[0], outSize[1]);
+        return new Conv2dGeometry(
+                kernel[0],
+                kernel[1],
+                strides[0],
+                strides[1],
+                pad[0],
+                pad[1],
+                dilation[0],
+                dilation[1],
+                convolutionMode == ConvolutionMode.Same,
+                inH,
+                inW,
+                outSize[0],
+                outSize[1]);
     }
 
     /** Low-precision pre-activation in NCHW, plus its saved context (from the cache when backprop follows a training forward). */
-    private Pair<INDArray, ConvContext> preOutputLowPrecision(boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
+    private Pair<INDArray, ConvContext> preOutputLowPrecision(
+            boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
         INDArray w = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, mgr);
         INDArray b = hasBias() ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, mgr) : null;
         validateInputRank();
@@ -89,8 +104,8 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements LowPr
         validateInputDepth(w.size(1));
         Conv2dGeometry g = geometry(in);
         long stream = StreamIds.of(getIndex(), getIterationCount(), getEpochCount());
-        INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
-                new long[] {in.size(0) * g.outH() * g.outW(), w.size(0)}, 'f');
+        INDArray out = mgr.createUninitialized(
+                ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {in.size(0) * g.outH() * g.outW(), w.size(0)}, 'f');
         LowPrecisionConv2d op = op(training);
         if (forBackprop) {
             ForwardCache.Entry<ConvContext> hit = state.cache().take(this.input, stream);
@@ -100,7 +115,8 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements LowPr
             }
         }
         INDArray nchw = in;
-        ConvContext ctx = training ? ForwardCache.detached(() -> op.prepare(nchw, w, g, stream)) : op.prepare(nchw, w, g, stream);
+        ConvContext ctx =
+                training ? ForwardCache.detached(() -> op.prepare(nchw, w, g, stream)) : op.prepare(nchw, w, g, stream);
         INDArray z = op.forward(ctx, b, out);
         state.recordSaved(ctx.savedBytes());
         if (training && !forBackprop) {
@@ -145,10 +161,14 @@ public class SwitchableConvolutionImpl extends ConvolutionLayer implements LowPr
         }
         Pair<INDArray, ConvContext> p = preOutputLowPrecision(true, true, workspaceMgr);
         ConvContext ctx = p.getSecond();
-        INDArray delta = layerConf().getActivationFn().backprop(p.getFirst(), eps).getFirst();
+        INDArray delta =
+                layerConf().getActivationFn().backprop(p.getFirst(), eps).getFirst();
         Conv2dGeometry g = ctx.geometry();
-        INDArray epsNextOrig = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
-                new long[] {ctx.inChannels(), ctx.miniBatch(), g.inH(), g.inW()}, 'c');
+        INDArray epsNextOrig = workspaceMgr.createUninitialized(
+                ArrayType.ACTIVATION_GRAD,
+                DataType.FLOAT,
+                new long[] {ctx.inChannels(), ctx.miniBatch(), g.inH(), g.inW()},
+                'c');
         INDArray epsNext = epsNextOrig.permute(1, 0, 2, 3);
         INDArray biasGrad = hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
         INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);

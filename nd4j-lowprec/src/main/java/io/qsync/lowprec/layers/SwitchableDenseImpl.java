@@ -59,7 +59,8 @@ public class SwitchableDenseImpl extends DenseLayer implements LowPrecisionLayer
     }
 
     @Override
-    protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+    protected Pair<INDArray, INDArray> preOutputWithPreNorm(
+            boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
         if (state.precision() == Precision.FP32) {
             return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
         }
@@ -99,14 +100,17 @@ public class SwitchableDenseImpl extends DenseLayer implements LowPrecisionLayer
         assertInputSet(true);
         INDArray z = preOutputWithPreNorm(true, true, workspaceMgr).getFirst();
         GemmContext ctx = state.takeContext();
-        INDArray delta = layerConf().getActivationFn().backprop(z, epsilon.castTo(dataType)).getFirst();
+        INDArray delta = layerConf()
+                .getActivationFn()
+                .backprop(z, epsilon.castTo(dataType))
+                .getFirst();
         if (maskArray != null) {
             applyMask(delta);
         }
         Gradient ret = new DefaultGradient();
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
-        INDArray epsNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
-                new long[] {delta.size(0), w.size(0)}, 'f');
+        INDArray epsNext = workspaceMgr.createUninitialized(
+                ArrayType.ACTIVATION_GRAD, delta.dataType(), new long[] {delta.size(0), w.size(0)}, 'f');
         INDArray biasGrad = hasBias() ? gradientViews.get(DefaultParamInitializer.BIAS_KEY) : null;
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         op(true).backward(ctx, delta, epsNext, weightGrad, biasGrad);

@@ -1,14 +1,13 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.quant.Int8Quantizer;
+import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.Collection;
 
 /**
  * Configuration of a precision-switchable dense layer. It <em>is</em> a DL4J {@link DenseLayer}
@@ -44,9 +43,20 @@ public class SwitchableDenseLayer extends DenseLayer implements SwitchableLayerC
 
     /** Instantiates a {@link SwitchableDenseImpl} exactly as DL4J instantiates its built-in layer. */
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
-                             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        return LayerFactory.wire(new SwitchableDenseImpl(conf, networkDataType), this, conf, trainingListeners, layerIndex,
-                layerParamsView, initializeParams);
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> trainingListeners,
+            int layerIndex,
+            INDArray layerParamsView,
+            boolean initializeParams,
+            DataType networkDataType) {
+        return LayerFactory.wire(
+                new SwitchableDenseImpl(conf, networkDataType),
+                this,
+                conf,
+                trainingListeners,
+                layerIndex,
+                layerParamsView,
+                initializeParams);
     }
 }

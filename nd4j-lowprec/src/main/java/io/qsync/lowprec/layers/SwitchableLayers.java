@@ -1,5 +1,7 @@
 package io.qsync.lowprec.layers;
 
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -13,9 +15,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Map;
-import java.util.function.UnaryOperator;
-
 /**
  * Converts networks between DL4J's built-in {@code DenseLayer}/{@code ConvolutionLayer}/{@code OutputLayer}
  * and the precision-switchable layers. Parameter layout is identical, so the converted network gets a
@@ -27,8 +26,7 @@ import java.util.function.UnaryOperator;
  * scratch pool ({@link NetworkBuffers}).
  */
 public final class SwitchableLayers {
-    private SwitchableLayers() {
-    }
+    private SwitchableLayers() {}
 
     /**
      * @param net initialised network
@@ -96,7 +94,8 @@ public final class SwitchableLayers {
         }
         MultiLayerNetwork out = new MultiLayerNetwork(conf);
         out.init(net.params(), true);
-        copyUpdaterState(net.getUpdater() == null ? null : net.getUpdater().getStateViewArray(),
+        copyUpdaterState(
+                net.getUpdater() == null ? null : net.getUpdater().getStateViewArray(),
                 out.getUpdater() == null ? null : out.getUpdater().getStateViewArray());
         out.setIterationCount(net.getIterationCount());
         out.setEpochCount(net.getEpochCount());
@@ -114,7 +113,8 @@ public final class SwitchableLayers {
         }
         ComputationGraph out = new ComputationGraph(conf);
         out.init(net.params(), true);
-        copyUpdaterState(net.getUpdater() == null ? null : net.getUpdater().getStateViewArray(),
+        copyUpdaterState(
+                net.getUpdater() == null ? null : net.getUpdater().getStateViewArray(),
                 out.getUpdater() == null ? null : out.getUpdater().getStateViewArray());
         out.getConfiguration().setIterationCount(net.getConfiguration().getIterationCount());
         out.getConfiguration().setEpochCount(net.getConfiguration().getEpochCount());

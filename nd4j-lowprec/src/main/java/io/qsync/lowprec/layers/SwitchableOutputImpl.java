@@ -52,7 +52,8 @@ public class SwitchableOutputImpl extends OutputLayer implements LowPrecisionLay
     }
 
     @Override
-    protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+    protected Pair<INDArray, INDArray> preOutputWithPreNorm(
+            boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
         if (state.precision() == Precision.FP32) {
             return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
         }
@@ -77,8 +78,10 @@ public class SwitchableOutputImpl extends OutputLayer implements LowPrecisionLay
         INDArray labels2d = getLabels2d(workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray delta = lossFunction.computeGradient(labels2d, z, layerConf().getActivationFn(), maskArray);
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
-        INDArray epsNext = withEpsilon ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
-                new long[] {delta.size(0), w.size(0)}, 'f') : null;
+        INDArray epsNext = withEpsilon
+                ? workspaceMgr.createUninitialized(
+                        ArrayType.ACTIVATION_GRAD, delta.dataType(), new long[] {delta.size(0), w.size(0)}, 'f')
+                : null;
         INDArray biasGrad = hasBias() ? gradientViews.get(DefaultParamInitializer.BIAS_KEY) : null;
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         op(true).backward(ctx, delta, epsNext, weightGrad, biasGrad);
@@ -107,6 +110,7 @@ public class SwitchableOutputImpl extends OutputLayer implements LowPrecisionLay
         if (state.precision() == Precision.FP32 || input == null || labels == null) {
             return;
         }
-        this.gradient = lowPrecisionGradients(false, workspaceMgr).getFirst(); // overwrite with the low-precision dW, db
+        this.gradient =
+                lowPrecisionGradients(false, workspaceMgr).getFirst(); // overwrite with the low-precision dW, db
     }
 }

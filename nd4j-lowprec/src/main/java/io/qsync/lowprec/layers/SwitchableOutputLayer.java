@@ -1,6 +1,7 @@
 package io.qsync.lowprec.layers;
 
 import io.qsync.lowprec.quant.Int8Quantizer;
+import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
@@ -8,8 +9,6 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.Collection;
 
 /**
  * Configuration of a precision-switchable output layer. It <em>is</em> a DL4J {@link OutputLayer}
@@ -49,10 +48,21 @@ public class SwitchableOutputLayer extends OutputLayer implements SwitchableLaye
 
     /** Instantiates a {@link SwitchableOutputImpl} exactly as DL4J instantiates its built-in layer. */
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
-                             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> trainingListeners,
+            int layerIndex,
+            INDArray layerParamsView,
+            boolean initializeParams,
+            DataType networkDataType) {
         LayerValidation.assertNInNOutSet("OutputLayer", getLayerName(), layerIndex, getNIn(), getNOut());
-        return LayerFactory.wire(new SwitchableOutputImpl(conf, networkDataType), this, conf, trainingListeners, layerIndex,
-                layerParamsView, initializeParams);
+        return LayerFactory.wire(
+                new SwitchableOutputImpl(conf, networkDataType),
+                this,
+                conf,
+                trainingListeners,
+                layerIndex,
+                layerParamsView,
+                initializeParams);
     }
 }

@@ -18,6 +18,17 @@ package io.qsync.lowprec.ops;
  * @param outH     output height
  * @param outW     output width
  */
-public record Conv2dGeometry(int kH, int kW, int sH, int sW, int pH, int pW, int dH, int dW,
-                             boolean sameMode, int inH, int inW, int outH, int outW) {
-}
+public record Conv2dGeometry(
+        int kH,
+        int kW,
+        int sH,
+        int sW,
+        int pH,
+        int pW,
+        int dH,
+        int dW,
+        boolean sameMode,
+        int inH,
+        int inW,
+        int outH,
+        int outW) {}

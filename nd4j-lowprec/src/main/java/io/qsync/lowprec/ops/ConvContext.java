@@ -14,8 +14,13 @@ import io.qsync.lowprec.quant.QuantizedTensor;
  * @param inChannels  input channels
  * @param outChannels output channels
  */
-public record ConvContext(QuantizedTensor input, QuantizedTensor weight, Conv2dGeometry geometry,
-                          long miniBatch, long inChannels, long outChannels) {
+public record ConvContext(
+        QuantizedTensor input,
+        QuantizedTensor weight,
+        Conv2dGeometry geometry,
+        long miniBatch,
+        long inChannels,
+        long outChannels) {
 
     /** @return bytes kept for backward at the layer's precision: input activation plus weights */
     public long savedBytes() {

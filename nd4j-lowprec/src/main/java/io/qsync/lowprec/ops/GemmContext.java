@@ -17,8 +17,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *                  forward pass in the same pass as the codes; null = derive it from the codes in backward
  * @param wBackward the same for {@code w}
  */
-public record GemmContext(Precision precision, QuantizedTensor x, QuantizedTensor w, long stream,
-                          INDArray xBackward, INDArray wBackward) {
+public record GemmContext(
+        Precision precision,
+        QuantizedTensor x,
+        QuantizedTensor w,
+        long stream,
+        INDArray xBackward,
+        INDArray wBackward) {
 
     /** A context without precomputed backward operands. */
     public GemmContext(Precision precision, QuantizedTensor x, QuantizedTensor w, long stream) {
@@ -44,8 +49,13 @@ public record GemmContext(Precision precision, QuantizedTensor x, QuantizedTenso
      *         array data type (FP32 on the CPU emulation), plus the FP16 backward copies if present; scales not counted
      */
     public long heldBytes() {
-        return x.codes().length() * x.codes().dataType().width() + w.codes().length() * w.codes().dataType().width()
-                + (xBackward == null ? 0 : xBackward.length() * xBackward.dataType().width())
-                + (wBackward == null ? 0 : wBackward.length() * wBackward.dataType().width());
+        return x.codes().length() * x.codes().dataType().width()
+                + w.codes().length() * w.codes().dataType().width()
+                + (xBackward == null
+                        ? 0
+                        : xBackward.length() * xBackward.dataType().width())
+                + (wBackward == null
+                        ? 0
+                        : wBackward.length() * wBackward.dataType().width());
     }
 }

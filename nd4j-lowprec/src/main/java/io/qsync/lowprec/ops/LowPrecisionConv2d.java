@@ -61,7 +61,17 @@ public final class LowPrecisionConv2d {
     /** @return the im2col matrix {@code [N·outH·outW, inC·kH·kW]} of an NCHW array (a scratch buffer of the allocator) */
     private INDArray im2col(INDArray nchw, Conv2dGeometry g, long mb, long inC, String role) {
         INDArray col = gemm.allocator().scratch().allocate(role, 'c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW());
-        Convolution.im2col(nchw, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), g.sameMode(),
+        Convolution.im2col(
+                nchw,
+                g.kH(),
+                g.kW(),
+                g.sH(),
+                g.sW(),
+                g.pH(),
+                g.pW(),
+                g.dH(),
+                g.dW(),
+                g.sameMode(),
                 col.permute(0, 3, 4, 5, 1, 2));
         return col.reshape('c', mb * g.outH() * g.outW(), inC * g.kH() * g.kW());
     }
@@ -82,7 +92,8 @@ public final class LowPrecisionConv2d {
     public INDArray forward(ConvContext ctx, INDArray b, INDArray out) {
         Conv2dGeometry g = ctx.geometry();
         long m = ctx.miniBatch() * g.outH() * g.outW();
-        INDArray z = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, ctx.outChannels()}, 'f');
+        INDArray z =
+                out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, ctx.outChannels()}, 'f');
         QuantizedTensor x = ctx.input();
         INDArray cols = im2col(x.codes(), g, ctx.miniBatch(), ctx.inChannels(), "cols");
         QuantizedTensor qcols = new QuantizedTensor(cols, x.scales(), -1, x.precision());
@@ -97,7 +108,8 @@ public final class LowPrecisionConv2d {
      */
     public INDArray toNchw(ConvContext ctx, INDArray z2d) {
         Conv2dGeometry g = ctx.geometry();
-        INDArray z4 = Shape.newShapeNoCopy(z2d, new long[] {g.outW(), g.outH(), ctx.miniBatch(), ctx.outChannels()}, true);
+        INDArray z4 =
+                Shape.newShapeNoCopy(z2d, new long[] {g.outW(), g.outH(), ctx.miniBatch(), ctx.outChannels()}, true);
         return z4.permute(2, 3, 1, 0);
     }
 
@@ -117,16 +129,20 @@ public final class LowPrecisionConv2d {
         long outC = ctx.outChannels();
         long m = mb * g.outH() * g.outW();
         long k = inC * g.kH() * g.kW();
-        INDArray dz2d = gemm.allocator().scratch().allocate("dz", 'c', mb, g.outH(), g.outW(), outC).assign(dz.permute(0, 2, 3, 1))
+        INDArray dz2d = gemm.allocator()
+                .scratch()
+                .allocate("dz", 'c', mb, g.outH(), g.outW(), outC)
+                .assign(dz.permute(0, 2, 3, 1))
                 .reshape('c', m, outC);
         INDArray dw2d = Shape.newShapeNoCopy(dwOut, new long[] {outC, k}, false).transpose();
         INDArray dcols = dxOut == null ? null : gemm.allocator().scratch().allocate("dcols", 'c', m, k);
         LowPrecisionGemm.BackwardOperand xb = gemm.backwardOperand(ctx.input(), "xb");
-        LowPrecisionGemm.BackwardOperand colsB = new LowPrecisionGemm.BackwardOperand(
-                im2col(xb.values(), g, mb, inC, "colsb"), xb.scale());
+        LowPrecisionGemm.BackwardOperand colsB =
+                new LowPrecisionGemm.BackwardOperand(im2col(xb.values(), g, mb, inC, "colsb"), xb.scale());
         gemm.backward(colsB, gemm.backwardOperand(ctx.weight(), "wb"), dz2d, dcols, dw2d, dbOut);
         if (dxOut != null) {
-            INDArray col6 = dcols.reshape('c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW()).permute(0, 3, 4, 5, 1, 2);
+            INDArray col6 = dcols.reshape('c', mb, g.outH(), g.outW(), inC, g.kH(), g.kW())
+                    .permute(0, 3, 4, 5, 1, 2);
             Convolution.col2im(col6, dxOut, g.sH(), g.sW(), g.pH(), g.pW(), g.inH(), g.inW(), g.dH(), g.dW());
         }
     }

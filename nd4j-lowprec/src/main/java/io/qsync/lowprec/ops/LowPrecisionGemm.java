@@ -41,6 +41,7 @@ public final class LowPrecisionGemm {
     private final Int8Quantizer int8;
     /** INT8 only, opt-in: delayed scaling of the activation X (null = QSync's per-forward dynamic scale). */
     private final Int8DelayedScaling delayedX;
+
     private final ArrayAllocator alloc;
 
     /**
@@ -89,7 +90,8 @@ public final class LowPrecisionGemm {
         this.precision = precision;
         this.int8 = int8;
         this.delayedX = precision == Precision.INT8 && delayedScalingHistory > 0
-                ? new Int8DelayedScaling(int8, delayedScalingHistory) : null;
+                ? new Int8DelayedScaling(int8, delayedScalingHistory)
+                : null;
         this.alloc = alloc;
     }
 
@@ -137,12 +139,16 @@ public final class LowPrecisionGemm {
             return prepare(x, w, stream);
         }
         Int8Quantizer.WithFp16 qx = int8.quantizeWithFp16(x, 2 * stream, alloc, "x", "xb");
-        Int8Quantizer.WithFp16 qw = int8.granularity() == io.qsync.lowprec.quant.Granularity.PER_CHANNEL ? null
+        Int8Quantizer.WithFp16 qw = int8.granularity() == io.qsync.lowprec.quant.Granularity.PER_CHANNEL
+                ? null
                 : int8.quantizeWithFp16(w, 2 * stream + 1, alloc, "w", "wb");
-        return new GemmContext(precision,
+        return new GemmContext(
+                precision,
                 qx != null ? qx.quantized() : prepareInput(x, stream),
                 qw != null ? qw.quantized() : prepareWeight(w, 1, stream),
-                stream, qx != null ? qx.fp16() : null, qw != null ? qw.fp16() : null);
+                stream,
+                qx != null ? qx.fp16() : null,
+                qw != null ? qw.fp16() : null);
     }
 
     /**
@@ -164,14 +170,16 @@ public final class LowPrecisionGemm {
                 if (delayedX != null) {
                     INDArray xc = x.castTo(DataType.FLOAT).dup('c');
                     Int8DelayedScaling.Result r = delayedX.quantize(xc.data().asFloat(), 2 * stream);
-                    return new QuantizedTensor(Nd4j.create(r.codes(), x.shape(), 'c'), new float[] {r.scale()}, -1, Precision.INT8);
+                    return new QuantizedTensor(
+                            Nd4j.create(r.codes(), x.shape(), 'c'), new float[] {r.scale()}, -1, Precision.INT8);
                 }
                 return int8.quantize(x, -1, 2 * stream, alloc, role);
             case FP8_E4M3:
             case FP8_E5M2:
                 return Fp8Quantizer.quantize(x, precision, alloc, role);
             default:
-                return new QuantizedTensor(ArrayRounding.rounded(precision, x, alloc, role), new float[] {1f}, -1, precision);
+                return new QuantizedTensor(
+                        ArrayRounding.rounded(precision, x, alloc, role), new float[] {1f}, -1, precision);
         }
     }
 
@@ -204,7 +212,9 @@ public final class LowPrecisionGemm {
         QuantizedTensor qw = ctx.w();
         if (precision == Precision.INT8) {
             int8Gemm(qx.codes(), qw.codes(), out);
-            if (qw.perTensor() && ArrayRounding.isDenseFloat(out) && out.rank() == 2
+            if (qw.perTensor()
+                    && ArrayRounding.isDenseFloat(out)
+                    && out.rank() == 2
                     && (b == null || b.length() == out.size(1))) {
                 scaleAndBias(out, qx.scale() * qw.scale(), b);
                 return out;
@@ -237,7 +247,11 @@ public final class LowPrecisionGemm {
         int n = (int) out.size(1);
         float[] bias = b == null ? null : new float[n];
         if (bias != null && ArrayRounding.isDenseFloat(b)) { // bulk copy from the (parameter view's) buffer
-            b.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get((int) b.offset(), bias);
+            b.data()
+                    .asNio()
+                    .order(java.nio.ByteOrder.nativeOrder())
+                    .asFloatBuffer()
+                    .get((int) b.offset(), bias);
         } else if (bias != null) {
             System.arraycopy(b.reshape(n).toFloatVector(), 0, bias, 0, n);
         }
@@ -274,8 +288,7 @@ public final class LowPrecisionGemm {
      * @param values FP32 array holding values of the backward precision
      * @param scale  per-tensor scale (1 except for FP8)
      */
-    public record BackwardOperand(INDArray values, float scale) {
-    }
+    public record BackwardOperand(INDArray values, float scale) {}
 
     /**
      * Converts a saved forward operand to its backward form: INT8 codes are dequantized and rounded
@@ -306,7 +319,6 @@ public final class LowPrecisionGemm {
             }
         });
     }
-
 
     /**
      * Converts the output gradient to its backward form: FP16 for INT8/FP16, the layer's format for
@@ -341,8 +353,10 @@ public final class LowPrecisionGemm {
      * @param dbOut  {@code [1, N]} result, or null when there is no bias
      */
     public void backward(GemmContext ctx, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
-        BackwardOperand xb = ctx.xBackward() != null ? new BackwardOperand(ctx.xBackward(), 1f) : backwardOperand(ctx.x(), "xb");
-        BackwardOperand wb = ctx.wBackward() != null ? new BackwardOperand(ctx.wBackward(), 1f) : backwardOperand(ctx.w(), "wb");
+        BackwardOperand xb =
+                ctx.xBackward() != null ? new BackwardOperand(ctx.xBackward(), 1f) : backwardOperand(ctx.x(), "xb");
+        BackwardOperand wb =
+                ctx.wBackward() != null ? new BackwardOperand(ctx.wBackward(), 1f) : backwardOperand(ctx.w(), "wb");
         backward(xb, wb, dz, dxOut, dwOut, dbOut);
     }
 
@@ -356,7 +370,8 @@ public final class LowPrecisionGemm {
      * @param dwOut {@code [K, N]} result
      * @param dbOut {@code [1, N]} result, or null
      */
-    public void backward(BackwardOperand x, BackwardOperand w, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
+    public void backward(
+            BackwardOperand x, BackwardOperand w, INDArray dz, INDArray dxOut, INDArray dwOut, INDArray dbOut) {
         if (dbOut != null) {
             dz.sum(dbOut, 0);
         }

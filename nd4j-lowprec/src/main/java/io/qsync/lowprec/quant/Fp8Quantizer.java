@@ -12,8 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code round_fp8(x / scale)}, and the value is {@code codes * scale}. Current (not delayed) amax.
  */
 public final class Fp8Quantizer {
-    private Fp8Quantizer() {
-    }
+    private Fp8Quantizer() {}
 
     /**
      * @param x      FP32 array

@@ -20,6 +20,7 @@ package io.qsync.lowprec.quant;
 public final class Int8DelayedScaling {
     /** Default amax history length. */
     public static final int DEFAULT_HISTORY = 1;
+
     private final Int8Quantizer quantizer;
     private final float[] history;
     private long calls;
@@ -33,8 +34,7 @@ public final class Int8DelayedScaling {
      * @param amax      this call's max |x| (recorded for the following calls)
      * @param saturated elements clamped to ±127 because they exceeded the stale range
      */
-    public record Result(float[] codes, float scale, float amax, long saturated) {
-    }
+    public record Result(float[] codes, float scale, float amax, long saturated) {}
 
     /**
      * @param quantizer     rounding mode and seed (its granularity is ignored: per tensor)

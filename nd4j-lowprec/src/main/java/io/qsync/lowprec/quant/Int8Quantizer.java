@@ -4,9 +4,8 @@ import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.ArrayRounding;
 import io.qsync.lowprec.CounterRng;
 import io.qsync.lowprec.Precision;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.io.Serializable;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Symmetric INT8 quantizer as in QSync ({@code quant.py}): zero point 0, {@code scale = amax / 127}
@@ -26,7 +25,8 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
     public static final int QMAX = 127;
 
     /** QSync's default: per tensor, truncation. */
-    public static final Int8Quantizer QSYNC_DEFAULT = new Int8Quantizer(Granularity.PER_TENSOR, IntRounding.TRUNCATE, 0L);
+    public static final Int8Quantizer QSYNC_DEFAULT =
+            new Int8Quantizer(Granularity.PER_TENSOR, IntRounding.TRUNCATE, 0L);
 
     /** Validates arguments. */
     public Int8Quantizer {
@@ -56,7 +56,8 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @return the codes and their scale(s)
      */
     public QuantizedTensor quantizeWeights(INDArray w, int channelAxis, long stream) {
-        return quantize(w, granularity == Granularity.PER_CHANNEL ? channelAxis : -1, stream, ArrayAllocator.FRESH, "int8");
+        return quantize(
+                w, granularity == Granularity.PER_CHANNEL ? channelAxis : -1, stream, ArrayAllocator.FRESH, "int8");
     }
 
     /**
@@ -87,7 +88,8 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
         if (channelAxis < 0 && rounding != IntRounding.STOCHASTIC && ArrayRounding.isLinearFloat(x)) {
             // fast path: one read pass for amax, one read/write pass for the codes, buffer order kept
             float s = scaleFor(ArrayRounding.amax(x));
-            INDArray codes = ArrayRounding.map(x, alloc, role, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
+            INDArray codes =
+                    ArrayRounding.map(x, alloc, role, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
             return new QuantizedTensor(codes, new float[] {s}, -1, Precision.INT8);
         }
         INDArray codes = ArrayRounding.rounded(Precision.FP32, x);
@@ -104,8 +106,10 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
             ArrayRounding.visit(codes, true, (c, len, base) -> quantizeRun(c, 0, len, s, stream, base));
         } else {
             float[] amax = new float[channels];
-            ArrayRounding.visit(codes, false, (c, len, base) -> forEachChannelRun(c, len, base, innerSize, channels,
-                    (from, to, ch, b) -> {
+            ArrayRounding.visit(
+                    codes,
+                    false,
+                    (c, len, base) -> forEachChannelRun(c, len, base, innerSize, channels, (from, to, ch, b) -> {
                         float a = amax[ch];
                         for (int i = from; i < to; i++) {
                             a = Math.max(a, Math.abs(c[i]));
@@ -115,8 +119,16 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
             for (int ch = 0; ch < channels; ch++) {
                 scales[ch] = scaleFor(amax[ch]);
             }
-            ArrayRounding.visit(codes, true, (c, len, base) -> forEachChannelRun(c, len, base, innerSize, channels,
-                    (from, to, ch, b) -> quantizeRun(c, from, to, scales[ch], stream, b)));
+            ArrayRounding.visit(
+                    codes,
+                    true,
+                    (c, len, base) -> forEachChannelRun(
+                            c,
+                            len,
+                            base,
+                            innerSize,
+                            channels,
+                            (from, to, ch, b) -> quantizeRun(c, from, to, scales[ch], stream, b)));
         }
         return new QuantizedTensor(codes, scales, channelAxis, Precision.INT8);
     }
@@ -127,8 +139,7 @@ public record Int8Quantizer(Granularity granularity, IntRounding rounding, long 
      * @param quantized the codes and scale (as {@link #quantize} returns them)
      * @param fp16      {@code FP16(code·scale)} per element, same shape and order as the codes
      */
-    public record WithFp16(QuantizedTensor quantized, INDArray fp16) {
-    }
+    public record WithFp16(QuantizedTensor quantized, INDArray fp16) {}
 
     /**
      * Per-tensor quantization that also writes the FP16-rounded dequantized values (QSync's INT8

@@ -9,22 +9,23 @@ package io.qsync.lowprec.train;
  */
 public record HostTensor(float[] data, int offset, int len) implements Tensor {
 
-  /** Checks the range. */
-  public HostTensor {
-    if (offset < 0 || len < 0 || (long) offset + len > data.length) {
-      throw new IllegalArgumentException("slice [" + offset + ", " + ((long) offset + len) + ") of " + data.length);
+    /** Checks the range. */
+    public HostTensor {
+        if (offset < 0 || len < 0 || (long) offset + len > data.length) {
+            throw new IllegalArgumentException(
+                    "slice [" + offset + ", " + ((long) offset + len) + ") of " + data.length);
+        }
     }
-  }
 
-  @Override
-  public long length() {
-    return len;
-  }
-
-  static HostTensor of(Tensor t) {
-    if (t instanceof HostTensor h) {
-      return h;
+    @Override
+    public long length() {
+        return len;
     }
-    throw new IllegalArgumentException("not a host tensor: " + t);
-  }
+
+    static HostTensor of(Tensor t) {
+        if (t instanceof HostTensor h) {
+            return h;
+        }
+        throw new IllegalArgumentException("not a host tensor: " + t);
+    }
 }

@@ -10,152 +10,188 @@ import java.nio.FloatBuffer;
  */
 public interface TensorOps extends AutoCloseable {
 
-  /** Where it computes (for logs). */
-  String device();
+    /** Where it computes (for logs). */
+    String device();
 
-  /** A new zero-filled tensor of {@code length} floats ({@code what} names it in out-of-memory errors). */
-  Tensor allocate(String what, long length);
+    /** A new zero-filled tensor of {@code length} floats ({@code what} names it in out-of-memory errors). */
+    Tensor allocate(String what, long length);
 
-  /** A view of {@code length} floats of {@code t} from {@code offset}. */
-  Tensor slice(Tensor t, long offset, long length);
+    /** A view of {@code length} floats of {@code t} from {@code offset}. */
+    Tensor slice(Tensor t, long offset, long length);
 
-  /**
-   * A host staging buffer of {@code length} floats that {@link #upload} and {@link #download} copy fastest (page-locked
-   * memory for a GPU), position 0, limit {@code length}; freed by {@link #close}.
-   */
-  FloatBuffer hostBuffer(String what, long length);
+    /**
+     * A host staging buffer of {@code length} floats that {@link #upload} and {@link #download} copy fastest (page-locked
+     * memory for a GPU), position 0, limit {@code length}; freed by {@link #close}.
+     */
+    FloatBuffer hostBuffer(String what, long length);
 
-  /** Copies {@code dst.length()} floats from {@code src} (from its position; the position is not moved) into dst. */
-  void upload(FloatBuffer src, Tensor dst);
+    /** Copies {@code dst.length()} floats from {@code src} (from its position; the position is not moved) into dst. */
+    void upload(FloatBuffer src, Tensor dst);
 
-  /** Copies {@code src} into {@code dst} from its position (not moved); waits for the copy. */
-  void download(Tensor src, FloatBuffer dst);
+    /** Copies {@code src} into {@code dst} from its position (not moved); waits for the copy. */
+    void download(Tensor src, FloatBuffer dst);
 
-  /** Sets every element to {@code value}. */
-  void fill(Tensor t, float value);
+    /** Sets every element to {@code value}. */
+    void fill(Tensor t, float value);
 
-  /** dst = src (equal lengths). */
-  void copy(Tensor src, Tensor dst);
+    /** dst = src (equal lengths). */
+    void copy(Tensor src, Tensor dst);
 
-  /**
-   * {@code C[m,n] = alpha * op(A) * op(B) + beta * C}, op(A) {@code [m,k]} (A stored {@code [k,m]} when
-   * {@code transA}), op(B) {@code [k,n]} (B stored {@code [n,k]} when {@code transB}).
-   */
-  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta,
-      Tensor c);
+    /**
+     * {@code C[m,n] = alpha * op(A) * op(B) + beta * C}, op(A) {@code [m,k]} (A stored {@code [k,m]} when
+     * {@code transA}), op(B) {@code [k,n]} (B stored {@code [n,k]} when {@code transB}).
+     */
+    void gemm(
+            boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
-  /** {@code x[o, ch, i] += bias[ch]} for x of shape {@code [outer, channels, inner]}. */
-  void addBias(Tensor x, Tensor bias, int outer, int channels, int inner);
+    /** {@code x[o, ch, i] += bias[ch]} for x of shape {@code [outer, channels, inner]}. */
+    void addBias(Tensor x, Tensor bias, int outer, int channels, int inner);
 
-  /** {@code db[ch] = sum over o, i of dy[o, ch, i]}. */
-  void sumBias(Tensor dy, Tensor db, int outer, int channels, int inner);
+    /** {@code db[ch] = sum over o, i of dy[o, ch, i]}. */
+    void sumBias(Tensor dy, Tensor db, int outer, int channels, int inner);
 
-  /** y = f(z) element-wise ({@code alpha}: leaky ReLU slope). y may be z. */
-  void activate(Act act, double alpha, Tensor z, Tensor y);
+    /** y = f(z) element-wise ({@code alpha}: leaky ReLU slope). y may be z. */
+    void activate(Act act, double alpha, Tensor z, Tensor y);
 
-  /** dz = dy * f'(z) element-wise. dz may be dy. */
-  void activateBackward(Act act, double alpha, Tensor z, Tensor dy, Tensor dz);
+    /** dz = dy * f'(z) element-wise. dz may be dy. */
+    void activateBackward(Act act, double alpha, Tensor z, Tensor dy, Tensor dz);
 
-  /**
-   * im2col over a batch: {@code cols[r, b*P + p]} for patch row {@code r = (ch*kh + ky)*kw + kx}, image b and
-   * output position p; positions outside the input read 0.
-   */
-  void im2col(Tensor x, ConvGeom g, int batch, Tensor cols);
+    /**
+     * im2col over a batch: {@code cols[r, b*P + p]} for patch row {@code r = (ch*kh + ky)*kw + kx}, image b and
+     * output position p; positions outside the input read 0.
+     */
+    void im2col(Tensor x, ConvGeom g, int batch, Tensor cols);
 
-  /** The adjoint of {@link #im2col}: dx (overwritten) = sum of the cols entries that read each input element. */
-  void col2im(Tensor cols, ConvGeom g, int batch, Tensor dx);
+    /** The adjoint of {@link #im2col}: dx (overwritten) = sum of the cols entries that read each input element. */
+    void col2im(Tensor cols, ConvGeom g, int batch, Tensor dx);
 
-  /** {@code dst[j, i, r] = src[i, j, r]} for src of shape {@code [a, b, inner]}. */
-  void swapAxes(Tensor src, Tensor dst, int a, int b, int inner);
+    /** {@code dst[j, i, r] = src[i, j, r]} for src of shape {@code [a, b, inner]}. */
+    void swapAxes(Tensor src, Tensor dst, int a, int b, int inner);
 
-  /** Max ({@code max}) or average pooling of {@code planes} input planes (padding ignored / counted as 0). */
-  void pool(boolean max, Tensor x, ConvGeom g, int planes, Tensor y);
+    /** Max ({@code max}) or average pooling of {@code planes} input planes (padding ignored / counted as 0). */
+    void pool(boolean max, Tensor x, ConvGeom g, int planes, Tensor y);
 
-  /** Pooling backward: dx (overwritten); max routes dy to the first maximum of each window. */
-  void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx);
+    /** Pooling backward: dx (overwritten); max routes dy to the first maximum of each window. */
+    void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx);
 
-  /** Global pooling: {@code y[p] = max or mean of x[p, 0..size)} over {@code planes} rows. */
-  void globalPool(boolean max, Tensor x, int planes, int size, Tensor y);
+    /** Global pooling: {@code y[p] = max or mean of x[p, 0..size)} over {@code planes} rows. */
+    void globalPool(boolean max, Tensor x, int planes, int size, Tensor y);
 
-  /** Global pooling backward (dx overwritten). */
-  void globalPoolBackward(boolean max, Tensor x, Tensor dy, int planes, int size, Tensor dx);
+    /** Global pooling backward (dx overwritten). */
+    void globalPoolBackward(boolean max, Tensor x, Tensor dy, int planes, int size, Tensor dx);
 
-  /** Per-channel mean and biased variance of x {@code [n, c, inner]}. */
-  void bnStats(Tensor x, int n, int c, int inner, Tensor mean, Tensor var);
+    /** Per-channel mean and biased variance of x {@code [n, c, inner]}. */
+    void bnStats(Tensor x, int n, int c, int inner, Tensor mean, Tensor var);
 
-  /** {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} per channel. */
-  void bnForward(Tensor x, Tensor mean, Tensor var, double eps, Tensor gamma, Tensor beta, int n, int c, int inner,
-      Tensor y);
+    /** {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} per channel. */
+    void bnForward(
+            Tensor x,
+            Tensor mean,
+            Tensor var,
+            double eps,
+            Tensor gamma,
+            Tensor beta,
+            int n,
+            int c,
+            int inner,
+            Tensor y);
 
-  /** Batch-norm backward with DL4J's formula (batch statistics); dx, dGamma, dBeta overwritten. */
-  void bnBackward(Tensor x, Tensor dy, Tensor mean, Tensor var, double eps, Tensor gamma, int n, int c, int inner,
-      Tensor dx, Tensor dGamma, Tensor dBeta);
+    /** Batch-norm backward with DL4J's formula (batch statistics); dx, dGamma, dBeta overwritten. */
+    void bnBackward(
+            Tensor x,
+            Tensor dy,
+            Tensor mean,
+            Tensor var,
+            double eps,
+            Tensor gamma,
+            int n,
+            int c,
+            int inner,
+            Tensor dx,
+            Tensor dGamma,
+            Tensor dBeta);
 
-  /**
-   * DL4J's running-statistics "gradients" (subtracted from the parameters by a no-op updater):
-   * {@code dMean = (1-decay)(globalMean - batchMean)}; variance parameterisation
-   * {@code dVar = (1-decay)(globalVar - batchVar)}; log10-std parameterisation
-   * {@code dVar = log(v / (decay v + (1-decay) batchVar)) / (2 ln 10)} with {@code v = (10^global)^2}.
-   */
-  void bnRunningDelta(Tensor globalMean, Tensor global, Tensor batchMean, Tensor batchVar, double decay,
-      boolean log10Std, int c, Tensor dMean, Tensor dGlobal);
+    /**
+     * DL4J's running-statistics "gradients" (subtracted from the parameters by a no-op updater):
+     * {@code dMean = (1-decay)(globalMean - batchMean)}; variance parameterisation
+     * {@code dVar = (1-decay)(globalVar - batchVar)}; log10-std parameterisation
+     * {@code dVar = log(v / (decay v + (1-decay) batchVar)) / (2 ln 10)} with {@code v = (10^global)^2}.
+     */
+    void bnRunningDelta(
+            Tensor globalMean,
+            Tensor global,
+            Tensor batchMean,
+            Tensor batchVar,
+            double decay,
+            boolean log10Std,
+            int c,
+            Tensor dMean,
+            Tensor dGlobal);
 
-  /** {@code var = (10^log10Std)^2}. */
-  void bnVarFromLog10Std(Tensor log10Std, Tensor var);
+    /** {@code var = (10^log10Std)^2}. */
+    void bnVarFromLog10Std(Tensor log10Std, Tensor var);
 
-  /**
-   * Softmax + multi-class cross-entropy (DL4J's MCXENT, probabilities clipped to [1e-10, 1-1e-10] in the score):
-   * probs = softmax(z) per row, dz = probs - labels, {@code loss[0]} = sum over rows of the row losses.
-   */
-  void softmaxCrossEntropy(Tensor z, Tensor labels, int rows, int cols, Tensor probs, Tensor dz, Tensor loss);
+    /**
+     * Softmax + multi-class cross-entropy (DL4J's MCXENT, probabilities clipped to [1e-10, 1-1e-10] in the score):
+     * probs = softmax(z) per row, dz = probs - labels, {@code loss[0]} = sum over rows of the row losses.
+     */
+    void softmaxCrossEntropy(Tensor z, Tensor labels, int rows, int cols, Tensor probs, Tensor dz, Tensor loss);
 
-  /** Softmax per row (inference). */
-  void softmax(Tensor z, int rows, int cols, Tensor probs);
+    /** Softmax per row (inference). */
+    void softmax(Tensor z, int rows, int cols, Tensor probs);
 
-  /** Identity + MSE: {@code dz = 2 (out - labels) / cols}, {@code loss[0] = sum (out - labels)^2 / cols}. */
-  void mse(Tensor out, Tensor labels, int rows, int cols, Tensor dz, Tensor loss);
+    /** Identity + MSE: {@code dz = 2 (out - labels) / cols}, {@code loss[0] = sum (out - labels)^2 / cols}. */
+    void mse(Tensor out, Tensor labels, int rows, int cols, Tensor dz, Tensor loss);
 
-  /** out = a + b (out may alias a or b). */
-  void add(Tensor a, Tensor b, Tensor out);
+    /** out = a + b (out may alias a or b). */
+    void add(Tensor a, Tensor b, Tensor out);
 
-  /**
-   * Strided block copy: for o in [0, outer), {@code dst[o*dstStride + dstOffset + i] (+)= src[o*srcStride +
-   * srcOffset + i]}, i in [0, block); accumulates when {@code accumulate}.
-   */
-  void copyBlocks(Tensor src, int srcStride, int srcOffset, Tensor dst, int dstStride, int dstOffset, int outer,
-      int block, boolean accumulate);
+    /**
+     * Strided block copy: for o in [0, outer), {@code dst[o*dstStride + dstOffset + i] (+)= src[o*srcStride +
+     * srcOffset + i]}, i in [0, block); accumulates when {@code accumulate}.
+     */
+    void copyBlocks(
+            Tensor src,
+            int srcStride,
+            int srcOffset,
+            Tensor dst,
+            int dstStride,
+            int dstOffset,
+            int outer,
+            int block,
+            boolean accumulate);
 
-  /** x *= s. */
-  void scale(Tensor x, float s);
+    /** x *= s. */
+    void scale(Tensor x, float s);
 
-  /** y += alpha * x. */
-  void axpy(float alpha, Tensor x, Tensor y);
+    /** y += alpha * x. */
+    void axpy(float alpha, Tensor x, Tensor y);
 
-  /** y += alpha * sign(x). */
-  void axpySign(float alpha, Tensor x, Tensor y);
+    /** y += alpha * sign(x). */
+    void axpySign(float alpha, Tensor x, Tensor y);
 
-  /** {@code acc[0] += sum x^2} (accumulated in float; acc is a 1-float tensor). */
-  void sumSquares(Tensor x, Tensor acc);
+    /** {@code acc[0] += sum x^2} (accumulated in float; acc is a 1-float tensor). */
+    void sumSquares(Tensor x, Tensor acc);
 
-  /**
-   * Scales x by its group's L2 norm {@code n = sqrt(sumSq[0])}: renormalise ({@code clip} false: x /= n when n > 0)
-   * or clip ({@code clip} true: x *= threshold / n when n > threshold).
-   */
-  void normScale(Tensor x, Tensor sumSq, double threshold, boolean clip);
+    /**
+     * Scales x by its group's L2 norm {@code n = sqrt(sumSq[0])}: renormalise ({@code clip} false: x /= n when n > 0)
+     * or clip ({@code clip} true: x *= threshold / n when n > threshold).
+     */
+    void normScale(Tensor x, Tensor sumSq, double threshold, boolean clip);
 
-  /** x = clamp(x, -t, t). */
-  void clip(Tensor x, float t);
+    /** x = clamp(x, -t, t). */
+    void clip(Tensor x, float t);
 
-  /** ND4J's Adam on update = g (in place), moments m, v; {@code iteration} counts from 0. */
-  void adam(Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, int iteration);
+    /** ND4J's Adam on update = g (in place), moments m, v; {@code iteration} counts from 0. */
+    void adam(Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, int iteration);
 
-  /** ND4J's Nesterov momentum: {@code v' = mu v - lr g; g = mu v - (1 + mu) v'}. */
-  void nesterovs(Tensor g, Tensor v, double lr, double momentum);
+    /** ND4J's Nesterov momentum: {@code v' = mu v - lr g; g = mu v - (1 + mu) v'}. */
+    void nesterovs(Tensor g, Tensor v, double lr, double momentum);
 
-  /** Waits until every queued operation finished. */
-  void synchronize();
+    /** Waits until every queued operation finished. */
+    void synchronize();
 
-  /** Frees everything this implementation allocated. */
-  @Override
-  void close();
+    /** Frees everything this implementation allocated. */
+    @Override
+    void close();
 }

@@ -1,5 +1,8 @@
 package io.qsync.lowprec.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.check.CpuReference;
 import io.qsync.lowprec.ops.GemmContext;
@@ -7,15 +10,11 @@ import io.qsync.lowprec.ops.LowPrecisionGemm;
 import io.qsync.lowprec.quant.Granularity;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.quant.IntRounding;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CPU side, runs in CI: the ND4J-free reference the GPU harness compares against ({@link CpuReference}) computes the
@@ -53,7 +52,8 @@ class CpuReferenceTest {
             float[] w = randn(r, N * K, 0.1f);
             float[] b = randn(r, N, 0.1f);
             // NEAREST/TRUNCATE: no RNG, so the weight layout ([K,N] on the CPU, [N,K] on the GPU) does not matter
-            Int8Quantizer q = new Int8Quantizer(g, g == Granularity.PER_CHANNEL ? IntRounding.NEAREST : IntRounding.TRUNCATE, 0L);
+            Int8Quantizer q =
+                    new Int8Quantizer(g, g == Granularity.PER_CHANNEL ? IntRounding.NEAREST : IntRounding.TRUNCATE, 0L);
             LowPrecisionGemm op = new LowPrecisionGemm(Precision.INT8, q);
             GemmContext ctx = op.prepare(Nd4j.createFromArray(x).reshape(M, K), weightKn(w), 5L);
             INDArray out = Nd4j.create(DataType.FLOAT, M, N);
@@ -63,7 +63,9 @@ class CpuReferenceTest {
             float[] ref = CpuReference.int8Forward(qx, qw, M, N, K, b);
             for (int i = 0; i < M; i++) {
                 for (int j = 0; j < N; j++) {
-                    assertEquals(Float.floatToRawIntBits(ref[i * N + j]) , Float.floatToRawIntBits(out.getFloat(i, j)),
+                    assertEquals(
+                            Float.floatToRawIntBits(ref[i * N + j]),
+                            Float.floatToRawIntBits(out.getFloat(i, j)),
                             g + " element " + i + "," + j);
                 }
             }
@@ -75,7 +77,8 @@ class CpuReferenceTest {
         Random r = new Random(4);
         float[] x = randn(r, M * K, 1f);
         Int8Quantizer q = new Int8Quantizer(Granularity.PER_TENSOR, IntRounding.STOCHASTIC, 99L);
-        INDArray codes = q.quantizePerTensor(Nd4j.createFromArray(x).reshape(M, K), 7L).codes();
+        INDArray codes =
+                q.quantizePerTensor(Nd4j.createFromArray(x).reshape(M, K), 7L).codes();
         CpuReference.Quantized ref = CpuReference.int8(x, M, K, false, q, 7L);
         for (int i = 0; i < M * K; i++) {
             assertEquals(codes.getFloat(i / K, i % K), ref.codes()[i], 0f, "element " + i);

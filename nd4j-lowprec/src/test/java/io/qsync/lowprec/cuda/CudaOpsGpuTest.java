@@ -1,17 +1,16 @@
 package io.qsync.lowprec.cuda;
 
-import io.qsync.lowprec.cuda.check.CheckResult;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qsync.lowprec.cuda.check.CheckResult;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /**
  * Every GPU op against the CPU emulation (the harness's {@link io.qsync.lowprec.cuda.check.GpuChecks}). Runs only
@@ -24,7 +23,9 @@ class CudaOpsGpuTest {
         String why = CudaPresence.whyUnavailable();
         Assumptions.assumeTrue(why == null, why);
         List<CheckResult> results = OnDevice.run();
-        assertTrue(results.stream().allMatch(CheckResult::pass), () -> "failed: " + results.stream().filter(r -> !r.pass()).toList());
+        assertTrue(
+                results.stream().allMatch(CheckResult::pass),
+                () -> "failed: " + results.stream().filter(r -> !r.pass()).toList());
     }
 
     @Test
@@ -45,7 +46,8 @@ class CudaOpsGpuTest {
                     } catch (java.net.MalformedURLException e) {
                         throw new IllegalStateException(e);
                     }
-                }).toArray(URL[]::new);
+                })
+                .toArray(URL[]::new);
         try (Isolated loader = new Isolated(path)) {
             Class<?> presence = loader.loadClass(CudaPresence.class.getName());
             Object why = presence.getMethod("whyUnavailable").invoke(null);
@@ -76,17 +78,21 @@ class CudaOpsGpuTest {
             // a bus id no device has: the handle lookup fails after nvmlInit succeeded
             assertTrue(CudaDevice.nvmlFacts("0000:FF:1F.7", clocks) == null);
             // shutting down once more must find NVML uninitialised: the failed query shut it down itself
-            assertTrue(org.bytedeco.cuda.global.nvml.nvmlShutdown() == org.bytedeco.cuda.global.nvml.NVML_ERROR_UNINITIALIZED,
+            assertTrue(
+                    org.bytedeco.cuda.global.nvml.nvmlShutdown()
+                            == org.bytedeco.cuda.global.nvml.NVML_ERROR_UNINITIALIZED,
                     "NVML was left initialised by a failed query");
         }
 
         static List<CheckResult> run() {
             try (CudaDevice dev = CudaDevice.open(0);
-                 DeviceAllocator alloc = new DeviceAllocator("test", 8L << 30);
-                 CudaStream s = new CudaStream();
-                 QuantKernels qk = new QuantKernels(dev);
-                 LtMatmul lt = new LtMatmul(dev, alloc)) {
-                return new io.qsync.lowprec.cuda.check.GpuChecks(alloc, lt, qk, s, System.nanoTime(), dev.facts().hasFp8()).runAll();
+                    DeviceAllocator alloc = new DeviceAllocator("test", 8L << 30);
+                    CudaStream s = new CudaStream();
+                    QuantKernels qk = new QuantKernels(dev);
+                    LtMatmul lt = new LtMatmul(dev, alloc)) {
+                return new io.qsync.lowprec.cuda.check.GpuChecks(
+                                alloc, lt, qk, s, System.nanoTime(), dev.facts().hasFp8())
+                        .runAll();
             }
         }
     }

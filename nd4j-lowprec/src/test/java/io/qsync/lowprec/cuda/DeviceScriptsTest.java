@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * and no library path of one machine's Python environment (they find both at run time).
  */
 class DeviceScriptsTest {
-    private static final Pattern MACHINE_PATHS = Pattern.compile("/work/\\w+|/opt/torch\\S*|python3\\.\\d+/site-packages");
+    private static final Pattern MACHINE_PATHS =
+            Pattern.compile("/work/\\w+|/opt/torch\\S*|python3\\.\\d+/site-packages");
 
     @Test
     void deviceScriptsHardCodeNoMachinePaths() throws IOException {

@@ -17,22 +17,22 @@ import org.junit.jupiter.api.Test;
  */
 class TrainKernelsSourceTest {
 
-  private static Set<String> matches(String text, String regex) {
-    Set<String> out = new TreeSet<>();
-    Matcher m = Pattern.compile(regex).matcher(text);
-    while (m.find()) {
-      out.add(m.group(1));
+    private static Set<String> matches(String text, String regex) {
+        Set<String> out = new TreeSet<>();
+        Matcher m = Pattern.compile(regex).matcher(text);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
     }
-    return out;
-  }
 
-  @Test
-  void everyLaunchedKernelIsDefinedAndEveryDefinedKernelIsLaunched() throws Exception {
-    String cu = TrainKernels.source();
-    String java = Files.readString(Path.of("src/main/java/io/qsync/lowprec/cuda/CudaTensorOps.java"));
-    Set<String> defined = matches(cu, "extern \"C\" __global__ void (\\w+)\\(");
-    Set<String> launched = matches(java, "k\\.(?:each|perBlock)\\(\"(\\w+)\"");
-    assertTrue(defined.size() >= 30, "kernels found: " + defined);
-    assertEquals(defined, launched);
-  }
+    @Test
+    void everyLaunchedKernelIsDefinedAndEveryDefinedKernelIsLaunched() throws Exception {
+        String cu = TrainKernels.source();
+        String java = Files.readString(Path.of("src/main/java/io/qsync/lowprec/cuda/CudaTensorOps.java"));
+        Set<String> defined = matches(cu, "extern \"C\" __global__ void (\\w+)\\(");
+        Set<String> launched = matches(java, "k\\.(?:each|perBlock)\\(\"(\\w+)\"");
+        assertTrue(defined.size() >= 30, "kernels found: " + defined);
+        assertEquals(defined, launched);
+    }
 }

@@ -37,11 +37,14 @@ class LayerTimingTest {
             LayerTiming.clear();
         }
         assertFalse(LayerTiming.active());
-        for (Map.Entry<String, Precision> e : Map.of("conv_0", Precision.FP32, "conv_1", Precision.INT8, "dense_0",
-                Precision.FP16).entrySet()) {
+        for (Map.Entry<String, Precision> e : Map.of(
+                        "conv_0", Precision.FP32, "conv_1", Precision.INT8, "dense_0", Precision.FP16)
+                .entrySet()) {
             int index = ids.get(e.getKey()).getIndex();
             for (boolean backward : new boolean[] {false, true}) {
-                List<Call> c = calls.stream().filter(x -> x.index() == index && x.backward() == backward).toList();
+                List<Call> c = calls.stream()
+                        .filter(x -> x.index() == index && x.backward() == backward)
+                        .toList();
                 assertEquals(1, c.size(), e.getKey() + (backward ? " backward" : " forward") + ": " + calls);
                 assertEquals(e.getValue(), c.get(0).p());
                 assertTrue(c.get(0).nanos() > 0);

@@ -1,7 +1,19 @@
 package io.qsync.lowprec.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.qsync.lowprec.ArrayAllocator;
 import io.qsync.lowprec.Precision;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.NeuralNetwork;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -23,19 +35,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.util.Map;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * One scratch pool per network: training is bitwise the same as with a private scratch pool per layer, the pool holds
  * the largest buffer per role, and the network's held bytes count it once.
@@ -52,15 +51,43 @@ class SharedScratchTest {
 
     private static ComputationGraph graph(Precision p) {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(5).updater(new Adam(1e-2)).dataType(DataType.FLOAT)
-                .graphBuilder().addInputs("in")
-                .addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build(), "in")
-                .addLayer("mid", new ConvolutionLayer.Builder(3, 3).nOut(5).padding(1, 1).activation(Activation.TANH)
-                        .build(), "stem")
-                .addLayer("fc", new DenseLayer.Builder().nOut(8).activation(Activation.RELU).build(), "mid")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5)
-                        .activation(Activation.SOFTMAX).build(), "fc")
-                .setOutputs("out").setInputTypes(InputType.convolutionalFlat(10, 10, 1)).build();
+                .seed(5)
+                .updater(new Adam(1e-2))
+                .dataType(DataType.FLOAT)
+                .graphBuilder()
+                .addInputs("in")
+                .addLayer(
+                        "stem",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(3)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "in")
+                .addLayer(
+                        "mid",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(5)
+                                .padding(1, 1)
+                                .activation(Activation.TANH)
+                                .build(),
+                        "stem")
+                .addLayer(
+                        "fc",
+                        new DenseLayer.Builder()
+                                .nOut(8)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "mid")
+                .addLayer(
+                        "out",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                .nOut(5)
+                                .activation(Activation.SOFTMAX)
+                                .build(),
+                        "fc")
+                .setOutputs("out")
+                .setInputTypes(InputType.convolutionalFlat(10, 10, 1))
+                .build();
         ComputationGraph base = new ComputationGraph(conf);
         base.init();
         ComputationGraph net = SwitchableLayers.convert(base);
@@ -105,8 +132,8 @@ class SharedScratchTest {
      *
      * @return the pool {@code shared}'s layers share
      */
-    private static ArrayAllocator.Pool trainAlike(NeuralNetwork shared, Layer[] sharedLayers, NeuralNetwork perLayer,
-                                                  Layer[] perLayerLayers) {
+    private static ArrayAllocator.Pool trainAlike(
+            NeuralNetwork shared, Layer[] sharedLayers, NeuralNetwork perLayer, Layer[] perLayerLayers) {
         privateScratch(perLayerLayers);
         ArrayAllocator.Pool pool = sharedPool(sharedLayers);
         DataSet d = new DataSet(SwitchableLayersTest.features(), SwitchableLayersTest.labels());
@@ -114,37 +141,45 @@ class SharedScratchTest {
             shared.fit(d);
             perLayer.fit(d);
         }
-        assertArrayEquals(perLayer.params().data().asFloat(), shared.params().data().asFloat());
+        assertArrayEquals(
+                perLayer.params().data().asFloat(), shared.params().data().asFloat());
         assertEquals(ownBytes(perLayerLayers), ownBytes(sharedLayers), "what lives until backward stays per layer");
         return pool;
     }
 
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"INT8", "FP16"})
+    @EnumSource(
+            value = Precision.class,
+            names = {"INT8", "FP16"})
     void trainsBitwiseLikePerLayerPools(Precision p) {
         MultiLayerNetwork shared = cnn(p);
         MultiLayerNetwork perLayer = cnn(p);
         ArrayAllocator.Pool pool = trainAlike(shared, shared.getLayers(), perLayer, perLayer.getLayers());
-        assertNotSame(((PrecisionSwitchable) perLayer.getLayer(0)).scratchPool(),
+        assertNotSame(
+                ((PrecisionSwitchable) perLayer.getLayer(0)).scratchPool(),
                 ((PrecisionSwitchable) perLayer.getLayer(2)).scratchPool());
         INDArray x = SwitchableLayersTest.features();
-        assertArrayEquals(perLayer.output(x).data().asFloat(), shared.output(x).data().asFloat());
+        assertArrayEquals(
+                perLayer.output(x).data().asFloat(), shared.output(x).data().asFloat());
         assertEquals(ownBytes(shared.getLayers()) + pool.heldBytes(), NetworkBuffers.heldBytes(shared));
         long perLayerHeld = NetworkBuffers.heldBytes(perLayer);
-        assertTrue(NetworkBuffers.heldBytes(shared) < perLayerHeld, NetworkBuffers.heldBytes(shared) + " vs " + perLayerHeld);
+        assertTrue(
+                NetworkBuffers.heldBytes(shared) < perLayerHeld,
+                NetworkBuffers.heldBytes(shared) + " vs " + perLayerHeld);
         // conv_0's output (8·4·8·8 = 2048) is the largest "dz" and "g": the pool holds it, not conv_0 + conv_1 + ...
         assertEquals(2048L * 4, pool.heldBytesByRole().get("dz"));
         assertEquals(2048L * 4, pool.heldBytesByRole().get("g"));
         // conv_1 (input 8x4x4x4, W 216, output 8x6x4x4) keeps its operand codes and its pre-activation copy only
         assertEquals((512 + 216 + 768) * 4, ((PrecisionSwitchable) shared.getLayer(2)).ownHeldBytes());
-        Set<String> scratchRoles = p == Precision.INT8 ? Set.of("cols", "dz", "g", "dcols", "colsb", "xb", "wb")
+        Set<String> scratchRoles = p == Precision.INT8
+                ? Set.of("cols", "dz", "g", "dcols", "colsb", "xb", "wb")
                 : Set.of("cols", "dz", "g", "dcols", "colsb");
         assertEquals(scratchRoles, pool.heldBytesByRole().keySet());
         // the same for a ComputationGraph
         ComputationGraph sharedGraph = graph(p);
         ComputationGraph perLayerGraph = graph(p);
-        ArrayAllocator.Pool graphPool = trainAlike(sharedGraph, sharedGraph.getLayers(), perLayerGraph,
-                perLayerGraph.getLayers());
+        ArrayAllocator.Pool graphPool =
+                trainAlike(sharedGraph, sharedGraph.getLayers(), perLayerGraph, perLayerGraph.getLayers());
         assertEquals(ownBytes(sharedGraph.getLayers()) + graphPool.heldBytes(), NetworkBuffers.heldBytes(sharedGraph));
         assertTrue(NetworkBuffers.heldBytes(sharedGraph) < NetworkBuffers.heldBytes(perLayerGraph));
     }
@@ -159,7 +194,8 @@ class SharedScratchTest {
         net.fit(x, y);
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         ModelSerializer.writeModel(net, bos, true);
-        MultiLayerNetwork back = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bos.toByteArray()), true);
+        MultiLayerNetwork back =
+                ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bos.toByteArray()), true);
         assertNull(((PrecisionSwitchable) back.getLayer(0)).scratchPool(), "nothing installed or run yet");
         plan.applyTo(back);
         sharedPool(back.getLayers());
@@ -167,7 +203,8 @@ class SharedScratchTest {
         back.fit(x, y);
         assertArrayEquals(net.params().data().asFloat(), back.params().data().asFloat());
         // a layer driven directly, without a plan, gets a private pool; shareScratch joins it to the others
-        MultiLayerNetwork direct = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bos.toByteArray()), true);
+        MultiLayerNetwork direct =
+                ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bos.toByteArray()), true);
         ((PrecisionSwitchable) direct.getLayer(3)).setPrecision(Precision.INT8);
         direct.fit(x, y);
         ArrayAllocator.Pool own = ((PrecisionSwitchable) direct.getLayer(3)).scratchPool();

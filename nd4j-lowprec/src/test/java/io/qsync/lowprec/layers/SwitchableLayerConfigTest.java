@@ -1,23 +1,22 @@
 package io.qsync.lowprec.layers;
 
-import io.qsync.lowprec.quant.Granularity;
-import io.qsync.lowprec.quant.Int8Quantizer;
-import io.qsync.lowprec.quant.IntRounding;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.Test;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qsync.lowprec.quant.Granularity;
+import io.qsync.lowprec.quant.Int8Quantizer;
+import io.qsync.lowprec.quant.IntRounding;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
 
 /** The INT8 settings composed into the switchable layer configurations: accessors, JSON, Java serialization. */
 class SwitchableLayerConfigTest {
@@ -33,16 +32,19 @@ class SwitchableLayerConfigTest {
 
     @Test
     void perSettingAccessorsReplaceTheImmutableSettings() {
-        SwitchableLayerConfig conv = (SwitchableLayerConfig) net().getLayer(0).conf().getLayer();
+        SwitchableLayerConfig conv =
+                (SwitchableLayerConfig) net().getLayer(0).conf().getLayer();
         assertSame(Int8Quantizer.QSYNC_DEFAULT, conv.int8Quantizer());
         conv.setInt8WeightGranularity(Granularity.PER_CHANNEL);
         conv.setInt8Rounding(IntRounding.STOCHASTIC);
         conv.setInt8Seed(9L);
         assertEquals(CUSTOM, conv.int8Quantizer());
         assertEquals(IntRounding.STOCHASTIC, conv.getInt8Rounding());
-        assertEquals(Granularity.PER_TENSOR, Int8Quantizer.QSYNC_DEFAULT.granularity(), "the shared default is untouched");
+        assertEquals(
+                Granularity.PER_TENSOR, Int8Quantizer.QSYNC_DEFAULT.granularity(), "the shared default is untouched");
         assertThrows(IllegalArgumentException.class, () -> conv.setInt8Quantizer(null));
-        SwitchableOutputLayer out = (SwitchableOutputLayer) net().getLayer(4).conf().getLayer();
+        SwitchableOutputLayer out =
+                (SwitchableOutputLayer) net().getLayer(4).conf().getLayer();
         out.setInt8Quantizer(CUSTOM);
         assertEquals(CUSTOM, ((SwitchableOutputLayer) out.clone()).int8Quantizer());
     }
@@ -67,7 +69,8 @@ class SwitchableLayerConfigTest {
 
     @Test
     void javaSerializationKeepsTheSettings() throws IOException, ClassNotFoundException {
-        SwitchableDenseLayer dense = (SwitchableDenseLayer) net().getLayer(3).conf().getLayer();
+        SwitchableDenseLayer dense =
+                (SwitchableDenseLayer) net().getLayer(3).conf().getLayer();
         dense.setInt8Quantizer(CUSTOM);
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(bos)) {

@@ -1,7 +1,16 @@
 package io.qsync.lowprec.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.IntRounding;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -21,28 +30,37 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** Conversion, bitwise FP32 equivalence, layer ids and precision plans. */
 class SwitchableLayersTest {
 
     static MultiLayerNetwork builtInCnn() {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(42).updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT)
+                .seed(42)
+                .updater(new Adam(1e-3))
+                .weightInit(WeightInit.XAVIER)
+                .dataType(DataType.FLOAT)
                 .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(6).padding(1, 1).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nOut(16).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(6)
+                        .padding(1, 1)
+                        .activation(Activation.TANH)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .nOut(16)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(5)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutionalFlat(10, 10, 1))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -127,10 +145,16 @@ class SwitchableLayersTest {
         assertArrayEquals(base.output(x).data().asFloat(), sw.output(x).data().asFloat());
         assertArrayEquals(gradient(base, x, y), gradient(sw, x, y));
         assertEquals(Double.doubleToLongBits(base.score()), Double.doubleToLongBits(sw.score()));
-        assertEquals(Double.doubleToLongBits(base.score(new org.nd4j.linalg.dataset.DataSet(x, y))),
+        assertEquals(
+                Double.doubleToLongBits(base.score(new org.nd4j.linalg.dataset.DataSet(x, y))),
                 Double.doubleToLongBits(sw.score(new org.nd4j.linalg.dataset.DataSet(x, y))));
-        assertArrayEquals(base.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true).data().asFloat(),
-                sw.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true).data().asFloat());
+        assertArrayEquals(
+                base.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true)
+                        .data()
+                        .asFloat(),
+                sw.scoreExamples(new org.nd4j.linalg.dataset.DataSet(x, y), true)
+                        .data()
+                        .asFloat());
         // training steps stay identical
         base.fit(x, y);
         sw.fit(x, y);
@@ -144,10 +168,12 @@ class SwitchableLayersTest {
     @Test
     void layerIdsAndPlanApplyToLiveNetwork() {
         MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
-        assertEquals(List.of("conv_0", "subsamplinglayer_0", "conv_1", "dense_0", "output_0"),
+        assertEquals(
+                List.of("conv_0", "subsamplinglayer_0", "conv_1", "dense_0", "output_0"),
                 List.copyOf(LayerIds.of(sw).keySet()));
         PrecisionPlan plan = PrecisionPlan.uniform(sw, Precision.INT8).with("conv_0", Precision.FP16);
-        assertEquals(Map.of("conv_0", Precision.FP16, "conv_1", Precision.INT8, "dense_0", Precision.INT8), plan.layers());
+        assertEquals(
+                Map.of("conv_0", Precision.FP16, "conv_1", Precision.INT8, "dense_0", Precision.INT8), plan.layers());
         assertEquals(plan, PrecisionPlan.fromJson(plan.toJson()));
         INDArray x = features();
         INDArray before = sw.output(x);
@@ -158,7 +184,8 @@ class SwitchableLayersTest {
         assertEquals(Precision.INT8, ((PrecisionSwitchable) sw.getLayer(3)).getPrecision());
         INDArray after = sw.output(x);
         assertNotEquals(before, after);
-        double rel = after.sub(before).norm2Number().doubleValue() / before.norm2Number().doubleValue();
+        double rel = after.sub(before).norm2Number().doubleValue()
+                / before.norm2Number().doubleValue();
         assertTrue(rel < 0.05, "INT8/FP16 output too far from FP32: " + rel);
         float[] g = gradient(sw, x, labels());
         for (float v : g) {
@@ -177,20 +204,25 @@ class SwitchableLayersTest {
     @Test
     void planErrorsNameTheProblem() {
         MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class,
                 () -> PrecisionPlan.empty().with("linear_0", Precision.INT8).applyTo(sw));
         assertTrue(unknown.getMessage().contains("unknown layer id 'linear_0'"), unknown.getMessage());
-        IllegalArgumentException pool = assertThrows(IllegalArgumentException.class,
-                () -> PrecisionPlan.empty().with("subsamplinglayer_0", Precision.FP16).applyTo(sw));
+        IllegalArgumentException pool = assertThrows(IllegalArgumentException.class, () -> PrecisionPlan.empty()
+                .with("subsamplinglayer_0", Precision.FP16)
+                .applyTo(sw));
         assertTrue(pool.getMessage().contains("can only run in FP32"), pool.getMessage());
         PrecisionPlan.empty().with("subsamplinglayer_0", Precision.FP32).applyTo(sw); // allowed
         MultiLayerNetwork builtInOut = builtInCnn();
-        IllegalArgumentException output = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException output = assertThrows(
+                IllegalArgumentException.class,
                 () -> PrecisionPlan.empty().with("output_0", Precision.FP16).applyTo(builtInOut));
         assertTrue(output.getMessage().contains("can only run in FP32"), output.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> PrecisionPlan.fromJson("{\"layers\":{\"dense_0\":\"INT4\"}}"));
+        assertThrows(
+                IllegalArgumentException.class, () -> PrecisionPlan.fromJson("{\"layers\":{\"dense_0\":\"INT4\"}}"));
         MultiLayerNetwork builtIn = builtInCnn();
-        IllegalArgumentException notConverted = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException notConverted = assertThrows(
+                IllegalArgumentException.class,
                 () -> PrecisionPlan.empty().with("dense_0", Precision.INT8).applyTo(builtIn));
         assertTrue(notConverted.getMessage().contains("SwitchableLayers.convert"));
     }
@@ -213,7 +245,8 @@ class SwitchableLayersTest {
             assertEquals(p, out.getPrecision());
             INDArray both = sw.output(x);
             assertNotEquals(bodyInt8, both);
-            double rel = both.sub(fp32).norm2Number().doubleValue() / fp32.norm2Number().doubleValue();
+            double rel = both.sub(fp32).norm2Number().doubleValue()
+                    / fp32.norm2Number().doubleValue();
             assertTrue(rel < 0.05, p + " output too far from FP32: " + rel);
             double[] rowSums = both.sum(1).toDoubleVector(); // softmax still FP32
             for (double r : rowSums) {
@@ -243,9 +276,16 @@ class SwitchableLayersTest {
 
     @Test
     void outputLayerOnlyNetworkFitsInLowPrecisionThroughComputeGradientAndScore() {
-        MultiLayerNetwork base = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-2))
-                .dataType(DataType.FLOAT).list()
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(100).nOut(5).activation(Activation.SOFTMAX).build())
+        MultiLayerNetwork base = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(1)
+                .updater(new Adam(1e-2))
+                .dataType(DataType.FLOAT)
+                .list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(100)
+                        .nOut(5)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         base.init();
         MultiLayerNetwork sw = SwitchableLayers.convert(base);
@@ -267,29 +307,55 @@ class SwitchableLayersTest {
     void configurationJsonKeepsSwitchableLayersAndSettings() {
         MultiLayerNetwork sw = SwitchableLayers.convert(builtInCnn());
         ((SwitchableDenseLayer) sw.getLayer(3).conf().getLayer()).setInt8Rounding(IntRounding.STOCHASTIC);
-        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(sw.getLayerWiseConfigurations().toJson());
+        MultiLayerConfiguration back =
+                MultiLayerConfiguration.fromJson(sw.getLayerWiseConfigurations().toJson());
         SwitchableDenseLayer d = (SwitchableDenseLayer) back.getConf(3).getLayer();
         assertEquals(IntRounding.STOCHASTIC, d.getInt8Rounding());
-        assertEquals(SwitchableConvolutionLayer.class, back.getConf(0).getLayer().getClass());
+        assertEquals(
+                SwitchableConvolutionLayer.class, back.getConf(0).getLayer().getClass());
         assertEquals(SwitchableOutputLayer.class, back.getConf(4).getLayer().getClass());
     }
 
     @Test
     void computationGraphUsesVertexNames() {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(3).updater(new Adam(1e-3)).dataType(DataType.FLOAT)
-                .graphBuilder().addInputs("in")
-                .addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build(), "in")
-                .addLayer("fc", new DenseLayer.Builder().nOut(8).activation(Activation.RELU).build(), "stem")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build(), "fc")
-                .setOutputs("out").setInputTypes(InputType.convolutionalFlat(10, 10, 1)).build();
+                .seed(3)
+                .updater(new Adam(1e-3))
+                .dataType(DataType.FLOAT)
+                .graphBuilder()
+                .addInputs("in")
+                .addLayer(
+                        "stem",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(3)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "in")
+                .addLayer(
+                        "fc",
+                        new DenseLayer.Builder()
+                                .nOut(8)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "stem")
+                .addLayer(
+                        "out",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                .nOut(5)
+                                .activation(Activation.SOFTMAX)
+                                .build(),
+                        "fc")
+                .setOutputs("out")
+                .setInputTypes(InputType.convolutionalFlat(10, 10, 1))
+                .build();
         ComputationGraph base = new ComputationGraph(conf);
         base.init();
         ComputationGraph sw = SwitchableLayers.convert(base);
         assertTrue(sw.getLayer("out") instanceof SwitchableOutputImpl);
         assertArrayEquals(base.params().data().asFloat(), sw.params().data().asFloat());
         INDArray x = features();
-        assertArrayEquals(base.outputSingle(x).data().asFloat(), sw.outputSingle(x).data().asFloat());
+        assertArrayEquals(
+                base.outputSingle(x).data().asFloat(), sw.outputSingle(x).data().asFloat());
         base.setInputs(x);
         base.setLabels(labels());
         base.computeGradientAndScore();
@@ -297,19 +363,32 @@ class SwitchableLayersTest {
         sw.setLabels(labels());
         sw.computeGradientAndScore();
         assertEquals(Double.doubleToLongBits(base.score()), Double.doubleToLongBits(sw.score()));
-        assertArrayEquals(base.gradient().gradient().dup().data().asFloat(), sw.gradient().gradient().dup().data().asFloat());
-        assertEquals(Map.of("stem", Precision.INT8, "fc", Precision.INT8), PrecisionPlan.uniform(sw, Precision.INT8).layers());
+        assertArrayEquals(
+                base.gradient().gradient().dup().data().asFloat(),
+                sw.gradient().gradient().dup().data().asFloat());
+        assertEquals(
+                Map.of("stem", Precision.INT8, "fc", Precision.INT8),
+                PrecisionPlan.uniform(sw, Precision.INT8).layers());
         PrecisionPlan plan = new PrecisionPlan(Map.of("stem", Precision.BF16, "fc", Precision.FP8_E4M3));
         plan.applyTo(sw);
         assertEquals(Precision.BF16, ((PrecisionSwitchable) sw.getLayer("stem")).getPrecision());
         INDArray lp = sw.outputSingle(x);
-        double rel = lp.sub(base.outputSingle(x)).norm2Number().doubleValue() / lp.norm2Number().doubleValue();
+        double rel = lp.sub(base.outputSingle(x)).norm2Number().doubleValue()
+                / lp.norm2Number().doubleValue();
         assertTrue(rel < 0.1, "BF16/FP8 output too far from FP32: " + rel);
         new PrecisionPlan(Map.of("stem", Precision.BF16, "fc", Precision.FP8_E4M3, "out", Precision.FP16)).applyTo(sw);
         assertEquals(Precision.FP16, ((PrecisionSwitchable) sw.getLayer("out")).getPrecision());
         assertNotEquals(lp, sw.outputSingle(x));
         sw.fit(new org.nd4j.linalg.dataset.DataSet(x, labels()));
-        assertEquals(ConvolutionLayer.class, SwitchableLayers.toBuiltIn(sw).getLayer("stem").conf().getLayer().getClass());
-        assertEquals(OutputLayer.class, SwitchableLayers.toBuiltIn(sw).getLayer("out").conf().getLayer().getClass());
+        assertEquals(
+                ConvolutionLayer.class,
+                SwitchableLayers.toBuiltIn(sw)
+                        .getLayer("stem")
+                        .conf()
+                        .getLayer()
+                        .getClass());
+        assertEquals(
+                OutputLayer.class,
+                SwitchableLayers.toBuiltIn(sw).getLayer("out").conf().getLayer().getClass());
     }
 }

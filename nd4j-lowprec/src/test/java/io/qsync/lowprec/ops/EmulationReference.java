@@ -9,8 +9,7 @@ import io.qsync.lowprec.quant.Int8Quantizer;
  * quantization/rounding (FP32 arithmetic, as the op defines it), then sums in double.
  */
 final class EmulationReference {
-    private EmulationReference() {
-    }
+    private EmulationReference() {}
 
     /** Quantized operand: codes and per-column (or single) scales. */
     record Operand(float[][] codes, float[] scales) {
@@ -66,7 +65,8 @@ final class EmulationReference {
         return new Operand(c, new float[] {s});
     }
 
-    static float[][] map(float[][] a, java.util.function.IntBinaryOperator unused, java.util.function.DoubleUnaryOperator f) {
+    static float[][] map(
+            float[][] a, java.util.function.IntBinaryOperator unused, java.util.function.DoubleUnaryOperator f) {
         float[][] c = new float[a.length][a[0].length];
         for (int i = 0; i < a.length; i++) {
             for (int j = 0; j < a[0].length; j++) {

@@ -1,20 +1,19 @@
 package io.qsync.lowprec.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Granularity;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.quant.IntRounding;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GEMM and conv ops against a float64 reference of the same emulation (≤ 1e-5 relative, norm-wise max). */
 class LowPrecisionOpsTest {
@@ -40,7 +39,8 @@ class LowPrecisionOpsTest {
         float[][] w = random(r, k, n, 0.1);
         float[] b = random(r, 1, n, 0.5)[0];
         float[][] dz = random(r, m, n, 0.01);
-        Int8Quantizer q = new Int8Quantizer(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR, IntRounding.TRUNCATE, 0);
+        Int8Quantizer q = new Int8Quantizer(
+                perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR, IntRounding.TRUNCATE, 0);
         LowPrecisionGemm op = new LowPrecisionGemm(p, q);
         GemmContext ctx = op.prepare(Nd4j.createFromArray(x), Nd4j.createFromArray(w), 0);
         INDArray out = Nd4j.create(DataType.FLOAT, new long[] {m, n}, 'f');
@@ -77,7 +77,9 @@ class LowPrecisionOpsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = IntRounding.class, names = {"TRUNCATE", "NEAREST"})
+    @EnumSource(
+            value = IntRounding.class,
+            names = {"TRUNCATE", "NEAREST"})
     void int8FusedBackwardCopiesAreBitwiseEqualToSeparatePasses(IntRounding rounding) {
         Nd4j.getRandom().setSeed(3);
         INDArray x = Nd4j.randn(DataType.FLOAT, 9, 20000).dup('f'); // f order, > one chunk
@@ -101,10 +103,19 @@ class LowPrecisionOpsTest {
         INDArray outF = sep.forward(a, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f'));
         INDArray outC = fused.forward(b, bias, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c'));
         assertArrays(outF, outC);
-        assertArrays(sep.forward(a, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f')),
+        assertArrays(
+                sep.forward(a, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'f')),
                 fused.forward(b, null, Nd4j.create(DataType.FLOAT, new long[] {9, 7}, 'c')));
-        INDArray[] ra = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
-        INDArray[] rb = {Nd4j.create(DataType.FLOAT, 9, 20000), Nd4j.create(DataType.FLOAT, 20000, 7), Nd4j.create(DataType.FLOAT, 1, 7)};
+        INDArray[] ra = {
+            Nd4j.create(DataType.FLOAT, 9, 20000),
+            Nd4j.create(DataType.FLOAT, 20000, 7),
+            Nd4j.create(DataType.FLOAT, 1, 7)
+        };
+        INDArray[] rb = {
+            Nd4j.create(DataType.FLOAT, 9, 20000),
+            Nd4j.create(DataType.FLOAT, 20000, 7),
+            Nd4j.create(DataType.FLOAT, 1, 7)
+        };
         sep.backward(a, dz, ra[0], ra[1], ra[2]);
         fused.backward(b, dz, rb[0], rb[1], rb[2]);
         for (int i = 0; i < 3; i++) {
@@ -113,7 +124,8 @@ class LowPrecisionOpsTest {
     }
 
     private static void assertArrays(INDArray expected, INDArray actual) {
-        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat());
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.qsync.lowprec.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.layers.SwitchableLayers;
@@ -21,9 +24,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The switchable output layer at INT8/FP16 against the float64 reference of the same emulation
  * ({@link EmulationReference}, ≤ 1e-5 relative, norm-wise max): Z, score, dX, dW, db. Identity
@@ -42,12 +42,22 @@ class OutputLayerReferenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"INT8", "FP16"})
+    @EnumSource(
+            value = Precision.class,
+            names = {"INT8", "FP16"})
     void outputLayerMatchesFloat64Reference(Precision p) {
         int m = 10, k = 24, n = 6;
-        MultiLayerNetwork base = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT).list()
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(k).nOut(n).activation(Activation.IDENTITY).build())
-                .setInputType(InputType.feedForward(k)).build());
+        MultiLayerNetwork base = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(5)
+                .dataType(DataType.FLOAT)
+                .list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE)
+                        .nIn(k)
+                        .nOut(n)
+                        .activation(Activation.IDENTITY)
+                        .build())
+                .setInputType(InputType.feedForward(k))
+                .build());
         base.init();
         MultiLayerNetwork net = SwitchableLayers.convert(base);
         net.initGradientsView();
@@ -80,7 +90,8 @@ class OutputLayerReferenceTest {
         assertEquals(scoreRef, score, TOL * scoreRef, p + " score");
 
         // dZ as the layer computes it: DL4J's FP32 loss gradient at the layer's Z
-        INDArray dz = ((org.deeplearning4j.nn.conf.layers.OutputLayer) l.conf().getLayer()).getLossFn()
+        INDArray dz = ((org.deeplearning4j.nn.conf.layers.OutputLayer) l.conf().getLayer())
+                .getLossFn()
                 .computeGradient(y, z.dup(), Activation.IDENTITY.getActivationFunction(), null);
         Pair<Gradient, INDArray> g = l.backpropGradient(null, mgr);
         double[][][] ref = EmulationReference.backward(p, xs, ws, rows(dz), false);

@@ -6,8 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Compares an op's output with a float64 reference: max |difference| relative to max |reference|. */
 final class RelativeError {
-    private RelativeError() {
-    }
+    private RelativeError() {}
 
     /** Fails unless the max-norm relative error of {@code actual} against {@code ref} is at most {@code tol}. */
     static void assertClose(double[][] ref, INDArray actual, double tol, String what) {

@@ -1,19 +1,18 @@
 package io.qsync.lowprec.quant;
 
-import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.ops.GemmContext;
-import io.qsync.lowprec.ops.LowPrecisionGemm;
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.ops.GemmContext;
+import io.qsync.lowprec.ops.LowPrecisionGemm;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Opt-in delayed scaling of INT8 activations: first call = QSync, stale scale afterwards, saturation counted. */
 class Int8DelayedScalingTest {
@@ -81,6 +80,9 @@ class Int8DelayedScalingTest {
         assertEquals(c1.x().scale(), c2.x().scale(), 0f, "second forward reuses the first forward's scale");
         assertTrue(g.delayedScaling().lastSaturated() > 0);
         LowPrecisionGemm dyn = new LowPrecisionGemm(Precision.INT8, Int8Quantizer.QSYNC_DEFAULT);
-        assertEquals(dyn.prepare(x2, w, 0).x().scale(), 3f * c1.x().scale(), 1e-6f * c1.x().scale());
+        assertEquals(
+                dyn.prepare(x2, w, 0).x().scale(),
+                3f * c1.x().scale(),
+                1e-6f * c1.x().scale());
     }
 }

@@ -1,14 +1,13 @@
 package io.qsync.lowprec.quant;
 
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** INT8 quantizer: scales, rounding modes, per-channel layout, stochastic unbiasedness and determinism. */
 class Int8QuantizerTest {
@@ -55,7 +54,8 @@ class Int8QuantizerTest {
         }
         double meanZ = sumZ / nz;
         double varZ = sumZ2 / nz - meanZ * meanZ;
-        System.out.printf("stochastic rounding: %d of %d x beyond 3 SE (ideal RNG: 2.7 expected), max |z| %.2f, mean z %.3f, var z %.3f%n",
+        System.out.printf(
+                "stochastic rounding: %d of %d x beyond 3 SE (ideal RNG: 2.7 expected), max |z| %.2f, mean z %.3f, var z %.3f%n",
                 beyond3, nz, maxZ, meanZ, varZ);
         assertTrue(beyond3 <= 10, beyond3 + " of 1000 beyond 3 SE");
         assertTrue(maxZ < 5, "max |z| " + maxZ);
@@ -65,7 +65,8 @@ class Int8QuantizerTest {
 
     @Test
     void stochasticRoundingIsDeterministicPerSeedStreamAndIndex() {
-        INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 33).subi(0.5);
+        INDArray x =
+                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 33).subi(0.5);
         Int8Quantizer q = new Int8Quantizer(Granularity.PER_TENSOR, IntRounding.STOCHASTIC, 7L);
         float[] a = q.quantizePerTensor(x, 5).codes().data().asFloat();
         float[] b = q.quantizePerTensor(x.dup('f'), 5).codes().data().asFloat();
@@ -107,7 +108,8 @@ class Int8QuantizerTest {
         assertEquals(0f, d.getFloat(1, 2));
         INDArray conv = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 3, 2, 2);
         conv.get(org.nd4j.linalg.indexing.NDArrayIndex.point(2)).muli(100);
-        QuantizedTensor c = new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.NEAREST, 0).quantizeWeights(conv, 0, 0);
+        QuantizedTensor c =
+                new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.NEAREST, 0).quantizeWeights(conv, 0, 0);
         assertEquals(4, c.scales().length);
         assertTrue(c.scales()[2] > 50 * c.scales()[0]);
     }

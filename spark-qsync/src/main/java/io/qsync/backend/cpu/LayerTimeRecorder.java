@@ -16,84 +16,84 @@ import java.util.concurrent.ConcurrentHashMap;
  * switches timing off again.
  */
 public final class LayerTimeRecorder implements LayerTiming.Sink, LayerClock {
-  private final Map<String, List<Long>> samples = new ConcurrentHashMap<>();
-  private final int skip;
-  private final java.util.concurrent.atomic.AtomicLong wallTotal = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong cpuTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final Map<String, List<Long>> samples = new ConcurrentHashMap<>();
+    private final int skip;
+    private final java.util.concurrent.atomic.AtomicLong wallTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong cpuTotal = new java.util.concurrent.atomic.AtomicLong();
 
-  /** @param skip samples per key to drop at the start (warm-up) */
-  public LayerTimeRecorder(int skip) {
-    this.skip = skip;
-  }
-
-  /** @return this recorder, installed as the JVM's layer timing sink */
-  public LayerTimeRecorder start() {
-    LayerTiming.install(this);
-    return this;
-  }
-
-  @Override
-  public void record(int layerIndex, Precision precision, boolean backward, long nanos, long cpuNanos) {
-    wallTotal.addAndGet(nanos);
-    cpuTotal.addAndGet(Math.min(cpuNanos, nanos));
-    List<Long> l = samples.computeIfAbsent(key(layerIndex, precision, backward), k -> new ArrayList<>());
-    synchronized (l) {
-      l.add(nanos);
+    /** @param skip samples per key to drop at the start (warm-up) */
+    public LayerTimeRecorder(int skip) {
+        this.skip = skip;
     }
-  }
 
-  /**
-   * @param layerIndex layer index in its network
-   * @param p          precision
-   * @param backward   direction
-   * @return median seconds after the warm-up samples, NaN if nothing was recorded
-   */
-  @Override
-  public double medianSeconds(int layerIndex, Precision p, boolean backward) {
-    List<Long> l = samples.get(key(layerIndex, p, backward));
-    if (l == null) {
-      return Double.NaN;
+    /** @return this recorder, installed as the JVM's layer timing sink */
+    public LayerTimeRecorder start() {
+        LayerTiming.install(this);
+        return this;
     }
-    long[] v;
-    synchronized (l) {
-      int from = l.size() > 2 * skip ? skip : 0;
-      v = l.subList(from, l.size()).stream().mapToLong(Long::longValue).toArray();
+
+    @Override
+    public void record(int layerIndex, Precision precision, boolean backward, long nanos, long cpuNanos) {
+        wallTotal.addAndGet(nanos);
+        cpuTotal.addAndGet(Math.min(cpuNanos, nanos));
+        List<Long> l = samples.computeIfAbsent(key(layerIndex, precision, backward), k -> new ArrayList<>());
+        synchronized (l) {
+            l.add(nanos);
+        }
     }
-    Arrays.sort(v);
-    double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
-    return m / 1e9;
-  }
 
-  @Override
-  public int count(int layerIndex, Precision p, boolean backward) {
-    List<Long> l = samples.get(key(layerIndex, p, backward));
-    return l == null ? 0 : l.size();
-  }
+    /**
+     * @param layerIndex layer index in its network
+     * @param p          precision
+     * @param backward   direction
+     * @return median seconds after the warm-up samples, NaN if nothing was recorded
+     */
+    @Override
+    public double medianSeconds(int layerIndex, Precision p, boolean backward) {
+        List<Long> l = samples.get(key(layerIndex, p, backward));
+        if (l == null) {
+            return Double.NaN;
+        }
+        long[] v;
+        synchronized (l) {
+            int from = l.size() > 2 * skip ? skip : 0;
+            v = l.subList(from, l.size()).stream().mapToLong(Long::longValue).toArray();
+        }
+        Arrays.sort(v);
+        double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
+        return m / 1e9;
+    }
 
-  /**
-   * @return Σ thread CPU time / Σ wall time over all recorded layer calls (1 when the layers ran undisturbed; about
-   *     0.5 when their threads had to share a core with another busy process), 1 if nothing was recorded
-   */
-  @Override
-  public double cpuShare() {
-    long w = wallTotal.get();
-    return w == 0 ? 1 : (double) cpuTotal.get() / w;
-  }
+    @Override
+    public int count(int layerIndex, Precision p, boolean backward) {
+        List<Long> l = samples.get(key(layerIndex, p, backward));
+        return l == null ? 0 : l.size();
+    }
 
-  @Override
-  public void reset() {
-    samples.clear();
-    wallTotal.set(0);
-    cpuTotal.set(0);
-  }
+    /**
+     * @return Σ thread CPU time / Σ wall time over all recorded layer calls (1 when the layers ran undisturbed; about
+     *     0.5 when their threads had to share a core with another busy process), 1 if nothing was recorded
+     */
+    @Override
+    public double cpuShare() {
+        long w = wallTotal.get();
+        return w == 0 ? 1 : (double) cpuTotal.get() / w;
+    }
 
-  /** Uninstalls the sink (if it is still this one). */
-  @Override
-  public void close() {
-    LayerTiming.clear();
-  }
+    @Override
+    public void reset() {
+        samples.clear();
+        wallTotal.set(0);
+        cpuTotal.set(0);
+    }
 
-  private static String key(int layerIndex, Precision p, boolean backward) {
-    return layerIndex + "|" + p + "|" + (backward ? "B" : "F");
-  }
+    /** Uninstalls the sink (if it is still this one). */
+    @Override
+    public void close() {
+        LayerTiming.clear();
+    }
+
+    private static String key(int layerIndex, Precision p, boolean backward) {
+        return layerIndex + "|" + p + "|" + (backward ? "B" : "F");
+    }
 }

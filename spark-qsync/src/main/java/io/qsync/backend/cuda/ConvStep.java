@@ -11,66 +11,66 @@ import io.qsync.lowprec.train.TensorOps;
  * block, b its {@code [nOut]} block (offset -1: no bias). Backward recomputes im2col instead of keeping it.
  */
 record ConvStep(String name, String input, ConvGeom g, int nOut, long wOff, long bOff, Act act, double alpha)
-    implements UnaryStep {
+        implements UnaryStep {
 
-  @Override
-  public Shape out() {
-    return Shape.image(nOut, g.oh(), g.ow());
-  }
-
-  private Tensor z(Exec x) {
-    return act == Act.IDENTITY ? x.out(name) : x.perExample("z:" + name, nOut * g.outPlane());
-  }
-
-  private Tensor weights(Exec x) {
-    return x.param(wOff, (long) nOut * g.patch());
-  }
-
-  private long columns(Exec x) {
-    return (long) x.rows() * g.outPlane();
-  }
-
-  @Override
-  public void forward(Exec x, boolean training) {
-    TensorOps ops = x.ops();
-    long n = columns(x);
-    Tensor cols = x.scratch("cols", g.patch() * n);
-    ops.im2col(x.out(input), g, x.rows(), cols);
-    Tensor yt = x.scratch("convT", nOut * n);
-    ops.gemm(false, false, nOut, (int) n, g.patch(), 1f, weights(x), cols, 0f, yt);
-    Tensor z = z(x);
-    ops.swapAxes(yt, z, nOut, x.rows(), g.outPlane());
-    if (bOff >= 0) {
-      ops.addBias(z, x.param(bOff, nOut), x.rows(), nOut, g.outPlane());
+    @Override
+    public Shape out() {
+        return Shape.image(nOut, g.oh(), g.ow());
     }
-    if (act != Act.IDENTITY) {
-      ops.activate(act, alpha, z, x.out(name));
-    }
-  }
 
-  @Override
-  public void backward(Exec x) {
-    TensorOps ops = x.ops();
-    long n = columns(x);
-    Tensor dz = x.gradOut(name);
-    if (act != Act.IDENTITY) {
-      Tensor d = x.perExample("dz:" + name, nOut * g.outPlane());
-      ops.activateBackward(act, alpha, z(x), dz, d);
-      dz = d;
+    private Tensor z(Exec x) {
+        return act == Act.IDENTITY ? x.out(name) : x.perExample("z:" + name, nOut * g.outPlane());
     }
-    if (bOff >= 0) {
-      ops.sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, g.outPlane());
+
+    private Tensor weights(Exec x) {
+        return x.param(wOff, (long) nOut * g.patch());
     }
-    Tensor dzt = x.scratch("convT", nOut * n);
-    ops.swapAxes(dz, dzt, x.rows(), nOut, g.outPlane());
-    Tensor cols = x.scratch("cols", g.patch() * n);
-    ops.im2col(x.out(input), g, x.rows(), cols);
-    ops.gemm(false, true, nOut, g.patch(), (int) n, 1f, dzt, cols, 0f, x.paramGrad(wOff, (long) nOut * g.patch()));
-    Tensor t = x.gradInTarget(input);
-    if (t != null) {
-      ops.gemm(true, false, g.patch(), (int) n, nOut, 1f, weights(x), dzt, 0f, cols);
-      ops.col2im(cols, g, x.rows(), t);
-      x.gradInDone(input, t);
+
+    private long columns(Exec x) {
+        return (long) x.rows() * g.outPlane();
     }
-  }
+
+    @Override
+    public void forward(Exec x, boolean training) {
+        TensorOps ops = x.ops();
+        long n = columns(x);
+        Tensor cols = x.scratch("cols", g.patch() * n);
+        ops.im2col(x.out(input), g, x.rows(), cols);
+        Tensor yt = x.scratch("convT", nOut * n);
+        ops.gemm(false, false, nOut, (int) n, g.patch(), 1f, weights(x), cols, 0f, yt);
+        Tensor z = z(x);
+        ops.swapAxes(yt, z, nOut, x.rows(), g.outPlane());
+        if (bOff >= 0) {
+            ops.addBias(z, x.param(bOff, nOut), x.rows(), nOut, g.outPlane());
+        }
+        if (act != Act.IDENTITY) {
+            ops.activate(act, alpha, z, x.out(name));
+        }
+    }
+
+    @Override
+    public void backward(Exec x) {
+        TensorOps ops = x.ops();
+        long n = columns(x);
+        Tensor dz = x.gradOut(name);
+        if (act != Act.IDENTITY) {
+            Tensor d = x.perExample("dz:" + name, nOut * g.outPlane());
+            ops.activateBackward(act, alpha, z(x), dz, d);
+            dz = d;
+        }
+        if (bOff >= 0) {
+            ops.sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, g.outPlane());
+        }
+        Tensor dzt = x.scratch("convT", nOut * n);
+        ops.swapAxes(dz, dzt, x.rows(), nOut, g.outPlane());
+        Tensor cols = x.scratch("cols", g.patch() * n);
+        ops.im2col(x.out(input), g, x.rows(), cols);
+        ops.gemm(false, true, nOut, g.patch(), (int) n, 1f, dzt, cols, 0f, x.paramGrad(wOff, (long) nOut * g.patch()));
+        Tensor t = x.gradInTarget(input);
+        if (t != null) {
+            ops.gemm(true, false, g.patch(), (int) n, nOut, 1f, weights(x), dzt, 0f, cols);
+            ops.col2im(cols, g, x.rows(), t);
+            x.gradInDone(input, t);
+        }
+    }
 }

@@ -9,58 +9,58 @@ import io.qsync.lowprec.train.TensorOps;
  * row-major {@code [nOut, nIn]} matrix W^T), b {@code [nOut]} (offset -1: no bias).
  */
 record DenseStep(String name, String input, int nIn, int nOut, long wOff, long bOff, Act act, double alpha)
-    implements UnaryStep {
+        implements UnaryStep {
 
-  @Override
-  public Shape out() {
-    return Shape.vector(nOut);
-  }
-
-  /** The pre-activation buffer (the output itself for the identity). */
-  private Tensor z(Exec x) {
-    return act == Act.IDENTITY ? x.out(name) : x.perExample("z:" + name, nOut);
-  }
-
-  @Override
-  public void forward(Exec x, boolean training) {
-    Tensor z = z(x);
-    affine(x, x.out(input), z, nIn, nOut, wOff, bOff);
-    if (act != Act.IDENTITY) {
-      x.ops().activate(act, alpha, z, x.out(name));
+    @Override
+    public Shape out() {
+        return Shape.vector(nOut);
     }
-  }
 
-  @Override
-  public void backward(Exec x) {
-    Tensor dz = x.gradOut(name);
-    if (act != Act.IDENTITY) {
-      Tensor d = x.perExample("dz:" + name, nOut);
-      x.ops().activateBackward(act, alpha, z(x), dz, d);
-      dz = d;
+    /** The pre-activation buffer (the output itself for the identity). */
+    private Tensor z(Exec x) {
+        return act == Act.IDENTITY ? x.out(name) : x.perExample("z:" + name, nOut);
     }
-    affineBackward(x, input, dz, nIn, nOut, wOff, bOff);
-  }
 
-  /** {@code z = in W + b} for the current rows. */
-  static void affine(Exec x, Tensor in, Tensor z, int nIn, int nOut, long wOff, long bOff) {
-    TensorOps ops = x.ops();
-    ops.gemm(false, true, x.rows(), nOut, nIn, 1f, in, x.param(wOff, (long) nIn * nOut), 0f, z);
-    if (bOff >= 0) {
-      ops.addBias(z, x.param(bOff, nOut), x.rows(), nOut, 1);
+    @Override
+    public void forward(Exec x, boolean training) {
+        Tensor z = z(x);
+        affine(x, x.out(input), z, nIn, nOut, wOff, bOff);
+        if (act != Act.IDENTITY) {
+            x.ops().activate(act, alpha, z, x.out(name));
+        }
     }
-  }
 
-  /** Parameter gradients of {@link #affine} from dz, and the input's gradient if it wants one. */
-  static void affineBackward(Exec x, String input, Tensor dz, int nIn, int nOut, long wOff, long bOff) {
-    TensorOps ops = x.ops();
-    ops.gemm(true, false, nOut, nIn, x.rows(), 1f, dz, x.out(input), 0f, x.paramGrad(wOff, (long) nIn * nOut));
-    if (bOff >= 0) {
-      ops.sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, 1);
+    @Override
+    public void backward(Exec x) {
+        Tensor dz = x.gradOut(name);
+        if (act != Act.IDENTITY) {
+            Tensor d = x.perExample("dz:" + name, nOut);
+            x.ops().activateBackward(act, alpha, z(x), dz, d);
+            dz = d;
+        }
+        affineBackward(x, input, dz, nIn, nOut, wOff, bOff);
     }
-    Tensor t = x.gradInTarget(input);
-    if (t != null) {
-      ops.gemm(false, false, x.rows(), nIn, nOut, 1f, dz, x.param(wOff, (long) nIn * nOut), 0f, t);
-      x.gradInDone(input, t);
+
+    /** {@code z = in W + b} for the current rows. */
+    static void affine(Exec x, Tensor in, Tensor z, int nIn, int nOut, long wOff, long bOff) {
+        TensorOps ops = x.ops();
+        ops.gemm(false, true, x.rows(), nOut, nIn, 1f, in, x.param(wOff, (long) nIn * nOut), 0f, z);
+        if (bOff >= 0) {
+            ops.addBias(z, x.param(bOff, nOut), x.rows(), nOut, 1);
+        }
     }
-  }
+
+    /** Parameter gradients of {@link #affine} from dz, and the input's gradient if it wants one. */
+    static void affineBackward(Exec x, String input, Tensor dz, int nIn, int nOut, long wOff, long bOff) {
+        TensorOps ops = x.ops();
+        ops.gemm(true, false, nOut, nIn, x.rows(), 1f, dz, x.out(input), 0f, x.paramGrad(wOff, (long) nIn * nOut));
+        if (bOff >= 0) {
+            ops.sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, 1);
+        }
+        Tensor t = x.gradInTarget(input);
+        if (t != null) {
+            ops.gemm(false, false, x.rows(), nIn, nOut, 1f, dz, x.param(wOff, (long) nIn * nOut), 0f, t);
+            x.gradInDone(input, t);
+        }
+    }
 }

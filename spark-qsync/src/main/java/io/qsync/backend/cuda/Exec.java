@@ -13,123 +13,124 @@ import java.util.Set;
  * consumer in backward order and accumulated by the others ({@link #gradInTarget}, {@link #gradInDone}).
  */
 final class Exec {
-  private final TensorOps ops;
-  private final Tensor params;
-  private final Tensor grads;
-  private final int maxRows;
-  private final String input;
-  private final Map<String, Shape> shapes;
-  private final Map<String, Tensor> outs = new HashMap<>();
-  private final Map<String, Tensor> gradBufs = new HashMap<>();
-  private final Map<String, Tensor> scratch = new HashMap<>();
-  private final Set<String> written = new HashSet<>();
-  private int rows;
+    private final TensorOps ops;
+    private final Tensor params;
+    private final Tensor grads;
+    private final int maxRows;
+    private final String input;
+    private final Map<String, Shape> shapes;
+    private final Map<String, Tensor> outs = new HashMap<>();
+    private final Map<String, Tensor> gradBufs = new HashMap<>();
+    private final Map<String, Tensor> scratch = new HashMap<>();
+    private final Set<String> written = new HashSet<>();
+    private int rows;
 
-  Exec(TensorOps ops, Tensor params, Tensor grads, int maxRows, String input, Map<String, Shape> shapes) {
-    this.ops = ops;
-    this.params = params;
-    this.grads = grads;
-    this.maxRows = maxRows;
-    this.input = input;
-    this.shapes = shapes;
-  }
-
-  TensorOps ops() {
-    return ops;
-  }
-
-  int rows() {
-    return rows;
-  }
-
-  int maxRows() {
-    return maxRows;
-  }
-
-  /** Starts a pass over {@code n} examples; forgets which gradients were written. */
-  void begin(int n) {
-    if (n < 1 || n > maxRows) {
-      throw new IllegalArgumentException("batch of " + n + " rows; this engine was opened for at most " + maxRows
-          + " (raise the engine's batch size)");
+    Exec(TensorOps ops, Tensor params, Tensor grads, int maxRows, String input, Map<String, Shape> shapes) {
+        this.ops = ops;
+        this.params = params;
+        this.grads = grads;
+        this.maxRows = maxRows;
+        this.input = input;
+        this.shapes = shapes;
     }
-    rows = n;
-    written.clear();
-  }
 
-  private Tensor perExample(Map<String, Tensor> map, String key, String what, int size) {
-    Tensor full = map.computeIfAbsent(key, k -> ops.allocate(what + " " + k, (long) maxRows * size));
-    return ops.slice(full, 0, (long) rows * size);
-  }
-
-  private Shape shape(String node) {
-    Shape s = shapes.get(node);
-    if (s == null) {
-      throw new IllegalStateException("no node " + node);
+    TensorOps ops() {
+        return ops;
     }
-    return s;
-  }
 
-  /** The node's output for the current rows. */
-  Tensor out(String node) {
-    return perExample(outs, node, "activations of", shape(node).size());
-  }
-
-  /** A per-example scratch buffer ({@code size} floats per example) that lives as long as the engine. */
-  Tensor perExample(String key, int size) {
-    return perExample(scratch, key, "scratch", size);
-  }
-
-  /** A scratch buffer of at least {@code length} floats, viewed as exactly {@code length}; grows when needed. */
-  Tensor scratch(String key, long length) {
-    Tensor t = scratch.get(key);
-    if (t == null || t.length() < length) {
-      t = ops.allocate("scratch " + key, length);
-      scratch.put(key, t);
+    int rows() {
+        return rows;
     }
-    return ops.slice(t, 0, length);
-  }
 
-  /** Parameters {@code [offset, offset + length)} of the flat vector. */
-  Tensor param(long offset, long length) {
-    return ops.slice(params, offset, length);
-  }
+    int maxRows() {
+        return maxRows;
+    }
 
-  /** Gradient {@code [offset, offset + length)} of the flat vector. */
-  Tensor paramGrad(long offset, long length) {
-    return ops.slice(grads, offset, length);
-  }
+    /** Starts a pass over {@code n} examples; forgets which gradients were written. */
+    void begin(int n) {
+        if (n < 1 || n > maxRows) {
+            throw new IllegalArgumentException("batch of " + n + " rows; this engine was opened for at most " + maxRows
+                    + " (raise the engine's batch size)");
+        }
+        rows = n;
+        written.clear();
+    }
 
-  /** The loss gradient w.r.t. the node's output (zero if no consumer wrote it). */
-  Tensor gradOut(String node) {
-    Tensor g = perExample(gradBufs, node, "gradient of", shape(node).size());
-    if (written.add(node)) {
-      ops.fill(g, 0f);
+    private Tensor perExample(Map<String, Tensor> map, String key, String what, int size) {
+        Tensor full = map.computeIfAbsent(key, k -> ops.allocate(what + " " + k, (long) maxRows * size));
+        return ops.slice(full, 0, (long) rows * size);
     }
-    return g;
-  }
 
-  /**
-   * Where a consumer writes (overwrites) its gradient for {@code producer}'s output, or null if the producer is the
-   * network input (no gradient needed). Pass it to {@link #gradInDone} afterwards.
-   */
-  Tensor gradInTarget(String producer) {
-    if (producer.equals(input)) {
-      return null;
+    private Shape shape(String node) {
+        Shape s = shapes.get(node);
+        if (s == null) {
+            throw new IllegalStateException("no node " + node);
+        }
+        return s;
     }
-    if (!written.contains(producer)) {
-      return perExample(gradBufs, producer, "gradient of", shape(producer).size());
-    }
-    return perExample("gradsum:" + producer, shape(producer).size());
-  }
 
-  /** Marks {@code producer}'s gradient written, adding {@code target} into it if it was a second contribution. */
-  void gradInDone(String producer, Tensor target) {
-    if (target == null) {
-      return;
+    /** The node's output for the current rows. */
+    Tensor out(String node) {
+        return perExample(outs, node, "activations of", shape(node).size());
     }
-    if (!written.add(producer)) {
-      Tensor g = perExample(gradBufs, producer, "gradient of", shape(producer).size());
-      ops.add(g, target, g);
+
+    /** A per-example scratch buffer ({@code size} floats per example) that lives as long as the engine. */
+    Tensor perExample(String key, int size) {
+        return perExample(scratch, key, "scratch", size);
     }
-  }
+
+    /** A scratch buffer of at least {@code length} floats, viewed as exactly {@code length}; grows when needed. */
+    Tensor scratch(String key, long length) {
+        Tensor t = scratch.get(key);
+        if (t == null || t.length() < length) {
+            t = ops.allocate("scratch " + key, length);
+            scratch.put(key, t);
+        }
+        return ops.slice(t, 0, length);
+    }
+
+    /** Parameters {@code [offset, offset + length)} of the flat vector. */
+    Tensor param(long offset, long length) {
+        return ops.slice(params, offset, length);
+    }
+
+    /** Gradient {@code [offset, offset + length)} of the flat vector. */
+    Tensor paramGrad(long offset, long length) {
+        return ops.slice(grads, offset, length);
+    }
+
+    /** The loss gradient w.r.t. the node's output (zero if no consumer wrote it). */
+    Tensor gradOut(String node) {
+        Tensor g = perExample(gradBufs, node, "gradient of", shape(node).size());
+        if (written.add(node)) {
+            ops.fill(g, 0f);
+        }
+        return g;
+    }
+
+    /**
+     * Where a consumer writes (overwrites) its gradient for {@code producer}'s output, or null if the producer is the
+     * network input (no gradient needed). Pass it to {@link #gradInDone} afterwards.
+     */
+    Tensor gradInTarget(String producer) {
+        if (producer.equals(input)) {
+            return null;
+        }
+        if (!written.contains(producer)) {
+            return perExample(gradBufs, producer, "gradient of", shape(producer).size());
+        }
+        return perExample("gradsum:" + producer, shape(producer).size());
+    }
+
+    /** Marks {@code producer}'s gradient written, adding {@code target} into it if it was a second contribution. */
+    void gradInDone(String producer, Tensor target) {
+        if (target == null) {
+            return;
+        }
+        if (!written.add(producer)) {
+            Tensor g = perExample(
+                    gradBufs, producer, "gradient of", shape(producer).size());
+            ops.add(g, target, g);
+        }
+    }
 }

@@ -15,11 +15,17 @@ import java.util.Map;
  * @param updater     DL4J's updater blocks, gradient normalisation and regularisation
  * @param nonAveraged flat ranges DL4J does not divide by the batch size (batch-norm running statistics)
  */
-record Program(List<Step> steps, String input, int numFeatures, Map<String, Shape> shapes, long numParams,
-    UpdaterProgram updater, long[][] nonAveraged) {
+record Program(
+        List<Step> steps,
+        String input,
+        int numFeatures,
+        Map<String, Shape> shapes,
+        long numParams,
+        UpdaterProgram updater,
+        long[][] nonAveraged) {
 
-  /** The output (loss) node. */
-  LossStep loss() {
-    return (LossStep) steps.get(steps.size() - 1);
-  }
+    /** The output (loss) node. */
+    LossStep loss() {
+        return (LossStep) steps.get(steps.size() - 1);
+    }
 }

@@ -18,8 +18,8 @@ import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -34,214 +34,233 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * collected first and reported in one error.
  */
 public final class ProgramCompiler {
-  private ProgramCompiler() {}
+    private ProgramCompiler() {}
 
-  /** One node before translation: a layer (with its input preprocessor) or a vertex. */
-  private record Node(String name, List<String> inputs, Layer layer, org.deeplearning4j.nn.api.Layer instance,
-      InputPreProcessor pre, GraphVertex vertex) {}
+    /** One node before translation: a layer (with its input preprocessor) or a vertex. */
+    private record Node(
+            String name,
+            List<String> inputs,
+            Layer layer,
+            org.deeplearning4j.nn.api.Layer instance,
+            InputPreProcessor pre,
+            GraphVertex vertex) {}
 
-  /** Every part of {@code model} the program engine cannot train, one line each (empty: it can train it all). */
-  public static List<String> problems(Model model) {
-    List<String> problems = new ArrayList<>();
-    build(model, problems);
-    return problems;
-  }
-
-  /**
-   * @throws UnsupportedModelException listing every unsupported part, naming {@code backend}
-   */
-  static Program compile(Model model, String backend) {
-    List<String> problems = new ArrayList<>();
-    Program p = build(model, problems);
-    if (!problems.isEmpty()) {
-      throw new UnsupportedModelException(backend, problems);
+    /** Every part of {@code model} the program engine cannot train, one line each (empty: it can train it all). */
+    public static List<String> problems(Model model) {
+        List<String> problems = new ArrayList<>();
+        build(model, problems);
+        return problems;
     }
-    return p;
-  }
 
-  private static Program build(Model model, List<String> problems) {
-    List<Node> nodes = new ArrayList<>();
-    String input;
-    List<String> outputs;
-    if (model instanceof MultiLayerNetwork m) {
-      MultiLayerConfiguration conf = m.getLayerWiseConfigurations();
-      input = "input";
-      String prev = input;
-      for (int i = 0; i < m.getnLayers(); i++) {
-        Layer l = conf.getConf(i).getLayer();
-        String name = l.getLayerName() != null ? l.getLayerName() : "layer" + i;
-        nodes.add(new Node(name, List.of(prev), l, m.getLayer(i), conf.getInputPreProcess(i), null));
-        prev = name;
-      }
-      outputs = List.of(prev);
-      if (m.getnLayers() > 0 && !conf.getConf(0).isMiniBatch()) {
-        problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
-      }
-      if (conf.getBackpropType() != BackpropType.Standard) {
-        problems.add("backprop type " + conf.getBackpropType() + " is not supported (Standard)");
-      }
-    } else if (model instanceof ComputationGraph g) {
-      ComputationGraphConfiguration conf = g.getConfiguration();
-      if (conf.getNetworkInputs().size() != 1) {
-        problems.add("networks with " + conf.getNetworkInputs().size() + " inputs are not supported (one input)");
-      }
-      input = conf.getNetworkInputs().get(0);
-      outputs = conf.getNetworkOutputs();
-      if (!conf.getDefaultConfiguration().isMiniBatch()) {
-        problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
-      }
-      for (String name : conf.getTopologicalOrderStr()) {
-        GraphVertex v = conf.getVertices().get(name);
-        if (v == null) {
-          continue;
+    /**
+     * @throws UnsupportedModelException listing every unsupported part, naming {@code backend}
+     */
+    static Program compile(Model model, String backend) {
+        List<String> problems = new ArrayList<>();
+        Program p = build(model, problems);
+        if (!problems.isEmpty()) {
+            throw new UnsupportedModelException(backend, problems);
         }
-        List<String> ins = conf.getVertexInputs().get(name);
-        if (v instanceof LayerVertex lv) {
-          nodes.add(new Node(name, ins, lv.getLayerConf().getLayer(), g.getLayer(name), lv.getPreProcessor(), null));
+        return p;
+    }
+
+    private static Program build(Model model, List<String> problems) {
+        List<Node> nodes = new ArrayList<>();
+        String input;
+        List<String> outputs;
+        if (model instanceof MultiLayerNetwork m) {
+            MultiLayerConfiguration conf = m.getLayerWiseConfigurations();
+            input = "input";
+            String prev = input;
+            for (int i = 0; i < m.getnLayers(); i++) {
+                Layer l = conf.getConf(i).getLayer();
+                String name = l.getLayerName() != null ? l.getLayerName() : "layer" + i;
+                nodes.add(new Node(name, List.of(prev), l, m.getLayer(i), conf.getInputPreProcess(i), null));
+                prev = name;
+            }
+            outputs = List.of(prev);
+            if (m.getnLayers() > 0 && !conf.getConf(0).isMiniBatch()) {
+                problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
+            }
+            if (conf.getBackpropType() != BackpropType.Standard) {
+                problems.add("backprop type " + conf.getBackpropType() + " is not supported (Standard)");
+            }
+        } else if (model instanceof ComputationGraph g) {
+            ComputationGraphConfiguration conf = g.getConfiguration();
+            if (conf.getNetworkInputs().size() != 1) {
+                problems.add(
+                        "networks with " + conf.getNetworkInputs().size() + " inputs are not supported (one input)");
+            }
+            input = conf.getNetworkInputs().get(0);
+            outputs = conf.getNetworkOutputs();
+            if (!conf.getDefaultConfiguration().isMiniBatch()) {
+                problems.add("miniBatch(false) is not supported (the gradient is always divided by the batch size)");
+            }
+            for (String name : conf.getTopologicalOrderStr()) {
+                GraphVertex v = conf.getVertices().get(name);
+                if (v == null) {
+                    continue;
+                }
+                List<String> ins = conf.getVertexInputs().get(name);
+                if (v instanceof LayerVertex lv) {
+                    nodes.add(new Node(
+                            name, ins, lv.getLayerConf().getLayer(), g.getLayer(name), lv.getPreProcessor(), null));
+                } else {
+                    nodes.add(new Node(name, ins, null, null, null, v));
+                }
+            }
+            if (conf.getBackpropType() != BackpropType.Standard) {
+                problems.add("backprop type " + conf.getBackpropType() + " is not supported (Standard)");
+            }
         } else {
-          nodes.add(new Node(name, ins, null, null, null, v));
+            problems.add("only MultiLayerNetwork and ComputationGraph are supported, got "
+                    + model.getClass().getName());
+            return null;
         }
-      }
-      if (conf.getBackpropType() != BackpropType.Standard) {
-        problems.add("backprop type " + conf.getBackpropType() + " is not supported (Standard)");
-      }
-    } else {
-      problems.add("only MultiLayerNetwork and ComputationGraph are supported, got " + model.getClass().getName());
-      return null;
+        INDArray flat = model.params();
+        if (flat.dataType() != DataType.FLOAT) {
+            problems.add("parameters of type " + flat.dataType() + " are not supported (train with dataType(FLOAT))");
+        }
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        Shape in = inputShape(nodes, input, problems);
+        if (in == null) {
+            return null;
+        }
+        shapes.put(input, in);
+        LayerTranslator layers = new LayerTranslator(problems);
+        List<Step> steps = new ArrayList<>();
+        for (Node n : nodes) {
+            Step s = n.layer() != null ? layer(n, shapes, layers, flat, problems) : vertex(n, shapes, problems);
+            if (s == null) {
+                shapes.put(
+                        n.name(),
+                        n.layer() != null
+                                ? dl4jOutputShape(n, shapes.get(n.inputs().get(0)))
+                                : null);
+                continue;
+            }
+            shapes.put(n.name(), s.out());
+            steps.add(s);
+        }
+        Node last = nodes.get(nodes.size() - 1);
+        if (outputs.size() != 1
+                || !last.name().equals(outputs.get(0))
+                || !(last.layer() instanceof BaseOutputLayer || last.layer() instanceof LossLayer)) {
+            problems.add("the network must end in exactly one OutputLayer or LossLayer (outputs: " + outputs + ")");
+        }
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        UpdaterProgram updater = UpdaterProgram.of(model, problems);
+        return new Program(
+                List.copyOf(steps),
+                input,
+                in.size(),
+                Map.copyOf(shapes),
+                flat.length(),
+                updater,
+                updater.nonAveraged());
     }
-    INDArray flat = model.params();
-    if (flat.dataType() != DataType.FLOAT) {
-      problems.add("parameters of type " + flat.dataType() + " are not supported (train with dataType(FLOAT))");
-    }
-    Map<String, Shape> shapes = new LinkedHashMap<>();
-    Shape in = inputShape(nodes, input, problems);
-    if (in == null) {
-      return null;
-    }
-    shapes.put(input, in);
-    LayerTranslator layers = new LayerTranslator(problems);
-    List<Step> steps = new ArrayList<>();
-    for (Node n : nodes) {
-      Step s = n.layer() != null ? layer(n, shapes, layers, flat, problems) : vertex(n, shapes, problems);
-      if (s == null) {
-        shapes.put(n.name(), n.layer() != null ? dl4jOutputShape(n, shapes.get(n.inputs().get(0))) : null);
-        continue;
-      }
-      shapes.put(n.name(), s.out());
-      steps.add(s);
-    }
-    Node last = nodes.get(nodes.size() - 1);
-    if (outputs.size() != 1 || !last.name().equals(outputs.get(0))
-        || !(last.layer() instanceof BaseOutputLayer || last.layer() instanceof LossLayer)) {
-      problems.add("the network must end in exactly one OutputLayer or LossLayer (outputs: " + outputs + ")");
-    }
-    if (!problems.isEmpty()) {
-      return null;
-    }
-    UpdaterProgram updater = UpdaterProgram.of(model, problems);
-    return new Program(List.copyOf(steps), input, in.size(), Map.copyOf(shapes), flat.length(), updater,
-        updater.nonAveraged());
-  }
 
-  /**
-   * The output shape DL4J computes for a layer this compiler could not translate, so that the layers after it are
-   * still checked; null if DL4J cannot tell either.
-   */
-  private static Shape dl4jOutputShape(Node n, Shape in) {
-    if (in == null) {
-      return null;
+    /**
+     * The output shape DL4J computes for a layer this compiler could not translate, so that the layers after it are
+     * still checked; null if DL4J cannot tell either.
+     */
+    private static Shape dl4jOutputShape(Node n, Shape in) {
+        if (in == null) {
+            return null;
+        }
+        try {
+            InputType t = in.image() ? InputType.convolutional(in.h(), in.w(), in.c()) : InputType.feedForward(in.c());
+            if (n.pre() != null) {
+                t = n.pre().getOutputType(t);
+            }
+            InputType o = n.layer().getOutputType(-1, t);
+            if (o instanceof InputType.InputTypeConvolutional c) {
+                return Shape.image(c.getChannels(), c.getHeight(), c.getWidth());
+            }
+            return o instanceof InputType.InputTypeFeedForward f ? Shape.vector(f.getSize()) : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
-    try {
-      InputType t = in.image() ? InputType.convolutional(in.h(), in.w(), in.c()) : InputType.feedForward(in.c());
-      if (n.pre() != null) {
-        t = n.pre().getOutputType(t);
-      }
-      InputType o = n.layer().getOutputType(-1, t);
-      if (o instanceof InputType.InputTypeConvolutional c) {
-        return Shape.image(c.getChannels(), c.getHeight(), c.getWidth());
-      }
-      return o instanceof InputType.InputTypeFeedForward f ? Shape.vector(f.getSize()) : null;
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
 
-  private static Shape inputShape(List<Node> nodes, String input, List<String> problems) {
-    for (Node n : nodes) {
-      if (n.inputs().contains(input) && n.layer() != null) {
+    private static Shape inputShape(List<Node> nodes, String input, List<String> problems) {
+        for (Node n : nodes) {
+            if (n.inputs().contains(input) && n.layer() != null) {
+                if (n.pre() instanceof FeedForwardToCnnPreProcessor p) {
+                    return Shape.vector(p.getInputHeight() * p.getInputWidth() * p.getNumChannels());
+                }
+                if (n.layer() instanceof FeedForwardLayer f && n.pre() == null) {
+                    return Shape.vector(f.getNIn());
+                }
+            }
+        }
+        problems.add("cannot tell the input shape: the first layer must be a feed-forward layer or take flat images "
+                + "through a FeedForwardToCnnPreProcessor (InputType.convolutionalFlat)");
+        return null;
+    }
+
+    private static Step layer(
+            Node n, Map<String, Shape> shapes, LayerTranslator layers, INDArray flat, List<String> problems) {
+        String src = n.inputs().get(0);
+        Shape in = shapes.get(src);
+        if (in == null) {
+            return null;
+        }
         if (n.pre() instanceof FeedForwardToCnnPreProcessor p) {
-          return Shape.vector(p.getInputHeight() * p.getInputWidth() * p.getNumChannels());
+            Shape img = Shape.image(p.getNumChannels(), p.getInputHeight(), p.getInputWidth());
+            if (img.size() != in.size()) {
+                problems.add("layer '" + n.name() + "': preprocessor expects " + img + " = " + img.size()
+                        + " values, gets " + in);
+                return null;
+            }
+            in = img;
+        } else if (n.pre() instanceof CnnToFeedForwardPreProcessor p) {
+            if (p.getFormat() != CNN2DFormat.NCHW) {
+                problems.add("layer '" + n.name() + "': CnnToFeedForwardPreProcessor format " + p.getFormat()
+                        + " is not supported (NCHW)");
+                return null;
+            }
+            in = in.flat();
+        } else if (n.pre() != null) {
+            problems.add("layer '" + n.name() + "': preprocessor "
+                    + n.pre().getClass().getSimpleName() + " is not supported (FeedForwardToCnn, CnnToFeedForward)");
+            return null;
         }
-        if (n.layer() instanceof FeedForwardLayer f && n.pre() == null) {
-          return Shape.vector(f.getNIn());
-        }
-      }
+        return layers.translate(n.name(), src, in, n.layer(), n.instance(), flat);
     }
-    problems.add("cannot tell the input shape: the first layer must be a feed-forward layer or take flat images "
-        + "through a FeedForwardToCnnPreProcessor (InputType.convolutionalFlat)");
-    return null;
-  }
 
-  private static Step layer(Node n, Map<String, Shape> shapes, LayerTranslator layers, INDArray flat,
-      List<String> problems) {
-    String src = n.inputs().get(0);
-    Shape in = shapes.get(src);
-    if (in == null) {
-      return null;
-    }
-    if (n.pre() instanceof FeedForwardToCnnPreProcessor p) {
-      Shape img = Shape.image(p.getNumChannels(), p.getInputHeight(), p.getInputWidth());
-      if (img.size() != in.size()) {
-        problems.add("layer '" + n.name() + "': preprocessor expects " + img + " = " + img.size() + " values, gets "
-            + in);
-        return null;
-      }
-      in = img;
-    } else if (n.pre() instanceof CnnToFeedForwardPreProcessor p) {
-      if (p.getFormat() != CNN2DFormat.NCHW) {
-        problems.add("layer '" + n.name() + "': CnnToFeedForwardPreProcessor format " + p.getFormat()
-            + " is not supported (NCHW)");
-        return null;
-      }
-      in = in.flat();
-    } else if (n.pre() != null) {
-      problems.add("layer '" + n.name() + "': preprocessor " + n.pre().getClass().getSimpleName()
-          + " is not supported (FeedForwardToCnn, CnnToFeedForward)");
-      return null;
-    }
-    return layers.translate(n.name(), src, in, n.layer(), n.instance(), flat);
-  }
-
-  private static Step vertex(Node n, Map<String, Shape> shapes, List<String> problems) {
-    List<Shape> ins = new ArrayList<>();
-    for (String i : n.inputs()) {
-      if (shapes.get(i) == null) {
-        return null;
-      }
-      ins.add(shapes.get(i));
-    }
-    int[] sizes = ins.stream().mapToInt(Shape::size).toArray();
-    if (n.vertex() instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
-      if (ins.size() < 2 || ins.stream().anyMatch(s -> !s.equals(ins.get(0)))) {
-        problems.add("vertex '" + n.name() + "': element-wise add of different shapes " + ins);
-        return null;
-      }
-      return new VertexStep(n.name(), n.inputs(), sizes, ins.get(0), false);
-    }
-    if (n.vertex() instanceof MergeVertex m && m.getMergeAxis() == 1) {
-      Shape f = ins.get(0);
-      int c = 0;
-      for (Shape s : ins) {
-        if (s.image() != f.image() || s.h() != f.h() || s.w() != f.w()) {
-          problems.add("vertex '" + n.name() + "': merge of incompatible shapes " + ins);
-          return null;
+    private static Step vertex(Node n, Map<String, Shape> shapes, List<String> problems) {
+        List<Shape> ins = new ArrayList<>();
+        for (String i : n.inputs()) {
+            if (shapes.get(i) == null) {
+                return null;
+            }
+            ins.add(shapes.get(i));
         }
-        c += s.c();
-      }
-      return new VertexStep(n.name(), n.inputs(), sizes, new Shape(c, f.h(), f.w(), f.image()), true);
+        int[] sizes = ins.stream().mapToInt(Shape::size).toArray();
+        if (n.vertex() instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
+            if (ins.size() < 2 || ins.stream().anyMatch(s -> !s.equals(ins.get(0)))) {
+                problems.add("vertex '" + n.name() + "': element-wise add of different shapes " + ins);
+                return null;
+            }
+            return new VertexStep(n.name(), n.inputs(), sizes, ins.get(0), false);
+        }
+        if (n.vertex() instanceof MergeVertex m && m.getMergeAxis() == 1) {
+            Shape f = ins.get(0);
+            int c = 0;
+            for (Shape s : ins) {
+                if (s.image() != f.image() || s.h() != f.h() || s.w() != f.w()) {
+                    problems.add("vertex '" + n.name() + "': merge of incompatible shapes " + ins);
+                    return null;
+                }
+                c += s.c();
+            }
+            return new VertexStep(n.name(), n.inputs(), sizes, new Shape(c, f.h(), f.w(), f.image()), true);
+        }
+        problems.add("vertex '" + n.name() + "' (" + n.vertex().getClass().getSimpleName() + "): not supported "
+                + "(ElementWiseVertex Add, MergeVertex on dimension 1)");
+        return null;
     }
-    problems.add("vertex '" + n.name() + "' (" + n.vertex().getClass().getSimpleName() + "): not supported "
-        + "(ElementWiseVertex Add, MergeVertex on dimension 1)");
-    return null;
-  }
 }

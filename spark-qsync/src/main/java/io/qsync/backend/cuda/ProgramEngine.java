@@ -20,230 +20,236 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * model's; {@link #exportModel} writes the trained values back into it.
  */
 public final class ProgramEngine implements TrainingEngine {
-  private final Program program;
-  private final TensorOps ops;
-  private final String backend;
-  private final Model model;
-  private final Exec exec;
-  private final Tensor params;
-  private final Tensor grads;
-  private final Tensor state;
-  private final Tensor labels;
-  private final Tensor loss;
-  private final Tensor acc;
-  private final FloatBuffer hostGrad;
-  private final FloatBuffer hostParams;
-  private final FloatBuffer stage;
-  private final int numOutputs;
-  private int iteration;
-  private int epoch;
-  private boolean closed;
+    private final Program program;
+    private final TensorOps ops;
+    private final String backend;
+    private final Model model;
+    private final Exec exec;
+    private final Tensor params;
+    private final Tensor grads;
+    private final Tensor state;
+    private final Tensor labels;
+    private final Tensor loss;
+    private final Tensor acc;
+    private final FloatBuffer hostGrad;
+    private final FloatBuffer hostParams;
+    private final FloatBuffer stage;
+    private final int numOutputs;
+    private int iteration;
+    private int epoch;
+    private boolean closed;
 
-  private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
-    this.program = program;
-    this.ops = ops;
-    this.backend = backend;
-    this.model = model;
-    this.numOutputs = program.loss().out().size();
-    long n = program.numParams();
-    params = ops.allocate("parameters", n);
-    grads = ops.allocate("gradient", n);
-    state = ops.allocate("updater state", Math.max(1, program.updater().stateLength()));
-    labels = ops.allocate("labels", (long) maxRows * numOutputs);
-    loss = ops.allocate("loss", 1);
-    acc = ops.allocate("norm accumulator", 1);
-    hostGrad = ops.hostBuffer("gradient", n);
-    hostParams = ops.hostBuffer("parameters", n);
-    stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
-    exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
-    ops.upload(Nd4jBuffers.floatView(model.params()), params);
-    INDArray s = updater(model).getStateViewArray();
-    if (s != null && s.length() > 0) {
-      ops.upload(Nd4jBuffers.floatView(s), ops.slice(state, 0, s.length()));
+    private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
+        this.program = program;
+        this.ops = ops;
+        this.backend = backend;
+        this.model = model;
+        this.numOutputs = program.loss().out().size();
+        long n = program.numParams();
+        params = ops.allocate("parameters", n);
+        grads = ops.allocate("gradient", n);
+        state = ops.allocate("updater state", Math.max(1, program.updater().stateLength()));
+        labels = ops.allocate("labels", (long) maxRows * numOutputs);
+        loss = ops.allocate("loss", 1);
+        acc = ops.allocate("norm accumulator", 1);
+        hostGrad = ops.hostBuffer("gradient", n);
+        hostParams = ops.hostBuffer("parameters", n);
+        stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
+        exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
+        ops.upload(Nd4jBuffers.floatView(model.params()), params);
+        INDArray s = updater(model).getStateViewArray();
+        if (s != null && s.length() > 0) {
+            ops.upload(Nd4jBuffers.floatView(s), ops.slice(state, 0, s.length()));
+        }
+        iteration = model instanceof MultiLayerNetwork m
+                ? m.getLayerWiseConfigurations().getIterationCount()
+                : ((ComputationGraph) model).getConfiguration().getIterationCount();
+        epoch = model instanceof MultiLayerNetwork m
+                ? m.getLayerWiseConfigurations().getEpochCount()
+                : ((ComputationGraph) model).getConfiguration().getEpochCount();
     }
-    iteration = model instanceof MultiLayerNetwork m ? m.getLayerWiseConfigurations().getIterationCount()
-        : ((ComputationGraph) model).getConfiguration().getIterationCount();
-    epoch = model instanceof MultiLayerNetwork m ? m.getLayerWiseConfigurations().getEpochCount()
-        : ((ComputationGraph) model).getConfiguration().getEpochCount();
-  }
 
-  /**
-   * Compiles {@code model} (an initialized network, which the engine keeps for {@link #exportModel}) and loads it
-   * onto {@code ops}.
-   *
-   * @param backend name in errors and {@link #backendName()}
-   * @param maxRows largest batch the engine will see
-   * @throws io.qsync.runtime.UnsupportedModelException before any allocation, listing every unsupported part
-   */
-  public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows) {
-    Program p = ProgramCompiler.compile(model, backend);
-    return new ProgramEngine(p, ops, backend, model, maxRows);
-  }
-
-  private static BaseMultiLayerUpdater<?> updater(Model model) {
-    return model instanceof MultiLayerNetwork m ? (BaseMultiLayerUpdater<?>) m.getUpdater()
-        : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
-  }
-
-  @Override
-  public String backendName() {
-    return backend;
-  }
-
-  @Override
-  public String device() {
-    return ops.device();
-  }
-
-  @Override
-  public long numParams() {
-    return program.numParams();
-  }
-
-  private void upload(float[] values, Tensor dst) {
-    FloatBuffer b = stage.duplicate();
-    b.clear();
-    b.put(values);
-    b.flip();
-    ops.upload(b, dst);
-  }
-
-  private void forward(HostBatch batch, boolean training) {
-    if (batch.numFeatures() != program.numFeatures()) {
-      throw new IllegalArgumentException("batch has " + batch.numFeatures() + " features per example, the network "
-          + "takes " + program.numFeatures());
+    /**
+     * Compiles {@code model} (an initialized network, which the engine keeps for {@link #exportModel}) and loads it
+     * onto {@code ops}.
+     *
+     * @param backend name in errors and {@link #backendName()}
+     * @param maxRows largest batch the engine will see
+     * @throws io.qsync.runtime.UnsupportedModelException before any allocation, listing every unsupported part
+     */
+    public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows) {
+        Program p = ProgramCompiler.compile(model, backend);
+        return new ProgramEngine(p, ops, backend, model, maxRows);
     }
-    exec.begin(batch.rows());
-    upload(batch.features(), exec.out(program.input()));
-    for (Step s : program.steps()) {
-      s.forward(exec, training);
+
+    private static BaseMultiLayerUpdater<?> updater(Model model) {
+        return model instanceof MultiLayerNetwork m
+                ? (BaseMultiLayerUpdater<?>) m.getUpdater()
+                : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
     }
-  }
 
-  @Override
-  public double computeGradient(HostBatch batch) {
-    if (!batch.hasTargets() || batch.numTargets() != numOutputs) {
-      throw new IllegalArgumentException("computeGradient needs targets of " + numOutputs + " values per example");
+    @Override
+    public String backendName() {
+        return backend;
     }
-    forward(batch, true);
-    Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
-    upload(batch.targets(), y);
-    program.loss().loss(exec, y, loss);
-    List<Step> steps = program.steps();
-    for (int i = steps.size() - 1; i >= 0; i--) {
-      steps.get(i).backward(exec);
+
+    @Override
+    public String device() {
+        return ops.device();
     }
-    FloatBuffer l = FloatBuffer.allocate(1);
-    ops.download(loss, l);
-    ops.download(grads, hostGrad.clear());
-    double score = l.get(0) / batch.rows();
-    if (program.updater().regularized()) {
-      float[] p = new float[(int) numParams()];
-      ops.download(params, FloatBuffer.wrap(p));
-      score += program.updater().score(p, iteration, epoch);
+
+    @Override
+    public long numParams() {
+        return program.numParams();
     }
-    return score;
-  }
 
-  @Override
-  public FloatBuffer gradient() {
-    return hostGrad.clear();
-  }
-
-  @Override
-  public long[][] nonAveragedRanges() {
-    return program.nonAveraged();
-  }
-
-  @Override
-  public void applyUpdate(int globalBatchSize, int epoch) {
-    this.epoch = epoch;
-    ops.upload(hostGrad.clear(), grads);
-    program.updater().apply(ops, params, grads, state, acc, globalBatchSize, iteration, epoch);
-    iteration++;
-  }
-
-  @Override
-  public void setEpoch(int epoch) {
-    this.epoch = epoch;
-  }
-
-  @Override
-  public void readParams(FloatBuffer dst) {
-    ops.download(params, dst);
-    dst.position(dst.position() + (int) numParams());
-  }
-
-  @Override
-  public void writeParams(FloatBuffer src) {
-    ops.upload(src, params);
-    src.position(src.position() + (int) numParams());
-  }
-
-  @Override
-  public long updaterStateLength() {
-    return program.updater().stateLength();
-  }
-
-  @Override
-  public void readUpdaterState(FloatBuffer dst) {
-    long n = updaterStateLength();
-    if (n > 0) {
-      ops.download(ops.slice(state, 0, n), dst);
-      dst.position(dst.position() + (int) n);
+    private void upload(float[] values, Tensor dst) {
+        FloatBuffer b = stage.duplicate();
+        b.clear();
+        b.put(values);
+        b.flip();
+        ops.upload(b, dst);
     }
-  }
 
-  @Override
-  public void writeUpdaterState(FloatBuffer src) {
-    long n = updaterStateLength();
-    if (n > 0) {
-      ops.upload(src, ops.slice(state, 0, n));
-      src.position(src.position() + (int) n);
+    private void forward(HostBatch batch, boolean training) {
+        if (batch.numFeatures() != program.numFeatures()) {
+            throw new IllegalArgumentException("batch has " + batch.numFeatures()
+                    + " features per example, the network " + "takes " + program.numFeatures());
+        }
+        exec.begin(batch.rows());
+        upload(batch.features(), exec.out(program.input()));
+        for (Step s : program.steps()) {
+            s.forward(exec, training);
+        }
     }
-  }
 
-  @Override
-  public long checksum() {
-    ops.download(params, hostParams.clear());
-    return Nd4jBuffers.checksum(hostParams.clear());
-  }
+    @Override
+    public double computeGradient(HostBatch batch) {
+        if (!batch.hasTargets() || batch.numTargets() != numOutputs) {
+            throw new IllegalArgumentException(
+                    "computeGradient needs targets of " + numOutputs + " values per example");
+        }
+        forward(batch, true);
+        Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
+        upload(batch.targets(), y);
+        program.loss().loss(exec, y, loss);
+        List<Step> steps = program.steps();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            steps.get(i).backward(exec);
+        }
+        FloatBuffer l = FloatBuffer.allocate(1);
+        ops.download(loss, l);
+        ops.download(grads, hostGrad.clear());
+        double score = l.get(0) / batch.rows();
+        if (program.updater().regularized()) {
+            float[] p = new float[(int) numParams()];
+            ops.download(params, FloatBuffer.wrap(p));
+            score += program.updater().score(p, iteration, epoch);
+        }
+        return score;
+    }
 
-  @Override
-  public float[] output(HostBatch batch) {
-    float[] out = new float[batch.rows() * numOutputs];
-    int f = batch.numFeatures();
-    for (int r = 0; r < batch.rows(); r += exec.maxRows()) {
-      int n = Math.min(exec.maxRows(), batch.rows() - r);
-      float[] part = java.util.Arrays.copyOfRange(batch.features(), r * f, (r + n) * f);
-      forward(HostBatch.features(n, f, part), false);
-      ops.download(exec.out(program.loss().name()), FloatBuffer.wrap(out, r * numOutputs, n * numOutputs).slice());
+    @Override
+    public FloatBuffer gradient() {
+        return hostGrad.clear();
     }
-    return out;
-  }
 
-  @Override
-  public Model exportModel() {
-    ops.download(params, Nd4jBuffers.floatView(model.params()));
-    INDArray s = updater(model).getStateViewArray();
-    if (s != null && s.length() > 0) {
-      ops.download(ops.slice(state, 0, s.length()), Nd4jBuffers.floatView(s));
+    @Override
+    public long[][] nonAveragedRanges() {
+        return program.nonAveraged();
     }
-    if (model instanceof MultiLayerNetwork m) {
-      m.getLayerWiseConfigurations().setIterationCount(iteration);
-      m.getLayerWiseConfigurations().setEpochCount(epoch);
-    } else {
-      ((ComputationGraph) model).getConfiguration().setIterationCount(iteration);
-      ((ComputationGraph) model).getConfiguration().setEpochCount(epoch);
-    }
-    return model;
-  }
 
-  @Override
-  public void close() {
-    if (!closed) {
-      closed = true;
-      ops.close();
+    @Override
+    public void applyUpdate(int globalBatchSize, int epoch) {
+        this.epoch = epoch;
+        ops.upload(hostGrad.clear(), grads);
+        program.updater().apply(ops, params, grads, state, acc, globalBatchSize, iteration, epoch);
+        iteration++;
     }
-  }
+
+    @Override
+    public void setEpoch(int epoch) {
+        this.epoch = epoch;
+    }
+
+    @Override
+    public void readParams(FloatBuffer dst) {
+        ops.download(params, dst);
+        dst.position(dst.position() + (int) numParams());
+    }
+
+    @Override
+    public void writeParams(FloatBuffer src) {
+        ops.upload(src, params);
+        src.position(src.position() + (int) numParams());
+    }
+
+    @Override
+    public long updaterStateLength() {
+        return program.updater().stateLength();
+    }
+
+    @Override
+    public void readUpdaterState(FloatBuffer dst) {
+        long n = updaterStateLength();
+        if (n > 0) {
+            ops.download(ops.slice(state, 0, n), dst);
+            dst.position(dst.position() + (int) n);
+        }
+    }
+
+    @Override
+    public void writeUpdaterState(FloatBuffer src) {
+        long n = updaterStateLength();
+        if (n > 0) {
+            ops.upload(src, ops.slice(state, 0, n));
+            src.position(src.position() + (int) n);
+        }
+    }
+
+    @Override
+    public long checksum() {
+        ops.download(params, hostParams.clear());
+        return Nd4jBuffers.checksum(hostParams.clear());
+    }
+
+    @Override
+    public float[] output(HostBatch batch) {
+        float[] out = new float[batch.rows() * numOutputs];
+        int f = batch.numFeatures();
+        for (int r = 0; r < batch.rows(); r += exec.maxRows()) {
+            int n = Math.min(exec.maxRows(), batch.rows() - r);
+            float[] part = java.util.Arrays.copyOfRange(batch.features(), r * f, (r + n) * f);
+            forward(HostBatch.features(n, f, part), false);
+            ops.download(
+                    exec.out(program.loss().name()),
+                    FloatBuffer.wrap(out, r * numOutputs, n * numOutputs).slice());
+        }
+        return out;
+    }
+
+    @Override
+    public Model exportModel() {
+        ops.download(params, Nd4jBuffers.floatView(model.params()));
+        INDArray s = updater(model).getStateViewArray();
+        if (s != null && s.length() > 0) {
+            ops.download(ops.slice(state, 0, s.length()), Nd4jBuffers.floatView(s));
+        }
+        if (model instanceof MultiLayerNetwork m) {
+            m.getLayerWiseConfigurations().setIterationCount(iteration);
+            m.getLayerWiseConfigurations().setEpochCount(epoch);
+        } else {
+            ((ComputationGraph) model).getConfiguration().setIterationCount(iteration);
+            ((ComputationGraph) model).getConfiguration().setEpochCount(epoch);
+        }
+        return model;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            ops.close();
+        }
+    }
 }

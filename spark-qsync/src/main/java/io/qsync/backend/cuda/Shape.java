@@ -11,31 +11,31 @@ package io.qsync.backend.cuda;
  */
 record Shape(int c, int h, int w, boolean image) {
 
-  static Shape vector(long n) {
-    return new Shape(Math.toIntExact(n), 1, 1, false);
-  }
+    static Shape vector(long n) {
+        return new Shape(Math.toIntExact(n), 1, 1, false);
+    }
 
-  static Shape image(long c, long h, long w) {
-    return new Shape(Math.toIntExact(c), Math.toIntExact(h), Math.toIntExact(w), true);
-  }
+    static Shape image(long c, long h, long w) {
+        return new Shape(Math.toIntExact(c), Math.toIntExact(h), Math.toIntExact(w), true);
+    }
 
-  /** Floats per example. */
-  int size() {
-    return c * h * w;
-  }
+    /** Floats per example. */
+    int size() {
+        return c * h * w;
+    }
 
-  /** Positions per channel ({@code h * w}). */
-  int plane() {
-    return h * w;
-  }
+    /** Positions per channel ({@code h * w}). */
+    int plane() {
+        return h * w;
+    }
 
-  /** The same values seen as a feature vector (DL4J's CNN-to-feed-forward flattening of NCHW). */
-  Shape flat() {
-    return vector(size());
-  }
+    /** The same values seen as a feature vector (DL4J's CNN-to-feed-forward flattening of NCHW). */
+    Shape flat() {
+        return vector(size());
+    }
 
-  @Override
-  public String toString() {
-    return image ? c + "x" + h + "x" + w : Integer.toString(c);
-  }
+    @Override
+    public String toString() {
+        return image ? c + "x" + h + "x" + w : Integer.toString(c);
+    }
 }

@@ -5,11 +5,11 @@ import java.util.List;
 /** A {@link Step} with one input. */
 interface UnaryStep extends Step {
 
-  /** The node this one reads. */
-  String input();
+    /** The node this one reads. */
+    String input();
 
-  @Override
-  default List<String> inputs() {
-    return List.of(input());
-  }
+    @Override
+    default List<String> inputs() {
+        return List.of(input());
+    }
 }

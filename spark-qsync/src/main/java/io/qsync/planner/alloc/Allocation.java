@@ -14,20 +14,28 @@ import java.util.List;
  * @param rejected       precision raises rejected (time or memory)
  * @param decisions      readable log of the decisions
  */
-public record Allocation(List<WorkerSpec> workers, double budgetSeconds, double clusterSeconds, double objective,
-                         int accepted, int rejected, List<String> decisions) {
-  /** Copies the lists. */
-  public Allocation {
-    workers = List.copyOf(workers);
-    decisions = List.copyOf(decisions);
-  }
+public record Allocation(
+        List<WorkerSpec> workers,
+        double budgetSeconds,
+        double clusterSeconds,
+        double objective,
+        int accepted,
+        int rejected,
+        List<String> decisions) {
+    /** Copies the lists. */
+    public Allocation {
+        workers = List.copyOf(workers);
+        decisions = List.copyOf(decisions);
+    }
 
-  /**
-   * @param name device type
-   * @return its worker spec
-   */
-  public WorkerSpec worker(String name) {
-    return workers.stream().filter(w -> w.name().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("No device type '" + name + "' in the allocation"));
-  }
+    /**
+     * @param name device type
+     * @return its worker spec
+     */
+    public WorkerSpec worker(String name) {
+        return workers.stream()
+                .filter(w -> w.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("No device type '" + name + "' in the allocation"));
+    }
 }

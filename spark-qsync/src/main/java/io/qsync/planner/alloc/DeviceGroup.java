@@ -11,11 +11,11 @@ import io.qsync.planner.cost.DeviceProfile;
  * @param batch  examples per worker per step
  */
 public record DeviceGroup(String name, DeviceProfile device, int count, int batch) {
-  /** Checks the values. */
-  public DeviceGroup {
-    if (count < 0 || batch <= 0) {
-      throw new IllegalArgumentException("Device type " + name + " needs count >= 0 and batch >= 1, got count "
-          + count + ", batch " + batch);
+    /** Checks the values. */
+    public DeviceGroup {
+        if (count < 0 || batch <= 0) {
+            throw new IllegalArgumentException("Device type " + name + " needs count >= 0 and batch >= 1, got count "
+                    + count + ", batch " + batch);
+        }
     }
-  }
 }

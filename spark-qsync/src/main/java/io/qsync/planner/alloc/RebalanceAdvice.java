@@ -15,13 +15,18 @@ import java.util.Map;
  * @param reason                why, with the numbers
  * @param options               one readable line per option
  */
-public record RebalanceAdvice(String decision, double qsyncSamplesPerSec, double dbSamplesPerSec,
-                              Map<String, Integer> dbBatches, Map<String, Double> leaveOutSamplesPerSec,
-                              String reason, List<String> options) {
-  /** Copies the collections. */
-  public RebalanceAdvice {
-    dbBatches = Map.copyOf(dbBatches);
-    leaveOutSamplesPerSec = Map.copyOf(leaveOutSamplesPerSec);
-    options = List.copyOf(options);
-  }
+public record RebalanceAdvice(
+        String decision,
+        double qsyncSamplesPerSec,
+        double dbSamplesPerSec,
+        Map<String, Integer> dbBatches,
+        Map<String, Double> leaveOutSamplesPerSec,
+        String reason,
+        List<String> options) {
+    /** Copies the collections. */
+    public RebalanceAdvice {
+        dbBatches = Map.copyOf(dbBatches);
+        leaveOutSamplesPerSec = Map.copyOf(leaveOutSamplesPerSec);
+        options = List.copyOf(options);
+    }
 }

@@ -17,34 +17,34 @@ import java.util.Set;
  * through inferable nodes (which inherit precisions and so carry no cast between the run's layers).
  */
 final class RunFinder {
-  private RunFinder() {}
+    private RunFinder() {}
 
-  static List<String> run(LayerGraph g, Map<String, Precision> plan, String start) {
-    Precision p = plan.get(start);
-    Set<String> seen = new HashSet<>();
-    List<String> run = new ArrayList<>();
-    Deque<String> todo = new ArrayDeque<>();
-    todo.add(start);
-    seen.add(start);
-    while (!todo.isEmpty()) {
-      LayerNode n = g.node(todo.poll());
-      if (n.switchable()) {
-        run.add(n.id());
-      }
-      List<String> next = new ArrayList<>(n.predecessors());
-      next.addAll(n.successors());
-      for (String id : next) {
-        if (seen.contains(id)) {
-          continue;
+    static List<String> run(LayerGraph g, Map<String, Precision> plan, String start) {
+        Precision p = plan.get(start);
+        Set<String> seen = new HashSet<>();
+        List<String> run = new ArrayList<>();
+        Deque<String> todo = new ArrayDeque<>();
+        todo.add(start);
+        seen.add(start);
+        while (!todo.isEmpty()) {
+            LayerNode n = g.node(todo.poll());
+            if (n.switchable()) {
+                run.add(n.id());
+            }
+            List<String> next = new ArrayList<>(n.predecessors());
+            next.addAll(n.successors());
+            for (String id : next) {
+                if (seen.contains(id)) {
+                    continue;
+                }
+                LayerNode m = g.node(id);
+                boolean joins = m.switchable() ? plan.get(id) == p : !CastRules.denied(m);
+                if (joins) {
+                    seen.add(id);
+                    todo.add(id);
+                }
+            }
         }
-        LayerNode m = g.node(id);
-        boolean joins = m.switchable() ? plan.get(id) == p : !CastRules.denied(m);
-        if (joins) {
-          seen.add(id);
-          todo.add(id);
-        }
-      }
+        return run;
     }
-    return run;
-  }
 }

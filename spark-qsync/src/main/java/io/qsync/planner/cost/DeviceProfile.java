@@ -30,123 +30,205 @@ import java.util.Map;
  *                       the network's own arrays); null (absent in JSON) means {@link #DEFAULT_CONTEXT_BYTES}, the
  *                       assumption used for catalog devices and GPU profiles that did not record it
  */
-public record DeviceProfile(String name, boolean estimate, String source, long memoryBytes,
-                            List<Precision> precisions, CastPolicy castPolicy, Roofline roofline,
-                            List<LayerMeasurement> layers, Map<String, LinearCost> casts, LinearCost optimizer,
-                            Map<String, Double> stepOverheads, Interconnect interconnect, Long contextBytes) {
-  /**
-   * Assumed per-worker context when none was measured: 512 MiB (a CUDA context with cuBLAS/cuDNN handles and the
-   * framework's pools on a GPU). An assumption, not a measurement; measured profiles carry their own.
-   */
-  public static final long DEFAULT_CONTEXT_BYTES = 512L << 20;
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+public record DeviceProfile(
+        String name,
+        boolean estimate,
+        String source,
+        long memoryBytes,
+        List<Precision> precisions,
+        CastPolicy castPolicy,
+        Roofline roofline,
+        List<LayerMeasurement> layers,
+        Map<String, LinearCost> casts,
+        LinearCost optimizer,
+        Map<String, Double> stepOverheads,
+        Interconnect interconnect,
+        Long contextBytes) {
+    /**
+     * Assumed per-worker context when none was measured: 512 MiB (a CUDA context with cuBLAS/cuDNN handles and the
+     * framework's pools on a GPU). An assumption, not a measurement; measured profiles carry their own.
+     */
+    public static final long DEFAULT_CONTEXT_BYTES = 512L << 20;
 
-  /** A profile with the {@link #DEFAULT_CONTEXT_BYTES} context (catalog devices, profiles without a measurement). */
-  public DeviceProfile(String name, boolean estimate, String source, long memoryBytes, List<Precision> precisions,
-                       CastPolicy castPolicy, Roofline roofline, List<LayerMeasurement> layers,
-                       Map<String, LinearCost> casts, LinearCost optimizer, Map<String, Double> stepOverheads,
-                       Interconnect interconnect) {
-    this(name, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers, casts, optimizer,
-        stepOverheads, interconnect, null);
-  }
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Copies collections and checks the menu. */
-  public DeviceProfile {
-    if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("DeviceProfile needs a name");
+    /** A profile with the {@link #DEFAULT_CONTEXT_BYTES} context (catalog devices, profiles without a measurement). */
+    public DeviceProfile(
+            String name,
+            boolean estimate,
+            String source,
+            long memoryBytes,
+            List<Precision> precisions,
+            CastPolicy castPolicy,
+            Roofline roofline,
+            List<LayerMeasurement> layers,
+            Map<String, LinearCost> casts,
+            LinearCost optimizer,
+            Map<String, Double> stepOverheads,
+            Interconnect interconnect) {
+        this(
+                name,
+                estimate,
+                source,
+                memoryBytes,
+                precisions,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                null);
     }
-    if (precisions == null || precisions.isEmpty()) {
-      throw new IllegalArgumentException("Device " + name + " has an empty precision menu; list at least FP32");
+
+    /** Copies collections and checks the menu. */
+    public DeviceProfile {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("DeviceProfile needs a name");
+        }
+        if (precisions == null || precisions.isEmpty()) {
+            throw new IllegalArgumentException("Device " + name + " has an empty precision menu; list at least FP32");
+        }
+        if (memoryBytes <= 0) {
+            throw new IllegalArgumentException("Device " + name + " needs memoryBytes > 0, got " + memoryBytes);
+        }
+        precisions = List.copyOf(precisions);
+        layers = layers == null ? List.of() : List.copyOf(layers);
+        casts = Collections.unmodifiableMap(new LinkedHashMap<>(casts == null ? Map.of() : casts));
+        stepOverheads =
+                Collections.unmodifiableMap(new LinkedHashMap<>(stepOverheads == null ? Map.of() : stepOverheads));
+        if (optimizer == null) {
+            optimizer = new LinearCost(0, 0);
+        }
+        if (contextBytes == null) {
+            contextBytes = DEFAULT_CONTEXT_BYTES;
+        }
+        if (contextBytes < 0) {
+            throw new IllegalArgumentException("Device " + name + " needs contextBytes >= 0, got " + contextBytes);
+        }
     }
-    if (memoryBytes <= 0) {
-      throw new IllegalArgumentException("Device " + name + " needs memoryBytes > 0, got " + memoryBytes);
+
+    /** @return bytes the model may use: {@code memoryBytes − contextBytes} (negative if the context alone is larger) */
+    public long modelBudgetBytes() {
+        return memoryBytes - contextBytes;
     }
-    precisions = List.copyOf(precisions);
-    layers = layers == null ? List.of() : List.copyOf(layers);
-    casts = Collections.unmodifiableMap(new LinkedHashMap<>(casts == null ? Map.of() : casts));
-    stepOverheads = Collections.unmodifiableMap(new LinkedHashMap<>(stepOverheads == null ? Map.of()
-        : stepOverheads));
-    if (optimizer == null) {
-      optimizer = new LinearCost(0, 0);
+
+    /**
+     * @param bytes measured context
+     * @return a copy with another context term
+     */
+    public DeviceProfile withContextBytes(long bytes) {
+        return new DeviceProfile(
+                name,
+                estimate,
+                source,
+                memoryBytes,
+                precisions,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                bytes);
     }
-    if (contextBytes == null) {
-      contextBytes = DEFAULT_CONTEXT_BYTES;
+
+    /**
+     * @param from source precision
+     * @param to   target precision
+     * @return the {@link #casts()} key
+     */
+    public static String castKey(Precision from, Precision to) {
+        return from + "->" + to;
     }
-    if (contextBytes < 0) {
-      throw new IllegalArgumentException("Device " + name + " needs contextBytes >= 0, got " + contextBytes);
+
+    /**
+     * @param memory new memory size
+     * @return a copy with another memory size (e.g. a 16 GB V100)
+     */
+    public DeviceProfile withMemoryBytes(long memory) {
+        return new DeviceProfile(
+                name,
+                estimate,
+                source,
+                memory,
+                precisions,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                contextBytes);
     }
-  }
 
-  /** @return bytes the model may use: {@code memoryBytes − contextBytes} (negative if the context alone is larger) */
-  public long modelBudgetBytes() {
-    return memoryBytes - contextBytes;
-  }
-
-  /**
-   * @param bytes measured context
-   * @return a copy with another context term
-   */
-  public DeviceProfile withContextBytes(long bytes) {
-    return new DeviceProfile(name, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers, casts,
-        optimizer, stepOverheads, interconnect, bytes);
-  }
-
-  /**
-   * @param from source precision
-   * @param to   target precision
-   * @return the {@link #casts()} key
-   */
-  public static String castKey(Precision from, Precision to) {
-    return from + "->" + to;
-  }
-
-  /**
-   * @param memory new memory size
-   * @return a copy with another memory size (e.g. a 16 GB V100)
-   */
-  public DeviceProfile withMemoryBytes(long memory) {
-    return new DeviceProfile(name, estimate, source, memory, precisions, castPolicy, roofline, layers, casts,
-        optimizer, stepOverheads, interconnect, contextBytes);
-  }
-
-  /**
-   * @param menu new precision menu
-   * @return a copy with another precision menu (e.g. pin a training GPU to FP32)
-   */
-  public DeviceProfile withPrecisions(List<Precision> menu) {
-    return new DeviceProfile(name, estimate, source, memoryBytes, menu, castPolicy, roofline, layers, casts,
-        optimizer, stepOverheads, interconnect, contextBytes);
-  }
-
-  /**
-   * @param newName name
-   * @return a renamed copy
-   */
-  public DeviceProfile withName(String newName) {
-    return new DeviceProfile(newName, estimate, source, memoryBytes, precisions, castPolicy, roofline, layers,
-        casts, optimizer, stepOverheads, interconnect, contextBytes);
-  }
-
-  /** @return pretty JSON */
-  public String toJson() {
-    try {
-      return JSON.writeValueAsString(this);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Cannot serialize device profile " + name, e);
+    /**
+     * @param menu new precision menu
+     * @return a copy with another precision menu (e.g. pin a training GPU to FP32)
+     */
+    public DeviceProfile withPrecisions(List<Precision> menu) {
+        return new DeviceProfile(
+                name,
+                estimate,
+                source,
+                memoryBytes,
+                menu,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                contextBytes);
     }
-  }
 
-  /**
-   * @param json text from {@link #toJson()}
-   * @return the profile
-   * @throws IllegalArgumentException if the text is not a device profile
-   */
-  public static DeviceProfile fromJson(String json) {
-    try {
-      return JSON.readValue(json, DeviceProfile.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("Not a device profile JSON (see DeviceProfile.toJson; for raw GPU "
-          + "measurements use GpuMeasurements.toProfile): " + e.getOriginalMessage(), e);
+    /**
+     * @param newName name
+     * @return a renamed copy
+     */
+    public DeviceProfile withName(String newName) {
+        return new DeviceProfile(
+                newName,
+                estimate,
+                source,
+                memoryBytes,
+                precisions,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                contextBytes);
     }
-  }
+
+    /** @return pretty JSON */
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cannot serialize device profile " + name, e);
+        }
+    }
+
+    /**
+     * @param json text from {@link #toJson()}
+     * @return the profile
+     * @throws IllegalArgumentException if the text is not a device profile
+     */
+    public static DeviceProfile fromJson(String json) {
+        try {
+            return JSON.readValue(json, DeviceProfile.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "Not a device profile JSON (see DeviceProfile.toJson; for raw GPU "
+                            + "measurements use GpuMeasurements.toProfile): " + e.getOriginalMessage(),
+                    e);
+        }
+    }
 }

@@ -8,26 +8,26 @@ package io.qsync.planner.cost;
  * @param latencySeconds        per ring step latency (one send/receive hop)
  */
 public record Interconnect(String name, double bandwidthBytesPerSec, double latencySeconds) {
-  /** Checks the values. */
-  public Interconnect {
-    if (!(bandwidthBytesPerSec > 0) || latencySeconds < 0) {
-      throw new IllegalArgumentException("Interconnect '" + name + "' needs bandwidth > 0 and latency >= 0, got "
-          + bandwidthBytesPerSec + " B/s, " + latencySeconds + " s");
+    /** Checks the values. */
+    public Interconnect {
+        if (!(bandwidthBytesPerSec > 0) || latencySeconds < 0) {
+            throw new IllegalArgumentException("Interconnect '" + name + "' needs bandwidth > 0 and latency >= 0, got "
+                    + bandwidthBytesPerSec + " B/s, " + latencySeconds + " s");
+        }
     }
-  }
 
-  /**
-   * Ring all-reduce (reduce-scatter then all-gather, as {@code TcpRingCommunicator}): {@code 2(n-1)} steps, each
-   * moving {@code bytes/n} over the link.
-   *
-   * @param bytes   buffer size
-   * @param workers ring size
-   * @return seconds (0 for a single worker)
-   */
-  public double ringAllReduceSeconds(double bytes, int workers) {
-    if (workers <= 1) {
-      return 0;
+    /**
+     * Ring all-reduce (reduce-scatter then all-gather, as {@code TcpRingCommunicator}): {@code 2(n-1)} steps, each
+     * moving {@code bytes/n} over the link.
+     *
+     * @param bytes   buffer size
+     * @param workers ring size
+     * @return seconds (0 for a single worker)
+     */
+    public double ringAllReduceSeconds(double bytes, int workers) {
+        if (workers <= 1) {
+            return 0;
+        }
+        return 2.0 * (workers - 1) * (latencySeconds + bytes / workers / bandwidthBytesPerSec);
     }
-    return 2.0 * (workers - 1) * (latencySeconds + bytes / workers / bandwidthBytesPerSec);
-  }
 }

@@ -14,39 +14,43 @@ import java.util.Map;
  * @param memoryBytesPerSec   memory bandwidth
  * @param layerOverheadSeconds fixed cost per layer and pass (kernel launch, framework dispatch)
  */
-public record Roofline(Map<Precision, Double> peakFlopsPerSec, double efficiency, double memoryBytesPerSec,
-                       double layerOverheadSeconds) {
-  /** Copies the map and checks the values. */
-  public Roofline {
-    if (!(efficiency > 0) || efficiency > 1 || !(memoryBytesPerSec > 0) || layerOverheadSeconds < 0) {
-      throw new IllegalArgumentException("Roofline needs 0 < efficiency <= 1, bandwidth > 0, overhead >= 0; got "
-          + efficiency + ", " + memoryBytesPerSec + ", " + layerOverheadSeconds);
+public record Roofline(
+        Map<Precision, Double> peakFlopsPerSec,
+        double efficiency,
+        double memoryBytesPerSec,
+        double layerOverheadSeconds) {
+    /** Copies the map and checks the values. */
+    public Roofline {
+        if (!(efficiency > 0) || efficiency > 1 || !(memoryBytesPerSec > 0) || layerOverheadSeconds < 0) {
+            throw new IllegalArgumentException("Roofline needs 0 < efficiency <= 1, bandwidth > 0, overhead >= 0; got "
+                    + efficiency + ", " + memoryBytesPerSec + ", " + layerOverheadSeconds);
+        }
+        peakFlopsPerSec = Collections.unmodifiableMap(new EnumMap<>(
+                peakFlopsPerSec.isEmpty() ? new EnumMap<Precision, Double>(Precision.class) : peakFlopsPerSec));
     }
-    peakFlopsPerSec = Collections.unmodifiableMap(new EnumMap<>(peakFlopsPerSec.isEmpty()
-        ? new EnumMap<Precision, Double>(Precision.class) : peakFlopsPerSec));
-  }
 
-  /**
-   * @param p precision
-   * @return true if a peak rate is known for {@code p}
-   */
-  public boolean supports(Precision p) {
-    return peakFlopsPerSec.containsKey(p);
-  }
-
-  /**
-   * @param flops operations
-   * @param bytes bytes moved through memory
-   * @param p     compute precision (its peak rate; FP32 for non-switchable layers)
-   * @param device device name, for the error message
-   * @return seconds
-   */
-  public double seconds(double flops, double bytes, Precision p, String device) {
-    Double peak = peakFlopsPerSec.get(p);
-    if (peak == null) {
-      throw new IllegalArgumentException("Device " + device + " has no peak rate for " + p + " (known: "
-          + peakFlopsPerSec.keySet() + "); remove " + p + " from its precision menu or add a peak to its profile");
+    /**
+     * @param p precision
+     * @return true if a peak rate is known for {@code p}
+     */
+    public boolean supports(Precision p) {
+        return peakFlopsPerSec.containsKey(p);
     }
-    return layerOverheadSeconds + Math.max(flops / (peak * efficiency), bytes / memoryBytesPerSec);
-  }
+
+    /**
+     * @param flops operations
+     * @param bytes bytes moved through memory
+     * @param p     compute precision (its peak rate; FP32 for non-switchable layers)
+     * @param device device name, for the error message
+     * @return seconds
+     */
+    public double seconds(double flops, double bytes, Precision p, String device) {
+        Double peak = peakFlopsPerSec.get(p);
+        if (peak == null) {
+            throw new IllegalArgumentException(
+                    "Device " + device + " has no peak rate for " + p + " (known: " + peakFlopsPerSec.keySet()
+                            + "); remove " + p + " from its precision menu or add a peak to its profile");
+        }
+        return layerOverheadSeconds + Math.max(flops / (peak * efficiency), bytes / memoryBytesPerSec);
+    }
 }

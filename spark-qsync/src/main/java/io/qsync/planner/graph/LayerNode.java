@@ -25,33 +25,43 @@ import java.util.List;
  * @param switchable       true if the layer's precision can be switched: a dense or convolution layer that
  *                         {@link io.qsync.lowprec.layers.SwitchableLayers#convert} converts (or already converted)
  */
-public record LayerNode(String id, String type, int index, List<Long> inputShape, List<Long> outputShape,
-                        long paramCount, long weightCount, long updaterStateSize, int depth,
-                        List<String> predecessors, List<String> successors, boolean switchable) {
+public record LayerNode(
+        String id,
+        String type,
+        int index,
+        List<Long> inputShape,
+        List<Long> outputShape,
+        long paramCount,
+        long weightCount,
+        long updaterStateSize,
+        int depth,
+        List<String> predecessors,
+        List<String> successors,
+        boolean switchable) {
 
-  /** Copies the lists (unmodifiable) and checks the id. */
-  public LayerNode {
-    if (id == null || id.isEmpty()) {
-      throw new IllegalArgumentException("LayerNode id must be a non-empty string");
+    /** Copies the lists (unmodifiable) and checks the id. */
+    public LayerNode {
+        if (id == null || id.isEmpty()) {
+            throw new IllegalArgumentException("LayerNode id must be a non-empty string");
+        }
+        inputShape = List.copyOf(inputShape);
+        outputShape = List.copyOf(outputShape);
+        predecessors = List.copyOf(predecessors);
+        successors = List.copyOf(successors);
     }
-    inputShape = List.copyOf(inputShape);
-    outputShape = List.copyOf(outputShape);
-    predecessors = List.copyOf(predecessors);
-    successors = List.copyOf(successors);
-  }
 
-  /** @return the cost key of this layer (type, shapes, weight count) */
-  public LayerSignature signature() {
-    return new LayerSignature(type, inputShape, outputShape, weightCount);
-  }
+    /** @return the cost key of this layer (type, shapes, weight count) */
+    public LayerSignature signature() {
+        return new LayerSignature(type, inputShape, outputShape, weightCount);
+    }
 
-  /** @return number of elements of one example's input (product of {@link #inputShape()}) */
-  public long inputElements() {
-    return signature().inputElements();
-  }
+    /** @return number of elements of one example's input (product of {@link #inputShape()}) */
+    public long inputElements() {
+        return signature().inputElements();
+    }
 
-  /** @return number of elements of one example's output (product of {@link #outputShape()}) */
-  public long outputElements() {
-    return signature().outputElements();
-  }
+    /** @return number of elements of one example's output (product of {@link #outputShape()}) */
+    public long outputElements() {
+        return signature().outputElements();
+    }
 }

@@ -50,169 +50,169 @@ import java.util.Map;
  * exist (only layers with weights are scored). The norms stay unsquared as in QSync's code.
  */
 public final class GvarIndicator implements Indicator {
-  /** QSync's default γ (weight of the forward part). */
-  public static final double DEFAULT_GAMMA = 4.0;
-  /** QSync's k for FP16. */
-  public static final int DEFAULT_K = 9;
+    /** QSync's default γ (weight of the forward part). */
+    public static final double DEFAULT_GAMMA = 4.0;
+    /** QSync's k for FP16. */
+    public static final int DEFAULT_K = 9;
 
-  private final double gamma;
-  private final int k;
+    private final double gamma;
+    private final int k;
 
-  /** GVAR with γ = 4, k = 9. */
-  public GvarIndicator() {
-    this(DEFAULT_GAMMA, DEFAULT_K);
-  }
-
-  /**
-   * @param gamma weight of the forward term (γ ≥ 0)
-   * @param k     mantissa exponent used for FP16 (other float formats shift it by their mantissa width)
-   */
-  public GvarIndicator(double gamma, int k) {
-    if (!(gamma >= 0)) {
-      throw new IllegalArgumentException("GVAR gamma must be >= 0, got " + gamma);
+    /** GVAR with γ = 4, k = 9. */
+    public GvarIndicator() {
+        this(DEFAULT_GAMMA, DEFAULT_K);
     }
-    this.gamma = gamma;
-    this.k = k;
-  }
 
-  @Override
-  public String name() {
-    return "gvar";
-  }
+    /**
+     * @param gamma weight of the forward term (γ ≥ 0)
+     * @param k     mantissa exponent used for FP16 (other float formats shift it by their mantissa width)
+     */
+    public GvarIndicator(double gamma, int k) {
+        if (!(gamma >= 0)) {
+            throw new IllegalArgumentException("GVAR gamma must be >= 0, got " + gamma);
+        }
+        this.gamma = gamma;
+        this.k = k;
+    }
 
-  @Override
-  public IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
-    Map<String, Map<Precision, Double>> out = new LinkedHashMap<>();
-    int maxDepth = graph.maxDepth();
-    for (LayerStatistics s : stats.layers().values()) {
-      LayerNode node = graph.node(s.layerId());
-      Map<Precision, Double> row = new EnumMap<>(Precision.class);
-      for (Precision p : menu) {
-        row.put(p, omega(s, node.depth(), maxDepth, p));
-      }
-      out.put(s.layerId(), row);
+    @Override
+    public String name() {
+        return "gvar";
     }
-    return new IndicatorTable(name(), out);
-  }
 
-  /**
-   * @param s        layer statistics
-   * @param depth    d_l
-   * @param maxDepth L
-   * @param p        precision
-   * @return {@code γ·(L − d)·fwd_p + d·bwd_p}
-   */
-  public double omega(LayerStatistics s, int depth, int maxDepth, Precision p) {
-    if (depth < 0 || depth > maxDepth) {
-      throw new IllegalArgumentException("Depth " + depth + " of layer " + s.layerId() + " outside [0, " + maxDepth
-          + "]");
+    @Override
+    public IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
+        Map<String, Map<Precision, Double>> out = new LinkedHashMap<>();
+        int maxDepth = graph.maxDepth();
+        for (LayerStatistics s : stats.layers().values()) {
+            LayerNode node = graph.node(s.layerId());
+            Map<Precision, Double> row = new EnumMap<>(Precision.class);
+            for (Precision p : menu) {
+                row.put(p, omega(s, node.depth(), maxDepth, p));
+            }
+            out.put(s.layerId(), row);
+        }
+        return new IndicatorTable(name(), out);
     }
-    if (p == Precision.FP32) {
-      return 0.0;
-    }
-    return gamma * (maxDepth - depth) * forward(s, p) + depth * backward(s, p);
-  }
 
-  /**
-   * @param s statistics
-   * @param p precision
-   * @return fwd_p (0 for FP32)
-   */
-  public double forward(LayerStatistics s, Precision p) {
-    if (p == Precision.FP32) {
-      return 0.0;
+    /**
+     * @param s        layer statistics
+     * @param depth    d_l
+     * @param maxDepth L
+     * @param p        precision
+     * @return {@code γ·(L − d)·fwd_p + d·bwd_p}
+     */
+    public double omega(LayerStatistics s, int depth, int maxDepth, Precision p) {
+        if (depth < 0 || depth > maxDepth) {
+            throw new IllegalArgumentException(
+                    "Depth " + depth + " of layer " + s.layerId() + " outside [0, " + maxDepth + "]");
+        }
+        if (p == Precision.FP32) {
+            return 0.0;
+        }
+        return gamma * (maxDepth - depth) * forward(s, p) + depth * backward(s, p);
     }
-    if (p == Precision.TF32) {
-      return Math.min(floatForward(s, Precision.TF32), floatForward(s, Precision.FP16));
-    }
-    if (p == Precision.INT8) {
-      return (s.normW() * s.sV() * s.sV() * s.dV() + s.normV() * s.sW() * s.sW() * s.dW()) / 6.0;
-    }
-    return floatForward(s, p);
-  }
 
-  private double floatForward(LayerStatistics s, Precision p) {
-    double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
-    double ew = exponentProxy(Math.sqrt(s.normW() / s.dW()), 127 * s.sW(), p);
-    return Math.pow(2, -2.0 * kOf(p)) * (s.normW() * s.dV() * ev + s.normV() * s.dW() * ew) / 6.0;
-  }
-
-  /**
-   * @param s statistics
-   * @param p precision
-   * @return bwd_p (0 for FP32)
-   */
-  public double backward(LayerStatistics s, Precision p) {
-    if (p == Precision.FP32) {
-      return 0.0;
+    /**
+     * @param s statistics
+     * @param p precision
+     * @return fwd_p (0 for FP32)
+     */
+    public double forward(LayerStatistics s, Precision p) {
+        if (p == Precision.FP32) {
+            return 0.0;
+        }
+        if (p == Precision.TF32) {
+            return Math.min(floatForward(s, Precision.TF32), floatForward(s, Precision.FP16));
+        }
+        if (p == Precision.INT8) {
+            return (s.normW() * s.sV() * s.sV() * s.dV() + s.normV() * s.sW() * s.sW() * s.dW()) / 6.0;
+        }
+        return floatForward(s, p);
     }
-    double g = s.gradNorm() > 0 ? s.gradNorm() : 1.0;
-    if (p == Precision.INT8) {
-      double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), Precision.FP16);
-      return (g * s.sV() * s.sV() * s.dV()
-          + s.normV() * Math.pow(2, 2 * ev) * Math.pow(2, -2.0 * k) * s.dVV()) / 6.0;
+
+    private double floatForward(LayerStatistics s, Precision p) {
+        double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
+        double ew = exponentProxy(Math.sqrt(s.normW() / s.dW()), 127 * s.sW(), p);
+        return Math.pow(2, -2.0 * kOf(p)) * (s.normW() * s.dV() * ev + s.normV() * s.dW() * ew) / 6.0;
     }
-    if (p == Precision.TF32) {
-      return Math.min(floatBackward(s, Precision.TF32, g), floatBackward(s, Precision.FP16, g));
+
+    /**
+     * @param s statistics
+     * @param p precision
+     * @return bwd_p (0 for FP32)
+     */
+    public double backward(LayerStatistics s, Precision p) {
+        if (p == Precision.FP32) {
+            return 0.0;
+        }
+        double g = s.gradNorm() > 0 ? s.gradNorm() : 1.0;
+        if (p == Precision.INT8) {
+            double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), Precision.FP16);
+            return (g * s.sV() * s.sV() * s.dV() + s.normV() * Math.pow(2, 2 * ev) * Math.pow(2, -2.0 * k) * s.dVV())
+                    / 6.0;
+        }
+        if (p == Precision.TF32) {
+            return Math.min(floatBackward(s, Precision.TF32, g), floatBackward(s, Precision.FP16, g));
+        }
+        return floatBackward(s, p, g);
     }
-    return floatBackward(s, p, g);
-  }
 
-  private double floatBackward(LayerStatistics s, Precision p, double g) {
-    Precision bwd = backwardFormat(p);
-    double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
-    double egv = exponentProxy(s.gradMaxAbs(), s.gradMaxAbs(), bwd);
-    return (Math.pow(2, -2.0 * kOf(p)) * g * s.dV() * ev
-        + Math.pow(2, -2.0 * kOf(bwd)) * s.normV() * s.dVV() * egv) / 6.0;
-  }
-
-  /**
-   * @param p a float precision
-   * @return k_p = k + (mantissa bits − 10)
-   */
-  int kOf(Precision p) {
-    return k + p.mantissaBits() - Precision.FP16.mantissaBits();
-  }
-
-  /**
-   * @param p layer precision
-   * @return the float format the layer rounds incoming gradients to in backward
-   */
-  static Precision backwardFormat(Precision p) {
-    return switch (p) {
-      case INT8 -> Precision.FP16;
-      case FP8_E4M3 -> Precision.FP8_E5M2;
-      default -> p;
-    };
-  }
-
-  /**
-   * QSync's exponent proxy {@code min(cap, |frexp_exp(round_f(x))|)}, cap = the format's exponent bits (5 for FP16);
-   * FP8 formats first scale x by {@code maxFinite/amax} as their per-tensor quantizer does.
-   *
-   * @param x    value
-   * @param amax the tensor's max |value| (used only for FP8 scaling)
-   * @param f    float format
-   * @return the proxy (0 for x = 0)
-   */
-  static double exponentProxy(double x, double amax, Precision f) {
-    double scaled = x;
-    if ((f == Precision.FP8_E4M3 || f == Precision.FP8_E5M2) && amax > 0) {
-      scaled = x * f.maxFinite() / amax;
+    private double floatBackward(LayerStatistics s, Precision p, double g) {
+        Precision bwd = backwardFormat(p);
+        double ev = exponentProxy(Math.sqrt(s.normV() / s.dV()), 127 * s.sV(), p);
+        double egv = exponentProxy(s.gradMaxAbs(), s.gradMaxAbs(), bwd);
+        return (Math.pow(2, -2.0 * kOf(p)) * g * s.dV() * ev + Math.pow(2, -2.0 * kOf(bwd)) * s.normV() * s.dVV() * egv)
+                / 6.0;
     }
-    float r = FloatRounding.round(f, (float) scaled);
-    int e = frexpExponent(r);
-    return Math.min(f.exponentBits(), Math.abs(e));
-  }
 
-  /**
-   * @param x value
-   * @return e with {@code x = m·2^e}, {@code 0.5 ≤ |m| < 1} (numpy/C frexp); 0 for 0, infinities and NaN
-   */
-  static int frexpExponent(double x) {
-    if (x == 0 || Double.isNaN(x) || Double.isInfinite(x)) {
-      return 0;
+    /**
+     * @param p a float precision
+     * @return k_p = k + (mantissa bits − 10)
+     */
+    int kOf(Precision p) {
+        return k + p.mantissaBits() - Precision.FP16.mantissaBits();
     }
-    return Math.getExponent(x) + 1;
-  }
+
+    /**
+     * @param p layer precision
+     * @return the float format the layer rounds incoming gradients to in backward
+     */
+    static Precision backwardFormat(Precision p) {
+        return switch (p) {
+            case INT8 -> Precision.FP16;
+            case FP8_E4M3 -> Precision.FP8_E5M2;
+            default -> p;
+        };
+    }
+
+    /**
+     * QSync's exponent proxy {@code min(cap, |frexp_exp(round_f(x))|)}, cap = the format's exponent bits (5 for FP16);
+     * FP8 formats first scale x by {@code maxFinite/amax} as their per-tensor quantizer does.
+     *
+     * @param x    value
+     * @param amax the tensor's max |value| (used only for FP8 scaling)
+     * @param f    float format
+     * @return the proxy (0 for x = 0)
+     */
+    static double exponentProxy(double x, double amax, Precision f) {
+        double scaled = x;
+        if ((f == Precision.FP8_E4M3 || f == Precision.FP8_E5M2) && amax > 0) {
+            scaled = x * f.maxFinite() / amax;
+        }
+        float r = FloatRounding.round(f, (float) scaled);
+        int e = frexpExponent(r);
+        return Math.min(f.exponentBits(), Math.abs(e));
+    }
+
+    /**
+     * @param x value
+     * @return e with {@code x = m·2^e}, {@code 0.5 ≤ |m| < 1} (numpy/C frexp); 0 for 0, infinities and NaN
+     */
+    static int frexpExponent(double x) {
+        if (x == 0 || Double.isNaN(x) || Double.isInfinite(x)) {
+            return 0;
+        }
+        return Math.getExponent(x) + 1;
+    }
 }

@@ -12,28 +12,28 @@ import io.qsync.planner.stats.LayerStatistics;
  * {@code np.gradient} (not a loss Hessian); that quirk is not reproduced. FP32 scores 0.
  */
 public final class HessianIndicator implements PerLayerIndicator {
-  /** Creates the indicator. */
-  public HessianIndicator() {}
+    /** Creates the indicator. */
+    public HessianIndicator() {}
 
-  @Override
-  public String name() {
-    return "hess";
-  }
+    @Override
+    public String name() {
+        return "hess";
+    }
 
-  /**
-   * @param s layer statistics with a Hessian trace and weight quantization for {@code p}
-   * @param p precision
-   * @return {@code |tr H| / D_w · ‖Q_p(W) − W‖²}, 0 for FP32
-   */
-  @Override
-  public double omega(LayerStatistics s, Precision p) {
-    if (p == Precision.FP32) {
-      return 0.0;
+    /**
+     * @param s layer statistics with a Hessian trace and weight quantization for {@code p}
+     * @param p precision
+     * @return {@code |tr H| / D_w · ‖Q_p(W) − W‖²}, 0 for FP32
+     */
+    @Override
+    public double omega(LayerStatistics s, Precision p) {
+        if (p == Precision.FP32) {
+            return 0.0;
+        }
+        if (s.hessianSamples() <= 0) {
+            throw new IllegalArgumentException("HESS needs a Hessian trace for layer " + s.layerId()
+                    + "; collect statistics with hutchinsonSamples > 0 (qsync profile-stats --hutchinson N)");
+        }
+        return Math.abs(s.hessianTrace()) / s.dW() * s.quantization(p).squaredError();
     }
-    if (s.hessianSamples() <= 0) {
-      throw new IllegalArgumentException("HESS needs a Hessian trace for layer " + s.layerId()
-          + "; collect statistics with hutchinsonSamples > 0 (qsync profile-stats --hutchinson N)");
-    }
-    return Math.abs(s.hessianTrace()) / s.dW() * s.quantization(p).squaredError();
-  }
 }

@@ -11,15 +11,15 @@ import java.util.Collection;
  * {@link #omega} of every profiled layer and every precision of the menu.
  */
 public interface PerLayerIndicator extends Indicator {
-  /**
-   * @param s layer statistics
-   * @param p precision
-   * @return ω of the layer at {@code p} (0 for FP32)
-   */
-  double omega(LayerStatistics s, Precision p);
+    /**
+     * @param s layer statistics
+     * @param p precision
+     * @return ω of the layer at {@code p} (0 for FP32)
+     */
+    double omega(LayerStatistics s, Precision p);
 
-  @Override
-  default IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
-    return Indicator.perLayer(name(), stats, graph, menu, this::omega);
-  }
+    @Override
+    default IndicatorTable compute(ModelStatistics stats, LayerGraph graph, Collection<Precision> menu) {
+        return Indicator.perLayer(name(), stats, graph, menu, this::omega);
+    }
 }

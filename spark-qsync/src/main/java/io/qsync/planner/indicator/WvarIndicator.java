@@ -9,29 +9,29 @@ import io.qsync.planner.stats.LayerStatistics;
  * layer's weight quantizer. It is 0 for FP32 by construction and ignores depth and activations.
  */
 public final class WvarIndicator implements PerLayerIndicator {
-  /** Creates the indicator. */
-  public WvarIndicator() {}
+    /** Creates the indicator. */
+    public WvarIndicator() {}
 
-  @Override
-  public String name() {
-    return "wvar";
-  }
+    @Override
+    public String name() {
+        return "wvar";
+    }
 
-  /**
-   * @param s layer statistics (with weight quantization for {@code p})
-   * @param p precision
-   * @return {@code log2(|Σ|Q_p(W)| − Σ|W|| / Σ|W| + 1)}, 0 for FP32
-   */
-  @Override
-  public double omega(LayerStatistics s, Precision p) {
-    if (p == Precision.FP32) {
-      return 0.0;
+    /**
+     * @param s layer statistics (with weight quantization for {@code p})
+     * @param p precision
+     * @return {@code log2(|Σ|Q_p(W)| − Σ|W|| / Σ|W| + 1)}, 0 for FP32
+     */
+    @Override
+    public double omega(LayerStatistics s, Precision p) {
+        if (p == Precision.FP32) {
+            return 0.0;
+        }
+        if (!(s.weightSumAbs() > 0)) {
+            throw new IllegalArgumentException("WVAR needs Σ|W| > 0 for layer " + s.layerId()
+                    + "; collect statistics with StatisticsCollector (weights all zero?)");
+        }
+        double rel = Math.abs(s.quantization(p).sumAbsQuantized() - s.weightSumAbs()) / s.weightSumAbs();
+        return Math.log(rel + 1) / Math.log(2);
     }
-    if (!(s.weightSumAbs() > 0)) {
-      throw new IllegalArgumentException("WVAR needs Σ|W| > 0 for layer " + s.layerId()
-          + "; collect statistics with StatisticsCollector (weights all zero?)");
-    }
-    double rel = Math.abs(s.quantization(p).sumAbsQuantized() - s.weightSumAbs()) / s.weightSumAbs();
-    return Math.log(rel + 1) / Math.log(2);
-  }
 }

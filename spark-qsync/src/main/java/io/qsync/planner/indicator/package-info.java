@@ -7,5 +7,3 @@
  * sensitive. Results are {@link io.qsync.planner.indicator.IndicatorTable}s.
  */
 package io.qsync.planner.indicator;
-
-import io.qsync.planner.graph.LayerGraph;

@@ -12,10 +12,15 @@ import io.qsync.lowprec.Precision;
  * @param updaterBytes    FP32 updater state
  * @param activationBytes what the layer keeps from forward for backward at this batch size and precision
  */
-public record LayerMemory(String layerId, Precision precision, long paramBytes, long gradientBytes, long updaterBytes,
-                          long activationBytes) {
-  /** @return the sum of all parts */
-  public long totalBytes() {
-    return paramBytes + gradientBytes + updaterBytes + activationBytes;
-  }
+public record LayerMemory(
+        String layerId,
+        Precision precision,
+        long paramBytes,
+        long gradientBytes,
+        long updaterBytes,
+        long activationBytes) {
+    /** @return the sum of all parts */
+    public long totalBytes() {
+        return paramBytes + gradientBytes + updaterBytes + activationBytes;
+    }
 }

@@ -16,11 +16,18 @@ import java.util.List;
  * @param contextBytes    the fixed context term
  * @param totalBytes      everything
  */
-public record MemoryPrediction(int batchSize, List<LayerMemory> layers, long paramBytes, long gradientBytes,
-                               long updaterBytes, long activationBytes, long sharedBytes, long contextBytes,
-                               long totalBytes) {
-  /** Copies the list. */
-  public MemoryPrediction {
-    layers = List.copyOf(layers);
-  }
+public record MemoryPrediction(
+        int batchSize,
+        List<LayerMemory> layers,
+        long paramBytes,
+        long gradientBytes,
+        long updaterBytes,
+        long activationBytes,
+        long sharedBytes,
+        long contextBytes,
+        long totalBytes) {
+    /** Copies the list. */
+    public MemoryPrediction {
+        layers = List.copyOf(layers);
+    }
 }

@@ -24,16 +24,23 @@ import java.util.Map;
  * @param inputBatchBytes      the mini-batch itself (features and labels, FP32)
  * @param perLayerWorking      layer id → working bytes of its forward/backward op (no over-allocation)
  */
-public record WorkingMemory(int batchSize, long activationsWorkspace, long gradientWorkspaces, long layerWorkspace,
-                            String largestLayer, long heldOutsideWorkspaces, long sharedScratchBytes,
-                            long inputBatchBytes, Map<String, Long> perLayerWorking) {
-  /** Copies the map. */
-  public WorkingMemory {
-    perLayerWorking = Map.copyOf(perLayerWorking);
-  }
+public record WorkingMemory(
+        int batchSize,
+        long activationsWorkspace,
+        long gradientWorkspaces,
+        long layerWorkspace,
+        String largestLayer,
+        long heldOutsideWorkspaces,
+        long sharedScratchBytes,
+        long inputBatchBytes,
+        Map<String, Long> perLayerWorking) {
+    /** Copies the map. */
+    public WorkingMemory {
+        perLayerWorking = Map.copyOf(perLayerWorking);
+    }
 
-  /** @return the sum of all parts except the per-layer breakdown (the shared scratch pool is part of the held bytes) */
-  public long totalBytes() {
-    return activationsWorkspace + gradientWorkspaces + layerWorkspace + heldOutsideWorkspaces + inputBatchBytes;
-  }
+    /** @return the sum of all parts except the per-layer breakdown (the shared scratch pool is part of the held bytes) */
+    public long totalBytes() {
+        return activationsWorkspace + gradientWorkspaces + layerWorkspace + heldOutsideWorkspaces + inputBatchBytes;
+    }
 }

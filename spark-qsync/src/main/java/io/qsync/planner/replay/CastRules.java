@@ -32,75 +32,75 @@ import java.util.Set;
  * shared state (QSync's {@code change_dag_bit} mutated the DAG even for rejected candidates, §9.8).
  */
 public final class CastRules {
-  private static final Set<String> DENY = Set.of("batchnorm", "output", "losslayer", "lossvertex",
-      "softmax", "layernorm");
+    private static final Set<String> DENY =
+            Set.of("batchnorm", "output", "losslayer", "lossvertex", "softmax", "layernorm");
 
-  private CastRules() {}
+    private CastRules() {}
 
-  /**
-   * @param b compute precision of a switchable layer
-   * @return the precision of the tensor it emits in the forward pass
-   */
-  public static Precision forwardOutput(Precision b) {
-    return switch (b) {
-      case INT8, TF32 -> Precision.FP32;
-      case FP8_E4M3, FP8_E5M2 -> Precision.FP16;
-      default -> b;
-    };
-  }
-
-  /**
-   * @param b compute precision of a switchable layer
-   * @return the precision its backward pass runs in and emits its input gradient in
-   */
-  public static Precision backwardCompute(Precision b) {
-    return switch (b) {
-      case INT8, FP8_E4M3, FP8_E5M2 -> Precision.FP16;
-      case TF32 -> Precision.FP32;
-      default -> b;
-    };
-  }
-
-  /**
-   * @param n node
-   * @return true if the node always runs FP32 (deny list, or a weighted layer that is not switchable)
-   */
-  public static boolean denied(LayerNode n) {
-    return DENY.contains(n.type()) || (!n.switchable() && n.weightCount() > 0);
-  }
-
-  /**
-   * Resolves every node's precisions for a plan.
-   *
-   * @param g    graph
-   * @param plan switchable layer id → precision (absent = FP32)
-   * @return per node (in graph order): {forward input/compute, forward output, backward compute}
-   */
-  public static Precision[][] resolve(LayerGraph g, Map<String, Precision> plan) {
-    List<LayerNode> nodes = g.nodes();
-    Map<String, Integer> idx = g.indexById();
-    Precision[][] r = new Precision[nodes.size()][];
-    for (int i = 0; i < nodes.size(); i++) {
-      LayerNode n = nodes.get(i);
-      if (n.switchable()) {
-        Precision b = plan.getOrDefault(n.id(), Precision.FP32);
-        r[i] = new Precision[] {b, forwardOutput(b), backwardCompute(b)};
-      } else if (denied(n)) {
-        r[i] = new Precision[] {Precision.FP32, Precision.FP32, Precision.FP32};
-      } else {
-        Precision q = Precision.FP32;
-        if (!n.predecessors().isEmpty()) {
-          q = r[idx.get(n.predecessors().get(0))][1];
-          for (String p : n.predecessors()) {
-            if (r[idx.get(p)][1] != q) {
-              q = Precision.FP32;
-              break;
-            }
-          }
-        }
-        r[i] = new Precision[] {q, q, q};
-      }
+    /**
+     * @param b compute precision of a switchable layer
+     * @return the precision of the tensor it emits in the forward pass
+     */
+    public static Precision forwardOutput(Precision b) {
+        return switch (b) {
+            case INT8, TF32 -> Precision.FP32;
+            case FP8_E4M3, FP8_E5M2 -> Precision.FP16;
+            default -> b;
+        };
     }
-    return r;
-  }
+
+    /**
+     * @param b compute precision of a switchable layer
+     * @return the precision its backward pass runs in and emits its input gradient in
+     */
+    public static Precision backwardCompute(Precision b) {
+        return switch (b) {
+            case INT8, FP8_E4M3, FP8_E5M2 -> Precision.FP16;
+            case TF32 -> Precision.FP32;
+            default -> b;
+        };
+    }
+
+    /**
+     * @param n node
+     * @return true if the node always runs FP32 (deny list, or a weighted layer that is not switchable)
+     */
+    public static boolean denied(LayerNode n) {
+        return DENY.contains(n.type()) || (!n.switchable() && n.weightCount() > 0);
+    }
+
+    /**
+     * Resolves every node's precisions for a plan.
+     *
+     * @param g    graph
+     * @param plan switchable layer id → precision (absent = FP32)
+     * @return per node (in graph order): {forward input/compute, forward output, backward compute}
+     */
+    public static Precision[][] resolve(LayerGraph g, Map<String, Precision> plan) {
+        List<LayerNode> nodes = g.nodes();
+        Map<String, Integer> idx = g.indexById();
+        Precision[][] r = new Precision[nodes.size()][];
+        for (int i = 0; i < nodes.size(); i++) {
+            LayerNode n = nodes.get(i);
+            if (n.switchable()) {
+                Precision b = plan.getOrDefault(n.id(), Precision.FP32);
+                r[i] = new Precision[] {b, forwardOutput(b), backwardCompute(b)};
+            } else if (denied(n)) {
+                r[i] = new Precision[] {Precision.FP32, Precision.FP32, Precision.FP32};
+            } else {
+                Precision q = Precision.FP32;
+                if (!n.predecessors().isEmpty()) {
+                    q = r[idx.get(n.predecessors().get(0))][1];
+                    for (String p : n.predecessors()) {
+                        if (r[idx.get(p)][1] != q) {
+                            q = Precision.FP32;
+                            break;
+                        }
+                    }
+                }
+                r[i] = new Precision[] {q, q, q};
+            }
+        }
+        return r;
+    }
 }

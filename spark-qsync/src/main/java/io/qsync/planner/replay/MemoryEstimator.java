@@ -11,32 +11,32 @@ import java.util.Map;
  * of the predictor's {@code io.qsync.planner.memory.MemoryModel}.
  */
 public interface MemoryEstimator {
-  /**
-   * @param g     graph
-   * @param batch examples per worker
-   * @return bytes that do not depend on the plan (weights, gradients, updater state, workspace)
-   */
-  long baseBytes(LayerGraph g, int batch);
+    /**
+     * @param g     graph
+     * @param batch examples per worker
+     * @return bytes that do not depend on the plan (weights, gradients, updater state, workspace)
+     */
+    long baseBytes(LayerGraph g, int batch);
 
-  /**
-   * @param n     node
-   * @param p     its precision (FP32 for non-switchable nodes)
-   * @param batch examples per worker
-   * @return bytes this node adds at the peak (tensors saved for backward, low-precision weight copy)
-   */
-  long layerBytes(LayerNode n, Precision p, int batch);
+    /**
+     * @param n     node
+     * @param p     its precision (FP32 for non-switchable nodes)
+     * @param batch examples per worker
+     * @return bytes this node adds at the peak (tensors saved for backward, low-precision weight copy)
+     */
+    long layerBytes(LayerNode n, Precision p, int batch);
 
-  /**
-   * @param g     graph
-   * @param plan  switchable layer id → precision
-   * @param batch examples per worker
-   * @return predicted peak bytes
-   */
-  default long peakBytes(LayerGraph g, Map<String, Precision> plan, int batch) {
-    long total = baseBytes(g, batch);
-    for (LayerNode n : g.nodes()) {
-      total += layerBytes(n, n.switchable() ? plan.getOrDefault(n.id(), Precision.FP32) : Precision.FP32, batch);
+    /**
+     * @param g     graph
+     * @param plan  switchable layer id → precision
+     * @param batch examples per worker
+     * @return predicted peak bytes
+     */
+    default long peakBytes(LayerGraph g, Map<String, Precision> plan, int batch) {
+        long total = baseBytes(g, batch);
+        for (LayerNode n : g.nodes()) {
+            total += layerBytes(n, n.switchable() ? plan.getOrDefault(n.id(), Precision.FP32) : Precision.FP32, batch);
+        }
+        return total;
     }
-    return total;
-  }
 }

@@ -10,19 +10,20 @@ import java.util.List;
  * @param slowestLink    the link that paces the collectives
  * @param criticalPath   readable critical path
  */
-public record ReplayResult(List<WorkerReplay> workers, double clusterSeconds, String slowestLink,
-                           String criticalPath) {
-  /** Copies the list. */
-  public ReplayResult {
-    workers = List.copyOf(workers);
-  }
+public record ReplayResult(List<WorkerReplay> workers, double clusterSeconds, String slowestLink, String criticalPath) {
+    /** Copies the list. */
+    public ReplayResult {
+        workers = List.copyOf(workers);
+    }
 
-  /**
-   * @param name worker label
-   * @return its replay
-   */
-  public WorkerReplay worker(String name) {
-    return workers.stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow(
-        () -> new IllegalArgumentException("No worker '" + name + "' in the replay"));
-  }
+    /**
+     * @param name worker label
+     * @return its replay
+     */
+    public WorkerReplay worker(String name) {
+        return workers.stream()
+                .filter(w -> w.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("No worker '" + name + "' in the replay"));
+    }
 }

@@ -10,8 +10,8 @@ package io.qsync.planner.replay;
  * @param duration seconds
  */
 public record TimelineNode(String kind, String label, double start, double duration) {
-  /** @return {@code start + duration} */
-  public double end() {
-    return start + duration;
-  }
+    /** @return {@code start + duration} */
+    public double end() {
+        return start + duration;
+    }
 }

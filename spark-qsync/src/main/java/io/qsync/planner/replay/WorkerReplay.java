@@ -21,18 +21,29 @@ import java.util.List;
  * @param memoryBytes      device memory
  * @param timeline         nodes in order (steady state: optimizer step, forward, backward, wait, all-reduce)
  */
-public record WorkerReplay(String name, String device, int count, int batch, double forwardSeconds,
-                           double backwardSeconds, double castSeconds, double overheadSeconds,
-                           double optimizerSeconds, double allReduceSeconds, double waitSeconds,
-                           double iterationSeconds, long peakMemoryBytes, long memoryBytes,
-                           List<TimelineNode> timeline) {
-  /** Copies the timeline. */
-  public WorkerReplay {
-    timeline = List.copyOf(timeline);
-  }
+public record WorkerReplay(
+        String name,
+        String device,
+        int count,
+        int batch,
+        double forwardSeconds,
+        double backwardSeconds,
+        double castSeconds,
+        double overheadSeconds,
+        double optimizerSeconds,
+        double allReduceSeconds,
+        double waitSeconds,
+        double iterationSeconds,
+        long peakMemoryBytes,
+        long memoryBytes,
+        List<TimelineNode> timeline) {
+    /** Copies the timeline. */
+    public WorkerReplay {
+        timeline = List.copyOf(timeline);
+    }
 
-  /** @return forward + backward + casts + overhead + optimizer: the time this worker is busy per iteration */
-  public double busySeconds() {
-    return forwardSeconds + backwardSeconds + castSeconds + overheadSeconds + optimizerSeconds;
-  }
+    /** @return forward + backward + casts + overhead + optimizer: the time this worker is busy per iteration */
+    public double busySeconds() {
+        return forwardSeconds + backwardSeconds + castSeconds + overheadSeconds + optimizerSeconds;
+    }
 }

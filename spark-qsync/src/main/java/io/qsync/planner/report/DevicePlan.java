@@ -15,10 +15,15 @@ import java.util.TreeMap;
  * @param batchShare     fraction of the global batch this type computes
  * @param layers         switchable layer id → precision
  */
-public record DevicePlan(String device, boolean estimate, int workers, int batchPerWorker, double batchShare,
-                         Map<String, Precision> layers) {
-  /** Copies the map (sorted). */
-  public DevicePlan {
-    layers = Collections.unmodifiableMap(new TreeMap<>(layers));
-  }
+public record DevicePlan(
+        String device,
+        boolean estimate,
+        int workers,
+        int batchPerWorker,
+        double batchShare,
+        Map<String, Precision> layers) {
+    /** Copies the map (sorted). */
+    public DevicePlan {
+        layers = Collections.unmodifiableMap(new TreeMap<>(layers));
+    }
 }

@@ -25,39 +25,60 @@ import java.util.TreeMap;
  * @param hessianTrace       Hutchinson estimate of {@code tr(∂²L/∂W²)} for this layer's weights (0 if not estimated)
  * @param hessianSamples     number of Hutchinson probe vectors behind {@code hessianTrace} (0 = not estimated)
  */
-public record LayerStatistics(String layerId, int samples, double sV, double sW, double dV, double dW, double dVV,
-                              double normV, double normW, double gradNorm, double gradMaxAbs, double weightSumAbs,
-                              Map<Precision, WeightQuantization> weightQuantization, double hessianTrace,
-                              int hessianSamples) {
+public record LayerStatistics(
+        String layerId,
+        int samples,
+        double sV,
+        double sW,
+        double dV,
+        double dW,
+        double dVV,
+        double normV,
+        double normW,
+        double gradNorm,
+        double gradMaxAbs,
+        double weightSumAbs,
+        Map<Precision, WeightQuantization> weightQuantization,
+        double hessianTrace,
+        int hessianSamples) {
 
-  /** Copies the precision map (sorted, unmodifiable). */
-  public LayerStatistics {
-    weightQuantization = java.util.Collections.unmodifiableMap(
-        new TreeMap<>(weightQuantization == null ? Map.of() : weightQuantization));
-  }
-
-  /**
-   * @param p precision
-   * @return its weight perturbation
-   * @throws IllegalArgumentException if it was not collected
-   */
-  public WeightQuantization quantization(Precision p) {
-    WeightQuantization q = weightQuantization.get(p);
-    if (q == null) {
-      throw new IllegalArgumentException("No weight quantization statistics for " + p + " in layer " + layerId
-          + "; collect statistics with that precision in the menu");
+    /** Copies the precision map (sorted, unmodifiable). */
+    public LayerStatistics {
+        weightQuantization = java.util.Collections.unmodifiableMap(
+                new TreeMap<>(weightQuantization == null ? Map.of() : weightQuantization));
     }
-    return q;
-  }
 
-  /**
-   * Statistics with only the §4.1 fields (for hand-computed cases and tests).
-   *
-   * @return a record without weight-quantization or Hessian data
-   */
-  public static LayerStatistics of(String layerId, double sV, double sW, double dV, double dW, double dVV,
-                                   double normV, double normW, double gradNorm, double gradMaxAbs) {
-    return new LayerStatistics(layerId, 1, sV, sW, dV, dW, dVV, normV, normW, gradNorm, gradMaxAbs, 0, Map.of(),
-        0, 0);
-  }
+    /**
+     * @param p precision
+     * @return its weight perturbation
+     * @throws IllegalArgumentException if it was not collected
+     */
+    public WeightQuantization quantization(Precision p) {
+        WeightQuantization q = weightQuantization.get(p);
+        if (q == null) {
+            throw new IllegalArgumentException("No weight quantization statistics for " + p + " in layer " + layerId
+                    + "; collect statistics with that precision in the menu");
+        }
+        return q;
+    }
+
+    /**
+     * Statistics with only the §4.1 fields (for hand-computed cases and tests).
+     *
+     * @return a record without weight-quantization or Hessian data
+     */
+    public static LayerStatistics of(
+            String layerId,
+            double sV,
+            double sW,
+            double dV,
+            double dW,
+            double dVV,
+            double normV,
+            double normW,
+            double gradNorm,
+            double gradMaxAbs) {
+        return new LayerStatistics(
+                layerId, 1, sV, sW, dV, dW, dVV, normV, normW, gradNorm, gradMaxAbs, 0, Map.of(), 0, 0);
+    }
 }

@@ -19,283 +19,302 @@ import org.apache.spark.ml.param.ParamValidators;
  * {@code SparkSession.builder().config}, {@code spark.conf().set}), and only then to its documented default.
  */
 public abstract class QSyncClassifierParams extends Estimator<QSyncClassificationModel> implements HasOutputCols {
-  private static final long serialVersionUID = 1L;
-  private final String uid;
-  private final List<Map.Entry<Param<?>, ConfEntry<?>>> bound = new ArrayList<>();
-  final Param<String> modelJson;
-  final IntParam numWorkers;
-  final IntParam epochs;
-  final IntParam batchSize;
-  final IntParam numClasses;
-  final LongParam seed;
-  final BooleanParam shuffle;
-  final IntParam checksumEvery;
-  final IntParam threadsPerWorker;
-  final Param<String> backend;
-  final Param<String> checkpointDir;
-  final BooleanParam resume;
-  final Param<String> connectTimeout;
-  final Param<String> ioTimeout;
-  final Param<String> featuresCol;
-  final Param<String> labelCol;
-  final Param<String> planFile;
-  final Param<String> planDevices;
-  private final OutputCols outputCols;
+    private static final long serialVersionUID = 1L;
+    private final String uid;
+    private final List<Map.Entry<Param<?>, ConfEntry<?>>> bound = new ArrayList<>();
+    final Param<String> modelJson;
+    final IntParam numWorkers;
+    final IntParam epochs;
+    final IntParam batchSize;
+    final IntParam numClasses;
+    final LongParam seed;
+    final BooleanParam shuffle;
+    final IntParam checksumEvery;
+    final IntParam threadsPerWorker;
+    final Param<String> backend;
+    final Param<String> checkpointDir;
+    final BooleanParam resume;
+    final Param<String> connectTimeout;
+    final Param<String> ioTimeout;
+    final Param<String> featuresCol;
+    final Param<String> labelCol;
+    final Param<String> planFile;
+    final Param<String> planDevices;
+    private final OutputCols outputCols;
 
-  QSyncClassifierParams(String uid) {
-    this.uid = uid;
-    modelJson = new Param<>(this, "modelJson", "DL4J MultiLayerConfiguration or ComputationGraphConfiguration JSON");
-    numWorkers = bind(new IntParam(this, "numWorkers", "synchronous workers", ParamValidators.gtEq(1)),
-        QSyncConf.NUM_WORKERS);
-    epochs = bind(new IntParam(this, "epochs", "passes over the data", ParamValidators.gtEq(1)), QSyncConf.EPOCHS);
-    batchSize = bind(new IntParam(this, "batchSize", "global batch size (all workers)", ParamValidators.gtEq(1)),
-        QSyncConf.BATCH_SIZE);
-    numClasses = bind(new IntParam(this, "numClasses", "labels are in [0, numClasses)", ParamValidators.gtEq(2)),
-        QSyncConf.NUM_CLASSES);
-    seed = bind(new LongParam(this, "seed", "seed of the per-epoch shuffles"), QSyncConf.SEED);
-    shuffle = bind(new BooleanParam(this, "shuffle", "shuffle each worker's rows every epoch"), QSyncConf.SHUFFLE);
-    checksumEvery = bind(new IntParam(this, "checksumEvery", "compare replica checksums every this many steps",
-        ParamValidators.gtEq(0)), QSyncConf.CHECKSUM_EVERY);
-    threadsPerWorker = bind(new IntParam(this, "threadsPerWorker", "native threads per worker (0: cores / workers)",
-        ParamValidators.gtEq(0)), QSyncConf.THREADS_PER_WORKER);
-    backend = bind(new Param<>(this, "backend", "what each worker trains on: cpu, cuda or auto"), QSyncConf.BACKEND);
-    checkpointDir = bind(new Param<>(this, "checkpointDir", "checkpoint directory, any Hadoop file system; a retried "
-        + "stage resumes from its newest checkpoint; empty: none"), QSyncConf.CHECKPOINT_DIR);
-    resume = bind(new BooleanParam(this, "resume", "continue the stopped fit whose checkpoints are in "
-        + "checkpointDir"), QSyncConf.CHECKPOINT_RESUME);
-    connectTimeout = bind(new Param<>(this, "connectTimeout", "wait for ring neighbours, e.g. 60s"),
-        QSyncConf.CONNECT_TIMEOUT);
-    ioTimeout = bind(new Param<>(this, "ioTimeout", "longest wait inside one collective, e.g. 120s"),
-        QSyncConf.IO_TIMEOUT);
-    featuresCol = bind(new Param<>(this, "featuresCol", "features column: array<float>, array<double> or Vector"),
-        QSyncConf.FEATURES_COL);
-    labelCol = bind(new Param<>(this, "labelCol", "label column (integer-valued)"), QSyncConf.LABEL_COL);
-    planFile = bind(new Param<>(this, "planFile", "cluster plan JSON from `qsync plan`; empty: FP32 everywhere"),
-        QSyncConf.PLAN_FILE);
-    planDevices = bind(new Param<>(this, "planDevices", "device type of each worker by rank, e.g. V100,T4"),
-        QSyncConf.PLAN_DEVICES);
-    outputCols = new OutputCols(this);
-  }
-
-  @SuppressWarnings("unchecked")
-  private <P extends Param<?>> P bind(P param, ConfEntry<?> entry) {
-    bound.add(Map.entry(param, entry));
-    boolean typed = param instanceof IntParam || param instanceof LongParam || param instanceof BooleanParam;
-    setDefault((Param<Object>) param, typed ? entry.read(Map.of()) : entry.defaultValue());
-    return param;
-  }
-
-  @Override
-  public String uid() {
-    return uid;
-  }
-
-  /**
-   * The job's {@code spark.qsync.*} settings: {@code sessionConf}, overridden by every param set on this estimator.
-   */
-  Map<String, String> settings(Map<String, String> sessionConf) {
-    Map<String, String> s = new HashMap<>(sessionConf);
-    for (Map.Entry<Param<?>, ConfEntry<?>> b : bound) {
-      if (isSet(b.getKey())) {
-        s.put(b.getValue().key(), String.valueOf($(b.getKey())));
-      }
+    QSyncClassifierParams(String uid) {
+        this.uid = uid;
+        modelJson =
+                new Param<>(this, "modelJson", "DL4J MultiLayerConfiguration or ComputationGraphConfiguration JSON");
+        numWorkers = bind(
+                new IntParam(this, "numWorkers", "synchronous workers", ParamValidators.gtEq(1)),
+                QSyncConf.NUM_WORKERS);
+        epochs = bind(new IntParam(this, "epochs", "passes over the data", ParamValidators.gtEq(1)), QSyncConf.EPOCHS);
+        batchSize = bind(
+                new IntParam(this, "batchSize", "global batch size (all workers)", ParamValidators.gtEq(1)),
+                QSyncConf.BATCH_SIZE);
+        numClasses = bind(
+                new IntParam(this, "numClasses", "labels are in [0, numClasses)", ParamValidators.gtEq(2)),
+                QSyncConf.NUM_CLASSES);
+        seed = bind(new LongParam(this, "seed", "seed of the per-epoch shuffles"), QSyncConf.SEED);
+        shuffle = bind(new BooleanParam(this, "shuffle", "shuffle each worker's rows every epoch"), QSyncConf.SHUFFLE);
+        checksumEvery = bind(
+                new IntParam(
+                        this,
+                        "checksumEvery",
+                        "compare replica checksums every this many steps",
+                        ParamValidators.gtEq(0)),
+                QSyncConf.CHECKSUM_EVERY);
+        threadsPerWorker = bind(
+                new IntParam(
+                        this,
+                        "threadsPerWorker",
+                        "native threads per worker (0: cores / workers)",
+                        ParamValidators.gtEq(0)),
+                QSyncConf.THREADS_PER_WORKER);
+        backend =
+                bind(new Param<>(this, "backend", "what each worker trains on: cpu, cuda or auto"), QSyncConf.BACKEND);
+        checkpointDir = bind(
+                new Param<>(
+                        this,
+                        "checkpointDir",
+                        "checkpoint directory, any Hadoop file system; a retried "
+                                + "stage resumes from its newest checkpoint; empty: none"),
+                QSyncConf.CHECKPOINT_DIR);
+        resume = bind(
+                new BooleanParam(
+                        this, "resume", "continue the stopped fit whose checkpoints are in " + "checkpointDir"),
+                QSyncConf.CHECKPOINT_RESUME);
+        connectTimeout = bind(
+                new Param<>(this, "connectTimeout", "wait for ring neighbours, e.g. 60s"), QSyncConf.CONNECT_TIMEOUT);
+        ioTimeout = bind(
+                new Param<>(this, "ioTimeout", "longest wait inside one collective, e.g. 120s"), QSyncConf.IO_TIMEOUT);
+        featuresCol = bind(
+                new Param<>(this, "featuresCol", "features column: array<float>, array<double> or Vector"),
+                QSyncConf.FEATURES_COL);
+        labelCol = bind(new Param<>(this, "labelCol", "label column (integer-valued)"), QSyncConf.LABEL_COL);
+        planFile = bind(
+                new Param<>(this, "planFile", "cluster plan JSON from `qsync plan`; empty: FP32 everywhere"),
+                QSyncConf.PLAN_FILE);
+        planDevices = bind(
+                new Param<>(this, "planDevices", "device type of each worker by rank, e.g. V100,T4"),
+                QSyncConf.PLAN_DEVICES);
+        outputCols = new OutputCols(this);
     }
-    return s;
-  }
 
-  @Override
-  public OutputCols outputCols() {
-    return outputCols;
-  }
+    @SuppressWarnings("unchecked")
+    private <P extends Param<?>> P bind(P param, ConfEntry<?> entry) {
+        bound.add(Map.entry(param, entry));
+        boolean typed = param instanceof IntParam || param instanceof LongParam || param instanceof BooleanParam;
+        setDefault((Param<Object>) param, typed ? entry.read(Map.of()) : entry.defaultValue());
+        return param;
+    }
 
-  @Override
-  public String explainParams() {
-    return MlParams.explain(this);
-  }
+    @Override
+    public String uid() {
+        return uid;
+    }
 
-  /** The network's JSON configuration. */
-  public Param<String> modelJson() {
-    return modelJson;
-  }
+    /**
+     * The job's {@code spark.qsync.*} settings: {@code sessionConf}, overridden by every param set on this estimator.
+     */
+    Map<String, String> settings(Map<String, String> sessionConf) {
+        Map<String, String> s = new HashMap<>(sessionConf);
+        for (Map.Entry<Param<?>, ConfEntry<?>> b : bound) {
+            if (isSet(b.getKey())) {
+                s.put(b.getValue().key(), String.valueOf($(b.getKey())));
+            }
+        }
+        return s;
+    }
 
-  /** Number of workers ({@code spark.qsync.numWorkers}). */
-  public IntParam numWorkers() {
-    return numWorkers;
-  }
+    @Override
+    public OutputCols outputCols() {
+        return outputCols;
+    }
 
-  /** Number of epochs ({@code spark.qsync.epochs}). */
-  public IntParam epochs() {
-    return epochs;
-  }
+    @Override
+    public String explainParams() {
+        return MlParams.explain(this);
+    }
 
-  /** Global batch size ({@code spark.qsync.batchSize}). */
-  public IntParam batchSize() {
-    return batchSize;
-  }
+    /** The network's JSON configuration. */
+    public Param<String> modelJson() {
+        return modelJson;
+    }
 
-  /** Number of classes ({@code spark.qsync.numClasses}). */
-  public IntParam numClasses() {
-    return numClasses;
-  }
+    /** Number of workers ({@code spark.qsync.numWorkers}). */
+    public IntParam numWorkers() {
+        return numWorkers;
+    }
 
-  /** Shuffle seed ({@code spark.qsync.seed}). */
-  public LongParam seed() {
-    return seed;
-  }
+    /** Number of epochs ({@code spark.qsync.epochs}). */
+    public IntParam epochs() {
+        return epochs;
+    }
 
-  /** Whether to shuffle ({@code spark.qsync.shuffle}). */
-  public BooleanParam shuffle() {
-    return shuffle;
-  }
+    /** Global batch size ({@code spark.qsync.batchSize}). */
+    public IntParam batchSize() {
+        return batchSize;
+    }
 
-  /** Checksum period in steps ({@code spark.qsync.checksumEvery}). */
-  public IntParam checksumEvery() {
-    return checksumEvery;
-  }
+    /** Number of classes ({@code spark.qsync.numClasses}). */
+    public IntParam numClasses() {
+        return numClasses;
+    }
 
-  /** Native threads per worker ({@code spark.qsync.threadsPerWorker}). */
-  public IntParam threadsPerWorker() {
-    return threadsPerWorker;
-  }
+    /** Shuffle seed ({@code spark.qsync.seed}). */
+    public LongParam seed() {
+        return seed;
+    }
 
-  /** Ring connect timeout ({@code spark.qsync.comm.connectTimeout}). */
-  public Param<String> connectTimeout() {
-    return connectTimeout;
-  }
+    /** Whether to shuffle ({@code spark.qsync.shuffle}). */
+    public BooleanParam shuffle() {
+        return shuffle;
+    }
 
-  /** Collective I/O timeout ({@code spark.qsync.comm.ioTimeout}). */
-  public Param<String> ioTimeout() {
-    return ioTimeout;
-  }
+    /** Checksum period in steps ({@code spark.qsync.checksumEvery}). */
+    public IntParam checksumEvery() {
+        return checksumEvery;
+    }
 
-  /** Features column ({@code spark.qsync.featuresCol}). */
-  public Param<String> featuresCol() {
-    return featuresCol;
-  }
+    /** Native threads per worker ({@code spark.qsync.threadsPerWorker}). */
+    public IntParam threadsPerWorker() {
+        return threadsPerWorker;
+    }
 
-  /** Label column ({@code spark.qsync.labelCol}). */
-  public Param<String> labelCol() {
-    return labelCol;
-  }
+    /** Ring connect timeout ({@code spark.qsync.comm.connectTimeout}). */
+    public Param<String> connectTimeout() {
+        return connectTimeout;
+    }
 
-  /** Cluster plan file ({@code spark.qsync.plan.file}). */
-  public Param<String> planFile() {
-    return planFile;
-  }
+    /** Collective I/O timeout ({@code spark.qsync.comm.ioTimeout}). */
+    public Param<String> ioTimeout() {
+        return ioTimeout;
+    }
 
-  /** Device type of each worker ({@code spark.qsync.plan.devices}). */
-  public Param<String> planDevices() {
-    return planDevices;
-  }
+    /** Features column ({@code spark.qsync.featuresCol}). */
+    public Param<String> featuresCol() {
+        return featuresCol;
+    }
 
+    /** Label column ({@code spark.qsync.labelCol}). */
+    public Param<String> labelCol() {
+        return labelCol;
+    }
 
+    /** Cluster plan file ({@code spark.qsync.plan.file}). */
+    public Param<String> planFile() {
+        return planFile;
+    }
 
+    /** Device type of each worker ({@code spark.qsync.plan.devices}). */
+    public Param<String> planDevices() {
+        return planDevices;
+    }
 
-  /** The value of {@link #modelJson()}. */
-  public String getModelJson() {
-    return $(modelJson);
-  }
+    /** The value of {@link #modelJson()}. */
+    public String getModelJson() {
+        return $(modelJson);
+    }
 
-  /** The value of {@link #numWorkers()}. */
-  public int getNumWorkers() {
-    return (Integer) $(numWorkers);
-  }
+    /** The value of {@link #numWorkers()}. */
+    public int getNumWorkers() {
+        return (Integer) $(numWorkers);
+    }
 
-  /** The value of {@link #epochs()}. */
-  public int getEpochs() {
-    return (Integer) $(epochs);
-  }
+    /** The value of {@link #epochs()}. */
+    public int getEpochs() {
+        return (Integer) $(epochs);
+    }
 
-  /** The value of {@link #batchSize()}. */
-  public int getBatchSize() {
-    return (Integer) $(batchSize);
-  }
+    /** The value of {@link #batchSize()}. */
+    public int getBatchSize() {
+        return (Integer) $(batchSize);
+    }
 
-  /** The value of {@link #numClasses()}. */
-  public int getNumClasses() {
-    return (Integer) $(numClasses);
-  }
+    /** The value of {@link #numClasses()}. */
+    public int getNumClasses() {
+        return (Integer) $(numClasses);
+    }
 
-  /** The value of {@link #seed()}. */
-  public long getSeed() {
-    return (Long) $(seed);
-  }
+    /** The value of {@link #seed()}. */
+    public long getSeed() {
+        return (Long) $(seed);
+    }
 
-  /** The value of {@link #shuffle()}. */
-  public boolean getShuffle() {
-    return (Boolean) $(shuffle);
-  }
+    /** The value of {@link #shuffle()}. */
+    public boolean getShuffle() {
+        return (Boolean) $(shuffle);
+    }
 
-  /** The value of {@link #checksumEvery()}. */
-  public int getChecksumEvery() {
-    return (Integer) $(checksumEvery);
-  }
+    /** The value of {@link #checksumEvery()}. */
+    public int getChecksumEvery() {
+        return (Integer) $(checksumEvery);
+    }
 
-  /** Checkpoint directory ({@code spark.qsync.checkpoint.dir}). */
-  public Param<String> checkpointDir() {
-    return checkpointDir;
-  }
+    /** Checkpoint directory ({@code spark.qsync.checkpoint.dir}). */
+    public Param<String> checkpointDir() {
+        return checkpointDir;
+    }
 
-  /** The value of {@link #checkpointDir()}. */
-  public String getCheckpointDir() {
-    return $(checkpointDir);
-  }
+    /** The value of {@link #checkpointDir()}. */
+    public String getCheckpointDir() {
+        return $(checkpointDir);
+    }
 
-  /** Continue a stopped fit ({@code spark.qsync.checkpoint.resume}). */
-  public BooleanParam resume() {
-    return resume;
-  }
+    /** Continue a stopped fit ({@code spark.qsync.checkpoint.resume}). */
+    public BooleanParam resume() {
+        return resume;
+    }
 
-  /** The value of {@link #resume()}. */
-  public boolean getResume() {
-    return (Boolean) $(resume);
-  }
+    /** The value of {@link #resume()}. */
+    public boolean getResume() {
+        return (Boolean) $(resume);
+    }
 
-  /** Training backend ({@code spark.qsync.backend}: cpu, cuda or auto). */
-  public Param<String> backend() {
-    return backend;
-  }
+    /** Training backend ({@code spark.qsync.backend}: cpu, cuda or auto). */
+    public Param<String> backend() {
+        return backend;
+    }
 
-  /** The value of {@link #backend()}. */
-  public String getBackend() {
-    return $(backend);
-  }
+    /** The value of {@link #backend()}. */
+    public String getBackend() {
+        return $(backend);
+    }
 
-  /** The value of {@link #threadsPerWorker()}. */
-  public int getThreadsPerWorker() {
-    return (Integer) $(threadsPerWorker);
-  }
+    /** The value of {@link #threadsPerWorker()}. */
+    public int getThreadsPerWorker() {
+        return (Integer) $(threadsPerWorker);
+    }
 
-  /** The value of {@link #connectTimeout()}. */
-  public String getConnectTimeout() {
-    return $(connectTimeout);
-  }
+    /** The value of {@link #connectTimeout()}. */
+    public String getConnectTimeout() {
+        return $(connectTimeout);
+    }
 
-  /** The value of {@link #ioTimeout()}. */
-  public String getIoTimeout() {
-    return $(ioTimeout);
-  }
+    /** The value of {@link #ioTimeout()}. */
+    public String getIoTimeout() {
+        return $(ioTimeout);
+    }
 
-  /** The value of {@link #featuresCol()}. */
-  public String getFeaturesCol() {
-    return $(featuresCol);
-  }
+    /** The value of {@link #featuresCol()}. */
+    public String getFeaturesCol() {
+        return $(featuresCol);
+    }
 
-  /** The value of {@link #labelCol()}. */
-  public String getLabelCol() {
-    return $(labelCol);
-  }
+    /** The value of {@link #labelCol()}. */
+    public String getLabelCol() {
+        return $(labelCol);
+    }
 
-  /** The value of {@link #planFile()}. */
-  public String getPlanFile() {
-    return $(planFile);
-  }
+    /** The value of {@link #planFile()}. */
+    public String getPlanFile() {
+        return $(planFile);
+    }
 
-  /** The value of {@link #planDevices()}. */
-  public String getPlanDevices() {
-    return $(planDevices);
-  }
-
-
-
+    /** The value of {@link #planDevices()}. */
+    public String getPlanDevices() {
+        return $(planDevices);
+    }
 }

@@ -18,32 +18,38 @@ import org.junit.jupiter.api.Test;
 /** The cuda backend's wiring as seen from any machine: found by name, support check without a device, auto. */
 class CudaBackendTest {
 
-  private static EngineRequest request(Object conf, PrecisionPlan plan) {
-    return new EngineRequest(ModelSpec.of(EngineParity.init(conf)), plan, -1, 0, 16);
-  }
-
-  @Test
-  void isOnTheClassPathAndChecksNetworksWithoutADevice() {
-    assertTrue(Backends.find("cuda").isPresent(), "cuda backend not registered");
-    CudaBackend b = new CudaBackend();
-    assertEquals(List.of(), b.unsupported(request(DemoModels.resnetCnn(1, 1e-3), null)));
-    assertEquals(List.of(), b.unsupported(request(DemoModels.vggCnn(1, 1e-3), null)));
-    List<String> p = b.unsupported(request(DemoModels.mlp(1, 32, 1e-3),
-        new PrecisionPlan(Map.of("layer0", Precision.INT8))));
-    assertEquals(1, p.size(), p.toString());
-    assertTrue(p.get(0).contains("INT8"), p.toString());
-  }
-
-  @Test
-  void withoutADeviceAutoPicksCpuAndCudaSaysWhy() {
-    String why = CudaPresence.whyUnavailable();
-    if (why == null) {
-      assertEquals("cuda", Backends.select("auto", request(DemoModels.mlp(1, 32, 1e-3), null)).name());
-      return;
+    private static EngineRequest request(Object conf, PrecisionPlan plan) {
+        return new EngineRequest(ModelSpec.of(EngineParity.init(conf)), plan, -1, 0, 16);
     }
-    EngineRequest r = request(DemoModels.mlp(1, 32, 1e-3), null);
-    assertEquals("cpu", Backends.select("auto", r).name());
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.select("cuda", r));
-    assertTrue(e.getMessage().contains("spark.qsync.backend=cpu") && e.getMessage().contains(why), e.getMessage());
-  }
+
+    @Test
+    void isOnTheClassPathAndChecksNetworksWithoutADevice() {
+        assertTrue(Backends.find("cuda").isPresent(), "cuda backend not registered");
+        CudaBackend b = new CudaBackend();
+        assertEquals(List.of(), b.unsupported(request(DemoModels.resnetCnn(1, 1e-3), null)));
+        assertEquals(List.of(), b.unsupported(request(DemoModels.vggCnn(1, 1e-3), null)));
+        List<String> p = b.unsupported(
+                request(DemoModels.mlp(1, 32, 1e-3), new PrecisionPlan(Map.of("layer0", Precision.INT8))));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("INT8"), p.toString());
+    }
+
+    @Test
+    void withoutADeviceAutoPicksCpuAndCudaSaysWhy() {
+        String why = CudaPresence.whyUnavailable();
+        if (why == null) {
+            assertEquals(
+                    "cuda",
+                    Backends.select("auto", request(DemoModels.mlp(1, 32, 1e-3), null))
+                            .name());
+            return;
+        }
+        EngineRequest r = request(DemoModels.mlp(1, 32, 1e-3), null);
+        assertEquals("cpu", Backends.select("auto", r).name());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.select("cuda", r));
+        assertTrue(
+                e.getMessage().contains("spark.qsync.backend=cpu")
+                        && e.getMessage().contains(why),
+                e.getMessage());
+    }
 }

@@ -18,9 +18,9 @@ import java.time.Duration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,76 +34,80 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  */
 class CudaProgramEngineGpuTest {
 
-  @BeforeEach
-  void needsDevice() {
-    String why = CudaPresence.whyUnavailable();
-    Assumptions.assumeTrue(why == null, () -> "CudaProgramEngineGpuTest skipped: " + why);
-  }
-
-  private static void check(String what, Object conf, int rows) {
-    EngineParity.Result r = assertTimeoutPreemptively(Duration.ofMinutes(5),
-        () -> EngineParity.run(conf, CudaTensorOps.open(0, false), rows, 20));
-    System.out.println("CUDA program engine vs DL4J, " + what + ", batch " + rows + ": " + r);
-    assertTrue(r.paramRel() <= Math.max(1e-4, 2 * r.floorRel()), what + ": " + r);
-    assertTrue(r.gradRel() <= Math.max(1e-4, 2 * r.gradFloor()), what + ": " + r);
-    assertTrue(r.lossDiff() <= Math.max(1e-4, 2 * r.lossFloor()), what + ": " + r);
-    assertTrue(r.exportExact(), what + ": exported parameters differ");
-  }
-
-  @Test
-  void mlpMatchesDl4j() {
-    check("MLP 784-256-256-10", DemoModels.mlp(7, 256, 1e-3), 64);
-  }
-
-  @Test
-  void demoCnnMatchesDl4j() {
-    check("demo CNN", DemoModels.fashionCnn(7, 1e-3), 64);
-  }
-
-  @Test
-  void resnetGraphMatchesDl4j() {
-    check("ResNet-style graph", DemoModels.resnetCnn(7, 1e-3), 32);
-  }
-
-  @Test
-  void vggCnnMatchesDl4j() {
-    check("VGG-style CNN", DemoModels.vggCnn(7, 1e-4), 16);
-  }
-
-  @Test
-  void twoCudaReplicasStayBitwiseEqual() {
-    ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));
-    assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
-      try (TrainingEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
-          TrainingEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
-        for (int s = 0; s < 10; s++) {
-          HostBatch batch = EngineParity.batch(32 * s, 32);
-          assertEquals(a.computeGradient(batch), b.computeGradient(batch));
-          a.applyUpdate(32, 0);
-          b.applyUpdate(32, 0);
-        }
-        assertEquals(a.checksum(), b.checksum());
-      }
-    });
-  }
-
-  @Test
-  void backendIsFoundByNameAndRejectsUnsupportedLayers() {
-    EngineRequest ok = new EngineRequest(ModelSpec.of(EngineParity.init(DemoModels.fashionCnn(1, 1e-3))), null, 0, 0,
-        64);
-    assertEquals("cuda", Backends.select("auto", ok).name());
-    try (TrainingEngine e = Backends.select("cuda", ok).open(ok)) {
-      assertTrue(e.device().startsWith("cuda:0"), e.device());
+    @BeforeEach
+    void needsDevice() {
+        String why = CudaPresence.whyUnavailable();
+        Assumptions.assumeTrue(why == null, () -> "CudaProgramEngineGpuTest skipped: " + why);
     }
-    MultiLayerConfiguration bad = new NeuralNetConfiguration.Builder().list()
-        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).build())
-        .layer(new LocalResponseNormalization.Builder().build())
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.XENT).nOut(10).activation(Activation.SIGMOID).build())
-        .setInputType(InputType.convolutionalFlat(28, 28, 1))
-        .build();
-    EngineRequest r = new EngineRequest(ModelSpec.of(EngineParity.init(bad)), null, 0, 0, 8);
-    UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Backends.select("cuda", r));
-    assertEquals(2, e.problems().size(), e.getMessage());
-    assertTrue(e.getMessage().contains("spark.qsync.backend=cpu"), e.getMessage());
-  }
+
+    private static void check(String what, Object conf, int rows) {
+        EngineParity.Result r = assertTimeoutPreemptively(
+                Duration.ofMinutes(5), () -> EngineParity.run(conf, CudaTensorOps.open(0, false), rows, 20));
+        System.out.println("CUDA program engine vs DL4J, " + what + ", batch " + rows + ": " + r);
+        assertTrue(r.paramRel() <= Math.max(1e-4, 2 * r.floorRel()), what + ": " + r);
+        assertTrue(r.gradRel() <= Math.max(1e-4, 2 * r.gradFloor()), what + ": " + r);
+        assertTrue(r.lossDiff() <= Math.max(1e-4, 2 * r.lossFloor()), what + ": " + r);
+        assertTrue(r.exportExact(), what + ": exported parameters differ");
+    }
+
+    @Test
+    void mlpMatchesDl4j() {
+        check("MLP 784-256-256-10", DemoModels.mlp(7, 256, 1e-3), 64);
+    }
+
+    @Test
+    void demoCnnMatchesDl4j() {
+        check("demo CNN", DemoModels.fashionCnn(7, 1e-3), 64);
+    }
+
+    @Test
+    void resnetGraphMatchesDl4j() {
+        check("ResNet-style graph", DemoModels.resnetCnn(7, 1e-3), 32);
+    }
+
+    @Test
+    void vggCnnMatchesDl4j() {
+        check("VGG-style CNN", DemoModels.vggCnn(7, 1e-4), 16);
+    }
+
+    @Test
+    void twoCudaReplicasStayBitwiseEqual() {
+        ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));
+        assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
+            try (TrainingEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
+                    TrainingEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
+                for (int s = 0; s < 10; s++) {
+                    HostBatch batch = EngineParity.batch(32 * s, 32);
+                    assertEquals(a.computeGradient(batch), b.computeGradient(batch));
+                    a.applyUpdate(32, 0);
+                    b.applyUpdate(32, 0);
+                }
+                assertEquals(a.checksum(), b.checksum());
+            }
+        });
+    }
+
+    @Test
+    void backendIsFoundByNameAndRejectsUnsupportedLayers() {
+        EngineRequest ok =
+                new EngineRequest(ModelSpec.of(EngineParity.init(DemoModels.fashionCnn(1, 1e-3))), null, 0, 0, 64);
+        assertEquals("cuda", Backends.select("auto", ok).name());
+        try (TrainingEngine e = Backends.select("cuda", ok).open(ok)) {
+            assertTrue(e.device().startsWith("cuda:0"), e.device());
+        }
+        MultiLayerConfiguration bad = new NeuralNetConfiguration.Builder()
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).build())
+                .layer(new LocalResponseNormalization.Builder().build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
+                        .nOut(10)
+                        .activation(Activation.SIGMOID)
+                        .build())
+                .setInputType(InputType.convolutionalFlat(28, 28, 1))
+                .build();
+        EngineRequest r = new EngineRequest(ModelSpec.of(EngineParity.init(bad)), null, 0, 0, 8);
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Backends.select("cuda", r));
+        assertEquals(2, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("spark.qsync.backend=cpu"), e.getMessage());
+    }
 }

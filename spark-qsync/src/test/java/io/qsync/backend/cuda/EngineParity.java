@@ -19,180 +19,203 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * {@link TensorOps}, on the same Fashion-MNIST batches, and measures how far the program engine drifts.
  */
 final class EngineParity {
-  private static LabeledImages images;
+    private static LabeledImages images;
 
-  /**
-   * @param paramRel    max |Δ| / max |p| over the parameters after the last step
-   * @param liveRel     the same without the biases of convolutions and dense layers that feed a batch norm directly
-   *                    (their exact gradient is 0: both engines move them by Adam-amplified rounding noise)
-   * @param floorRel    DL4J against itself on the same batches with their rows reversed (same maths, other
-   *                    summation order): the float noise floor of this network
-   * @param gradRel     max |Δ| / max |g| of the first step's gradient
-   * @param gradFloor   the same for DL4J against itself on reversed rows
-   * @param stateRel    max |Δ| / max |s| of the updater state after the last step (0 without state)
-   * @param lossDiff    largest |Δ| of the per-step loss (score)
-   * @param lossFloor   the same for DL4J against itself on reversed rows
-   * @param outputRel   max |Δ| of the inference outputs after training
-   * @param exportExact true if the exported DL4J model holds exactly the engine's parameters
-   */
-  record Result(double paramRel, double liveRel, double floorRel, double gradRel, double gradFloor,
-      double stateRel, double lossDiff, double lossFloor, double outputRel, boolean exportExact) {
-    @Override
-    public String toString() {
-      return String.format("params %.3g (without pre-BN biases %.3g; DL4J vs DL4J on reversed rows %.3g), first "
-          + "gradient %.3g (DL4J vs DL4J %.3g), updater state %.3g, loss %.3g (DL4J vs DL4J %.3g), outputs %.3g",
-          paramRel, liveRel, floorRel, gradRel, gradFloor, stateRel, lossDiff, lossFloor, outputRel);
-    }
-  }
-
-  private EngineParity() {}
-
-  static synchronized LabeledImages images() {
-    if (images == null) {
-      // the GPU machine has no /usr/share/datasets: the device script carries the files and names the folder
-      String dir = System.getProperty("qsync.fashionMnist.dir");
-      images = (dir == null ? FashionMnist.load(FashionMnist.Split.TRAIN)
-          : FashionMnist.load(java.nio.file.Path.of(dir), FashionMnist.Split.TRAIN)).head(4096);
-    }
-    return images;
-  }
-
-  static Model init(Object conf) {
-    if (conf instanceof MultiLayerConfiguration c) {
-      MultiLayerNetwork n = new MultiLayerNetwork(c);
-      n.init();
-      return n;
-    }
-    ComputationGraph g = new ComputationGraph((ComputationGraphConfiguration) conf);
-    g.init();
-    return g;
-  }
-
-  static HostBatch batch(int start, int rows) {
-    LabeledImages im = images();
-    int f = im.features();
-    float[] x = new float[rows * f];
-    float[] y = new float[rows * LabeledImages.NUM_CLASSES];
-    for (int r = 0; r < rows; r++) {
-      int i = (start + r) % im.count();
-      im.copyFeatures(i, x, r * f);
-      y[r * LabeledImages.NUM_CLASSES + im.label(i)] = 1f;
-    }
-    return new HostBatch(rows, f, x, LabeledImages.NUM_CLASSES, y);
-  }
-
-  private static float[] params(TrainingEngine e) {
-    FloatBuffer b = FloatBuffer.allocate((int) e.numParams());
-    e.readParams(b);
-    return b.array();
-  }
-
-  private static float[] state(TrainingEngine e) {
-    FloatBuffer b = FloatBuffer.allocate((int) e.updaterStateLength());
-    e.readUpdaterState(b);
-    return b.array();
-  }
-
-  private static float[] copy(FloatBuffer g) {
-    float[] out = new float[g.remaining()];
-    g.duplicate().get(out);
-    return out;
-  }
-
-  static double rel(float[] ref, float[] got) {
-    return rel(ref, got, new boolean[ref.length]);
-  }
-
-  /** max |Δ| / max |ref| over the elements not {@code skip}ped. */
-  static double rel(float[] ref, float[] got, boolean[] skip) {
-    if (ref.length != got.length) {
-      throw new AssertionError("lengths " + ref.length + " vs " + got.length);
-    }
-    double maxRef = 0;
-    double maxDiff = 0;
-    for (int i = 0; i < ref.length; i++) {
-      if (skip[i]) {
-        continue;
-      }
-      maxRef = Math.max(maxRef, Math.abs(ref[i]));
-      double d = Math.abs((double) ref[i] - got[i]);
-      maxDiff = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(maxDiff, d);
-    }
-    return maxRef == 0 ? maxDiff : maxDiff / maxRef;
-  }
-
-  /** The same rows in reverse order. */
-  static HostBatch reversed(HostBatch b) {
-    int f = b.numFeatures();
-    int t = b.numTargets();
-    float[] x = new float[b.features().length];
-    float[] y = new float[b.targets().length];
-    for (int r = 0; r < b.rows(); r++) {
-      int q = b.rows() - 1 - r;
-      System.arraycopy(b.features(), r * f, x, q * f, f);
-      System.arraycopy(b.targets(), r * t, y, q * t, t);
-    }
-    return new HostBatch(b.rows(), f, x, t, y);
-  }
-
-  /** Flat positions of biases whose layer output goes straight into a batch norm (identity activation). */
-  static boolean[] deadBiases(Model model) {
-    Program p = ProgramCompiler.compile(model, "test");
-    boolean[] dead = new boolean[(int) p.numParams()];
-    for (Step s : p.steps()) {
-      if (!(s instanceof BatchNormStep bn)) {
-        continue;
-      }
-      for (Step src : p.steps()) {
-        if (!src.name().equals(bn.input())) {
-          continue;
+    /**
+     * @param paramRel    max |Δ| / max |p| over the parameters after the last step
+     * @param liveRel     the same without the biases of convolutions and dense layers that feed a batch norm directly
+     *                    (their exact gradient is 0: both engines move them by Adam-amplified rounding noise)
+     * @param floorRel    DL4J against itself on the same batches with their rows reversed (same maths, other
+     *                    summation order): the float noise floor of this network
+     * @param gradRel     max |Δ| / max |g| of the first step's gradient
+     * @param gradFloor   the same for DL4J against itself on reversed rows
+     * @param stateRel    max |Δ| / max |s| of the updater state after the last step (0 without state)
+     * @param lossDiff    largest |Δ| of the per-step loss (score)
+     * @param lossFloor   the same for DL4J against itself on reversed rows
+     * @param outputRel   max |Δ| of the inference outputs after training
+     * @param exportExact true if the exported DL4J model holds exactly the engine's parameters
+     */
+    record Result(
+            double paramRel,
+            double liveRel,
+            double floorRel,
+            double gradRel,
+            double gradFloor,
+            double stateRel,
+            double lossDiff,
+            double lossFloor,
+            double outputRel,
+            boolean exportExact) {
+        @Override
+        public String toString() {
+            return String.format(
+                    "params %.3g (without pre-BN biases %.3g; DL4J vs DL4J on reversed rows %.3g), first "
+                            + "gradient %.3g (DL4J vs DL4J %.3g), updater state %.3g, loss %.3g (DL4J vs DL4J %.3g), outputs %.3g",
+                    paramRel, liveRel, floorRel, gradRel, gradFloor, stateRel, lossDiff, lossFloor, outputRel);
         }
-        long off = src instanceof ConvStep c && c.act() == io.qsync.lowprec.train.Act.IDENTITY ? c.bOff()
-            : src instanceof DenseStep d && d.act() == io.qsync.lowprec.train.Act.IDENTITY ? d.bOff() : -1;
-        for (int i = 0; off >= 0 && i < src.out().c(); i++) {
-          dead[(int) off + i] = true;
-        }
-      }
     }
-    return dead;
-  }
 
-  /** {@code steps} steps of {@code rows} examples from the same initialized network on both engines. */
-  static Result run(Object conf, TensorOps ops, int rows, int steps) {
-    // the reference is DL4J's own layer code, not the oneDNN helpers (same maths, other float rounding)
-    org.nd4j.linalg.factory.Nd4j.getEnvironment().allowHelpers(false);
-    ModelSpec spec = ModelSpec.of(init(conf));
-    try (CpuEngine cpu = CpuEngine.of(spec.restore());
-        CpuEngine floor = CpuEngine.of(spec.restore());
-        ProgramEngine prog = ProgramEngine.open(spec.restore(), ops, "test", rows)) {
-      double lossDiff = 0;
-      double lossFloor = 0;
-      double gradRel = 0;
-      double gradFloor = 0;
-      for (int s = 0; s < steps; s++) {
-        HostBatch b = batch(s * rows, rows);
-        double lc = cpu.computeGradient(b);
-        double lp = prog.computeGradient(b);
-        double lf = floor.computeGradient(reversed(b));
-        lossDiff = Math.max(lossDiff, Math.abs(lc - lp));
-        lossFloor = Math.max(lossFloor, Math.abs(lc - lf));
-        if (s == 0) {
-          gradRel = rel(copy(cpu.gradient()), copy(prog.gradient()));
-          gradFloor = rel(copy(cpu.gradient()), copy(floor.gradient()));
+    private EngineParity() {}
+
+    static synchronized LabeledImages images() {
+        if (images == null) {
+            // the GPU machine has no /usr/share/datasets: the device script carries the files and names the folder
+            String dir = System.getProperty("qsync.fashionMnist.dir");
+            images = (dir == null
+                            ? FashionMnist.load(FashionMnist.Split.TRAIN)
+                            : FashionMnist.load(java.nio.file.Path.of(dir), FashionMnist.Split.TRAIN))
+                    .head(4096);
         }
-        floor.applyUpdate(rows, 0);
-        cpu.applyUpdate(rows, 0);
-        prog.applyUpdate(rows, 0);
-      }
-      float[] pc = params(cpu);
-      float[] pp = params(prog);
-      double stateRel = cpu.updaterStateLength() == 0 ? 0 : rel(state(cpu), state(prog));
-      HostBatch probe = batch(3000, Math.min(rows, 8));
-      double outRel = rel(cpu.output(probe), prog.output(probe));
-      Model exported = prog.exportModel();
-      float[] ex = exported.params().data().asFloat();
-      boolean[] dead = deadBiases(spec.restore());
-      return new Result(rel(pc, pp), rel(pc, pp, dead), rel(pc, params(floor)), gradRel, gradFloor, stateRel, lossDiff, lossFloor, outRel, java.util.Arrays.equals(ex, pp));
+        return images;
     }
-  }
+
+    static Model init(Object conf) {
+        if (conf instanceof MultiLayerConfiguration c) {
+            MultiLayerNetwork n = new MultiLayerNetwork(c);
+            n.init();
+            return n;
+        }
+        ComputationGraph g = new ComputationGraph((ComputationGraphConfiguration) conf);
+        g.init();
+        return g;
+    }
+
+    static HostBatch batch(int start, int rows) {
+        LabeledImages im = images();
+        int f = im.features();
+        float[] x = new float[rows * f];
+        float[] y = new float[rows * LabeledImages.NUM_CLASSES];
+        for (int r = 0; r < rows; r++) {
+            int i = (start + r) % im.count();
+            im.copyFeatures(i, x, r * f);
+            y[r * LabeledImages.NUM_CLASSES + im.label(i)] = 1f;
+        }
+        return new HostBatch(rows, f, x, LabeledImages.NUM_CLASSES, y);
+    }
+
+    private static float[] params(TrainingEngine e) {
+        FloatBuffer b = FloatBuffer.allocate((int) e.numParams());
+        e.readParams(b);
+        return b.array();
+    }
+
+    private static float[] state(TrainingEngine e) {
+        FloatBuffer b = FloatBuffer.allocate((int) e.updaterStateLength());
+        e.readUpdaterState(b);
+        return b.array();
+    }
+
+    private static float[] copy(FloatBuffer g) {
+        float[] out = new float[g.remaining()];
+        g.duplicate().get(out);
+        return out;
+    }
+
+    static double rel(float[] ref, float[] got) {
+        return rel(ref, got, new boolean[ref.length]);
+    }
+
+    /** max |Δ| / max |ref| over the elements not {@code skip}ped. */
+    static double rel(float[] ref, float[] got, boolean[] skip) {
+        if (ref.length != got.length) {
+            throw new AssertionError("lengths " + ref.length + " vs " + got.length);
+        }
+        double maxRef = 0;
+        double maxDiff = 0;
+        for (int i = 0; i < ref.length; i++) {
+            if (skip[i]) {
+                continue;
+            }
+            maxRef = Math.max(maxRef, Math.abs(ref[i]));
+            double d = Math.abs((double) ref[i] - got[i]);
+            maxDiff = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(maxDiff, d);
+        }
+        return maxRef == 0 ? maxDiff : maxDiff / maxRef;
+    }
+
+    /** The same rows in reverse order. */
+    static HostBatch reversed(HostBatch b) {
+        int f = b.numFeatures();
+        int t = b.numTargets();
+        float[] x = new float[b.features().length];
+        float[] y = new float[b.targets().length];
+        for (int r = 0; r < b.rows(); r++) {
+            int q = b.rows() - 1 - r;
+            System.arraycopy(b.features(), r * f, x, q * f, f);
+            System.arraycopy(b.targets(), r * t, y, q * t, t);
+        }
+        return new HostBatch(b.rows(), f, x, t, y);
+    }
+
+    /** Flat positions of biases whose layer output goes straight into a batch norm (identity activation). */
+    static boolean[] deadBiases(Model model) {
+        Program p = ProgramCompiler.compile(model, "test");
+        boolean[] dead = new boolean[(int) p.numParams()];
+        for (Step s : p.steps()) {
+            if (!(s instanceof BatchNormStep bn)) {
+                continue;
+            }
+            for (Step src : p.steps()) {
+                if (!src.name().equals(bn.input())) {
+                    continue;
+                }
+                long off = src instanceof ConvStep c && c.act() == io.qsync.lowprec.train.Act.IDENTITY
+                        ? c.bOff()
+                        : src instanceof DenseStep d && d.act() == io.qsync.lowprec.train.Act.IDENTITY ? d.bOff() : -1;
+                for (int i = 0; off >= 0 && i < src.out().c(); i++) {
+                    dead[(int) off + i] = true;
+                }
+            }
+        }
+        return dead;
+    }
+
+    /** {@code steps} steps of {@code rows} examples from the same initialized network on both engines. */
+    static Result run(Object conf, TensorOps ops, int rows, int steps) {
+        // the reference is DL4J's own layer code, not the oneDNN helpers (same maths, other float rounding)
+        org.nd4j.linalg.factory.Nd4j.getEnvironment().allowHelpers(false);
+        ModelSpec spec = ModelSpec.of(init(conf));
+        try (CpuEngine cpu = CpuEngine.of(spec.restore());
+                CpuEngine floor = CpuEngine.of(spec.restore());
+                ProgramEngine prog = ProgramEngine.open(spec.restore(), ops, "test", rows)) {
+            double lossDiff = 0;
+            double lossFloor = 0;
+            double gradRel = 0;
+            double gradFloor = 0;
+            for (int s = 0; s < steps; s++) {
+                HostBatch b = batch(s * rows, rows);
+                double lc = cpu.computeGradient(b);
+                double lp = prog.computeGradient(b);
+                double lf = floor.computeGradient(reversed(b));
+                lossDiff = Math.max(lossDiff, Math.abs(lc - lp));
+                lossFloor = Math.max(lossFloor, Math.abs(lc - lf));
+                if (s == 0) {
+                    gradRel = rel(copy(cpu.gradient()), copy(prog.gradient()));
+                    gradFloor = rel(copy(cpu.gradient()), copy(floor.gradient()));
+                }
+                floor.applyUpdate(rows, 0);
+                cpu.applyUpdate(rows, 0);
+                prog.applyUpdate(rows, 0);
+            }
+            float[] pc = params(cpu);
+            float[] pp = params(prog);
+            double stateRel = cpu.updaterStateLength() == 0 ? 0 : rel(state(cpu), state(prog));
+            HostBatch probe = batch(3000, Math.min(rows, 8));
+            double outRel = rel(cpu.output(probe), prog.output(probe));
+            Model exported = prog.exportModel();
+            float[] ex = exported.params().data().asFloat();
+            boolean[] dead = deadBiases(spec.restore());
+            return new Result(
+                    rel(pc, pp),
+                    rel(pc, pp, dead),
+                    rel(pc, params(floor)),
+                    gradRel,
+                    gradFloor,
+                    stateRel,
+                    lossDiff,
+                    lossFloor,
+                    outRel,
+                    java.util.Arrays.equals(ex, pp));
+        }
+    }
 }

@@ -16,73 +16,75 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StepCalibrationTest {
-  @Test
-  void fitsRemainderAndScaleAndTheReplayerReproducesTheModel() {
-    LayerGraph g = TestGraphs.chain(3);
-    List<String> sw = g.switchableIds();
-    Map<String, Integer> index = new LinkedHashMap<>();
-    for (int i = 0; i < sw.size(); i++) {
-      index.put(sw.get(i), i);
-    }
-    List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
-    // synthetic costs: layer i at precision p costs (i + 1) * (ordinal + 1) ms forward, twice that backward;
-    // each run's recorder sees three samples per layer, the middle one the true cost
-    StepCalibration cal = new StepCalibration(g, index, 32);
-    double r = 0.040;
-    for (int k = 0; k < menu.size(); k++) {
-      Map<String, Precision> a = rot(sw, menu, k);
-      Map<String, Precision> b = rot(sw, menu, k + 1);
-      LayerTimeRecorder rec = new LayerTimeRecorder(0);
-      double s = 0;
-      for (Map<String, Precision> plan : List.of(a, b)) {
-        double sp = 0;
+    @Test
+    void fitsRemainderAndScaleAndTheReplayerReproducesTheModel() {
+        LayerGraph g = TestGraphs.chain(3);
+        List<String> sw = g.switchableIds();
+        Map<String, Integer> index = new LinkedHashMap<>();
         for (int i = 0; i < sw.size(); i++) {
-          Precision p = plan.get(sw.get(i));
-          long f = (long) ((i + 1) * (p.ordinal() + 1) * 1e6);
-          for (long noise : new long[] {-1000, 0, 5_000_000}) {
-            rec.record(i, p, false, f + noise, f + noise);
-            rec.record(i, p, true, 2 * f + noise, 2 * f + noise);
-          }
-          sp += 3 * f / 1e9;
+            index.put(sw.get(i), i);
         }
-        s = Math.max(s, sp);
-      }
-      cal.addRun(List.of(a, b), r + s, rec);
-      // the same run disturbed by another process (threads got half the CPU, everything twice as slow) is left out
-      LayerTimeRecorder slow = new LayerTimeRecorder(0);
-      for (int i = 0; i < sw.size(); i++) {
-        for (Map<String, Precision> plan : List.of(a, b)) {
-          long f = (long) ((i + 1) * (plan.get(sw.get(i)).ordinal() + 1) * 1e6);
-          slow.record(i, plan.get(sw.get(i)), false, 2 * f, f);
-          slow.record(i, plan.get(sw.get(i)), true, 4 * f, 2 * f);
+        List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
+        // synthetic costs: layer i at precision p costs (i + 1) * (ordinal + 1) ms forward, twice that backward;
+        // each run's recorder sees three samples per layer, the middle one the true cost
+        StepCalibration cal = new StepCalibration(g, index, 32);
+        double r = 0.040;
+        for (int k = 0; k < menu.size(); k++) {
+            Map<String, Precision> a = rot(sw, menu, k);
+            Map<String, Precision> b = rot(sw, menu, k + 1);
+            LayerTimeRecorder rec = new LayerTimeRecorder(0);
+            double s = 0;
+            for (Map<String, Precision> plan : List.of(a, b)) {
+                double sp = 0;
+                for (int i = 0; i < sw.size(); i++) {
+                    Precision p = plan.get(sw.get(i));
+                    long f = (long) ((i + 1) * (p.ordinal() + 1) * 1e6);
+                    for (long noise : new long[] {-1000, 0, 5_000_000}) {
+                        rec.record(i, p, false, f + noise, f + noise);
+                        rec.record(i, p, true, 2 * f + noise, 2 * f + noise);
+                    }
+                    sp += 3 * f / 1e9;
+                }
+                s = Math.max(s, sp);
+            }
+            cal.addRun(List.of(a, b), r + s, rec);
+            // the same run disturbed by another process (threads got half the CPU, everything twice as slow) is left
+            // out
+            LayerTimeRecorder slow = new LayerTimeRecorder(0);
+            for (int i = 0; i < sw.size(); i++) {
+                for (Map<String, Precision> plan : List.of(a, b)) {
+                    long f = (long) ((i + 1) * (plan.get(sw.get(i)).ordinal() + 1) * 1e6);
+                    slow.record(i, plan.get(sw.get(i)), false, 2 * f, f);
+                    slow.record(i, plan.get(sw.get(i)), true, 4 * f, 2 * f);
+                }
+            }
+            cal.addRun(List.of(a, b), 2 * (r + s), slow);
+            assertEquals(false, cal.used(2 * k + 1));
         }
-      }
-      cal.addRun(List.of(a, b), 2 * (r + s), slow);
-      assertEquals(false, cal.used(2 * k + 1));
+        StepCalibration.Fit fit = cal.fit();
+        assertEquals(1, fit.kappa(), 1e-12);
+        assertEquals(1, cal.fit(true).kappa(), 1e-6);
+        assertEquals(r, fit.remainderSeconds(), 1e-9);
+        assertEquals(0, fit.rmsRelativeError(), 1e-9);
+        Map<String, Precision> u = rot(sw, List.of(Precision.INT8), 0);
+        Map<String, Precision> f32 = rot(sw, List.of(Precision.FP32), 0);
+        double expect = r + cal.switchableSeconds(u);
+        assertEquals(r + sw.size() * (sw.size() + 1) / 2.0 * 3 * (Precision.INT8.ordinal() + 1) * 1e-3, expect, 1e-9);
+        assertEquals(expect, cal.predictSeconds(fit, List.of(u, f32)), 1e-12);
+        Interconnect link = new Interconnect("loop", 1e9, 1e-5);
+        DeviceProfile prof = cal.toProfile("cpu", "test", fit, menu, 1L << 34, link, 2);
+        double replayed = new Replayer(g, new PredictorMemory())
+                .replay(List.of(new WorkerSpec("a", prof, u, 32, 1), new WorkerSpec("b", prof, f32, 32, 1)))
+                .clusterSeconds();
+        assertEquals(expect, replayed, 1e-9);
+        assertThrows(IllegalStateException.class, () -> cal.layerSeconds(sw.get(0), Precision.BF16, false));
     }
-    StepCalibration.Fit fit = cal.fit();
-    assertEquals(1, fit.kappa(), 1e-12);
-    assertEquals(1, cal.fit(true).kappa(), 1e-6);
-    assertEquals(r, fit.remainderSeconds(), 1e-9);
-    assertEquals(0, fit.rmsRelativeError(), 1e-9);
-    Map<String, Precision> u = rot(sw, List.of(Precision.INT8), 0);
-    Map<String, Precision> f32 = rot(sw, List.of(Precision.FP32), 0);
-    double expect = r + cal.switchableSeconds(u);
-    assertEquals(r + sw.size() * (sw.size() + 1) / 2.0 * 3 * (Precision.INT8.ordinal() + 1) * 1e-3, expect, 1e-9);
-    assertEquals(expect, cal.predictSeconds(fit, List.of(u, f32)), 1e-12);
-    Interconnect link = new Interconnect("loop", 1e9, 1e-5);
-    DeviceProfile prof = cal.toProfile("cpu", "test", fit, menu, 1L << 34, link, 2);
-    double replayed = new Replayer(g, new PredictorMemory()).replay(List.of(new WorkerSpec("a", prof, u, 32, 1),
-        new WorkerSpec("b", prof, f32, 32, 1))).clusterSeconds();
-    assertEquals(expect, replayed, 1e-9);
-    assertThrows(IllegalStateException.class, () -> cal.layerSeconds(sw.get(0), Precision.BF16, false));
-  }
 
-  private static Map<String, Precision> rot(List<String> ids, List<Precision> menu, int k) {
-    Map<String, Precision> m = new LinkedHashMap<>();
-    for (int j = 0; j < ids.size(); j++) {
-      m.put(ids.get(j), menu.get((j + k) % menu.size()));
+    private static Map<String, Precision> rot(List<String> ids, List<Precision> menu, int k) {
+        Map<String, Precision> m = new LinkedHashMap<>();
+        for (int j = 0; j < ids.size(); j++) {
+            m.put(ids.get(j), menu.get((j + k) % menu.size()));
+        }
+        return m;
     }
-    return m;
-  }
 }

@@ -18,90 +18,107 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ReplayerTest {
-  private final LayerGraph g = TestGraphs.chain(3);
-  private final Replayer r = new Replayer(g, new PredictorMemory());
+    private final LayerGraph g = TestGraphs.chain(3);
+    private final Replayer r = new Replayer(g, new PredictorMemory());
 
-  private static Map<String, Precision> plan(Object... kv) {
-    Map<String, Precision> m = new HashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], (Precision) kv[i + 1]);
+    private static Map<String, Precision> plan(Object... kv) {
+        Map<String, Precision> m = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], (Precision) kv[i + 1]);
+        }
+        return m;
     }
-    return m;
-  }
 
-  private List<TimelineNode> casts(DeviceProfile d, Map<String, Precision> p) {
-    WorkerSpec w = new WorkerSpec("w", d, p, 32, 1);
-    return r.replay(List.of(w)).workers().get(0).timeline().stream().filter(t -> t.kind().equals("CAST")).toList();
-  }
+    private List<TimelineNode> casts(DeviceProfile d, Map<String, Precision> p) {
+        WorkerSpec w = new WorkerSpec("w", d, p, 32, 1);
+        return r.replay(List.of(w)).workers().get(0).timeline().stream()
+                .filter(t -> t.kind().equals("CAST"))
+                .toList();
+    }
 
-  @Test
-  void uniformFp32HasNoCastNodes() {
-    assertTrue(casts(DeviceCatalog.get("T4"), Map.of()).isEmpty());
-  }
+    @Test
+    void uniformFp32HasNoCastNodes() {
+        assertTrue(casts(DeviceCatalog.get("T4"), Map.of()).isEmpty());
+    }
 
-  @Test
-  void castNodesWhereNeighboursDiffer() {
-    // conv_0 FP16 -> act_0 inherits FP16 -> conv_1 INT8 (cast FP16->INT8) -> act_1 FP32 -> conv_2 FP32
-    List<String> labels = casts(DeviceCatalog.get("T4"), plan("conv_0", Precision.FP16, "conv_1", Precision.INT8))
-        .stream().map(TimelineNode::label).toList();
-    assertTrue(labels.contains("conv_0 in->FP16"), labels.toString());
-    assertTrue(labels.contains("conv_1 in->INT8"), labels.toString());
-    assertTrue(labels.contains("conv_1 dequant"), labels.toString());
-    assertTrue(labels.contains("conv_1 dW->FP32") && labels.contains("conv_0 dW->FP32"), labels.toString());
-    // backward: conv_2 and act_1 run FP32, so the FP32 gradient reaching conv_1 (INT8 forward, FP16 backward) is cast
-    // to FP16 at conv_1's input; conv_1 emits an FP16 gradient, and act_0 runs FP16 backward: no cast there
-    assertTrue(labels.contains("conv_1 grad->FP16"), labels.toString());
-    assertTrue(!labels.contains("act_1 grad->FP16"), labels.toString());
-    assertTrue(!labels.contains("act_0 grad->FP16"), labels.toString());
-    assertTrue(!labels.contains("conv_2 in->FP32"), labels.toString());
-    Precision[][] res = CastRules.resolve(g, plan("conv_0", Precision.FP16, "conv_1", Precision.INT8));
-    Map<String, Integer> idx = g.indexById();
-    assertEquals(Precision.FP16, res[idx.get("act_0")][0]);
-    assertEquals(Precision.FP32, res[idx.get("act_1")][0]);
-    assertEquals(Precision.FP32, res[idx.get("output_0")][0]);
-  }
+    @Test
+    void castNodesWhereNeighboursDiffer() {
+        // conv_0 FP16 -> act_0 inherits FP16 -> conv_1 INT8 (cast FP16->INT8) -> act_1 FP32 -> conv_2 FP32
+        List<String> labels =
+                casts(DeviceCatalog.get("T4"), plan("conv_0", Precision.FP16, "conv_1", Precision.INT8)).stream()
+                        .map(TimelineNode::label)
+                        .toList();
+        assertTrue(labels.contains("conv_0 in->FP16"), labels.toString());
+        assertTrue(labels.contains("conv_1 in->INT8"), labels.toString());
+        assertTrue(labels.contains("conv_1 dequant"), labels.toString());
+        assertTrue(labels.contains("conv_1 dW->FP32") && labels.contains("conv_0 dW->FP32"), labels.toString());
+        // backward: conv_2 and act_1 run FP32, so the FP32 gradient reaching conv_1 (INT8 forward, FP16 backward) is
+        // cast
+        // to FP16 at conv_1's input; conv_1 emits an FP16 gradient, and act_0 runs FP16 backward: no cast there
+        assertTrue(labels.contains("conv_1 grad->FP16"), labels.toString());
+        assertTrue(!labels.contains("act_1 grad->FP16"), labels.toString());
+        assertTrue(!labels.contains("act_0 grad->FP16"), labels.toString());
+        assertTrue(!labels.contains("conv_2 in->FP32"), labels.toString());
+        Precision[][] res = CastRules.resolve(g, plan("conv_0", Precision.FP16, "conv_1", Precision.INT8));
+        Map<String, Integer> idx = g.indexById();
+        assertEquals(Precision.FP16, res[idx.get("act_0")][0]);
+        assertEquals(Precision.FP32, res[idx.get("act_1")][0]);
+        assertEquals(Precision.FP32, res[idx.get("output_0")][0]);
+    }
 
-  @Test
-  void inLayerPolicyHasNoCastNodes() {
-    DeviceProfile cpu = cpu("cpu", 1e9);
-    assertTrue(casts(cpu, plan("conv_0", Precision.FP16, "conv_1", Precision.INT8)).isEmpty());
-  }
+    @Test
+    void inLayerPolicyHasNoCastNodes() {
+        DeviceProfile cpu = cpu("cpu", 1e9);
+        assertTrue(casts(cpu, plan("conv_0", Precision.FP16, "conv_1", Precision.INT8))
+                .isEmpty());
+    }
 
-  @Test
-  void clusterWaitsForSlowestAndRunsAtSlowestLink() {
-    DeviceProfile fast = cpu("fast", 1e10);
-    DeviceProfile slow = cpu("slow", 1e9);
-    List<WorkerSpec> ws = List.of(new WorkerSpec("a", fast, Map.of(), 32, 1),
-        new WorkerSpec("b", slow, Map.of(), 32, 1));
-    ReplayResult res = r.replay(ws);
-    WorkerReplay a = res.worker("a");
-    WorkerReplay b = res.worker("b");
-    double ar = 2 * (5e-5 + 4.0 * g.totalParams() / 2 / 1e8) + 2 * (5e-5 + 2.0 / 1e8);
-    assertEquals(b.busySeconds() + ar, res.clusterSeconds(), 1e-12);
-    assertEquals(b.busySeconds() - a.busySeconds(), a.waitSeconds(), 1e-12);
-    assertEquals(0, b.waitSeconds(), 1e-15);
-    assertEquals(res.clusterSeconds(), r.clusterSeconds(ws), 1e-12);
-    assertTrue(res.criticalPath().contains("b (slow") && res.criticalPath().contains("a waits"),
-        res.criticalPath());
-    assertTrue(b.peakMemoryBytes() > 0);
-  }
+    @Test
+    void clusterWaitsForSlowestAndRunsAtSlowestLink() {
+        DeviceProfile fast = cpu("fast", 1e10);
+        DeviceProfile slow = cpu("slow", 1e9);
+        List<WorkerSpec> ws =
+                List.of(new WorkerSpec("a", fast, Map.of(), 32, 1), new WorkerSpec("b", slow, Map.of(), 32, 1));
+        ReplayResult res = r.replay(ws);
+        WorkerReplay a = res.worker("a");
+        WorkerReplay b = res.worker("b");
+        double ar = 2 * (5e-5 + 4.0 * g.totalParams() / 2 / 1e8) + 2 * (5e-5 + 2.0 / 1e8);
+        assertEquals(b.busySeconds() + ar, res.clusterSeconds(), 1e-12);
+        assertEquals(b.busySeconds() - a.busySeconds(), a.waitSeconds(), 1e-12);
+        assertEquals(0, b.waitSeconds(), 1e-15);
+        assertEquals(res.clusterSeconds(), r.clusterSeconds(ws), 1e-12);
+        assertTrue(
+                res.criticalPath().contains("b (slow") && res.criticalPath().contains("a waits"), res.criticalPath());
+        assertTrue(b.peakMemoryBytes() > 0);
+    }
 
-  @Test
-  void zeroWorkersIsAnError() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> r.replay(List.of(new WorkerSpec("a", cpu("c", 1e9), Map.of(), 32, 0))));
-    assertTrue(e.getMessage().contains("zero workers"));
-  }
+    @Test
+    void zeroWorkersIsAnError() {
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> r.replay(List.of(new WorkerSpec("a", cpu("c", 1e9), Map.of(), 32, 0))));
+        assertTrue(e.getMessage().contains("zero workers"));
+    }
 
-  @Test
-  void graphJsonRoundTrip() {
-    assertEquals(g, LayerGraph.fromJson(g.toJson()));
-  }
+    @Test
+    void graphJsonRoundTrip() {
+        assertEquals(g, LayerGraph.fromJson(g.toJson()));
+    }
 
-  /** A CPU-like profile: FP32 rate, 100 MB/s link with 50 us latency. */
-  static DeviceProfile cpu(String name, double flops) {
-    return new DeviceProfile(name, false, "test", 8L << 30, List.of(Precision.FP32, Precision.FP16,
-        Precision.INT8), CastPolicy.IN_LAYER, new Roofline(Map.of(Precision.FP32, flops), 1, 1e10, 1e-6),
-        List.of(), Map.of(), new LinearCost(1e-9, 1e-4), Map.of(), new Interconnect(name + "-link", 1e8, 5e-5));
-  }
+    /** A CPU-like profile: FP32 rate, 100 MB/s link with 50 us latency. */
+    static DeviceProfile cpu(String name, double flops) {
+        return new DeviceProfile(
+                name,
+                false,
+                "test",
+                8L << 30,
+                List.of(Precision.FP32, Precision.FP16, Precision.INT8),
+                CastPolicy.IN_LAYER,
+                new Roofline(Map.of(Precision.FP32, flops), 1, 1e10, 1e-6),
+                List.of(),
+                Map.of(),
+                new LinearCost(1e-9, 1e-4),
+                Map.of(),
+                new Interconnect(name + "-link", 1e8, 5e-5));
+    }
 }

@@ -1,21 +1,10 @@
 package io.qsync.lowprec.cuda.check;
 
-import io.qsync.lowprec.FloatCodec;
-import io.qsync.lowprec.FloatRounding;
-import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.cuda.ConvShape;
-import io.qsync.lowprec.cuda.CudaLowPrecisionGemm;
 import io.qsync.lowprec.cuda.CudaStream;
 import io.qsync.lowprec.cuda.DeviceAllocator;
 import io.qsync.lowprec.cuda.DeviceBuffer;
-import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
-import io.qsync.lowprec.quant.Granularity;
-import io.qsync.lowprec.quant.Int8Quantizer;
-import io.qsync.lowprec.quant.IntRounding;
-
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -34,7 +23,14 @@ abstract class CheckContext {
     final boolean fp8;
     final List<CheckResult> results;
 
-    CheckContext(DeviceAllocator alloc, LtMatmul lt, QuantKernels qk, CudaStream s, Random rnd, boolean fp8, List<CheckResult> results) {
+    CheckContext(
+            DeviceAllocator alloc,
+            LtMatmul lt,
+            QuantKernels qk,
+            CudaStream s,
+            Random rnd,
+            boolean fp8,
+            List<CheckResult> results) {
         this.alloc = alloc;
         this.lt = lt;
         this.qk = qk;

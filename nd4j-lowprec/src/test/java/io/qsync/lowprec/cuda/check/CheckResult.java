@@ -11,7 +11,8 @@ package io.qsync.lowprec.cuda.check;
  * @param unwritten  output elements still holding the poison pattern
  * @param elements   output elements compared
  */
-public record CheckResult(String name, String metric, double value, double tolerance, int nans, int unwritten, long elements) {
+public record CheckResult(
+        String name, String metric, double value, double tolerance, int nans, int unwritten, long elements) {
     /** @return true when within tolerance, no NaN and every element written */
     public boolean pass() {
         return value <= tolerance && nans == 0 && unwritten == 0 && !Double.isNaN(value);
@@ -19,7 +20,8 @@ public record CheckResult(String name, String metric, double value, double toler
 
     /** @return one table row */
     public String row() {
-        return String.format("| %s | %s | %.3g | %.0g | %d | %d | %d | %s |", name, metric, value, tolerance, nans, unwritten,
-                elements, pass() ? "PASS" : "FAIL");
+        return String.format(
+                "| %s | %s | %.3g | %.0g | %d | %d | %d | %s |",
+                name, metric, value, tolerance, nans, unwritten, elements, pass() ? "PASS" : "FAIL");
     }
 }

@@ -12,12 +12,10 @@ import io.qsync.lowprec.quant.Int8Quantizer;
  * Row-major arrays throughout.
  */
 public final class CpuReference {
-    private CpuReference() {
-    }
+    private CpuReference() {}
 
     /** Quantized values: codes as floats and their scales. */
-    public record Quantized(float[] codes, float[] scales) {
-    }
+    public record Quantized(float[] codes, float[] scales) {}
 
     /** @return {@code x} rounded element-wise to float format {@code p} */
     public static float[] round(Precision p, float[] x) {

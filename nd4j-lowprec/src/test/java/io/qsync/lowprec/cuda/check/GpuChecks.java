@@ -3,18 +3,14 @@ package io.qsync.lowprec.cuda.check;
 import io.qsync.lowprec.FloatCodec;
 import io.qsync.lowprec.FloatRounding;
 import io.qsync.lowprec.Precision;
-import io.qsync.lowprec.cuda.ConvShape;
-import io.qsync.lowprec.cuda.CudaLowPrecisionGemm;
 import io.qsync.lowprec.cuda.CudaStream;
 import io.qsync.lowprec.cuda.DeviceAllocator;
 import io.qsync.lowprec.cuda.DeviceBuffer;
-import io.qsync.lowprec.cuda.GemmType;
 import io.qsync.lowprec.cuda.LtMatmul;
 import io.qsync.lowprec.cuda.QuantKernels;
 import io.qsync.lowprec.quant.Granularity;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.quant.IntRounding;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -46,8 +42,14 @@ public final class GpuChecks extends CheckContext {
             layers.layer(p, null, gm, gn, gk);
         }
         layers.layer(Precision.INT8, new Int8Quantizer(Granularity.PER_TENSOR, IntRounding.TRUNCATE, 0L), gm, gn, gk);
-        layers.layer(Precision.INT8, new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.STOCHASTIC, rnd.nextLong()), gm, gn, gk);
-        layers.layer(Precision.INT8, new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.NEAREST, 0L), 4096, 64, 1056);
+        layers.layer(
+                Precision.INT8,
+                new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.STOCHASTIC, rnd.nextLong()),
+                gm,
+                gn,
+                gk);
+        layers.layer(
+                Precision.INT8, new Int8Quantizer(Granularity.PER_CHANNEL, IntRounding.NEAREST, 0L), 4096, 64, 1056);
         if (fp8) {
             layers.layer(Precision.FP8_E4M3, null, gm, gn, gk);
         }
@@ -56,13 +58,14 @@ public final class GpuChecks extends CheckContext {
     }
 
     private void casts() {
-        int n = 1 << 20 | 3;  // odd length: vector body and scalar tail
+        int n = 1 << 20 | 3; // odd length: vector body and scalar tail
         float[] x = wideRange(n);
         x[5] = 0f;
         x[6] = -0f;
         x[8] = 70000f;
         x[9] = -1e30f;
-        float[] edge = {65504f, 65519f, 65520f, 448f, 464f, 480f, 57344f, 59392f, 61440f, 6.1035156e-05f, 5.9604645e-08f};
+        float[] edge = {65504f, 65519f, 65520f, 448f, 464f, 480f, 57344f, 59392f, 61440f, 6.1035156e-05f, 5.9604645e-08f
+        };
         int at = 10;
         for (float e : edge) {
             x[at++] = e;
@@ -84,9 +87,11 @@ public final class GpuChecks extends CheckContext {
                 x[at] = -x[at];
             }
         }
-        try (DeviceBuffer dx = up("x", x); DeviceBuffer o32 = alloc.allocate("o32", 4L * n);
-             DeviceBuffer o16 = alloc.allocate("o16", 2L * n); DeviceBuffer o8 = alloc.allocate("o8", n);
-             DeviceBuffer back = alloc.allocate("back", 4L * n)) {
+        try (DeviceBuffer dx = up("x", x);
+                DeviceBuffer o32 = alloc.allocate("o32", 4L * n);
+                DeviceBuffer o16 = alloc.allocate("o16", 2L * n);
+                DeviceBuffer o8 = alloc.allocate("o8", n);
+                DeviceBuffer back = alloc.allocate("back", 4L * n)) {
             o32.fill(0xFF);
             qk.cast(dx, n, Precision.TF32, o32, s);
             s.synchronize("cast TF32");
@@ -95,7 +100,8 @@ public final class GpuChecks extends CheckContext {
             for (int i = 0; i < n; i++) {
                 mis += Float.floatToRawIntBits(g[i]) != Float.floatToRawIntBits(FloatRounding.roundTf32(x[i])) ? 1 : 0;
             }
-            add(new CheckResult("cast FP32->TF32 (RNE)", "mismatches", mis, 0, CpuReference.nans(g), CpuReference.nans(g), n));
+            add(new CheckResult(
+                    "cast FP32->TF32 (RNE)", "mismatches", mis, 0, CpuReference.nans(g), CpuReference.nans(g), n));
             for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
                 o16.fill(0xFF);
                 qk.cast(dx, n, p, o16, s);
@@ -109,10 +115,13 @@ public final class GpuChecks extends CheckContext {
                 for (int i = 0; i < n; i++) {
                     short ref = p == Precision.FP16 ? FloatCodec.encodeFp16(x[i]) : FloatCodec.encodeBf16(x[i]);
                     m1 += h[i] != ref ? 1 : 0;
-                    m2 += Float.floatToRawIntBits(w[i]) != Float.floatToRawIntBits(FloatRounding.round(p, x[i])) ? 1 : 0;
+                    m2 += Float.floatToRawIntBits(w[i]) != Float.floatToRawIntBits(FloatRounding.round(p, x[i]))
+                            ? 1
+                            : 0;
                 }
                 add(new CheckResult("cast FP32->" + p + " bits", "mismatches", m1, 0, 0, nanOrPoison16(h), n));
-                add(new CheckResult("cast " + p + "->FP32 (of the above)", "mismatches", m2, 0, CpuReference.nans(w), 0, n));
+                add(new CheckResult(
+                        "cast " + p + "->FP32 (of the above)", "mismatches", m2, 0, CpuReference.nans(w), 0, n));
             }
             for (Precision p : new Precision[] {Precision.FP8_E4M3, Precision.FP8_E5M2}) {
                 o8.fill(0xFF);
@@ -140,11 +149,13 @@ public final class GpuChecks extends CheckContext {
         for (int i = 0; i < 256; i++) {
             all8[i] = (byte) i;
         }
-        try (DeviceBuffer d16 = alloc.allocate("all16", 2L * 65536); DeviceBuffer d8 = alloc.allocate("all8", 256);
-             DeviceBuffer out = alloc.allocate("decoded", 4L * 65536)) {
+        try (DeviceBuffer d16 = alloc.allocate("all16", 2L * 65536);
+                DeviceBuffer d8 = alloc.allocate("all8", 256);
+                DeviceBuffer out = alloc.allocate("decoded", 4L * 65536)) {
             d16.upload(all16);
             d8.upload(all8);
-            for (Precision p : new Precision[] {Precision.FP16, Precision.BF16, Precision.FP8_E4M3, Precision.FP8_E5M2}) {
+            for (Precision p :
+                    new Precision[] {Precision.FP16, Precision.BF16, Precision.FP8_E4M3, Precision.FP8_E5M2}) {
                 boolean is16 = p.storageBytes() == 2;
                 int n = is16 ? 65536 : 256;
                 out.fill(0x7F);
@@ -158,13 +169,15 @@ public final class GpuChecks extends CheckContext {
                 int mis = 0;
                 int poison = 0;
                 for (int i = 0; i < n; i++) {
-                    float ref = switch (p) {
-                        case FP16 -> FloatCodec.decodeFp16((short) i);
-                        case BF16 -> FloatCodec.decodeBf16((short) i);
-                        case FP8_E4M3 -> FloatCodec.decodeE4M3((byte) i);
-                        default -> FloatCodec.decodeE5M2((byte) i);
-                    };
-                    boolean same = (ref != ref && g[i] != g[i]) || Float.floatToRawIntBits(ref) == Float.floatToRawIntBits(g[i]);
+                    float ref =
+                            switch (p) {
+                                case FP16 -> FloatCodec.decodeFp16((short) i);
+                                case BF16 -> FloatCodec.decodeBf16((short) i);
+                                case FP8_E4M3 -> FloatCodec.decodeE4M3((byte) i);
+                                default -> FloatCodec.decodeE5M2((byte) i);
+                            };
+                    boolean same = (ref != ref && g[i] != g[i])
+                            || Float.floatToRawIntBits(ref) == Float.floatToRawIntBits(g[i]);
                     mis += same ? 0 : 1;
                     poison += Float.floatToRawIntBits(g[i]) == 0x7F7F7F7F ? 1 : 0;
                 }
@@ -175,23 +188,28 @@ public final class GpuChecks extends CheckContext {
 
     private void int8Quant() {
         int rows = 99;
-        int cols = 1001;  // odd: the per-row kernel's scalar path; rows·cols % 4 == 3: the per-tensor kernel's scalar tail
+        int cols =
+                1001; // odd: the per-row kernel's scalar path; rows·cols % 4 == 3: the per-tensor kernel's scalar tail
         int n = rows * cols;
         float[] x = randn(n, 0.7f);
         for (int r = 5; r < 7; r++) {
             for (int c = 0; c < cols; c++) {
-                x[r * cols + c] = 0f;  // all-zero channels: scale 1
+                x[r * cols + c] = 0f; // all-zero channels: scale 1
             }
         }
-        try (DeviceBuffer dx = up("x", x); DeviceBuffer q = alloc.allocate("q", n); DeviceBuffer am = alloc.allocate("amax", 4);
-             DeviceBuffer sc = alloc.allocate("scales", 4L * rows); DeviceBuffer deq = alloc.allocate("deq", 4L * n)) {
+        try (DeviceBuffer dx = up("x", x);
+                DeviceBuffer q = alloc.allocate("q", n);
+                DeviceBuffer am = alloc.allocate("amax", 4);
+                DeviceBuffer sc = alloc.allocate("scales", 4L * rows);
+                DeviceBuffer deq = alloc.allocate("deq", 4L * n)) {
             qk.amax(dx, n, am, s);
             s.synchronize("amax");
             float gAmax = Float.intBitsToFloat(am.downloadInts(1)[0]);
             add(new CheckResult("amax", "mismatches", gAmax == CpuReference.amax(x) ? 0 : 1, 0, 0, 0, 1));
             for (boolean perRow : new boolean[] {false, true}) {
                 for (IntRounding r : IntRounding.values()) {
-                    Int8Quantizer iq = new Int8Quantizer(perRow ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR, r, rnd.nextLong());
+                    Int8Quantizer iq = new Int8Quantizer(
+                            perRow ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR, r, rnd.nextLong());
                     long stream = rnd.nextInt(1000);
                     q.fill(0x80);
                     sc.fill(0xFF);
@@ -231,7 +249,7 @@ public final class GpuChecks extends CheckContext {
                         int hmis = 0;
                         for (int i = 0; i < n; i++) {
                             float dref = FloatRounding.roundFp16(ref.codes()[i] * ref.scales()[perRow ? i / cols : 0]);
-                            hmis += FloatCodec.decodeFp16(gh[i]) != dref ? 1 : 0;  // by value: -0 as above
+                            hmis += FloatCodec.decodeFp16(gh[i]) != dref ? 1 : 0; // by value: -0 as above
                         }
                         add(new CheckResult(what + " dequantize FP16", "mismatches", hmis, 0, 0, nanOrPoison16(gh), n));
                     }
@@ -243,8 +261,11 @@ public final class GpuChecks extends CheckContext {
     private void fp8Quant() {
         int n = 300001;
         float[] x = randn(n, 3e-3f);
-        try (DeviceBuffer dx = up("x", x); DeviceBuffer q = alloc.allocate("q8", n); DeviceBuffer am = alloc.allocate("amax", 4);
-             DeviceBuffer sc = alloc.allocate("scale", 4); DeviceBuffer deq = alloc.allocate("deq", 4L * n)) {
+        try (DeviceBuffer dx = up("x", x);
+                DeviceBuffer q = alloc.allocate("q8", n);
+                DeviceBuffer am = alloc.allocate("amax", 4);
+                DeviceBuffer sc = alloc.allocate("scale", 4);
+                DeviceBuffer deq = alloc.allocate("deq", 4L * n)) {
             for (Precision p : new Precision[] {Precision.FP8_E4M3, Precision.FP8_E5M2}) {
                 q.fill(0xFF);
                 qk.amax(dx, n, am, s);
@@ -259,9 +280,13 @@ public final class GpuChecks extends CheckContext {
                 int mis = Float.floatToRawIntBits(gs) != Float.floatToRawIntBits(ref.scales()[0]) ? 1 : 0;
                 int dmis = 0;
                 for (int i = 0; i < n; i++) {
-                    byte rb = p == Precision.FP8_E4M3 ? FloatCodec.encodeE4M3(ref.codes()[i]) : FloatCodec.encodeE5M2(ref.codes()[i]);
+                    byte rb = p == Precision.FP8_E4M3
+                            ? FloatCodec.encodeE4M3(ref.codes()[i])
+                            : FloatCodec.encodeE5M2(ref.codes()[i]);
                     mis += g[i] != rb ? 1 : 0;
-                    dmis += Float.floatToRawIntBits(gd[i]) != Float.floatToRawIntBits(ref.codes()[i] * ref.scales()[0]) ? 1 : 0;
+                    dmis += Float.floatToRawIntBits(gd[i]) != Float.floatToRawIntBits(ref.codes()[i] * ref.scales()[0])
+                            ? 1
+                            : 0;
                 }
                 add(new CheckResult(p + " quantize (amax-scaled) codes+scale", "mismatches", mis, 0, 0, 0, n));
                 add(new CheckResult(p + " dequantize", "mismatches", dmis, 0, CpuReference.nans(gd), 0, n));

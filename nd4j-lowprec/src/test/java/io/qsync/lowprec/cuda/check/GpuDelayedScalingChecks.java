@@ -46,15 +46,16 @@ final class GpuDelayedScalingChecks extends CheckContext {
     }
 
     private void kernel(int h, IntRounding r) {
-        int n = 99 * 1001;  // n % 4 == 3: the vectorised kernel's scalar tail (3 elements of the last hash group)
+        int n = 99 * 1001; // n % 4 == 3: the vectorised kernel's scalar tail (3 elements of the last hash group)
         Int8Quantizer iq = new Int8Quantizer(Granularity.PER_TENSOR, r, rnd.nextLong());
         long stream = rnd.nextInt(1000);
         Int8DelayedScaling cpu = new Int8DelayedScaling(iq, h);
         int mis = 0;
         int poison = 0;
         StringBuilder info = new StringBuilder();
-        try (DeviceBuffer q = alloc.allocate("q", n); DeviceBuffer sc = alloc.allocate("scale", 4);
-             DelayedInt8Scaler gpu = new DelayedInt8Scaler(alloc, qk, h)) {
+        try (DeviceBuffer q = alloc.allocate("q", n);
+                DeviceBuffer sc = alloc.allocate("scale", 4);
+                DelayedInt8Scaler gpu = new DelayedInt8Scaler(alloc, qk, h)) {
             long satBefore = 0;
             for (int c = 0; c < RANGE.length; c++) {
                 float[] x = randn(n, 0.7f * RANGE[c]);
@@ -79,14 +80,26 @@ final class GpuDelayedScalingChecks extends CheckContext {
                 mis += Float.floatToRawIntBits(ga) != Float.floatToRawIntBits(ref.amax()) ? 1 : 0;
                 mis += gsat != ref.saturated() ? 1 : 0;
                 CpuReference.Quantized dyn = CpuReference.int8(x, 1, n, false, iq, stream);
-                info.append(String.format(java.util.Locale.ROOT, " call %d: saturated %d (CPU %d) = %.2g, X error delayed %.4g vs dynamic %.4g;",
-                        c + 1, gsat, ref.saturated(), ref.saturated() / (double) n, quantError(x, ref.codes(), ref.scale()),
+                info.append(String.format(
+                        java.util.Locale.ROOT,
+                        " call %d: saturated %d (CPU %d) = %.2g, X error delayed %.4g vs dynamic %.4g;",
+                        c + 1,
+                        gsat,
+                        ref.saturated(),
+                        ref.saturated() / (double) n,
+                        quantError(x, ref.codes(), ref.scale()),
                         quantError(x, dyn.codes(), dyn.scales()[0])));
             }
         }
         System.out.println("  delayed scaling H=" + h + " " + r + ":" + info);
-        add(new CheckResult("INT8 delayed scaling H=" + h + " " + r + ", 3 calls: codes+scale+amax+saturation count", "mismatches",
-                mis, 0, 0, poison, 3L * n));
+        add(new CheckResult(
+                "INT8 delayed scaling H=" + h + " " + r + ", 3 calls: codes+scale+amax+saturation count",
+                "mismatches",
+                mis,
+                0,
+                0,
+                poison,
+                3L * n));
     }
 
     private void layer(Int8Quantizer iq, int m, int n, int k) {
@@ -99,13 +112,16 @@ final class GpuDelayedScalingChecks extends CheckContext {
         int nans = 0;
         String tag = "INT8 " + iq.granularity() + "/" + iq.rounding() + " " + m + "x" + n + "x" + k;
         try (CudaLowPrecisionGemm op = new CudaLowPrecisionGemm(Precision.INT8, iq, alloc, lt, qk, 1);
-             DeviceBuffer dw = up("w", w); DeviceBuffer db = up("b", b);
-             DeviceBuffer out = alloc.allocate("y", 4L * m * n); DeviceBuffer acc = alloc.allocate("acc", 4L * m * n)) {
+                DeviceBuffer dw = up("w", w);
+                DeviceBuffer db = up("b", b);
+                DeviceBuffer out = alloc.allocate("y", 4L * m * n);
+                DeviceBuffer acc = alloc.allocate("acc", 4L * m * n)) {
             for (int c = 0; c < RANGE.length; c++) {
                 float[] x = randn(m * k, RANGE[c]);
                 float[] y;
                 float gsx;
-                try (DeviceBuffer dx = up("x", x); CudaLowPrecisionGemm.Saved sv = op.prepare(dx, dw, m, n, k, stream, s)) {
+                try (DeviceBuffer dx = up("x", x);
+                        CudaLowPrecisionGemm.Saved sv = op.prepare(dx, dw, m, n, k, stream, s)) {
                     out.fill(0xFF);
                     acc.fill(0x7F);
                     op.forward(sv, db, out, acc, s);
@@ -115,7 +131,8 @@ final class GpuDelayedScalingChecks extends CheckContext {
                 }
                 Int8DelayedScaling.Result rx = cpu.quantize(x, 2 * stream);
                 CpuReference.Quantized qw = CpuReference.int8(w, n, k, pc, iq, 2 * stream + 1);
-                float[] ref = CpuReference.int8Forward(new CpuReference.Quantized(rx.codes(), new float[] {rx.scale()}), qw, m, n, k, b);
+                float[] ref = CpuReference.int8Forward(
+                        new CpuReference.Quantized(rx.codes(), new float[] {rx.scale()}), qw, m, n, k, b);
                 for (int i = 0; i < ref.length; i++) {
                     mis += Float.floatToRawIntBits(ref[i]) != Float.floatToRawIntBits(y[i]) ? 1 : 0;
                 }
@@ -123,7 +140,13 @@ final class GpuDelayedScalingChecks extends CheckContext {
                 nans += CpuReference.nans(y);
             }
         }
-        add(new CheckResult(tag + " layer forward, delayed scaling H=1, 3 calls (INT8 GEMM + dequant + bias)", "mismatches", mis, 0,
-                nans, nans, 3L * m * n));
+        add(new CheckResult(
+                tag + " layer forward, delayed scaling H=1, 3 calls (INT8 GEMM + dequant + bias)",
+                "mismatches",
+                mis,
+                0,
+                nans,
+                nans,
+                3L * m * n));
     }
 }
