@@ -31,7 +31,7 @@ class TrainKernelsSourceTest {
         String cu = TrainKernels.source();
         String java = Files.readString(Path.of("src/main/java/io/qsync/lowprec/cuda/CudaTensorOps.java"));
         Set<String> defined = matches(cu, "extern \"C\" __global__ void (\\w+)\\(");
-        Set<String> launched = matches(java, "k\\.(?:each|perBlock)\\(\"(\\w+)\"");
+        Set<String> launched = matches(java, "k\\.(?:each|perBlock)\\(\\s*\"(\\w+)\"");
         assertTrue(defined.size() >= 30, "kernels found: " + defined);
         assertEquals(defined, launched);
     }
