@@ -143,6 +143,31 @@ class SyncTrainingTest {
     }
 
     @Test
+    void aJobThatSparkGivesUpOnDestroysTheBroadcastOfItsInputs() {
+        ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(15, 16, 1e-3).toJson());
+        // a transient (retried) failure on every attempt: Spark retries the barrier stage, then the job fails
+        StepListener transientFailure = (rank, epoch, step, global, loss) -> {
+            if (rank == 1 && global == 2) {
+                throw new java.io.UncheckedIOException(new java.io.IOException("injected transient failure"));
+            }
+        };
+        Exception e = assertTimeoutPreemptively(
+                Duration.ofSeconds(180),
+                () -> assertThrows(
+                        Exception.class,
+                        () -> TrainJob.train(
+                                spark,
+                                frameOf(List.of(images.slice(0, 320), images.slice(320, 640))),
+                                spec,
+                                settings(2, 64, 1, 0),
+                                null,
+                                transientFailure,
+                                null)));
+        assertTrue(e.getMessage().contains("injected transient failure"), e.getMessage());
+        assertEquals(0, TrainJob.liveInputBroadcasts(), "a failed job destroys the broadcast of its inputs");
+    }
+
+    @Test
     void moreWorkersThanSlotsIsAClearErrorBeforeLaunching() {
         ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(6, 16, 1e-3).toJson());
         var e = assertTimeoutPreemptively(
