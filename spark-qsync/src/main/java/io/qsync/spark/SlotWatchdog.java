@@ -8,7 +8,7 @@ import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.storage.RDDInfo;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.collection.JavaConverters;
 
 /**
  * Bounds how long each attempt of the training's barrier stage may wait for its task slots. Spark checks the slots of
@@ -50,7 +50,7 @@ final class SlotWatchdog extends SparkListener implements AutoCloseable {
 
     @Override
     public void onStageSubmitted(SparkListenerStageSubmitted e) {
-        if (CollectionConverters.asJava(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
+        if (JavaConverters.seqAsJavaList(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
             stageId = e.stageInfo().stageId();
             attempt = e.stageInfo().attemptNumber();
             launched.set(0);
