@@ -85,7 +85,8 @@ final class SlotWatchdog extends SparkListener implements AutoCloseable {
                                 + "s; an executor or node"
                                 + " was lost and not replaced. Restore the executors, lower spark.qsync.numWorkers or raise "
                                 + "spark.qsync.slotWaitTimeout";
-                sc.cancelJobsWithTag(jobTag, failure);
+                sc.cancelJobsWithTag(
+                        jobTag); // the one-argument form exists in Spark 3.5 and 4; the message is failure()
                 return;
             }
             try {
