@@ -5,7 +5,7 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.storage.RDDInfo;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.collection.JavaConverters;
 
 /** Counts the attempts of barrier stages that Spark submits (first attempts and retries). */
 final class BarrierStageAttempts extends SparkListener {
@@ -25,7 +25,7 @@ final class BarrierStageAttempts extends SparkListener {
 
     @Override
     public void onStageSubmitted(SparkListenerStageSubmitted e) {
-        if (CollectionConverters.asJava(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
+        if (JavaConverters.seqAsJavaList(e.stageInfo().rddInfos()).stream().anyMatch(RDDInfo::isBarrier)) {
             attempts.incrementAndGet();
         }
     }
