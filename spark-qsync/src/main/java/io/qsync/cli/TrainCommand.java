@@ -74,7 +74,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--backend",
             description = "What each worker trains on: cpu, cuda or auto "
-                    + "(spark.qsync.backend). Default: the setting's, auto.")
+                    + "(spark.qsync.backend). Default: the setting's, cpu.")
     String backend;
 
     @Option(

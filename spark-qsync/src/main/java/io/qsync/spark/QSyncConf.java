@@ -71,8 +71,9 @@ public final class QSyncConf {
                     + "`cuda` (the task's GPU, device-resident; fails with the list of unsupported layers if the network has "
                     + "any), or `auto` (per worker: the usable backend of highest priority that supports the network, i.e. "
                     + "`cuda` when the task sees a GPU and the backend is on the class path, else `cpu`). Backends are found "
-                    + "through java.util.ServiceLoader (io.qsync.runtime.TrainingBackend).",
-            "auto",
+                    + "through java.util.ServiceLoader (io.qsync.runtime.TrainingBackend). The default stays `cpu` until the "
+                    + "CUDA backend has been verified on a GPU.",
+            "cpu",
             v -> v.trim().toLowerCase(java.util.Locale.ROOT),
             v -> v.matches("[a-z][a-z0-9_-]*"),
             "must be a backend name (cpu, cuda) or auto");
