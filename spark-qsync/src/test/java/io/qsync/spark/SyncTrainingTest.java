@@ -121,18 +121,13 @@ class SyncTrainingTest {
         };
         long t0 = System.nanoTime();
         BarrierStageAttempts attempts = BarrierStageAttempts.on(spark.sparkContext());
-        Exception e = assertTimeoutPreemptively(
-                Duration.ofSeconds(60),
-                () -> assertThrows(
-                        Exception.class,
-                        () -> TrainJob.train(
-                                spark,
-                                frameOf(List.of(images.slice(0, 640), images.slice(640, 1280))),
-                                spec,
-                                settings(2, 64, 1, 0),
-                                null,
-                                failAtStep5,
-                                null)));
+        Exception e = jobFails(
+                Exception.class,
+                60,
+                List.of(images.slice(0, 640), images.slice(640, 1280)),
+                spec,
+                settings(2, 64, 1, 0),
+                failAtStep5);
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("failing worker: job failed after %.1f s: %s%n", secs, firstLine(e.getMessage()));
         assertTrue(e.getMessage().contains("injected failure on rank 1 at step 5"), e.getMessage());
@@ -151,18 +146,13 @@ class SyncTrainingTest {
                 throw new java.io.UncheckedIOException(new java.io.IOException("injected transient failure"));
             }
         };
-        Exception e = assertTimeoutPreemptively(
-                Duration.ofSeconds(180),
-                () -> assertThrows(
-                        Exception.class,
-                        () -> TrainJob.train(
-                                spark,
-                                frameOf(List.of(images.slice(0, 320), images.slice(320, 640))),
-                                spec,
-                                settings(2, 64, 1, 0),
-                                null,
-                                transientFailure,
-                                null)));
+        Exception e = jobFails(
+                Exception.class,
+                180,
+                List.of(images.slice(0, 320), images.slice(320, 640)),
+                spec,
+                settings(2, 64, 1, 0),
+                transientFailure);
         assertTrue(e.getMessage().contains("injected transient failure"), e.getMessage());
         assertEquals(0, TrainJob.liveInputBroadcasts(), "a failed job destroys the broadcast of its inputs");
     }
@@ -170,36 +160,21 @@ class SyncTrainingTest {
     @Test
     void moreWorkersThanSlotsIsAClearErrorBeforeLaunching() {
         ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(6, 16, 1e-3).toJson());
-        var e = assertTimeoutPreemptively(
-                Duration.ofSeconds(20),
-                () -> assertThrows(
-                        IllegalArgumentException.class,
-                        () -> TrainJob.train(
-                                spark,
-                                frameOf(List.of(images.slice(0, 300))),
-                                spec,
-                                settings(3, 32, 1, 0),
-                                null,
-                                null,
-                                null)));
+        var e = jobFails(
+                IllegalArgumentException.class, 20, List.of(images.slice(0, 300)), spec, settings(3, 32, 1, 0), null);
         assertTrue(e.getMessage().contains("spark.qsync.numWorkers=3 exceeds the 2 task slots"), e.getMessage());
     }
 
     @Test
     void anEmptyPartitionIsAClearError() {
         ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(7, 16, 1e-3).toJson());
-        Exception e = assertTimeoutPreemptively(
-                Duration.ofSeconds(60),
-                () -> assertThrows(
-                        Exception.class,
-                        () -> TrainJob.train(
-                                spark,
-                                frameOf(List.of(images.slice(0, 300), images.slice(300, 300))),
-                                spec,
-                                settings(2, 32, 1, 0),
-                                null,
-                                null,
-                                null)));
+        Exception e = jobFails(
+                Exception.class,
+                60,
+                List.of(images.slice(0, 300), images.slice(300, 300)),
+                spec,
+                settings(2, 32, 1, 0),
+                null);
         assertTrue(e.getMessage().contains("partition 1 of the training data is empty"), e.getMessage());
     }
 
@@ -248,6 +223,20 @@ class SyncTrainingTest {
                         settings(1, 32, 1, 0),
                         TrainOptions.none().withPlans(List.of(bad))));
         assertTrue(e.getMessage().contains("conv_7"), e.getMessage());
+    }
+
+    /** Runs a job that must fail within {@code seconds}; returns its exception. */
+    private static <T extends Throwable> T jobFails(
+            Class<T> type,
+            int seconds,
+            List<LabeledImages> parts,
+            ModelSpec spec,
+            TrainSettings settings,
+            StepListener listener) {
+        return assertTimeoutPreemptively(
+                Duration.ofSeconds(seconds),
+                () -> assertThrows(
+                        type, () -> TrainJob.train(spark, frameOf(parts), spec, settings, null, listener, null)));
     }
 
     private static String firstLine(String s) {
