@@ -4,10 +4,10 @@
 # for the DL4J reference side of the contract checks) with their natives, JavaCPP 1.5.13 + the CUDA 13 presets, this
 # project's classes, JUnit, and the Fashion-MNIST training files.
 #   .device/part<N>/   carried one call each; `stage.sh` copies a part to /root/stage (kept while the machine is warm)
-#   .device/run.sh     run there after the last part: checks the stage is complete, runs CudaProgramEngineGpuTest
+#   .device/classes/   this project's classes (small): carried with every run call, so a fix travels without restaging
 # Then, for N = 1..parts (the script prints the exact calls):
 #   run(command="bash .device/part<N>/stage.sh", carry=[".device/part<N>"])
-#   run(command="bash /root/stage/run.sh", carry=[])           # results under $OUT (junit.txt, report XML)
+#   run(command="bash benchmarks/gpu/cuda-backend-device-run.sh", carry=[".device/classes"])   # results under $OUT
 # If a call finds the stage incomplete (the machine was taken back), it says so: start again from part 1.
 # Usage: benchmarks/gpu/cuda-backend-on-device.sh
 set -euo pipefail
@@ -19,7 +19,7 @@ CUDA=13.1-9.19-1.5.13
 JUNIT=1.14.1
 LIMIT=$((58 * 1024 * 1024))
 cd "$ROOT"
-mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl spark-qsync -am \
+mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl benchmarks -am \
     -DincludeScope=runtime -Dmdep.outputFile=target/test-classpath.txt
 rm -rf "$DEST"
 ALL="$DEST/all"
@@ -27,9 +27,11 @@ mkdir -p "$ALL/lib" "$ALL/classes" "$ALL/data"
 cp -r nd4j-lowprec/target/classes/. "$ALL/classes/"
 cp -r spark-qsync/target/classes/. "$ALL/classes/"
 cp -r spark-qsync/target/test-classes/. "$ALL/classes/"
+cp -r nd4j-lowprec/target/test-classes/. "$ALL/classes/"
+cp -r benchmarks/target/classes/. "$ALL/classes/"
 # the runtime class path (Spark is provided: the GPU test does not touch it; JUnit comes as the console jar) without
 # javacpp 1.5.7 and the big ND4J native jar (re-packed below)
-tr ':' '\n' < spark-qsync/target/test-classpath.txt | grep '\.jar$' | grep -v 'javacpp/1.5.7' | grep -v 'nd4j-native-1.0.0-M2.1-linux-x86_64.jar' > "$DEST/jars.txt"
+tr ':' '\n' < spark-qsync/target/test-classpath.txt | grep -v '/io/qsync/' | grep '\.jar$' | grep -v 'javacpp/1.5.7' | grep -v 'nd4j-native-1.0.0-M2.1-linux-x86_64.jar' > "$DEST/jars.txt"
 while read -r j; do cp "$j" "$ALL/lib/"; done < "$DEST/jars.txt"
 for a in "org.bytedeco:javacpp:$JAVACPP" "org.bytedeco:javacpp:$JAVACPP:jar:linux-x86_64" \
          "org.bytedeco:cuda:$CUDA" "org.bytedeco:cuda:$CUDA:jar:linux-x86_64" \
@@ -44,13 +46,14 @@ NJ="$M2/org/nd4j/nd4j-native/1.0.0-M2.1/nd4j-native-1.0.0-M2.1-linux-x86_64.jar"
 T=$(mktemp -d)
 (cd "$T" && unzip -q "$NJ" && tar cf - . | xz -T2 -6 > "$ALL/nd4j-native-linux.tar.xz")
 rm -rf "$T"
-cp /usr/share/datasets/fashion-mnist/train-*.gz "$ALL/data/"
+cp /usr/share/datasets/fashion-mnist/*.gz "$ALL/data/"
 T=$(mktemp -d)
-jlink --add-modules java.base,jdk.unsupported,java.logging,java.xml,java.management,java.naming,java.sql,jdk.management \
+jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.logging,java.xml,java.management,java.naming,java.sql,jdk.management \
     --strip-debug --no-header-files --no-man-pages --compress=2 --output "$T/jre"
 tar -C "$T" -cf - jre | xz -T2 -6 > "$ALL/jre.tar.xz"
 rm -rf "$T"
-(cd "$ALL" && tar cf classes.tar classes && rm -rf classes)
+mkdir -p "$DEST/classes"
+(cd "$ALL" && tar cf "$DEST/classes/classes.tar" classes && rm -rf classes)
 # greedy split of the files into parts under LIMIT
 part=1
 size=0
@@ -85,10 +88,9 @@ touch /root/stage/.part$p
 du -sh /root/stage
 INNER
 done
-cp "$ROOT/benchmarks/gpu/cuda-backend-device-run.sh" "$DEST/part$PARTS/run.sh"
 echo "$PARTS" > "$DEST/part$PARTS/PARTS"
 du -sh "$DEST"/part*
 for p in $(seq 1 $PARTS); do
   echo "run(command=\"bash .device/part$p/stage.sh\", carry=[\".device/part$p\"], timeout_s=300)"
 done
-echo "run(command=\"bash /root/stage/run.sh\", carry=[], timeout_s=600)"
+echo "run(command=\"bash benchmarks/gpu/cuda-backend-device-run.sh\", carry=[\".device/classes\"], timeout_s=600)"

@@ -1,0 +1,202 @@
+package io.qsync.bench.gpu;
+
+import io.qsync.backend.cuda.ProgramEngine;
+import io.qsync.data.FashionMnist;
+import io.qsync.data.LabeledImages;
+import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.models.DemoModels;
+import io.qsync.runtime.Backends;
+import io.qsync.runtime.EngineRequest;
+import io.qsync.runtime.HostBatch;
+import io.qsync.runtime.LocalShard;
+import io.qsync.runtime.ModelSpec;
+import io.qsync.runtime.TrainingEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * Whole training steps of the CUDA engine (batch upload, forward, backward, gradient download, update: what a worker
+ * does per step minus the ring), against the CPU backend on the same machine, and one Fashion-MNIST epoch of the demo
+ * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
+ * device call.
+ *
+ * <p>Usage: {@code CudaEngineBench speed|epoch OUT.json [fashionMnistDir]}
+ */
+public final class CudaEngineBench {
+    private CudaEngineBench() {}
+
+    /** One timed row. */
+    record Row(String network, int batch, String precision, String backend, double msPerStep, double samplesPerSec) {}
+
+    private static HostBatch randomBatch(int rows, int features, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[rows * features];
+        float[] y = new float[rows * 10];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < rows; i++) {
+            y[i * 10 + r.nextInt(10)] = 1f;
+        }
+        return new HostBatch(rows, features, x, 10, y);
+    }
+
+    private static Model init(MultiLayerConfiguration conf) {
+        MultiLayerNetwork n = new MultiLayerNetwork(conf);
+        n.init();
+        return n;
+    }
+
+    /** Median ms of {@code steps} whole steps after {@code warmup}, rotating over four batches. */
+    static double timeSteps(TrainingEngine e, int batch, int warmup, int steps) {
+        HostBatch[] bs = new HostBatch[4];
+        for (int i = 0; i < bs.length; i++) {
+            bs[i] = randomBatch(batch, 784, 17 + i);
+        }
+        for (int i = 0; i < warmup; i++) {
+            e.computeGradient(bs[i % 4]);
+            e.applyUpdate(batch, 0);
+        }
+        double[] ms = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            e.computeGradient(bs[i % 4]);
+            e.applyUpdate(batch, 0);
+            e.checksum(); // forces the update to finish (device-to-host of the params' checksum)
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return ms[steps / 2];
+    }
+
+    private static Row cuda(String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps) {
+        try (TrainingEngine e = ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32), "cuda", batch)) {
+            double ms = timeSteps(e, batch, 10, steps);
+            return new Row(name, batch, tf32 ? "TF32" : "FP32", "cuda", ms, batch * 1000.0 / ms);
+        }
+    }
+
+    private static Row cpu(String name, MultiLayerConfiguration conf, int batch, int steps) {
+        int threads = Runtime.getRuntime().availableProcessors();
+        EngineRequest req = new EngineRequest(ModelSpec.of(init(conf)), null, 0, threads, batch);
+        try (TrainingEngine e = Backends.select("cpu", req).open(req)) {
+            double ms = timeSteps(e, batch, 3, steps);
+            return new Row(name, batch, "FP32", "cpu x" + threads, ms, batch * 1000.0 / ms);
+        }
+    }
+
+    private static List<Map<String, Object>> speed() {
+        List<Row> rows = new ArrayList<>();
+        rows.add(cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
+        rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
+        rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
+        rows.add(cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Row r : rows) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "STEP %-14s batch %5d %-5s %-8s %9.3f ms %10.0f samples/s%n",
+                    r.network(),
+                    r.batch(),
+                    r.precision(),
+                    r.backend(),
+                    r.msPerStep(),
+                    r.samplesPerSec());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("network", r.network());
+            m.put("batch", r.batch());
+            m.put("precision", r.precision());
+            m.put("backend", r.backend());
+            m.put("ms_per_step", r.msPerStep());
+            m.put("samples_per_s", r.samplesPerSec());
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** One epoch of the demo CNN (the CLI's batch 64, lr 2e-3, same seed and order) and its test accuracy. */
+    private static Map<String, Object> epoch(String backend, LocalShard train, LocalShard test) {
+        int batch = 64;
+        MultiLayerConfiguration conf = DemoModels.fashionCnn(42, 2e-3);
+        int threads = Runtime.getRuntime().availableProcessors();
+        EngineRequest req = new EngineRequest(ModelSpec.of(init(conf)), null, 0, threads, batch);
+        int[] order = new int[train.count()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Random r = new Random(42);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        try (TrainingEngine e = backend.equals("cuda")
+                ? ProgramEngine.open(init(conf), CudaTensorOps.open(0, false), "cuda", 1000)
+                : Backends.select("cpu", req).open(req)) {
+            long t0 = System.nanoTime();
+            double loss = 0;
+            for (int from = 0; from + batch <= order.length; from += batch) {
+                loss = e.computeGradient(train.hostBatch(order, from, from + batch, 10));
+                e.applyUpdate(batch, 0);
+            }
+            e.checksum();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            int[] all = new int[test.count()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+            int correct = 0;
+            for (int from = 0; from < all.length; from += 1000) {
+                int to = Math.min(all.length, from + 1000);
+                float[] p = e.output(test.hostBatch(all, from, to, 10));
+                for (int i = 0; i < to - from; i++) {
+                    int best = 0;
+                    for (int c = 1; c < 10; c++) {
+                        if (p[i * 10 + c] > p[i * 10 + best]) {
+                            best = c;
+                        }
+                    }
+                    correct += best == test.label(from + i) ? 1 : 0;
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", backend.equals("cuda") ? e.device() : "cpu x" + threads);
+            m.put("images", (order.length / batch) * batch);
+            m.put("seconds", secs);
+            m.put("samples_per_s", (order.length / batch) * batch / secs);
+            m.put("last_loss", loss);
+            m.put("test_accuracy", correct / (double) test.count());
+            System.out.printf(Locale.ROOT, "EPOCH %s%n", m);
+            return m;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("date", java.time.Instant.now().toString());
+        out.put("cores", Runtime.getRuntime().availableProcessors());
+        if (args[0].equals("speed")) {
+            out.put("rows", speed());
+        } else {
+            Path dir = args.length > 2 ? Path.of(args[2]) : FashionMnist.DEFAULT_DIR;
+            LabeledImages tr = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+            LabeledImages te = FashionMnist.load(dir, FashionMnist.Split.TEST);
+            LocalShard train = tr.toShard();
+            LocalShard test = te.toShard();
+            out.put("cuda", epoch("cuda", train, test));
+            out.put("cpu", epoch("cpu", train, test));
+        }
+        Files.writeString(Path.of(args[1]), Json.write(out));
+    }
+}
