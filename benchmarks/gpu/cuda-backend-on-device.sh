@@ -9,7 +9,7 @@
 #   run(command="bash .device/part<N>/stage.sh", carry=[".device/part<N>"])
 #   run(command="bash benchmarks/gpu/cuda-backend-device-run.sh", carry=[".device/classes"])   # results under $OUT
 # If a call finds the stage incomplete (the machine was taken back), it says so: start again from part 1.
-# Usage: benchmarks/gpu/cuda-backend-on-device.sh
+# Usage: benchmarks/gpu/cuda-backend-on-device.sh [classes]   (classes: rebuild .device/classes only)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEST="$ROOT/.device"
@@ -21,6 +21,15 @@ LIMIT=$((58 * 1024 * 1024))
 cd "$ROOT"
 mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl benchmarks -am \
     -DincludeScope=runtime -Dmdep.outputFile=target/test-classpath.txt
+if [ "${1:-}" = classes ]; then # only this project's classes (a fix): the staged parts stay as they are
+  T=$(mktemp -d)
+  mkdir -p "$T/classes" "$DEST/classes"
+  for d in nd4j-lowprec/target/classes spark-qsync/target/classes spark-qsync/target/test-classes \
+           nd4j-lowprec/target/test-classes benchmarks/target/classes; do cp -r "$d/." "$T/classes/"; done
+  tar cf "$DEST/classes/classes.tar" -C "$T" classes && rm -rf "$T"
+  ls -la "$DEST/classes"
+  exit 0
+fi
 rm -rf "$DEST"
 ALL="$DEST/all"
 mkdir -p "$ALL/lib" "$ALL/classes" "$ALL/data"

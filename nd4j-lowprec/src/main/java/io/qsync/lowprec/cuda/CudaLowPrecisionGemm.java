@@ -123,7 +123,18 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
      * @param stream stochastic-rounding stream id (X uses {@code 2·stream}, W {@code 2·stream+1}, as on the CPU)
      */
     public Saved prepare(DeviceBuffer x, DeviceBuffer w, long m, long n, long k, long stream, CudaStream s) {
-        Saved sv = new Saved(m, n, k);
+        return prepare(null, x, w, m, n, k, stream, s);
+    }
+
+    /**
+     * As {@link #prepare(DeviceBuffer, DeviceBuffer, long, long, long, long, CudaStream)}, into {@code reuse} when it
+     * has the same shape (a training step's buffers stay allocated from step to step).
+     *
+     * @param reuse saved operands of an earlier pass, or null
+     */
+    public Saved prepare(
+            Saved reuse, DeviceBuffer x, DeviceBuffer w, long m, long n, long k, long stream, CudaStream s) {
+        Saved sv = reuse != null && reuse.m == m && reuse.n == n && reuse.k == k ? reuse : new Saved(m, n, k);
         switch (precision) {
             case FP32 -> {
                 sv.x.copyFrom(x, 4 * m * k, s);

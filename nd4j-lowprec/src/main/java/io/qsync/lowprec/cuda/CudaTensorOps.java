@@ -7,9 +7,12 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.AdamScalars;
 import io.qsync.lowprec.train.ConvGeom;
+import io.qsync.lowprec.train.LowPrecisionLinear;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
 import java.nio.ByteOrder;
@@ -34,6 +37,8 @@ public final class CudaTensorOps implements TensorOps {
     private final GemmType gemm;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final List<Pointer> pinned = new ArrayList<>();
+    private final List<LowPrecisionLinear> linears = new ArrayList<>();
+    private QuantKernels qk;
     private boolean closed;
 
     private CudaTensorOps(CudaDevice device, boolean tf32) {
@@ -414,6 +419,19 @@ public final class CudaTensorOps implements TensorOps {
     }
 
     @Override
+    public LowPrecisionLinear lowPrecisionLinear(Precision precision, Int8Quantizer int8, long rngStream) {
+        if (precision == Precision.FP32) {
+            throw new IllegalArgumentException("FP32 layers use gemm(...)");
+        }
+        if (qk == null) {
+            qk = new QuantKernels(device);
+        }
+        LowPrecisionLinear l = new CudaLowPrecisionLinear(this, precision, int8, alloc, lt, qk, stream, rngStream);
+        linears.add(l);
+        return l;
+    }
+
+    @Override
     public void synchronize() {
         stream.synchronize("training step");
     }
@@ -425,6 +443,12 @@ public final class CudaTensorOps implements TensorOps {
         }
         closed = true;
         stream.synchronize("close");
+        for (LowPrecisionLinear l : linears) {
+            l.close();
+        }
+        if (qk != null) {
+            qk.close();
+        }
         lt.close();
         k.close();
         for (DeviceBuffer buf : owned) {

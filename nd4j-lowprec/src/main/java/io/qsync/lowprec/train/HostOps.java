@@ -413,6 +413,12 @@ public final class HostOps implements TensorOps {
     }
 
     @Override
+    public LowPrecisionLinear lowPrecisionLinear(
+            io.qsync.lowprec.Precision precision, io.qsync.lowprec.quant.Int8Quantizer int8, long stream) {
+        return new HostLowPrecisionLinear(precision, int8, stream);
+    }
+
+    @Override
     public void synchronize() {}
 
     @Override

@@ -188,6 +188,16 @@ public interface TensorOps extends AutoCloseable {
     /** ND4J's Nesterov momentum: {@code v' = mu v - lr g; g = mu v - (1 + mu) v'}. */
     void nesterovs(Tensor g, Tensor v, double lr, double momentum);
 
+    /**
+     * A GEMM layer in a low precision ({@link LowPrecisionLinear}: QSync's forward and backward rules).
+     *
+     * @param precision TF32, FP16, BF16, INT8 or FP8_E4M3
+     * @param int8      INT8 quantizer settings (used only for INT8)
+     * @param stream    stochastic-rounding stream id of the layer
+     */
+    LowPrecisionLinear lowPrecisionLinear(
+            io.qsync.lowprec.Precision precision, io.qsync.lowprec.quant.Int8Quantizer int8, long stream);
+
     /** Waits until every queued operation finished. */
     void synchronize();
 

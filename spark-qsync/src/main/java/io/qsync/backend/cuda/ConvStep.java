@@ -8,9 +8,21 @@ import io.qsync.lowprec.train.TensorOps;
 /**
  * DL4J's ConvolutionLayer (NCHW, dilation 1) as im2col + one GEMM over the whole batch: {@code Yt[nOut, N*P] =
  * W[nOut, K] cols[K, N*P]}, then {@code [nOut, N, P] -> [N, nOut, P]}. W is DL4J's {@code [nOut, nIn, kh, kw]} 'c'
- * block, b its {@code [nOut]} block (offset -1: no bias). Backward recomputes im2col instead of keeping it.
+ * block, b its {@code [nOut]} block (offset -1: no bias). Backward recomputes im2col instead of keeping it. A lowered
+ * layer runs the GEMMs through {@link io.qsync.lowprec.train.LowPrecisionLinear} with the weights in its X role and
+ * the transposed columns in its W role (per-tensor scales: the same codes and sums as the CPU emulation, whose
+ * operands are the other way round).
  */
-record ConvStep(String name, String input, ConvGeom g, int nOut, long wOff, long bOff, Act act, double alpha)
+record ConvStep(
+        String name,
+        String input,
+        ConvGeom g,
+        int nOut,
+        long wOff,
+        long bOff,
+        Act act,
+        double alpha,
+        LayerPrecision precision)
         implements UnaryStep {
 
     @Override
@@ -37,7 +49,14 @@ record ConvStep(String name, String input, ConvGeom g, int nOut, long wOff, long
         Tensor cols = x.scratch("cols", g.patch() * n);
         ops.im2col(x.out(input), g, x.rows(), cols);
         Tensor yt = x.scratch("convT", nOut * n);
-        ops.gemm(false, false, nOut, (int) n, g.patch(), 1f, weights(x), cols, 0f, yt);
+        if (precision.lowered()) {
+            // Yt[nOut, n] = q(W)[nOut, K] · q(colsT)[n, K]ᵀ: the weights take the GEMM's X role, the columns its W role
+            Tensor colsT = x.scratch("colsT", g.patch() * n);
+            ops.swapAxes(cols, colsT, g.patch(), (int) n, 1);
+            x.linear(name, precision).forward(weights(x), colsT, null, nOut, (int) n, g.patch(), yt);
+        } else {
+            ops.gemm(false, false, nOut, (int) n, g.patch(), 1f, weights(x), cols, 0f, yt);
+        }
         Tensor z = z(x);
         ops.swapAxes(yt, z, nOut, x.rows(), g.outPlane());
         if (bOff >= 0) {
@@ -63,6 +82,18 @@ record ConvStep(String name, String input, ConvGeom g, int nOut, long wOff, long
         }
         Tensor dzt = x.scratch("convT", nOut * n);
         ops.swapAxes(dz, dzt, x.rows(), nOut, g.outPlane());
+        if (precision.lowered()) {
+            Tensor dColsT = x.scratch("colsT", g.patch() * n);
+            x.linear(name, precision).backward(dzt, x.paramGrad(wOff, (long) nOut * g.patch()), dColsT);
+            Tensor t = x.gradInTarget(input);
+            if (t != null) {
+                Tensor cols = x.scratch("cols", g.patch() * n);
+                ops.swapAxes(dColsT, cols, (int) n, g.patch(), 1);
+                ops.col2im(cols, g, x.rows(), t);
+                x.gradInDone(input, t);
+            }
+            return;
+        }
         Tensor cols = x.scratch("cols", g.patch() * n);
         ops.im2col(x.out(input), g, x.rows(), cols);
         ops.gemm(false, true, nOut, g.patch(), (int) n, 1f, dzt, cols, 0f, x.paramGrad(wOff, (long) nOut * g.patch()));

@@ -1,7 +1,7 @@
 package io.qsync.backend.cuda;
 
-import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.HostBatch;
@@ -10,9 +10,10 @@ import io.qsync.runtime.TrainingEngine;
 import io.qsync.runtime.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * {@code spark.qsync.backend=cuda}: the network compiled to a {@link Program} and trained device-resident by a
@@ -41,22 +42,32 @@ public final class CudaBackend implements TrainingBackend {
 
     @Override
     public List<String> unsupported(EngineRequest request) {
-        List<String> problems = new ArrayList<>(planProblems(request));
-        problems.addAll(ProgramCompiler.problems(request.model().restore()));
-        return problems;
+        try {
+            return new ArrayList<>(ProgramCompiler.problems(planned(request)));
+        } catch (UnsupportedModelException e) {
+            return e.problems();
+        }
     }
 
-    private static List<String> planProblems(EngineRequest request) {
-        List<String> out = new ArrayList<>();
-        if (request.plan() != null) {
-            for (Map.Entry<String, Precision> e : request.plan().layers().entrySet()) {
-                if (e.getValue() != Precision.FP32) {
-                    out.add("layer '" + e.getKey() + "': precision " + e.getValue()
-                            + " in the plan (the cuda backend trains " + "FP32 so far)");
+    /** The network with the request's precision plan applied (ids as the CPU backend reads them). */
+    private static Model planned(EngineRequest request) {
+        Model model = request.model().restore();
+        if (request.plan() != null && !request.plan().layers().isEmpty()) {
+            try {
+                if (model instanceof MultiLayerNetwork m) {
+                    MultiLayerNetwork c = SwitchableLayers.convert(m);
+                    request.plan().applyTo(c);
+                    model = c;
+                } else {
+                    ComputationGraph c = SwitchableLayers.convert((ComputationGraph) model);
+                    request.plan().applyTo(c);
+                    model = c;
                 }
+            } catch (IllegalArgumentException e) {
+                throw new UnsupportedModelException(NAME, List.of(e.getMessage()));
             }
         }
-        return out;
+        return model;
     }
 
     /**
@@ -70,11 +81,7 @@ public final class CudaBackend implements TrainingBackend {
         unavailableReason().ifPresent(why -> {
             throw new IllegalStateException("spark.qsync.backend=cuda cannot run in this process: " + why);
         });
-        List<String> plan = planProblems(request);
-        if (!plan.isEmpty()) {
-            throw new UnsupportedModelException(NAME, plan);
-        }
-        Model model = request.model().restore();
+        Model model = planned(request);
         Program program = ProgramCompiler.compile(model, NAME);
         TensorOps ops = CudaTensorOps.open(request.device(), false);
         ProgramEngine engine = null;
@@ -99,7 +106,11 @@ public final class CudaBackend implements TrainingBackend {
                     || String.valueOf(e.getMessage()).contains("needs")) {
                 throw new IllegalStateException(
                         "the cuda backend ran out of device memory for a local batch of "
-                                + request.batchSize() + " examples (" + e.getMessage()
+                                + request.batchSize() + " examples with precision plan "
+                                + (request.plan() == null
+                                        ? "all FP32"
+                                        : request.plan().layers()) + " ("
+                                + e.getMessage()
                                 + "); lower the batch size (spark.qsync.batchSize) "
                                 + "or use fewer layers at FP32 in the plan",
                         e);

@@ -6,9 +6,19 @@ import io.qsync.lowprec.train.TensorOps;
 
 /**
  * DL4J's DenseLayer: {@code out = f(in W + b)}, W {@code [nIn, nOut]} in 'f' order at its flat offset (read as the
- * row-major {@code [nOut, nIn]} matrix W^T), b {@code [nOut]} (offset -1: no bias).
+ * row-major {@code [nOut, nIn]} matrix W^T), b {@code [nOut]} (offset -1: no bias). A lowered layer runs its GEMMs
+ * through {@link io.qsync.lowprec.train.LowPrecisionLinear} (QSync's rules), bias and activation in FP32.
  */
-record DenseStep(String name, String input, int nIn, int nOut, long wOff, long bOff, Act act, double alpha)
+record DenseStep(
+        String name,
+        String input,
+        int nIn,
+        int nOut,
+        long wOff,
+        long bOff,
+        Act act,
+        double alpha,
+        LayerPrecision precision)
         implements UnaryStep {
 
     @Override
@@ -24,7 +34,19 @@ record DenseStep(String name, String input, int nIn, int nOut, long wOff, long b
     @Override
     public void forward(Exec x, boolean training) {
         Tensor z = z(x);
-        affine(x, x.out(input), z, nIn, nOut, wOff, bOff);
+        if (precision.lowered()) {
+            x.linear(name, precision)
+                    .forward(
+                            x.out(input),
+                            x.param(wOff, (long) nIn * nOut),
+                            bOff >= 0 ? x.param(bOff, nOut) : null,
+                            x.rows(),
+                            nOut,
+                            nIn,
+                            z);
+        } else {
+            affine(x, x.out(input), z, nIn, nOut, wOff, bOff);
+        }
         if (act != Act.IDENTITY) {
             x.ops().activate(act, alpha, z, x.out(name));
         }
@@ -38,7 +60,16 @@ record DenseStep(String name, String input, int nIn, int nOut, long wOff, long b
             x.ops().activateBackward(act, alpha, z(x), dz, d);
             dz = d;
         }
-        affineBackward(x, input, dz, nIn, nOut, wOff, bOff);
+        if (!precision.lowered()) {
+            affineBackward(x, input, dz, nIn, nOut, wOff, bOff);
+            return;
+        }
+        if (bOff >= 0) {
+            x.ops().sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, 1);
+        }
+        Tensor t = x.gradInTarget(input);
+        x.linear(name, precision).backward(dz, t, x.paramGrad(wOff, (long) nIn * nOut));
+        x.gradInDone(input, t);
     }
 
     /** {@code z = in W + b} for the current rows. */

@@ -23,6 +23,7 @@ final class Exec {
     private final Map<String, Tensor> gradBufs = new HashMap<>();
     private final Map<String, Tensor> scratch = new HashMap<>();
     private final Set<String> written = new HashSet<>();
+    private final Map<String, io.qsync.lowprec.train.LowPrecisionLinear> linears = new HashMap<>();
     private int rows;
 
     Exec(TensorOps ops, Tensor params, Tensor grads, int maxRows, String input, Map<String, Shape> shapes) {
@@ -87,6 +88,11 @@ final class Exec {
             scratch.put(key, t);
         }
         return ops.slice(t, 0, length);
+    }
+
+    /** The low-precision GEMM of layer {@code layer} (created on first use; its ops close it). */
+    io.qsync.lowprec.train.LowPrecisionLinear linear(String layer, LayerPrecision p) {
+        return linears.computeIfAbsent(layer, k -> ops.lowPrecisionLinear(p.precision(), p.int8(), p.rngStream()));
     }
 
     /** Parameters {@code [offset, offset + length)} of the flat vector. */

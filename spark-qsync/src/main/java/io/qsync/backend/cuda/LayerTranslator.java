@@ -4,7 +4,11 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.layers.SwitchableConvolutionLayer;
 import io.qsync.lowprec.layers.SwitchableDenseLayer;
+import io.qsync.lowprec.layers.SwitchableLayerConfig;
 import io.qsync.lowprec.layers.SwitchableOutputLayer;
+import io.qsync.lowprec.quant.Granularity;
+import io.qsync.lowprec.quant.Int8Quantizer;
+import io.qsync.lowprec.quant.IntRounding;
 import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.ConvGeom;
 import java.util.List;
@@ -92,8 +96,11 @@ final class LayerTranslator {
         if (l instanceof BaseLayer b && b.getWeightNoise() != null) {
             fail(name, l, "weight noise is not supported");
         }
-        if (instance instanceof PrecisionSwitchable s && s.getPrecision() != Precision.FP32) {
-            fail(name, l, "precision " + s.getPrecision() + " (the CUDA backend trains FP32 so far)");
+        if (instance instanceof PrecisionSwitchable s
+                && s.getPrecision() != Precision.FP32
+                && !isDense(l)
+                && !isConv(l)) {
+            fail(name, l, "precision " + s.getPrecision() + " (only dense and convolution layers switch precision)");
         }
         return problems.size() == before;
     }
@@ -122,6 +129,27 @@ final class LayerTranslator {
         return v.offset() - flat.offset();
     }
 
+    /** The planned precision of a dense or convolution layer; FP32 (and a problem) where unsupported. */
+    private LayerPrecision precision(String name, Layer l, org.deeplearning4j.nn.api.Layer inst) {
+        if (!(inst instanceof PrecisionSwitchable s) || s.getPrecision() == Precision.FP32) {
+            return LayerPrecision.FP32;
+        }
+        Precision p = s.getPrecision();
+        Int8Quantizer q = l instanceof SwitchableLayerConfig c ? c.int8Quantizer() : Int8Quantizer.QSYNC_DEFAULT;
+        if (p == Precision.FP8_E5M2) {
+            fail(name, l, "precision FP8_E5M2 forward (cuBLASLt has no E5M2 x E5M2 GEMM; plan FP8_E4M3)");
+        } else if (p == Precision.INT8
+                && isConv(l)
+                && (q.granularity() != Granularity.PER_TENSOR || q.rounding() == IntRounding.STOCHASTIC)) {
+            fail(
+                    name,
+                    l,
+                    "INT8 " + q + " on a convolution (the CUDA backend quantizes convolutions per tensor with "
+                            + "deterministic rounding)");
+        }
+        return new LayerPrecision(p, q, inst.getIndex());
+    }
+
     Step translate(String name, String input, Shape in, Layer l, org.deeplearning4j.nn.api.Layer inst, INDArray flat) {
         Map<String, INDArray> t = inst.paramTable(false);
         if (isDense(l)) {
@@ -143,7 +171,8 @@ final class LayerTranslator {
                             offset(name, l, t, flat, "W", 'f'),
                             offset(name, l, t, flat, "b", 'c'),
                             a,
-                            alpha(d.getActivationFn()));
+                            alpha(d.getActivationFn()),
+                            precision(name, l, inst));
         }
         if (isConv(l)) {
             ConvolutionLayer c = (ConvolutionLayer) l;
@@ -171,7 +200,8 @@ final class LayerTranslator {
                             offset(name, l, t, flat, "W", 'c'),
                             offset(name, l, t, flat, "b", 'c'),
                             a,
-                            alpha(c.getActivationFn()));
+                            alpha(c.getActivationFn()),
+                            precision(name, l, inst));
         }
         if (l.getClass() == SubsamplingLayer.class) {
             SubsamplingLayer s = (SubsamplingLayer) l;

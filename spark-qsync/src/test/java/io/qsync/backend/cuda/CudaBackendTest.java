@@ -28,10 +28,24 @@ class CudaBackendTest {
         CudaBackend b = new CudaBackend();
         assertEquals(List.of(), b.unsupported(request(DemoModels.resnetCnn(1, 1e-3), null)));
         assertEquals(List.of(), b.unsupported(request(DemoModels.vggCnn(1, 1e-3), null)));
-        List<String> p = b.unsupported(
+        assertEquals(
+                List.of(),
+                b.unsupported(request(
+                        DemoModels.vggCnn(1, 1e-3),
+                        new PrecisionPlan(Map.of(
+                                "conv_0", Precision.INT8,
+                                "conv_1", Precision.FP16,
+                                "conv_2", Precision.BF16,
+                                "conv_3", Precision.FP8_E4M3,
+                                "dense_0", Precision.TF32)))));
+        List<String> p = b.unsupported(request(
+                DemoModels.mlp(1, 32, 1e-3),
+                new PrecisionPlan(Map.of("dense_0", Precision.FP8_E5M2, "output_0", Precision.INT8))));
+        assertEquals(2, p.size(), p.toString());
+        assertTrue(p.get(0).contains("FP8_E5M2") && p.get(1).contains("INT8"), p.toString());
+        List<String> unknown = b.unsupported(
                 request(DemoModels.mlp(1, 32, 1e-3), new PrecisionPlan(Map.of("layer0", Precision.INT8))));
-        assertEquals(1, p.size(), p.toString());
-        assertTrue(p.get(0).contains("INT8"), p.toString());
+        assertTrue(unknown.size() == 1 && unknown.get(0).contains("layer0"), unknown.toString());
     }
 
     @Test

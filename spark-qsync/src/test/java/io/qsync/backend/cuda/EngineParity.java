@@ -172,12 +172,35 @@ final class EngineParity {
 
     /** {@code steps} steps of {@code rows} examples from the same initialized network on both engines. */
     static Result run(Object conf, TensorOps ops, int rows, int steps) {
+        return run(conf, null, ops, rows, steps);
+    }
+
+    /** The network converted to switchable layers with {@code plan} applied (unchanged when the plan is null). */
+    static Model planned(Model m, io.qsync.lowprec.layers.PrecisionPlan plan) {
+        if (plan == null) {
+            return m;
+        }
+        if (m instanceof MultiLayerNetwork n) {
+            MultiLayerNetwork c = io.qsync.lowprec.layers.SwitchableLayers.convert(n);
+            plan.applyTo(c);
+            return c;
+        }
+        ComputationGraph c = io.qsync.lowprec.layers.SwitchableLayers.convert((ComputationGraph) m);
+        plan.applyTo(c);
+        return c;
+    }
+
+    /**
+     * As {@link #run(Object, TensorOps, int, int)} with a precision plan on both sides: the program engine against
+     * DL4J running the same plan in the CPU emulation (the switchable layers).
+     */
+    static Result run(Object conf, io.qsync.lowprec.layers.PrecisionPlan plan, TensorOps ops, int rows, int steps) {
         // the reference is DL4J's own layer code, not the oneDNN helpers (same maths, other float rounding)
         org.nd4j.linalg.factory.Nd4j.getEnvironment().allowHelpers(false);
         ModelSpec spec = ModelSpec.of(init(conf));
-        try (CpuEngine cpu = CpuEngine.of(spec.restore());
-                CpuEngine floor = CpuEngine.of(spec.restore());
-                ProgramEngine prog = ProgramEngine.open(spec.restore(), ops, "test", rows)) {
+        try (CpuEngine cpu = CpuEngine.of(planned(spec.restore(), plan));
+                CpuEngine floor = CpuEngine.of(planned(spec.restore(), plan));
+                ProgramEngine prog = ProgramEngine.open(planned(spec.restore(), plan), ops, "test", rows)) {
             double lossDiff = 0;
             double lossFloor = 0;
             double gradRel = 0;

@@ -1,0 +1,17 @@
+package io.qsync.backend.cuda;
+
+import io.qsync.lowprec.Precision;
+import java.util.List;
+import java.util.Map;
+
+/** Precision plans the program-engine checks run: every lowered precision on every switchable layer type. */
+final class PlanCases {
+    private PlanCases() {}
+
+    /** The demo CNN (conv_0, conv_1, dense_0; output_0 stays FP32 as in QSync). */
+    static final List<Map<String, Precision>> DEMO_CNN = List.of(
+            Map.of("conv_0", Precision.INT8, "conv_1", Precision.FP16, "dense_0", Precision.BF16),
+            Map.of("conv_0", Precision.FP8_E4M3, "conv_1", Precision.TF32, "dense_0", Precision.INT8),
+            Map.of("conv_0", Precision.BF16, "conv_1", Precision.INT8, "dense_0", Precision.FP16),
+            Map.of("conv_0", Precision.TF32, "conv_1", Precision.FP8_E4M3, "dense_0", Precision.FP8_E4M3));
+}
