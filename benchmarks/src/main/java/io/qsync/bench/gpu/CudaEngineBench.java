@@ -3,7 +3,11 @@ package io.qsync.bench.gpu;
 import io.qsync.backend.cuda.ProgramEngine;
 import io.qsync.data.FashionMnist;
 import io.qsync.data.LabeledImages;
+import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.lowprec.layers.LayerIds;
+import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
@@ -86,6 +90,22 @@ public final class CudaEngineBench {
         }
     }
 
+    /** Every dense and convolution layer at {@code p} (output layers stay FP32, as QSync keeps them). */
+    private static Row cudaPlan(String name, MultiLayerConfiguration conf, int batch, Precision p, int steps) {
+        MultiLayerNetwork net = SwitchableLayers.convert((MultiLayerNetwork) init(conf));
+        Map<String, Precision> layers = new LinkedHashMap<>();
+        for (String id : LayerIds.of(net).keySet()) {
+            if (id.startsWith("conv_") || id.startsWith("dense_")) {
+                layers.put(id, p);
+            }
+        }
+        new PrecisionPlan(layers).applyTo(net);
+        try (TrainingEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
+            double ms = timeSteps(e, batch, 10, steps);
+            return new Row(name, batch, p.name(), "cuda", ms, batch * 1000.0 / ms);
+        }
+    }
+
     private static Row cpu(String name, MultiLayerConfiguration conf, int batch, int steps) {
         int threads = Runtime.getRuntime().availableProcessors();
         EngineRequest req = new EngineRequest(ModelSpec.of(init(conf)), null, 0, threads, batch);
@@ -100,6 +120,13 @@ public final class CudaEngineBench {
         rows.add(cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
         rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
         rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
+        for (Precision p : new Precision[] {Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
+            try {
+                rows.add(cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
+            } catch (RuntimeException ex) {
+                System.out.println("STEP VGG-style CNN " + p + " failed: " + ex);
+            }
+        }
         rows.add(cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
         List<Map<String, Object>> out = new ArrayList<>();
         for (Row r : rows) {
