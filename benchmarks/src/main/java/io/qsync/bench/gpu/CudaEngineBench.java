@@ -115,19 +115,25 @@ public final class CudaEngineBench {
         }
     }
 
+    /** Adds the row, or prints why it failed (one broken configuration must not hide the others). */
+    private static void tryRow(List<Row> rows, java.util.function.Supplier<Row> row) {
+        try {
+            rows.add(row.get());
+        } catch (RuntimeException e) {
+            System.out.println("STEP failed: " + e);
+            e.printStackTrace(System.out);
+        }
+    }
+
     private static List<Map<String, Object>> speed() {
         List<Row> rows = new ArrayList<>();
-        rows.add(cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
-        rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
-        rows.add(cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
+        tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
+        tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
+        tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
         for (Precision p : new Precision[] {Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
-            try {
-                rows.add(cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
-            } catch (RuntimeException ex) {
-                System.out.println("STEP VGG-style CNN " + p + " failed: " + ex);
-            }
+            tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
         }
-        rows.add(cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
+        tryRow(rows, () -> cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
         List<Map<String, Object>> out = new ArrayList<>();
         for (Row r : rows) {
             System.out.printf(
