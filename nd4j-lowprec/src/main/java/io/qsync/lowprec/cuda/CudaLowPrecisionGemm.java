@@ -28,6 +28,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
     /** INT8 only, opt-in: delayed scaling of X (null = QSync's dynamic per-forward scale, the default). */
     private final DelayedInt8Scaler delayedX;
 
+    private final java.util.Map<String, DeviceBuffer> temps = new java.util.HashMap<>();
+
     /**
      * @param precision layer precision (FP8_E5M2 forward is not offered by cuBLASLt: E5M2×E5M2 is unsupported)
      * @param int8      INT8 quantizer settings
@@ -212,50 +214,62 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
                 lt.matmul(GemmType.FP32, true, false, n, k, m, dy, sv.x, dw, null, null, s);
             }
             case TF32, FP16, BF16 -> {
-                try (DeviceBuffer dyl = alloc.allocate("dY low", m * n * precision.storageBytes())) {
-                    qk.cast(dy, m * n, precision, dyl, s);
-                    GemmType t = fwdType();
-                    lt.matmul(t, false, false, m, k, n, dyl, sv.w, dx, null, null, s);
-                    lt.matmul(t, true, false, n, k, m, dyl, sv.x, dw, null, null, s);
-                    s.synchronize("backward " + precision);
-                }
+                DeviceBuffer dyl = temp("dY low", m * n * precision.storageBytes());
+                qk.cast(dy, m * n, precision, dyl, s);
+                GemmType t = fwdType();
+                lt.matmul(t, false, false, m, k, n, dyl, sv.w, dx, null, null, s);
+                lt.matmul(t, true, false, n, k, m, dyl, sv.x, dw, null, null, s);
             }
             case INT8 -> {
-                try (DeviceBuffer dyl = alloc.allocate("dY fp16", m * n * 2);
-                        DeviceBuffer xh = alloc.allocate("X fp16", m * k * 2);
-                        DeviceBuffer wh = alloc.allocate("W fp16", n * k * 2)) {
-                    qk.cast(dy, m * n, Precision.FP16, dyl, s);
-                    qk.dequantizeInt8(sv.x, m * k, 1, 1, sv.sx, true, xh, s);
-                    boolean pc = int8.granularity() == Granularity.PER_CHANNEL;
-                    qk.dequantizeInt8(sv.w, n * k, pc ? k : 1, pc ? (int) n : 1, sv.sw, true, wh, s);
-                    lt.matmul(GemmType.FP16, false, false, m, k, n, dyl, wh, dx, null, null, s);
-                    lt.matmul(GemmType.FP16, true, false, n, k, m, dyl, xh, dw, null, null, s);
-                    s.synchronize("backward INT8");
-                }
+                DeviceBuffer dyl = temp("dY fp16", m * n * 2);
+                DeviceBuffer xh = temp("X fp16", m * k * 2);
+                DeviceBuffer wh = temp("W fp16", n * k * 2);
+                qk.cast(dy, m * n, Precision.FP16, dyl, s);
+                qk.dequantizeInt8(sv.x, m * k, 1, 1, sv.sx, true, xh, s);
+                boolean pc = int8.granularity() == Granularity.PER_CHANNEL;
+                qk.dequantizeInt8(sv.w, n * k, pc ? k : 1, pc ? (int) n : 1, sv.sw, true, wh, s);
+                lt.matmul(GemmType.FP16, false, false, m, k, n, dyl, wh, dx, null, null, s);
+                lt.matmul(GemmType.FP16, true, false, n, k, m, dyl, xh, dw, null, null, s);
             }
             default -> {
-                try (DeviceBuffer dy8 = alloc.allocate("dY e5m2", m * n);
-                        DeviceBuffer dyT = alloc.allocate("dY e5m2 T", m * n);
-                        DeviceBuffer wT = alloc.allocate("W e4m3 T", n * k);
-                        DeviceBuffer xT = alloc.allocate("X e4m3 T", m * k);
-                        DeviceBuffer am = alloc.allocate("amax dY", 4);
-                        DeviceBuffer sdy = alloc.allocate("scale dY", 4)) {
-                    qk.amax(dy, m * n, am, s);
-                    qk.quantizeFp8(dy, m * n, Precision.FP8_E5M2, am, sdy, dy8, s);
-                    qk.transposeBytes(sv.w, (int) n, (int) k, wT, s);
-                    qk.transposeBytes(dy8, (int) m, (int) n, dyT, s);
-                    qk.transposeBytes(sv.x, (int) m, (int) k, xT, s);
-                    lt.matmul(GemmType.FP8_E5M2_E4M3, false, true, m, k, n, dy8, wT, dx, sdy, sv.sw, s);
-                    lt.matmul(GemmType.FP8_E5M2_E4M3, false, true, n, k, m, dyT, xT, dw, sdy, sv.sx, s);
-                    s.synchronize("backward FP8");
-                }
+                DeviceBuffer dy8 = temp("dY e5m2", m * n);
+                DeviceBuffer dyT = temp("dY e5m2 T", m * n);
+                DeviceBuffer wT = temp("W e4m3 T", n * k);
+                DeviceBuffer xT = temp("X e4m3 T", m * k);
+                DeviceBuffer am = temp("amax dY", 4);
+                DeviceBuffer sdy = temp("scale dY", 4);
+                qk.amax(dy, m * n, am, s);
+                qk.quantizeFp8(dy, m * n, Precision.FP8_E5M2, am, sdy, dy8, s);
+                qk.transposeBytes(sv.w, (int) n, (int) k, wT, s);
+                qk.transposeBytes(dy8, (int) m, (int) n, dyT, s);
+                qk.transposeBytes(sv.x, (int) m, (int) k, xT, s);
+                lt.matmul(GemmType.FP8_E5M2_E4M3, false, true, m, k, n, dy8, wT, dx, sdy, sv.sw, s);
+                lt.matmul(GemmType.FP8_E5M2_E4M3, false, true, n, k, m, dyT, xT, dw, sdy, sv.sx, s);
             }
         }
     }
 
-    /** Frees the delayed-scaling state (if any). */
+    /**
+     * A backward temporary of at least {@code bytes}, kept (and grown) from call to call: no allocation, free or
+     * stream synchronisation inside a step, so that a step can be captured in a CUDA graph.
+     */
+    private DeviceBuffer temp(String role, long bytes) {
+        DeviceBuffer b = temps.get(role);
+        if (b == null || b.bytes() < bytes) {
+            if (b != null) {
+                b.close();
+            }
+            b = alloc.allocate(role, bytes);
+            temps.put(role, b);
+        }
+        return b;
+    }
+
+    /** Frees the backward temporaries and the delayed-scaling state (if any). */
     @Override
     public void close() {
+        temps.values().forEach(DeviceBuffer::close);
+        temps.clear();
         if (delayedX != null) {
             delayedX.close();
         }

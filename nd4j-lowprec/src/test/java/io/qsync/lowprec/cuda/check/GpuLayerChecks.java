@@ -23,10 +23,10 @@ final class GpuLayerChecks extends CheckContext {
         float[] b = randn(n, 0.1f);
         float[] dy = randn(m * n, 1e-2f);
         long stream = rnd.nextInt(1000);
-        CudaLowPrecisionGemm op =
-                new CudaLowPrecisionGemm(p, iq == null ? Int8Quantizer.QSYNC_DEFAULT : iq, alloc, lt, qk);
         String tag = p + (iq != null ? " " + iq.granularity() + "/" + iq.rounding() : "") + " " + m + "x" + n + "x" + k;
-        try (DeviceBuffer dx = up("x", x);
+        try (CudaLowPrecisionGemm op =
+                        new CudaLowPrecisionGemm(p, iq == null ? Int8Quantizer.QSYNC_DEFAULT : iq, alloc, lt, qk);
+                DeviceBuffer dx = up("x", x);
                 DeviceBuffer dw = up("w", w);
                 DeviceBuffer db = up("b", b);
                 DeviceBuffer ddy = up("dy", dy);
