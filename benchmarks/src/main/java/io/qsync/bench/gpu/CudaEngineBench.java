@@ -84,9 +84,14 @@ public final class CudaEngineBench {
     }
 
     private static Row cuda(String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps) {
-        try (TrainingEngine e = ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32), "cuda", batch)) {
+        return cuda(name, conf, batch, tf32, steps, true);
+    }
+
+    private static Row cuda(
+            String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps, boolean replay) {
+        try (ProgramEngine e = ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32), "cuda", batch, replay)) {
             double ms = timeSteps(e, batch, 10, steps);
-            return new Row(name, batch, tf32 ? "TF32" : "FP32", "cuda", ms, batch * 1000.0 / ms);
+            return new Row(name, batch, tf32 ? "TF32" : "FP32", "cuda, " + e.replayState(), ms, batch * 1000.0 / ms);
         }
     }
 
@@ -100,9 +105,9 @@ public final class CudaEngineBench {
             }
         }
         new PrecisionPlan(layers).applyTo(net);
-        try (TrainingEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
+        try (ProgramEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
             double ms = timeSteps(e, batch, 10, steps);
-            return new Row(name, batch, p.name(), "cuda", ms, batch * 1000.0 / ms);
+            return new Row(name, batch, p.name(), "cuda, " + e.replayState(), ms, batch * 1000.0 / ms);
         }
     }
 
@@ -127,6 +132,7 @@ public final class CudaEngineBench {
 
     private static List<Map<String, Object>> speed() {
         List<Row> rows = new ArrayList<>();
+        tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200, false));
         tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
         tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
         tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
@@ -138,13 +144,13 @@ public final class CudaEngineBench {
         for (Row r : rows) {
             System.out.printf(
                     Locale.ROOT,
-                    "STEP %-14s batch %5d %-5s %-8s %9.3f ms %10.0f samples/s%n",
+                    "STEP %-14s batch %5d %-8s %9.3f ms %10.0f samples/s  %s%n",
                     r.network(),
                     r.batch(),
                     r.precision(),
-                    r.backend(),
                     r.msPerStep(),
-                    r.samplesPerSec());
+                    r.samplesPerSec(),
+                    r.backend());
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("network", r.network());
             m.put("batch", r.batch());

@@ -432,6 +432,50 @@ public final class CudaTensorOps implements TensorOps {
     }
 
     @Override
+    public Replay capture(Runnable body) {
+        org.bytedeco.cuda.cudart.CUgraph_st graph = new org.bytedeco.cuda.cudart.CUgraph_st();
+        Check.cuda(
+                "cudaStreamBeginCapture",
+                org.bytedeco.cuda.global.cudart.cudaStreamBeginCapture(
+                        stream.handle(), org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeThreadLocal));
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            org.bytedeco.cuda.global.cudart.cudaStreamEndCapture(stream.handle(), graph);
+            if (!graph.isNull()) {
+                org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
+            }
+            org.bytedeco.cuda.global.cudart.cudaGetLastError();
+            throw e;
+        }
+        Check.cuda(
+                "cudaStreamEndCapture", org.bytedeco.cuda.global.cudart.cudaStreamEndCapture(stream.handle(), graph));
+        org.bytedeco.cuda.cudart.CUgraphExec_st exec = new org.bytedeco.cuda.cudart.CUgraphExec_st();
+        int rc = org.bytedeco.cuda.global.cudart.cudaGraphInstantiate(exec, graph, 0L);
+        if (rc != 0) {
+            org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
+            Check.cuda("cudaGraphInstantiate", rc);
+        }
+        return new Replay() {
+            private boolean closed;
+
+            @Override
+            public void launch() {
+                Check.cuda("cudaGraphLaunch", org.bytedeco.cuda.global.cudart.cudaGraphLaunch(exec, stream.handle()));
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    org.bytedeco.cuda.global.cudart.cudaGraphExecDestroy(exec);
+                    org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
+                }
+            }
+        };
+    }
+
+    @Override
     public void synchronize() {
         stream.synchronize("training step");
     }

@@ -198,6 +198,26 @@ public interface TensorOps extends AutoCloseable {
     LowPrecisionLinear lowPrecisionLinear(
             io.qsync.lowprec.Precision precision, io.qsync.lowprec.quant.Int8Quantizer int8, long stream);
 
+    /** Ops recorded once and replayed as one unit (a CUDA graph): see {@link #capture}. */
+    interface Replay extends AutoCloseable {
+        /** Enqueues the recorded ops again, on the same buffers. */
+        void launch();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * Records what {@code body} enqueues, without running it, for replay with {@link Replay#launch}: the same kernels
+     * on the same buffers, without the per-launch host cost. {@code body} must not allocate, free, copy to or from
+     * the host or synchronise. Ops that cannot record return null (the host reference).
+     *
+     * @throws RuntimeException if recording failed (the caller runs {@code body} directly instead)
+     */
+    default Replay capture(Runnable body) {
+        return null;
+    }
+
     /** Waits until every queued operation finished. */
     void synchronize();
 

@@ -38,6 +38,11 @@ public final class ProgramEngine implements TrainingEngine {
     private int iteration;
     private int epoch;
     private boolean closed;
+    private boolean replays;
+    private TensorOps.Replay replay;
+    private int replayRows = -1;
+    private int eagerRows = -1;
+    private String replayOffWhy;
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
         this.program = program;
@@ -78,8 +83,19 @@ public final class ProgramEngine implements TrainingEngine {
      * @throws io.qsync.runtime.UnsupportedModelException before any allocation, listing every unsupported part
      */
     public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows) {
+        return open(model, ops, backend, maxRows, true);
+    }
+
+    /**
+     * As {@link #open(Model, TensorOps, String, int)}; {@code replay} false runs every pass eagerly (no recorded
+     * graph: for comparisons).
+     */
+    public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows, boolean replay) {
         Program p = ProgramCompiler.compile(model, backend);
-        return new ProgramEngine(p, ops, backend, model, maxRows);
+        ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
+        e.replays = replay;
+        e.replayOffWhy = replay ? null : "turned off";
+        return e;
     }
 
     private static BaseMultiLayerUpdater<?> updater(Model model) {
@@ -129,14 +145,25 @@ public final class ProgramEngine implements TrainingEngine {
             throw new IllegalArgumentException(
                     "computeGradient needs targets of " + numOutputs + " values per example");
         }
-        forward(batch, true);
+        if (batch.numFeatures() != program.numFeatures()) {
+            throw new IllegalArgumentException("batch has " + batch.numFeatures()
+                    + " features per example, the network takes " + program.numFeatures());
+        }
+        exec.begin(batch.rows());
+        upload(batch.features(), exec.out(program.input()));
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
         upload(batch.targets(), y);
-        program.loss().loss(exec, y, loss);
-        List<Step> steps = program.steps();
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            steps.get(i).backward(exec);
-        }
+        Runnable pass = () -> {
+            for (Step s : program.steps()) {
+                s.forward(exec, true);
+            }
+            program.loss().loss(exec, y, loss);
+            List<Step> steps = program.steps();
+            for (int i = steps.size() - 1; i >= 0; i--) {
+                steps.get(i).backward(exec);
+            }
+        };
+        runPass(batch.rows(), pass);
         FloatBuffer l = FloatBuffer.allocate(1);
         ops.download(loss, l);
         ops.download(grads, hostGrad.clear());
@@ -147,6 +174,45 @@ public final class ProgramEngine implements TrainingEngine {
             score += program.updater().score(p, iteration, epoch);
         }
         return score;
+    }
+
+    /**
+     * Runs a training pass over {@code rows} examples: eagerly the first time a batch size is seen (buffers are
+     * allocated then), recorded as a replayable graph the second time, replayed from then on. If recording fails
+     * (ops that cannot record, or a step that cannot be recorded), every later pass runs eagerly.
+     */
+    private void runPass(int rows, Runnable pass) {
+        if (replays && replay != null && replayRows == rows) {
+            replay.launch();
+            return;
+        }
+        if (replays && eagerRows == rows) {
+            if (replay != null) {
+                replay.close();
+                replay = null;
+            }
+            try {
+                replay = ops.capture(pass);
+            } catch (RuntimeException e) {
+                replayOffWhy = e.toString();
+            }
+            if (replay != null) {
+                replayRows = rows;
+                replay.launch();
+                return;
+            }
+            replays = false;
+            if (replayOffWhy == null) {
+                replayOffWhy = "these ops do not record";
+            }
+        }
+        pass.run();
+        eagerRows = rows;
+    }
+
+    /** Whether training passes are replayed from a recorded graph, or why not. */
+    public String replayState() {
+        return replay != null && replays ? "replayed (batch " + replayRows + ")" : "eager: " + replayOffWhy;
     }
 
     @Override
@@ -249,6 +315,9 @@ public final class ProgramEngine implements TrainingEngine {
     public void close() {
         if (!closed) {
             closed = true;
+            if (replay != null) {
+                replay.close();
+            }
             ops.close();
         }
     }
