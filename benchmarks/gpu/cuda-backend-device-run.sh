@@ -37,22 +37,24 @@ for step in $STEPS; do
     tests)
       for t in $TESTS; do
         short=${t##*.}
-        timeout 420 $JAVA -jar lib/junit-platform-console-standalone-*.jar execute --disable-banner \
+        timeout "${TEST_LIMIT:-420}" $JAVA -jar lib/junit-platform-console-standalone-*.jar execute --disable-banner \
             --disable-ansi-colors --details=tree -cp "$CP" --select-class "$t" --reports-dir "/tmp/junit-$short" \
             > "$OUTDIR/junit-$short.txt" 2>&1
         echo "JUnit exit code $?" >> "$OUTDIR/junit-$short.txt"
         echo "== $short"
         grep -E " \| |CUDA program engine|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>" "$OUTDIR/junit-$short.txt" | head -60
+        tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
       done ;;
     bench)
-      timeout 300 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
+      timeout 200 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
       echo "bench exit $?"; grep -E "STEP|Exception|Error" "$OUTDIR/bench.txt" | head -20 ;;
     torch)
-      PYTHONUNBUFFERED=1 timeout 300 python3 "$REPO/benchmarks/gpu/torch_peer.py" "$OUTDIR/torch.json" > "$OUTDIR/torch.txt" 2>&1
+      PYTHONUNBUFFERED=1 timeout 150 python3 "$REPO/benchmarks/gpu/torch_peer.py" "$OUTDIR/torch.json" > "$OUTDIR/torch.txt" 2>&1
       echo "torch exit $?"; tail -12 "$OUTDIR/torch.txt" ;;
     epoch)
-      timeout 400 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench epoch "$OUTDIR/epoch.json" "$S/data" > "$OUTDIR/epoch.txt" 2>&1
+      timeout 190 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench epoch "$OUTDIR/epoch.json" "$S/data" > "$OUTDIR/epoch.txt" 2>&1
       echo "epoch exit $?"; grep -E "EPOCH|Exception|Error" "$OUTDIR/epoch.txt" | head -10 ;;
   esac
+  tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
 done
 tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
