@@ -46,10 +46,10 @@ for step in $STEPS; do
         tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
       done ;;
     bench)
-      timeout 200 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
+      timeout "${BENCH_LIMIT:-200}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
       echo "bench exit $?"; grep -E "STEP|Exception|Error" "$OUTDIR/bench.txt" | head -20 ;;
     torch)
-      PYTHONUNBUFFERED=1 timeout 150 python3 "$REPO/benchmarks/gpu/torch_peer.py" "$OUTDIR/torch.json" > "$OUTDIR/torch.txt" 2>&1
+      PYTHONUNBUFFERED=1 timeout "${TORCH_LIMIT:-150}" python3 "$REPO/benchmarks/gpu/torch_peer.py" "$OUTDIR/torch.json" > "$OUTDIR/torch.txt" 2>&1
       echo "torch exit $?"; tail -12 "$OUTDIR/torch.txt" ;;
     epoch)
       timeout 190 $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench epoch "$OUTDIR/epoch.json" "$S/data" > "$OUTDIR/epoch.txt" 2>&1
