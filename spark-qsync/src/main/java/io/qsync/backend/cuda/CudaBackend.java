@@ -17,8 +17,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * {@code spark.qsync.backend=cuda}: the network compiled to a {@link Program} and trained device-resident by a
- * {@link ProgramEngine} on {@link CudaTensorOps} (NVRTC kernels, cuBLASLt GEMMs, one stream). FP32 so far (per-layer
- * precision plans are listed as unsupported). Usable when this process sees an NVIDIA driver and the CUDA 13
+ * {@link ProgramEngine} on {@link CudaTensorOps} (NVRTC kernels, cuBLASLt GEMMs, one stream), with the request's
+ * precision plan on dense and convolution layers. Usable when this process sees an NVIDIA driver and the CUDA 13
  * presets; preferred over the CPU backend by {@code auto}.
  */
 public final class CudaBackend implements TrainingBackend {
