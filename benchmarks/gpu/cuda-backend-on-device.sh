@@ -55,7 +55,29 @@ NJ="$M2/org/nd4j/nd4j-native/1.0.0-M2.1/nd4j-native-1.0.0-M2.1-linux-x86_64.jar"
 T=$(mktemp -d)
 (cd "$T" && unzip -q "$NJ" && tar cf - . | xz -T2 -6 > "$ALL/nd4j-native-linux.tar.xz")
 rm -rf "$T"
-cp /usr/share/datasets/fashion-mnist/*.gz "$ALL/data/"
+if [ -n "${LITE:-}" ]; then
+  # LITE=1: two calls instead of three - the first 4096 training images (the checks' rows; no epoch run), and no jars
+  # the GPU checks and benchmarks never load (plots, PDF, MILP, CLI, fastutil: only DL4J's CollectScoresListener)
+  python3 - "$ALL/data" <<'PY'
+import gzip, struct, sys
+src, out = "/usr/share/datasets/fashion-mnist", sys.argv[1]
+for name, n in (("train-images-idx3-ubyte", 4096), ("train-labels-idx1-ubyte", 4096),
+                ("t10k-images-idx3-ubyte", 1000), ("t10k-labels-idx1-ubyte", 1000)):
+    b = gzip.open(f"{src}/{name}.gz").read()
+    dims = b[3]
+    shape = struct.unpack(">" + "I" * dims, b[4:4 + 4 * dims])
+    per = 1
+    for d in shape[1:]:
+        per *= d
+    head = b[:4] + struct.pack(">I", n) + b[8:4 + 4 * dims]
+    gzip.open(f"{out}/{name}.gz", "wb").write(head + b[4 + 4 * dims:4 + 4 * dims + n * per])
+PY
+  for j in fastutil- pdfbox fontbox graphics2d VectorGraphics2D animated-gif xchart ojalgo picocli; do
+    rm -f "$ALL"/lib/$j*.jar
+  done
+else
+  cp /usr/share/datasets/fashion-mnist/*.gz "$ALL/data/"
+fi
 T=$(mktemp -d)
 jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.logging,java.xml,java.management,java.naming,java.sql,jdk.management \
     --strip-debug --no-header-files --no-man-pages --compress=2 --output "$T/jre"
@@ -102,4 +124,5 @@ du -sh "$DEST"/part*
 for p in $(seq 1 $PARTS); do
   echo "run(command=\"bash .device/part$p/stage.sh\", carry=[\".device/part$p\"], timeout_s=300)"
 done
+echo "or, for the last part: run(command=\"bash .device/part$PARTS/stage.sh && bash benchmarks/gpu/cuda-backend-device-run.sh\", carry=[\".device/part$PARTS\", \".device/classes\"])"
 echo "run(command=\"bash benchmarks/gpu/cuda-backend-device-run.sh\", carry=[\".device/classes\"], timeout_s=600)"
