@@ -8,6 +8,7 @@ import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.ShardSchedule;
 import io.qsync.runtime.StepListener;
 import io.qsync.runtime.TrainingHistory;
+import io.qsync.spark.devices.DiscoveryOptions;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -51,7 +52,9 @@ public final class TrainJob {
             String progressAddress,
             List<String> plans,
             JobSecurity security,
-            FaultSettings faults)
+            FaultSettings faults,
+            DiscoveryOptions devices,
+            List<String> plannedTypes)
             implements Serializable {
 
         byte[] toBytes() {
@@ -158,7 +161,9 @@ public final class TrainJob {
                     server == null ? null : server.address(),
                     plans,
                     security,
-                    settings.faults());
+                    settings.faults(),
+                    settings.devices(),
+                    options.plannedTypes());
             ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
             Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
             LIVE_INPUTS.incrementAndGet();

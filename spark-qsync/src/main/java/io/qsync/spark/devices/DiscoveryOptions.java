@@ -11,8 +11,10 @@ import java.util.List;
  *                    ({@code spark.qsync.device.cpuWorkers}: a GPU worker and a CPU worker on one machine)
  * @param smFraction  share of the GPU's streaming multiprocessors a GPU worker gets, by rank parity (experimental
  *                    green-context slicing, {@code spark.qsync.experimental.smFraction}); 0 = the whole device
+ * @param weakMemoryBytes device memory cap of the weak slice ({@code spark.qsync.experimental.weakMemoryMiB}), 0 = none
  */
-public record DiscoveryOptions(List<String> typesByRank, int cpuWorkers, double smFraction) implements Serializable {
+public record DiscoveryOptions(List<String> typesByRank, int cpuWorkers, double smFraction, long weakMemoryBytes)
+        implements Serializable {
     /** Copies the list and checks the numbers. */
     public DiscoveryOptions {
         typesByRank = typesByRank == null ? List.of() : List.copyOf(typesByRank);
@@ -23,11 +25,15 @@ public record DiscoveryOptions(List<String> typesByRank, int cpuWorkers, double 
             throw new IllegalArgumentException(
                     "spark.qsync.experimental.smFraction must be in [0, 1) (0 = off), got " + smFraction);
         }
+        if (weakMemoryBytes < 0) {
+            throw new IllegalArgumentException(
+                    "spark.qsync.experimental.weakMemoryMiB must be >= 0 (0 = no cap), got " + (weakMemoryBytes >> 20));
+        }
     }
 
     /** Plain discovery, no overrides. */
     public static DiscoveryOptions discovered() {
-        return new DiscoveryOptions(List.of(), 0, 0);
+        return new DiscoveryOptions(List.of(), 0, 0, 0);
     }
 
     /**
