@@ -54,7 +54,8 @@ final class BarrierTrainTask
         int rank = ctx.partitionId();
         String host = hostOf(infos[rank].address());
         int threads = threadsFor(in.params(), infos, rank);
-        WorkerDevice device = DeviceDiscovery.inTask(ctx, rank, infos.length, host, threads, in.devices());
+        WorkerDevice device = DeviceDiscovery.inTask(
+                ctx, rank, infos.length, host, threads, in.params().backend(), in.devices());
         checkPlannedType(device, in.plannedTypes());
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
                 AutoCloseable slice = SmSlicing.install(device, in.devices(), infos.length)) {
@@ -168,13 +169,13 @@ final class BarrierTrainTask
         return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
     }
 
-    private static String hostOf(String address) {
+    static String hostOf(String address) {
         int c = address.lastIndexOf(':');
         return c > 0 ? address.substring(0, c) : address;
     }
 
     /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
-    private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+    static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
         int threads = params.threadsPerWorker();
         if (threads == 0) {
             Map<String, Integer> perHost = new HashMap<>();

@@ -116,7 +116,8 @@ public final class QSyncConf {
             "",
             "Device type of each worker by rank, comma-separated (e.g. `V100,T4`), as named in the plan file; as many "
                     + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type. "
-                    + "With spark.qsync.plan=auto it overrides the discovered type names.");
+                    + "With spark.qsync.plan=auto it overrides the discovered type names; an empty entry keeps the "
+                    + "rank's discovered type (e.g. `h100,`).");
     /** Plan inside the job. */
     public static final ConfEntry<String> PLAN = new ConfEntry<>(
             "spark.qsync.plan",

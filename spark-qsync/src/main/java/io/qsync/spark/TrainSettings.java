@@ -52,6 +52,11 @@ public record TrainSettings(
             throw new IllegalArgumentException("spark.qsync.plan=auto and spark.qsync.plan.file=" + planFile
                     + " were both given; drop one (auto plans inside the job, the file is a plan made before)");
         }
+        if (autoPlan.auto() && !planDevices.isEmpty() && planDevices.size() != numWorkers) {
+            throw new IllegalArgumentException("spark.qsync.plan.devices names " + planDevices.size()
+                    + " device type(s) " + planDevices + " but spark.qsync.numWorkers=" + numWorkers
+                    + "; give one per rank (an empty entry keeps the discovered type)");
+        }
         if (planFile.isEmpty() && !planDevices.isEmpty() && !autoPlan.auto()) {
             throw new IllegalArgumentException(
                     "spark.qsync.plan.devices is set but spark.qsync.plan.file is not; give the "
@@ -78,8 +83,13 @@ public record TrainSettings(
         this(numWorkers, runtime, comm, featuresCol, labelCol, progress, planFile, planDevices, faults, null, null);
     }
 
-    /** @return a copy with {@code n} workers, the device type overrides of the ranks kept ({@code keptRanks}) */
-    public TrainSettings withWorkers(int n, List<String> typesOfKeptRanks) {
+    /**
+     * @param n                workers left
+     * @param typesOfKeptRanks device types of the ranks kept, in rank order
+     * @param cpuWorkers       how many of them are CPU workers by {@code spark.qsync.device.cpuWorkers}
+     * @return a copy for the ranks a plan keeps when it leaves a device type out
+     */
+    public TrainSettings withWorkers(int n, List<String> typesOfKeptRanks, int cpuWorkers) {
         return new TrainSettings(
                 n,
                 runtime,
@@ -91,13 +101,11 @@ public record TrainSettings(
                 planDevices.isEmpty() ? planDevices : typesOfKeptRanks,
                 faults,
                 autoPlan,
-                devices.typesByRank().isEmpty()
-                        ? devices
-                        : new DiscoveryOptions(
-                                typesOfKeptRanks,
-                                devices.cpuWorkers(),
-                                devices.smFraction(),
-                                devices.weakMemoryBytes()));
+                new DiscoveryOptions(
+                        devices.typesByRank().isEmpty() ? List.of() : typesOfKeptRanks,
+                        cpuWorkers,
+                        devices.smFraction(),
+                        devices.weakMemoryBytes()));
     }
 
     /**
@@ -120,7 +128,7 @@ public record TrainSettings(
         String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
         List<String> byRank = devices.isEmpty()
                 ? List.of()
-                : Arrays.stream(devices.split(",")).map(String::trim).toList();
+                : Arrays.stream(devices.split(",", -1)).map(String::trim).toList();
         return new TrainSettings(
                 QSyncConf.NUM_WORKERS.read(s),
                 rp,

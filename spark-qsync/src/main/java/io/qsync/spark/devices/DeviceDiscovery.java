@@ -28,12 +28,19 @@ public final class DeviceDiscovery {
      * @param numWorkers ranks of the job
      * @param host       the executor's host
      * @param threads    host threads the worker trains with
+     * @param backend    the job's {@code spark.qsync.backend}: with {@code cpu} every worker is a CPU worker
      * @param options    overrides
      * @return the task's device
      */
     public static WorkerDevice inTask(
-            TaskContext ctx, int rank, int numWorkers, String host, int threads, DiscoveryOptions options) {
-        return discover(rank, numWorkers, host, gpuAddresses(ctx), threads, options);
+            TaskContext ctx,
+            int rank,
+            int numWorkers,
+            String host,
+            int threads,
+            String backend,
+            DiscoveryOptions options) {
+        return discover(rank, numWorkers, host, gpuAddresses(ctx), threads, backend, options);
     }
 
     /** @return the "gpu" addresses Spark assigned the task (empty when it assigned none) */
@@ -49,11 +56,19 @@ public final class DeviceDiscovery {
      * @return the device, its type overridden where {@code options} says so
      */
     static WorkerDevice discover(
-            int rank, int numWorkers, String host, List<String> addresses, int threads, DiscoveryOptions options) {
+            int rank,
+            int numWorkers,
+            String host,
+            List<String> addresses,
+            int threads,
+            String backend,
+            DiscoveryOptions options) {
         WorkerDevice d;
         String address = addresses.isEmpty() ? "" : addresses.get(0);
         if (options.cpuRank(rank, numWorkers)) {
             d = cpu(rank, host, address, threads, "spark.qsync.device.cpuWorkers=" + options.cpuWorkers());
+        } else if ("cpu".equals(backend)) {
+            d = cpu(rank, host, address, threads, address.isEmpty() ? "" : "spark.qsync.backend=cpu");
         } else {
             String why = CudaPresence.whyUnavailable();
             if (why != null) {
@@ -77,7 +92,10 @@ public final class DeviceDiscovery {
                         + " device type(s) " + options.typesByRank() + " for " + numWorkers
                         + " workers; give one per rank or leave it empty to discover them");
             }
-            d = d.withType(options.typesByRank().get(rank), "type named by spark.qsync.plan.devices");
+            String named = options.typesByRank().get(rank);
+            if (!named.isBlank()) {
+                d = d.withType(named, "type named by spark.qsync.plan.devices");
+            }
         }
         return d;
     }

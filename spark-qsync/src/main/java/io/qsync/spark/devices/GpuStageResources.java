@@ -2,6 +2,7 @@ package io.qsync.spark.devices;
 
 import java.util.Optional;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
@@ -15,6 +16,8 @@ import org.apache.spark.resource.TaskResourceRequests;
  * local mode every task sees the driver's GPUs, and a task asking for a GPU already gets one of its own.
  */
 public final class GpuStageResources {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GpuStageResources.class);
+
     private GpuStageResources() {}
 
     /**
@@ -64,6 +67,17 @@ public final class GpuStageResources {
                 Optional.of(rp),
                 "training stage asks for 1 GPU and " + taskCores + " of " + cores
                         + " cores per task (stage-level scheduling): one worker per executor and GPU");
+    }
+
+    /**
+     * @param stage the RDD of a barrier stage (probe or training)
+     * @param sc    the job's context
+     * @return {@code stage}, with the GPU resource profile when {@link #decide} asks for one (logged either way)
+     */
+    public static <T> org.apache.spark.rdd.RDD<T> apply(org.apache.spark.rdd.RDD<T> stage, SparkContext sc) {
+        Decision d = decide(sc.getConf(), sc.master(), sc.version());
+        LOG.info("qsync stage-level scheduling: {}", d.reason());
+        return d.profile().isPresent() ? stage.withResources(d.profile().get()) : stage;
     }
 
     private static Decision none(String why) {
