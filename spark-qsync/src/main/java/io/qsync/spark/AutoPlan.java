@@ -98,7 +98,8 @@ final class AutoPlan {
                 n,
                 new ProbeStage.Request(
                         switchable,
-                        sample.hostBatch(null, 0, local, classes),
+                        sample,
+                        local,
                         global,
                         shelf.knownTypes(),
                         s.autoPlan().profileSteps(),

@@ -6,6 +6,7 @@ import io.qsync.profile.Profiler;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.HostBatch;
+import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.TrainingEngine;
@@ -50,7 +51,8 @@ final class ProbeStage {
      * What every probe task receives.
      *
      * @param model        the network with precision-switchable layers
-     * @param sample       one local batch of the job's rows (profiling input)
+     * @param sample       the job's first rows (the profiling batch is the first {@code localBatch} of them)
+     * @param localBatch   examples per worker step
      * @param globalBatch  the job's global batch
      * @param knownTypes   device types (lower case) that have a measured profile already
      * @param profileSteps measured steps per calibration plan
@@ -59,13 +61,19 @@ final class ProbeStage {
      */
     record Request(
             ModelSpec model,
-            HostBatch sample,
+            LocalShard sample,
+            int localBatch,
             int globalBatch,
             Set<String> knownTypes,
             int profileSteps,
             RuntimeParams params,
             DiscoveryOptions devices)
-            implements Serializable {}
+            implements Serializable {
+        /** @return the profiling batch */
+        HostBatch batch() {
+            return sample.hostBatch(null, 0, localBatch, params.numClasses());
+        }
+    }
 
     /**
      * What one task found.
@@ -147,15 +155,15 @@ final class ProbeStage {
         if (gpu && Double.parseDouble(device.capability()) < 8.9) {
             menu.remove(Precision.FP8_E4M3);
         }
-        EngineRequest er = new EngineRequest(
-                req.model(), null, device.ordinal(), threads, req.sample().rows());
+        HostBatch batch = req.batch();
+        EngineRequest er = new EngineRequest(req.model(), null, device.ordinal(), threads, batch.rows());
         try (TrainingEngine engine = Backends.select(backend).open(er)) {
             return new Profiler(2, req.profileSteps())
                     .profile(
                             device.type(),
                             engine,
                             PlanGraphs.of(req.model().restore()),
-                            req.sample(),
+                            batch,
                             menu,
                             req.globalBatch(),
                             workers);

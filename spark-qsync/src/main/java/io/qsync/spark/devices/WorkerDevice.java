@@ -1,5 +1,6 @@
 package io.qsync.spark.devices;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Serializable;
@@ -61,6 +62,7 @@ public record WorkerDevice(
     }
 
     /** @return true when the worker trains on a GPU */
+    @JsonIgnore
     public boolean isGpu() {
         return GPU.equals(kind);
     }
