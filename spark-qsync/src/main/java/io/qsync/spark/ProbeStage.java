@@ -45,6 +45,9 @@ import scala.runtime.AbstractFunction1;
  * that worker's backend, every switchable layer at every precision of the device's menu, on a batch of the job's rows).
  */
 final class ProbeStage {
+    /** Held while a task of this JVM profiles its device. */
+    private static final Object PROFILING = new Object();
+
     private ProbeStage() {}
 
     /**
@@ -136,7 +139,9 @@ final class ProbeStage {
             String error = "";
             if (first && !req.knownTypes().contains(device.type().toLowerCase(Locale.ROOT))) {
                 try {
-                    profile = profile(req, device, threads, n).toJson();
+                    synchronized (PROFILING) { // the layer clock is per JVM: workers sharing an executor take turns
+                        profile = profile(req, device, threads, n).toJson();
+                    }
                 } catch (RuntimeException | LinkageError e) {
                     error = e.toString();
                 }
