@@ -31,11 +31,14 @@ public final class SmSlice {
      * @param ccMajor  compute capability, major
      * @param share    share of the device in (0, 1]
      * @return SMs of a slice holding about {@code share} of the device: rounded down to the granularity, at least the
-     *     minimum group, at most all SMs
+     *     minimum group, at most all SMs (a share of 1 is the whole device)
      */
     public static int smCount(int totalSms, int ccMajor, double share) {
         if (!(share > 0 && share <= 1)) {
             throw new IllegalArgumentException("an SM share must be in (0, 1], got " + share);
+        }
+        if (share == 1) {
+            return totalSms;
         }
         int g = granularity(totalSms, ccMajor);
         int n = (int) Math.floor(totalSms * share / g) * g;
