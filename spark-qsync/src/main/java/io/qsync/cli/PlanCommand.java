@@ -171,15 +171,6 @@ public final class PlanCommand implements Callable<Integer> {
         Indicator kind = Indicators.byName(indicatorKind);
         int probes = kind instanceof HessianIndicator ? StatisticsCollector.DEFAULT_HUTCHINSON_SAMPLES : 0;
         var stats = TrainedStatistics.collect(net, lg, dataDir, warmupSteps, warmupBatch, probes, 1);
-        return kind.compute(
-                stats,
-                lg,
-                List.of(
-                        Precision.INT8,
-                        Precision.FP8_E4M3,
-                        Precision.BF16,
-                        Precision.FP16,
-                        Precision.TF32,
-                        Precision.FP32));
+        return kind.compute(stats, lg, Indicators.ALL_PRECISIONS);
     }
 }

@@ -2,7 +2,6 @@ package io.qsync.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.qsync.lowprec.Precision;
 import io.qsync.planner.alloc.ClusterPlanner;
 import io.qsync.planner.alloc.DeviceGroup;
 import io.qsync.planner.graph.LayerGraph;
@@ -204,16 +203,7 @@ final class AutoPlan {
         var stats = new StatisticsCollector(
                         probes, StatisticsCollector.DEFAULT_EPSILON, s.runtime().seed())
                 .collect(net, graph, batches);
-        return kind.compute(
-                stats,
-                graph,
-                List.of(
-                        Precision.INT8,
-                        Precision.FP8_E4M3,
-                        Precision.BF16,
-                        Precision.FP16,
-                        Precision.TF32,
-                        Precision.FP32));
+        return kind.compute(stats, graph, Indicators.ALL_PRECISIONS);
     }
 
     private static Path write(

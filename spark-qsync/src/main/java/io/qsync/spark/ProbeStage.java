@@ -2,6 +2,7 @@ package io.qsync.spark;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.indicator.Indicators;
 import io.qsync.profile.Profiler;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
@@ -155,8 +156,7 @@ final class ProbeStage {
     private static DeviceProfile profile(Request req, WorkerDevice device, int threads, int workers) {
         boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), workers);
         String backend = gpu ? req.params().backend() : "cpu";
-        List<Precision> menu = new ArrayList<>(List.of(
-                Precision.FP32, Precision.TF32, Precision.BF16, Precision.FP16, Precision.FP8_E4M3, Precision.INT8));
+        List<Precision> menu = new ArrayList<>(Indicators.ALL_PRECISIONS);
         if (gpu && Double.parseDouble(device.capability()) < 8.9) {
             menu.remove(Precision.FP8_E4M3);
         }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Runs a Spark driver for {@code local-cluster} in a child JVM (so that the workers' Spark home and environment are
@@ -20,6 +21,27 @@ import java.util.stream.Collectors;
  */
 final class ClusterDrivers {
     private ClusterDrivers() {}
+
+    /**
+     * A session builder for a driver child on {@code master}: its executors get this JVM's class path and flags, Kryo
+     * with the ND4J registrator, no UI.
+     *
+     * @param master         e.g. {@code local-cluster[2,1,1024]}
+     * @param app            application name
+     * @param executorMemory e.g. {@code 900m}
+     */
+    static SparkSession.Builder builder(String master, String app, String executorMemory) {
+        return SparkSession.builder()
+                .master(master)
+                .appName(app)
+                .config("spark.ui.enabled", "false")
+                .config("spark.executor.memory", executorMemory)
+                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                .config("spark.executor.extraJavaOptions", System.getProperty("qsync.test.jvmFlags", ""))
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .config("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
+                .config("spark.sql.shuffle.partitions", "2");
+    }
 
     /**
      * @param main the driver's main class

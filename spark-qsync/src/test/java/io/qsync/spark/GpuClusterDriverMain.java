@@ -23,16 +23,7 @@ public final class GpuClusterDriverMain {
     private GpuClusterDriverMain() {}
 
     public static void main(String[] args) throws Exception {
-        SparkSession spark = SparkSession.builder()
-                .master("local-cluster[1,2,1536]")
-                .appName("qsync-gpu-discovery")
-                .config("spark.ui.enabled", "false")
-                .config("spark.executor.memory", "1200m")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executor.extraJavaOptions", System.getProperty("qsync.test.jvmFlags", ""))
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
-                .config("spark.sql.shuffle.partitions", "2")
+        SparkSession spark = ClusterDrivers.builder("local-cluster[1,2,1536]", "qsync-gpu-discovery", "1200m")
                 .config("spark.worker.resource.gpu.amount", "2")
                 .config("spark.worker.resource.gpu.discoveryScript", args[0])
                 .config("spark.executor.resource.gpu.amount", "2")

@@ -80,7 +80,11 @@ public final class GreenContext implements AutoCloseable {
             Check.driver("cuDeviceGet(" + ordinal + ")", cuDeviceGet(dev, ordinal));
             Check.driver("cuDeviceGetDevResource(SM)", cuDeviceGetDevResource(dev.get(), all, CU_DEV_RESOURCE_TYPE_SM));
             int total = all.sm().smCount();
-            int weakSms = SmSlice.smCount(total, 9, weakShare);
+            int align = all.sm().smCoscheduledAlignment();
+            int min = all.sm().minSmPartitionSize();
+            int weakSms = align > 0 && min > 0
+                    ? SmSlice.smCount(total, align, min, weakShare)
+                    : SmSlice.smCount(total, 9, weakShare); // older drivers leave the fields 0: Hopper's rule
             if (weakSms >= total) {
                 throw new CudaException(
                         "device " + ordinal + " has " + total + " SMs: too few to split off " + weakShare, 1);

@@ -34,14 +34,26 @@ public final class SmSlice {
      *     minimum group, at most all SMs (a share of 1 is the whole device)
      */
     public static int smCount(int totalSms, int ccMajor, double share) {
+        return smCount(totalSms, granularity(totalSms, ccMajor), minimum(totalSms, ccMajor), share);
+    }
+
+    /**
+     * @param totalSms    the device's streaming multiprocessors
+     * @param granularity SMs the driver allocates together (CUDA 13 reports it as the SM resource's
+     *                    {@code smCoscheduledAlignment})
+     * @param minimum     the smallest group ({@code minSmPartitionSize})
+     * @param share       share of the device in (0, 1]
+     * @return SMs of a slice holding about {@code share} of the device
+     */
+    public static int smCount(int totalSms, int granularity, int minimum, double share) {
         if (!(share > 0 && share <= 1)) {
             throw new IllegalArgumentException("an SM share must be in (0, 1], got " + share);
         }
         if (share == 1) {
             return totalSms;
         }
-        int g = granularity(totalSms, ccMajor);
+        int g = Math.max(1, granularity);
         int n = (int) Math.floor(totalSms * share / g) * g;
-        return Math.min(totalSms, Math.max(minimum(totalSms, ccMajor), n));
+        return Math.min(totalSms, Math.max(Math.max(1, minimum), n));
     }
 }

@@ -22,6 +22,12 @@ class SmSliceTest {
     }
 
     @Test
+    void theDriversReportedAlignmentAndMinimumWin() {
+        assertEquals(30, SmSlice.smCount(132, 6, 12, 0.25)); // 33 rounds down to a multiple of 6
+        assertEquals(12, SmSlice.smCount(132, 6, 12, 0.05)); // never below the reported minimum
+    }
+
+    @Test
     void aShareOutsideZeroToOneIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> SmSlice.smCount(132, 9, 0));
         assertThrows(IllegalArgumentException.class, () -> SmSlice.smCount(132, 9, 1.5));
