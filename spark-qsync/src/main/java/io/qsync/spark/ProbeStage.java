@@ -14,6 +14,7 @@ import io.qsync.runtime.TrainingEngine;
 import io.qsync.spark.devices.DeviceDiscovery;
 import io.qsync.spark.devices.DiscoveryOptions;
 import io.qsync.spark.devices.GpuStageResources;
+import io.qsync.spark.devices.SmSlicing;
 import io.qsync.spark.devices.WorkerDevice;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -162,7 +163,8 @@ final class ProbeStage {
         }
         HostBatch batch = req.batch();
         EngineRequest er = new EngineRequest(req.model(), null, device.ordinal(), threads, batch.rows());
-        try (TrainingEngine engine = Backends.select(backend).open(er)) {
+        try (AutoCloseable slice = SmSlicing.install(device, req.devices(), workers); // profile the slice it trains on
+                TrainingEngine engine = Backends.select(backend).open(er)) {
             return new Profiler(2, req.profileSteps())
                     .profile(
                             device.type(),
@@ -172,6 +174,10 @@ final class ProbeStage {
                             menu,
                             req.globalBatch(),
                             workers);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // closing the SM slice
+            throw new IllegalStateException("rank " + device.rank() + ": " + e.getMessage(), e);
         }
     }
 
