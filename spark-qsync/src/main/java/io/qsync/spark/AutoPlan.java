@@ -48,6 +48,8 @@ final class AutoPlan {
     static final int INDICATOR_BATCHES = 4;
     /** Rows per indicator and warm-up batch. */
     static final int INDICATOR_ROWS = 32;
+    /** Types whose FP32 step is within this share of the fastest type's train at FP32 (QSync's training GPUs). */
+    static final double PIN_TOLERANCE = 0.02;
 
     private AutoPlan() {}
 
@@ -127,17 +129,23 @@ final class AutoPlan {
         List<DeviceGroup> groups = new ArrayList<>();
         counts.forEach((type, count) ->
                 groups.add(new DeviceGroup(type, profiles.get(type).profile(), count, local)));
+        List<DeviceGroup> pinned = ClusterPlanner.pinFastest(graph, groups, PIN_TOLERANCE);
         ClusterPlanner planner = ClusterPlanner.plan(
                 name,
                 graph,
                 omega,
-                groups,
+                pinned,
                 String.format(
                         Locale.ROOT,
-                        " from %d batches of %d of the job's rows after %d FP32 warm-up steps",
+                        " from %d batches of %d of the job's rows after %d FP32 warm-up steps; at FP32 (the fastest "
+                                + "types): %s",
                         INDICATOR_BATCHES,
                         INDICATOR_ROWS,
-                        warmup));
+                        warmup,
+                        pinned.stream()
+                                .filter(g -> g.device().precisions().size() == 1)
+                                .map(DeviceGroup::name)
+                                .toList()));
         List<WorkerSpec> workers = s.autoPlan().rebalance()
                 ? planner.advisedWorkers()
                 : planner.allocation().workers();

@@ -79,6 +79,40 @@ public record ClusterPlanner(
     }
 
     /**
+     * QSync's rule for the strongest devices: they train at full precision and set the pace. Every type whose
+     * predicted busy time with all layers at FP32 is within {@code tolerance} of the fastest type's is pinned to FP32
+     * (its menu becomes FP32 only); the others keep their menus, so the allocator lowers their precisions only where
+     * they would otherwise be the stragglers. A cluster of one type trains at FP32.
+     *
+     * @param graph     the network's layer graph
+     * @param groups    device types with counts and batches
+     * @param tolerance relative slack, e.g. 0.02
+     * @return the groups, the fastest ones pinned
+     */
+    public static List<DeviceGroup> pinFastest(LayerGraph graph, List<DeviceGroup> groups, double tolerance) {
+        Replayer r = new Replayer(graph, new PredictorMemory());
+        Map<String, Precision> fp32 = StartPlan.uniform(graph.switchableIds(), Precision.FP32);
+        double[] busy = new double[groups.size()];
+        double fastest = Double.MAX_VALUE;
+        for (int i = 0; i < groups.size(); i++) {
+            DeviceGroup g = groups.get(i);
+            WorkerSpec w = new WorkerSpec(g.name(), g.device(), fp32, g.batch(), g.count());
+            busy[i] = r.model(w).evaluate(fp32, null, 0).busy();
+            fastest = Math.min(fastest, busy[i]);
+        }
+        List<DeviceGroup> out = new ArrayList<>();
+        for (int i = 0; i < groups.size(); i++) {
+            DeviceGroup g = groups.get(i);
+            out.add(
+                    busy[i] <= fastest * (1 + tolerance)
+                            ? new DeviceGroup(
+                                    g.name(), g.device().withPrecisions(List.of(Precision.FP32)), g.count(), g.batch())
+                            : g);
+        }
+        return out;
+    }
+
+    /**
      * The workers to train with when the advice is followed: the quantized plan ({@code QSYNC}), every type at its
      * highest precision with the DB batches ({@code DB}; a type whose batch is 0 gets no worker), or the other types
      * rebalanced ({@code LEAVE_OUT:<type>}). The global batch is the same in every case.
