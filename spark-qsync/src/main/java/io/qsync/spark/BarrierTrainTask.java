@@ -56,7 +56,7 @@ final class BarrierTrainTask
         int threads = threadsFor(in.params(), infos, rank);
         WorkerDevice device = DeviceDiscovery.inTask(
                 ctx, rank, infos.length, host, threads, in.params().backend(), in.devices());
-        checkPlannedType(device, in.plannedTypes());
+        int planRank = planRank(device, in.plannedTypes());
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
                 AutoCloseable slice = SmSlicing.install(device, in.devices(), infos.length)) {
             List<String> peers = List.of(ctx.allGather(endpoint.address()));
@@ -74,7 +74,7 @@ final class BarrierTrainTask
                         (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
                 TrainedResult result;
                 try {
-                    result = train(ctx, in, comm, progress, rows, threads, host, device);
+                    result = train(ctx, in, comm, progress, rows, threads, host, device, planRank);
                 } catch (RuntimeException | Error e) {
                     comm.abort("rank " + rank + " failed: " + e);
                     result = FailurePolicy.resultOrRethrow(rank, e);
@@ -88,18 +88,29 @@ final class BarrierTrainTask
         }
     }
 
-    /** Plans are made for the device types the probe stage found; a rank now on another type says so. */
-    private static void checkPlannedType(WorkerDevice device, List<String> planned) {
+    /**
+     * Plans are made for the device types the probe stage found, but Spark may place the training stage's tasks
+     * differently: a worker on another planned type takes that type's precisions (its batch share stays its
+     * partition's), one on an unplanned type keeps its rank's plan; both say so.
+     *
+     * @return the rank whose precision plan this worker uses
+     */
+    static int planRank(WorkerDevice device, List<String> planned) {
         LOG.info("qsync worker device: {}", device.describe());
-        if (!planned.isEmpty() && !planned.get(device.rank()).equals(device.type())) {
-            LOG.warn(
-                    "rank {} was planned for device type {} but runs on {}: it trains with the plan of {} (Spark placed "
-                            + "the training stage's tasks differently from the probe stage's)",
-                    device.rank(),
-                    planned.get(device.rank()),
-                    device.type(),
-                    planned.get(device.rank()));
+        int rank = device.rank();
+        if (planned.isEmpty() || planned.get(rank).equals(device.type())) {
+            return rank;
         }
+        int same = planned.indexOf(device.type());
+        LOG.warn(
+                "rank {} was planned for device type {} but runs on {} (Spark placed the training stage's tasks "
+                        + "differently from the probe stage's): it trains with the precisions planned for {} and the "
+                        + "batch share of its partition",
+                rank,
+                planned.get(rank),
+                device.type(),
+                same >= 0 ? device.type() : planned.get(rank) + " (its type is not in the plan)");
+        return same >= 0 ? same : rank;
     }
 
     /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
@@ -111,7 +122,8 @@ final class BarrierTrainTask
             scala.collection.Iterator<Row> rows,
             int threads,
             String host,
-            WorkerDevice device) {
+            WorkerDevice device,
+            int planRank) {
         RuntimeParams params = in.params();
         if (in.devices().cpuRank(device.rank(), comm.size())) {
             params = new RuntimeParams(
@@ -134,7 +146,7 @@ final class BarrierTrainTask
         }
         StepListener user = in.listener();
         PrecisionPlan plan =
-                in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+                in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(planRank));
         WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
         StepListener listener = (r, e, s, g, loss) -> {
             ctx.killTaskIfInterrupted();
