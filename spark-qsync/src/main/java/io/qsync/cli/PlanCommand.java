@@ -3,11 +3,8 @@ package io.qsync.cli;
 import io.qsync.data.FashionMnist;
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.alloc.Allocation;
-import io.qsync.planner.alloc.BatchRebalancer;
+import io.qsync.planner.alloc.ClusterPlanner;
 import io.qsync.planner.alloc.DeviceGroup;
-import io.qsync.planner.alloc.GreedyAllocator;
-import io.qsync.planner.alloc.PrecisionMenu;
-import io.qsync.planner.alloc.RebalanceAdvice;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.cost.GpuMeasurements;
@@ -16,9 +13,7 @@ import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
-import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
 import io.qsync.planner.report.PlanTable;
@@ -111,43 +106,18 @@ public final class PlanCommand implements Callable<Integer> {
         List<DeviceGroup> groups = groups();
         IndicatorTable omega =
                 indicator != null ? IndicatorTable.fromJson(Files.readString(indicator)) : computed(net, lg);
-        Replayer r = new Replayer(graph, new PredictorMemory());
-        Allocation a = new GreedyAllocator(r, omega).allocate(groups);
-        RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
-        ClusterPlan plan = ClusterPlan.of(model, a, adv);
-        List<String> notes = new ArrayList<>();
-        notes.add(String.format(
-                Locale.ROOT,
-                "Indicator: %s%s",
-                omega.indicator(),
-                indicator != null
-                        ? " from " + indicator
-                        : String.format(
-                                Locale.ROOT,
-                                " after %d FP32 warm-up steps of %d Fashion-MNIST images",
-                                warmupSteps,
-                                warmupBatch)));
-        for (String d : a.decisions()) {
-            if (d.contains(" raised ") || d.contains(" stays ")) {
-                notes.add("Why: " + d);
-            }
-        }
-        notes.addAll(adv.options());
-        for (WorkerSpec w : a.workers()) {
-            List<Precision> menu = PrecisionMenu.of(w.device(), graph, omega);
-            if (menu.contains(Precision.INT8) && a.workers().size() > 1) {
-                List<WorkerSpec> uni = new ArrayList<>(a.workers());
-                Map<String, Precision> int8 = new HashMap<>();
-                graph.switchableIds().forEach(id -> int8.put(id, Precision.INT8));
-                uni.replaceAll(x -> x == w ? w.withPlan(int8) : x);
-                notes.add(String.format(
+        String how = indicator != null
+                ? " from " + indicator
+                : String.format(
                         Locale.ROOT,
-                        "Uniform INT8 on %s (others as planned): %.3f ms; this plan: %.3f ms",
-                        w.name(),
-                        r.clusterSeconds(uni) * 1e3,
-                        a.clusterSeconds() * 1e3));
-            }
-        }
+                        " after %d FP32 warm-up steps of %d Fashion-MNIST images",
+                        warmupSteps,
+                        warmupBatch);
+        ClusterPlanner planned = ClusterPlanner.plan(model, graph, omega, groups, how);
+        ClusterPlan plan = planned.plan();
+        List<String> notes = planned.notes();
+        Replayer r = planned.replayer();
+        Allocation a = planned.allocation();
         PlanReport.write(out, plan, graph, r.replay(a.workers()), notes);
         System.out.print(PlanTable.render(plan, graph));
         notes.forEach(System.out::println);
@@ -201,15 +171,6 @@ public final class PlanCommand implements Callable<Integer> {
         Indicator kind = Indicators.byName(indicatorKind);
         int probes = kind instanceof HessianIndicator ? StatisticsCollector.DEFAULT_HUTCHINSON_SAMPLES : 0;
         var stats = TrainedStatistics.collect(net, lg, dataDir, warmupSteps, warmupBatch, probes, 1);
-        return kind.compute(
-                stats,
-                lg,
-                List.of(
-                        Precision.INT8,
-                        Precision.FP8_E4M3,
-                        Precision.BF16,
-                        Precision.FP16,
-                        Precision.TF32,
-                        Precision.FP32));
+        return kind.compute(stats, lg, Indicators.ALL_PRECISIONS);
     }
 }

@@ -78,6 +78,13 @@ public final class TrainCommand implements Callable<Integer> {
     String backend;
 
     @Option(
+            names = "--plan",
+            description = "auto: probe the workers' devices, profile the types without a measured profile "
+                    + "(spark.qsync.plan.profilesDir), plan precisions and batch shares, save plan.json and the report "
+                    + "next to the model (<output>-plan/) and train with the plan (spark.qsync.plan). Default: off.")
+    String plan;
+
+    @Option(
             names = "--checkpoint-dir",
             description = "Checkpoint directory (spark.qsync.checkpoint.dir, any Hadoop "
                     + "file system); a retried stage resumes from its newest checkpoint.")
@@ -112,10 +119,20 @@ public final class TrainCommand implements Callable<Integer> {
         putIfGiven(s, QSyncConf.DATA_DIR, dataDir);
         putIfGiven(s, QSyncConf.BACKEND, backend);
         putIfGiven(s, QSyncConf.CHECKPOINT_DIR, checkpointDir);
+        putIfGiven(s, QSyncConf.PLAN, plan);
+        if (QSyncConf.PLAN.read(s).equals("auto") && !s.containsKey(QSyncConf.PLAN_OUT_DIR.key())) {
+            s.put(QSyncConf.PLAN_OUT_DIR.key(), planDirNextTo(output).toString());
+        }
         if (resume) {
             s.put(QSyncConf.CHECKPOINT_RESUME.key(), "true");
         }
         return s;
+    }
+
+    /** @return where plan=auto writes for a model saved to {@code model}: {@code <model without .zip>-plan} */
+    static Path planDirNextTo(File model) {
+        File m = model.getAbsoluteFile();
+        return m.toPath().resolveSibling(m.getName().replaceFirst("\\.zip$", "") + "-plan");
     }
 
     private static void putIfGiven(Map<String, String> s, ConfEntry<?> entry, Object flag) {
@@ -183,6 +200,10 @@ public final class TrainCommand implements Callable<Integer> {
             }
             ModelSerializer.writeModel(r.model(), output, true);
             System.out.println("model saved to " + output.getAbsolutePath());
+            if (r.verdict() != null) {
+                System.out.println(r.verdict());
+                System.out.println("plan and report: " + r.planDir());
+            }
         }
         return 0;
     }

@@ -9,6 +9,9 @@ import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.StepListener;
 import io.qsync.runtime.WorkerLoop;
 import io.qsync.spark.TrainJob.WorkerInputs;
+import io.qsync.spark.devices.DeviceDiscovery;
+import io.qsync.spark.devices.SmSlicing;
+import io.qsync.spark.devices.WorkerDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
@@ -26,7 +29,8 @@ import scala.collection.JavaConverters;
 import scala.runtime.AbstractFunction1;
 
 /**
- * The body of one barrier task: materializes the partition, joins the TCP ring (peers' addresses exchanged through
+ * The body of one barrier task: finds its device ({@link DeviceDiscovery}: Spark's GPU address, else the visible
+ * devices, else the CPU), materializes the partition, joins the TCP ring (peers' addresses exchanged through
  * {@link BarrierTaskContext#allGather}), runs the {@link WorkerLoop}, and on rank 0 emits the encoded
  * {@link TrainedResult}. Any failure aborts the ring so that the other tasks fail promptly with its message; how the
  * task then ends (a failed result, or a rethrow that makes Spark retry the stage) is {@link FailurePolicy}'s call.
@@ -34,6 +38,7 @@ import scala.runtime.AbstractFunction1;
 final class BarrierTrainTask
         extends AbstractFunction1<scala.collection.Iterator<Row>, scala.collection.Iterator<byte[]>>
         implements Serializable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BarrierTrainTask.class);
     private static final long serialVersionUID = 1L;
     private final Broadcast<byte[]> inputs;
 
@@ -49,7 +54,11 @@ final class BarrierTrainTask
         int rank = ctx.partitionId();
         String host = hostOf(infos[rank].address());
         int threads = threadsFor(in.params(), infos, rank);
-        try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm())) {
+        WorkerDevice device = DeviceDiscovery.inTask(
+                ctx, rank, infos.length, host, threads, in.params().backend(), in.devices());
+        int planRank = planRank(device, in.plannedTypes());
+        try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
+                AutoCloseable slice = SmSlicing.install(device, in.devices(), infos.length)) {
             List<String> peers = List.of(ctx.allGather(endpoint.address()));
             try (Communicator comm = endpoint.connect(
                             rank,
@@ -65,14 +74,43 @@ final class BarrierTrainTask
                         (c, error) -> comm.abort("task " + c.partitionId() + " failed: " + error));
                 TrainedResult result;
                 try {
-                    result = train(ctx, in, comm, progress, rows, threads, host);
+                    result = train(ctx, in, comm, progress, rows, threads, host, device, planRank);
                 } catch (RuntimeException | Error e) {
                     comm.abort("rank " + rank + " failed: " + e);
                     result = FailurePolicy.resultOrRethrow(rank, e);
                 }
                 return JavaConverters.asScalaIterator(List.of(result.toBytes()).iterator());
             }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // closing the SM slice
+            throw new IllegalStateException("rank " + rank + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Plans are made for the device types the probe stage found, but Spark may place the training stage's tasks
+     * differently: a worker on another planned type takes that type's precisions (its batch share stays its
+     * partition's), one on an unplanned type keeps its rank's plan; both say so.
+     *
+     * @return the rank whose precision plan this worker uses
+     */
+    static int planRank(WorkerDevice device, List<String> planned) {
+        LOG.info("qsync worker device: {}", device.describe());
+        int rank = device.rank();
+        if (planned.isEmpty() || planned.get(rank).equals(device.type())) {
+            return rank;
+        }
+        int same = planned.indexOf(device.type());
+        LOG.warn(
+                "rank {} was planned for device type {} but runs on {} (Spark placed the training stage's tasks "
+                        + "differently from the probe stage's): it trains with the precisions planned for {} and the "
+                        + "batch share of its partition",
+                rank,
+                planned.get(rank),
+                device.type(),
+                same >= 0 ? device.type() : planned.get(rank) + " (its type is not in the plan)");
+        return same >= 0 ? same : rank;
     }
 
     /** Materializes the partition (after joining the ring, so a failure here reaches the peers) and trains. */
@@ -83,8 +121,21 @@ final class BarrierTrainTask
             ProgressSink progress,
             scala.collection.Iterator<Row> rows,
             int threads,
-            String host) {
+            String host,
+            WorkerDevice device,
+            int planRank) {
         RuntimeParams params = in.params();
+        if (in.devices().cpuRank(device.rank(), comm.size())) {
+            params = new RuntimeParams(
+                    params.epochs(),
+                    params.globalBatchSize(),
+                    params.numClasses(),
+                    params.shuffle(),
+                    params.seed(),
+                    params.checksumEvery(),
+                    params.threadsPerWorker(),
+                    "cpu");
+        }
         int rank = comm.rank();
         LocalShard shard;
         try {
@@ -95,7 +146,7 @@ final class BarrierTrainTask
         }
         StepListener user = in.listener();
         PrecisionPlan plan =
-                in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(rank));
+                in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(planRank));
         WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
         StepListener listener = (r, e, s, g, loss) -> {
             ctx.killTaskIfInterrupted();
@@ -111,7 +162,7 @@ final class BarrierTrainTask
         }
         WorkerLoop.Outcome out;
         try {
-            out = loop.run(in.model(), plan, threads, -1, shard, in.eval());
+            out = loop.run(in.model(), plan, threads, device.ordinal(), shard, in.eval());
         } catch (OutOfMemoryError e) {
             throw new WorkerOutOfMemoryError(rank, "training on " + shard.count() + " rows", e);
         }
@@ -130,13 +181,13 @@ final class BarrierTrainTask
         return new TrainedResult(rank, checksum, bos.toByteArray(), graph, out.history());
     }
 
-    private static String hostOf(String address) {
+    static String hostOf(String address) {
         int c = address.lastIndexOf(':');
         return c > 0 ? address.substring(0, c) : address;
     }
 
     /** Host threads: as configured, or this JVM's cores shared by the workers placed in this executor. */
-    private static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
+    static int threadsFor(RuntimeParams params, BarrierTaskInfo[] infos, int rank) {
         int threads = params.threadsPerWorker();
         if (threads == 0) {
             Map<String, Integer> perHost = new HashMap<>();

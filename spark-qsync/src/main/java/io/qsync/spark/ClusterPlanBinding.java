@@ -20,12 +20,15 @@ import java.util.Map;
  *
  * @param plansByRank  precision plan per rank
  * @param batchWeights examples per step per rank, as planned (the partitions are sized in these proportions)
+ * @param typesByRank  device type of each rank the plan was bound to
  */
-public record ClusterPlanBinding(List<PrecisionPlan> plansByRank, List<Integer> batchWeights) {
+public record ClusterPlanBinding(
+        List<PrecisionPlan> plansByRank, List<Integer> batchWeights, List<String> typesByRank) {
     /** Copies the lists. */
     public ClusterPlanBinding {
         plansByRank = List.copyOf(plansByRank);
         batchWeights = List.copyOf(batchWeights);
+        typesByRank = List.copyOf(typesByRank);
     }
 
     /**
@@ -98,6 +101,6 @@ public record ClusterPlanBinding(List<PrecisionPlan> plansByRank, List<Integer> 
             plans.add(new PrecisionPlan(plan.layerPrecisions(d)));
             weights.add(plan.devices().get(d).batchPerWorker());
         }
-        return new ClusterPlanBinding(plans, weights);
+        return new ClusterPlanBinding(plans, weights, devices);
     }
 }

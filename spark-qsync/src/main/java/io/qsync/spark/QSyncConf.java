@@ -115,7 +115,91 @@ public final class QSyncConf {
             "spark.qsync.plan.devices",
             "",
             "Device type of each worker by rank, comma-separated (e.g. `V100,T4`), as named in the plan file; as many "
-                    + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type.");
+                    + "entries as spark.qsync.numWorkers, and as many of each type as the plan has workers of that type. "
+                    + "With spark.qsync.plan=auto it overrides the discovered type names; an empty entry keeps the "
+                    + "rank's discovered type (e.g. `h100,`).");
+    /** Plan inside the job. */
+    public static final ConfEntry<String> PLAN = new ConfEntry<>(
+            "spark.qsync.plan",
+            "`auto`: the job plans for itself. A short probe stage finds every worker's device (Spark's GPU addresses, "
+                    + "else the visible devices, else the CPU; spark.qsync.plan.devices overrides the type names); a device "
+                    + "type with a profile in spark.qsync.plan.profilesDir uses it, one without is profiled inside the job on "
+                    + "one worker of that type, the built-in catalog is the last resort (logged as a warning); the driver "
+                    + "computes the indicator from a few batches of the model, plans (Replayer + Allocator), writes plan.json, "
+                    + "the report and devices.json to spark.qsync.plan.outDir, logs the verdict and trains with the plan. "
+                    + "`off`: spark.qsync.plan.file or FP32.",
+            "off",
+            v -> v.trim().toLowerCase(java.util.Locale.ROOT),
+            v -> v.equals("off") || v.equals("auto"),
+            "must be off or auto");
+    /** Measured profiles for plan=auto. */
+    public static final ConfEntry<String> PLAN_PROFILES_DIR = ConfEntry.string(
+            "spark.qsync.plan.profilesDir",
+            "",
+            "Directory (on the driver) of measured device profiles for spark.qsync.plan=auto: JSON files written by `qsync "
+                    + "profile-device` or GPU profiles (benchmarks/profiles/<card>.json), found by device type (file name or "
+                    + "profile name, e.g. h100.json for type h100). Empty: every device type is profiled inside the job.");
+    /** Where plan=auto writes. */
+    public static final ConfEntry<String> PLAN_OUT_DIR = ConfEntry.string(
+            "spark.qsync.plan.outDir",
+            "",
+            "Where spark.qsync.plan=auto writes plan.json, plan.txt, report.html and devices.json. Empty: next to the "
+                    + "model for `qsync train` (its --output directory), a new temporary directory otherwise (logged).");
+    /** Steps of in-job profiling. */
+    public static final ConfEntry<Integer> PLAN_PROFILE_STEPS = ConfEntry.intAtLeast(
+            "spark.qsync.plan.profileSteps",
+            1,
+            5,
+            "Measured training steps per calibration plan when spark.qsync.plan=auto profiles a device type inside the "
+                    + "job (after 2 unmeasured ones; the median is used).");
+    /** Warm-up before the indicator. */
+    public static final ConfEntry<Integer> PLAN_WARMUP_STEPS = ConfEntry.intAtLeast(
+            "spark.qsync.plan.warmupSteps",
+            0,
+            10,
+            "FP32 steps of the model on the driver, on the job's first rows, before spark.qsync.plan=auto collects the "
+                    + "indicator statistics (on a copy: training starts from the initial model).");
+    /** Indicator of plan=auto. */
+    public static final ConfEntry<String> PLAN_INDICATOR = new ConfEntry<>(
+            "spark.qsync.plan.indicator",
+            "Sensitivity indicator spark.qsync.plan=auto plans with: `gvar`, `wvar` or `hess`.",
+            "gvar",
+            v -> v.trim().toLowerCase(java.util.Locale.ROOT),
+            v -> v.equals("gvar") || v.equals("wvar") || v.equals("hess"),
+            "must be gvar, wvar or hess");
+    /** Follow the rebalance advice. */
+    public static final ConfEntry<Boolean> PLAN_REBALANCE = ConfEntry.bool(
+            "spark.qsync.plan.rebalance",
+            true,
+            "With spark.qsync.plan=auto, follow the planner when it finds rebalancing the batch (every type at its "
+                    + "highest precision) or leaving a device type out faster than the quantized plan; false: train the "
+                    + "quantized plan on every worker and only report the advice.");
+    /** CPU workers next to GPU workers. */
+    public static final ConfEntry<Integer> DEVICE_CPU_WORKERS = ConfEntry.intAtLeast(
+            "spark.qsync.device.cpuWorkers",
+            0,
+            0,
+            "The last this many ranks train on the CPU even where a GPU is visible (a GPU worker and a CPU worker on one "
+                    + "machine, e.g. local[2]).");
+    /** Experimental SM slicing. */
+    public static final ConfEntry<Double> SM_FRACTION = new ConfEntry<>(
+            "spark.qsync.experimental.smFraction",
+            "EXPERIMENTAL. Two workers sharing one GPU as a strong and a weak device: odd ranks get a CUDA green context "
+                    + "of about this share of the streaming multiprocessors, even ranks the rest (e.g. 0.25 for 1/4 and 3/4). "
+                    + "Emulates fewer SMs (compute); does not emulate memory bandwidth, L2, clocks or the smaller card's "
+                    + "architecture. Needs CUDA driver >= 12.4. 0 = off.",
+            "0",
+            Double::parseDouble,
+            v -> v >= 0 && v < 1,
+            "must be a number in [0, 1)");
+    /** Memory cap of the weak slice. */
+    public static final ConfEntry<Integer> WEAK_MEMORY_MIB = ConfEntry.intAtLeast(
+            "spark.qsync.experimental.weakMemoryMiB",
+            0,
+            0,
+            "EXPERIMENTAL. Device memory cap, in MiB, of the weak slice of spark.qsync.experimental.smFraction (e.g. "
+                    + "24576 for an L4-sized worker); enforced by the CUDA backend's allocator. 0 = no cap.");
+
     /** Dataset directory. */
     public static final ConfEntry<String> DATA_DIR = ConfEntry.string(
             "spark.qsync.data.dir",
@@ -178,6 +262,16 @@ public final class QSyncConf {
             LABEL_COL,
             PLAN_FILE,
             PLAN_DEVICES,
+            PLAN,
+            PLAN_PROFILES_DIR,
+            PLAN_OUT_DIR,
+            PLAN_PROFILE_STEPS,
+            PLAN_WARMUP_STEPS,
+            PLAN_INDICATOR,
+            PLAN_REBALANCE,
+            DEVICE_CPU_WORKERS,
+            SM_FRACTION,
+            WEAK_MEMORY_MIB,
             DATA_DIR,
             SLOT_WAIT_TIMEOUT,
             ALLOW_PLAINTEXT,

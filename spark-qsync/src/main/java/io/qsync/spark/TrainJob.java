@@ -8,6 +8,8 @@ import io.qsync.runtime.RuntimeParams;
 import io.qsync.runtime.ShardSchedule;
 import io.qsync.runtime.StepListener;
 import io.qsync.runtime.TrainingHistory;
+import io.qsync.spark.devices.DiscoveryOptions;
+import io.qsync.spark.devices.GpuStageResources;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -51,7 +53,9 @@ public final class TrainJob {
             String progressAddress,
             List<String> plans,
             JobSecurity security,
-            FaultSettings faults)
+            FaultSettings faults,
+            DiscoveryOptions devices,
+            List<String> plannedTypes)
             implements Serializable {
 
         byte[] toBytes() {
@@ -76,9 +80,16 @@ public final class TrainJob {
     }
 
     /**
-     * The trained model on the driver, its history, and the parameter checksum of every replica (indexed by rank).
+     * The trained model on the driver, its history, the parameter checksum of every replica (indexed by rank), and with
+     * {@code spark.qsync.plan=auto} where the plan and its report were written and the planner's verdict (else null).
      */
-    public record Result(Model model, TrainingHistory history, long[] replicaChecksums) {}
+    public record Result(
+            Model model, TrainingHistory history, long[] replicaChecksums, java.nio.file.Path planDir, String verdict) {
+        /** A result without a plan made in the job. */
+        public Result(Model model, TrainingHistory history, long[] replicaChecksums) {
+            this(model, history, replicaChecksums, null, null);
+        }
+    }
 
     /**
      * Trains {@code model} on {@code data}.
@@ -116,6 +127,16 @@ public final class TrainJob {
                         + "TrainOptions were given; use one of them");
             }
             options = options.withClusterPlan(ClusterPlanBinding.load(settings));
+        }
+        AutoPlan.Outcome auto = null;
+        if (settings.autoPlan().auto()) {
+            if (!options.plansByRank().isEmpty() || !options.batchWeights().isEmpty()) {
+                throw new IllegalArgumentException("both spark.qsync.plan=auto and per-worker plans/batch weights in "
+                        + "TrainOptions were given; use one of them");
+            }
+            auto = AutoPlan.make(sc, data.select(settings.featuresCol(), settings.labelCol()), model, settings);
+            settings = auto.settings();
+            options = options.withClusterPlan(auto.binding());
         }
         if (!options.batchWeights().isEmpty() && options.batchWeights().size() != settings.numWorkers()) {
             throw new IllegalArgumentException(
@@ -158,14 +179,17 @@ public final class TrainJob {
                     server == null ? null : server.address(),
                     plans,
                     security,
-                    settings.faults());
+                    settings.faults(),
+                    settings.devices(),
+                    options.plannedTypes());
             ClassTag<byte[]> tag = ClassTag$.MODULE$.apply(byte[].class);
             Broadcast<byte[]> b = sc.broadcast(in.toBytes(), tag);
             LIVE_INPUTS.incrementAndGet();
             List<byte[]> out;
             try {
                 sc.setJobDescription("qsync: synchronous training, " + settings.numWorkers() + " workers");
-                RDD<byte[]> trained = input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag);
+                RDD<byte[]> trained =
+                        GpuStageResources.apply(input.barrier().mapPartitions(new BarrierTrainTask(b), false, tag), sc);
                 out = collectWatched(sc, JavaRDD.fromRDD(trained.repartition(1, null), tag), settings);
             } finally {
                 b.destroy(); // also when the job fails: the inputs (model, eval rows) are large
@@ -189,7 +213,12 @@ public final class TrainJob {
             if (first == null) {
                 throw new IllegalStateException("rank 0 returned no model");
             }
-            return new Result(new ModelSpec(first.modelZip(), first.graph()).restore(), first.history(), checksums);
+            return new Result(
+                    new ModelSpec(first.modelZip(), first.graph()).restore(),
+                    first.history(),
+                    checksums,
+                    auto == null ? null : auto.dir(),
+                    auto == null ? null : auto.verdict());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the driver's progress endpoint", e);
         } finally {

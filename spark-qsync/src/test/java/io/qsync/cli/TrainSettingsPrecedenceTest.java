@@ -39,4 +39,17 @@ class TrainSettingsPrecedenceTest {
         assertEquals(
                 1, TrainSettings.from(settings(new SparkConf(false))).runtime().epochs());
     }
+
+    @Test
+    void planAutoFromTheFlagWritesNextToTheModelUnlessADirectoryIsSet() {
+        Map<String, String> auto = settings(new SparkConf(false), "--plan", "auto", "--output", "out/m.zip");
+        assertEquals("auto", auto.get("spark.qsync.plan"));
+        assertEquals(
+                java.nio.file.Path.of("out/m-plan").toAbsolutePath().toString(), auto.get("spark.qsync.plan.outDir"));
+        TrainSettings ts = TrainSettings.from(auto);
+        assertEquals(true, ts.autoPlan().auto());
+        SparkConf submitted = new SparkConf(false).set("spark.qsync.plan.outDir", "/plans");
+        assertEquals("/plans", settings(submitted, "--plan", "auto").get("spark.qsync.plan.outDir"));
+        assertEquals(null, settings(new SparkConf(false)).get("spark.qsync.plan.outDir"), "no plan, no directory");
+    }
 }

@@ -34,16 +34,7 @@ public final class ClusterDriverMain {
     private ClusterDriverMain() {}
 
     public static void main(String[] args) throws Exception {
-        SparkSession spark = SparkSession.builder()
-                .master("local-cluster[2,1,1024]")
-                .appName("qsync-faults")
-                .config("spark.ui.enabled", "false")
-                .config("spark.executor.memory", "900m")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executor.extraJavaOptions", System.getProperty("qsync.test.jvmFlags", ""))
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
-                .config("spark.sql.shuffle.partitions", "2")
+        SparkSession spark = ClusterDrivers.builder("local-cluster[2,1,1024]", "qsync-faults", "900m")
                 .getOrCreate();
         Dataset<Row> frame = ImageFrames.toFrame(
                         spark, FashionMnist.load(FashionMnist.Split.TRAIN).head(2048), 2)

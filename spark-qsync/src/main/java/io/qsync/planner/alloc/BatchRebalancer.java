@@ -103,6 +103,23 @@ public final class BatchRebalancer {
         return new RebalanceAdvice(bestName, q, dbRate, dbBatches, leave, reason, options);
     }
 
+    /**
+     * Every type of {@code workers} at its highest precision, with per-worker batches that cover {@code global} in the
+     * smallest iteration time (the "DB" split, also of the types kept when one is left out).
+     *
+     * @param workers device types (their plans are replaced)
+     * @param global  global batch to cover
+     * @return the workers, or null if memory forbids covering the global batch
+     */
+    public List<WorkerSpec> rebalance(List<WorkerSpec> workers, int global) {
+        List<WorkerSpec> top = new ArrayList<>();
+        for (WorkerSpec w : workers) {
+            List<Precision> menu = PrecisionMenu.of(w.device(), replayer.graph(), omega);
+            top.add(w.withPlan(StartPlan.uniform(replayer.graph().switchableIds(), menu.get(menu.size() - 1))));
+        }
+        return split(top, global);
+    }
+
     /** Per-worker batches covering {@code global} with the smallest iteration time; null if memory forbids it. */
     private List<WorkerSpec> split(List<WorkerSpec> ws, int global) {
         double lo = 0;

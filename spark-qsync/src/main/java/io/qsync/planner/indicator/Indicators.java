@@ -1,10 +1,15 @@
 package io.qsync.planner.indicator;
 
+import io.qsync.lowprec.Precision;
 import java.util.List;
 import java.util.Locale;
 
 /** Looks indicators up by name. */
 public final class Indicators {
+    /** Every precision a plan can choose, lowest first: the menu indicators are computed for. */
+    public static final List<Precision> ALL_PRECISIONS =
+            List.of(Precision.INT8, Precision.FP8_E4M3, Precision.BF16, Precision.FP16, Precision.TF32, Precision.FP32);
+
     private Indicators() {}
 
     /** @return GVAR (γ=4, k=9), WVAR and HESS */

@@ -142,6 +142,24 @@ public final class QSyncClassifier extends QSyncClassifierParams implements Defa
         return with(planDevices, v);
     }
 
+    /**
+     * {@code auto}: the fit probes its workers' devices, profiles the device types without a measured profile, plans
+     * per-layer precisions and batch shares, and trains with the plan ({@code spark.qsync.plan}); {@code off}: not.
+     */
+    public QSyncClassifier setPlan(String v) {
+        return with(plan, v);
+    }
+
+    /** Measured device profiles for {@code plan=auto}, by device type ({@code spark.qsync.plan.profilesDir}). */
+    public QSyncClassifier setPlanProfilesDir(String v) {
+        return with(planProfilesDir, v);
+    }
+
+    /** Where {@code plan=auto} writes plan.json, its report and devices.json ({@code spark.qsync.plan.outDir}). */
+    public QSyncClassifier setPlanOutDir(String v) {
+        return with(planOutDir, v);
+    }
+
     /** Sets {@link #predictionCol()}. */
     public QSyncClassifier setPredictionCol(String v) {
         return with(predictionCol(), v);

@@ -40,6 +40,9 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
     final Param<String> labelCol;
     final Param<String> planFile;
     final Param<String> planDevices;
+    final Param<String> plan;
+    final Param<String> planProfilesDir;
+    final Param<String> planOutDir;
     private final OutputCols outputCols;
 
     QSyncClassifierParams(String uid) {
@@ -99,6 +102,16 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
         planDevices = bind(
                 new Param<>(this, "planDevices", "device type of each worker by rank, e.g. V100,T4"),
                 QSyncConf.PLAN_DEVICES);
+        plan = bind(
+                new Param<>(
+                        this, "plan", "auto: probe the workers' devices, profile, plan and train with the plan; off"),
+                QSyncConf.PLAN);
+        planProfilesDir = bind(
+                new Param<>(this, "planProfilesDir", "measured device profiles for plan=auto, by device type"),
+                QSyncConf.PLAN_PROFILES_DIR);
+        planOutDir = bind(
+                new Param<>(this, "planOutDir", "where plan=auto writes plan.json and its report; empty: a temp dir"),
+                QSyncConf.PLAN_OUT_DIR);
         outputCols = new OutputCols(this);
     }
 
@@ -211,6 +224,21 @@ public abstract class QSyncClassifierParams extends Estimator<QSyncClassificatio
     /** Device type of each worker ({@code spark.qsync.plan.devices}). */
     public Param<String> planDevices() {
         return planDevices;
+    }
+
+    /** Planning inside the job ({@code spark.qsync.plan}: off or auto). */
+    public Param<String> plan() {
+        return plan;
+    }
+
+    /** Measured profiles for {@code plan=auto} ({@code spark.qsync.plan.profilesDir}). */
+    public Param<String> planProfilesDir() {
+        return planProfilesDir;
+    }
+
+    /** Where {@code plan=auto} writes ({@code spark.qsync.plan.outDir}). */
+    public Param<String> planOutDir() {
+        return planOutDir;
     }
 
     /** The value of {@link #modelJson()}. */

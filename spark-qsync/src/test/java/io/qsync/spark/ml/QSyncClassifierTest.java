@@ -270,6 +270,25 @@ class QSyncClassifierTest {
     }
 
     @Test
+    void thePlanParamsBecomeTheAutoPlanSettings() {
+        QSyncClassifier clf = new QSyncClassifier()
+                .setModelJson(DemoModels.mlp(4, 16, 1e-3).toJson())
+                .setPlan("auto")
+                .setPlanProfilesDir("/profiles")
+                .setPlanOutDir("/plans");
+        io.qsync.spark.TrainSettings s = io.qsync.spark.TrainSettings.from(clf.settings(java.util.Map.of()));
+        assertTrue(s.autoPlan().auto());
+        assertEquals("/profiles", s.autoPlan().profilesDir());
+        assertEquals("/plans", s.autoPlan().outDir());
+        var bad = assertThrows(
+                IllegalArgumentException.class,
+                () -> io.qsync.spark.TrainSettings.from(clf.copy(new org.apache.spark.ml.param.ParamMap())
+                        .setPlan("sometimes")
+                        .settings(java.util.Map.of())));
+        assertTrue(bad.getMessage().contains("spark.qsync.plan=sometimes"), bad.getMessage());
+    }
+
+    @Test
     void theBackendParamReachesTheWorkers() {
         QSyncClassifier clf = new QSyncClassifier()
                 .setModelJson(DemoModels.mlp(4, 16, 1e-3).toJson())

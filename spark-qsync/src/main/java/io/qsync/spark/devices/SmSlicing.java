@@ -1,0 +1,30 @@
+package io.qsync.spark.devices;
+
+import io.qsync.lowprec.cuda.GreenContext;
+
+/**
+ * <b>Experimental.</b> Puts a GPU worker on its slice of the card ({@code spark.qsync.experimental.smFraction}):
+ * odd ranks on a green context of about that share of the SMs with the weak memory cap, even ranks on the rest. The
+ * slice is installed on the task's thread before its engine opens (the CUDA backend re-applies it after selecting
+ * the device: {@link GreenContext#reapply()}).
+ */
+public final class SmSlicing {
+    private SmSlicing() {}
+
+    /**
+     * @param device     the worker's device
+     * @param options    the slicing settings
+     * @param numWorkers ranks of the job
+     * @return what to close when the worker is done (a no-op when there is nothing to slice)
+     */
+    public static AutoCloseable install(WorkerDevice device, DiscoveryOptions options, int numWorkers) {
+        if (!device.isGpu() || options.smFraction() <= 0 || numWorkers < 2) {
+            return () -> {};
+        }
+        boolean weak = device.rank() % 2 == 1;
+        GreenContext g =
+                GreenContext.create(device.ordinal(), options.smFraction(), weak, weak ? options.weakMemoryBytes() : 0);
+        g.install();
+        return g;
+    }
+}
