@@ -42,6 +42,8 @@ public final class CudaDevice implements AutoCloseable {
         Check.cuda("cudaSetDevice(" + ordinal + ")", cudaSetDevice(ordinal));
         Check.driver("cuInit(0)", cuInit(0));
         Check.cuda("cudaFree(null) [context init]", cudaFree(null));
+        // cudaSetDevice made the primary context current: an SM slice installed on this thread takes over again
+        GreenContext.reapply();
         try (cudaDeviceProp p = new cudaDeviceProp();
                 IntPointer v = new IntPointer(1)) {
             Check.cuda("cudaGetDeviceProperties(" + ordinal + ")", cudaGetDeviceProperties(p, ordinal));

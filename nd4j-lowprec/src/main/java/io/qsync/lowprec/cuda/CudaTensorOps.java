@@ -43,8 +43,12 @@ public final class CudaTensorOps implements TensorOps {
 
     private CudaTensorOps(CudaDevice device, boolean tf32) {
         this.device = device;
+        long cap = GreenContext.installedMemoryCap();
+        long total = device.facts().totalMemBytes();
         this.alloc = new DeviceAllocator(
-                "cuda engine on " + device.facts().name(), device.facts().totalMemBytes());
+                "cuda engine on " + device.facts().name()
+                        + (cap > 0 ? " (SM slice, memory cap " + cap + " bytes)" : ""),
+                cap > 0 ? Math.min(cap, total) : total);
         this.stream = new CudaStream();
         this.k = new TrainKernels(device, stream);
         this.lt = new LtMatmul(device, alloc);
