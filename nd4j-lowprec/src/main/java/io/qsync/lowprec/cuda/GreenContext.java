@@ -30,7 +30,8 @@ import org.bytedeco.javacpp.IntPointer;
  * memory for the model. What it does not: memory bandwidth and L2 (both slices share the card's HBM and cache, so
  * the weak slice has far more bandwidth per SM than a real small card), clocks and power limits (the slice runs at the
  * card's clocks), the smaller card's architecture and precision support (an H100 slice keeps FP8 and its tensor cores),
- * PCIe and host links. The memory cap is advisory: {@link #installedMemoryCap()} for the allocator to enforce.
+ * PCIe and host links. The memory cap ({@link #installedMemoryCap()}) is enforced by the CUDA engine's allocator
+ * ({@link CudaTensorOps}), not by the driver: other allocations in the process are not counted.
  *
  * <p>Use: {@link #create} then {@link #install()} on the worker's thread before its engine opens, and
  * {@link #reapply()} after anything that makes the device's primary context current again ({@code cudaSetDevice}).
