@@ -95,6 +95,11 @@ final class Exec {
         return linears.computeIfAbsent(layer, k -> ops.lowPrecisionLinear(p.precision(), p.int8(), p.rngStream()));
     }
 
+    /** Forgets the low-precision GEMMs (the program was recompiled with other precisions). */
+    void forgetLinears() {
+        linears.clear();
+    }
+
     /** Parameters {@code [offset, offset + length)} of the flat vector. */
     Tensor param(long offset, long length) {
         return ops.slice(params, offset, length);

@@ -1,13 +1,24 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.lowprec.layers.LayerIds;
+import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.HostBatch;
+import io.qsync.runtime.LayerClock;
 import io.qsync.runtime.Nd4jBuffers;
+import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
@@ -19,8 +30,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * goes up and the flat gradient comes down. Initial parameters, updater state and iteration count are the DL4J
  * model's; {@link #exportModel} writes the trained values back into it.
  */
-public final class ProgramEngine implements TrainingEngine {
-    private final Program program;
+public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
+    private Program program;
     private final TensorOps ops;
     private final String backend;
     private final Model model;
@@ -43,6 +54,7 @@ public final class ProgramEngine implements TrainingEngine {
     private int replayRows = -1;
     private int eagerRows = -1;
     private String replayOffWhy;
+    private StepClock clock;
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
         this.program = program;
@@ -153,17 +165,31 @@ public final class ProgramEngine implements TrainingEngine {
         upload(batch.features(), exec.out(program.input()));
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
         upload(batch.targets(), y);
+        StepClock c = clock;
         Runnable pass = () -> {
             for (Step s : program.steps()) {
-                s.forward(exec, true);
+                if (c == null) {
+                    s.forward(exec, true);
+                } else {
+                    c.time(s, false, () -> s.forward(exec, true));
+                }
             }
             program.loss().loss(exec, y, loss);
             List<Step> steps = program.steps();
             for (int i = steps.size() - 1; i >= 0; i--) {
-                steps.get(i).backward(exec);
+                Step s = steps.get(i);
+                if (c == null) {
+                    s.backward(exec);
+                } else {
+                    c.time(s, true, () -> s.backward(exec));
+                }
             }
         };
-        runPass(batch.rows(), pass);
+        if (c != null) {
+            pass.run();
+        } else {
+            runPass(batch.rows(), pass);
+        }
         FloatBuffer l = FloatBuffer.allocate(1);
         ops.download(loss, l);
         ops.download(grads, hostGrad.clear());
@@ -309,6 +335,60 @@ public final class ProgramEngine implements TrainingEngine {
             ((ComputationGraph) model).getConfiguration().setEpochCount(epoch);
         }
         return model;
+    }
+
+    @Override
+    public Optional<ProfilingSupport> profiling() {
+        return Optional.of(this);
+    }
+
+    /** The switchable layers other than output layers (QSync's deny list), as the CPU engine reports them. */
+    @Override
+    public Map<String, Integer> switchableLayers() {
+        Map<String, Layer> all =
+                model instanceof MultiLayerNetwork m ? LayerIds.of(m) : LayerIds.of((ComputationGraph) model);
+        Map<String, Integer> out = new LinkedHashMap<>();
+        all.forEach((id, l) -> {
+            if (l instanceof PrecisionSwitchable && !(l instanceof IOutputLayer)) {
+                out.put(id, l.getIndex());
+            }
+        });
+        return out;
+    }
+
+    /** Applies the plan to the network's switchable layers and recompiles the program (same parameter layout). */
+    @Override
+    public void applyPlan(PrecisionPlan plan) {
+        if (model instanceof MultiLayerNetwork m) {
+            plan.applyTo(m);
+        } else {
+            plan.applyTo((ComputationGraph) model);
+        }
+        program = ProgramCompiler.compile(model, backend);
+        exec.forgetLinears();
+        if (replay != null) {
+            replay.close();
+            replay = null;
+        }
+        eagerRows = -1;
+    }
+
+    /** Times every layer's steps alone on the device while open (passes run eagerly meanwhile). */
+    @Override
+    public LayerClock startLayerClock(int skip) {
+        Map<String, Integer> index = new HashMap<>();
+        if (model instanceof MultiLayerNetwork m) {
+            for (int i = 0; i < m.getnLayers(); i++) {
+                String n = m.getLayerWiseConfigurations().getConf(i).getLayer().getLayerName();
+                index.put(n != null ? n : "layer" + i, i);
+            }
+        } else {
+            for (Layer l : ((ComputationGraph) model).getLayers()) {
+                index.put(l.conf().getLayer().getLayerName(), l.getIndex());
+            }
+        }
+        clock = new StepClock(ops, index, skip, () -> clock = null);
+        return clock;
     }
 
     @Override
