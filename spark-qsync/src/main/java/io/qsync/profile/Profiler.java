@@ -101,17 +101,18 @@ public final class Profiler {
                 link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers) + link.ringAllReduceSeconds(4.0, workers);
         StepCalibration.Fit withComm = new StepCalibration.Fit(
                 fit.kappa(), fit.remainderSeconds() + collective, fit.rmsRelativeError(), fit.runs());
-        return cal.toProfile(
-                        name,
-                        "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
-                                + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
-                                + ", in-step layer timing, context measured",
-                        withComm,
-                        menu,
-                        memoryLimit(),
-                        link,
-                        workers)
-                .withContextBytes(context);
+        DeviceProfile measured = cal.toProfile(
+                name,
+                "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
+                        + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
+                        + ", in-step layer timing, context measured",
+                withComm,
+                menu,
+                prof.deviceMemoryBytes() > 0 ? prof.deviceMemoryBytes() : memoryLimit(),
+                link,
+                workers);
+        // a device's context (driver, libraries) is not this process' resident memory: its documented default stays
+        return prof.deviceMemoryBytes() > 0 ? measured : measured.withContextBytes(context);
     }
 
     /**

@@ -23,4 +23,12 @@ public interface ProfilingSupport {
      * @param skip samples per layer, precision and direction to drop at the start (warm-up)
      */
     LayerClock startLayerClock(int skip);
+
+    /**
+     * Memory of the device this engine trains on, in bytes, when it is not the host's (a GPU); -1 for the host. A
+     * profile of a device records it as the device's memory, and leaves the context term at its documented default.
+     */
+    default long deviceMemoryBytes() {
+        return -1;
+    }
 }

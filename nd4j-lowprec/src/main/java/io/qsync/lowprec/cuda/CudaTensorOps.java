@@ -479,6 +479,12 @@ public final class CudaTensorOps implements TensorOps {
         };
     }
 
+    /** The device's memory, or the SM slice's cap when one is installed. */
+    @Override
+    public long deviceMemoryBytes() {
+        return alloc.limitBytes();
+    }
+
     @Override
     public void synchronize() {
         stream.synchronize("training step");

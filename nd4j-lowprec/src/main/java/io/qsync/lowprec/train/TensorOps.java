@@ -218,6 +218,11 @@ public interface TensorOps extends AutoCloseable {
         return null;
     }
 
+    /** Memory of the device the tensors live on, in bytes; -1 for the host. */
+    default long deviceMemoryBytes() {
+        return -1;
+    }
+
     /** Waits until every queued operation finished. */
     void synchronize();
 

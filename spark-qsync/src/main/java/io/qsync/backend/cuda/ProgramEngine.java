@@ -373,6 +373,11 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         eagerRows = -1;
     }
 
+    @Override
+    public long deviceMemoryBytes() {
+        return ops.deviceMemoryBytes();
+    }
+
     /** Times every layer's steps alone on the device while open (passes run eagerly meanwhile). */
     @Override
     public LayerClock startLayerClock(int skip) {
