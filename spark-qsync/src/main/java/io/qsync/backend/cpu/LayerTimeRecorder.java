@@ -4,7 +4,6 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.LayerTiming;
 import io.qsync.runtime.LayerClock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,14 +53,9 @@ public final class LayerTimeRecorder implements LayerTiming.Sink, LayerClock {
         if (l == null) {
             return Double.NaN;
         }
-        long[] v;
         synchronized (l) {
-            int from = l.size() > 2 * skip ? skip : 0;
-            v = l.subList(from, l.size()).stream().mapToLong(Long::longValue).toArray();
+            return LayerClock.medianSeconds(List.copyOf(l), skip);
         }
-        Arrays.sort(v);
-        double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
-        return m / 1e9;
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.LayerClock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,15 +58,7 @@ final class StepClock implements LayerClock {
 
     @Override
     public double medianSeconds(int layer, Precision p, boolean backward) {
-        List<Long> l = samples.get(key(layer, p, backward));
-        if (l == null || l.isEmpty()) {
-            return Double.NaN;
-        }
-        int from = l.size() > 2 * skip ? skip : 0;
-        long[] v = l.subList(from, l.size()).stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(v);
-        double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
-        return m / 1e9;
+        return LayerClock.medianSeconds(samples.get(key(layer, p, backward)), skip);
     }
 
     @Override
