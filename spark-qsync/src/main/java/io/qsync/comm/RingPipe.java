@@ -25,6 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class RingPipe {
     private static final int SLOTS = 8;
     private static final int MAX_REASON_BYTES = 16 * 1024;
+    /** How long a collective polls its sockets without progress before it sleeps in the selector. */
+    private static final long SPIN_NANOS = 100_000;
 
     private final int rank;
     private final int size;
@@ -274,6 +276,10 @@ final class RingPipe {
             }
             if (progress) {
                 lastProgress = System.nanoTime();
+                continue;
+            }
+            if (System.nanoTime() - lastProgress < SPIN_NANOS) {
+                Thread.onSpinWait(); // the next frame is usually microseconds away: polling beats a sleep and wake-up
                 continue;
             }
             leftKey.interestOps(s.hasMoreRecvs() ? SelectionKey.OP_READ : 0);
