@@ -17,7 +17,7 @@ import java.util.concurrent.ThreadFactory;
  */
 final class LaneSet {
     /** Smallest stripe worth its own connection. */
-    static final int MIN_STRIPE_BYTES = 256 << 10;
+    static final int MIN_STRIPE_BYTES = 1 << 20;
 
     private final RingPipe[] pipes;
     private final ExecutorService threads;

@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
  * ({@link TrainingEngine#computeGradient(HostBatch, java.util.function.LongConsumer)}; DL4J's backward finishes the
  * gradient from the end), its all-reduce starts on this step's communication thread while the backward goes on. The
  * bucket at the start of the vector waits for the end of the backward and carries the loss as one extra float (no
- * collective of its own); the updater waits only for the buckets still in flight. Each element is reduced in the
+ * collective of its own) and, like every bucket not yet started when the backward ends, is reduced on the calling
+ * thread once the buckets in flight are done (nothing is left to overlap with); the updater follows. Each element is reduced in the
  * ring's fixed order whatever the bucketing, so replicas stay bitwise identical. {@code bucketBytes == 0}: one
  * collective after the backward (no overlap).
  */
@@ -88,15 +89,16 @@ public final class SyncStep implements AutoCloseable {
         try {
             double score = engine.computeGradient(shard, this::readyFrom);
             grad = engine.gradient();
-            while (next > 0) {
-                long from = Math.max(0, next - bucketFloats);
-                if (from == 0) {
-                    loss.put(0, (float) (score * local / globalBatch));
-                }
-                launch(from, next);
-            }
+            loss.put(0, (float) (score * local / globalBatch));
             while (!inFlight.isEmpty()) {
                 await(inFlight.removeFirst());
+            }
+            // nothing is left to overlap with: the remaining buckets run on this thread (no hand-over), in order
+            while (next > 0 || buckets == 0) {
+                long from = Math.max(0, next - bucketFloats);
+                comm.allReduce(parts(from, next), ReduceOp.SUM);
+                next = from;
+                buckets++;
             }
             engine.applyUpdate(globalBatch, epoch);
             return loss.get(0);
@@ -123,13 +125,7 @@ public final class SyncStep implements AutoCloseable {
     }
 
     private void launch(long from, long to) {
-        for (long[] r : engine.nonAveragedRanges()) {
-            for (long i = Math.max(r[0], from); i < Math.min(r[1], to); i++) {
-                grad.put((int) i, grad.get((int) i) * weight);
-            }
-        }
-        FloatBuffer part = grad.slice((int) from, (int) (to - from));
-        FloatBuffer[] parts = from == 0 ? new FloatBuffer[] {part, loss} : new FloatBuffer[] {part};
+        FloatBuffer[] parts = parts(from, to);
         if (commThread == null) {
             commThread = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "qsync-allreduce-rank-" + comm.rank());
@@ -140,6 +136,17 @@ public final class SyncStep implements AutoCloseable {
         inFlight.addLast(commThread.submit(() -> comm.allReduce(parts, ReduceOp.SUM)));
         next = from;
         buckets++;
+    }
+
+    /** The bucket {@code [from, to)} (state-update ranges scaled), with the loss when it starts the vector. */
+    private FloatBuffer[] parts(long from, long to) {
+        for (long[] r : engine.nonAveragedRanges()) {
+            for (long i = Math.max(r[0], from); i < Math.min(r[1], to); i++) {
+                grad.put((int) i, grad.get((int) i) * weight);
+            }
+        }
+        FloatBuffer part = grad.slice((int) from, (int) (to - from));
+        return from == 0 ? new FloatBuffer[] {part, loss} : new FloatBuffer[] {part};
     }
 
     private static void await(Future<?> f) {

@@ -96,7 +96,7 @@ public final class QSyncConf {
             1,
             io.qsync.comm.CommConfig.DEFAULT_CONNECTIONS,
             "TCP connections from each worker to each ring neighbour (at most 16), each with its own thread: an "
-                    + "all-reduce of at least 256 KiB per connection is cut into one stripe per connection, since one socket "
+                    + "all-reduce of at least 1 MiB per connection is cut into one stripe per connection, since one socket "
                     + "and one thread cannot fill a fast link. Every worker must use the same value.");
     /** Gradient bucket size. */
     public static final ConfEntry<Integer> BUCKET_BYTES = ConfEntry.intAtLeast(

@@ -119,7 +119,7 @@ class CommunicatorContractTest {
     void allReduceOfPartsEqualsAllReduceOfTheirConcatenationBitwise(Backend backend, int n) {
         // a bucket split over parts of all kinds (direct with an offset, heap, a 1-float loss scalar), long enough to
         // be striped over several connections; the concatenation is reduced as one heap buffer
-        int[] lens = {300_001, 7, 180_000, 1};
+        int[] lens = {400_001, 7, 180_000, 1};
         assertTimeoutPreemptively(HANG_BOUND, () -> {
             List<int[]> results = Backend.values(backend.run(n, CFG, comm -> {
                 long seed = 40;
