@@ -40,7 +40,7 @@ import java.util.concurrent.Future;
  */
 public final class RingAllReduceBench {
     private static final int[] SIZES_MB = {4, 64};
-    private static final int WARMUP = 5;
+    private static final int WARMUP = 30; // the ring's code (schedules, vector kernel) needs ~20 rounds of JIT
 
     private RingAllReduceBench() {}
 

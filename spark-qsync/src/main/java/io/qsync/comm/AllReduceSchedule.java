@@ -23,7 +23,7 @@ import java.util.List;
 final class AllReduceSchedule implements RingSchedule {
     static final int OP = 1;
     /** Chunks per segment the chunk size aims at. */
-    static final int PIPELINE = 8;
+    static final int PIPELINE = 4;
     /** Smallest chunk the pipelining cuts a segment into. */
     static final int MIN_CHUNK_BYTES = 64 << 10;
 

@@ -29,7 +29,7 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
     /** Spark configuration key of {@link #connections()}. */
     public static final String CONNECTIONS_KEY = "spark.qsync.comm.connections";
     /** Default {@link #connections()}. */
-    public static final int DEFAULT_CONNECTIONS = 2;
+    public static final int DEFAULT_CONNECTIONS = 1;
     /** Largest accepted {@link #connections()}. */
     public static final int MAX_CONNECTIONS = 16;
     /** Smallest accepted {@link #chunkBytes()}. */
