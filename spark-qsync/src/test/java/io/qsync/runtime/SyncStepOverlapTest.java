@@ -96,6 +96,25 @@ class SyncStepOverlapTest {
         assertEquals(0, wrapped, name + ": no probe left in the network");
     }
 
+    @Test
+    void aNetworkWithAFrozenLayerGetsNoEarlyReportsAndAnUnchangedGradient() {
+        MultiLayerNetwork base = new MultiLayerNetwork(DemoModels.mlp(7, 64, 1e-3));
+        base.init();
+        // DL4J stops its backward pass at a frozen layer, recognised by its class: the probe must not wrap it
+        MultiLayerNetwork frozen = new org.deeplearning4j.nn.transferlearning.TransferLearning.Builder(base)
+                .setFeatureExtractor(0)
+                .build();
+        ModelSpec spec = ModelSpec.of(frozen);
+        CpuEngine plain = CpuEngine.of(spec.restore());
+        CpuEngine probed = CpuEngine.of(spec.restore());
+        HostBatch b = data.hostBatch(null, 0, ROWS, 10);
+        plain.computeGradient(b);
+        List<Long> reports = new ArrayList<>();
+        probed.computeGradient(b, reports::add);
+        assertEquals(List.of(), reports, "no early reports");
+        assertArrayEquals(bits(plain.gradient()), bits(probed.gradient()), "gradient bits");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("networks")
     void bucketedStepsOnTwoWorkersGiveTheSameBitsAsOneAllReduceAfterTheBackward(String name, ModelSpec spec)

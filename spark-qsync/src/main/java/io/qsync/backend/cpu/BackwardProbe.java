@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.FrozenVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -26,7 +27,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link MultiLayerNetwork}, or inside each {@link LayerVertex} of a {@link ComputationGraph}) is wrapped in a
  * {@link BaseWrapperLayer} that reports those two points, then the network gets its own layers back. Output layers
  * stay unwrapped (DL4J treats them specially); the layer below reports them on entry. Networks whose layout does not
- * follow that order get no early reports.
+ * follow that order get no early reports, and so do networks with frozen layers or other wrapper layers (DL4J stops
+ * its backward pass at a frozen layer, which it recognises by its class).
  */
 final class BackwardProbe {
     private static final Field VERTEX_LAYER = vertexLayerField();
@@ -36,6 +38,11 @@ final class BackwardProbe {
     /** Runs {@code body} (one gradient computation of {@code mln}) with its hidden layers reporting to {@code sink}. */
     static double run(MultiLayerNetwork mln, LongConsumer sink, DoubleSupplier body) {
         Layer[] original = mln.getLayers();
+        for (Layer l : original) {
+            if (l instanceof BaseWrapperLayer) {
+                return body.getAsDouble();
+            }
+        }
         Layer[] probed = original.clone();
         long flat = mln.params().offset();
         List<long[]> ranges = new ArrayList<>();
@@ -66,6 +73,9 @@ final class BackwardProbe {
         List<Layer> layers = new ArrayList<>();
         for (int t = topo.length - 1; t >= 0; t--) {
             GraphVertex v = vertices[topo[t]];
+            if (v instanceof FrozenVertex || v.hasLayer() && v.getLayer() instanceof BaseWrapperLayer) {
+                return body.getAsDouble();
+            }
             if (v.hasLayer() && v instanceof LayerVertex lv) {
                 ranges.add(range(v.getLayer(), flat));
                 if (!(v.getLayer() instanceof IOutputLayer)) {
