@@ -45,16 +45,19 @@ final class InterleavedPlanRunner {
     private final ModelSpec spec;
     private final LocalShard data;
     private final int perWorker;
+    private final long bucketBytes;
 
     /**
-     * @param spec      switchable network (every worker restores its own replica)
-     * @param data      rows; worker r's k-th batch is rows {@code (k·2 + r)·perWorker ...}
-     * @param perWorker rows per worker step
+     * @param spec        switchable network (every worker restores its own replica)
+     * @param data        rows; worker r's k-th batch is rows {@code (k·2 + r)·perWorker ...}
+     * @param perWorker   rows per worker step
+     * @param bucketBytes the steps' all-reduce bucket ({@code spark.qsync.comm.bucketBytes})
      */
-    InterleavedPlanRunner(ModelSpec spec, LocalShard data, int perWorker) {
+    InterleavedPlanRunner(ModelSpec spec, LocalShard data, int perWorker, long bucketBytes) {
         this.spec = spec;
         this.data = data;
         this.perWorker = perWorker;
+        this.bucketBytes = bucketBytes;
     }
 
     /**
@@ -109,10 +112,9 @@ final class InterleavedPlanRunner {
         int rank = comm.rank();
         MultiLayerNetwork model = (MultiLayerNetwork) spec.restore();
         CpuEngine net = CpuEngine.of(model);
-        SyncStep step = new SyncStep(net, comm);
         int batches = data.count() / (WORKERS * perWorker);
         int k = 0;
-        try {
+        try (SyncStep step = new SyncStep(net, comm, bucketBytes)) {
             for (int b = 0; b < schedule.length; b++) {
                 Pair p = pairs.get(schedule[b]);
                 new PrecisionPlan(p.plans().get(rank)).applyTo(model);

@@ -19,6 +19,7 @@ import io.qsync.profile.NetworkGraphs;
 import io.qsync.profile.Profiler;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
+import io.qsync.runtime.SyncStep;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -39,7 +40,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * costs from the layers' in-step timing hook, and {@link StepCalibration} fits the remainder; the reported pairs
  * (uniform and mixed, none of them a calibration plan) are predicted by the {@link Replayer} from the resulting
  * profile and measured as the median step time over all their timed steps. Usage:
- * {@code ReplayerVsRealityBench <results.md> [cycles=16] [blockSteps=10] [skipSteps=2] [maxLoad=2.5]}.
+ * {@code ReplayerVsRealityBench <results.md> [cycles=16] [blockSteps=10] [skipSteps=2] [maxLoad=2.5]
+ * [bucketBytes=25 MiB]}.
  */
 public final class ReplayerVsRealityBench {
     private static final int GLOBAL = 128;
@@ -56,6 +58,7 @@ public final class ReplayerVsRealityBench {
         int block = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int skip = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         double maxLoad = args.length > 4 ? Double.parseDouble(args[4]) : 2.5;
+        long bucketBytes = args.length > 5 ? Long.parseLong(args[5]) : SyncStep.DEFAULT_BUCKET_BYTES;
         Nd4j.getEnvironment().setMaxThreads(1);
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
@@ -91,7 +94,7 @@ public final class ReplayerVsRealityBench {
         }
         List<Pair> all = new ArrayList<>(cal);
         all.addAll(val);
-        InterleavedPlanRunner runner = new InterleavedPlanRunner(ModelSpec.of(net), data, GLOBAL / 2);
+        InterleavedPlanRunner runner = new InterleavedPlanRunner(ModelSpec.of(net), data, GLOBAL / 2, bucketBytes);
         String loadStart = waitForLoad(maxLoad);
         long t0 = System.nanoTime();
         runner.run(all, order(all.size(), 1, rnd), new int[all.size()], 4, 2); // JIT warm-up of every precision
@@ -123,7 +126,7 @@ public final class ReplayerVsRealityBench {
                 2);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out.resolveSibling("cpu-1t-profile.json"), prof.toJson());
-        Replayer r = new Replayer(graph, new PredictorMemory());
+        Replayer r = new Replayer(graph, new PredictorMemory(), bucketBytes);
         StringBuilder md = header(args, sw, cycles, block, skip, loadStart, loadEnd, minutes, fit, scaled);
         md.append("| # | plans (worker 0 \\| worker 1) | CPU share | predicted ms | measured ms (median of all timed "
                 + "steps) | first half / second half of the cycles | error | predicted layer sum ms | in-run layer sum ms |\n"
@@ -232,8 +235,9 @@ public final class ReplayerVsRealityBench {
                 .append(GLOBAL)
                 .append(" (64 per worker)\n")
                 .append(
-                        "- Method: the trainer's `SyncStep` (local gradient, TCP-ring all-reduce of gradients and loss, "
-                                + "updater) on 2 worker threads; every plan pair runs in blocks of ")
+                        "- Method: the trainer's `SyncStep` (local gradient, TCP-ring all-reduce of the gradient in buckets "
+                                + "overlapped with the backward pass, the loss in the last bucket, updater) on 2 worker threads; every "
+                                + "plan pair runs in blocks of ")
                 .append(block)
                 .append(" steps (the first ")
                 .append(skip)

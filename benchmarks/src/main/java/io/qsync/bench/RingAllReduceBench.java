@@ -35,11 +35,12 @@ import java.util.concurrent.Future;
  * repetition starts after a {@code barrier()}; the parent reports the median of its own timings after warm-up, and
  * ratio = median(baseline) / median(allReduce) (1.0 = the all-reduce reaches the raw copy's bandwidth).
  *
- * <p>Usage: {@code RingAllReduceBench <results.md> [chunkBytes] [reps]}.
+ * <p>Usage: {@code RingAllReduceBench <results.md> [chunkBytes] [reps] [connections]} (connections per neighbour,
+ * default {@link CommConfig#DEFAULT_CONNECTIONS}).
  */
 public final class RingAllReduceBench {
     private static final int[] SIZES_MB = {4, 64};
-    private static final int WARMUP = 5;
+    private static final int WARMUP = 30; // the ring's code (schedules, vector kernel) needs ~20 rounds of JIT
 
     private RingAllReduceBench() {}
 
@@ -48,28 +49,34 @@ public final class RingAllReduceBench {
         if (args.length > 0 && args[0].equals("--child")) {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-            run(1, Integer.parseInt(args[1]), Integer.parseInt(args[2]), in, out, null);
+            run(1, Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), in, out, null);
             return;
         }
         Path results = Path.of(args.length > 0 ? args[0] : "benchmarks/results/ring-allreduce.md");
         int chunk = args.length > 1 ? Integer.parseInt(args[1]) : CommConfig.DEFAULT_CHUNK_BYTES;
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 15;
-        Process child =
-                ChildJvm.start(RingAllReduceBench.class, "--child", Integer.toString(chunk), Integer.toString(reps));
+        int conns = args.length > 3 ? Integer.parseInt(args[3]) : CommConfig.DEFAULT_CONNECTIONS;
+        Process child = ChildJvm.start(
+                RingAllReduceBench.class,
+                "--child",
+                Integer.toString(chunk),
+                Integer.toString(reps),
+                Integer.toString(conns));
         try {
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             PrintWriter out = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8);
-            ChildJvm.finish(child, run(0, chunk, reps, in, out, String.join(" ", args)), results);
+            ChildJvm.finish(child, run(0, chunk, reps, conns, in, out, String.join(" ", args)), results);
         } finally {
             child.destroyForcibly();
         }
     }
 
     /** Both ranks run this; rank 0 returns the report. {@code in}/{@code out} talk to the other process. */
-    private static String run(int rank, int chunk, int reps, BufferedReader in, PrintWriter out, String argsText)
+    private static String run(
+            int rank, int chunk, int reps, int conns, BufferedReader in, PrintWriter out, String argsText)
             throws Exception {
-        CommConfig cfg = new CommConfig(Duration.ofSeconds(60), Duration.ofSeconds(120), chunk);
+        CommConfig cfg = new CommConfig(Duration.ofSeconds(60), Duration.ofSeconds(120), chunk, conns);
         TcpRingCommunicator.Endpoint ep = TcpRingCommunicator.open("127.0.0.1", cfg);
         ServerSocketChannel raw = ServerSocketChannel.open();
         raw.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
@@ -141,7 +148,7 @@ public final class RingAllReduceBench {
             sender.shutdownNow();
             raw.close();
         }
-        return rank == 0 ? report(chunk, reps, argsText, rows.toString()) : null;
+        return rank == 0 ? report(chunk, reps, conns, argsText, rows.toString()) : null;
     }
 
     private static String row(int mb, int bytes, long[] ar, long[] cp) {
@@ -160,10 +167,10 @@ public final class RingAllReduceBench {
         return b.toString();
     }
 
-    private static String report(int chunk, int reps, String argsText, String rows) throws IOException {
+    private static String report(int chunk, int reps, int conns, String argsText, String rows) throws IOException {
         return "# Ring all-reduce vs raw loopback copy (2 processes)\n\n" + ChildJvm.machine()
-                + "- Chunk size: " + chunk + " bytes; repeats: " + reps + " (median) after " + WARMUP
-                + " warm-up rounds\n"
+                + "- Chunk size (largest): " + chunk + " bytes; connections per neighbour: " + conns + "; repeats: "
+                + reps + " (median) after " + WARMUP + " warm-up rounds\n"
                 + "- Arguments: `" + argsText + "`\n\n"
                 + "Baseline: each of the two processes simultaneously sends N bytes to the other over one loopback TCP"
                 + " connection (sender thread) and receives N bytes over a second one (main thread), blocking NIO with direct"

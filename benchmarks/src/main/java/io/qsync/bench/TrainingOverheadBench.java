@@ -6,6 +6,7 @@ import io.qsync.data.LabeledImages;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
+import io.qsync.spark.QSyncConf;
 import io.qsync.spark.QSyncKryoRegistrator;
 import io.qsync.spark.TrainJob;
 import io.qsync.spark.TrainSettings;
@@ -24,7 +25,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Step time of 2-worker synchronous Spark training (local[2], TCP ring) over single-process DL4J {@code fit} on the
- * same global batch, in the same JVM. Usage: {@code TrainingOverheadBench <results.md> [steps]}.
+ * same global batch, in the same JVM. Usage: {@code TrainingOverheadBench <results.md> [steps] [bucketBytes]}
+ * ({@code spark.qsync.comm.bucketBytes} of the distributed runs; default: the setting's default).
  */
 public final class TrainingOverheadBench {
     private TrainingOverheadBench() {}
@@ -33,6 +35,7 @@ public final class TrainingOverheadBench {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/training-overhead.md");
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        String bucketBytes = args.length > 2 ? args[2] : QSyncConf.BUCKET_BYTES.defaultValue();
         LabeledImages train = FashionMnist.load(FashionMnist.Split.TRAIN);
         StringBuilder md = new StringBuilder("# Synchronous 2-worker Spark training vs single-process DL4J\n\n");
         md.append("- Machine: ")
@@ -41,11 +44,13 @@ public final class TrainingOverheadBench {
                 .append(ZonedDateTime.now())
                 .append("\n- Command: `java ... io.qsync.bench.TrainingOverheadBench ")
                 .append(String.join(" ", args))
-                .append(
-                        "` (see benchmarks/README.md)\n- Method: the same global batches (contiguous, no shuffle); "
-                                + "single process = `MultiLayerNetwork.fit` with 1 native thread and with all cores (the faster of the two is the baseline); distributed = `TrainJob` on local[2] with 2 "
-                                + "workers, each computing half of the batch with cores/2 native threads, ring all-reduce over loopback "
-                                + "TCP. Median step time after 10 warm-up steps; ratio = distributed / single (goal <= 1.10).\n\n")
+                .append("` (see benchmarks/README.md)\n- Method: the same global batches (contiguous, no shuffle); "
+                        + "single process = `MultiLayerNetwork.fit` with 1 native thread and with all cores (the faster of the two is the baseline); distributed = `TrainJob` on local[2] with 2 "
+                        + "workers, each computing half of the batch with cores/2 native threads, ring all-reduce over loopback "
+                        + "TCP, gradient all-reduced in buckets of " + bucketBytes
+                        + " bytes overlapped with the backward "
+                        + "pass (spark.qsync.comm.bucketBytes; the loss travels with the last bucket). Median step time after "
+                        + "10 warm-up steps; ratio = distributed / single (goal <= 1.10).\n\n")
                 .append(
                         "| model | global batch | steps | single process, 1 thread, median ms | single process, all cores, "
                                 + "median ms | 2 workers median ms | ratio (2 workers / best single) |\n")
@@ -78,7 +83,9 @@ public final class TrainingOverheadBench {
                         "spark.qsync.shuffle",
                         "false",
                         "spark.qsync.progress",
-                        "false"));
+                        "false",
+                        QSyncConf.BUCKET_BYTES.key(),
+                        bucketBytes));
                 TrainJob.Result r =
                         TrainJob.train(spark, ImageFrames.toFrame(spark, data, 2), spec, s, null, null, null);
                 double dist = r.history().medianStepMillis(10);

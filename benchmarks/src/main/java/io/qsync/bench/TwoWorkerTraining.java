@@ -96,7 +96,6 @@ final class TwoWorkerTraining {
         ComputationGraph model = (ComputationGraph) spec.restore();
         new PrecisionPlan(plan).applyTo(model);
         CpuEngine net = CpuEngine.of(model);
-        SyncStep step = new SyncStep(net, comm);
         int global = rows0 + rows1;
         int steps = train.count() / global;
         Random order = new Random(seed * 7919 + 1);
@@ -104,7 +103,7 @@ final class TwoWorkerTraining {
         for (int i = 0; i < perm.length; i++) {
             perm[i] = i;
         }
-        try {
+        try (SyncStep step = new SyncStep(net, comm)) {
             double loss = 0;
             for (int e = 0; e < epochs; e++) {
                 shuffle(perm, order); // both ranks draw the same order from the same seed

@@ -1,8 +1,8 @@
 package io.qsync.comm;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Ring all-reduce of one rank: reduce-scatter then all-gather over {@code size} segments, each split into chunks.
@@ -14,20 +14,27 @@ import java.nio.FloatBuffer;
  * {@code j - c0} has been consumed: chunks are forwarded as soon as they are reduced. Segment {@code s} is summed
  * in the fixed order of ranks {@code s, s+1, ...} by rank {@code s - 1} (which also applies the AVERAGE scale) and
  * then copied verbatim, so every rank ends with bitwise identical values.
+ *
+ * <p>Frames are sent straight from the caller's memory ({@link #body}: gathering writes) and received chunks are
+ * reduced into it in place by the vectorised {@link FloatAdd}. The chunk is at most the configured chunk size and
+ * small enough that every segment is cut into {@value #PIPELINE} chunks (but not below {@value #MIN_CHUNK_BYTES}
+ * bytes), so a 4 MiB all-reduce is pipelined as deeply as a 64 MiB one.
  */
 final class AllReduceSchedule implements RingSchedule {
     static final int OP = 1;
+    /** Chunks per segment the chunk size aims at. */
+    static final int PIPELINE = 4;
+    /** Smallest chunk the pipelining cuts a segment into. */
+    static final int MIN_CHUNK_BYTES = 64 << 10;
 
-    private final FloatBuffer buf;
-    private final int base;
+    private final FloatSpan buf;
     private final int count;
     private final int size;
     private final int rank;
     private final long seq;
     private final float scale;
     private final int chunkFloats;
-    private final float[] mine;
-    private final float[] theirs;
+    private final List<ByteBuffer> body = new ArrayList<>();
     /** Incoming frames (after BEGIN): element offset, length, step. */
     private final int[] recvOff;
 
@@ -40,25 +47,14 @@ final class AllReduceSchedule implements RingSchedule {
     private int sent;
     private int received;
 
-    AllReduceSchedule(
-            FloatBuffer buf,
-            ReduceOp op,
-            int rank,
-            int size,
-            long seq,
-            int chunkBytes,
-            float[] scratchA,
-            float[] scratchB) {
+    AllReduceSchedule(FloatSpan buf, ReduceOp op, int rank, int size, long seq, int chunkBytes) {
         this.buf = buf;
-        this.base = buf.position();
-        this.count = buf.remaining();
+        this.count = buf.count();
         this.rank = rank;
         this.size = size;
         this.seq = seq;
         this.scale = op == ReduceOp.AVERAGE ? 1.0f / size : 1.0f;
-        this.chunkFloats = chunkBytes / Float.BYTES;
-        this.mine = scratchA;
-        this.theirs = scratchB;
+        this.chunkFloats = chunkFloats(count, size, chunkBytes);
         int frames = 0;
         for (int t = 0; t < 2 * (size - 1); t++) {
             frames += chunks(segLen(recvSeg(t)));
@@ -80,6 +76,14 @@ final class AllReduceSchedule implements RingSchedule {
         firstSendChunks = chunks(segLen(rank));
         int lastStepChunks = chunks(segLen(recvSeg(2 * size - 3)));
         totalSends = firstSendChunks + frames - lastStepChunks;
+    }
+
+    /** The chunk (in floats) for {@code count} floats over {@code size} ranks: the same on every rank. */
+    static int chunkFloats(int count, int size, int chunkBytes) {
+        int max = chunkBytes / Float.BYTES;
+        int min = Math.min(max, MIN_CHUNK_BYTES / Float.BYTES);
+        int seg = (count + size - 1) / size;
+        return Math.max(min, Math.min(max, (seg + PIPELINE - 1) / PIPELINE));
     }
 
     private int recvSeg(int t) {
@@ -126,11 +130,17 @@ final class AllReduceSchedule implements RingSchedule {
             len = recvLen[j];
         }
         RingSchedule.header(slot, DATA, len * Float.BYTES);
-        FloatBuffer dst = slot.asFloatBuffer();
-        dst.put(0, buf, base + off, len);
-        slot.limit(HEADER_BYTES + len * Float.BYTES).position(0);
+        slot.flip();
+        body.clear();
+        buf.views(off, len, body);
         sent++;
         return true;
+    }
+
+    @Override
+    public void body(List<ByteBuffer> out) {
+        out.addAll(body);
+        body.clear();
     }
 
     @Override
@@ -152,25 +162,12 @@ final class AllReduceSchedule implements RingSchedule {
                     "protocol error: rank " + rank + " expected " + len + " floats from left neighbour rank " + left
                             + " but got frame tag " + tag + " with " + payload.remaining() + " bytes");
         }
-        int at = base + recvOff[received];
-        FloatBuffer in = payload.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int at = recvOff[received];
         int step = recvStep[received];
         if (step < size - 1) {
-            in.get(0, theirs, 0, len);
-            buf.get(at, mine, 0, len);
-            if (step == size - 2 && scale != 1.0f) {
-                float k = scale;
-                for (int i = 0; i < len; i++) {
-                    mine[i] = (mine[i] + theirs[i]) * k;
-                }
-            } else {
-                for (int i = 0; i < len; i++) {
-                    mine[i] += theirs[i];
-                }
-            }
-            buf.put(at, mine, 0, len);
+            buf.addFrom(at, payload, len, step == size - 2 ? scale : 1.0f);
         } else {
-            buf.put(at, in, 0, len);
+            buf.copyFrom(at, payload, len);
         }
         received++;
     }

@@ -11,9 +11,14 @@ import java.util.function.Function;
  *                       {@value #CONNECT_TIMEOUT_KEY}
  * @param ioTimeout      the longest a collective may go without any progress (it must exceed the largest compute skew
  *                       between workers); Spark key {@value #IO_TIMEOUT_KEY}
- * @param chunkBytes     pipelining unit of the TCP ring in bytes (multiple of 4); Spark key {@value #CHUNK_BYTES_KEY}
+ * @param chunkBytes     largest pipelining unit of the TCP ring in bytes (multiple of 4); Spark key
+ *                       {@value #CHUNK_BYTES_KEY}
+ * @param connections    TCP connections per ring neighbour, each driven by its own thread over its own stripe of every
+ *                       large all-reduce (one socket and one thread cannot fill a fast link); Spark key
+ *                       {@value #CONNECTIONS_KEY}
  */
-public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes) implements java.io.Serializable {
+public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes, int connections)
+        implements java.io.Serializable {
 
     /** Spark configuration key of {@link #connectTimeout()}. */
     public static final String CONNECT_TIMEOUT_KEY = "spark.qsync.comm.connectTimeout";
@@ -21,6 +26,12 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
     public static final String IO_TIMEOUT_KEY = "spark.qsync.comm.ioTimeout";
     /** Spark configuration key of {@link #chunkBytes()}. */
     public static final String CHUNK_BYTES_KEY = "spark.qsync.comm.chunkBytes";
+    /** Spark configuration key of {@link #connections()}. */
+    public static final String CONNECTIONS_KEY = "spark.qsync.comm.connections";
+    /** Default {@link #connections()}. */
+    public static final int DEFAULT_CONNECTIONS = 1;
+    /** Largest accepted {@link #connections()}. */
+    public static final int MAX_CONNECTIONS = 16;
     /** Smallest accepted {@link #chunkBytes()}. */
     public static final int MIN_CHUNK_BYTES = 4096;
     /** Largest accepted {@link #chunkBytes()}. */
@@ -36,30 +47,44 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
             throw new IllegalArgumentException(CHUNK_BYTES_KEY + " must be a multiple of 4 between " + MIN_CHUNK_BYTES
                     + " and " + MAX_CHUNK_BYTES + " bytes, got " + chunkBytes);
         }
+        if (connections < 1 || connections > MAX_CONNECTIONS) {
+            throw new IllegalArgumentException(
+                    CONNECTIONS_KEY + " must be between 1 and " + MAX_CONNECTIONS + ", got " + connections);
+        }
     }
 
-    /** Defaults: connect timeout 60 s, I/O timeout 300 s, 1 MiB chunks. */
+    /** Settings with {@value #DEFAULT_CONNECTIONS} connections per neighbour. */
+    public CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes) {
+        this(connectTimeout, ioTimeout, chunkBytes, DEFAULT_CONNECTIONS);
+    }
+
+    /** Defaults: connect timeout 60 s, I/O timeout 300 s, 1 MiB chunks, {@value #DEFAULT_CONNECTIONS} connections. */
     public static CommConfig defaults() {
         return new CommConfig(Duration.ofSeconds(60), Duration.ofSeconds(300), DEFAULT_CHUNK_BYTES);
     }
 
     /** Returns a copy with another connect timeout. */
     public CommConfig withConnectTimeout(Duration d) {
-        return new CommConfig(d, ioTimeout, chunkBytes);
+        return new CommConfig(d, ioTimeout, chunkBytes, connections);
     }
 
     /** Returns a copy with another I/O timeout. */
     public CommConfig withIoTimeout(Duration d) {
-        return new CommConfig(connectTimeout, d, chunkBytes);
+        return new CommConfig(connectTimeout, d, chunkBytes, connections);
     }
 
     /** Returns a copy with another chunk size. */
     public CommConfig withChunkBytes(int bytes) {
-        return new CommConfig(connectTimeout, ioTimeout, bytes);
+        return new CommConfig(connectTimeout, ioTimeout, bytes, connections);
+    }
+
+    /** Returns a copy with another number of connections per neighbour. */
+    public CommConfig withConnections(int n) {
+        return new CommConfig(connectTimeout, ioTimeout, chunkBytes, n);
     }
 
     /**
-     * Reads the three {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
+     * Reads the four {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
      * null)}); a missing key (null) keeps its default. Durations accept {@code ms}, {@code s}, {@code m} or {@code h}
      * suffixes (plain numbers are seconds).
      */
@@ -67,20 +92,22 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
         CommConfig d = defaults();
         String c = lookup.apply(CONNECT_TIMEOUT_KEY);
         String io = lookup.apply(IO_TIMEOUT_KEY);
-        String ch = lookup.apply(CHUNK_BYTES_KEY);
-        int chunk = d.chunkBytes;
-        if (ch != null) {
-            try {
-                chunk = Integer.parseInt(ch.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(
-                        CHUNK_BYTES_KEY + " must be an integer number of bytes, got '" + ch + "'");
-            }
-        }
         return new CommConfig(
                 c == null ? d.connectTimeout : parseDuration(CONNECT_TIMEOUT_KEY, c),
                 io == null ? d.ioTimeout : parseDuration(IO_TIMEOUT_KEY, io),
-                chunk);
+                parseInt(CHUNK_BYTES_KEY, lookup.apply(CHUNK_BYTES_KEY), d.chunkBytes, "an integer number of bytes"),
+                parseInt(CONNECTIONS_KEY, lookup.apply(CONNECTIONS_KEY), d.connections, "an integer"));
+    }
+
+    private static int parseInt(String key, String text, int dflt, String what) {
+        if (text == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be " + what + ", got '" + text + "'");
+        }
     }
 
     private static Duration parseDuration(String key, String text) {

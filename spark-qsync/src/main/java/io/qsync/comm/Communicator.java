@@ -31,6 +31,27 @@ public interface Communicator extends AutoCloseable {
      */
     void allReduce(FloatBuffer buf, ReduceOp op);
 
+    /**
+     * One in-place all-reduce of the floats of {@code parts} (each from its position to its limit) laid end to end, as
+     * if they were one buffer: e.g. a gradient bucket and the loss scalar in one collective. This default copies them
+     * into one buffer and back; the TCP ring reduces the parts in place.
+     */
+    default void allReduce(FloatBuffer[] parts, ReduceOp op) {
+        int n = 0;
+        for (FloatBuffer p : parts) {
+            n += p.remaining();
+        }
+        FloatBuffer all = FloatBuffer.allocate(n);
+        for (FloatBuffer p : parts) {
+            all.put(p.duplicate());
+        }
+        allReduce(all.flip(), op);
+        for (FloatBuffer p : parts) {
+            p.duplicate().put(all.slice(all.position(), p.remaining()));
+            all.position(all.position() + p.remaining());
+        }
+    }
+
     /** Convenience: in-place all-reduce of a whole float array. */
     default void allReduce(float[] buf, ReduceOp op) {
         allReduce(FloatBuffer.wrap(buf), op);

@@ -41,8 +41,15 @@ final class FrameCipher {
 
     /** The cipher of {@code rank} in a ring of {@code size} keyed by {@code auth}'s secret. */
     static FrameCipher forRank(RingAuth auth, int rank, int size) {
+        return forConnection(auth, rank, size, 0);
+    }
+
+    /** As {@link #forRank} for connection {@code c} of each neighbour pair (its own keys: nonces never repeat). */
+    static FrameCipher forConnection(RingAuth auth, int rank, int size, int c) {
         int left = (rank + size - 1) % size;
-        return new FrameCipher(auth.subKey("qsync-frames-from-" + rank), auth.subKey("qsync-frames-from-" + left));
+        String sfx = c == 0 ? "" : "-connection-" + c;
+        return new FrameCipher(
+                auth.subKey("qsync-frames-from-" + rank + sfx), auth.subKey("qsync-frames-from-" + left + sfx));
     }
 
     /**

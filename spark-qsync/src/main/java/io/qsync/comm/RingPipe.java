@@ -7,6 +7,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -21,8 +23,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * both sockets, so the failure travels around the ring in both directions instead of waiting for timeouts.
  */
 final class RingPipe {
-    private static final int SLOTS = 4;
+    private static final int SLOTS = 8;
     private static final int MAX_REASON_BYTES = 16 * 1024;
+    /** How long a collective polls its sockets without progress before it sleeps in the selector. */
+    private static final long SPIN_NANOS = 100_000;
 
     private final int rank;
     private final int size;
@@ -36,6 +40,10 @@ final class RingPipe {
     private final SelectionKey leftKey;
     private final SelectionKey rightKey;
     private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
+    /** Per slot, the buffers of its frame: the slot itself, then the schedule's payload views (gathering write). */
+    private final ByteBuffer[][] frames = new ByteBuffer[SLOTS][];
+
+    private final List<ByteBuffer> bodyParts = new ArrayList<>();
     private final ByteBuffer recv;
     private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
     private final ReentrantLock ioLock = new ReentrantLock();
@@ -103,6 +111,11 @@ final class RingPipe {
         selector = Selector.open();
         leftKey = left.register(selector, 0);
         rightKey = right.register(selector, SelectionKey.OP_READ);
+    }
+
+    /** This member's rank. */
+    int rank() {
+        return rank;
     }
 
     /**
@@ -233,16 +246,16 @@ final class RingPipe {
                         false);
             }
             boolean progress = false;
-            while (filled < SLOTS && s.hasMoreSends() && fill(s, slots[(head + filled) % SLOTS])) {
+            while (filled < SLOTS && s.hasMoreSends() && fill(s, (head + filled) % SLOTS)) {
                 filled++;
                 progress = true;
             }
             while (filled > 0) {
-                ByteBuffer b = slots[head];
-                if (right.write(b) > 0) {
+                ByteBuffer[] f = frames[head];
+                if (right.write(f) > 0) {
                     progress = true;
                 }
-                if (b.hasRemaining()) {
+                if (f[f.length - 1].hasRemaining()) {
                     break;
                 }
                 head = (head + 1) % SLOTS;
@@ -265,6 +278,10 @@ final class RingPipe {
                 lastProgress = System.nanoTime();
                 continue;
             }
+            if (System.nanoTime() - lastProgress < SPIN_NANOS) {
+                Thread.onSpinWait(); // the next frame is usually microseconds away: polling beats a sleep and wake-up
+                continue;
+            }
             leftKey.interestOps(s.hasMoreRecvs() ? SelectionKey.OP_READ : 0);
             rightKey.interestOps(
                     (rightClosedGracefully ? 0 : SelectionKey.OP_READ) | (filled > 0 ? SelectionKey.OP_WRITE : 0));
@@ -284,15 +301,37 @@ final class RingPipe {
         }
     }
 
-    /** Fills {@code slot} with the schedule's next frame, sealed when encrypting. */
-    private boolean fill(RingSchedule s, ByteBuffer slot) {
+    /** Fills slot {@code i} with the schedule's next frame, sealed when encrypting. */
+    private boolean fill(RingSchedule s, int i) {
+        ByteBuffer slot = slots[i];
         if (cipher == null) {
-            return s.fillNext(slot);
+            if (!s.fillNext(slot)) {
+                return false;
+            }
+            bodyParts.clear();
+            s.body(bodyParts);
+            if (bodyParts.isEmpty()) {
+                frames[i] = new ByteBuffer[] {slot};
+            } else {
+                bodyParts.add(0, slot);
+                frames[i] = bodyParts.toArray(new ByteBuffer[0]);
+            }
+            return true;
         }
         if (!s.fillNext(staging)) {
             return false;
         }
+        bodyParts.clear();
+        s.body(bodyParts);
+        if (!bodyParts.isEmpty()) {
+            staging.position(staging.limit()).limit(staging.capacity());
+            for (ByteBuffer b : bodyParts) {
+                staging.put(b);
+            }
+            staging.flip();
+        }
         cipher.seal(staging, slot);
+        frames[i] = new ByteBuffer[] {slot};
         return true;
     }
 
@@ -365,11 +404,13 @@ final class RingPipe {
                     ByteBuffer.allocate(RingSchedule.HEADER_BYTES + len).order(ByteOrder.LITTLE_ENDIAN);
             notice.putInt(RingSchedule.ABORT).putInt(len).put(r, 0, len).flip();
             long deadline = System.nanoTime() + Math.min(ioTimeoutNanos / 2, TimeUnit.MILLISECONDS.toNanos(500));
-            ByteBuffer partial = filled > 0 && slots[head].position() > 0 ? slots[head] : null;
+            ByteBuffer[] partial = filled > 0 && slots[head].position() > 0 ? frames[head] : null;
             filled = 0;
             writeBounded(left, notice.duplicate(), deadline);
             if (partial != null) {
-                writeBounded(right, partial, deadline);
+                for (ByteBuffer b : partial) {
+                    writeBounded(right, b, deadline);
+                }
             }
             writeBounded(right, notice, deadline);
         } catch (IOException | RuntimeException ignored) {

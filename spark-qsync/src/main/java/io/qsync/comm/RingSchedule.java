@@ -1,6 +1,7 @@
 package io.qsync.comm;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The frame sequence one rank sends to its right neighbour and receives from its left neighbour during one ring
@@ -28,6 +29,13 @@ interface RingSchedule {
      * @return false if the next frame depends on a frame not yet received
      */
     boolean fillNext(ByteBuffer slot);
+
+    /**
+     * Called after every successful {@link #fillNext}: appends the frame's payload buffers, sent after the slot by one
+     * gathering write (views of the caller's memory, so nothing is copied); none when the slot holds the whole frame.
+     * The header's payload length covers slot payload and these buffers together.
+     */
+    default void body(List<ByteBuffer> out) {}
 
     /** True while this rank still expects frames. */
     boolean hasMoreRecvs();

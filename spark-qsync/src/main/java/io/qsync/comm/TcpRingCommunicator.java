@@ -7,6 +7,7 @@ import java.net.StandardSocketOptions;
 import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -32,20 +33,19 @@ public final class TcpRingCommunicator implements Communicator {
     private final int rank;
     private final int size;
     private final CommConfig config;
+    /** Connection 0 (barriers, all-gathers, small all-reduces); null for a ring of one. */
     private final RingPipe pipe;
-    private final float[] scratchA;
-    private final float[] scratchB;
+
+    private final LaneSet lanes;
     private long seq;
     private volatile String abortReason;
 
-    private TcpRingCommunicator(int rank, int size, CommConfig config, RingPipe pipe) {
+    private TcpRingCommunicator(int rank, int size, CommConfig config, RingPipe[] pipes) {
         this.rank = rank;
         this.size = size;
         this.config = config;
-        this.pipe = pipe;
-        int floats = pipe == null ? 0 : config.chunkBytes() / Float.BYTES;
-        this.scratchA = new float[floats];
-        this.scratchB = new float[floats];
+        this.pipe = pipes == null ? null : pipes[0];
+        this.lanes = pipes == null ? null : new LaneSet(rank, pipes);
     }
 
     /**
@@ -151,43 +151,61 @@ public final class TcpRingCommunicator implements Communicator {
             }
             int r = (rank + 1) % size;
             int l = (rank + size - 1) % size;
+            int lanes = config.connections();
             String rightName = "rank " + r + " (" + peers.get(r) + ")";
             String leftName = "left neighbour rank " + l + " (" + peers.get(l) + ")";
             Deadline deadline = Deadline.in(config.connectTimeout().toNanos(), cancelled);
-            CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+            List<CompletableFuture<SocketChannel>> accepted = new ArrayList<>();
+            for (int c = 0; c < lanes; c++) {
+                accepted.add(new CompletableFuture<>());
+            }
             Thread acceptor = new Thread(
                     () -> {
-                        try {
-                            accepted.complete(
-                                    RingConnector.acceptLeft(server, l, size, sessionId, auth, deadline, leftName));
-                        } catch (Throwable e) {
-                            accepted.completeExceptionally(e);
+                        for (int c = 0; c < lanes; c++) {
+                            try {
+                                accepted.get(c)
+                                        .complete(RingConnector.acceptLeft(
+                                                server,
+                                                l,
+                                                size,
+                                                laneSession(sessionId, c, lanes),
+                                                auth,
+                                                deadline,
+                                                leftName));
+                            } catch (Throwable e) {
+                                accepted.get(c).completeExceptionally(e);
+                                return;
+                            }
                         }
                     },
                     "qsync-ring-accept-" + rank);
             acceptor.setDaemon(true);
             acceptor.start();
-            SocketChannel right = null;
-            SocketChannel left = null;
+            List<SocketChannel> open = new ArrayList<>();
+            RingPipe[] pipes = new RingPipe[lanes];
             try {
-                right = RingConnector.connect(peers.get(r), deadline, "right neighbour " + rightName);
-                RingConnector.joinRight(right, rank, size, sessionId, auth, deadline, "right neighbour " + rightName);
-                left = awaitAccepted(accepted, deadline, leftName);
-                RingPipe pipe = new RingPipe(
-                        rank,
-                        size,
-                        left,
-                        "rank " + l + " (" + left.getRemoteAddress() + ")",
-                        right,
-                        rightName,
-                        config,
-                        auth.encrypts() ? FrameCipher.forRank(auth, rank, size) : null);
-                return new TcpRingCommunicator(rank, size, config, pipe);
+                for (int c = 0; c < lanes; c++) {
+                    String who = "right neighbour " + rightName + (lanes > 1 ? " connection " + (c + 1) : "");
+                    SocketChannel right = RingConnector.connect(peers.get(r), deadline, who);
+                    open.add(right);
+                    RingConnector.joinRight(right, rank, size, laneSession(sessionId, c, lanes), auth, deadline, who);
+                    SocketChannel left = awaitAccepted(accepted.get(c), deadline, leftName);
+                    open.add(left);
+                    pipes[c] = new RingPipe(
+                            rank,
+                            size,
+                            left,
+                            "rank " + l + " (" + left.getRemoteAddress() + ")",
+                            right,
+                            rightName,
+                            config,
+                            auth.encrypts() ? FrameCipher.forConnection(auth, rank, size, c) : null);
+                }
+                return new TcpRingCommunicator(rank, size, config, pipes);
             } catch (IOException | RuntimeException e) {
                 close(); // stops the acceptor
-                closeQuietly(left);
-                closeQuietly(right);
-                accepted.thenAccept(TcpRingCommunicator::closeQuietly);
+                open.forEach(TcpRingCommunicator::closeQuietly);
+                accepted.forEach(f -> f.thenAccept(TcpRingCommunicator::closeQuietly));
                 String msg = e instanceof CommException ? e.getMessage() : e.toString();
                 throw new CommException(
                         "rank " + rank + " of " + size + " failed to join the ring (session '" + sessionId
@@ -196,6 +214,11 @@ public final class TcpRingCommunicator implements Communicator {
             } finally {
                 close();
             }
+        }
+
+        /** Connection {@code c}'s session: ranks with different {@value CommConfig#CONNECTIONS_KEY} reject each other. */
+        private static String laneSession(String sessionId, int c, int lanes) {
+            return lanes == 1 ? sessionId : sessionId + " (connection " + (c + 1) + " of " + lanes + ")";
         }
 
         private static SocketChannel awaitAccepted(
@@ -253,16 +276,23 @@ public final class TcpRingCommunicator implements Communicator {
 
     @Override
     public void allReduce(FloatBuffer buf, ReduceOp op) {
-        Objects.requireNonNull(buf, "buf");
+        allReduce(new FloatBuffer[] {Objects.requireNonNull(buf, "buf")}, op);
+    }
+
+    /**
+     * One all-reduce over the parts laid end to end, straight from and into their memory when they are direct
+     * native-order buffers (else through a staging buffer). A large vector is cut into one stripe per connection, each
+     * reduced by its own thread over its own sockets; the element-wise order of the sums is fixed either way.
+     */
+    @Override
+    public void allReduce(FloatBuffer[] parts, ReduceOp op) {
         Objects.requireNonNull(op, "op");
         long s = ++seq;
         if (pipe == null) {
             checkNotAborted("allReduce #" + s);
             return; // one worker: SUM and AVERAGE (x * 1/1) are the identity
         }
-        pipe.run(
-                new AllReduceSchedule(buf, op, rank, size, s, config.chunkBytes(), scratchA, scratchB),
-                "allReduce #" + s);
+        lanes.allReduce(parts, op, size, s, config.chunkBytes());
     }
 
     @Override
@@ -299,15 +329,15 @@ public final class TcpRingCommunicator implements Communicator {
         if (abortReason == null) {
             abortReason = r;
         }
-        if (pipe != null) {
-            pipe.abort(r);
+        if (lanes != null) {
+            lanes.abort(r);
         }
     }
 
     @Override
     public void close() {
-        if (pipe != null) {
-            pipe.close();
+        if (lanes != null) {
+            lanes.close();
         }
     }
 

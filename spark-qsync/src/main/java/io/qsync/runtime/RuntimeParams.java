@@ -16,6 +16,8 @@ import java.io.Serializable;
  * @param threadsPerWorker native (OpenMP/BLAS) threads per worker, 0 = cores / workers in the same JVM
  *                         ({@code spark.qsync.threadsPerWorker})
  * @param backend          what trains: a {@link TrainingBackend}'s name or {@code auto} ({@code spark.qsync.backend})
+ * @param bucketBytes      gradient bytes per all-reduce overlapped with the backward pass, 0 = one all-reduce after it
+ *                         ({@code spark.qsync.comm.bucketBytes}; {@link SyncStep})
  */
 public record RuntimeParams(
         int epochs,
@@ -25,7 +27,8 @@ public record RuntimeParams(
         long seed,
         int checksumEvery,
         int threadsPerWorker,
-        String backend)
+        String backend,
+        int bucketBytes)
         implements Serializable {
 
     /** Validates every field; messages name the setting to change. */
@@ -36,6 +39,21 @@ public record RuntimeParams(
         require(checksumEvery >= 0, "spark.qsync.checksumEvery must be >= 0 (0 = never), got " + checksumEvery);
         require(threadsPerWorker >= 0, "spark.qsync.threadsPerWorker must be >= 0 (0 = auto), got " + threadsPerWorker);
         require(backend != null && !backend.isBlank(), "spark.qsync.backend must name a backend (cpu, cuda) or auto");
+        require(bucketBytes >= 0, "spark.qsync.comm.bucketBytes must be >= 0 (0 = no overlap), got " + bucketBytes);
+    }
+
+    /** Parameters with {@link SyncStep#DEFAULT_BUCKET_BYTES}-byte buckets. */
+    public RuntimeParams(
+            int epochs,
+            int globalBatchSize,
+            int numClasses,
+            boolean shuffle,
+            long seed,
+            int checksumEvery,
+            int threadsPerWorker,
+            String backend) {
+        this(epochs, globalBatchSize, numClasses, shuffle, seed, checksumEvery, threadsPerWorker, backend, (int)
+                SyncStep.DEFAULT_BUCKET_BYTES);
     }
 
     /** Parameters for the CPU backend. */

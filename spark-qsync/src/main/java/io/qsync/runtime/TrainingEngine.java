@@ -40,6 +40,24 @@ public interface TrainingEngine extends AutoCloseable {
     double computeGradient(HostBatch batch);
 
     /**
+     * {@link #computeGradient(HostBatch)} that also says, while the backward pass runs, which part of the gradient is
+     * already final, so that a {@link SyncStep} can all-reduce those buckets while the rest of the backward runs.
+     * {@code readyFrom.accept(k)} (on the calling thread) promises that the host gradient elements {@code [k,
+     * numParams())} of {@link #gradient()} hold their final values and will not be written again before
+     * {@link #applyUpdate}; calls may come in any order (the smallest {@code k} so far counts) and need not come at
+     * all. On return the whole gradient is final, as for {@link #computeGradient(HostBatch)}.
+     *
+     * <p>The default reports nothing early (the whole gradient becomes one bucket after the backward pass). An engine
+     * can do better when its parameters are laid out, as DL4J lays them out, in forward order, so that the backward
+     * pass finishes the gradient from the end: the CPU engine reports after every layer's backward; a GPU engine
+     * would report once a layer's gradient has been copied to host memory (its own stream, ordered by an event after
+     * the layer's backward kernels).
+     */
+    default double computeGradient(HostBatch batch, java.util.function.LongConsumer readyFrom) {
+        return computeGradient(batch);
+    }
+
+    /**
      * The flat gradient in host memory, valid from {@link #computeGradient} until {@link #applyUpdate}. A collective
      * may reduce into it in place: {@link #applyUpdate} uses what the buffer then holds. Position 0, limit
      * {@link #numParams()}.

@@ -115,7 +115,18 @@ public final class WorkerLoop {
 
     private Outcome train(
             TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval, Checkpoint resume) {
-        SyncStep step = new SyncStep(net, comm);
+        try (SyncStep step = new SyncStep(net, comm, params.bucketBytes())) {
+            return train(net, step, schedule, shard, eval, resume);
+        }
+    }
+
+    private Outcome train(
+            TrainingEngine net,
+            SyncStep step,
+            ShardSchedule schedule,
+            LocalShard shard,
+            LocalShard eval,
+            Checkpoint resume) {
         int rank = comm.rank();
         int steps = schedule.steps();
         List<EpochStats> epochs = new ArrayList<>();

@@ -90,6 +90,23 @@ public final class QSyncConf {
     /** Chunk size. */
     public static final ConfEntry<Integer> CHUNK_BYTES = ConfEntry.intAtLeast(
             "spark.qsync.comm.chunkBytes", 4096, 1 << 20, "Pipelining chunk of the TCP ring all-reduce, in bytes.");
+    /** Connections per ring neighbour. */
+    public static final ConfEntry<Integer> CONNECTIONS = ConfEntry.intAtLeast(
+            "spark.qsync.comm.connections",
+            1,
+            io.qsync.comm.CommConfig.DEFAULT_CONNECTIONS,
+            "TCP connections from each worker to each ring neighbour (at most 16), each with its own thread: an "
+                    + "all-reduce of at least 1 MiB per connection is cut into one stripe per connection, since one socket "
+                    + "and one thread cannot fill a fast link. Every worker must use the same value.");
+    /** Gradient bucket size. */
+    public static final ConfEntry<Integer> BUCKET_BYTES = ConfEntry.intAtLeast(
+            "spark.qsync.comm.bucketBytes",
+            0,
+            (int) io.qsync.runtime.SyncStep.DEFAULT_BUCKET_BYTES,
+            "Gradient bytes per all-reduce overlapped with the backward pass (PyTorch DDP's default, 25 MiB): the "
+                    + "gradient is cut into buckets from its last layer backwards, and each bucket's all-reduce starts on a "
+                    + "communication thread as soon as the backward pass has produced it; the loss travels with the last "
+                    + "bucket. 0 = one all-reduce after the whole backward pass.");
     /** Progress reporting. */
     public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool(
             "spark.qsync.progress",
@@ -257,6 +274,8 @@ public final class QSyncConf {
             CONNECT_TIMEOUT,
             IO_TIMEOUT,
             CHUNK_BYTES,
+            CONNECTIONS,
+            BUCKET_BYTES,
             PROGRESS,
             FEATURES_COL,
             LABEL_COL,

@@ -122,9 +122,13 @@ public record TrainSettings(
                 QSyncConf.SEED.read(s),
                 QSyncConf.CHECKSUM_EVERY.read(s),
                 QSyncConf.THREADS_PER_WORKER.read(s),
-                backendOf(s));
+                backendOf(s),
+                QSyncConf.BUCKET_BYTES.read(s));
         CommConfig cc = new CommConfig(
-                QSyncConf.CONNECT_TIMEOUT.read(s), QSyncConf.IO_TIMEOUT.read(s), QSyncConf.CHUNK_BYTES.read(s));
+                QSyncConf.CONNECT_TIMEOUT.read(s),
+                QSyncConf.IO_TIMEOUT.read(s),
+                QSyncConf.CHUNK_BYTES.read(s),
+                QSyncConf.CONNECTIONS.read(s));
         String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
         List<String> byRank = devices.isEmpty()
                 ? List.of()

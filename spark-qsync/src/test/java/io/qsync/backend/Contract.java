@@ -61,8 +61,7 @@ final class Contract {
                 futures.add(pool.submit(() -> {
                     try (Communicator comm = group.join(rank);
                             TrainingEngine e = backends.get(rank).open(new EngineRequest(spec, null, -1, 0, rows))) {
-                        SyncStep step = new SyncStep(e, comm);
-                        try {
+                        try (SyncStep step = new SyncStep(e, comm)) {
                             for (int s = 0; s < steps; s++) {
                                 step.run(shard(batches.apply(s, rows * n), rank, n), rows * n, 0);
                             }

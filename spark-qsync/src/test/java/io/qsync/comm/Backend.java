@@ -66,7 +66,7 @@ enum Backend {
     }
 
     static CommConfig config(Duration connect, Duration io, int chunkBytes) {
-        return new CommConfig(connect, io, chunkBytes);
+        return new CommConfig(connect, io, chunkBytes, 2); // two connections: large collectives are striped
     }
 
     /**

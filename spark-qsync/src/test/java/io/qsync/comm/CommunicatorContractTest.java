@@ -114,6 +114,42 @@ class CommunicatorContractTest {
         });
     }
 
+    @ParameterizedTest(name = "{0} n={1}")
+    @MethodSource("backendsAndSizes")
+    void allReduceOfPartsEqualsAllReduceOfTheirConcatenationBitwise(Backend backend, int n) {
+        // a bucket split over parts of all kinds (direct with an offset, heap, a 1-float loss scalar), long enough to
+        // be striped over several connections; the concatenation is reduced as one heap buffer
+        int[] lens = {400_001, 7, 180_000, 1};
+        assertTimeoutPreemptively(HANG_BOUND, () -> {
+            List<int[]> results = Backend.values(backend.run(n, CFG, comm -> {
+                long seed = 40;
+                FloatBuffer[] parts = new FloatBuffer[lens.length];
+                int total = 0;
+                for (int i = 0; i < lens.length; i++) {
+                    parts[i] = buffer(data(comm.rank(), lens[i], seed + i), i % 2 == 0, i == 0 ? 3 : 0);
+                    total += lens[i];
+                }
+                FloatBuffer whole = FloatBuffer.allocate(total);
+                for (FloatBuffer p : parts) {
+                    whole.put(p.duplicate());
+                }
+                whole.flip();
+                comm.allReduce(parts, ReduceOp.SUM);
+                comm.allReduce(whole, ReduceOp.SUM);
+                int at = 0;
+                for (FloatBuffer p : parts) {
+                    assertArrayEquals(bits(whole.slice(at, p.remaining())), bits(p), "part at " + at);
+                    at += p.remaining();
+                }
+                assertEquals(3, parts[0].position(), "position unchanged");
+                return bits(whole);
+            }));
+            for (int r = 1; r < n; r++) {
+                assertArrayEquals(results.get(0), results.get(r), "rank " + r + " differs");
+            }
+        });
+    }
+
     private static void checkAgainstReference(FloatBuffer b, int n, int len, long seed, ReduceOp op) {
         double[] ref = new double[len];
         double[] mag = new double[len];

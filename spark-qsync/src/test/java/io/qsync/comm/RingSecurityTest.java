@@ -74,14 +74,16 @@ class RingSecurityTest {
     @Test
     void anEncryptedRingReducesExactlyLikeAPlainOne() {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-            int n = 300_001;
-            float[][] results = new float[2][];
-            for (boolean encrypt : new boolean[] {false, true}) {
+            int n = 600_001; // 2.4 MB: with 2 connections, two stripes (each connection has its own keys)
+            float[][] results = new float[4][];
+            for (int k = 0; k < 4; k++) {
+                boolean encrypt = k % 2 == 1;
+                CommConfig cfg = CONFIG.withConnections(1 + k / 2);
                 RingAuth auth = encrypt ? RingAuth.withKey(KEY).encrypting() : RingAuth.withKey(KEY);
                 List<TcpRingCommunicator> ring = join(
-                        TcpRingCommunicator.open("127.0.0.1", CONFIG),
+                        TcpRingCommunicator.open("127.0.0.1", cfg),
                         auth,
-                        TcpRingCommunicator.open("127.0.0.1", CONFIG),
+                        TcpRingCommunicator.open("127.0.0.1", cfg),
                         auth);
                 float[] x = CommunicatorContractTest.data(0, n, 7);
                 float[] y = CommunicatorContractTest.data(1, n, 7);
@@ -90,10 +92,12 @@ class RingSecurityTest {
                 ring.get(0).allReduce(x, ReduceOp.SUM);
                 r1.get(20, TimeUnit.SECONDS);
                 assertArrayEquals(x, y, "bitwise identical on both ranks");
-                results[encrypt ? 1 : 0] = x;
+                results[k] = x;
                 ring.forEach(TcpRingCommunicator::close);
             }
-            assertArrayEquals(results[0], results[1], "encryption does not change the result");
+            for (int k = 1; k < 4; k++) {
+                assertArrayEquals(results[0], results[k], "encryption and connections do not change the result " + k);
+            }
         });
     }
 

@@ -31,9 +31,9 @@ class SyncStepBatchNormTest {
             for (int r = 0; r < 2; r++) {
                 int rank = r;
                 params.add(CompletableFuture.supplyAsync(() -> {
-                    try (Communicator comm = group.join(rank)) {
-                        io.qsync.backend.cpu.CpuEngine net = io.qsync.backend.cpu.CpuEngine.of(spec.restore());
-                        SyncStep step = new SyncStep(net, comm);
+                    io.qsync.backend.cpu.CpuEngine net = io.qsync.backend.cpu.CpuEngine.of(spec.restore());
+                    try (Communicator comm = group.join(rank);
+                            SyncStep step = new SyncStep(net, comm)) {
                         for (int s = 0; s < 2; s++) {
                             int from = s * 32 + (rank == 0 ? 0 : 20);
                             step.run(data.hostBatch(null, from, from + (rank == 0 ? 20 : 12), 10), 32, 0);

@@ -50,6 +50,8 @@ class SyncTrainingTest {
         s.put("spark.qsync.checksumEvery", Integer.toString(checksumEvery));
         s.put("spark.qsync.comm.connectTimeout", "20s");
         s.put("spark.qsync.comm.ioTimeout", "20s");
+        // overlap on: 16 KiB buckets give every network here several all-reduces during its backward pass
+        s.put("spark.qsync.comm.bucketBytes", "16384");
         return TrainSettings.from(s);
     }
 
@@ -90,6 +92,13 @@ class SyncTrainingTest {
         ModelSpec spec = ModelSpec.fromJson(DemoModels.mlp(1, 64, 1e-3).toJson());
         // 20 steps of global batch 64: two partitions of 640 rows, 32 rows per worker per step
         assertMatchesSingleProcess(spec, List.of(images.slice(0, 640), images.slice(640, 1280)), 64);
+    }
+
+    @Test
+    void demoCnnOnTwoWorkersEqualsSingleProcessTraining() {
+        ModelSpec spec = ModelSpec.fromJson(DemoModels.fashionCnn(6, 1e-3).toJson());
+        // 10 steps of global batch 64
+        assertMatchesSingleProcess(spec, List.of(images.slice(0, 320), images.slice(320, 640)), 64);
     }
 
     @Test

@@ -92,11 +92,16 @@ public final class CpuEngine implements TrainingEngine, ProfilingSupport {
 
     @Override
     public double computeGradient(HostBatch batch) {
-        if (!batch.hasTargets()) {
-            throw new IllegalArgumentException("computeGradient needs a batch with targets");
-        }
-        return computeGradient(new DataSet(
-                features(batch), Nd4j.create(batch.targets(), new long[] {batch.rows(), batch.numTargets()}, 'c')));
+        return computeGradient(dataSet(batch));
+    }
+
+    /** Reports after every layer's backward pass how far the gradient is final ({@link BackwardProbe}). */
+    @Override
+    public double computeGradient(HostBatch batch, java.util.function.LongConsumer readyFrom) {
+        DataSet ds = dataSet(batch);
+        return mln != null
+                ? BackwardProbe.run(mln, readyFrom, () -> computeGradient(ds))
+                : BackwardProbe.run(graph, readyFrom, () -> computeGradient(ds));
     }
 
     /** {@link #computeGradient(HostBatch)} on a DL4J minibatch. */
@@ -247,6 +252,14 @@ public final class CpuEngine implements TrainingEngine, ProfilingSupport {
     /** Nothing to free: ND4J's arrays are reclaimed with the network. */
     @Override
     public void close() {}
+
+    private static DataSet dataSet(HostBatch batch) {
+        if (!batch.hasTargets()) {
+            throw new IllegalArgumentException("computeGradient needs a batch with targets");
+        }
+        return new DataSet(
+                features(batch), Nd4j.create(batch.targets(), new long[] {batch.rows(), batch.numTargets()}, 'c'));
+    }
 
     private static INDArray features(HostBatch batch) {
         return Nd4j.create(batch.features(), new long[] {batch.rows(), batch.numFeatures()}, 'c');

@@ -90,7 +90,7 @@ public final class ExhaustiveAllocator {
         return new Allocation(
                 out,
                 start.budgetSeconds(),
-                busyMax + replayer.collectiveSeconds(out),
+                replayer.clusterSeconds(out),
                 GreedyAllocator.objective(out, omega),
                 0,
                 0,

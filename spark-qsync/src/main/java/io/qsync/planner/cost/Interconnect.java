@@ -30,4 +30,16 @@ public record Interconnect(String name, double bandwidthBytesPerSec, double late
         }
         return 2.0 * (workers - 1) * (latencySeconds + bytes / workers / bandwidthBytesPerSec);
     }
+
+    /**
+     * One all-reduce of {@code params} FP32 gradient elements with the loss scalar folded in (one extra float), as the
+     * trainer runs it when the whole gradient is one bucket.
+     *
+     * @param params  gradient elements
+     * @param workers ring size
+     * @return seconds
+     */
+    public double gradientAllReduceSeconds(long params, int workers) {
+        return ringAllReduceSeconds(4.0 * params + 4.0, workers);
+    }
 }

@@ -265,8 +265,7 @@ public final class StepCalibration {
                 }
             }
         }
-        double collective =
-                link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers) + link.ringAllReduceSeconds(4.0, workers);
+        double collective = link.gradientAllReduceSeconds(graph.totalParams(), workers);
         double overhead = Math.max(0, fit.remainderSeconds() - collective);
         return new DeviceProfile(
                 name,

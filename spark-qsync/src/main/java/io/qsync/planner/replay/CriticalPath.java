@@ -12,7 +12,8 @@ final class CriticalPath {
 
     private CriticalPath() {}
 
-    static String describe(List<WorkerReplay> workers, int critical, double cluster, Interconnect link, int n) {
+    static String describe(
+            List<WorkerReplay> workers, int critical, double cluster, Interconnect link, int n, BucketSchedule sched) {
         WorkerReplay w = workers.get(critical);
         StringBuilder b = new StringBuilder();
         b.append(String.format(
@@ -47,11 +48,15 @@ final class CriticalPath {
         }
         b.append(String.format(
                 Locale.ROOT,
-                "%n  -> gradient + loss all-reduce %.3f ms over '%s' (slowest link, " + "%.2f GB/s, %.1f us/hop)%n",
-                ms(w.allReduceSeconds()),
+                "%n  -> gradient + loss all-reduce %.3f ms in %d bucket(s) over '%s' (slowest link, "
+                        + "%.2f GB/s, %.1f us/hop): %.3f ms hidden behind the backward pass, %.3f ms exposed%n",
+                ms(sched.collectiveSeconds()),
+                sched.buckets().size(),
                 link.name(),
                 link.bandwidthBytesPerSec() / 1e9,
-                link.latencySeconds() * 1e6));
+                link.latencySeconds() * 1e6,
+                ms(Math.max(0, sched.collectiveSeconds() - w.allReduceSeconds())),
+                ms(w.allReduceSeconds())));
         for (WorkerReplay o : workers) {
             if (o != w) {
                 b.append(String.format(

@@ -6,7 +6,7 @@ import java.util.List;
  * A replayed synchronous iteration of the whole cluster.
  *
  * @param workers        per device type
- * @param clusterSeconds steady-state iteration time: {@code max_i busy_i + all-reduce + loss all-reduce}
+ * @param clusterSeconds steady-state iteration time: {@code max_i busy_i} + the all-reduce not hidden behind it
  * @param slowestLink    the link that paces the collectives
  * @param criticalPath   readable critical path
  */

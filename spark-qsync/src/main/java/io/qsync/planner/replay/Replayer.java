@@ -11,15 +11,22 @@ import java.util.Map;
 
 /**
  * Predicts one synchronous iteration of a hybrid cluster, as {@code io.qsync.runtime.SyncStep} runs it: every worker
- * computes forward and backward of its shard, then one ring all-reduce (SUM) of the flat FP32 gradient of all
- * parameters and a 1-float all-reduce of the loss, then the updater step. A collective starts when the last worker
- * arrives and runs at the slowest link of the ring; in steady state the iteration time is therefore
- * {@code max_i(busy_i) + allReduce + lossAllReduce}, where busy = overhead + forward + backward + casts + optimizer.
+ * computes forward and backward of its shard while the flat FP32 gradient is all-reduced (SUM) in buckets that
+ * overlap the backward pass ({@link BucketSchedule}: a bucket's ring collective starts once every worker's backward
+ * has produced it and the previous collective is done; the last bucket carries the loss), then the updater step. A
+ * collective runs at the slowest link of the ring; in steady state the iteration ends with the last collective, so it
+ * takes {@code max_i(busy_i)} plus the part of the all-reduce not hidden behind the slowest worker's backward pass,
+ * where busy = overhead + forward + backward + casts + optimizer. With one bucket (the default
+ * {@value #DEFAULT_BUCKET_BYTES} bytes on a small network, or 0) nothing is hidden: {@code max_i(busy_i) + allReduce}.
  * Workers of one type with {@code count == 0} are left out.
  */
 public final class Replayer {
+    /** The trainer's default bucket ({@code spark.qsync.comm.bucketBytes}): 25 MiB, as PyTorch DDP. */
+    public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
+
     private final LayerGraph graph;
     private final MemoryEstimator memory;
+    private final long bucketBytes;
     private final Map<DeviceProfile, Map<Integer, WorkerModel>> models = new IdentityHashMap<>();
 
     /**
@@ -27,8 +34,22 @@ public final class Replayer {
      * @param memory memory model
      */
     public Replayer(LayerGraph graph, MemoryEstimator memory) {
+        this(graph, memory, DEFAULT_BUCKET_BYTES);
+    }
+
+    /**
+     * @param graph       network
+     * @param memory      memory model
+     * @param bucketBytes the trainer's bucket size ({@code spark.qsync.comm.bucketBytes}; 0: one all-reduce after the
+     *                    backward pass)
+     */
+    public Replayer(LayerGraph graph, MemoryEstimator memory, long bucketBytes) {
+        if (bucketBytes < 0) {
+            throw new IllegalArgumentException("bucketBytes must be >= 0 (0 = no overlap), got " + bucketBytes);
+        }
         this.graph = graph;
         this.memory = memory;
+        this.bucketBytes = bucketBytes;
     }
 
     /** @return the network */
@@ -51,13 +72,20 @@ public final class Replayer {
     }
 
     /**
+     * The all-reduce's cost if none of it were hidden (the allocators' budget uses it as an upper bound).
+     *
      * @param workers cluster
-     * @return seconds of the gradient all-reduce plus the loss all-reduce at the slowest link
+     * @return seconds of the bucket collectives (gradient and loss) at the slowest link
      */
     public double collectiveSeconds(List<WorkerSpec> workers) {
-        Interconnect link = slowestLink(workers);
-        int n = size(workers);
-        return link.ringAllReduceSeconds(4.0 * graph.totalParams(), n) + link.ringAllReduceSeconds(4.0, n);
+        List<WorkerSpec> act = active(workers);
+        double[] busy = new double[act.size()];
+        List<double[]> ends = new ArrayList<>();
+        for (int i = 0; i < act.size(); i++) {
+            ends.add(new double[graph.nodes().size()]);
+        }
+        return BucketSchedule.of(graph, bucketBytes, ends, busy, slowestLink(act), size(act))
+                .collectiveSeconds();
     }
 
     /**
@@ -67,11 +95,27 @@ public final class Replayer {
      * @return seconds
      */
     public double clusterSeconds(List<WorkerSpec> workers) {
-        double busy = 0;
-        for (WorkerSpec w : active(workers)) {
-            busy = Math.max(busy, model(w).evaluate(w.plan(), null, 0).busy());
+        return schedule(active(workers), null, null).end();
+    }
+
+    /** Evaluates every worker (filling {@code lines}/{@code parts} when non-null) and schedules the buckets. */
+    private BucketSchedule schedule(
+            List<WorkerSpec> act, List<List<TimelineNode>> lines, List<WorkerModel.Breakdown> parts) {
+        double[] busy = new double[act.size()];
+        List<double[]> ends = new ArrayList<>();
+        for (int i = 0; i < act.size(); i++) {
+            WorkerSpec w = act.get(i);
+            double[] end = new double[graph.nodes().size()];
+            List<TimelineNode> line = lines == null ? null : new ArrayList<>();
+            WorkerModel.Breakdown b = model(w).evaluate(w.plan(), line, 0, end);
+            busy[i] = b.busy();
+            ends.add(end);
+            if (lines != null) {
+                lines.add(line);
+                parts.add(b);
+            }
         }
-        return busy + collectiveSeconds(workers);
+        return BucketSchedule.of(graph, bucketBytes, ends, busy, slowestLink(act), size(act));
     }
 
     /**
@@ -84,18 +128,15 @@ public final class Replayer {
         List<WorkerSpec> act = active(workers);
         Interconnect link = slowestLink(act);
         int n = size(act);
-        double ar = link.ringAllReduceSeconds(4.0 * graph.totalParams(), n);
-        double lossAr = link.ringAllReduceSeconds(4.0, n);
         List<List<TimelineNode>> lines = new ArrayList<>();
         List<WorkerModel.Breakdown> parts = new ArrayList<>();
+        BucketSchedule sched = schedule(act, lines, parts);
         double arrive = 0;
-        for (WorkerSpec w : act) {
-            List<TimelineNode> line = new ArrayList<>();
-            WorkerModel.Breakdown b = model(w).evaluate(w.plan(), line, 0);
-            lines.add(line);
-            parts.add(b);
+        for (WorkerModel.Breakdown b : parts) {
             arrive = Math.max(arrive, b.busy());
         }
+        double cluster = sched.end();
+        double exposed = cluster - arrive;
         List<WorkerReplay> out = new ArrayList<>();
         int critical = 0;
         for (int i = 0; i < act.size(); i++) {
@@ -108,9 +149,13 @@ public final class Replayer {
             } else {
                 critical = i;
             }
-            line.add(new TimelineNode(
-                    "ALLREDUCE", "gradient all-reduce " + (4 * graph.totalParams()) + " B", arrive, ar));
-            line.add(new TimelineNode("ALLREDUCE", "loss all-reduce", arrive + ar, lossAr));
+            for (BucketSchedule.Bucket k : sched.buckets()) {
+                line.add(new TimelineNode(
+                        "ALLREDUCE",
+                        "gradient bucket [" + k.from() + ", " + k.to() + ")" + (k.from() == 0 ? " + loss" : ""),
+                        k.start(),
+                        k.seconds()));
+            }
             long peak =
                     memory.peakBytes(graph, w.plan(), w.batch()) + w.device().contextBytes();
             out.add(new WorkerReplay(
@@ -123,15 +168,15 @@ public final class Replayer {
                     b.casts(),
                     b.overhead(),
                     b.optimizer(),
-                    ar + lossAr,
+                    exposed,
                     wait,
-                    b.busy() + ar + lossAr,
+                    b.busy() + exposed,
                     peak,
                     w.device().memoryBytes(),
                     line));
         }
-        double cluster = arrive + ar + lossAr;
-        return new ReplayResult(out, cluster, link.name(), CriticalPath.describe(out, critical, cluster, link, n));
+        return new ReplayResult(
+                out, cluster, link.name(), CriticalPath.describe(out, critical, cluster, link, n, sched));
     }
 
     private static List<WorkerSpec> active(List<WorkerSpec> workers) {

@@ -94,6 +94,18 @@ public final class WorkerModel {
      * @return totals
      */
     public Breakdown evaluate(Map<String, Precision> plan, List<TimelineNode> timeline, double start) {
+        return evaluate(plan, timeline, start, null);
+    }
+
+    /**
+     * Evaluates a plan, recording when each node's backward pass is done.
+     *
+     * @param backwardEnd if non-null (one entry per node), receives the time each node's backward pass (and its weight
+     *                    gradient's cast) is done
+     * @return totals
+     */
+    public Breakdown evaluate(
+            Map<String, Precision> plan, List<TimelineNode> timeline, double start, double[] backwardEnd) {
         if (batch == 0) {
             return new Breakdown(0, 0, 0, 0, optimizer);
         }
@@ -157,6 +169,9 @@ public final class WorkerModel {
                 double wc = cost.castSeconds(bp, Precision.FP32, node.weightCount());
                 t = emit(timeline, "CAST", node.id() + " dW->FP32", t, wc);
                 c += wc;
+            }
+            if (backwardEnd != null) {
+                backwardEnd[i] = t;
             }
         }
         return new Breakdown(f, b, c, overhead, optimizer);

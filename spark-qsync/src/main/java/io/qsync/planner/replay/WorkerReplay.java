@@ -14,7 +14,8 @@ import java.util.List;
  * @param castSeconds      cast nodes (neighbourhood rules, weight casts, dequantization)
  * @param overheadSeconds  measured framework overhead per step
  * @param optimizerSeconds updater step
- * @param allReduceSeconds gradient all-reduce (cluster-wide, slowest link)
+ * @param allReduceSeconds the part of the gradient all-reduce (cluster-wide, slowest link) not hidden behind the
+ *                         slowest worker's backward pass
  * @param waitSeconds      idle time waiting for the slowest worker to arrive
  * @param iterationSeconds this worker's own iteration without waiting (compute + collectives + optimizer)
  * @param peakMemoryBytes  predicted peak memory

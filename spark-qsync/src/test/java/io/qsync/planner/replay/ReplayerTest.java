@@ -82,7 +82,8 @@ class ReplayerTest {
         ReplayResult res = r.replay(ws);
         WorkerReplay a = res.worker("a");
         WorkerReplay b = res.worker("b");
-        double ar = 2 * (5e-5 + 4.0 * g.totalParams() / 2 / 1e8) + 2 * (5e-5 + 2.0 / 1e8);
+        // one bucket (the network is far below 25 MiB) with the loss folded in
+        double ar = 2 * (5e-5 + (4.0 * g.totalParams() + 4) / 2 / 1e8);
         assertEquals(b.busySeconds() + ar, res.clusterSeconds(), 1e-12);
         assertEquals(b.busySeconds() - a.busySeconds(), a.waitSeconds(), 1e-12);
         assertEquals(0, b.waitSeconds(), 1e-15);
@@ -90,6 +91,47 @@ class ReplayerTest {
         assertTrue(
                 res.criticalPath().contains("b (slow") && res.criticalPath().contains("a waits"), res.criticalPath());
         assertTrue(b.peakMemoryBytes() > 0);
+    }
+
+    @Test
+    void bucketsHideTheirAllReduceBehindTheRestOfTheBackwardPass() {
+        DeviceProfile slow = cpu("slow", 1e8);
+        List<WorkerSpec> ws =
+                List.of(new WorkerSpec("a", slow, Map.of(), 32, 1), new WorkerSpec("b", slow, Map.of(), 32, 1));
+        // two buckets: everything from conv_1 on, then conv_0 (+ act_0, no parameters) with the loss
+        long conv1 = 0;
+        for (var n : g.nodes()) {
+            if (n.id().equals("conv_1")) {
+                break;
+            }
+            conv1 += n.paramCount();
+        }
+        long total = g.totalParams();
+        Replayer overlapped = new Replayer(g, new PredictorMemory(), 4 * (total - conv1));
+        Replayer single = new Replayer(g, new PredictorMemory(), 0);
+        ReplayResult o = overlapped.replay(ws);
+        ReplayResult s1 = single.replay(ws);
+        double busy = o.worker("a").busySeconds();
+        Interconnect link = slow.interconnect();
+        double first = link.ringAllReduceSeconds(4.0 * (total - conv1), 2);
+        double last = link.ringAllReduceSeconds(4.0 * conv1 + 4, 2);
+        List<TimelineNode> line = o.worker("a").timeline();
+        TimelineNode conv0Bwd = line.stream()
+                .filter(t -> t.kind().equals("BWD") && t.label().startsWith("conv_0"))
+                .findFirst()
+                .orElseThrow();
+        TimelineNode firstBucket = line.stream()
+                .filter(t -> t.kind().equals("ALLREDUCE"))
+                .findFirst()
+                .orElseThrow();
+        // the first bucket starts when conv_1's backward is done, i.e. before conv_0's backward, and ends during it
+        assertTrue(firstBucket.start() <= conv0Bwd.start() + 1e-12, line.toString());
+        assertTrue(first < conv0Bwd.duration(), "precondition: the first bucket fits inside conv_0's backward");
+        assertEquals(busy + last, o.clusterSeconds(), 1e-12, "only the last bucket is exposed");
+        assertEquals(busy + link.gradientAllReduceSeconds(total, 2), s1.clusterSeconds(), 1e-12);
+        assertEquals(o.clusterSeconds(), overlapped.clusterSeconds(ws), 1e-12);
+        assertEquals(first + last, overlapped.collectiveSeconds(ws), 1e-12);
+        assertTrue(o.criticalPath().contains("2 bucket(s)") && o.criticalPath().contains("hidden"), o.criticalPath());
     }
 
     @Test
