@@ -73,15 +73,10 @@ class CudaProgramEngineGpuTest {
     /** Every lowered precision on every switchable layer type of the demo CNN: GPU = CPU emulation of the plan. */
     @Test
     void mixedPlansMatchTheCpuEmulation() {
-        for (java.util.Map<String, io.qsync.lowprec.Precision> layers : PlanCases.DEMO_CNN) {
-            io.qsync.lowprec.layers.PrecisionPlan plan = new io.qsync.lowprec.layers.PrecisionPlan(layers);
-            EngineParity.Result r = assertTimeoutPreemptively(
-                    Duration.ofMinutes(3),
-                    () -> EngineParity.run(DemoModels.fashionCnn(7, 1e-3), plan, CudaTensorOps.open(0, false), 64, 5));
-            System.out.println("CUDA program engine vs CPU emulation, demo CNN " + layers + ", batch 64: " + r);
+        PlanCases.runDemoCnnPlans("CUDA program engine", () -> CudaTensorOps.open(0, false), 64, (layers, r) -> {
             assertTrue(r.paramRel() <= Math.max(1e-3, 2 * r.floorRel()), layers + ": " + r);
             assertTrue(r.gradRel() <= Math.max(1e-3, 2 * r.gradFloor()), layers + ": " + r);
-        }
+        });
     }
 
     @Test

@@ -174,15 +174,10 @@ class HostProgramEngineTest {
     /** A mixed plan (every lowered precision on the demo CNN) in the program engine = the CPU emulation of DL4J. */
     @Test
     void mixedPlanMatchesTheCpuEmulation() {
-        for (java.util.Map<String, io.qsync.lowprec.Precision> layers : PlanCases.DEMO_CNN) {
-            io.qsync.lowprec.layers.PrecisionPlan plan = new io.qsync.lowprec.layers.PrecisionPlan(layers);
-            EngineParity.Result r = assertTimeoutPreemptively(
-                    Duration.ofMinutes(3),
-                    () -> EngineParity.run(DemoModels.fashionCnn(7, 1e-3), plan, new HostOps(), 16, 5));
-            System.out.println("host program engine vs CPU emulation, demo CNN " + layers + ": " + r);
+        PlanCases.runDemoCnnPlans("host program engine", HostOps::new, 16, (layers, r) -> {
             assertTrue(r.paramRel() <= 1e-4, layers + ": " + r);
             assertTrue(r.gradRel() <= 1e-4, layers + ": " + r);
             assertTrue(r.exportExact(), layers + ": exported parameters differ");
-        }
+        });
     }
 }

@@ -14,4 +14,23 @@ final class PlanCases {
             Map.of("conv_0", Precision.FP8_E4M3, "conv_1", Precision.TF32, "dense_0", Precision.INT8),
             Map.of("conv_0", Precision.BF16, "conv_1", Precision.INT8, "dense_0", Precision.FP16),
             Map.of("conv_0", Precision.TF32, "conv_1", Precision.FP8_E4M3, "dense_0", Precision.FP8_E4M3));
+
+    /**
+     * Runs every {@link #DEMO_CNN} plan on fresh ops against the CPU emulation ({@link EngineParity#run}), prints each
+     * result under {@code what}, and hands it to {@code check} with its plan's layers.
+     */
+    static void runDemoCnnPlans(
+            String what,
+            java.util.function.Supplier<io.qsync.lowprec.train.TensorOps> ops,
+            int rows,
+            java.util.function.BiConsumer<Map<String, Precision>, EngineParity.Result> check) {
+        for (Map<String, Precision> layers : DEMO_CNN) {
+            io.qsync.lowprec.layers.PrecisionPlan plan = new io.qsync.lowprec.layers.PrecisionPlan(layers);
+            EngineParity.Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                    java.time.Duration.ofMinutes(3),
+                    () -> EngineParity.run(io.qsync.models.DemoModels.fashionCnn(7, 1e-3), plan, ops.get(), rows, 5));
+            System.out.println(what + " vs CPU emulation, demo CNN " + layers + ", batch " + rows + ": " + r);
+            check.accept(layers, r);
+        }
+    }
 }
