@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs `qsync train` through spark-submit (local[2] by default; MASTER overrides) from the stage that
+# benchmarks/gpu/spark-on-device.sh built and its parts appended to $STAGE_DIR/all.tar; arguments go to `train`.
+# The log lands in $OUT/spark-run.log.
+set -uo pipefail
+STAGE_DIR=${STAGE_DIR:-/root/sstage}
+cd "$STAGE_DIR" || { echo "no stage at $STAGE_DIR - append the parts first"; exit 3; }
+if [ ! -d sstage ]; then tar xf all.tar || { echo "stage incomplete: all.tar does not extract"; exit 3; }; fi
+S="$STAGE_DIR/sstage"
+[ -x "$S/jre/bin/java" ] || (cd "$S" && xz -dc jre.tar.xz | tar xf -)
+if [ ! -f "$S/lib/nd4j-native-linux-x86_64.jar" ]; then
+  mkdir -p /tmp/nd4jn && xz -T8 -dc "$S/nd4j-native-linux.tar.xz" | tar xf - -C /tmp/nd4jn
+  (cd /tmp/nd4jn && python3 -m zipfile -c "$S/lib/nd4j-native-linux-x86_64.jar" .)
+fi
+export JAVA_HOME="$S/jre"
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
+FLAGS="--add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
+LOG="${OUT:-/tmp}/spark-run.log"
+"$S/spark/bin/spark-submit" --master "${MASTER:-local[2]}" --driver-memory "${DRIVER_MEMORY:-24g}" \
+    --driver-class-path "$S/lib/*" --conf "spark.driver.extraJavaOptions=$FLAGS" \
+    --class io.qsync.cli.QSyncCli "$S/app/spark-qsync.jar" train --data-dir "$S/data" "$@" 2>&1 | tee "$LOG" \
+    | grep -E "qsync|accuracy|samples/s|Exception|Error" | tail -40
