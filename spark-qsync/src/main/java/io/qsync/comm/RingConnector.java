@@ -100,7 +100,18 @@ final class RingConnector {
     static void joinRight(
             SocketChannel ch, int rank, int size, String session, RingAuth auth, Deadline deadline, String who)
             throws IOException {
-        ByteBuffer c = readFully(ch, 8 + RingAuth.NONCE_BYTES, deadline, "reading the challenge of " + who);
+        ByteBuffer c;
+        try {
+            c = readFully(ch, 8 + RingAuth.NONCE_BYTES, deadline, "reading the challenge of " + who);
+        } catch (IOException e) {
+            // the peer stopped before the handshake: in a ring whose members do not share the secret it failed
+            // authentication with its other neighbour first and closed everything
+            throw new CommException(
+                    who + " closed the connection before its challenge (it stopped; its own error says why - e.g. it "
+                            + "failed authentication: the two workers do not share this job's secret): "
+                            + e.getMessage(),
+                    e);
+        }
         if (c.getInt() != MAGIC) {
             throw new CommException(who + " is not a qsync ring member (bad magic in its challenge)");
         }

@@ -114,9 +114,10 @@ class RingSecurityTest {
             CommException e = assertThrows(
                     CommException.class, () -> a.connect(0, peers, "s-1", RingAuth.withKey(other), () -> false));
             Exception e1 = assertThrows(Exception.class, () -> one.get(20, TimeUnit.SECONDS));
-            // each dropped the other's hello (MAC under another key): neither joins
+            // each drops the other's hello (MAC under another key), or finds the other already gone after its own
+            // failure (which side fails first is a race): neither joins, and both say the secret is not shared
             for (String m : List.of(e.getMessage(), e1.getMessage())) {
-                assertTrue(m.contains("dropped the handshake (it failed authentication there"), m);
+                assertTrue(m.contains("failed authentication") && m.contains("do not share this job's secret"), m);
             }
         });
     }
