@@ -31,7 +31,7 @@ mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/da
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
 CP="classes:$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-JAVA="./jre/bin/java -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data"
+JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data"
 for step in $STEPS; do
   case $step in
     tests)

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.backend.cpu.CpuEngine;
+import io.qsync.backend.cuda.ProgramEngine;
 import io.qsync.comm.CommConfig;
 import io.qsync.comm.CommException;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.data.FashionMnist;
+import io.qsync.lowprec.train.HostOps;
 import io.qsync.models.DemoModels;
 import java.nio.FloatBuffer;
 import java.time.Duration;
@@ -129,6 +131,39 @@ class SyncStepOverlapTest {
         assertArrayEquals(single.losses, bucketed.losses, name + ": loss travels with the last bucket");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("networks")
+    void theProgramEngineReportsFromTheEndAndItsBucketedStepsMatchOneAllReduce(String name, ModelSpec spec)
+            throws Exception {
+        HostBatch b = data.hostBatch(null, 0, ROWS, 10);
+        float[] plain;
+        try (ProgramEngine e = ProgramEngine.open(spec.restore(), new HostOps(), "host", ROWS)) {
+            e.computeGradient(b);
+            plain = toArray(e.gradient());
+        }
+        List<Long> reports = new ArrayList<>();
+        try (ProgramEngine e = ProgramEngine.open(spec.restore(), new HostOps(), "host", ROWS)) {
+            e.computeGradient(b, reports::add);
+            assertArrayEquals(plain, toArray(e.gradient()), name + ": gradient with reports");
+            assertTrue(reports.size() >= 2 && reports.get(0) < e.numParams(), name + ": reports " + reports);
+        }
+        for (int i = 1; i < reports.size(); i++) {
+            assertTrue(reports.get(i) < reports.get(i - 1), name + ": reports must move towards 0: " + reports);
+        }
+        assertEquals(0L, reports.get(reports.size() - 1), name + ": the last report covers the whole gradient");
+        Run bucketed = train(spec, 8 << 10, -1, true);
+        Run single = train(spec, 0, -1, true);
+        assertTrue(bucketed.buckets > 2, name + ": several buckets per step, got " + bucketed.buckets);
+        assertArrayEquals(bucketed.params.get(0), bucketed.params.get(1), name + ": replicas bitwise identical");
+        assertArrayEquals(single.params.get(0), bucketed.params.get(0), name + ": bucketed vs one all-reduce");
+    }
+
+    private static float[] toArray(FloatBuffer b) {
+        float[] out = new float[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
     @Test
     void aWorkerFailingWhileBucketsAreInFlightFailsTheOtherWellWithinTheTimeout() {
         ModelSpec spec = ModelSpec.fromJson(DemoModels.fashionCnn(5, 1e-3).toJson());
@@ -156,6 +191,11 @@ class SyncStepOverlapTest {
 
     /** 4 steps of 2 × ROWS rows on 2 workers over TCP; {@code failRank} throws after its first report (-1: none). */
     private static Run train(ModelSpec spec, long bucketBytes, int failRank) throws Exception {
+        return train(spec, bucketBytes, failRank, false);
+    }
+
+    /** As above; {@code program}: the program engine of the CUDA backend on the host reference ops. */
+    private static Run train(ModelSpec spec, long bucketBytes, int failRank, boolean program) throws Exception {
         CommConfig cfg =
                 CommConfig.defaults().withConnectTimeout(Duration.ofSeconds(20)).withIoTimeout(Duration.ofSeconds(60));
         ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -170,8 +210,10 @@ class SyncStepOverlapTest {
                 int rank = r;
                 fs.add(pool.submit(() -> {
                     try (Communicator comm = eps.get(rank).connect(rank, peers, "overlap-test")) {
-                        CpuEngine cpu = CpuEngine.of(spec.restore());
-                        TrainingEngine engine = rank == failRank ? new FailingEngine(cpu) : cpu;
+                        TrainingEngine own = program
+                                ? ProgramEngine.open(spec.restore(), new HostOps(), "host", ROWS)
+                                : CpuEngine.of(spec.restore());
+                        TrainingEngine engine = rank == failRank ? new FailingEngine(own) : own;
                         try (SyncStep step = new SyncStep(engine, comm, bucketBytes)) {
                             for (int s = 0; s < 4; s++) {
                                 int from = (2 * s + rank) * ROWS;
@@ -185,7 +227,10 @@ class SyncStepOverlapTest {
                             comm.abort("rank " + rank + " failed: " + ex.getMessage()); // as WorkerLoop does
                             throw ex;
                         }
-                        return cpu.params().toFloatVector();
+                        float[] p = new float[(int) own.numParams()];
+                        own.readParams(FloatBuffer.wrap(p));
+                        own.close();
+                        return p;
                     }
                 }));
             }

@@ -1,11 +1,7 @@
 package io.qsync.lowprec.cuda;
 
-import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
-import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Int8Quantizer;
@@ -15,13 +11,9 @@ import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.LowPrecisionLinear;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * {@link TensorOps} on one CUDA device: device-resident tensors, one stream, GEMMs through cuBLASLt (FP32, or TF32
@@ -29,6 +21,8 @@ import org.bytedeco.javacpp.Pointer;
  * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
  */
 public final class CudaTensorOps implements TensorOps {
+    private static final boolean COPY_BEHIND =
+            !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.copyBehind", "true"));
     private final CudaDevice device;
     private final DeviceAllocator alloc;
     private final CudaStream stream;
@@ -36,8 +30,8 @@ public final class CudaTensorOps implements TensorOps {
     private final LtMatmul lt;
     private final GemmType gemm;
     private final List<DeviceBuffer> owned = new ArrayList<>();
-    private final List<Pointer> pinned = new ArrayList<>();
     private final List<LowPrecisionLinear> linears = new ArrayList<>();
+    private final HostTransfers transfers;
     private QuantKernels qk;
     private boolean closed;
 
@@ -50,6 +44,7 @@ public final class CudaTensorOps implements TensorOps {
                         + (cap > 0 ? " (SM slice, memory cap " + cap + " bytes)" : ""),
                 cap > 0 ? Math.min(cap, total) : total);
         this.stream = new CudaStream();
+        this.transfers = new HostTransfers(stream);
         this.k = new TrainKernels(device, stream);
         this.lt = new LtMatmul(device, alloc);
         this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
@@ -103,49 +98,34 @@ public final class CudaTensorOps implements TensorOps {
 
     @Override
     public FloatBuffer hostBuffer(String what, long length) {
-        Pointer p = new Pointer();
-        Check.cuda(
-                "cudaMallocHost(" + what + ", " + length * 4 + " bytes)", cudaMallocHost(p, Math.max(4, length * 4)));
-        pinned.add(p);
-        return new BytePointer(p)
-                .capacity(length * 4)
-                .asByteBuffer()
-                .order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-    }
-
-    private void copy(FloatBuffer host, Tensor dev, boolean up) {
-        long n = dev.length();
-        if (host.remaining() < n) {
-            throw new IllegalArgumentException("host buffer has " + host.remaining() + " floats, " + n + " needed");
-        }
-        // a direct buffer is sliced at its position so that the pointer starts there (no JavaCPP position involved)
-        FloatPointer hp = host.isDirect() ? new FloatPointer(host.slice()) : new FloatPointer(n);
-        if (!host.isDirect() && up) {
-            FloatBuffer part = host.duplicate();
-            part.limit(part.position() + (int) n);
-            hp.asBuffer().put(part);
-        }
-        int rc = up
-                ? cudaMemcpyAsync(b(dev).pointer(), hp, n * 4, cudaMemcpyHostToDevice, stream.handle())
-                : cudaMemcpyAsync(hp, b(dev).pointer(), n * 4, cudaMemcpyDeviceToHost, stream.handle());
-        Check.cuda("cudaMemcpyAsync(" + (up ? "H2D " : "D2H ") + b(dev).name() + ", " + n * 4 + " bytes)", rc);
-        stream.synchronize(up ? "upload" : "download");
-        if (!host.isDirect() && !up) {
-            FloatBuffer out = hp.asBuffer();
-            out.limit((int) n);
-            host.duplicate().put(out);
-        }
+        return transfers.hostBuffer(what, length);
     }
 
     @Override
     public void upload(FloatBuffer src, Tensor dst) {
-        copy(src, dst, true);
+        transfers.copy(src, c(dst), true);
     }
 
     @Override
     public void download(Tensor src, FloatBuffer dst) {
-        copy(dst, src, false);
+        transfers.copy(dst, c(src), false);
+    }
+
+    /**
+     * On a copy stream behind the compute stream; {@code -Dqsync.cuda.copyBehind=false} copies synchronously instead
+     * (a diagnostic switch: same values, no overlap).
+     */
+    @Override
+    public Mark downloadBehind(Tensor src, FloatBuffer dst) {
+        if (!COPY_BEHIND) {
+            return TensorOps.super.downloadBehind(src, dst);
+        }
+        return transfers.behind().copy(c(src), dst);
+    }
+
+    @Override
+    public void joinDownloads() {
+        transfers.behind().join();
     }
 
     @Override
@@ -437,46 +417,7 @@ public final class CudaTensorOps implements TensorOps {
 
     @Override
     public Replay capture(Runnable body) {
-        org.bytedeco.cuda.cudart.CUgraph_st graph = new org.bytedeco.cuda.cudart.CUgraph_st();
-        Check.cuda(
-                "cudaStreamBeginCapture",
-                org.bytedeco.cuda.global.cudart.cudaStreamBeginCapture(
-                        stream.handle(), org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeThreadLocal));
-        try {
-            body.run();
-        } catch (RuntimeException e) {
-            org.bytedeco.cuda.global.cudart.cudaStreamEndCapture(stream.handle(), graph);
-            if (!graph.isNull()) {
-                org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
-            }
-            org.bytedeco.cuda.global.cudart.cudaGetLastError();
-            throw e;
-        }
-        Check.cuda(
-                "cudaStreamEndCapture", org.bytedeco.cuda.global.cudart.cudaStreamEndCapture(stream.handle(), graph));
-        org.bytedeco.cuda.cudart.CUgraphExec_st exec = new org.bytedeco.cuda.cudart.CUgraphExec_st();
-        int rc = org.bytedeco.cuda.global.cudart.cudaGraphInstantiate(exec, graph, 0L);
-        if (rc != 0) {
-            org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
-            Check.cuda("cudaGraphInstantiate", rc);
-        }
-        return new Replay() {
-            private boolean closed;
-
-            @Override
-            public void launch() {
-                Check.cuda("cudaGraphLaunch", org.bytedeco.cuda.global.cudart.cudaGraphLaunch(exec, stream.handle()));
-            }
-
-            @Override
-            public void close() {
-                if (!closed) {
-                    closed = true;
-                    org.bytedeco.cuda.global.cudart.cudaGraphExecDestroy(exec);
-                    org.bytedeco.cuda.global.cudart.cudaGraphDestroy(graph);
-                }
-            }
-        };
+        return GraphCapture.record(stream, transfers.behind(), body);
     }
 
     /** The device's memory, or the SM slice's cap when one is installed. */
@@ -497,6 +438,7 @@ public final class CudaTensorOps implements TensorOps {
         }
         closed = true;
         stream.synchronize("close");
+        transfers.close();
         for (LowPrecisionLinear l : linears) {
             l.close();
         }
@@ -507,9 +449,6 @@ public final class CudaTensorOps implements TensorOps {
         k.close();
         for (DeviceBuffer buf : owned) {
             buf.close();
-        }
-        for (Pointer p : pinned) {
-            cudaFreeHost(p);
         }
         alloc.close();
         stream.close();

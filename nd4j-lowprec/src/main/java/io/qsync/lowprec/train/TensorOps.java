@@ -198,6 +198,28 @@ public interface TensorOps extends AutoCloseable {
     LowPrecisionLinear lowPrecisionLinear(
             io.qsync.lowprec.Precision precision, io.qsync.lowprec.quant.Int8Quantizer int8, long stream);
 
+    /** A point in the queued work that the host can wait for: see {@link #downloadBehind}. */
+    interface Mark {
+        /** Blocks until the copy behind this mark has landed in host memory. */
+        void await();
+    }
+
+    /**
+     * Copies {@code src} into {@code dst} (a view of a {@link #hostBuffer}) once the work queued so far has finished,
+     * without holding up the work queued after it: on CUDA a copy stream ordered by events, so that a gradient
+     * bucket travels to the host while the rest of the backward pass computes. {@link Mark#await} returns once the
+     * values are in {@code dst}. Unlike other host copies this one may run inside {@link #capture}: the copy and the
+     * mark become part of the recorded graph, and every {@link Replay#launch} copies again and re-arms the mark.
+     * Call {@link #joinDownloads} before the pass (or the capture) ends. The host reference copies at once.
+     */
+    default Mark downloadBehind(Tensor src, FloatBuffer dst) {
+        download(src, dst);
+        return () -> {};
+    }
+
+    /** Makes every op queued from now on wait for the copies started by {@link #downloadBehind}. */
+    default void joinDownloads() {}
+
     /** Ops recorded once and replayed as one unit (a CUDA graph): see {@link #capture}. */
     interface Replay extends AutoCloseable {
         /** Enqueues the recorded ops again, on the same buffers. */

@@ -16,6 +16,7 @@ final class Exec {
     private final TensorOps ops;
     private final Tensor params;
     private final Tensor grads;
+    private final java.util.TreeMap<Long, Long> gradWritten = new java.util.TreeMap<>();
     private final int maxRows;
     private final String input;
     private final Map<String, Shape> shapes;
@@ -105,9 +106,30 @@ final class Exec {
         return ops.slice(params, offset, length);
     }
 
-    /** Gradient {@code [offset, offset + length)} of the flat vector. */
+    /** Gradient {@code [offset, offset + length)} of the flat vector; remembered as written this pass. */
     Tensor paramGrad(long offset, long length) {
+        gradWritten.merge(offset, offset + length, Math::max);
         return ops.slice(grads, offset, length);
+    }
+
+    /** Forgets which parameter gradients were written (the start of a backward pass). */
+    void clearGradientsWritten() {
+        gradWritten.clear();
+    }
+
+    /**
+     * The smallest {@code k} such that every gradient element in {@code [k, n)} was handed to a step of this backward
+     * pass (so is final once that step's work has run): DL4J lays parameters out in forward order, so the backward
+     * pass finishes the vector from its end.
+     */
+    long gradientFinalFrom(long n) {
+        long k = n;
+        for (Map.Entry<Long, Long> e : gradWritten.descendingMap().entrySet()) {
+            if (e.getKey() < k && e.getValue() >= k) {
+                k = e.getKey(); // by falling start: a range skipped now ends up inside the suffix or past a gap
+            }
+        }
+        return k;
     }
 
     /** The loss gradient w.r.t. the node's output (zero if no consumer wrote it). */

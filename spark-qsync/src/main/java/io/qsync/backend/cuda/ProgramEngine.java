@@ -11,11 +11,13 @@ import io.qsync.runtime.Nd4jBuffers;
 import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
@@ -49,12 +51,13 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private int iteration;
     private int epoch;
     private boolean closed;
-    private boolean replays;
-    private TensorOps.Replay replay;
-    private int replayRows = -1;
-    private int eagerRows = -1;
-    private String replayOffWhy;
+    private PassReplay passes;
     private StepClock clock;
+    private final FloatBuffer hostLoss;
+    private List<TensorOps.Mark> passMarks = List.of();
+    private List<Long> passFrom = List.of();
+    private List<TensorOps.Mark> replayMarks = List.of();
+    private List<Long> replayFrom = List.of();
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
         this.program = program;
@@ -70,6 +73,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         loss = ops.allocate("loss", 1);
         acc = ops.allocate("norm accumulator", 1);
         hostGrad = ops.hostBuffer("gradient", n);
+        hostLoss = ops.hostBuffer("loss", 1);
         hostParams = ops.hostBuffer("parameters", n);
         stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
         exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
@@ -105,8 +109,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows, boolean replay) {
         Program p = ProgramCompiler.compile(model, backend);
         ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
-        e.replays = replay;
-        e.replayOffWhy = replay ? null : "turned off";
+        e.passes = new PassReplay(ops, replay);
         return e;
     }
 
@@ -153,6 +156,16 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
 
     @Override
     public double computeGradient(HostBatch batch) {
+        return computeGradient(batch, k -> {});
+    }
+
+    /**
+     * Reports the gradient from its end as the backward pass produces it: after each layer's backward, the part now
+     * final is copied to host memory behind the rest of the pass ({@link TensorOps#downloadBehind}, a copy stream on
+     * CUDA, recorded into the replayed graph too), and {@code readyFrom} hears of it as soon as it has landed.
+     */
+    @Override
+    public double computeGradient(HostBatch batch, LongConsumer readyFrom) {
         if (!batch.hasTargets() || batch.numTargets() != numOutputs) {
             throw new IllegalArgumentException(
                     "computeGradient needs targets of " + numOutputs + " values per example");
@@ -166,7 +179,11 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
         upload(batch.targets(), y);
         StepClock c = clock;
+        long n = numParams();
         Runnable pass = () -> {
+            exec.clearGradientsWritten();
+            List<TensorOps.Mark> marks = new ArrayList<>();
+            List<Long> from = new ArrayList<>();
             for (Step s : program.steps()) {
                 if (c == null) {
                     s.forward(exec, true);
@@ -183,17 +200,30 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
                 } else {
                     c.time(s, true, () -> s.backward(exec));
                 }
+                long done = from.isEmpty() ? n : from.get(from.size() - 1);
+                long k = i == 0 ? 0 : exec.gradientFinalFrom(n);
+                if (k < done) { // this part of the gradient travels to the host behind the rest of the backward
+                    marks.add(ops.downloadBehind(
+                            ops.slice(grads, k, done - k), hostGrad.duplicate().position((int) k)));
+                    from.add(k);
+                }
             }
+            marks.add(ops.downloadBehind(loss, hostLoss.clear()));
+            ops.joinDownloads();
+            passMarks = marks;
+            passFrom = from;
         };
         if (c != null) {
             pass.run();
         } else {
             runPass(batch.rows(), pass);
         }
-        FloatBuffer l = FloatBuffer.allocate(1);
-        ops.download(loss, l);
-        ops.download(grads, hostGrad.clear());
-        double score = l.get(0) / batch.rows();
+        for (int i = 0; i < passFrom.size(); i++) {
+            passMarks.get(i).await();
+            readyFrom.accept(passFrom.get(i));
+        }
+        passMarks.get(passMarks.size() - 1).await();
+        double score = hostLoss.get(0) / batch.rows();
         if (program.updater().regularized()) {
             float[] p = new float[(int) numParams()];
             ops.download(params, FloatBuffer.wrap(p));
@@ -202,43 +232,23 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return score;
     }
 
-    /**
-     * Runs a training pass over {@code rows} examples: eagerly the first time a batch size is seen (buffers are
-     * allocated then), recorded as a replayable graph the second time, replayed from then on. If recording fails
-     * (ops that cannot record, or a step that cannot be recorded), every later pass runs eagerly.
-     */
     private void runPass(int rows, Runnable pass) {
-        if (replays && replay != null && replayRows == rows) {
-            replay.launch();
-            return;
+        switch (passes.run(rows, pass)) {
+            case RECORDED -> { // the marks recorded with the graph: every launch re-arms them
+                replayMarks = passMarks;
+                replayFrom = passFrom;
+            }
+            case REPLAYED -> {
+                passMarks = replayMarks;
+                passFrom = replayFrom;
+            }
+            case EAGER -> {}
         }
-        if (replays && eagerRows == rows) {
-            if (replay != null) {
-                replay.close();
-                replay = null;
-            }
-            try {
-                replay = ops.capture(pass);
-            } catch (RuntimeException e) {
-                replayOffWhy = e.toString();
-            }
-            if (replay != null) {
-                replayRows = rows;
-                replay.launch();
-                return;
-            }
-            replays = false;
-            if (replayOffWhy == null) {
-                replayOffWhy = "these ops do not record";
-            }
-        }
-        pass.run();
-        eagerRows = rows;
     }
 
     /** Whether training passes are replayed from a recorded graph, or why not. */
     public String replayState() {
-        return replay != null && replays ? "replayed (batch " + replayRows + ")" : "eager: " + replayOffWhy;
+        return passes.state();
     }
 
     @Override
@@ -366,11 +376,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         }
         program = ProgramCompiler.compile(model, backend);
         exec.forgetLinears();
-        if (replay != null) {
-            replay.close();
-            replay = null;
-        }
-        eagerRows = -1;
+        passes.reset();
     }
 
     @Override
@@ -400,9 +406,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     public void close() {
         if (!closed) {
             closed = true;
-            if (replay != null) {
-                replay.close();
-            }
+            passes.close();
             ops.close();
         }
     }

@@ -96,6 +96,50 @@ class CudaProgramEngineGpuTest {
         });
     }
 
+    /**
+     * The gradient's parts reach the host behind the backward pass (copy stream, events), eager and from the replayed
+     * graph: what a report promises is already final when it arrives, and the reports change no bit.
+     */
+    @Test
+    void gradientReportsArriveFinalInEagerAndReplayedPasses() {
+        ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));
+        assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
+            try (ProgramEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
+                    ProgramEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
+                int n = (int) a.numParams();
+                for (int s = 0; s < 4; s++) { // eager, recorded, replayed, replayed
+                    HostBatch batch = EngineParity.batch(32 * s, 32);
+                    java.util.List<float[]> seen = new java.util.ArrayList<>();
+                    java.util.List<Long> from = new java.util.ArrayList<>();
+                    double la = a.computeGradient(batch, k -> {
+                        float[] part = new float[n - (int) k];
+                        a.gradient().position((int) k).get(part);
+                        seen.add(part);
+                        from.add(k);
+                    });
+                    double lb = b.computeGradient(batch);
+                    assertEquals(lb, la, "loss, step " + s);
+                    float[] ga = new float[n];
+                    float[] gb = new float[n];
+                    a.gradient().get(ga);
+                    b.gradient().get(gb);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(gb, ga, "gradient bits, step " + s);
+                    assertTrue(from.size() >= 2 && from.get(from.size() - 1) == 0, "reports " + from);
+                    for (int i = 0; i < from.size(); i++) {
+                        float[] fin =
+                                java.util.Arrays.copyOfRange(ga, from.get(i).intValue(), n);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                                fin, seen.get(i), "step " + s + ": [" + from.get(i) + ", n) final when reported");
+                    }
+                    a.applyUpdate(32, 0);
+                    b.applyUpdate(32, 0);
+                }
+                System.out.println("CUDA program engine, gradient reports: " + a.replayState());
+                assertTrue(a.replayState().startsWith("replayed"), a.replayState());
+            }
+        });
+    }
+
     @Test
     void backendIsFoundByNameAndRejectsUnsupportedLayers() {
         EngineRequest ok =

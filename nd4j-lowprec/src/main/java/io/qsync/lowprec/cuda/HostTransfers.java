@@ -1,0 +1,83 @@
+package io.qsync.lowprec.cuda;
+
+import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
+import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * Copies between host and device for {@link CudaTensorOps}: page-locked host buffers (freed on {@link #close}),
+ * copies on the compute stream that return once complete (so a caller may reuse its buffer at once), and the copies
+ * that run behind the compute stream ({@link BehindCopies}).
+ */
+final class HostTransfers implements AutoCloseable {
+    private final CudaStream stream;
+    private final BehindCopies behind;
+    private final List<Pointer> pinned = new ArrayList<>();
+
+    HostTransfers(CudaStream stream) {
+        this.stream = stream;
+        this.behind = new BehindCopies(stream);
+    }
+
+    BehindCopies behind() {
+        return behind;
+    }
+
+    /** A page-locked buffer of {@code length} floats. */
+    FloatBuffer hostBuffer(String what, long length) {
+        Pointer p = new Pointer();
+        Check.cuda(
+                "cudaMallocHost(" + what + ", " + length * 4 + " bytes)", cudaMallocHost(p, Math.max(4, length * 4)));
+        pinned.add(p);
+        return new BytePointer(p)
+                .capacity(length * 4)
+                .asByteBuffer()
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    /** Copies {@code dev.length()} floats between {@code host} (from its position) and {@code dev}, and waits. */
+    void copy(FloatBuffer host, CudaTensor dev, boolean up) {
+        long n = dev.length();
+        if (host.remaining() < n) {
+            throw new IllegalArgumentException("host buffer has " + host.remaining() + " floats, " + n + " needed");
+        }
+        // a direct buffer is sliced at its position so that the pointer starts there (no JavaCPP position involved)
+        FloatPointer hp = host.isDirect() ? new FloatPointer(host.slice()) : new FloatPointer(n);
+        if (!host.isDirect() && up) {
+            FloatBuffer part = host.duplicate();
+            part.limit(part.position() + (int) n);
+            hp.asBuffer().put(part);
+        }
+        DeviceBuffer d = dev.buffer();
+        int rc = up
+                ? cudaMemcpyAsync(d.pointer(), hp, n * 4, cudaMemcpyHostToDevice, stream.handle())
+                : cudaMemcpyAsync(hp, d.pointer(), n * 4, cudaMemcpyDeviceToHost, stream.handle());
+        Check.cuda("cudaMemcpyAsync(" + (up ? "H2D " : "D2H ") + d.name() + ", " + n * 4 + " bytes)", rc);
+        stream.synchronize(up ? "upload" : "download");
+        if (!host.isDirect() && !up) {
+            FloatBuffer out = hp.asBuffer();
+            out.limit((int) n);
+            host.duplicate().put(out);
+        }
+    }
+
+    @Override
+    public void close() {
+        behind.close();
+        for (Pointer p : pinned) {
+            cudaFreeHost(p);
+        }
+        pinned.clear();
+    }
+}
