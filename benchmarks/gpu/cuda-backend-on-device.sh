@@ -89,9 +89,13 @@ mkdir -p "$DEST/classes"
 part=1
 size=0
 mkdir -p "$DEST/part1"
-for f in $(cd "$ALL" && find . -type f | sort); do
+# what the op checks of the first call need comes first (see .device/p1ops below), then everything else
+FIRST='^./(jre.tar.xz|lib/(javacpp-|cuda-|nd4j-api-|nd4j-common-|jackson-(core|databind|annotations)-|commons-lang3-|commons-math3-|junit-platform-console))'
+for f in $(cd "$ALL" && { find . -type f | sort | grep -E "$FIRST"; find . -type f | sort | grep -vE "$FIRST"; }); do
   s=$(stat -c %s "$ALL/$f")
-  if [ $((size + s)) -gt $LIMIT ] && [ $size -gt 0 ]; then
+  lim=$LIMIT
+  [ $part -eq 1 ] && lim=$((55 * 1024 * 1024)) # room for .device/p1ops (2.3 MB) in the first call
+  if [ $((size + s)) -gt $lim ] && [ $size -gt 0 ]; then
     part=$((part + 1))
     size=0
     mkdir -p "$DEST/part$part"
@@ -102,6 +106,15 @@ for f in $(cd "$ALL" && find . -type f | sort); do
 done
 rm -rf "$ALL"
 PARTS=$part
+# .device/p1ops: the op checks (TensorOpsParityGpuTest, CudaOpsGpuTest incl. NVML, GreenContextGpuTest) from the
+# staged part 1 (JRE, CUDA presets, nd4j-api, JUnit) and the nd4j-lowprec classes, so the first call checks something
+P1="$DEST/p1ops"
+T=$(mktemp -d)
+mkdir -p "$P1" "$T/classes"
+cp -r nd4j-lowprec/target/classes/. nd4j-lowprec/target/test-classes/. "$T/classes/"
+tar czf "$P1/classes.tgz" -C "$T" classes && rm -rf "$T"
+cp "$M2/org/slf4j/slf4j-api/2.0.16/slf4j-api-2.0.16.jar" "$P1/"
+cp benchmarks/gpu/cuda-ops-on-part1.sh "$P1/run.sh"
 for p in $(seq 1 $PARTS); do
   (cd "$DEST/part$p" && find . -type f ! -name stage.sh | sort > MANIFEST)
   cat > "$DEST/part$p/stage.sh" <<INNER
@@ -121,7 +134,8 @@ INNER
 done
 echo "$PARTS" > "$DEST/part$PARTS/PARTS"
 du -sh "$DEST"/part*
-for p in $(seq 1 $PARTS); do
+echo "run(command=\"bash .device/part1/stage.sh && bash .device/p1ops/run.sh\", carry=[\".device/part1\", \".device/p1ops\"], timeout_s=500)"
+for p in $(seq 2 $PARTS); do
   echo "run(command=\"bash .device/part$p/stage.sh\", carry=[\".device/part$p\"], timeout_s=300)"
 done
 echo "or, for the last part: run(command=\"bash .device/part$PARTS/stage.sh && bash benchmarks/gpu/cuda-backend-device-run.sh\", carry=[\".device/part$PARTS\", \".device/classes\"])"

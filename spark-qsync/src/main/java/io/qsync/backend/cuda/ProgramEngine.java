@@ -1,8 +1,6 @@
 package io.qsync.backend.cuda;
 
-import io.qsync.lowprec.layers.LayerIds;
 import io.qsync.lowprec.layers.PrecisionPlan;
-import io.qsync.lowprec.layers.PrecisionSwitchable;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.HostBatch;
@@ -12,15 +10,11 @@ import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongConsumer;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
@@ -82,12 +76,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         if (s != null && s.length() > 0) {
             ops.upload(Nd4jBuffers.floatView(s), ops.slice(state, 0, s.length()));
         }
-        iteration = model instanceof MultiLayerNetwork m
-                ? m.getLayerWiseConfigurations().getIterationCount()
-                : ((ComputationGraph) model).getConfiguration().getIterationCount();
-        epoch = model instanceof MultiLayerNetwork m
-                ? m.getLayerWiseConfigurations().getEpochCount()
-                : ((ComputationGraph) model).getConfiguration().getEpochCount();
+        iteration = ModelLayers.iterationCount(model);
+        epoch = ModelLayers.epochCount(model);
     }
 
     /**
@@ -337,13 +327,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         if (s != null && s.length() > 0) {
             ops.download(ops.slice(state, 0, s.length()), Nd4jBuffers.floatView(s));
         }
-        if (model instanceof MultiLayerNetwork m) {
-            m.getLayerWiseConfigurations().setIterationCount(iteration);
-            m.getLayerWiseConfigurations().setEpochCount(epoch);
-        } else {
-            ((ComputationGraph) model).getConfiguration().setIterationCount(iteration);
-            ((ComputationGraph) model).getConfiguration().setEpochCount(epoch);
-        }
+        ModelLayers.setCounts(model, iteration, epoch);
         return model;
     }
 
@@ -355,15 +339,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     /** The switchable layers other than output layers (QSync's deny list), as the CPU engine reports them. */
     @Override
     public Map<String, Integer> switchableLayers() {
-        Map<String, Layer> all =
-                model instanceof MultiLayerNetwork m ? LayerIds.of(m) : LayerIds.of((ComputationGraph) model);
-        Map<String, Integer> out = new LinkedHashMap<>();
-        all.forEach((id, l) -> {
-            if (l instanceof PrecisionSwitchable && !(l instanceof IOutputLayer)) {
-                out.put(id, l.getIndex());
-            }
-        });
-        return out;
+        return ModelLayers.switchable(model);
     }
 
     /** Applies the plan to the network's switchable layers and recompiles the program (same parameter layout). */
@@ -387,18 +363,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     /** Times every layer's steps alone on the device while open (passes run eagerly meanwhile). */
     @Override
     public LayerClock startLayerClock(int skip) {
-        Map<String, Integer> index = new HashMap<>();
-        if (model instanceof MultiLayerNetwork m) {
-            for (int i = 0; i < m.getnLayers(); i++) {
-                String n = m.getLayerWiseConfigurations().getConf(i).getLayer().getLayerName();
-                index.put(n != null ? n : "layer" + i, i);
-            }
-        } else {
-            for (Layer l : ((ComputationGraph) model).getLayers()) {
-                index.put(l.conf().getLayer().getLayerName(), l.getIndex());
-            }
-        }
-        clock = new StepClock(ops, index, skip, () -> clock = null);
+        clock = new StepClock(ops, ModelLayers.indexByName(model), skip, () -> clock = null);
         return clock;
     }
 
