@@ -33,6 +33,17 @@ cp /usr/share/datasets/fashion-mnist/*.gz "$S/data/"
 jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.logging,java.xml,java.management,java.naming,java.sql,jdk.management,java.security.jgss,java.security.sasl,jdk.crypto.ec,java.desktop,java.instrument,jdk.jfr,java.net.http,java.scripting,jdk.net,java.compiler,jdk.httpserver,jdk.security.auth,jdk.security.jgss,jdk.zipfs \
     --strip-debug --no-header-files --no-man-pages --compress=2 --output "$T/jre"
 tar -C "$T" -cf - jre | xz -T2 -6 > "$S/jre.tar.xz"
+# jars travel exploded in one solid xz (class files compress far better together: Spark's 239 MB of jars become
+# ~110 MB); spark-on-device-run.sh zips them back (stored) on the device
+X="$T/jars"
+mkdir -p "$X"
+(cd "$S" && for j in spark/jars/*.jar lib/*.jar app/*.jar; do
+  mkdir -p "$X/$j"
+  (cd "$X/$j" && unzip -q -o "$S/$j"; [ $? -le 1 ]) || { echo "cannot unpack $j" >&2; exit 1; } # 1: warnings only
+  rm "$S/$j"
+done)
+tar -C "$X" -cf - . | xz -T2 -6 > "$S/jars.tar.xz"
+rm -rf "$X"
 rm -rf "$DEST" && mkdir -p "$DEST"
 tar -C "$T" -cf "$T/all.tar" sstage
 split -b "$LIMIT" -d -a 2 "$T/all.tar" "$T/part."
