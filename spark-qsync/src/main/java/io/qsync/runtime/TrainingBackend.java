@@ -34,4 +34,26 @@ public interface TrainingBackend {
      *                                   names the batch size and plan to change)
      */
     TrainingEngine open(EngineRequest request);
+
+    /**
+     * A fresh id for a collective among the workers of one host that this worker will lead (NCCL's unique id for
+     * CUDA workers), or empty when this backend has no such collective (then the TCP ring serves every worker).
+     * Called on one worker per host; the id travels to the host's other workers through the barrier stage.
+     */
+    default Optional<byte[]> newHostCollectiveId() {
+        return Optional.empty();
+    }
+
+    /**
+     * Joins the host collective {@code id} (from {@link #newHostCollectiveId} on the host's first worker) as
+     * {@code localRank} of {@code localSize} workers, on this worker's device {@code deviceOrdinal}. Every call, the
+     * joining too, is bounded by {@code config}'s timeouts; {@link io.qsync.comm.Communicator#abort} wakes it.
+     *
+     * @throws UnsupportedOperationException if {@link #newHostCollectiveId} is empty for this backend
+     * @throws io.qsync.comm.CommException  if the collective cannot be joined in time
+     */
+    default io.qsync.comm.Communicator joinHostCollective(
+            byte[] id, int localRank, int localSize, int deviceOrdinal, io.qsync.comm.CommConfig config) {
+        throw new UnsupportedOperationException(name() + " has no host collective");
+    }
 }
