@@ -16,8 +16,10 @@ import java.util.function.Function;
  * @param connections    TCP connections per ring neighbour, each driven by its own thread over its own stripe of every
  *                       large all-reduce (one socket and one thread cannot fill a fast link); Spark key
  *                       {@value #CONNECTIONS_KEY}
+ * @param collective     what the workers of one host use among themselves; Spark key {@value HostCollective#KEY}
  */
-public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes, int connections)
+public record CommConfig(
+        Duration connectTimeout, Duration ioTimeout, int chunkBytes, int connections, HostCollective collective)
         implements java.io.Serializable {
 
     /** Spark configuration key of {@link #connectTimeout()}. */
@@ -51,6 +53,14 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
             throw new IllegalArgumentException(
                     CONNECTIONS_KEY + " must be between 1 and " + MAX_CONNECTIONS + ", got " + connections);
         }
+        if (collective == null) {
+            throw new IllegalArgumentException(HostCollective.KEY + " must be auto, ring or nccl");
+        }
+    }
+
+    /** Settings with the {@link HostCollective#AUTO} host collective. */
+    public CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkBytes, int connections) {
+        this(connectTimeout, ioTimeout, chunkBytes, connections, HostCollective.AUTO);
     }
 
     /** Settings with {@value #DEFAULT_CONNECTIONS} connections per neighbour. */
@@ -65,26 +75,31 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
 
     /** Returns a copy with another connect timeout. */
     public CommConfig withConnectTimeout(Duration d) {
-        return new CommConfig(d, ioTimeout, chunkBytes, connections);
+        return new CommConfig(d, ioTimeout, chunkBytes, connections, collective);
     }
 
     /** Returns a copy with another I/O timeout. */
     public CommConfig withIoTimeout(Duration d) {
-        return new CommConfig(connectTimeout, d, chunkBytes, connections);
+        return new CommConfig(connectTimeout, d, chunkBytes, connections, collective);
     }
 
     /** Returns a copy with another chunk size. */
     public CommConfig withChunkBytes(int bytes) {
-        return new CommConfig(connectTimeout, ioTimeout, bytes, connections);
+        return new CommConfig(connectTimeout, ioTimeout, bytes, connections, collective);
     }
 
     /** Returns a copy with another number of connections per neighbour. */
     public CommConfig withConnections(int n) {
-        return new CommConfig(connectTimeout, ioTimeout, chunkBytes, n);
+        return new CommConfig(connectTimeout, ioTimeout, chunkBytes, n, collective);
+    }
+
+    /** Returns a copy with another host collective. */
+    public CommConfig withCollective(HostCollective c) {
+        return new CommConfig(connectTimeout, ioTimeout, chunkBytes, connections, c);
     }
 
     /**
-     * Reads the four {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
+     * Reads the five {@code spark.qsync.comm.*} keys through {@code lookup} (e.g. {@code key -> sparkConf.get(key,
      * null)}); a missing key (null) keeps its default. Durations accept {@code ms}, {@code s}, {@code m} or {@code h}
      * suffixes (plain numbers are seconds).
      */
@@ -96,7 +111,8 @@ public record CommConfig(Duration connectTimeout, Duration ioTimeout, int chunkB
                 c == null ? d.connectTimeout : parseDuration(CONNECT_TIMEOUT_KEY, c),
                 io == null ? d.ioTimeout : parseDuration(IO_TIMEOUT_KEY, io),
                 parseInt(CHUNK_BYTES_KEY, lookup.apply(CHUNK_BYTES_KEY), d.chunkBytes, "an integer number of bytes"),
-                parseInt(CONNECTIONS_KEY, lookup.apply(CONNECTIONS_KEY), d.connections, "an integer"));
+                parseInt(CONNECTIONS_KEY, lookup.apply(CONNECTIONS_KEY), d.connections, "an integer"),
+                HostCollective.parse(lookup.apply(HostCollective.KEY)));
     }
 
     private static int parseInt(String key, String text, int dflt, String what) {

@@ -58,6 +58,22 @@ public interface Communicator extends AutoCloseable {
     }
 
     /**
+     * Copies {@code root}'s floats of {@code parts} (each from its position to its limit) to every worker. This default
+     * sums the root's values with zeros from everyone else (exact: {@code x + 0 = x}); implementations with a native
+     * broadcast override it.
+     */
+    default void broadcast(FloatBuffer[] parts, int root) {
+        if (rank() != root) {
+            for (FloatBuffer p : parts) {
+                for (int i = p.position(); i < p.limit(); i++) {
+                    p.put(i, 0f);
+                }
+            }
+        }
+        allReduce(parts, ReduceOp.SUM);
+    }
+
+    /**
      * Gathers one byte array from every worker.
      *
      * @return {@code size()} arrays indexed by rank (this worker's own entry is {@code mine})

@@ -98,6 +98,18 @@ public final class QSyncConf {
             "TCP connections from each worker to each ring neighbour (at most 16), each with its own thread: an "
                     + "all-reduce of at least 1 MiB per connection is cut into one stripe per connection, since one socket "
                     + "and one thread cannot fill a fast link. Every worker must use the same value.");
+    /** Collective among a host's workers. */
+    public static final ConfEntry<io.qsync.comm.HostCollective> COLLECTIVE = new ConfEntry<>(
+            io.qsync.comm.HostCollective.KEY,
+            "What the workers of one host use among themselves for the gradient exchange: `auto` (NCCL among a host's "
+                    + "workers when every one of them is a GPU worker of the cuda backend with a GPU of its own, the TCP "
+                    + "ring among hosts' leaders and for every other worker), `ring` (the TCP ring among all workers), or "
+                    + "`nccl` (as auto, but a host whose workers cannot share NCCL fails the job). NCCL runs with NVLink "
+                    + "multicast off (NCCL_NVLS_ENABLE=0).",
+            "auto",
+            io.qsync.comm.HostCollective::parse,
+            v -> true,
+            "must be auto, ring or nccl");
     /** Gradient bucket size. */
     public static final ConfEntry<Integer> BUCKET_BYTES = ConfEntry.intAtLeast(
             "spark.qsync.comm.bucketBytes",
@@ -275,6 +287,7 @@ public final class QSyncConf {
             IO_TIMEOUT,
             CHUNK_BYTES,
             CONNECTIONS,
+            COLLECTIVE,
             BUCKET_BYTES,
             PROGRESS,
             FEATURES_COL,

@@ -128,7 +128,8 @@ public record TrainSettings(
                 QSyncConf.CONNECT_TIMEOUT.read(s),
                 QSyncConf.IO_TIMEOUT.read(s),
                 QSyncConf.CHUNK_BYTES.read(s),
-                QSyncConf.CONNECTIONS.read(s));
+                QSyncConf.CONNECTIONS.read(s),
+                QSyncConf.COLLECTIVE.read(s));
         String devices = QSyncConf.PLAN_DEVICES.read(s).trim();
         List<String> byRank = devices.isEmpty()
                 ? List.of()

@@ -15,7 +15,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /** The communicator implementations under test, and a harness that runs one worker thread per rank. */
 enum Backend {
     LOCAL,
-    TCP;
+    TCP,
+    /**
+     * Two levels: ranks split into two "hosts" (the first half and the rest), each an in-JVM group standing in for
+     * NCCL, and the TCP ring between the hosts' leaders.
+     */
+    HIERARCHICAL;
 
     /** A worker's body; gets its communicator. */
     interface Worker<T> {
@@ -32,6 +37,10 @@ enum Backend {
         final LocalGroup group;
         final AtomicReferenceArray<String> addresses;
         final CyclicBarrier exchanged;
+        final List<List<Integer>> groups = new ArrayList<>();
+        final List<LocalGroup> hostGroups = new ArrayList<>();
+        final AtomicReferenceArray<String> leaderAddresses;
+        final CyclicBarrier leadersExchanged;
 
         Setup(int size, CommConfig config) {
             this.size = size;
@@ -39,6 +48,42 @@ enum Backend {
             this.group = Backend.this == LOCAL ? new LocalGroup(size, config) : null;
             this.addresses = new AtomicReferenceArray<>(size);
             this.exchanged = new CyclicBarrier(size);
+            int half = (size + 1) / 2;
+            groups.add(java.util.stream.IntStream.range(0, half).boxed().toList());
+            if (size > half) {
+                groups.add(java.util.stream.IntStream.range(half, size).boxed().toList());
+            }
+            for (List<Integer> g : groups) {
+                hostGroups.add(g.size() > 1 ? new LocalGroup(g.size(), config) : null);
+            }
+            this.leaderAddresses = new AtomicReferenceArray<>(groups.size());
+            this.leadersExchanged = new CyclicBarrier(groups.size());
+        }
+
+        String[] exchangeLeaders(int leader, String mine) {
+            leaderAddresses.set(leader, mine);
+            try {
+                leadersExchanged.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+                throw new IllegalStateException("test leader address exchange failed", e);
+            }
+            String[] all = new String[groups.size()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = leaderAddresses.get(i);
+            }
+            return all;
+        }
+
+        private Communicator hierarchical(int rank) {
+            int gi = rank < groups.get(0).size() ? 0 : 1;
+            List<Integer> g = groups.get(gi);
+            Communicator local =
+                    hostGroups.get(gi) == null ? null : hostGroups.get(gi).join(rank - g.get(0));
+            Communicator leaders = g.get(0) == rank && groups.size() > 1
+                    ? TcpRingCommunicator.create(
+                            gi, groups.size(), "127.0.0.1", "test-leaders", config, a -> exchangeLeaders(gi, a))
+                    : null;
+            return new HierarchicalCommunicator(rank, size, local, g, leaders);
         }
 
         /** The address-exchange callback of {@code rank} (an allGather of strings between the worker threads). */
@@ -58,6 +103,9 @@ enum Backend {
 
         /** Creates rank's communicator. */
         Communicator create(int rank) {
+            if (Backend.this == HIERARCHICAL) {
+                return hierarchical(rank);
+            }
             return Backend.this == LOCAL
                     ? group.join(rank)
                     : TcpRingCommunicator.create(
