@@ -23,8 +23,8 @@ public record HostLayout(List<Member> members, List<List<Integer>> groups) {
      * What a worker says about itself.
      *
      * @param host     its host (address without port)
-     * @param eligible whether its backend offers a host collective and it has a GPU of its own
-     * @param device   its GPU ordinal in its process, or -1
+     * @param eligible whether its backend offers a host collective it can join
+     * @param device   the device it would join with (its GPU ordinal for NCCL), or -1
      */
     public record Member(String host, boolean eligible, int device) {
         /** A one-line encoding for the barrier stage's {@code allGather}. */
@@ -89,10 +89,10 @@ public record HostLayout(List<Member> members, List<List<Integer>> groups) {
         for (int r : ranks) {
             Member m = members.get(r);
             if (!m.eligible() || m.device() < 0) {
-                return "rank " + r + " is not a GPU worker of a backend with a host collective";
+                return "rank " + r + " cannot join one (not a GPU worker of a backend with a host collective)";
             }
             if (!devices.add(m.device())) {
-                return "two workers share GPU " + m.device();
+                return "two workers share device " + m.device();
             }
         }
         return "";

@@ -36,6 +36,18 @@ public interface TrainingBackend {
     TrainingEngine open(EngineRequest request);
 
     /**
+     * The device a worker of this backend joins a host collective with ({@link #newHostCollectiveId}), distinct for
+     * every worker of a host that can join one; -1 when this worker cannot (the backend has no host collective, or
+     * the worker is not on a device that has one).
+     *
+     * @param deviceKind the worker's device kind ({@code gpu} or {@code cpu})
+     * @param ordinal    its GPU ordinal in this process, or -1
+     */
+    default int hostCollectiveDevice(String deviceKind, int ordinal) {
+        return -1;
+    }
+
+    /**
      * A fresh id for a collective among the workers of one host that this worker will lead (NCCL's unique id for
      * CUDA workers), or empty when this backend has no such collective (then the TCP ring serves every worker).
      * Called on one worker per host; the id travels to the host's other workers through the barrier stage.

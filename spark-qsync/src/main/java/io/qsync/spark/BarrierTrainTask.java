@@ -59,10 +59,16 @@ final class BarrierTrainTask
         int planRank = planRank(device, in.plannedTypes());
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
                 AutoCloseable slice = SmSlicing.install(device, in.devices(), infos.length)) {
-            List<String> peers = List.of(ctx.allGather(endpoint.address()));
-            try (Communicator comm = endpoint.connect(
+            try (Communicator comm = JobCommunicators.connect(
+                            ctx::allGather,
+                            endpoint,
                             rank,
-                            peers,
+                            host,
+                            device,
+                            in.devices().cpuRank(rank, infos.length)
+                                    ? "cpu"
+                                    : in.params().backend(),
+                            in.comm(),
                             "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
                             in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
                             ctx::isInterrupted);

@@ -53,12 +53,12 @@ class HostLayoutTest {
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
                 () -> HostLayout.of(List.of(gpu("a", 0), gpu("a", 0)), HostCollective.NCCL));
-        assertTrue(e.getMessage().contains("two workers share GPU 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("two workers share device 0"), e.getMessage());
         assertTrue(e.getMessage().contains(HostCollective.KEY + "=auto"), e.getMessage());
         e = assertThrows(
                 IllegalArgumentException.class,
                 () -> HostLayout.of(List.of(gpu("a", 0), cpu("a")), HostCollective.NCCL));
-        assertTrue(e.getMessage().contains("rank 1 is not a GPU worker"), e.getMessage());
+        assertTrue(e.getMessage().contains("rank 1 cannot join one"), e.getMessage());
     }
 
     @Test
