@@ -148,7 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
                 .setAppName("qsync-train")
                 .setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .setIfMissing("spark.kryo.registrator", QSyncKryoRegistrator.class.getName())
-                .setIfMissing("spark.ui.enabled", "false");
+                .setIfMissing("spark.ui.enabled", "false")
+                // NCCL among a host's GPU workers runs with NVLink multicast off, in executors started from here too
+                .setIfMissing("spark.executorEnv.NCCL_NVLS_ENABLE", "0");
         Map<String, String> settings = settings(QSyncConf.from(sc));
         TrainSettings ts = TrainSettings.from(settings);
         Path dir = Path.of(QSyncConf.DATA_DIR.read(settings));
