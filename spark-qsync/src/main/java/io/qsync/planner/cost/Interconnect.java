@@ -32,6 +32,26 @@ public record Interconnect(String name, double bandwidthBytesPerSec, double late
     }
 
     /**
+     * The two-level all-reduce of {@code io.qsync.comm.HierarchicalCommunicator}, this being the link between hosts:
+     * a ring all-reduce among each host's {@code perHost} workers over {@code hostLink} (NCCL), a ring all-reduce among
+     * the {@code hosts} leaders over this link, and each leader's pipelined broadcast back to its host (one pass of the
+     * bytes over {@code hostLink} plus a hop per worker).
+     *
+     * @param bytes    buffer size
+     * @param perHost  workers per host sharing the host collective (1: none)
+     * @param hosts    hosts (ring of leaders)
+     * @param hostLink the link inside a host
+     * @return seconds
+     */
+    public double twoLevelAllReduceSeconds(double bytes, int perHost, int hosts, Interconnect hostLink) {
+        if (perHost <= 1) {
+            return ringAllReduceSeconds(bytes, hosts);
+        }
+        double broadcast = (perHost - 1) * hostLink.latencySeconds() + bytes / hostLink.bandwidthBytesPerSec();
+        return hostLink.ringAllReduceSeconds(bytes, perHost) + ringAllReduceSeconds(bytes, hosts) + broadcast;
+    }
+
+    /**
      * One all-reduce of {@code params} FP32 gradient elements with the loss scalar folded in (one extra float), as the
      * trainer runs it when the whole gradient is one bucket.
      *

@@ -1,6 +1,5 @@
 package io.qsync.planner.replay;
 
-import io.qsync.planner.cost.Interconnect;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.graph.LayerNode;
 import java.util.ArrayList;
@@ -47,16 +46,14 @@ record BucketSchedule(List<Bucket> buckets, double end) {
      * @param bucketBytes bucket size; 0 or at least the gradient: one bucket after the backward pass
      * @param backwardEnd per worker, per node index: when that node's backward pass is done (from the step's start)
      * @param busy        per worker: when its backward pass has ended (its busy time)
-     * @param link        slowest link of the ring
-     * @param workers     ring size
+     * @param allReduce   seconds of one all-reduce of that many bytes
      */
     static BucketSchedule of(
             LayerGraph graph,
             long bucketBytes,
             List<double[]> backwardEnd,
             double[] busy,
-            Interconnect link,
-            int workers) {
+            java.util.function.DoubleUnaryOperator allReduce) {
         List<LayerNode> nodes = graph.nodes();
         long[] offset = new long[nodes.size() + 1];
         for (int i = 0; i < nodes.size(); i++) {
@@ -80,7 +77,7 @@ record BucketSchedule(List<Bucket> buckets, double end) {
             }
             double bytes = 4.0 * (to - from) + (from == 0 ? 4.0 : 0);
             double start = Math.max(ready, free);
-            Bucket b = new Bucket(from, to, ready, start, link.ringAllReduceSeconds(bytes, workers));
+            Bucket b = new Bucket(from, to, ready, start, allReduce.applyAsDouble(bytes));
             out.add(b);
             free = b.end();
             to = from;

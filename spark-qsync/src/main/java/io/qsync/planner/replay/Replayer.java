@@ -27,6 +27,8 @@ public final class Replayer {
     private final LayerGraph graph;
     private final MemoryEstimator memory;
     private final long bucketBytes;
+    private final Interconnect hostLink;
+    private final int perHost;
     private final Map<DeviceProfile, Map<Integer, WorkerModel>> models = new IdentityHashMap<>();
 
     /**
@@ -44,12 +46,43 @@ public final class Replayer {
      *                    backward pass)
      */
     public Replayer(LayerGraph graph, MemoryEstimator memory, long bucketBytes) {
+        this(graph, memory, bucketBytes, null, 1);
+    }
+
+    private Replayer(LayerGraph graph, MemoryEstimator memory, long bucketBytes, Interconnect hostLink, int perHost) {
         if (bucketBytes < 0) {
             throw new IllegalArgumentException("bucketBytes must be >= 0 (0 = no overlap), got " + bucketBytes);
         }
         this.graph = graph;
         this.memory = memory;
         this.bucketBytes = bucketBytes;
+        this.hostLink = hostLink;
+        this.perHost = perHost;
+    }
+
+    /**
+     * The same replayer for a cluster whose workers share hosts {@code perHost} at a time and reduce among themselves
+     * over {@code hostLink} (NCCL among a host's GPU workers, {@code spark.qsync.comm.collective}), the hosts' leaders
+     * over the ring at the slowest worker link ({@link Interconnect#twoLevelAllReduceSeconds}).
+     *
+     * @throws IllegalArgumentException if {@code perHost < 1}
+     */
+    public Replayer withHostCollective(Interconnect hostLink, int perHost) {
+        if (perHost < 1 || hostLink == null) {
+            throw new IllegalArgumentException(
+                    "a host collective needs a link and >= 1 worker per host, got " + hostLink + ", " + perHost);
+        }
+        return new Replayer(graph, memory, bucketBytes, hostLink, perHost);
+    }
+
+    /** Seconds of one all-reduce of {@code bytes} among {@code n} workers whose slowest link is {@code link}. */
+    private java.util.function.DoubleUnaryOperator allReduce(Interconnect link, int n) {
+        if (hostLink == null || perHost <= 1) {
+            return bytes -> link.ringAllReduceSeconds(bytes, n);
+        }
+        int hosts = (n + perHost - 1) / perHost;
+        int local = Math.min(perHost, n);
+        return bytes -> link.twoLevelAllReduceSeconds(bytes, local, hosts, hostLink);
     }
 
     /** @return the network */
@@ -84,7 +117,7 @@ public final class Replayer {
         for (int i = 0; i < act.size(); i++) {
             ends.add(new double[graph.nodes().size()]);
         }
-        return BucketSchedule.of(graph, bucketBytes, ends, busy, slowestLink(act), size(act))
+        return BucketSchedule.of(graph, bucketBytes, ends, busy, allReduce(slowestLink(act), size(act)))
                 .collectiveSeconds();
     }
 
@@ -115,7 +148,7 @@ public final class Replayer {
                 parts.add(b);
             }
         }
-        return BucketSchedule.of(graph, bucketBytes, ends, busy, slowestLink(act), size(act));
+        return BucketSchedule.of(graph, bucketBytes, ends, busy, allReduce(slowestLink(act), size(act)));
     }
 
     /**

@@ -94,6 +94,25 @@ class ReplayerTest {
     }
 
     @Test
+    void aHostCollectiveReducesInsideHostsAndRingsOnlyTheLeaders() {
+        DeviceProfile d = cpu("gpu", 1e10);
+        List<WorkerSpec> eight = List.of(new WorkerSpec("g", d, Map.of(), 32, 8));
+        Interconnect nvlink = new Interconnect("nvlink", 1e11, 5e-6);
+        Replayer twoLevel = r.withHostCollective(nvlink, 4);
+        double bytes = 4.0 * g.totalParams() + 4;
+        double flat = 2 * 7 * (5e-5 + bytes / 8 / 1e8);
+        double local = 2 * 3 * (5e-6 + bytes / 4 / 1e11);
+        double leaders = 2 * 1 * (5e-5 + bytes / 2 / 1e8);
+        double broadcast = 3 * 5e-6 + bytes / 1e11;
+        assertEquals(flat, r.collectiveSeconds(eight), 1e-12);
+        assertEquals(local + leaders + broadcast, twoLevel.collectiveSeconds(eight), 1e-12);
+        assertTrue(twoLevel.clusterSeconds(eight) < r.clusterSeconds(eight), "two levels beat the flat ring here");
+        // one worker per host: no host level, the ring of all workers
+        assertEquals(flat, r.withHostCollective(nvlink, 1).collectiveSeconds(eight), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> r.withHostCollective(nvlink, 0));
+    }
+
+    @Test
     void bucketsHideTheirAllReduceBehindTheRestOfTheBackwardPass() {
         DeviceProfile slow = cpu("slow", 1e8);
         List<WorkerSpec> ws =
