@@ -33,6 +33,7 @@ final class NcclCalls {
         c.CTAPolicy(CONFIG_UNDEF_INT).shrinkShare(CONFIG_UNDEF_INT).nvlsCTAs(CONFIG_UNDEF_INT);
         c.nChannelsPerNetPeer(CONFIG_UNDEF_INT).nvlinkCentricSched(CONFIG_UNDEF_INT);
         c.graphUsageMode(CONFIG_UNDEF_INT).numRmaCtx(CONFIG_UNDEF_INT);
+        c.netName(null).commName(null); // NCCL_CONFIG_UNDEF_PTR
         return c;
     }
 

@@ -260,7 +260,11 @@ public final class NcclGroup implements AutoCloseable {
             try {
                 if (!released) {
                     released = true;
-                    makeCurrent();
+                    try {
+                        makeCurrent();
+                    } catch (RuntimeException e) {
+                        // NCCL sets the communicator's device itself; finalize or abort anyway
+                    }
                     if (abortReason == null && finalizeWithin(CLOSE_LIMIT)) {
                         ncclCommDestroy(comm);
                     } else {
