@@ -19,21 +19,14 @@ rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
 STEPS=${STEPS:-tests bench torch}
 TESTS=${TESTS:-io.qsync.lowprec.cuda.NcclArgumentsTest io.qsync.lowprec.cuda.NcclGroupGpuTest io.qsync.lowprec.cuda.NcclGroupMultiGpuTest io.qsync.backend.cuda.NcclCommunicatorGpuTest}
 SIZES=${SIZES:-64 1024}
-[ -f "$S/PARTS" ] || { echo "stage incomplete: nothing staged - stage the CUDA parts first (cuda-backend-on-device.sh)"; exit 3; }
-for p in $(seq 1 "$(cat $S/PARTS)"); do
-  [ -f "$S/.part$p" ] || { echo "stage incomplete: part $p missing - stage again from part 1"; exit 3; }
-done
 NCCL_LIB=$(python3 -c "import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], 'lib'))" 2>/dev/null)
 [ -f "$NCCL_LIB/libnccl.so.2" ] || { echo "no libnccl.so.2 from python3's nvidia.nccl package (got '$NCCL_LIB')"; exit 4; }
 export LD_LIBRARY_PATH=$NCCL_LIB:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export NCCL_NVLS_ENABLE=0
+# the CUDA stage's own preparation (stage check, JRE, ND4J natives, carried classes) with no step of its own
+STEPS=prepare bash "$REPO/benchmarks/gpu/cuda-backend-device-run.sh" > "$OUTDIR/prepare.txt" 2>&1 \
+    || { cat "$OUTDIR/prepare.txt"; exit 3; }
 cd "$S"
-[ -x jre/bin/java ] || xz -dc jre.tar.xz | tar xf -
-if [ ! -f lib/nd4j-native-1.0.0-M2.1-linux-x86_64.jar ]; then
-  mkdir -p /tmp/nd4jn && xz -T8 -dc nd4j-native-linux.tar.xz | tar xf - -C /tmp/nd4jn
-  (cd /tmp/nd4jn && python3 -m zipfile -c "$S/lib/nd4j-native-1.0.0-M2.1-linux-x86_64.jar" .)
-fi
-rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
 { nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv; nvidia-smi topo -m; \
   echo "NCCL_LIB=$NCCL_LIB"; ls "$NCCL_LIB"; } > "$OUTDIR/machine.txt" 2>&1
 head -12 "$OUTDIR/machine.txt"

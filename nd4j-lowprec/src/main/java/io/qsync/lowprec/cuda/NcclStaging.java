@@ -59,28 +59,31 @@ final class NcclStaging implements AutoCloseable {
 
     /** Enqueues a copy of the first {@code bytes} host bytes to the device on the group's stream. */
     void upload(NcclGroup group, long bytes) {
-        group.makeCurrent();
-        Check.cuda(
-                "cudaMemcpyAsync(H2D " + name + ", " + bytes + " bytes)",
-                cudaMemcpyAsync(
-                        device,
-                        host,
-                        bytes,
-                        cudaMemcpyHostToDevice,
-                        group.stream().handle()));
+        copy(group, bytes, true);
     }
 
     /** Enqueues a copy of the first {@code bytes} device bytes to the host on the group's stream. */
     void download(NcclGroup group, long bytes) {
+        copy(group, bytes, false);
+    }
+
+    private void copy(NcclGroup group, long bytes, boolean up) {
         group.makeCurrent();
         Check.cuda(
-                "cudaMemcpyAsync(D2H " + name + ", " + bytes + " bytes)",
-                cudaMemcpyAsync(
-                        host,
-                        device,
-                        bytes,
-                        cudaMemcpyDeviceToHost,
-                        group.stream().handle()));
+                "cudaMemcpyAsync(" + (up ? "H2D " : "D2H ") + name + ", " + bytes + " bytes)",
+                up
+                        ? cudaMemcpyAsync(
+                                device,
+                                host,
+                                bytes,
+                                cudaMemcpyHostToDevice,
+                                group.stream().handle())
+                        : cudaMemcpyAsync(
+                                host,
+                                device,
+                                bytes,
+                                cudaMemcpyDeviceToHost,
+                                group.stream().handle()));
     }
 
     private void free() {

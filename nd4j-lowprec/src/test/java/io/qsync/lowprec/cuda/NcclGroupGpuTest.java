@@ -79,39 +79,38 @@ class NcclGroupGpuTest {
 
     @Test
     void abortWakesACallWaitingOnTheStream() throws Exception {
-        try (DeviceAllocator mem = new DeviceAllocator("nccl-test", 1 << 20);
-                NcclGroup g = NcclGroup.join(0, NcclGroup.uniqueId(), 0, 1, T);
-                DeviceBuffer flag = mem.allocate("flag", 4);
-                DeviceBuffer x = mem.allocate("x", 4096)) {
-            holdStream(g, flag);
-            Thread release = releaseLater(g, flag, 300, "test says stop");
-            long t0 = System.nanoTime();
-            NcclException e = assertThrows(NcclException.class, () -> g.allReduceSum(x.pointer(), 1024, T));
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals(NcclException.Kind.ABORTED, e.kind(), e.getMessage());
-            assertTrue(
-                    e.getMessage().contains("test says stop") && e.getMessage().contains("rank 0 of 1"),
-                    e.getMessage());
-            assertTrue(ms < 10_000, "abort took " + ms + " ms");
-            release.join();
-            NcclException after = assertThrows(NcclException.class, () -> g.allReduceSum(x.pointer(), 1, T));
-            assertTrue(after.getMessage().contains("aborted or closed before"), after.getMessage());
-        }
+        long t0 = System.nanoTime();
+        NcclException e = heldCollective(300, "test says stop", T);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(NcclException.Kind.ABORTED, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains("test says stop") && e.getMessage().contains("rank 0 of 1"), e.getMessage());
+        assertTrue(ms < 10_000, "abort took " + ms + " ms");
     }
 
     @Test
     void aCollectiveThatCannotFinishTimesOut() throws Exception {
+        NcclException e = heldCollective(3000, null, Duration.ofMillis(500));
+        assertEquals(NcclException.Kind.TIMEOUT, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains("did not finish within PT0.5S"), e.getMessage());
+    }
+
+    /**
+     * An all-reduce on a one-rank group whose stream is held back: {@code releaseMs} later the group is aborted with
+     * {@code reason} (when given) and the stream let go. Returns the collective's failure; checks that the group
+     * refuses later calls.
+     */
+    static NcclException heldCollective(long releaseMs, String reason, Duration timeout) throws Exception {
         try (DeviceAllocator mem = new DeviceAllocator("nccl-test", 1 << 20);
                 NcclGroup g = NcclGroup.join(0, NcclGroup.uniqueId(), 0, 1, T);
                 DeviceBuffer flag = mem.allocate("flag", 4);
                 DeviceBuffer x = mem.allocate("x", 4096)) {
             holdStream(g, flag);
-            Thread release = releaseLater(g, flag, 3000, null);
-            NcclException e =
-                    assertThrows(NcclException.class, () -> g.allReduceSum(x.pointer(), 1024, Duration.ofMillis(500)));
-            assertEquals(NcclException.Kind.TIMEOUT, e.kind(), e.getMessage());
-            assertTrue(e.getMessage().contains("did not finish within PT0.5S"), e.getMessage());
+            Thread release = releaseLater(g, flag, releaseMs, reason);
+            NcclException e = assertThrows(NcclException.class, () -> g.allReduceSum(x.pointer(), 1024, timeout));
             release.join();
+            NcclException after = assertThrows(NcclException.class, () -> g.allReduceSum(x.pointer(), 1, T));
+            assertTrue(after.getMessage().contains("aborted or closed before"), after.getMessage());
+            return e;
         }
     }
 
