@@ -114,7 +114,7 @@ public final class NcclCommunicator implements Communicator {
                             + ") if workers' compute times differ by more"
                     : "";
             throw new CommException(what + " over NCCL failed: " + e.getMessage() + hint, e);
-        } catch (CudaException | IllegalStateException e) {
+        } catch (RuntimeException e) { // a CUDA error, a bad length: the peers cannot go on without this rank
             collectives.group().abort(e.getMessage());
             throw new CommException(what + " over NCCL failed at rank " + rank() + ": " + e.getMessage(), e);
         }
