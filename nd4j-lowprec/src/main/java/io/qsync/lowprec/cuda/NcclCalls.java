@@ -3,12 +3,16 @@ package io.qsync.lowprec.cuda;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 import static org.bytedeco.cuda.global.nccl.NCCL_API_MAGIC;
 import static org.bytedeco.cuda.global.nccl.NCCL_VERSION_CODE;
+import static org.bytedeco.cuda.global.nccl.ncclCommFinalize;
+import static org.bytedeco.cuda.global.nccl.ncclCommGetAsyncError;
 import static org.bytedeco.cuda.global.nccl.ncclGetErrorString;
+import static org.bytedeco.cuda.global.nccl.ncclInProgress;
 import static org.bytedeco.cuda.global.nccl.ncclSuccess;
 
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
+import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.cuda.nccl.ncclConfig_t;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
@@ -65,6 +69,28 @@ final class NcclCalls {
             throw new IllegalArgumentException("root " + root + " is not a rank of 0.." + (size - 1));
         }
         return root;
+    }
+
+    /**
+     * Finalizes {@code comm} (non-blocking: polled) within {@code limit}.
+     *
+     * @return true when it finished cleanly (then destroy it), false when it must be aborted
+     */
+    static boolean finalizeWithin(ncclComm comm, Duration limit) {
+        int rc = ncclCommFinalize(comm);
+        long start = System.nanoTime();
+        int[] state = new int[1];
+        while (rc == ncclSuccess || rc == ncclInProgress) {
+            if (ncclCommGetAsyncError(comm, state) != ncclSuccess) {
+                return false;
+            } else if (state[0] == ncclSuccess) {
+                return true;
+            } else if (state[0] != ncclInProgress || System.nanoTime() - start > limit.toNanos()) {
+                return false;
+            }
+            pause(start);
+        }
+        return false;
     }
 
     /** One step of a wait: spins for its first 2 ms (a collective of a few MiB takes less), then parks 50 us. */

@@ -14,6 +14,8 @@ public final class NcclException extends RuntimeException {
         TIMEOUT,
         /** {@link NcclGroup#abort(String)} was called (or the calling thread was interrupted). */
         ABORTED,
+        /** Another rank aborted or failed and left its reason (the message carries it). */
+        PEER_ABORTED,
         /** NCCL or CUDA reported an error. */
         FAILED
     }

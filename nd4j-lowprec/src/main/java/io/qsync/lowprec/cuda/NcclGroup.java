@@ -31,8 +31,10 @@ import org.bytedeco.javacpp.Pointer;
  * communicator itself within a millisecond. Before the first NCCL call of the process {@code NCCL_NVLS_ENABLE=0} is
  * put into the native environment ({@link NcclEnvironment}: the GPU machines require NVLink multicast off).
  *
- * <p>Peers learn of an abort only through their own deadline (NCCL sends no abort notice between ranks of one host)
- * or, in Spark, through the barrier stage killing their tasks (an interrupt makes a waiting call fail at once).
+ * <p>NCCL sends no abort notice between ranks, so a rank that aborts or fails leaves one on an {@link AbortBoard}
+ * (a file under {@code /dev/shm} named after the unique id): the other ranks, waiting or entering a call, fail within
+ * 20 ms with its reason instead of at their own deadline. A dead process leaves none: its peers time out (or, in
+ * Spark, are interrupted when the barrier stage's tasks are killed; an interrupt fails a waiting call at once).
  */
 public final class NcclGroup implements AutoCloseable {
     /** Size of an NCCL unique id in bytes. */
@@ -45,14 +47,17 @@ public final class NcclGroup implements AutoCloseable {
     private final int rank;
     private final int size;
     private final CudaStream stream;
+    private final AbortBoard board;
     private volatile String abortReason;
+    private long lastLook;
     private volatile boolean closing;
     /** The communicator was aborted (after a failure) or destroyed: no NCCL call may use it any more. */
     private boolean released;
 
     private boolean streamClosed;
 
-    private NcclGroup(ncclComm comm, int device, int rank, int size, CudaStream stream) {
+    private NcclGroup(ncclComm comm, int device, int rank, int size, CudaStream stream, AbortBoard board) {
+        this.board = board;
         this.comm = comm;
         this.device = device;
         this.rank = rank;
@@ -86,6 +91,7 @@ public final class NcclGroup implements AutoCloseable {
         String what = "joining an NCCL communicator as rank " + rank + " of " + size + " on device " + deviceOrdinal;
         Check.cuda("cudaSetDevice(" + deviceOrdinal + ")", cudaSetDevice(deviceOrdinal));
         GreenContext.reapply();
+        AbortBoard board = AbortBoard.of(id, rank);
         CudaStream stream = new CudaStream();
         ncclComm comm = new ncclComm();
         try (ncclUniqueId uid = new ncclUniqueId();
@@ -98,16 +104,25 @@ public final class NcclGroup implements AutoCloseable {
                 throw new NcclException(NcclException.Kind.FAILED, what + " failed: " + error(rc));
             }
             long start = System.nanoTime();
+            long lastLook = start;
             int[] state = new int[1];
             while (true) {
                 NcclCalls.check(what + ": ncclCommGetAsyncError", ncclCommGetAsyncError(comm, state));
                 if (state[0] == ncclSuccess) {
-                    return new NcclGroup(comm, deviceOrdinal, rank, size, stream);
+                    return new NcclGroup(comm, deviceOrdinal, rank, size, stream, board);
                 } else if (state[0] != ncclInProgress) {
                     throw new NcclException(NcclException.Kind.FAILED, what + " failed: " + error(state[0]));
                 } else if (Thread.currentThread().isInterrupted()) {
                     throw new NcclException(NcclException.Kind.ABORTED, what + " stopped: the thread was interrupted");
-                } else if (System.nanoTime() - start > timeout.toNanos()) {
+                }
+                if (System.nanoTime() - lastLook > AbortBoard.LOOK_NANOS) {
+                    lastLook = System.nanoTime();
+                    String notice = board.peerNotice();
+                    if (notice != null) {
+                        throw new NcclException(NcclException.Kind.PEER_ABORTED, what + " stopped: " + notice);
+                    }
+                }
+                if (System.nanoTime() - start > timeout.toNanos()) {
                     throw new NcclException(
                             NcclException.Kind.TIMEOUT,
                             what + " timed out after " + timeout + ": not every rank joined (another rank may have"
@@ -116,6 +131,7 @@ public final class NcclGroup implements AutoCloseable {
                 pause(start);
             }
         } catch (RuntimeException | Error e) {
+            board.post("rank " + rank + " failed to join: " + e.getMessage());
             if (!comm.isNull()) {
                 ncclCommAbort(comm);
             }
@@ -211,7 +227,7 @@ public final class NcclGroup implements AutoCloseable {
      */
     public synchronized void await(String what, Duration timeout) {
         checkTimeout(timeout);
-        checkLive(what);
+        checkLive(what, false);
         long start = System.nanoTime();
         int[] state = new int[1];
         while (true) {
@@ -224,7 +240,7 @@ public final class NcclGroup implements AutoCloseable {
             } else if (q != cudaSuccess && q != cudaErrorNotReady) {
                 fail(NcclException.Kind.FAILED, what + " failed on the stream: " + NcclCalls.cudaError(q));
             }
-            checkLive(what);
+            checkLive(what, false);
             if (System.nanoTime() - start > timeout.toNanos()) {
                 fail(
                         NcclException.Kind.TIMEOUT,
@@ -242,6 +258,7 @@ public final class NcclGroup implements AutoCloseable {
     public void abort(String reason) {
         if (abortReason == null) {
             abortReason = String.valueOf(reason);
+            board.post(abortReason);
         }
     }
 
@@ -265,7 +282,7 @@ public final class NcclGroup implements AutoCloseable {
                     } catch (RuntimeException e) {
                         // NCCL sets the communicator's device itself; finalize or abort anyway
                     }
-                    if (abortReason == null && finalizeWithin(CLOSE_LIMIT)) {
+                    if (abortReason == null && NcclCalls.finalizeWithin(comm, CLOSE_LIMIT)) {
                         ncclCommDestroy(comm);
                     } else {
                         ncclCommAbort(comm);
@@ -274,6 +291,7 @@ public final class NcclGroup implements AutoCloseable {
             } catch (RuntimeException e) {
                 // closing: the device may be gone after an error
             } finally {
+                board.leave();
                 closeStream();
             }
         }
@@ -290,23 +308,6 @@ public final class NcclGroup implements AutoCloseable {
         }
     }
 
-    private boolean finalizeWithin(Duration limit) {
-        int rc = ncclCommFinalize(comm);
-        long start = System.nanoTime();
-        int[] state = new int[1];
-        while (rc == ncclSuccess || rc == ncclInProgress) {
-            if (ncclCommGetAsyncError(comm, state) != ncclSuccess) {
-                return false;
-            } else if (state[0] == ncclSuccess) {
-                return true;
-            } else if (state[0] != ncclInProgress || System.nanoTime() - start > limit.toNanos()) {
-                return false;
-            }
-            pause(start);
-        }
-        return false;
-    }
-
     @Override
     public String toString() {
         return "NcclGroup[rank " + rank + " of " + size + " on device " + device + "]";
@@ -318,7 +319,7 @@ public final class NcclGroup implements AutoCloseable {
         if (count < 0) {
             throw new IllegalArgumentException(what + ": count must be >= 0");
         }
-        checkLive(what);
+        checkLive(what, true);
         makeCurrent();
     }
 
@@ -333,7 +334,7 @@ public final class NcclGroup implements AutoCloseable {
         long start = System.nanoTime();
         int[] state = {rc};
         while (state[0] == ncclInProgress) {
-            checkLive(what);
+            checkLive(what, false);
             if (System.nanoTime() - start > checkTimeout(timeout).toNanos()) {
                 fail(NcclException.Kind.TIMEOUT, what + " was not enqueued within " + timeout);
             }
@@ -354,7 +355,7 @@ public final class NcclGroup implements AutoCloseable {
         }
     }
 
-    private void checkLive(String what) {
+    private void checkLive(String what, boolean lookNow) {
         if (released) {
             throw new NcclException(
                     NcclException.Kind.ABORTED, what + " at " + this + ": the group was aborted or closed before");
@@ -366,15 +367,23 @@ public final class NcclGroup implements AutoCloseable {
             fail(NcclException.Kind.ABORTED, what + " stopped: the group is being closed");
         } else if (Thread.currentThread().isInterrupted()) {
             fail(NcclException.Kind.ABORTED, what + " stopped: the thread was interrupted");
+        } else if (lookNow || System.nanoTime() - lastLook > AbortBoard.LOOK_NANOS) {
+            lastLook = System.nanoTime();
+            String notice = board.peerNotice();
+            if (notice != null) {
+                fail(NcclException.Kind.PEER_ABORTED, what + " stopped: " + notice);
+            }
         }
     }
 
     /** Aborts the communicator (kernels waiting for peers return) and throws. */
     private void fail(NcclException.Kind kind, String message) {
+        String full = "rank " + rank + " of " + size + " (device " + device + "): " + message;
         if (!released) {
             released = true;
+            board.post(full);
             ncclCommAbort(comm);
         }
-        throw new NcclException(kind, "rank " + rank + " of " + size + " (device " + device + "): " + message);
+        throw new NcclException(kind, full);
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * NCCL groups of 2 and 4 ranks, one thread and one device each (runs where {@code cudaGetDeviceCount() >= ranks}):
  * all-reduce results bitwise identical on every rank, equal to the host's sum (exactly for integer-valued floats,
  * within float rounding otherwise), reduce-then-broadcast likewise, and a rank whose peer never calls the collective
- * woken by abort and by the timeout. Skipped, with the reason, where NCCL or enough devices are absent.
+ * woken by its own abort, by its timeout and by the peer's abort (the {@link AbortBoard} notice). Skipped, with the reason, where NCCL or enough devices are absent.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class NcclGroupMultiGpuTest {
@@ -119,35 +119,75 @@ class NcclGroupMultiGpuTest {
         checkAllReduce(4);
     }
 
+    /** How rank 0's waiting all-reduce ends while rank 1 never calls it. */
+    enum Ending {
+        LOCAL_ABORT,
+        TIMEOUT,
+        PEER_ABORT
+    }
+
     @Test
-    void aRankWhosePeerNeverCallsIsWokenByAbortAndByItsTimeout() throws Exception {
+    void aRankWhosePeerNeverCallsIsWokenByAbortByItsTimeoutAndByThePeersAbort() throws Exception {
         needDevices(2);
-        for (boolean abort : new boolean[] {true, false}) {
+        for (Ending end : Ending.values()) {
             byte[] id = NcclGroup.uniqueId();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
             List<String> msgs = onRanks(2, r -> {
                 try (DeviceAllocator mem = new DeviceAllocator("nccl-test-" + r, 1 << 20);
                         NcclGroup g = NcclGroup.join(r, id, r, 2, T);
                         DeviceBuffer b = mem.allocate("x", 4096)) {
                     if (r == 1) {
-                        g.abort("rank 1 leaves");
+                        if (end == Ending.PEER_ABORT) {
+                            sleep(300);
+                            g.abort("rank 1 leaves");
+                        }
+                        await(done);
+                        g.abort("test over");
                         return "idle";
                     }
-                    if (abort) {
-                        Thread t = new Thread(() -> {
-                            sleep(300);
-                            g.abort("peer gone");
-                        });
-                        t.start();
+                    if (end == Ending.LOCAL_ABORT) {
+                        new Thread(() -> {
+                                    sleep(300);
+                                    g.abort("peer gone");
+                                })
+                                .start();
                     }
+                    long t0 = System.nanoTime();
                     NcclException e = assertThrows(
                             NcclException.class,
-                            () -> g.allReduceSum(b.pointer(), 1024, abort ? T : Duration.ofMillis(500)));
-                    assertEquals(abort ? NcclException.Kind.ABORTED : NcclException.Kind.TIMEOUT, e.kind());
+                            () -> g.allReduceSum(
+                                    b.pointer(), 1024, end == Ending.TIMEOUT ? Duration.ofMillis(500) : T));
+                    done.countDown();
+                    long ms = (System.nanoTime() - t0) / 1_000_000;
+                    assertTrue(ms < 10_000, end + " took " + ms + " ms");
+                    assertEquals(
+                            end == Ending.TIMEOUT
+                                    ? NcclException.Kind.TIMEOUT
+                                    : end == Ending.PEER_ABORT
+                                            ? NcclException.Kind.PEER_ABORTED
+                                            : NcclException.Kind.ABORTED,
+                            e.kind());
                     return e.getMessage();
+                } finally {
+                    done.countDown();
                 }
             });
             String m = msgs.get(0);
-            assertTrue(m.contains("rank 0 of 2") && m.contains(abort ? "peer gone" : "did not finish within"), m);
+            String expected =
+                    switch (end) {
+                        case LOCAL_ABORT -> "peer gone";
+                        case TIMEOUT -> "did not finish within";
+                        case PEER_ABORT -> "rank 1 leaves";
+                    };
+            assertTrue(m.contains("rank 0 of 2") && m.contains(expected), end + ": " + m);
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(120, TimeUnit.SECONDS), "rank 0 never finished");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -113,7 +113,10 @@ public final class NcclCommunicator implements Communicator {
                     ? "; raise " + CommConfig.IO_TIMEOUT_KEY + " (now " + config.ioTimeout()
                             + ") if workers' compute times differ by more"
                     : "";
-            throw new CommException(what + " over NCCL failed: " + e.getMessage() + hint, e);
+            throw new CommException(
+                    what + " over NCCL failed: " + e.getMessage() + hint,
+                    e,
+                    e.kind() == NcclException.Kind.PEER_ABORTED);
         } catch (RuntimeException e) { // a CUDA error, a bad length: the peers cannot go on without this rank
             collectives.group().abort(e.getMessage());
             throw new CommException(what + " over NCCL failed at rank " + rank() + ": " + e.getMessage(), e);

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * {@link NcclCommunicator} through the backend's hooks ({@link CudaBackend#newHostCollectiveId()},
  * {@link CudaBackend#joinHostCollective}): one rank on device 0 (the one-GPU machine), and 2 and 4 ranks on threads
  * with one device each where that many are visible: SUM and AVERAGE over heap, direct and multi-part buffers bitwise
- * identical on every rank and equal to the host's sum, all-gather of unequal lengths, barrier, and abort. Skipped,
+ * identical on every rank and equal to the host's sum, all-gather of unequal lengths, barrier, and abort (a peer's abort reaches a rank waiting in a barrier). Skipped,
  * with the reason, where NCCL or enough devices are absent.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -139,6 +139,33 @@ class NcclCommunicatorGpuTest {
         List<String> d = run(4);
         for (int r = 1; r < 4; r++) {
             assertEquals(d.get(0), d.get(r), "rank " + r);
+        }
+    }
+
+    @Test
+    void aPeersAbortReachesARankWaitingInABarrier() throws Exception {
+        needDevices(2);
+        CudaBackend b = new CudaBackend();
+        byte[] id = b.newHostCollectiveId().orElseThrow();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<CommException> waiting = pool.submit(() -> {
+                try (Communicator c = b.joinHostCollective(id, 0, 2, 0, CONF)) {
+                    return assertThrows(CommException.class, c::barrier);
+                }
+            });
+            Future<String> aborting = pool.submit(() -> {
+                try (Communicator c = b.joinHostCollective(id, 1, 2, 1, CONF)) {
+                    Thread.sleep(300);
+                    c.abort("out of patience");
+                    return "aborted";
+                }
+            });
+            assertEquals("aborted", aborting.get(120, TimeUnit.SECONDS));
+            CommException e = waiting.get(120, TimeUnit.SECONDS);
+            assertTrue(e.getMessage().contains("out of patience") && e.reportedByPeer(), e.getMessage());
+        } finally {
+            pool.shutdownNow();
         }
     }
 }
