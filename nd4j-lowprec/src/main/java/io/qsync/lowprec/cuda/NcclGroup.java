@@ -228,6 +228,7 @@ public final class NcclGroup implements AutoCloseable {
     public synchronized void await(String what, Duration timeout) {
         checkTimeout(timeout);
         checkLive(what, false);
+        makeCurrent();
         long start = System.nanoTime();
         int[] state = new int[1];
         while (true) {
@@ -263,8 +264,8 @@ public final class NcclGroup implements AutoCloseable {
     }
 
     /**
-     * Finalizes and destroys the communicator (aborts it instead after a failure or {@link #abort}, or when finalizing
-     * takes longer than 10 s) and frees the stream. A call waiting on another thread fails first. Idempotent; never
+     * Finalizes and destroys the communicator (aborts it instead after a failure, an {@link #abort} here or by a peer,
+     * or when finalizing takes longer than 10 s) and frees the stream. A call waiting on another thread fails first. Idempotent; never
      * throws.
      */
     @Override
@@ -282,7 +283,9 @@ public final class NcclGroup implements AutoCloseable {
                     } catch (RuntimeException e) {
                         // NCCL sets the communicator's device itself; finalize or abort anyway
                     }
-                    if (abortReason == null && NcclCalls.finalizeWithin(comm, CLOSE_LIMIT)) {
+                    if (abortReason == null
+                            && board.peerNotice() == null
+                            && NcclCalls.finalizeWithin(comm, CLOSE_LIMIT)) {
                         ncclCommDestroy(comm);
                     } else {
                         ncclCommAbort(comm);
