@@ -40,6 +40,31 @@ public final class CudaBackend implements TrainingBackend {
         return Optional.ofNullable(io.qsync.lowprec.cuda.CudaPresence.whyUnavailable());
     }
 
+    /**
+     * NCCL's unique id for the host's CUDA workers, or empty when NCCL cannot run in this process
+     * ({@link io.qsync.lowprec.cuda.NcclPresence}: no device, or {@code libnccl.so.2} not on the library path); the
+     * TCP ring then serves every worker.
+     */
+    @Override
+    public Optional<byte[]> newHostCollectiveId() {
+        if (io.qsync.lowprec.cuda.NcclPresence.whyUnavailable() != null) {
+            return Optional.empty();
+        }
+        return Optional.of(io.qsync.lowprec.cuda.NcclGroup.uniqueId());
+    }
+
+    /** Joins the host's NCCL communicator ({@link NcclCommunicator}). */
+    @Override
+    public io.qsync.comm.Communicator joinHostCollective(
+            byte[] id, int localRank, int localSize, int deviceOrdinal, io.qsync.comm.CommConfig config) {
+        String why = io.qsync.lowprec.cuda.NcclPresence.whyUnavailable();
+        if (why != null) {
+            throw new io.qsync.comm.CommException(
+                    "rank " + localRank + " of " + localSize + " cannot join the host's NCCL collective: " + why);
+        }
+        return NcclCommunicator.join(id, localRank, localSize, deviceOrdinal, config);
+    }
+
     @Override
     public List<String> unsupported(EngineRequest request) {
         try {

@@ -66,4 +66,18 @@ class CudaBackendTest {
                         && e.getMessage().contains(why),
                 e.getMessage());
     }
+
+    @Test
+    void hostCollectiveIsOfferedOnlyWhereNcclRuns() {
+        CudaBackend b = new CudaBackend();
+        String why = io.qsync.lowprec.cuda.NcclPresence.whyUnavailable();
+        assertEquals(why == null, b.newHostCollectiveId().isPresent(), String.valueOf(why));
+        if (why != null) {
+            String msg = assertThrows(
+                            io.qsync.comm.CommException.class,
+                            () -> b.joinHostCollective(new byte[128], 0, 2, 0, io.qsync.comm.CommConfig.defaults()))
+                    .getMessage();
+            assertTrue(msg.contains("rank 0 of 2") && msg.contains(why), msg);
+        }
+    }
 }
