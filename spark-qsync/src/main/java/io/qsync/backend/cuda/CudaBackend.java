@@ -40,6 +40,14 @@ public final class CudaBackend implements TrainingBackend {
         return Optional.ofNullable(io.qsync.lowprec.cuda.CudaPresence.whyUnavailable());
     }
 
+    /** A GPU worker's ordinal where NCCL can run in this process ({@link io.qsync.lowprec.cuda.NcclPresence}). */
+    @Override
+    public int hostCollectiveDevice(String deviceKind, int ordinal) {
+        return "gpu".equals(deviceKind) && ordinal >= 0 && io.qsync.lowprec.cuda.NcclPresence.whyUnavailable() == null
+                ? ordinal
+                : -1;
+    }
+
     /**
      * NCCL's unique id for the host's CUDA workers, or empty when NCCL cannot run in this process
      * ({@link io.qsync.lowprec.cuda.NcclPresence}: no device, or {@code libnccl.so.2} not on the library path); the
