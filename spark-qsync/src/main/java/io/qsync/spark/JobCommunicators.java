@@ -65,7 +65,10 @@ final class JobCommunicators {
         boolean leader = layout.isLeader(rank);
         String myId = leader && group.size() > 1
                 ? Base64.getEncoder()
-                        .encodeToString(b.orElseThrow().newHostCollectiveId().orElseThrow())
+                        .encodeToString(b.orElseThrow()
+                                .newHostCollectiveId()
+                                .orElseThrow(() -> new IllegalStateException("rank " + rank + " offered a host "
+                                        + "collective but cannot create one; set spark.qsync.comm.collective=ring")))
                 : "";
         String[] ids = allGather.apply(myId);
         Communicator local = null;
