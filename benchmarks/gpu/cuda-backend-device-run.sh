@@ -28,7 +28,8 @@ if [ ! -f lib/nd4j-native-1.0.0-M2.1-linux-x86_64.jar ]; then
 fi
 rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
 mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/datasets/fashion-mnist/
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+NCCL_LIB=$(python3 -c "import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], 'lib'))" 2>/dev/null)
+export LD_LIBRARY_PATH=${NCCL_LIB:+$NCCL_LIB:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} # NCCL for the host collective
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
 CP="classes:$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
 JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data"
