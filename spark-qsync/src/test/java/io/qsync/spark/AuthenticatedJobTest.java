@@ -101,18 +101,26 @@ class AuthenticatedJobTest {
         assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
             TrainJob.Result reference = train(new Recorder());
             Map<Integer, Stranger.Kind> visited = new ConcurrentHashMap<>();
-            Thread scanner = new Thread(() -> scan(visited), "stranger");
-            scanner.setDaemon(true);
-            scanner.start();
-            Recorder seen = new Recorder();
+            Recorder seen;
             TrainJob.Result r;
-            try {
-                r = train(seen);
-            } finally {
-                scanner.interrupt();
-            }
-            scanner.join(10_000);
-            System.out.println("stranger visited: " + visited);
+            // a ring port listens only until the ring is joined (milliseconds on a warm JVM): a job the stranger
+            // did not reach in time is run again, up to three times; every run must finish unharmed
+            int runs = 0;
+            do {
+                Thread scanner = new Thread(() -> scan(visited), "stranger");
+                scanner.setDaemon(true);
+                scanner.start();
+                seen = new Recorder();
+                try {
+                    r = train(seen);
+                } finally {
+                    scanner.interrupt();
+                }
+                scanner.join(10_000);
+                runs++;
+                assertEquals(reference.replicaChecksums()[0], r.replicaChecksums()[0], "run " + runs + " unharmed");
+            } while (!visited.containsValue(Stranger.Kind.RING) && runs < 3);
+            System.out.println("stranger visited: " + visited + " in " + runs + " run(s)");
             assertTrue(visited.containsValue(Stranger.Kind.RING), "the stranger reached a ring port: " + visited);
             assertTrue(
                     visited.containsValue(Stranger.Kind.PROGRESS),
