@@ -11,6 +11,7 @@
 set -o pipefail
 S=/root/stage
 REPO=$(pwd)
+. "$REPO/benchmarks/gpu/junit-class.sh"
 OUTDIR=/tmp/gpu-out
 rm -rf "$OUTDIR"
 STEPS=${STEPS:-tests bench torch epoch}
@@ -37,13 +38,8 @@ for step in $STEPS; do
   case $step in
     tests)
       for t in $TESTS; do
-        short=${t##*.}
-        timeout "${TEST_LIMIT:-420}" $JAVA -jar lib/junit-platform-console-standalone-*.jar execute --disable-banner \
-            --disable-ansi-colors --details=tree -cp "$CP" --select-class "$t" --reports-dir "/tmp/junit-$short" \
-            > "$OUTDIR/junit-$short.txt" 2>&1
-        echo "JUnit exit code $?" >> "$OUTDIR/junit-$short.txt"
-        echo "== $short"
-        grep -E " \| |CUDA program engine|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>" "$OUTDIR/junit-$short.txt" | head -60
+        junit_class "$t" "${TEST_LIMIT:-420}" "$OUTDIR" \
+            " \| |CUDA program engine|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
         tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
       done ;;
     bench)

@@ -14,6 +14,7 @@
 set -o pipefail
 S=/root/stage
 REPO=$(pwd)
+. "$REPO/benchmarks/gpu/junit-class.sh"
 OUTDIR=/tmp/nccl-out
 rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
 STEPS=${STEPS:-tests bench torch}
@@ -37,13 +38,7 @@ for step in $STEPS; do
   case $step in
     tests)
       for t in $TESTS; do
-        short=${t##*.}
-        timeout "${TEST_LIMIT:-300}" $JAVA -jar lib/junit-platform-console-standalone-*.jar execute --disable-banner \
-            --disable-ansi-colors --details=tree -cp "$CP" --select-class "$t" --reports-dir "/tmp/junit-$short" \
-            > "$OUTDIR/junit-$short.txt" 2>&1
-        echo "JUnit exit code $?" >> "$OUTDIR/junit-$short.txt"
-        echo "== $short"
-        grep -E "tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>|skipped" "$OUTDIR/junit-$short.txt" | head -30
+        junit_class "$t" "${TEST_LIMIT:-300}" "$OUTDIR" "tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>|skipped"
         pack
       done ;;
     bench)

@@ -61,15 +61,21 @@ enum Backend {
         }
 
         String[] exchangeLeaders(int leader, String mine) {
-            leaderAddresses.set(leader, mine);
+            return gather(leaderAddresses, leadersExchanged, leader, mine);
+        }
+
+        /** Publishes {@code mine} as entry {@code i} and returns every entry once all have published. */
+        private static String[] gather(
+                AtomicReferenceArray<String> entries, CyclicBarrier barrier, int i, String mine) {
+            entries.set(i, mine);
             try {
-                leadersExchanged.await(30, TimeUnit.SECONDS);
+                barrier.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
-                throw new IllegalStateException("test leader address exchange failed", e);
+                throw new IllegalStateException("test address exchange failed", e);
             }
-            String[] all = new String[groups.size()];
-            for (int i = 0; i < all.length; i++) {
-                all[i] = leaderAddresses.get(i);
+            String[] all = new String[entries.length()];
+            for (int k = 0; k < all.length; k++) {
+                all[k] = entries.get(k);
             }
             return all;
         }
@@ -88,17 +94,7 @@ enum Backend {
 
         /** The address-exchange callback of {@code rank} (an allGather of strings between the worker threads). */
         String[] exchange(int rank, String mine) {
-            addresses.set(rank, mine);
-            try {
-                exchanged.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
-                throw new IllegalStateException("test address exchange failed", e);
-            }
-            String[] all = new String[size];
-            for (int i = 0; i < size; i++) {
-                all[i] = addresses.get(i);
-            }
-            return all;
+            return gather(addresses, exchanged, rank, mine);
         }
 
         /** Creates rank's communicator. */
