@@ -83,6 +83,19 @@ public final class NcclCommunicator implements Communicator {
         });
     }
 
+    /** One NCCL broadcast of the parts laid end to end (the default would all-reduce them with zeros). */
+    @Override
+    public void broadcast(FloatBuffer[] parts, int root) {
+        Objects.requireNonNull(parts, "parts");
+        if (root < 0 || root >= size()) {
+            throw new IllegalArgumentException("broadcast root " + root + " is outside 0.." + (size() - 1));
+        }
+        call("broadcast", () -> {
+            collectives.broadcast(parts, root, config.ioTimeout());
+            return null;
+        });
+    }
+
     @Override
     public byte[][] allGather(byte[] mine) {
         Objects.requireNonNull(mine, "mine");

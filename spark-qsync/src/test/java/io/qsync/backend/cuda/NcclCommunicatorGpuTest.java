@@ -121,6 +121,10 @@ class NcclCommunicatorGpuTest {
                     assertEquals(k + 1, v);
                 }
             }
+            float[] fromLast = {r, r + 0.5f, -r};
+            c.broadcast(new FloatBuffer[] {FloatBuffer.wrap(fromLast, 0, 2), FloatBuffer.wrap(fromLast, 2, 1)}, n - 1);
+            assertEquals(
+                    List.of(n - 1f, n - 0.5f, 1f - n), List.of(fromLast[0], fromLast[1], fromLast[2]), "broadcast");
             c.barrier();
             return digest.toString();
         }
