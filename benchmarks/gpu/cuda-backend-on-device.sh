@@ -21,11 +21,27 @@ LIMIT=$((58 * 1024 * 1024))
 cd "$ROOT"
 mvn -B -q ${MVN_OFFLINE:--o} test-compile dependency:build-classpath -pl benchmarks -am \
     -DincludeScope=runtime -Dmdep.outputFile=target/test-classpath.txt
+# copies class directories into one, concatenating META-INF/services files instead of letting the last one win
+# (spark-qsync's test resources register a test backend beside the main cpu/cuda ones)
+merge_classes() {
+  local dest=$1; shift
+  mkdir -p "$dest"
+  for d in "$@"; do
+    [ -d "$d/META-INF/services" ] && for f in "$d"/META-INF/services/*; do
+      mkdir -p "$dest/.services"; cat "$f" >> "$dest/.services/$(basename "$f")"; echo >> "$dest/.services/$(basename "$f")"
+    done
+    cp -r "$d/." "$dest/"
+  done
+  if [ -d "$dest/.services" ]; then
+    for f in "$dest"/.services/*; do grep -v '^[[:space:]]*$' "$f" > "$dest/META-INF/services/$(basename "$f")"; done
+    rm -rf "$dest/.services"
+  fi
+}
+CLASS_DIRS="nd4j-lowprec/target/classes spark-qsync/target/classes spark-qsync/target/test-classes nd4j-lowprec/target/test-classes benchmarks/target/classes"
 if [ "${1:-}" = classes ]; then # only this project's classes (a fix): the staged parts stay as they are
   T=$(mktemp -d)
-  mkdir -p "$T/classes" "$DEST/classes"
-  for d in nd4j-lowprec/target/classes spark-qsync/target/classes spark-qsync/target/test-classes \
-           nd4j-lowprec/target/test-classes benchmarks/target/classes; do cp -r "$d/." "$T/classes/"; done
+  mkdir -p "$DEST/classes"
+  merge_classes "$T/classes" $CLASS_DIRS
   tar cf "$DEST/classes/classes.tar" -C "$T" classes && rm -rf "$T"
   ls -la "$DEST/classes"
   exit 0
@@ -33,11 +49,7 @@ fi
 rm -rf "$DEST"
 ALL="$DEST/all"
 mkdir -p "$ALL/lib" "$ALL/classes" "$ALL/data"
-cp -r nd4j-lowprec/target/classes/. "$ALL/classes/"
-cp -r spark-qsync/target/classes/. "$ALL/classes/"
-cp -r spark-qsync/target/test-classes/. "$ALL/classes/"
-cp -r nd4j-lowprec/target/test-classes/. "$ALL/classes/"
-cp -r benchmarks/target/classes/. "$ALL/classes/"
+merge_classes "$ALL/classes" $CLASS_DIRS
 # the runtime class path (Spark is provided: the GPU test does not touch it; JUnit comes as the console jar) without
 # javacpp 1.5.7 and the big ND4J native jar (re-packed below)
 tr ':' '\n' < spark-qsync/target/test-classpath.txt | grep -v '/io/qsync/' | grep '\.jar$' | grep -v 'javacpp/1.5.7' | grep -v 'nd4j-native-1.0.0-M2.1-linux-x86_64.jar' > "$DEST/jars.txt"

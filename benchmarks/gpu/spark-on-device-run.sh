@@ -41,6 +41,12 @@ if [ ! -f "$S/lib/nd4j-native-linux-x86_64.jar" ]; then
   mkdir -p /tmp/nd4jn && xz -T8 -dc "$S/nd4j-native-linux.tar.xz" | tar xf - -C /tmp/nd4jn
   (cd /tmp/nd4jn && python3 -m zipfile -c "$S/lib/nd4j-native-linux-x86_64.jar" .)
 fi
+APP="$(cd "$(dirname "$0")/../.." && pwd)/.device/spark-app" # carried fix: this project's jars replace the staged ones
+if [ -d "$APP" ]; then
+  cp "$APP/spark-qsync.jar" "$S/app/spark-qsync.jar"
+  for j in "$APP"/nd4j-lowprec-*.jar; do rm -f "$S"/lib/nd4j-lowprec-*.jar; cp "$j" "$S/lib/"; done
+  echo "project jars from $APP"
+fi
 export JAVA_HOME="$S/jre"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv

@@ -5,6 +5,8 @@
 # cut into parts of < 58 MiB; each part travels in its own call and is appended under /root/sstage (kept while the
 # machine is warm); the last call extracts and runs `train`.
 #   benchmarks/gpu/spark-on-device.sh            # here: builds .device/spark/part<N>/ and prints the calls
+#   benchmarks/gpu/spark-on-device.sh app        # here: only this project's two jars into .device/spark-app/ (1 MB):
+#       carried with the run call, they replace the staged ones, so a fix needs no restaging
 #   run(command="bash .device/spark/part1/append.sh", carry=[".device/spark/part1"])   # ... one per part, then
 #   run(command="bash benchmarks/gpu/spark-on-device-run.sh ARGS...", carry=[])  # ARGS: train's, e.g.
 #       --backend cuda --epochs 1   (results: $OUT/spark-run.log)
@@ -18,6 +20,14 @@ LIMIT=${PART_BYTES:-$((56 * 1024 * 1024))}
 cd "$ROOT"
 mvn -B -q ${MVN_OFFLINE:--o} -DskipTests package dependency:build-classpath -pl spark-qsync -am \
     -DincludeScope=runtime -Dmdep.outputFile=target/runtime-classpath.txt
+if [ "${1:-}" = app ]; then
+  rm -rf "$ROOT/.device/spark-app" && mkdir -p "$ROOT/.device/spark-app"
+  cp spark-qsync/target/spark-qsync-*-SNAPSHOT.jar "$ROOT/.device/spark-app/spark-qsync.jar"
+  cp nd4j-lowprec/target/nd4j-lowprec-*-SNAPSHOT.jar "$ROOT/.device/spark-app/"
+  rm -f "$ROOT"/.device/spark-app/*-tests.jar
+  ls -la "$ROOT/.device/spark-app"
+  exit 0
+fi
 T=$(mktemp -d)
 S="$T/sstage"
 mkdir -p "$S/lib" "$S/app" "$S/data"
@@ -70,4 +80,4 @@ for p in $(seq 1 $n); do sed -i "s/PARTS/$n/" "$DEST/part$p/append.sh"; echo "$n
 rm -rf "$T"
 du -sh "$DEST"/part*
 for p in $(seq 1 $n); do echo "run(command=\"bash .device/spark/part$p/append.sh\", carry=[\".device/spark/part$p\"])"; done
-echo "run(command=\"bash benchmarks/gpu/spark-on-device-run.sh --backend cuda --epochs 1\", carry=[])"
+echo "run(command=\"bash benchmarks/gpu/spark-on-device-run.sh --backend cuda --epochs 1\", carry=[\".device/spark-app\"])"

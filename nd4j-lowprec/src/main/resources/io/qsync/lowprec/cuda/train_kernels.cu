@@ -92,6 +92,27 @@ extern "C" __global__ void swap_axes(const float* src, float* dst, int a, int b,
     }
 }
 
+// src [a, b] -> dst [b, a] through 32x32 shared tiles (256 threads = 32 x 8), so that reads and writes are both
+// coalesced; blocks stride over the tiles
+extern "C" __global__ void transpose_f32(const float* src, float* dst, int a, int b) {
+    __shared__ float tile[32][33];
+    i64 tilesB = ((i64)b + 31) / 32, tiles = tilesB * (((i64)a + 31) / 32);
+    int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+    for (i64 t = blockIdx.x; t < tiles; t += gridDim.x) {
+        i64 r0 = (t / tilesB) * 32, c0 = (t % tilesB) * 32;
+        for (int j = ty; j < 32; j += 8) {
+            i64 r = r0 + j, c = c0 + tx;
+            if (r < a && c < b) tile[j][tx] = src[r * b + c];
+        }
+        __syncthreads();
+        for (int j = ty; j < 32; j += 8) {
+            i64 c = c0 + j, r = r0 + tx;
+            if (c < b && r < a) dst[c * a + r] = tile[tx][j];
+        }
+        __syncthreads();
+    }
+}
+
 // ---- bias ----
 extern "C" __global__ void add_bias(float* x, const float* bias, int outer, int ch, int inner) {
     i64 n = (i64)outer * ch * inner;

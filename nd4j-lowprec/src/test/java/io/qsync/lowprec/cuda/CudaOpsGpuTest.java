@@ -39,15 +39,15 @@ class CudaOpsGpuTest {
     void skipDecisionLoadsNoJavaCppClass() throws Exception {
         // CudaPresence answers in a fresh class loader that sees the whole test class path; afterwards no JavaCPP or
         // CUDA presets class may have been loaded by it (loading one would link native code on a machine without CUDA)
-        URL[] path = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .map(p -> {
-                    try {
-                        return Path.of(p).toUri().toURL();
-                    } catch (java.net.MalformedURLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .toArray(URL[]::new);
+        // the launcher's class path plus the loader's own (the JUnit console launcher loads -cp through a child loader)
+        java.util.List<URL> urls = new java.util.ArrayList<>();
+        if (getClass().getClassLoader() instanceof URLClassLoader own) {
+            urls.addAll(Arrays.asList(own.getURLs()));
+        }
+        for (String p : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            urls.add(Path.of(p).toUri().toURL());
+        }
+        URL[] path = urls.toArray(URL[]::new);
         try (Isolated loader = new Isolated(path)) {
             Class<?> presence = loader.loadClass(CudaPresence.class.getName());
             Object why = presence.getMethod("whyUnavailable").invoke(null);

@@ -125,6 +125,14 @@ class TensorOpsParityGpuTest {
             }
         }
         cs.add(new Case("swapAxes", 0, of(rnd(4 * 6 * 5), rnd(4 * 6 * 5)), (o, t) -> o.swapAxes(t[0], t[1], 4, 6, 5)));
+        // inner 1 is a plain (tiled) transpose: edges of partial tiles, and more tiles than blocks
+        cs.add(new Case(
+                "transpose 37x70", 0, of(rnd(37 * 70), rnd(37 * 70)), (o, t) -> o.swapAxes(t[0], t[1], 37, 70, 1)));
+        cs.add(new Case(
+                "transpose 3000x577",
+                0,
+                of(rnd(3000 * 577), rnd(3000 * 577)),
+                (o, t) -> o.swapAxes(t[0], t[1], 3000, 577, 1)));
         for (boolean max : new boolean[] {true, false}) {
             cs.add(new Case(
                     "globalPool max=" + max,

@@ -25,8 +25,9 @@ final class EngineParity {
      * @param paramRel    max |Δ| / max |p| over the parameters after the last step
      * @param liveRel     the same without the biases of convolutions and dense layers that feed a batch norm directly
      *                    (their exact gradient is 0: both engines move them by Adam-amplified rounding noise)
-     * @param floorRel    DL4J against itself on the same batches with their rows reversed (same maths, other
-     *                    summation order): the float noise floor of this network
+     * @param floorRel    DL4J against itself on the same batches with their rows reversed, and with them rotated by half
+     *                    a batch (same maths, other summation orders): the larger of the two, the float noise floor
+     *                    of this network
      * @param gradRel     max |Δ| / max |g| of the first step's gradient
      * @param gradFloor   the same for DL4J against itself on reversed rows
      * @param stateRel    max |Δ| / max |s| of the updater state after the last step (0 without state)
@@ -34,6 +35,8 @@ final class EngineParity {
      * @param lossFloor   the same for DL4J against itself on reversed rows
      * @param outputRel   max |Δ| of the inference outputs after training
      * @param exportExact true if the exported DL4J model holds exactly the engine's parameters
+     * @param worstParams the parameter block of the largest final |Δ| and how many values differ by more than 1e-4
+     * @param worstGrad   the same for the first step's gradient
      */
     record Result(
             double paramRel,
@@ -45,13 +48,26 @@ final class EngineParity {
             double lossDiff,
             double lossFloor,
             double outputRel,
-            boolean exportExact) {
+            boolean exportExact,
+            String worstParams,
+            String worstGrad) {
         @Override
         public String toString() {
             return String.format(
-                    "params %.3g (without pre-BN biases %.3g; DL4J vs DL4J on reversed rows %.3g), first "
-                            + "gradient %.3g (DL4J vs DL4J %.3g), updater state %.3g, loss %.3g (DL4J vs DL4J %.3g), outputs %.3g",
-                    paramRel, liveRel, floorRel, gradRel, gradFloor, stateRel, lossDiff, lossFloor, outputRel);
+                    "params %.3g (without pre-BN biases %.3g; DL4J vs DL4J on reordered rows %.3g; worst %s), first "
+                            + "gradient %.3g (DL4J vs DL4J %.3g; worst %s), updater state %.3g, loss %.3g (DL4J vs DL4J "
+                            + "%.3g), outputs %.3g",
+                    paramRel,
+                    liveRel,
+                    floorRel,
+                    worstParams,
+                    gradRel,
+                    gradFloor,
+                    worstGrad,
+                    stateRel,
+                    lossDiff,
+                    lossFloor,
+                    outputRel);
         }
     }
 
@@ -133,6 +149,51 @@ final class EngineParity {
         return maxRef == 0 ? maxDiff : maxDiff / maxRef;
     }
 
+    /**
+     * The parameter block ({@code Model.paramTable()} key, DL4J's flat order) holding the largest |Δ|, and how many
+     * values differ by more than 1e-4 of max |ref|: one ReLU unit flipping shows as one weight row.
+     */
+    static String worst(Model m, float[] ref, float[] got) {
+        double maxRef = 0;
+        int arg = 0;
+        for (int i = 0; i < ref.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(ref[i]));
+            if (Math.abs(ref[i] - got[i]) > Math.abs(ref[arg] - got[arg])) {
+                arg = i;
+            }
+        }
+        int beyond = 0;
+        for (int i = 0; i < ref.length; i++) {
+            beyond += Math.abs(ref[i] - got[i]) > 1e-4 * maxRef ? 1 : 0;
+        }
+        String key = "?";
+        long off = 0;
+        for (java.util.Map.Entry<String, org.nd4j.linalg.api.ndarray.INDArray> e :
+                m.paramTable().entrySet()) {
+            long len = e.getValue().length();
+            if (arg < off + len) {
+                key = e.getKey() + "[" + (arg - off) + "]";
+                break;
+            }
+            off += len;
+        }
+        return key + ", " + beyond + " values beyond 1e-4";
+    }
+
+    /** The same rows rotated by half a batch. */
+    static HostBatch rotated(HostBatch b) {
+        int f = b.features().length / b.rows();
+        int t = b.targets().length / b.rows();
+        float[] x = new float[b.features().length];
+        float[] y = new float[b.targets().length];
+        for (int r = 0; r < b.rows(); r++) {
+            int q = (r + b.rows() / 2) % b.rows();
+            System.arraycopy(b.features(), r * f, x, q * f, f);
+            System.arraycopy(b.targets(), r * t, y, q * t, t);
+        }
+        return new HostBatch(b.rows(), f, x, t, y);
+    }
+
     /** The same rows in reverse order. */
     static HostBatch reversed(HostBatch b) {
         int f = b.numFeatures();
@@ -200,23 +261,29 @@ final class EngineParity {
         ModelSpec spec = ModelSpec.of(init(conf));
         try (CpuEngine cpu = CpuEngine.of(planned(spec.restore(), plan));
                 CpuEngine floor = CpuEngine.of(planned(spec.restore(), plan));
+                CpuEngine floor2 = CpuEngine.of(planned(spec.restore(), plan));
                 ProgramEngine prog = ProgramEngine.open(planned(spec.restore(), plan), ops, "test", rows)) {
             double lossDiff = 0;
             double lossFloor = 0;
             double gradRel = 0;
             double gradFloor = 0;
+            String worstGrad = "";
             for (int s = 0; s < steps; s++) {
                 HostBatch b = batch(s * rows, rows);
                 double lc = cpu.computeGradient(b);
                 double lp = prog.computeGradient(b);
                 double lf = floor.computeGradient(reversed(b));
+                double lf2 = floor2.computeGradient(rotated(b));
                 lossDiff = Math.max(lossDiff, Math.abs(lc - lp));
-                lossFloor = Math.max(lossFloor, Math.abs(lc - lf));
+                lossFloor = Math.max(lossFloor, Math.max(Math.abs(lc - lf), Math.abs(lc - lf2)));
                 if (s == 0) {
-                    gradRel = rel(copy(cpu.gradient()), copy(prog.gradient()));
-                    gradFloor = rel(copy(cpu.gradient()), copy(floor.gradient()));
+                    float[] gc = copy(cpu.gradient());
+                    gradRel = rel(gc, copy(prog.gradient()));
+                    gradFloor = Math.max(rel(gc, copy(floor.gradient())), rel(gc, copy(floor2.gradient())));
+                    worstGrad = worst(spec.restore(), gc, copy(prog.gradient()));
                 }
                 floor.applyUpdate(rows, 0);
+                floor2.applyUpdate(rows, 0);
                 cpu.applyUpdate(rows, 0);
                 prog.applyUpdate(rows, 0);
             }
@@ -231,14 +298,16 @@ final class EngineParity {
             return new Result(
                     rel(pc, pp),
                     rel(pc, pp, dead),
-                    rel(pc, params(floor)),
+                    Math.max(rel(pc, params(floor)), rel(pc, params(floor2))),
                     gradRel,
                     gradFloor,
                     stateRel,
                     lossDiff,
                     lossFloor,
                     outRel,
-                    java.util.Arrays.equals(ex, pp));
+                    java.util.Arrays.equals(ex, pp),
+                    worst(spec.restore(), pc, pp),
+                    worstGrad);
         }
     }
 }

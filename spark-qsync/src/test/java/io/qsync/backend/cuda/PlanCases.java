@@ -15,6 +15,14 @@ final class PlanCases {
             Map.of("conv_0", Precision.BF16, "conv_1", Precision.INT8, "dense_0", Precision.FP16),
             Map.of("conv_0", Precision.TF32, "conv_1", Precision.FP8_E4M3, "dense_0", Precision.FP8_E4M3));
 
+    /** One lowered layer at a time (a mixed plan's difference, layer by layer). */
+    static final List<Map<String, Precision>> ONE_LAYER = List.of(
+            Map.of("conv_0", Precision.FP8_E4M3),
+            Map.of("conv_1", Precision.TF32),
+            Map.of("dense_0", Precision.INT8),
+            Map.of("conv_1", Precision.FP8_E4M3),
+            Map.of("dense_0", Precision.FP8_E4M3));
+
     /**
      * Runs every {@link #DEMO_CNN} plan on fresh ops against the CPU emulation ({@link EngineParity#run}), prints each
      * result under {@code what}, and hands it to {@code check} with its plan's layers.
@@ -24,7 +32,17 @@ final class PlanCases {
             java.util.function.Supplier<io.qsync.lowprec.train.TensorOps> ops,
             int rows,
             java.util.function.BiConsumer<Map<String, Precision>, EngineParity.Result> check) {
-        for (Map<String, Precision> layers : DEMO_CNN) {
+        runDemoCnnPlans(DEMO_CNN, what, ops, rows, check);
+    }
+
+    /** As {@link #runDemoCnnPlans(String, java.util.function.Supplier, int, java.util.function.BiConsumer)} over {@code plans}. */
+    static void runDemoCnnPlans(
+            List<Map<String, Precision>> plans,
+            String what,
+            java.util.function.Supplier<io.qsync.lowprec.train.TensorOps> ops,
+            int rows,
+            java.util.function.BiConsumer<Map<String, Precision>, EngineParity.Result> check) {
+        for (Map<String, Precision> layers : plans) {
             io.qsync.lowprec.layers.PrecisionPlan plan = new io.qsync.lowprec.layers.PrecisionPlan(layers);
             EngineParity.Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
                     java.time.Duration.ofMinutes(3),
