@@ -51,7 +51,7 @@ export JAVA_HOME="$S/jre"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
 FLAGS="--add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
-LOG="${OUT:-/tmp}/spark-run.log"
+LOG="${OUT:-/tmp}/${LOG_NAME:-spark-run.log}"
 "$S/spark/bin/spark-submit" --master "${MASTER:-local[2]}" --driver-memory "${DRIVER_MEMORY:-24g}" \
     --driver-class-path "$S/lib/*" --conf "spark.driver.extraJavaOptions=$FLAGS" \
     --class io.qsync.cli.QSyncCli "$S/app/spark-qsync.jar" train --data-dir "$S/data" "$@" 2>&1 | tee "$LOG" \

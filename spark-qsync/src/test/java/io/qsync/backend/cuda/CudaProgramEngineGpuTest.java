@@ -174,4 +174,36 @@ class CudaProgramEngineGpuTest {
         assertEquals(2, e.problems().size(), e.getMessage());
         assertTrue(e.getMessage().contains("spark.qsync.backend=cpu"), e.getMessage());
     }
+    /**
+     * A local batch the card cannot hold: one clear error naming the batch size, the plan and the setting to change
+     * (not a JVM crash), and the device stays usable for the next engine.
+     */
+    @Test
+    void deviceOutOfMemoryIsAClearErrorAndTheDeviceStaysUsable() {
+        java.util.Map<String, io.qsync.lowprec.Precision> layers =
+                java.util.Map.of("conv_1", io.qsync.lowprec.Precision.FP16);
+        EngineRequest huge = new EngineRequest(
+                ModelSpec.of(EngineParity.init(DemoModels.fashionCnn(1, 1e-3))),
+                new io.qsync.lowprec.layers.PrecisionPlan(layers),
+                0,
+                0,
+                1_000_000);
+        IllegalStateException e = assertTimeoutPreemptively(
+                Duration.ofMinutes(2),
+                () -> assertThrows(
+                        IllegalStateException.class,
+                        () -> Backends.select("cuda", huge).open(huge).close()));
+        System.out.println("CUDA engine, out of device memory: " + e.getMessage());
+        assertTrue(e.getMessage().contains("local batch of 1000000"), e.getMessage());
+        assertTrue(e.getMessage().contains("conv_1"), e.getMessage());
+        assertTrue(e.getMessage().contains("spark.qsync.batchSize"), e.getMessage());
+        EngineRequest ok =
+                new EngineRequest(ModelSpec.of(EngineParity.init(DemoModels.fashionCnn(1, 1e-3))), null, 0, 0, 64);
+        assertTimeoutPreemptively(Duration.ofMinutes(1), () -> {
+            try (TrainingEngine t = Backends.select("cuda", ok).open(ok)) {
+                double loss = t.computeGradient(EngineParity.batch(0, 64));
+                assertTrue(loss > 0 && Double.isFinite(loss), "loss after an out-of-memory failure: " + loss);
+            }
+        });
+    }
 }
