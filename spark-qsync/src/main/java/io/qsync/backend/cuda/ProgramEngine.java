@@ -241,6 +241,16 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return passes.state();
     }
 
+    /**
+     * How the convolution layers ran in the latest pass ({@code "layer: path"}, e.g. cuDNN with its algorithms or
+     * im2col + GEMM) and what the ops offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
+     */
+    public String convolutionPath() {
+        Map<String, String> paths = exec.convolutionPaths();
+        long direct = paths.values().stream().filter(v -> !v.contains("im2col")).count();
+        return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState() + "; " + paths;
+    }
+
     @Override
     public FloatBuffer gradient() {
         return hostGrad.clear();
