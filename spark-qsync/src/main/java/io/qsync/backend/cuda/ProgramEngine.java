@@ -242,13 +242,18 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     }
 
     /**
-     * How the convolution layers ran in the latest pass ({@code "layer: path"}, e.g. cuDNN with its algorithms or
-     * im2col + GEMM) and what the ops offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
+     * How many convolution layers ran on the ops' direct convolution (e.g. cuDNN) in the latest pass, and what the ops
+     * offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
      */
     public String convolutionPath() {
-        Map<String, String> paths = exec.convolutionPaths();
+        Map<String, String> paths = convolutionPaths();
         long direct = paths.values().stream().filter(v -> !v.contains("im2col")).count();
-        return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState() + "; " + paths;
+        return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
+    }
+
+    /** Each convolution layer's path in the latest pass (cuDNN with its algorithms, or im2col), by layer name. */
+    public java.util.SortedMap<String, String> convolutionPaths() {
+        return exec.convolutionPaths();
     }
 
     @Override
