@@ -35,7 +35,15 @@ final class CudnnConvolutions implements AutoCloseable {
         this.stream = stream;
         this.alloc = alloc;
         this.kernels = kernels;
-        this.offWhy = on ? CudnnPresence.whyUnavailable() : "cuDNN switched off for this engine";
+        this.offWhy = on ? null : "cuDNN switched off for this engine (-Dqsync.cuda.cudnn=false or open(..., false))";
+    }
+
+    /** Why no convolution is offered, or null; loads cuDNN on the first call (not at engine open). */
+    private String offWhy() {
+        if (offWhy == null && handle == null) {
+            offWhy = CudnnPresence.whyUnavailable();
+        }
+        return offWhy;
     }
 
     /**
@@ -45,7 +53,7 @@ final class CudnnConvolutions implements AutoCloseable {
      * @param precision FP32 (FMA units only) or TF32 (RNE-rounded operands on tensor cores)
      */
     Convolution open(ConvGeom g, int batch, int nOut, Precision precision) {
-        if (offWhy != null || (precision != Precision.FP32 && precision != Precision.TF32)) {
+        if (offWhy() != null || (precision != Precision.FP32 && precision != Precision.TF32)) {
             return null;
         }
         String asym = CudnnConvolution.unsupported(g);
@@ -81,7 +89,7 @@ final class CudnnConvolutions implements AutoCloseable {
 
     /** @return "cuDNN 91002" (and the set-ups it refused), or why cuDNN is not used */
     String state() {
-        if (offWhy != null) {
+        if (offWhy() != null) {
             return "no cuDNN: " + offWhy;
         }
         return "cuDNN " + CudnnPresence.version() + (refused.isEmpty() ? "" : "; refused: " + refused);
