@@ -154,32 +154,41 @@ final class CudnnConvolution implements Convolution {
         return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     }
 
-    /** The first supported, deterministic candidate whose workspace fits, its math type set on {@code desc}. */
+    /** The heuristic of one operation: fills {@code perf} with up to {@code max} candidates, best first. */
+    private interface Heuristic {
+        int run(int max, int[] returned);
+    }
+
+    /** Status, determinism, algorithm and math type of candidate {@code i}. */
+    private interface Candidate {
+        int[] fields(int i);
+    }
+
+    /**
+     * The first candidate of the heuristic that is supported, deterministic and whose workspace fits, its math type
+     * set on {@code desc} (FP32: always FMA).
+     */
     private Pick pick(
-            String op,
-            cudnnConvolutionStruct desc,
-            int n,
-            int[] status,
-            int[] determinism,
-            int[] algo,
-            int[] math,
-            WorkspaceSize size) {
+            String op, cudnnConvolutionStruct desc, int max, Heuristic heuristic, Candidate c, WorkspaceSize size) {
+        int[] n = new int[1];
+        check("cudnnGetConvolution" + op + "Algorithm_v7", heuristic.run(max, n));
         StringBuilder seen = new StringBuilder();
         try (SizeTPointer bytes = new SizeTPointer(1)) {
-            for (int i = 0; i < n; i++) {
-                seen.append(' ').append(algo[i]).append(status[i] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
-                seen.append(determinism[i] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
-                if (status[i] != CUDNN_STATUS_SUCCESS || determinism[i] != CUDNN_DETERMINISTIC) {
+            for (int i = 0; i < n[0]; i++) {
+                int[] f = c.fields(i); // status, determinism, algo, math
+                seen.append(' ').append(f[2]).append(f[0] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
+                seen.append(f[1] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
+                if (f[0] != CUDNN_STATUS_SUCCESS || f[1] != CUDNN_DETERMINISTIC) {
                     continue;
                 }
-                int m = tf32 ? math[i] : CUDNN_FMA_MATH;
+                int m = tf32 ? f[3] : CUDNN_FMA_MATH;
                 if (cudnnSetConvolutionMathType(desc, m) != CUDNN_STATUS_SUCCESS
-                        || size.query(algo[i], bytes) != CUDNN_STATUS_SUCCESS) {
+                        || size.query(f[2], bytes) != CUDNN_STATUS_SUCCESS) {
                     seen.append("/refused");
                     continue;
                 }
                 if (bytes.get() <= WORKSPACE_CAP) {
-                    return new Pick(algo[i], bytes.get(), m);
+                    return new Pick(f[2], bytes.get(), m);
                 }
                 seen.append("/workspace ").append(bytes.get());
             }
@@ -191,84 +200,52 @@ final class CudnnConvolution implements Convolution {
     }
 
     private Pick pickForward() {
-        int max = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
-        int[] n = new int[1];
-        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(max)) {
-            check(
-                    "cudnnGetConvolutionForwardAlgorithm_v7",
-                    cudnnGetConvolutionForwardAlgorithm_v7(h.handle(), xDesc, wDesc, fwd, yDesc, max, n, perf));
-            int[][] f = new int[4][n[0]];
-            for (int i = 0; i < n[0]; i++) {
-                cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
-                f[0][i] = p.status();
-                f[1][i] = p.determinism();
-                f[2][i] = p.algo();
-                f[3][i] = p.mathType();
-            }
+        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
             return pick(
-                    "forward",
+                    "Forward",
                     fwd,
-                    n[0],
-                    f[0],
-                    f[1],
-                    f[2],
-                    f[3],
+                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                    (max, n) ->
+                            cudnnGetConvolutionForwardAlgorithm_v7(h.handle(), xDesc, wDesc, fwd, yDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
                     (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h.handle(), xDesc, wDesc, fwd, yDesc, a, b));
         }
     }
 
     private Pick pickBackwardData() {
-        int max = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
-        int[] n = new int[1];
-        try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(max)) {
-            check(
-                    "cudnnGetConvolutionBackwardDataAlgorithm_v7",
-                    cudnnGetConvolutionBackwardDataAlgorithm_v7(h.handle(), wDesc, yDesc, data, xDesc, max, n, perf));
-            int[][] f = new int[4][n[0]];
-            for (int i = 0; i < n[0]; i++) {
-                cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
-                f[0][i] = p.status();
-                f[1][i] = p.determinism();
-                f[2][i] = p.algo();
-                f[3][i] = p.mathType();
-            }
+        int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+        try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
             return pick(
-                    "backward-data",
+                    "BackwardData",
                     data,
-                    n[0],
-                    f[0],
-                    f[1],
-                    f[2],
-                    f[3],
+                    count,
+                    (max, n) -> cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                            h.handle(), wDesc, yDesc, data, xDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
                     (a, b) ->
                             cudnnGetConvolutionBackwardDataWorkspaceSize(h.handle(), wDesc, yDesc, data, xDesc, a, b));
         }
     }
 
     private Pick pickBackwardFilter() {
-        int max = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
-        int[] n = new int[1];
-        try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(max)) {
-            check(
-                    "cudnnGetConvolutionBackwardFilterAlgorithm_v7",
-                    cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                            h.handle(), xDesc, yDesc, filter, wDesc, max, n, perf));
-            int[][] f = new int[4][n[0]];
-            for (int i = 0; i < n[0]; i++) {
-                cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
-                f[0][i] = p.status();
-                f[1][i] = p.determinism();
-                f[2][i] = p.algo();
-                f[3][i] = p.mathType();
-            }
+        int count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+        try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
             return pick(
-                    "backward-filter",
+                    "BackwardFilter",
                     filter,
-                    n[0],
-                    f[0],
-                    f[1],
-                    f[2],
-                    f[3],
+                    count,
+                    (max, n) -> cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                            h.handle(), xDesc, yDesc, filter, wDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
                     (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(
                             h.handle(), xDesc, yDesc, filter, wDesc, a, b));
         }

@@ -1,5 +1,8 @@
 package io.qsync.lowprec.cuda;
 
+import static io.qsync.lowprec.train.TensorArrays.get;
+import static io.qsync.lowprec.train.TensorArrays.put;
+import static io.qsync.lowprec.train.TensorArrays.rel;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +13,6 @@ import io.qsync.lowprec.train.Convolution;
 import io.qsync.lowprec.train.Im2colConvolution;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
-import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,28 +100,6 @@ class CudnnConvolutionGpuTest {
         conv.forward(tx, tw, ty);
         conv.backward(tdy, tdx, tdw);
         return new float[][] {get(ops, ty), get(ops, tdx), get(ops, tdw)};
-    }
-
-    private static Tensor put(TensorOps ops, float[] a) {
-        Tensor t = ops.allocate("in", a.length);
-        ops.upload(FloatBuffer.wrap(a), t);
-        return t;
-    }
-
-    private static float[] get(TensorOps ops, Tensor t) {
-        FloatBuffer b = FloatBuffer.allocate((int) t.length());
-        ops.download(t, b);
-        return b.array();
-    }
-
-    private static double rel(float[] ref, float[] got) {
-        double maxRef = 1e-30, maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(ref[i]));
-            double d = Math.abs((double) ref[i] - got[i]);
-            maxDiff = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(maxDiff, d);
-        }
-        return maxDiff / maxRef;
     }
 
     private static boolean bitwise(float[][] a, float[][] b) {

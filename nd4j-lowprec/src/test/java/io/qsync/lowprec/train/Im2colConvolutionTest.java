@@ -1,11 +1,13 @@
 package io.qsync.lowprec.train;
 
+import static io.qsync.lowprec.train.TensorArrays.get;
+import static io.qsync.lowprec.train.TensorArrays.put;
+import static io.qsync.lowprec.train.TensorArrays.rel;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.Precision;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -54,27 +56,6 @@ class Im2colConvolutionTest {
                 }
             }
         }
-    }
-
-    private static Tensor put(HostOps ops, float[] a) {
-        Tensor t = ops.allocate("t", a.length);
-        ops.upload(FloatBuffer.wrap(a), t);
-        return t;
-    }
-
-    private static float[] get(HostOps ops, Tensor t) {
-        FloatBuffer b = FloatBuffer.allocate((int) t.length());
-        ops.download(t, b);
-        return b.array();
-    }
-
-    private static double rel(float[] ref, float[] got) {
-        double maxRef = 1e-30, maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(ref[i]));
-            maxDiff = Math.max(maxDiff, Math.abs((double) ref[i] - got[i]));
-        }
-        return maxDiff / maxRef;
     }
 
     @Test
