@@ -8,27 +8,20 @@ import io.qsync.lowprec.train.Convolution;
 import io.qsync.lowprec.train.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * {@link Convolution} through cuDNN's long-standing (legacy) convolution API, FP32 data in NCHW. FP32 runs on FMA
  * units only ({@code CUDNN_FMA_MATH}: no TF32). TF32 follows QSync's rule: x, w (and dY in backward) are rounded to
  * TF32 with round-to-nearest-even by the cast kernel into scratch, then multiplied on tensor cores with FP32
- * accumulation. Each of the three operations takes the first algorithm of cuDNN's {@code _v7} heuristic that is
- * supported, deterministic and needs at most {@link #WORKSPACE_CAP} bytes of workspace: the choice depends only on
- * the shapes and the device, so replicas compute bit for bit alike. Buffers are allocated at construction only.
+ * accumulation. Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
+ * the device alone ({@link CudnnAlgorithms}), so replicas compute bit for bit alike. Buffers (TF32 copies, a share of
+ * the handle's workspace) are allocated at construction only; the calls allocate nothing and never synchronise.
  */
 final class CudnnConvolution implements Convolution {
-    /** Most workspace one operation may use. */
-    static final long WORKSPACE_CAP = 256L << 20;
-
     private final CudnnHandle h;
     private final QuantKernels qk;
     private final CudaStream s;
@@ -43,22 +36,14 @@ final class CudnnConvolution implements Convolution {
     private final cudnnConvolutionStruct data = new cudnnConvolutionStruct();
     private final cudnnConvolutionStruct filter = new cudnnConvolutionStruct();
     private final List<Runnable> undo = new ArrayList<>();
-    private final Pick fwdPick;
-    private final Pick dataPick;
-    private final Pick filterPick;
+    private final CudnnAlgorithms.Pick fwdPick;
+    private final CudnnAlgorithms.Pick dataPick;
+    private final CudnnAlgorithms.Pick filterPick;
     private final long workspace;
     private DeviceBuffer xr;
     private DeviceBuffer wr;
     private DeviceBuffer savedX;
     private DeviceBuffer savedW;
-
-    /** An algorithm, its workspace and the math type it runs with. */
-    private record Pick(int algo, long workspace, int math) {}
-
-    /** Workspace query of one operation for one algorithm. */
-    private interface WorkspaceSize {
-        int query(int algo, SizeTPointer bytes);
-    }
 
     /**
      * Sets up the descriptors and chooses the algorithms.
@@ -117,10 +102,11 @@ final class CudnnConvolution implements Convolution {
                     "cudnnSetFilter4dDescriptor",
                     cudnnSetFilter4dDescriptor(
                             wDesc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
-            fwdPick = pickForward();
-            dataPick = pickBackwardData();
-            filterPick = pickBackwardFilter();
-            workspace = Math.max(fwdPick.workspace, Math.max(dataPick.workspace, filterPick.workspace));
+            CudnnAlgorithms algorithms = new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, tf32, shape());
+            fwdPick = algorithms.forward(fwd);
+            dataPick = algorithms.backwardData(data);
+            filterPick = algorithms.backwardFilter(filter);
+            workspace = Math.max(fwdPick.workspace(), Math.max(dataPick.workspace(), filterPick.workspace()));
             h.reserve("workspace", workspace);
             if (tf32) {
                 xr = alloc.allocate("cuDNN TF32 x", 4L * batch * g.c() * g.inPlane());
@@ -154,103 +140,6 @@ final class CudnnConvolution implements Convolution {
         return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     }
 
-    /** The heuristic of one operation: fills {@code perf} with up to {@code max} candidates, best first. */
-    private interface Heuristic {
-        int run(int max, int[] returned);
-    }
-
-    /** Status, determinism, algorithm and math type of candidate {@code i}. */
-    private interface Candidate {
-        int[] fields(int i);
-    }
-
-    /**
-     * The first candidate of the heuristic that is supported, deterministic and whose workspace fits, its math type
-     * set on {@code desc} (FP32: always FMA).
-     */
-    private Pick pick(
-            String op, cudnnConvolutionStruct desc, int max, Heuristic heuristic, Candidate c, WorkspaceSize size) {
-        int[] n = new int[1];
-        check("cudnnGetConvolution" + op + "Algorithm_v7", heuristic.run(max, n));
-        StringBuilder seen = new StringBuilder();
-        try (SizeTPointer bytes = new SizeTPointer(1)) {
-            for (int i = 0; i < n[0]; i++) {
-                int[] f = c.fields(i); // status, determinism, algo, math
-                seen.append(' ').append(f[2]).append(f[0] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
-                seen.append(f[1] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
-                if (f[0] != CUDNN_STATUS_SUCCESS || f[1] != CUDNN_DETERMINISTIC) {
-                    continue;
-                }
-                int m = tf32 ? f[3] : CUDNN_FMA_MATH;
-                if (cudnnSetConvolutionMathType(desc, m) != CUDNN_STATUS_SUCCESS
-                        || size.query(f[2], bytes) != CUDNN_STATUS_SUCCESS) {
-                    seen.append("/refused");
-                    continue;
-                }
-                if (bytes.get() <= WORKSPACE_CAP) {
-                    return new Pick(f[2], bytes.get(), m);
-                }
-                seen.append("/workspace ").append(bytes.get());
-            }
-        }
-        throw new CudaException(
-                "no deterministic cuDNN " + op + " algorithm within " + (WORKSPACE_CAP >> 20) + " MiB of workspace for "
-                        + shape() + " (heuristic:" + seen + ")",
-                CUDNN_STATUS_NOT_SUPPORTED);
-    }
-
-    private Pick pickForward() {
-        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
-            return pick(
-                    "Forward",
-                    fwd,
-                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                    (max, n) ->
-                            cudnnGetConvolutionForwardAlgorithm_v7(h.handle(), xDesc, wDesc, fwd, yDesc, max, n, perf),
-                    i -> {
-                        cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h.handle(), xDesc, wDesc, fwd, yDesc, a, b));
-        }
-    }
-
-    private Pick pickBackwardData() {
-        int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
-        try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
-            return pick(
-                    "BackwardData",
-                    data,
-                    count,
-                    (max, n) -> cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                            h.handle(), wDesc, yDesc, data, xDesc, max, n, perf),
-                    i -> {
-                        cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) ->
-                            cudnnGetConvolutionBackwardDataWorkspaceSize(h.handle(), wDesc, yDesc, data, xDesc, a, b));
-        }
-    }
-
-    private Pick pickBackwardFilter() {
-        int count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
-        try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
-            return pick(
-                    "BackwardFilter",
-                    filter,
-                    count,
-                    (max, n) -> cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                            h.handle(), xDesc, yDesc, filter, wDesc, max, n, perf),
-                    i -> {
-                        cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(
-                            h.handle(), xDesc, yDesc, filter, wDesc, a, b));
-        }
-    }
-
     private String shape() {
         return batch + "x" + g.c() + "x" + g.h() + "x" + g.w() + " -> " + nOut + " kernel " + g.kh() + "x" + g.kw()
                 + " stride " + g.sh() + "x" + g.sw() + " pad " + g.padTop() + "," + g.padLeft();
@@ -262,9 +151,9 @@ final class CudnnConvolution implements Convolution {
 
     @Override
     public String describe() {
-        return "cuDNN " + (tf32 ? "TF32" : "FP32") + " (fwd algo " + fwdPick.algo + " " + math(fwdPick.math)
-                + ", bwd-data algo " + dataPick.algo + " " + math(dataPick.math) + ", bwd-filter algo "
-                + filterPick.algo + " " + math(filterPick.math) + ", workspace " + workspace + " B)";
+        return "cuDNN " + (tf32 ? "TF32" : "FP32") + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
+                + ", bwd-data algo " + dataPick.algo() + " " + math(dataPick.math()) + ", bwd-filter algo "
+                + filterPick.algo() + " " + math(filterPick.math()) + ", workspace " + workspace + " B)";
     }
 
     private static DeviceBuffer buf(Tensor t, long length, String role) {
@@ -313,9 +202,9 @@ final class CudnnConvolution implements Convolution {
                         wDesc,
                         savedW.pointer(),
                         fwd,
-                        fwdPick.algo,
+                        fwdPick.algo(),
                         ws(),
-                        fwdPick.workspace,
+                        fwdPick.workspace(),
                         h.zero(),
                         yDesc,
                         yb.pointer()));
@@ -340,9 +229,9 @@ final class CudnnConvolution implements Convolution {
                         yDesc,
                         d.pointer(),
                         filter,
-                        filterPick.algo,
+                        filterPick.algo(),
                         ws(),
-                        filterPick.workspace,
+                        filterPick.workspace(),
                         h.zero(),
                         wDesc,
                         buf(dw, wLength(), "dw").pointer()));
@@ -357,9 +246,9 @@ final class CudnnConvolution implements Convolution {
                             yDesc,
                             d.pointer(),
                             data,
-                            dataPick.algo,
+                            dataPick.algo(),
                             ws(),
-                            dataPick.workspace,
+                            dataPick.workspace(),
                             h.zero(),
                             xDesc,
                             buf(dx, xLength(), "dx").pointer()));
