@@ -173,7 +173,8 @@ public final class CudaEngineBench {
             tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, tf32, 30));
             tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, tf32, 30, true, false));
         }
-        for (Precision p : new Precision[] {Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
+        for (Precision p :
+                new Precision[] {Precision.TF32, Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
             tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
         }
         tryRow(rows, () -> cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
