@@ -16,7 +16,9 @@ import java.util.List;
 
 /**
  * {@link TensorOps} on one CUDA device: device-resident tensors, one stream, GEMMs through cuBLASLt (FP32, or TF32
- * when asked), everything else through {@code train_kernels.cu} (the loops of {@link io.qsync.lowprec.train.HostOps}).
+ * when asked), FP32/TF32 convolutions through cuDNN where it loads ({@link CudnnConvolutions}; optional: without it
+ * the program runs them as im2col + GEMM), everything else through {@code train_kernels.cu} (the loops of
+ * {@link io.qsync.lowprec.train.HostOps}).
  * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
  */
 public final class CudaTensorOps extends CudaKernelOps {

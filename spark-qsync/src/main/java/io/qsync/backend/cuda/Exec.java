@@ -8,7 +8,6 @@ import io.qsync.lowprec.train.TensorOps;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -30,7 +29,7 @@ final class Exec {
     private final Map<String, Tensor> scratch = new HashMap<>();
     private final Set<String> written = new HashSet<>();
     private final Map<String, io.qsync.lowprec.train.LowPrecisionLinear> linears = new HashMap<>();
-    private final Map<String, Optional<Convolution>> convolutions = new HashMap<>();
+    private final Map<String, Convolution> convolutions = new HashMap<>();
     private final Map<String, String> convolutionPaths = new TreeMap<>();
     private int rows;
 
@@ -110,13 +109,15 @@ final class Exec {
      * remembered for {@link #convolutionPaths}.
      */
     Convolution convolution(String layer, ConvGeom g, int nOut, LayerPrecision p) {
-        Convolution c = convolutions
-                .computeIfAbsent(layer + "@" + rows, k -> Optional.ofNullable(
-                                ops.directConvolution(g, rows, nOut, p.precision()))
-                        .or(() -> p.lowered()
-                                ? Optional.empty()
-                                : Optional.of(new Im2colConvolution(ops, g, rows, nOut, this::scratch))))
-                .orElse(null);
+        String key = layer + "@" + rows;
+        if (!convolutions.containsKey(key)) { // null values too: a lowered layer without a direct convolution
+            Convolution c = ops.directConvolution(g, rows, nOut, p.precision());
+            if (c == null && !p.lowered()) {
+                c = new Im2colConvolution(ops, g, rows, nOut, this::scratch);
+            }
+            convolutions.put(key, c);
+        }
+        Convolution c = convolutions.get(key);
         convolutionPaths.put(layer, c == null ? p.precision() + " GEMM (im2col)" : c.describe());
         return c;
     }
