@@ -104,8 +104,8 @@ class CudaProgramEngineGpuTest {
 
     /**
      * cuDNN convolutions against im2col + GEMM in whole training steps of the VGG-style CNN (FP32 on FMA units): the
-     * first gradient within 1e-4 (max |Δ| / max |g|, as the engines against DL4J) and the losses of 5 Adam steps within
-     * 1e-4. Skipped with a message without cuDNN.
+     * first loss within 1e-5, the first gradient within 1e-4 (max |Δ| / max |g|, as the engines against DL4J) and the
+     * losses of the next 4 Adam steps within 1e-3. Skipped with a message without cuDNN.
      */
     @Test
     void cudnnAndIm2colEnginesAgree() {
@@ -121,7 +121,8 @@ class CudaProgramEngineGpuTest {
                     HostBatch batch = EngineParity.batch(16 * s, 16);
                     double la = a.computeGradient(batch);
                     double lb = b.computeGradient(batch);
-                    assertTrue(Math.abs(la - lb) <= 1e-4 * Math.max(1, Math.abs(lb)), "loss " + la + " vs " + lb);
+                    double tol = s == 0 ? 1e-5 : 1e-3; // later steps: Adam turns rounding noise into small steps
+                    assertTrue(Math.abs(la - lb) <= tol * Math.max(1, Math.abs(lb)), s + ": loss " + la + " vs " + lb);
                     if (s == 0) {
                         float[] ga = new float[(int) a.numParams()];
                         float[] gb = new float[ga.length];
