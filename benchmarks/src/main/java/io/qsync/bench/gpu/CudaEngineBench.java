@@ -138,7 +138,7 @@ public final class CudaEngineBench {
                     name,
                     batch,
                     p.name(),
-                    "cuda, " + e.replayState(),
+                    "cuda, plan (conv and dense layers), " + e.replayState(),
                     ms,
                     batch * 1000.0 / ms,
                     e.convolutionPath(),
