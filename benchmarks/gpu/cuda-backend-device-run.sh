@@ -3,8 +3,10 @@
 # staged to /root/stage; this project's classes come carried in .device/classes (so a fix needs no restaging).
 # Steps (STEPS="tests bench torch epoch" by default; each in its own JVM with its own time limit):
 #   tests  JUnit: TensorOpsParityGpuTest (every op vs the Java reference), CudaOpsGpuTest (low-precision ops, NVML),
-#          CudaProgramEngineGpuTest (20 steps vs DL4J-CPU, replicas) and BackendContractTest (cpu + cuda arms)
-#   bench  CudaEngineBench speed: whole steps, demo CNN b256 FP32, VGG-style b1024 FP32/TF32, CPU backend row
+#          CudnnConvolutionGpuTest (cuDNN vs im2col), CudaProgramEngineGpuTest (20 steps vs DL4J-CPU, replicas,
+#          cuDNN vs im2col engines) and BackendContractTest (cpu + cuda arms)
+#   bench  CudaEngineBench speed: whole steps, demo CNN b256 FP32, VGG-style b1024 FP32/TF32 with cuDNN and with
+#          im2col + GEMM, CPU backend row
 #   torch  benchmarks/gpu/torch_peer.py: PyTorch eager, same networks, batches and precisions
 #   epoch  CudaEngineBench epoch: one Fashion-MNIST epoch of the demo CNN on CUDA and on the CPU backend
 # Everything lands in $OUT/gpu-out.tgz (junit-*.txt, bench.json, torch.json, epoch.json, nvidia-smi.txt, logs).
@@ -15,7 +17,7 @@ REPO=$(pwd)
 OUTDIR=/tmp/gpu-out
 rm -rf "$OUTDIR"
 STEPS=${STEPS:-tests bench torch epoch}
-TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.BackendContractTest}
+TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.lowprec.cuda.CudnnConvolutionGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.BackendContractTest}
 mkdir -p "$OUTDIR"
 [ -f "$S/PARTS" ] || { echo "stage incomplete: nothing staged - stage again from part 1"; exit 3; }
 for p in $(seq 1 "$(cat $S/PARTS)"); do
@@ -30,7 +32,16 @@ fi
 rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
 mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/datasets/fashion-mnist/
 NCCL_LIB=$(python3 -c "import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], 'lib'))" 2>/dev/null)
-export LD_LIBRARY_PATH=${NCCL_LIB:+$NCCL_LIB:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} # NCCL for the host collective
+CUDNN_LIB=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], 'lib'))" 2>/dev/null)
+# what that cuDNN may load besides (CUDA 12 sonames, after the toolkit's own): cuBLAS(Lt), NVRTC of the same wheel set
+CUDNN_DEPS=$(python3 -c "
+import importlib, os
+for m in ('nvidia.cublas', 'nvidia.cuda_nvrtc'):
+    try: print(os.path.join(list(importlib.import_module(m).__path__)[0], 'lib'), end=':')
+    except ImportError: pass" 2>/dev/null)
+# NCCL for the host collective, cuDNN for the convolutions (either absent: TCP ring / im2col + GEMM)
+export LD_LIBRARY_PATH=${NCCL_LIB:+$NCCL_LIB:}${CUDNN_LIB:+$CUDNN_LIB:}/usr/local/cuda/lib64:${CUDNN_DEPS}${LD_LIBRARY_PATH:-}
+echo "cuDNN lib: ${CUDNN_LIB:-none found}"; ls "${CUDNN_LIB:-/nonexistent}" 2>/dev/null | grep -E "^libcudnn.so" | head -3
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
 CP="classes:$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
 JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data"
@@ -39,11 +50,11 @@ for step in $STEPS; do
     tests)
       for t in $TESTS; do
         junit_class "$t" "${TEST_LIMIT:-420}" "$OUTDIR" \
-            " \| |CUDA program engine|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
+            " \| |CUDA program engine|CUDA replicas|cuDNN vs|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
         tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
       done ;;
     bench)
-      timeout "${BENCH_LIMIT:-200}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
+      timeout "${BENCH_LIMIT:-260}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench speed "$OUTDIR/bench.json" > "$OUTDIR/bench.txt" 2>&1
       echo "bench exit $?"; grep -E "STEP|Exception|Error" "$OUTDIR/bench.txt" | head -20 ;;
     torch)
       PYTHONUNBUFFERED=1 timeout "${TORCH_LIMIT:-150}" python3 "$REPO/benchmarks/gpu/torch_peer.py" "$OUTDIR/torch.json" > "$OUTDIR/torch.txt" 2>&1

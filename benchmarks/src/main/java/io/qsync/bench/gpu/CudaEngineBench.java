@@ -39,8 +39,19 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 public final class CudaEngineBench {
     private CudaEngineBench() {}
 
-    /** One timed row. */
-    record Row(String network, int batch, String precision, String backend, double msPerStep, double samplesPerSec) {}
+    /**
+     * One timed row; {@code conv}: how its convolutions ran ({@link ProgramEngine#convolutionPath}), {@code layers}
+     * layer by layer.
+     */
+    record Row(
+            String network,
+            int batch,
+            String precision,
+            String backend,
+            double msPerStep,
+            double samplesPerSec,
+            String conv,
+            Map<String, String> layers) {}
 
     private static HostBatch randomBatch(int rows, int features, long seed) {
         Random r = new Random(seed);
@@ -84,14 +95,30 @@ public final class CudaEngineBench {
     }
 
     private static Row cuda(String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps) {
-        return cuda(name, conf, batch, tf32, steps, true);
+        return cuda(name, conf, batch, tf32, steps, true, true);
     }
 
+    /** @param cudnn whether convolutions may use cuDNN (false: im2col + GEMM, the baseline of the same run) */
     private static Row cuda(
-            String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps, boolean replay) {
-        try (ProgramEngine e = ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32), "cuda", batch, replay)) {
+            String name,
+            MultiLayerConfiguration conf,
+            int batch,
+            boolean tf32,
+            int steps,
+            boolean replay,
+            boolean cudnn) {
+        try (ProgramEngine e =
+                ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32, cudnn), "cuda", batch, replay)) {
             double ms = timeSteps(e, batch, 10, steps);
-            return new Row(name, batch, tf32 ? "TF32" : "FP32", "cuda, " + e.replayState(), ms, batch * 1000.0 / ms);
+            return new Row(
+                    name,
+                    batch,
+                    tf32 ? "TF32" : "FP32",
+                    "cuda, " + e.replayState(),
+                    ms,
+                    batch * 1000.0 / ms,
+                    e.convolutionPath(),
+                    e.convolutionPaths());
         }
     }
 
@@ -107,7 +134,15 @@ public final class CudaEngineBench {
         new PrecisionPlan(layers).applyTo(net);
         try (ProgramEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
             double ms = timeSteps(e, batch, 10, steps);
-            return new Row(name, batch, p.name(), "cuda, " + e.replayState(), ms, batch * 1000.0 / ms);
+            return new Row(
+                    name,
+                    batch,
+                    p.name(),
+                    "cuda, plan (conv and dense layers), " + e.replayState(),
+                    ms,
+                    batch * 1000.0 / ms,
+                    e.convolutionPath(),
+                    e.convolutionPaths());
         }
     }
 
@@ -116,7 +151,7 @@ public final class CudaEngineBench {
         EngineRequest req = new EngineRequest(ModelSpec.of(init(conf)), null, 0, threads, batch);
         try (TrainingEngine e = Backends.select("cpu", req).open(req)) {
             double ms = timeSteps(e, batch, 3, steps);
-            return new Row(name, batch, "FP32", "cpu x" + threads, ms, batch * 1000.0 / ms);
+            return new Row(name, batch, "FP32", "cpu x" + threads, ms, batch * 1000.0 / ms, "DL4J", Map.of());
         }
     }
 
@@ -132,11 +167,14 @@ public final class CudaEngineBench {
 
     private static List<Map<String, Object>> speed() {
         List<Row> rows = new ArrayList<>();
-        tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200, false));
+        tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200, false, true));
         tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200));
-        tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, false, 30));
-        tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, true, 30));
-        for (Precision p : new Precision[] {Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
+        for (boolean tf32 : new boolean[] {false, true}) { // cuDNN (the default), then im2col + GEMM as the baseline
+            tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, tf32, 30));
+            tryRow(rows, () -> cuda("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, tf32, 30, true, false));
+        }
+        for (Precision p :
+                new Precision[] {Precision.TF32, Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
             tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
         }
         tryRow(rows, () -> cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
@@ -144,13 +182,14 @@ public final class CudaEngineBench {
         for (Row r : rows) {
             System.out.printf(
                     Locale.ROOT,
-                    "STEP %-14s batch %5d %-8s %9.3f ms %10.0f samples/s  %s%n",
+                    "STEP %-14s batch %5d %-8s %9.3f ms %10.0f samples/s  %s; conv %s%n",
                     r.network(),
                     r.batch(),
                     r.precision(),
                     r.msPerStep(),
                     r.samplesPerSec(),
-                    r.backend());
+                    r.backend(),
+                    r.conv());
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("network", r.network());
             m.put("batch", r.batch());
@@ -158,6 +197,8 @@ public final class CudaEngineBench {
             m.put("backend", r.backend());
             m.put("ms_per_step", r.msPerStep());
             m.put("samples_per_s", r.samplesPerSec());
+            m.put("convolution_path", r.conv());
+            m.put("convolution_layers", r.layers());
             out.add(m);
         }
         return out;

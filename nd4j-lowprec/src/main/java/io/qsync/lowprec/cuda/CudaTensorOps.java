@@ -16,7 +16,9 @@ import java.util.List;
 
 /**
  * {@link TensorOps} on one CUDA device: device-resident tensors, one stream, GEMMs through cuBLASLt (FP32, or TF32
- * when asked), everything else through {@code train_kernels.cu} (the loops of {@link io.qsync.lowprec.train.HostOps}).
+ * when asked), FP32/TF32 convolutions through cuDNN where it loads ({@link CudnnConvolutions}; optional: without it
+ * the program runs them as im2col + GEMM), everything else through {@code train_kernels.cu} (the loops of
+ * {@link io.qsync.lowprec.train.HostOps}).
  * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
  */
 public final class CudaTensorOps extends CudaKernelOps {
@@ -31,10 +33,11 @@ public final class CudaTensorOps extends CudaKernelOps {
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final List<LowPrecisionLinear> linears = new ArrayList<>();
     private final HostTransfers transfers;
+    private final CudnnConvolutions cudnn;
     private QuantKernels qk;
     private boolean closed;
 
-    private CudaTensorOps(CudaDevice device, boolean tf32) {
+    private CudaTensorOps(CudaDevice device, boolean tf32, boolean cudnn) {
         this.device = device;
         long cap = GreenContext.installedMemoryCap();
         long total = device.facts().totalMemBytes();
@@ -47,6 +50,7 @@ public final class CudaTensorOps extends CudaKernelOps {
         this.k = new TrainKernels(device, stream);
         this.lt = new LtMatmul(device, alloc);
         this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
+        this.cudnn = new CudnnConvolutions(cudnn, stream, alloc, this::quantKernels);
     }
 
     /**
@@ -55,11 +59,19 @@ public final class CudaTensorOps extends CudaKernelOps {
      * @param tf32 GEMMs on TF32 tensor cores instead of FP32
      */
     public static CudaTensorOps open(int ordinal, boolean tf32) {
+        return open(ordinal, tf32, CudnnConvolutions.DEFAULT_ON);
+    }
+
+    /**
+     * As {@link #open(int, boolean)}, choosing whether convolutions may use cuDNN ({@link #directConvolution}; the
+     * two-argument form follows {@code -Dqsync.cuda.cudnn}, default true): for A/B runs in one process.
+     */
+    public static CudaTensorOps open(int ordinal, boolean tf32, boolean cudnn) {
         String why = CudaPresence.whyUnavailable();
         if (why != null) {
             throw new IllegalStateException(why);
         }
-        return new CudaTensorOps(CudaDevice.open(Math.max(0, ordinal)), tf32);
+        return new CudaTensorOps(CudaDevice.open(Math.max(0, ordinal)), tf32, cudnn);
     }
 
     private static CudaTensor c(Tensor t) {
@@ -240,17 +252,36 @@ public final class CudaTensorOps extends CudaKernelOps {
         k.perBlock("global_pool_bwd", planes, max ? 1 : 0, b(x), b(dy), b(dx), size);
     }
 
+    private QuantKernels quantKernels() {
+        if (qk == null) {
+            qk = new QuantKernels(device);
+        }
+        return qk;
+    }
+
     @Override
     public LowPrecisionLinear lowPrecisionLinear(Precision precision, Int8Quantizer int8, long rngStream) {
         if (precision == Precision.FP32) {
             throw new IllegalArgumentException("FP32 layers use gemm(...)");
         }
-        if (qk == null) {
-            qk = new QuantKernels(device);
-        }
-        LowPrecisionLinear l = new CudaLowPrecisionLinear(this, precision, int8, alloc, lt, qk, stream, rngStream);
+        LowPrecisionLinear l =
+                new CudaLowPrecisionLinear(this, precision, int8, alloc, lt, quantKernels(), stream, rngStream);
         linears.add(l);
         return l;
+    }
+
+    /**
+     * cuDNN for FP32 layers (on FMA units, or with TF32-rounded operands when this engine's GEMMs are TF32) and TF32
+     * layers; null for other precisions, asymmetric padding, or without cuDNN ({@link #directConvolutionState}).
+     */
+    @Override
+    public io.qsync.lowprec.train.Convolution directConvolution(ConvGeom g, int batch, int nOut, Precision p) {
+        return cudnn.open(g, batch, nOut, p == Precision.FP32 && gemm == GemmType.TF32 ? Precision.TF32 : p);
+    }
+
+    @Override
+    public String directConvolutionState() {
+        return cudnn.state();
     }
 
     @Override
@@ -280,6 +311,7 @@ public final class CudaTensorOps extends CudaKernelOps {
         for (LowPrecisionLinear l : linears) {
             l.close();
         }
+        cudnn.close();
         if (qk != null) {
             qk.close();
         }

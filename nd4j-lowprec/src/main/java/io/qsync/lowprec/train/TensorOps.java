@@ -198,6 +198,21 @@ public interface TensorOps extends AutoCloseable {
     LowPrecisionLinear lowPrecisionLinear(
             io.qsync.lowprec.Precision precision, io.qsync.lowprec.quant.Int8Quantizer int8, long stream);
 
+    /**
+     * A library convolution for {@code batch} images of geometry {@code g} with {@code nOut} output channels at layer
+     * precision {@code precision}, or null when these ops have none for it (the caller then uses
+     * {@link Im2colConvolution}, or the low-precision path). Set-up (descriptors, algorithm choice, workspace) happens
+     * here, outside any pass; the ops close what they returned when they close. The host reference has none.
+     */
+    default Convolution directConvolution(ConvGeom g, int batch, int nOut, io.qsync.lowprec.Precision precision) {
+        return null;
+    }
+
+    /** Whether {@link #directConvolution} can offer anything here, and why not (for logs and benchmark rows). */
+    default String directConvolutionState() {
+        return "none on " + device();
+    }
+
     /** A point in the queued work that the host can wait for: see {@link #downloadBehind}. */
     interface Mark {
         /** Blocks until the copy behind this mark has landed in host memory. */

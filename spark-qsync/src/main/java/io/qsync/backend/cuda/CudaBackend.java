@@ -128,6 +128,8 @@ public final class CudaBackend implements TrainingBackend {
                     new float[rows * program.numFeatures()],
                     outs,
                     new float[rows * outs]));
+            org.slf4j.LoggerFactory.getLogger(CudaBackend.class)
+                    .info("cuda engine on {}: {}", engine.device(), engine.convolutionPath());
             return engine;
         } catch (RuntimeException e) {
             if (engine != null) {

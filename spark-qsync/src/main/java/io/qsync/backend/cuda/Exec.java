@@ -1,11 +1,15 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.lowprec.train.ConvGeom;
+import io.qsync.lowprec.train.Convolution;
+import io.qsync.lowprec.train.Im2colConvolution;
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The buffers a program runs over: flat parameters and gradient (DL4J's layout), one output and one gradient
@@ -25,6 +29,8 @@ final class Exec {
     private final Map<String, Tensor> scratch = new HashMap<>();
     private final Set<String> written = new HashSet<>();
     private final Map<String, io.qsync.lowprec.train.LowPrecisionLinear> linears = new HashMap<>();
+    private final Map<String, Convolution> convolutions = new HashMap<>();
+    private final Map<String, String> convolutionPaths = new TreeMap<>();
     private int rows;
 
     Exec(TensorOps ops, Tensor params, Tensor grads, int maxRows, String input, Map<String, Shape> shapes) {
@@ -96,9 +102,36 @@ final class Exec {
         return linears.computeIfAbsent(layer, k -> ops.lowPrecisionLinear(p.precision(), p.int8(), p.rngStream()));
     }
 
-    /** Forgets the low-precision GEMMs (the program was recompiled with other precisions). */
+    /**
+     * The convolution of layer {@code layer} for the current rows (created on first use per batch size): the ops' own
+     * ({@link TensorOps#directConvolution}, e.g. cuDNN) where they offer one, else im2col + GEMM over this scratch for
+     * FP32 layers, else null (a lowered layer without a direct convolution: its {@link #linear}). The path taken is
+     * remembered for {@link #convolutionPaths}.
+     */
+    Convolution convolution(String layer, ConvGeom g, int nOut, LayerPrecision p) {
+        String key = layer + "@" + rows;
+        if (!convolutions.containsKey(key)) { // null values too: a lowered layer without a direct convolution
+            Convolution c = ops.directConvolution(g, rows, nOut, p.precision());
+            if (c == null && !p.lowered()) {
+                c = new Im2colConvolution(ops, g, rows, nOut, this::scratch);
+            }
+            convolutions.put(key, c);
+        }
+        Convolution c = convolutions.get(key);
+        convolutionPaths.put(layer, c == null ? p.precision() + " GEMM (im2col)" : c.describe());
+        return c;
+    }
+
+    /** How each convolution layer ran in the latest pass, by layer name. */
+    java.util.SortedMap<String, String> convolutionPaths() {
+        return new TreeMap<>(convolutionPaths);
+    }
+
+    /** Forgets the low-precision GEMMs and convolutions (the program was recompiled with other precisions). */
     void forgetLinears() {
         linears.clear();
+        convolutions.clear();
+        convolutionPaths.clear();
     }
 
     /** Parameters {@code [offset, offset + length)} of the flat vector. */

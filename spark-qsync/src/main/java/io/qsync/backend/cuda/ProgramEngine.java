@@ -241,6 +241,21 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return passes.state();
     }
 
+    /**
+     * How many convolution layers ran on the ops' direct convolution (e.g. cuDNN) in the latest pass, and what the ops
+     * offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
+     */
+    public String convolutionPath() {
+        Map<String, String> paths = convolutionPaths();
+        long direct = paths.values().stream().filter(v -> !v.contains("im2col")).count();
+        return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
+    }
+
+    /** Each convolution layer's path in the latest pass (cuDNN with its algorithms, or im2col), by layer name. */
+    public java.util.SortedMap<String, String> convolutionPaths() {
+        return exec.convolutionPaths();
+    }
+
     @Override
     public FloatBuffer gradient() {
         return hostGrad.clear();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.cuda.CudaPresence;
 import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.lowprec.cuda.CudnnPresence;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
@@ -30,7 +31,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 /**
  * The contract checks of {@link HostProgramEngineTest} on the GPU ({@link CudaTensorOps}, TF32 off): 20 steps of the
  * MLP, the demo CNN, the ResNet-style graph and the VGG-style CNN against DL4J's CPU backend; two CUDA replicas
- * bitwise equal; the backend found by name. Skipped with a message where this process sees no CUDA device.
+ * bitwise equal (through cuDNN convolutions where cuDNN loads: the default); cuDNN against im2col engines; the
+ * backend found by name. Skipped with a message where this process sees no CUDA device.
  */
 class CudaProgramEngineGpuTest {
 
@@ -94,8 +96,8 @@ class CudaProgramEngineGpuTest {
     void twoCudaReplicasStayBitwiseEqual() {
         ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));
         assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
-            try (TrainingEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
-                    TrainingEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
+            try (ProgramEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
+                    ProgramEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
                 for (int s = 0; s < 10; s++) {
                     HostBatch batch = EngineParity.batch(32 * s, 32);
                     assertEquals(a.computeGradient(batch), b.computeGradient(batch));
@@ -103,6 +105,55 @@ class CudaProgramEngineGpuTest {
                     b.applyUpdate(32, 0);
                 }
                 assertEquals(a.checksum(), b.checksum());
+                System.out.println("CUDA replicas, convolutions: " + a.convolutionPath());
+                if (CudnnPresence.whyUnavailable() == null) { // the default engine takes cuDNN where it is loadable
+                    assertTrue(!a.convolutionPath().startsWith("0/"), a.convolutionPath());
+                }
+            }
+        });
+    }
+
+    /**
+     * cuDNN convolutions against im2col + GEMM in whole training steps of the VGG-style CNN (FP32 on FMA units): the
+     * first loss within 1e-5, the first gradient within 1e-4 (max |Δ| / max |g|, as the engines against DL4J) and the
+     * losses of the next 4 Adam steps within 1e-3. Skipped with a message without cuDNN.
+     */
+    @Test
+    void cudnnAndIm2colEnginesAgree() {
+        String why = CudnnPresence.whyUnavailable();
+        Assumptions.assumeTrue(why == null, () -> "cuDNN comparison skipped: " + why);
+        ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.vggCnn(5, 1e-3)));
+        assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
+            try (ProgramEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false, true), "cuda", 16);
+                    ProgramEngine b =
+                            ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false, false), "cuda", 16)) {
+                double gradRel = -1;
+                for (int s = 0; s < 5; s++) {
+                    HostBatch batch = EngineParity.batch(16 * s, 16);
+                    double la = a.computeGradient(batch);
+                    double lb = b.computeGradient(batch);
+                    double tol = s == 0 ? 1e-5 : 1e-3; // later steps: Adam turns rounding noise into small steps
+                    assertTrue(Math.abs(la - lb) <= tol * Math.max(1, Math.abs(lb)), s + ": loss " + la + " vs " + lb);
+                    if (s == 0) {
+                        float[] ga = new float[(int) a.numParams()];
+                        float[] gb = new float[ga.length];
+                        a.gradient().get(ga);
+                        b.gradient().get(gb);
+                        double maxG = 1e-30, maxD = 0;
+                        for (int i = 0; i < ga.length; i++) {
+                            maxG = Math.max(maxG, Math.abs(gb[i]));
+                            maxD = Math.max(maxD, Math.abs((double) ga[i] - gb[i]));
+                        }
+                        gradRel = maxD / maxG;
+                    }
+                    a.applyUpdate(16, 0);
+                    b.applyUpdate(16, 0);
+                }
+                System.out.println("cuDNN vs im2col engines, VGG-style CNN: first gradient max|Δ|/max|g| " + gradRel
+                        + "; " + a.convolutionPath() + " | " + b.convolutionPath());
+                assertTrue(a.convolutionPath().startsWith("6/6"), a.convolutionPath());
+                assertTrue(b.convolutionPath().startsWith("0/6"), b.convolutionPath());
+                assertTrue(gradRel <= 1e-4, "first gradients differ by " + gradRel);
             }
         });
     }

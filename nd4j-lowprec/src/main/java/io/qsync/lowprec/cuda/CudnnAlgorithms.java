@@ -1,0 +1,157 @@
+package io.qsync.lowprec.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.*;
+
+import org.bytedeco.cuda.cudnn.cudnnContext;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * Algorithm choice for one {@link CudnnConvolution}: for each of forward, backward data and backward filter, the first
+ * candidate of cuDNN's {@code _v7} heuristic (long-standing API, no benchmarking runs) that is supported, deterministic
+ * ({@code CUDNN_DETERMINISTIC}) and needs at most {@link #WORKSPACE_CAP} bytes of workspace. The choice depends only
+ * on the shapes and the device, so two replicas pick the same algorithms and compute bit for bit alike. FP32 runs on
+ * FMA units only ({@code CUDNN_FMA_MATH}); TF32 takes the math type the heuristic names for the candidate.
+ */
+final class CudnnAlgorithms {
+    /** Most workspace one operation may use. */
+    static final long WORKSPACE_CAP = 256L << 20;
+
+    private final cudnnContext h;
+    private final cudnnTensorStruct xDesc;
+    private final cudnnTensorStruct yDesc;
+    private final cudnnFilterStruct wDesc;
+    private final boolean tf32;
+    private final String shape;
+
+    /** An algorithm, its workspace and the math type it runs with. */
+    record Pick(int algo, long workspace, int math) {}
+
+    /** Workspace query of one operation for one algorithm. */
+    private interface WorkspaceSize {
+        int query(int algo, SizeTPointer bytes);
+    }
+
+    /**
+     * @param shape the convolution in words, for errors
+     */
+    CudnnAlgorithms(
+            cudnnContext h,
+            cudnnTensorStruct xDesc,
+            cudnnTensorStruct yDesc,
+            cudnnFilterStruct wDesc,
+            boolean tf32,
+            String shape) {
+        this.h = h;
+        this.xDesc = xDesc;
+        this.yDesc = yDesc;
+        this.wDesc = wDesc;
+        this.tf32 = tf32;
+        this.shape = shape;
+    }
+
+    private static void check(String call, int rc) {
+        CudnnHandle.check(call, rc);
+    }
+
+    /** The heuristic of one operation: up to {@code max} candidates, best first, and their number in {@code returned[0]}. */
+    private interface Heuristic {
+        int run(int max, int[] returned);
+    }
+
+    /** Status, determinism, algorithm and math type of candidate {@code i}. */
+    private interface Candidate {
+        int[] fields(int i);
+    }
+
+    /**
+     * The first candidate of the heuristic that is supported, deterministic and whose workspace fits, its math type
+     * set on {@code desc} (FP32: always FMA).
+     */
+    private Pick pick(
+            String op, cudnnConvolutionStruct desc, int max, Heuristic heuristic, Candidate c, WorkspaceSize size) {
+        int[] n = new int[1];
+        check("cudnnGetConvolution" + op + "Algorithm_v7", heuristic.run(max, n));
+        StringBuilder seen = new StringBuilder();
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            for (int i = 0; i < n[0]; i++) {
+                int[] f = c.fields(i); // status, determinism, algo, math
+                seen.append(' ').append(f[2]).append(f[0] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
+                seen.append(f[1] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
+                if (f[0] != CUDNN_STATUS_SUCCESS || f[1] != CUDNN_DETERMINISTIC) {
+                    continue;
+                }
+                int m = tf32 ? f[3] : CUDNN_FMA_MATH;
+                if (cudnnSetConvolutionMathType(desc, m) != CUDNN_STATUS_SUCCESS
+                        || size.query(f[2], bytes) != CUDNN_STATUS_SUCCESS) {
+                    seen.append("/refused");
+                    continue;
+                }
+                if (bytes.get() <= WORKSPACE_CAP) {
+                    return new Pick(f[2], bytes.get(), m);
+                }
+                seen.append("/workspace ").append(bytes.get());
+            }
+        }
+        throw new CudaException(
+                "no deterministic cuDNN " + op + " algorithm within " + (WORKSPACE_CAP >> 20) + " MiB of workspace for "
+                        + shape + " (heuristic:" + seen + ")",
+                CUDNN_STATUS_NOT_SUPPORTED);
+    }
+
+    /** The forward algorithm, its math type set on {@code fwd}. */
+    Pick forward(cudnnConvolutionStruct fwd) {
+        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
+            return pick(
+                    "Forward",
+                    fwd,
+                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                    (max, n) -> cudnnGetConvolutionForwardAlgorithm_v7(h, xDesc, wDesc, fwd, yDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
+                    (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h, xDesc, wDesc, fwd, yDesc, a, b));
+        }
+    }
+
+    /** The backward-data algorithm, its math type set on {@code data}. */
+    Pick backwardData(cudnnConvolutionStruct data) {
+        int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+        try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
+            return pick(
+                    "BackwardData",
+                    data,
+                    count,
+                    (max, n) -> cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wDesc, yDesc, data, xDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
+                    (a, b) -> cudnnGetConvolutionBackwardDataWorkspaceSize(h, wDesc, yDesc, data, xDesc, a, b));
+        }
+    }
+
+    /** The backward-filter algorithm, its math type set on {@code filter}. */
+    Pick backwardFilter(cudnnConvolutionStruct filter) {
+        int count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+        try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
+            return pick(
+                    "BackwardFilter",
+                    filter,
+                    count,
+                    (max, n) ->
+                            cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xDesc, yDesc, filter, wDesc, max, n, perf),
+                    i -> {
+                        cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
+                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
+                    },
+                    (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xDesc, yDesc, filter, wDesc, a, b));
+        }
+    }
+}

@@ -1,0 +1,272 @@
+package io.qsync.lowprec.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.*;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.train.ConvGeom;
+import io.qsync.lowprec.train.Convolution;
+import io.qsync.lowprec.train.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * {@link Convolution} through cuDNN's long-standing (legacy) convolution API, FP32 data in NCHW. FP32 runs on FMA
+ * units only ({@code CUDNN_FMA_MATH}: no TF32). TF32 follows QSync's rule: x, w (and dY in backward) are rounded to
+ * TF32 with round-to-nearest-even by the cast kernel into scratch, then multiplied on tensor cores with FP32
+ * accumulation. Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
+ * the device alone ({@link CudnnAlgorithms}), so replicas compute bit for bit alike. Buffers (TF32 copies, a share of
+ * the handle's workspace) are allocated at construction only; the calls allocate nothing and never synchronise.
+ */
+final class CudnnConvolution implements Convolution {
+    private final CudnnHandle h;
+    private final QuantKernels qk;
+    private final CudaStream s;
+    private final ConvGeom g;
+    private final int batch;
+    private final int nOut;
+    private final boolean tf32;
+    private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
+    private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
+    private final cudnnFilterStruct wDesc = new cudnnFilterStruct();
+    private final cudnnConvolutionStruct fwd = new cudnnConvolutionStruct();
+    private final cudnnConvolutionStruct data = new cudnnConvolutionStruct();
+    private final cudnnConvolutionStruct filter = new cudnnConvolutionStruct();
+    private final List<Runnable> undo = new ArrayList<>();
+    private final CudnnAlgorithms.Pick fwdPick;
+    private final CudnnAlgorithms.Pick dataPick;
+    private final CudnnAlgorithms.Pick filterPick;
+    private final long workspace;
+    private DeviceBuffer xr;
+    private DeviceBuffer wr;
+    private DeviceBuffer savedX;
+    private DeviceBuffer savedW;
+
+    /**
+     * Sets up the descriptors and chooses the algorithms.
+     *
+     * @param qk kernels for the TF32 casts (unused for FP32)
+     * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
+     */
+    CudnnConvolution(
+            CudnnHandle h,
+            DeviceAllocator alloc,
+            QuantKernels qk,
+            CudaStream s,
+            ConvGeom g,
+            int batch,
+            int nOut,
+            Precision precision) {
+        this.h = h;
+        this.qk = qk;
+        this.s = s;
+        this.g = g;
+        this.batch = batch;
+        this.nOut = nOut;
+        this.tf32 = precision == Precision.TF32;
+        try {
+            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(xDesc));
+            undo.add(() -> cudnnDestroyTensorDescriptor(xDesc));
+            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(yDesc));
+            undo.add(() -> cudnnDestroyTensorDescriptor(yDesc));
+            check("cudnnCreateFilterDescriptor", cudnnCreateFilterDescriptor(wDesc));
+            undo.add(() -> cudnnDestroyFilterDescriptor(wDesc));
+            for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data, filter}) {
+                check("cudnnCreateConvolutionDescriptor", cudnnCreateConvolutionDescriptor(c));
+                undo.add(() -> cudnnDestroyConvolutionDescriptor(c));
+                check(
+                        "cudnnSetConvolution2dDescriptor",
+                        cudnnSetConvolution2dDescriptor(
+                                c,
+                                g.padTop(),
+                                g.padLeft(),
+                                g.sh(),
+                                g.sw(),
+                                1,
+                                1,
+                                CUDNN_CROSS_CORRELATION,
+                                CUDNN_DATA_FLOAT));
+                check("cudnnSetConvolutionMathType", cudnnSetConvolutionMathType(c, wantedMath()));
+            }
+            check(
+                    "cudnnSetTensor4dDescriptor(x)",
+                    cudnnSetTensor4dDescriptor(xDesc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, g.c(), g.h(), g.w()));
+            check(
+                    "cudnnSetTensor4dDescriptor(y)",
+                    cudnnSetTensor4dDescriptor(
+                            yDesc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, nOut, g.oh(), g.ow()));
+            check(
+                    "cudnnSetFilter4dDescriptor",
+                    cudnnSetFilter4dDescriptor(
+                            wDesc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
+            CudnnAlgorithms algorithms = new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, tf32, shape());
+            fwdPick = algorithms.forward(fwd);
+            dataPick = algorithms.backwardData(data);
+            filterPick = algorithms.backwardFilter(filter);
+            workspace = Math.max(fwdPick.workspace(), Math.max(dataPick.workspace(), filterPick.workspace()));
+            h.reserve("workspace", workspace);
+            if (tf32) {
+                xr = alloc.allocate("cuDNN TF32 x", 4L * batch * g.c() * g.inPlane());
+                wr = alloc.allocate("cuDNN TF32 w", 4L * nOut * g.patch());
+                h.reserve("TF32 dY", 4L * batch * nOut * g.outPlane());
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * @return why cuDNN's symmetric padding cannot express {@code g} (DL4J's Same mode may pad the bottom or right
+     *         edge by one more than the top or left), or null when it can
+     */
+    static String unsupported(ConvGeom g) {
+        int oh = (g.h() + 2 * g.padTop() - g.kh()) / g.sh() + 1;
+        int ow = (g.w() + 2 * g.padLeft() - g.kw()) / g.sw() + 1;
+        return oh == g.oh() && ow == g.ow()
+                ? null
+                : "asymmetric padding (output " + g.oh() + "x" + g.ow() + ", symmetric padding gives " + oh + "x" + ow
+                        + ")";
+    }
+
+    private static void check(String call, int rc) {
+        CudnnHandle.check(call, rc);
+    }
+
+    private int wantedMath() {
+        return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    }
+
+    private String shape() {
+        return batch + "x" + g.c() + "x" + g.h() + "x" + g.w() + " -> " + nOut + " kernel " + g.kh() + "x" + g.kw()
+                + " stride " + g.sh() + "x" + g.sw() + " pad " + g.padTop() + "," + g.padLeft();
+    }
+
+    private static String math(int m) {
+        return m == CUDNN_FMA_MATH ? "FMA" : m == CUDNN_TENSOR_OP_MATH ? "tensor op" : "math " + m;
+    }
+
+    @Override
+    public String describe() {
+        return "cuDNN " + (tf32 ? "TF32" : "FP32") + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
+                + ", bwd-data algo " + dataPick.algo() + " " + math(dataPick.math()) + ", bwd-filter algo "
+                + filterPick.algo() + " " + math(filterPick.math()) + ", workspace " + workspace + " B)";
+    }
+
+    private static DeviceBuffer buf(Tensor t, long length, String role) {
+        if (t.length() != length) {
+            throw new IllegalArgumentException(
+                    "cuDNN convolution " + role + ": " + t.length() + " floats, expected " + length);
+        }
+        return CudaTensor.of(t).buffer();
+    }
+
+    private long xLength() {
+        return (long) batch * g.c() * g.inPlane();
+    }
+
+    private long yLength() {
+        return (long) batch * nOut * g.outPlane();
+    }
+
+    private long wLength() {
+        return (long) nOut * g.patch();
+    }
+
+    private DeviceBuffer rounded(DeviceBuffer src, long length, DeviceBuffer dst) {
+        qk.cast(src, length, Precision.TF32, dst, s);
+        return dst;
+    }
+
+    private Pointer ws() {
+        return h.shared("workspace", workspace).pointer();
+    }
+
+    @Override
+    public void forward(Tensor x, Tensor w, Tensor y) {
+        DeviceBuffer xb = buf(x, xLength(), "x");
+        DeviceBuffer wb = buf(w, wLength(), "w");
+        DeviceBuffer yb = buf(y, yLength(), "y");
+        savedX = tf32 ? rounded(xb, xLength(), xr) : xb;
+        savedW = tf32 ? rounded(wb, wLength(), wr) : wb;
+        check(
+                "cudnnConvolutionForward",
+                cudnnConvolutionForward(
+                        h.handle(),
+                        h.one(),
+                        xDesc,
+                        savedX.pointer(),
+                        wDesc,
+                        savedW.pointer(),
+                        fwd,
+                        fwdPick.algo(),
+                        ws(),
+                        fwdPick.workspace(),
+                        h.zero(),
+                        yDesc,
+                        yb.pointer()));
+    }
+
+    @Override
+    public void backward(Tensor dy, Tensor dx, Tensor dw) {
+        if (savedX == null) {
+            throw new IllegalStateException("backward before forward");
+        }
+        DeviceBuffer d = buf(dy, yLength(), "dy");
+        if (tf32) {
+            d = rounded(d, yLength(), h.shared("TF32 dY", 4 * yLength()));
+        }
+        check(
+                "cudnnConvolutionBackwardFilter",
+                cudnnConvolutionBackwardFilter(
+                        h.handle(),
+                        h.one(),
+                        xDesc,
+                        savedX.pointer(),
+                        yDesc,
+                        d.pointer(),
+                        filter,
+                        filterPick.algo(),
+                        ws(),
+                        filterPick.workspace(),
+                        h.zero(),
+                        wDesc,
+                        buf(dw, wLength(), "dw").pointer()));
+        if (dx != null) {
+            check(
+                    "cudnnConvolutionBackwardData",
+                    cudnnConvolutionBackwardData(
+                            h.handle(),
+                            h.one(),
+                            wDesc,
+                            savedW.pointer(),
+                            yDesc,
+                            d.pointer(),
+                            data,
+                            dataPick.algo(),
+                            ws(),
+                            dataPick.workspace(),
+                            h.zero(),
+                            xDesc,
+                            buf(dx, xLength(), "dx").pointer()));
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = undo.size() - 1; i >= 0; i--) {
+            undo.get(i).run();
+        }
+        undo.clear();
+        for (DeviceBuffer b : new DeviceBuffer[] {xr, wr}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        xr = null;
+        wr = null;
+    }
+}
