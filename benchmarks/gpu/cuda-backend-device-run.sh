@@ -17,7 +17,7 @@ REPO=$(pwd)
 OUTDIR=/tmp/gpu-out
 rm -rf "$OUTDIR"
 STEPS=${STEPS:-tests bench torch epoch}
-TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.lowprec.cuda.CudnnConvolutionGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.BackendContractTest}
+TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.lowprec.cuda.CudnnConvolutionGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.cuda.CudaOutOfMemoryGpuTest io.qsync.backend.BackendContractTest}
 mkdir -p "$OUTDIR"
 [ -f "$S/PARTS" ] || { echo "stage incomplete: nothing staged - stage again from part 1"; exit 3; }
 for p in $(seq 1 "$(cat $S/PARTS)"); do
@@ -31,20 +31,10 @@ if [ ! -f lib/nd4j-native-1.0.0-M2.1-linux-x86_64.jar ]; then
 fi
 rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
 mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/datasets/fashion-mnist/
-NCCL_LIB=$(python3 -c "import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], 'lib'))" 2>/dev/null)
-CUDNN_LIB=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], 'lib'))" 2>/dev/null)
-# what that cuDNN may load besides (CUDA 12 sonames, after the toolkit's own): cuBLAS(Lt), NVRTC of the same wheel set
-CUDNN_DEPS=$(python3 -c "
-import importlib, os
-for m in ('nvidia.cublas', 'nvidia.cuda_nvrtc'):
-    try: print(os.path.join(list(importlib.import_module(m).__path__)[0], 'lib'), end=':')
-    except ImportError: pass" 2>/dev/null)
-# NCCL for the host collective, cuDNN for the convolutions (either absent: TCP ring / im2col + GEMM)
-export LD_LIBRARY_PATH=${NCCL_LIB:+$NCCL_LIB:}${CUDNN_LIB:+$CUDNN_LIB:}/usr/local/cuda/lib64:${CUDNN_DEPS}${LD_LIBRARY_PATH:-}
-echo "cuDNN lib: ${CUDNN_LIB:-none found}"; ls "${CUDNN_LIB:-/nonexistent}" 2>/dev/null | grep -E "^libcudnn.so" | head -3
+. "$REPO/benchmarks/gpu/gpu-libs.sh"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
 CP="classes:$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data"
+JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data -Dqsync.contract.backends=${CONTRACT_BACKENDS:-cuda}"
 for step in $STEPS; do
   case $step in
     tests)

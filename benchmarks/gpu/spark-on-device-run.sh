@@ -3,6 +3,7 @@
 # benchmarks/gpu/spark-on-device.sh built and its parts appended to $STAGE_DIR/all.tar; arguments go to `train`.
 # The log lands in $OUT/spark-run.log.
 set -uo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 STAGE_DIR=${STAGE_DIR:-/root/sstage}
 cd "$STAGE_DIR" || { echo "no stage at $STAGE_DIR - append the parts first"; exit 3; }
 if [ ! -d sstage ]; then tar xf all.tar || { echo "stage incomplete: all.tar does not extract"; exit 3; }; fi
@@ -41,14 +42,14 @@ if [ ! -f "$S/lib/nd4j-native-linux-x86_64.jar" ]; then
   mkdir -p /tmp/nd4jn && xz -T8 -dc "$S/nd4j-native-linux.tar.xz" | tar xf - -C /tmp/nd4jn
   (cd /tmp/nd4jn && python3 -m zipfile -c "$S/lib/nd4j-native-linux-x86_64.jar" .)
 fi
-APP="$(cd "$(dirname "$0")/../.." && pwd)/.device/spark-app" # carried fix: this project's jars replace the staged ones
+APP="$REPO/.device/spark-app" # carried fix: this project's jars replace the staged ones
 if [ -d "$APP" ]; then
   cp "$APP/spark-qsync.jar" "$S/app/spark-qsync.jar"
   for j in "$APP"/nd4j-lowprec-*.jar; do rm -f "$S"/lib/nd4j-lowprec-*.jar; cp "$j" "$S/lib/"; done
   echo "project jars from $APP"
 fi
 export JAVA_HOME="$S/jre"
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+. "$REPO/benchmarks/gpu/gpu-libs.sh"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
 FLAGS="--add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
 LOG="${OUT:-/tmp}/${LOG_NAME:-spark-run.log}"

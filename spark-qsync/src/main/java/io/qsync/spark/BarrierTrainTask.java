@@ -153,7 +153,7 @@ final class BarrierTrainTask
         StepListener user = in.listener();
         PrecisionPlan plan =
                 in.plans().isEmpty() ? null : PrecisionPlan.fromJson(in.plans().get(planRank));
-        WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan);
+        WorkerLog log = new WorkerLog(rank, comm.size(), host, shard.count(), plan, params.backend(), device.ordinal());
         StepListener listener = (r, e, s, g, loss) -> {
             ctx.killTaskIfInterrupted();
             log.step(e, s, g, loss);

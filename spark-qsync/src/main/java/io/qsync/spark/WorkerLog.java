@@ -21,15 +21,21 @@ final class WorkerLog {
     private long lastStep = -1;
     private long steps;
 
-    WorkerLog(int rank, int workers, String host, int rows, PrecisionPlan plan) {
+    /**
+     * @param backend the training backend's name as requested ({@code cpu}, {@code cuda} or {@code auto})
+     * @param ordinal the task's device ordinal (used by device backends)
+     */
+    WorkerLog(int rank, int workers, String host, int rows, PrecisionPlan plan, String backend, int ordinal) {
         this.rank = rank;
         LOG.info(
-                "qsync worker {} of {} on {}: device {} ({} native threads), plan {}, {} rows",
+                "qsync worker {} of {} on {}: backend {}, plan {}, {} rows",
                 rank,
                 workers,
                 host,
-                Nd4j.getBackend().getClass().getSimpleName(),
-                Nd4j.getEnvironment().maxThreads(),
+                "cpu".equals(backend)
+                        ? "cpu (ND4J " + Nd4j.getBackend().getClass().getSimpleName() + ", "
+                                + Nd4j.getEnvironment().maxThreads() + " native threads)"
+                        : backend + " (device ordinal " + ordinal + ")",
                 describe(plan),
                 rows);
     }

@@ -35,6 +35,11 @@ final class HostTransfers implements AutoCloseable {
 
     /** A page-locked buffer of {@code length} floats. */
     FloatBuffer hostBuffer(String what, long length) {
+        if (length * 4 > Integer.MAX_VALUE) {
+            // a Java buffer holds at most 2 GiB: say so before the pinned allocation, not with an overflow later
+            throw new IllegalStateException("host staging buffer '" + what + "' needs " + length * 4
+                    + " bytes, more than the 2 GiB a Java buffer holds");
+        }
         Pointer p = new Pointer();
         Check.cuda(
                 "cudaMallocHost(" + what + ", " + length * 4 + " bytes)", cudaMallocHost(p, Math.max(4, length * 4)));

@@ -140,7 +140,7 @@ public final class CudaBackend implements TrainingBackend {
             if (String.valueOf(e.getMessage()).contains("out of memory")
                     || String.valueOf(e.getMessage()).contains("needs")) {
                 throw new IllegalStateException(
-                        "the cuda backend ran out of device memory for a local batch of "
+                        "the cuda backend ran out of memory for a local batch of "
                                 + request.batchSize() + " examples with precision plan "
                                 + (request.plan() == null
                                         ? "all FP32"
