@@ -107,9 +107,15 @@ class BackendContractTest {
 
     /** Single-process DL4J: {@code fit} on each global batch. */
     private static Model dl4j(ModelSpec spec, int rows) {
+        return dl4j(spec, rows, false);
+    }
+
+    /** As {@link #dl4j(ModelSpec, int)}, with every batch's rows in reverse order when {@code reversed}. */
+    private static Model dl4j(ModelSpec spec, int rows, boolean reversed) {
         Model m = spec.restore();
         for (int s = 0; s < STEPS; s++) {
-            DataSet ds = dataSet(batch(s, rows));
+            HostBatch b = batch(s, rows);
+            DataSet ds = dataSet(reversed ? io.qsync.backend.cuda.EngineParity.reversed(b) : b);
             if (m instanceof MultiLayerNetwork n) {
                 n.fit(ds);
             } else {
@@ -136,6 +142,26 @@ class BackendContractTest {
         return num / den;
     }
 
+    /**
+     * The tolerance against DL4J for {@code backend}: {@link #TOLERANCE}, or for a backend other than DL4J's own
+     * twice DL4J's drift against itself on the same batches with their rows reversed (the same maths in another
+     * summation order), where Adam and ReLU boundaries amplify float rounding beyond it.
+     */
+    private static double tolerance(String backend, ModelSpec spec, int rows, INDArray reference) {
+        if (backend.equals(CpuBackend.NAME)) {
+            return TOLERANCE;
+        }
+        double floor = relDiff(
+                dl4j(spec, rows, true)
+                        .params()
+                        .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+                        .data()
+                        .asFloat(),
+                reference);
+        System.out.printf("contract %s: DL4J against itself on reversed rows %.3e%n", backend, floor);
+        return Math.max(TOLERANCE, 2 * floor);
+    }
+
     private static TrainingEngine open(TrainingBackend b, ModelSpec spec, int batch) {
         return b.open(new io.qsync.runtime.EngineRequest(spec, null, -1, 0, batch));
     }
@@ -151,9 +177,10 @@ class BackendContractTest {
                 e.computeGradient(batch(s, n));
                 e.applyUpdate(n, 0);
             }
-            double rel = relDiff(params(e), dl4j(spec, n).params());
+            INDArray ref = dl4j(spec, n).params();
+            double rel = relDiff(params(e), ref);
             System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
-            assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel);
+            assertTrue(rel <= tolerance(backend, spec, n, ref), backend + " " + modelName + ": " + rel);
             double moved = relDiff(params(e), spec.restore().params());
             assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
         }
@@ -168,9 +195,17 @@ class BackendContractTest {
         List<float[]> out =
                 Contract.trainInRing(spec, List.of(b, b), STEPS, rowsOf(modelName), BackendContractTest::batch);
         assertArrayEquals(out.get(0), out.get(1), "replicas must be bitwise identical");
-        double rel = relDiff(out.get(0), ringReference(spec, modelName));
+        INDArray ref = ringReference(spec, modelName);
+        double rel = relDiff(out.get(0), ref);
         System.out.printf("contract %s %s: 2 replicas vs reference %.3e%n", backend, modelName, rel);
-        assertTrue(rel <= TOLERANCE, backend + " " + modelName + " ring vs reference: " + rel);
+        assertTrue(
+                rel
+                        <= tolerance(
+                                backend,
+                                spec,
+                                2 * rowsOf(modelName),
+                                dl4j(spec, 2 * rowsOf(modelName)).params()),
+                backend + " " + modelName + " ring vs reference: " + rel);
     }
 
     /**
@@ -196,8 +231,9 @@ class BackendContractTest {
         ModelSpec spec = model("fashion-cnn");
         List<float[]> out = Contract.trainInRing(spec, List.of(cpu, b), STEPS, 32, BackendContractTest::batch);
         assertArrayEquals(out.get(0), out.get(1), "CPU and " + backend + " replicas must be bitwise identical");
-        double rel = relDiff(out.get(1), dl4j(spec, 64).params());
-        assertTrue(rel <= TOLERANCE, "cpu+" + backend + " ring vs DL4J: " + rel);
+        INDArray ref = dl4j(spec, 64).params();
+        double rel = relDiff(out.get(1), ref);
+        assertTrue(rel <= tolerance(backend, spec, 64, ref), "cpu+" + backend + " ring vs DL4J: " + rel);
     }
 
     @ParameterizedTest(name = "{0}: params and updater state round-trip, outputs match DL4J")

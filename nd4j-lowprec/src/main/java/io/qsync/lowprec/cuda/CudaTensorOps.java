@@ -22,6 +22,9 @@ import java.util.List;
  * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
  */
 public final class CudaTensorOps extends CudaKernelOps {
+    /** Elements one device tensor may hold (32-bit element counts in the kernels and cuDNN). */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
     private static final boolean COPY_BEHIND =
             !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.copyBehind", "true"));
     private final CudaDevice device;
@@ -96,6 +99,12 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     @Override
     public Tensor allocate(String what, long length) {
+        if (length > MAX_ELEMENTS) {
+            // the kernels and cuDNN address one tensor with 32-bit element counts: refuse before any launch could
+            // run past it (an illegal address would poison the whole CUDA context)
+            throw new IllegalStateException("device tensor '" + what + "' needs " + length + " elements, more than the "
+                    + MAX_ELEMENTS + " one device tensor may hold");
+        }
         DeviceBuffer buf = alloc.allocate(what, Math.max(4, length * 4));
         owned.add(buf);
         CudaTensor t = new CudaTensor(buf, length);

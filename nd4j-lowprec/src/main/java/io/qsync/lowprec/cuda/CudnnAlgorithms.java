@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 final class CudnnAlgorithms {
     /** Most workspace one operation may use. */
-    static final long WORKSPACE_CAP = 256L << 20;
+    static final long WORKSPACE_CAP = 1L << 30; // 1 GiB: the 1024-row VGG layers need ~400 MB for their fast paths
 
     private final cudnnContext h;
     private final cudnnTensorStruct xDesc;

@@ -62,12 +62,12 @@ extern "C" __global__ void scale_f32(float* x, i64 n, float s) {
     for (i64 i = TID; i < n; i += NTHREADS) x[i] *= s;
 }
 extern "C" __global__ void axpy_f32(float alpha, const float* x, float* y, i64 n) {
-    for (i64 i = TID; i < n; i += NTHREADS) y[i] += alpha * x[i];
+    for (i64 i = TID; i < n; i += NTHREADS) y[i] = __fadd_rn(y[i], __fmul_rn(alpha, x[i])); // unfused (updates)
 }
 extern "C" __global__ void axpy_sign_f32(float alpha, const float* x, float* y, i64 n) {
     for (i64 i = TID; i < n; i += NTHREADS) {
         float v = x[i];
-        y[i] += alpha * (v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f));
+        y[i] = __fadd_rn(y[i], __fmul_rn(alpha, v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f)));
     }
 }
 extern "C" __global__ void clip_f32(float* x, i64 n, float t) {
@@ -397,20 +397,22 @@ extern "C" __global__ void norm_scale(float* x, i64 n, const float* sumsq, doubl
 
 // ---- updaters (ND4J's native formulas) ----
 extern "C" __global__ void adam_step(float* g, float* m, float* v, i64 n, float alphat, float b1, float b2, float eps) {
+    // every product and sum rounded on its own (__f*_rn are never fused into FMAs): the same bits as DL4J's CPU
+    // updater, so a CPU and a CUDA replica that apply one all-reduced gradient stay identical
     for (i64 i = TID; i < n; i += NTHREADS) {
         float gi = g[i];
-        float mi = b1 * m[i] + gi * (1.f - b1);
-        float vi = b2 * v[i] + gi * gi * (1.f - b2);
+        float mi = __fadd_rn(__fmul_rn(b1, m[i]), __fmul_rn(gi, 1.f - b1));
+        float vi = __fadd_rn(__fmul_rn(b2, v[i]), __fmul_rn(__fmul_rn(gi, gi), 1.f - b2));
         m[i] = mi;
         v[i] = vi;
-        g[i] = mi * alphat / (sqrtf(vi) + eps);
+        g[i] = __fdiv_rn(__fmul_rn(mi, alphat), __fadd_rn(__fsqrt_rn(vi), eps));
     }
 }
 extern "C" __global__ void nesterovs_step(float* g, float* v, i64 n, float lr, float mu) {
-    for (i64 i = TID; i < n; i += NTHREADS) {
+    for (i64 i = TID; i < n; i += NTHREADS) { // unfused, as adam_step
         float prev = v[i];
-        float next = mu * prev - lr * g[i];
+        float next = __fsub_rn(__fmul_rn(mu, prev), __fmul_rn(lr, g[i]));
         v[i] = next;
-        g[i] = mu * prev + (-mu - 1.f) * next;
+        g[i] = __fadd_rn(__fmul_rn(mu, prev), __fmul_rn(-mu - 1.f, next));
     }
 }

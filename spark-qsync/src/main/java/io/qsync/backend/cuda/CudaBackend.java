@@ -132,15 +132,19 @@ public final class CudaBackend implements TrainingBackend {
                     .info("cuda engine on {}: {}", engine.device(), engine.convolutionPath());
             return engine;
         } catch (RuntimeException e) {
-            if (engine != null) {
-                engine.close();
-            } else {
-                ops.close();
+            try {
+                if (engine != null) {
+                    engine.close();
+                } else {
+                    ops.close();
+                }
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing); // the first failure is the one to report
             }
             if (String.valueOf(e.getMessage()).contains("out of memory")
                     || String.valueOf(e.getMessage()).contains("needs")) {
                 throw new IllegalStateException(
-                        "the cuda backend ran out of memory for a local batch of "
+                        "the cuda backend cannot hold a local batch of "
                                 + request.batchSize() + " examples with precision plan "
                                 + (request.plan() == null
                                         ? "all FP32"

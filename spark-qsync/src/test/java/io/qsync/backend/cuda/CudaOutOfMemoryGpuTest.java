@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Batches the cuda backend cannot hold: one clear error naming the batch size, the plan and the setting to change
  * (not a JVM crash), and the device stays usable for the next engine. Its own class (its own JVM on the GPU machine):
- * a failed 100-GB engine must not share a process with the parity checks. Skipped with a message where this process
+ * a failed engine of several hundred GB must not share a process with the parity checks. Skipped with a message where this process
  * sees no CUDA device.
  */
 class CudaOutOfMemoryGpuTest {
@@ -32,13 +32,18 @@ class CudaOutOfMemoryGpuTest {
         Assumptions.assumeTrue(why == null, () -> "CudaOutOfMemoryGpuTest skipped: " + why);
     }
 
+    /** The demo CNN with conv_1 at FP16. */
     private static IllegalStateException failure(int rows) {
-        EngineRequest huge = new EngineRequest(
+        IllegalStateException e = failure(
                 ModelSpec.of(EngineParity.init(DemoModels.fashionCnn(1, 1e-3))),
                 new PrecisionPlan(Map.of("conv_1", Precision.FP16)),
-                0,
-                0,
                 rows);
+        assertTrue(e.getMessage().contains("conv_1=FP16"), e.getMessage());
+        return e;
+    }
+
+    private static IllegalStateException failure(ModelSpec model, PrecisionPlan plan, int rows) {
+        EngineRequest huge = new EngineRequest(model, plan, 0, 0, rows);
         IllegalStateException e = assertTimeoutPreemptively(
                 Duration.ofMinutes(2),
                 () -> assertThrows(
@@ -46,7 +51,6 @@ class CudaOutOfMemoryGpuTest {
                         () -> Backends.select("cuda", huge).open(huge).close()));
         System.out.println("CUDA engine, local batch " + rows + ": " + e.getMessage());
         assertTrue(e.getMessage().contains("local batch of " + rows), e.getMessage());
-        assertTrue(e.getMessage().contains("conv_1=FP16"), e.getMessage());
         assertTrue(e.getMessage().contains("spark.qsync.batchSize"), e.getMessage());
         return e;
     }
@@ -62,11 +66,41 @@ class CudaOutOfMemoryGpuTest {
         });
     }
 
-    /** 600 000 rows: ~1.9 GB of input, but well over 150 GB of activations and columns on the device. */
+    /**
+     * 20 dense layers of 4096 at 500 000 rows: every tensor stays under 2^31 elements (8 GB), but together they need
+     * several hundred GB of device memory.
+     */
     @Test
     void deviceOutOfMemoryIsAClearError() {
-        IllegalStateException e = failure(600_000);
-        assertTrue(e.getMessage().contains("out of memory"), e.getMessage());
+        org.deeplearning4j.nn.conf.NeuralNetConfiguration.ListBuilder b =
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                        .seed(1)
+                        .updater(new org.nd4j.linalg.learning.config.Sgd(1e-3))
+                        .list();
+        for (int i = 0; i < 20; i++) {
+            b.layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder()
+                    .nIn(i == 0 ? 784 : 4096)
+                    .nOut(4096)
+                    .activation(org.nd4j.linalg.activations.Activation.RELU)
+                    .build());
+        }
+        b.layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT)
+                .nIn(4096)
+                .nOut(10)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX)
+                .build());
+        IllegalStateException e = failure(ModelSpec.of(EngineParity.init(b.build())), null, 500_000);
+        assertTrue(e.getMessage().contains("all FP32"), e.getMessage());
+        assertTrue(e.getMessage().contains("out of memory") || e.getMessage().contains("needs"), e.getMessage());
+        deviceStillTrains();
+    }
+
+    /** 300 000 rows of the demo CNN: conv_0's output alone would be 2.8e9 elements, more than a kernel addresses. */
+    @Test
+    void aTensorBeyondWhatOneKernelAddressesIsAClearError() {
+        IllegalStateException e = failure(300_000);
+        assertTrue(e.getMessage().contains("elements"), e.getMessage());
         deviceStillTrains();
     }
 

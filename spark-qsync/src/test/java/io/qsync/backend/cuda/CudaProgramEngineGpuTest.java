@@ -47,7 +47,9 @@ class CudaProgramEngineGpuTest {
                 Duration.ofMinutes(5), () -> EngineParity.run(conf, CudaTensorOps.open(0, false), rows, 20));
         System.out.println("CUDA program engine vs DL4J, " + what + ", batch " + rows + ": " + r);
         assertTrue(r.paramRel() <= Math.max(1e-4, 2 * r.floorRel()), what + ": " + r);
-        assertTrue(r.gradRel() <= Math.max(1e-4, 2 * r.gradFloor()), what + ": " + r);
+        // one gradient: cuDNN's FP32 algorithms (Winograd among them) round single elements differently from DL4J's
+        // im2col GEMM by up to ~2e-4 of max |g| (measured on the H100); a wrong kernel is off by far more
+        assertTrue(r.gradRel() <= Math.max(1e-3, 2 * r.gradFloor()), what + ": " + r);
         assertTrue(r.lossDiff() <= Math.max(1e-4, 2 * r.lossFloor()), what + ": " + r);
         assertTrue(r.exportExact(), what + ": exported parameters differ");
     }

@@ -18,7 +18,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * Trains one network side by side on DL4J's CPU backend ({@link CpuEngine}) and on a {@link ProgramEngine} over some
  * {@link TensorOps}, on the same Fashion-MNIST batches, and measures how far the program engine drifts.
  */
-final class EngineParity {
+public final class EngineParity {
     private static LabeledImages images;
 
     /**
@@ -195,7 +195,7 @@ final class EngineParity {
     }
 
     /** The same rows in reverse order. */
-    static HostBatch reversed(HostBatch b) {
+    public static HostBatch reversed(HostBatch b) {
         int f = b.numFeatures();
         int t = b.numTargets();
         float[] x = new float[b.features().length];
