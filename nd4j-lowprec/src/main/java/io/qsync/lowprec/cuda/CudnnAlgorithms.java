@@ -14,13 +14,22 @@ import org.bytedeco.javacpp.SizeTPointer;
 /**
  * Algorithm choice for one {@link CudnnConvolution}: for each of forward, backward data and backward filter, the first
  * candidate of cuDNN's {@code _v7} heuristic (long-standing API, no benchmarking runs) that is supported, deterministic
- * ({@code CUDNN_DETERMINISTIC}) and needs at most {@link #WORKSPACE_CAP} bytes of workspace. The choice depends only
+ * ({@code CUDNN_DETERMINISTIC}), sums directly (the GEMM family; Winograd and FFT only with {@link #TRANSFORMS}) and
+ * needs at most {@link #WORKSPACE_CAP} bytes of workspace. The choice depends only
  * on the shapes and the device, so two replicas pick the same algorithms and compute bit for bit alike. FP32 runs on
  * FMA units only ({@code CUDNN_FMA_MATH}); TF32 takes the math type the heuristic names for the candidate.
  */
 final class CudnnAlgorithms {
     /** Most workspace one operation may use. */
-    static final long WORKSPACE_CAP = 1L << 30; // 1 GiB: the 1024-row VGG layers need ~400 MB for their fast paths
+    static final long WORKSPACE_CAP = 1L << 30;
+
+    /**
+     * {@code -Dqsync.cuda.cudnn.transforms=true} also admits the Winograd and FFT algorithms: faster on some shapes,
+     * but their transforms round differently from a direct sum (up to ~1e-5 of max |dW| per step measured on the H100,
+     * which Adam amplifies past 1e-4 of the parameters within 20 steps). Off by default: DL4J's semantics first.
+     */
+    static final boolean TRANSFORMS = Boolean.getBoolean(
+            "qsync.cuda.cudnn.transforms"); // 1 GiB: the 1024-row VGG layers need ~400 MB for their fast paths
 
     private final cudnnContext h;
     private final cudnnTensorStruct xDesc;
@@ -74,7 +83,13 @@ final class CudnnAlgorithms {
      * set on {@code desc} (FP32: always FMA).
      */
     private Pick pick(
-            String op, cudnnConvolutionStruct desc, int max, Heuristic heuristic, Candidate c, WorkspaceSize size) {
+            String op,
+            cudnnConvolutionStruct desc,
+            int max,
+            Heuristic heuristic,
+            Candidate c,
+            WorkspaceSize size,
+            java.util.function.IntPredicate direct) {
         int[] n = new int[1];
         check("cudnnGetConvolution" + op + "Algorithm_v7", heuristic.run(max, n));
         StringBuilder seen = new StringBuilder();
@@ -84,6 +99,10 @@ final class CudnnAlgorithms {
                 seen.append(' ').append(f[2]).append(f[0] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
                 seen.append(f[1] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
                 if (f[0] != CUDNN_STATUS_SUCCESS || f[1] != CUDNN_DETERMINISTIC) {
+                    continue;
+                }
+                if (!TRANSFORMS && !direct.test(f[2])) {
+                    seen.append("/transform");
                     continue;
                 }
                 int m = tf32 ? f[3] : CUDNN_FMA_MATH;
@@ -116,7 +135,8 @@ final class CudnnAlgorithms {
                         cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
                     },
-                    (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h, xDesc, wDesc, fwd, yDesc, a, b));
+                    (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h, xDesc, wDesc, fwd, yDesc, a, b),
+                    a -> a <= CUDNN_CONVOLUTION_FWD_ALGO_DIRECT); // implicit, precomputed, explicit GEMM, direct
         }
     }
 
@@ -133,7 +153,8 @@ final class CudnnAlgorithms {
                         cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
                     },
-                    (a, b) -> cudnnGetConvolutionBackwardDataWorkspaceSize(h, wDesc, yDesc, data, xDesc, a, b));
+                    (a, b) -> cudnnGetConvolutionBackwardDataWorkspaceSize(h, wDesc, yDesc, data, xDesc, a, b),
+                    a -> a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
         }
     }
 
@@ -151,7 +172,10 @@ final class CudnnAlgorithms {
                         cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
                     },
-                    (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xDesc, yDesc, filter, wDesc, a, b));
+                    (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xDesc, yDesc, filter, wDesc, a, b),
+                    a -> a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0
+                            || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1
+                            || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
         }
     }
 }
