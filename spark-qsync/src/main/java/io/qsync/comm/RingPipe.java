@@ -7,8 +7,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,7 +22,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class RingPipe {
     private static final int SLOTS = 8;
-    private static final int MAX_REASON_BYTES = 16 * 1024;
     /** How long a collective polls its sockets without progress before it sleeps in the selector. */
     private static final long SPIN_NANOS = 100_000;
 
@@ -39,18 +36,13 @@ final class RingPipe {
     private final Selector selector;
     private final SelectionKey leftKey;
     private final SelectionKey rightKey;
-    private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
-    /** Per slot, the buffers of its frame: the slot itself, then the schedule's payload views (gathering write). */
-    private final ByteBuffer[][] frames = new ByteBuffer[SLOTS][];
-
-    private final List<ByteBuffer> bodyParts = new ArrayList<>();
+    private final OutgoingFrames out;
     private final ByteBuffer recv;
-    private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + MAX_REASON_BYTES);
+    private final ByteBuffer back = ByteBuffer.allocate(RingSchedule.HEADER_BYTES + PeerAbort.MAX_REASON_BYTES);
     private final ReentrantLock ioLock = new ReentrantLock();
-    /** Null for plain frames; else frames are sealed from {@link #staging} into the slots and opened into {@link #plain}. */
+    /** Null for plain frames; else received frames are opened into {@link #plain}. */
     private final FrameCipher cipher;
 
-    private final ByteBuffer staging;
     private final ByteBuffer plain;
     private volatile String abortReason;
     private boolean torn;
@@ -83,10 +75,6 @@ final class RingPipe {
             throws IOException {
         this.cipher = cipher;
         int extra = cipher == null ? 0 : FrameCipher.TAG_BYTES;
-        this.staging = cipher == null
-                ? null
-                : ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes())
-                        .order(ByteOrder.LITTLE_ENDIAN);
         this.plain = cipher == null
                 ? null
                 : ByteBuffer.allocateDirect(cfg.chunkBytes() + extra).order(ByteOrder.LITTLE_ENDIAN);
@@ -98,12 +86,9 @@ final class RingPipe {
         this.rightName = rightName;
         this.ioTimeoutNanos = cfg.ioTimeout().toNanos();
         this.ioTimeoutText = cfg.ioTimeout().toString();
-        for (int i = 0; i < SLOTS; i++) {
-            slots[i] = ByteBuffer.allocateDirect(RingSchedule.HEADER_BYTES + cfg.chunkBytes() + extra)
-                    .order(ByteOrder.LITTLE_ENDIAN);
-        }
+        this.out = new OutgoingFrames(SLOTS, cfg.chunkBytes(), cipher);
         recv = ByteBuffer.allocateDirect(
-                        RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, MAX_REASON_BYTES))
+                        RingSchedule.HEADER_BYTES + Math.max(cfg.chunkBytes() + extra, PeerAbort.MAX_REASON_BYTES))
                 .order(ByteOrder.LITTLE_ENDIAN);
         back.order(ByteOrder.LITTLE_ENDIAN);
         left.configureBlocking(false);
@@ -176,17 +161,6 @@ final class RingPipe {
         teardown(abortReason);
     }
 
-    /** An ABORT notice ({@code notice}) or end-of-stream from a neighbour; the message is the origin's reason. */
-    private static final class PeerAbort extends CommException {
-        private static final long serialVersionUID = 1L;
-        private final boolean notice;
-
-        PeerAbort(String reason, boolean notice) {
-            super(reason);
-            this.notice = notice;
-        }
-    }
-
     /** Requests an abort from any thread: wakes a running collective, or tears down now if none runs. */
     void abort(String reason) {
         if (abortReason == null) {
@@ -228,7 +202,7 @@ final class RingPipe {
         } catch (IOException ignored) {
             // reset: use what arrived before
         }
-        return backReason();
+        return PeerAbort.reasonIn(back);
     }
 
     private void loop(RingSchedule s, String what) throws IOException {
@@ -246,12 +220,12 @@ final class RingPipe {
                         false);
             }
             boolean progress = false;
-            while (filled < SLOTS && s.hasMoreSends() && fill(s, (head + filled) % SLOTS)) {
+            while (filled < SLOTS && s.hasMoreSends() && out.fill(s, (head + filled) % SLOTS)) {
                 filled++;
                 progress = true;
             }
             while (filled > 0) {
-                ByteBuffer[] f = frames[head];
+                ByteBuffer[] f = out.frame(head);
                 if (right.write(f) > 0) {
                     progress = true;
                 }
@@ -301,40 +275,6 @@ final class RingPipe {
         }
     }
 
-    /** Fills slot {@code i} with the schedule's next frame, sealed when encrypting. */
-    private boolean fill(RingSchedule s, int i) {
-        ByteBuffer slot = slots[i];
-        if (cipher == null) {
-            if (!s.fillNext(slot)) {
-                return false;
-            }
-            bodyParts.clear();
-            s.body(bodyParts);
-            if (bodyParts.isEmpty()) {
-                frames[i] = new ByteBuffer[] {slot};
-            } else {
-                bodyParts.add(0, slot);
-                frames[i] = bodyParts.toArray(new ByteBuffer[0]);
-            }
-            return true;
-        }
-        if (!s.fillNext(staging)) {
-            return false;
-        }
-        bodyParts.clear();
-        s.body(bodyParts);
-        if (!bodyParts.isEmpty()) {
-            staging.position(staging.limit()).limit(staging.capacity());
-            for (ByteBuffer b : bodyParts) {
-                staging.put(b);
-            }
-            staging.flip();
-        }
-        cipher.seal(staging, slot);
-        frames[i] = new ByteBuffer[] {slot};
-        return true;
-    }
-
     /** Consumes complete frames in {@link #recv} (header first, then payload). */
     private void consume(RingSchedule s) {
         if (recv.hasRemaining()) {
@@ -364,7 +304,7 @@ final class RingPipe {
     /** Reads the right neighbour's reverse direction: only ABORT notices or end-of-stream arrive there. */
     private void readBack(boolean sending) throws IOException {
         int n = right.read(back);
-        String reason = backReason();
+        String reason = PeerAbort.reasonIn(back);
         if (reason != null) {
             throw new PeerAbort(reason, true);
         }
@@ -379,18 +319,6 @@ final class RingPipe {
         }
     }
 
-    private String backReason() {
-        if (back.position() >= RingSchedule.HEADER_BYTES && back.getInt(0) == RingSchedule.ABORT) {
-            int len = back.getInt(4);
-            if (back.position() >= RingSchedule.HEADER_BYTES + len) {
-                byte[] b = new byte[len];
-                back.get(RingSchedule.HEADER_BYTES, b);
-                return new String(b, StandardCharsets.UTF_8);
-            }
-        }
-        return null;
-    }
-
     /** Completes the partly sent frame, notifies both neighbours and closes; bounded, best effort. Idempotent. */
     private void teardown(String reason) {
         if (torn) {
@@ -398,13 +326,9 @@ final class RingPipe {
         }
         torn = true;
         try {
-            byte[] r = reason.getBytes(StandardCharsets.UTF_8);
-            int len = Math.min(r.length, MAX_REASON_BYTES);
-            ByteBuffer notice =
-                    ByteBuffer.allocate(RingSchedule.HEADER_BYTES + len).order(ByteOrder.LITTLE_ENDIAN);
-            notice.putInt(RingSchedule.ABORT).putInt(len).put(r, 0, len).flip();
+            ByteBuffer notice = PeerAbort.notice(reason);
             long deadline = System.nanoTime() + Math.min(ioTimeoutNanos / 2, TimeUnit.MILLISECONDS.toNanos(500));
-            ByteBuffer[] partial = filled > 0 && slots[head].position() > 0 ? frames[head] : null;
+            ByteBuffer[] partial = filled > 0 && out.partlySent(head) ? out.frame(head) : null;
             filled = 0;
             writeBounded(left, notice.duplicate(), deadline);
             if (partial != null) {
