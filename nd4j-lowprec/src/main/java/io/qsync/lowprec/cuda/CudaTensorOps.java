@@ -280,8 +280,9 @@ public final class CudaTensorOps extends CudaKernelOps {
     }
 
     /**
-     * cuDNN for FP32 layers (on FMA units, or with TF32-rounded operands when this engine's GEMMs are TF32) and TF32
-     * layers; null for other precisions, asymmetric padding, or without cuDNN ({@link #directConvolutionState}).
+     * cuDNN for FP32 layers (on FMA units, or with TF32-rounded operands when this engine's GEMMs are TF32) and TF32,
+     * FP16 and BF16 layers (operands rounded to the format, on TF32 tensor cores); null for INT8 and FP8, asymmetric
+     * padding, or without cuDNN ({@link #directConvolutionState}).
      */
     @Override
     public io.qsync.lowprec.train.Convolution directConvolution(ConvGeom g, int batch, int nOut, Precision p) {

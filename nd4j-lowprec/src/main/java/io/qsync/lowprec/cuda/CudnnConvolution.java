@@ -15,10 +15,11 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * {@link Convolution} through cuDNN's long-standing (legacy) convolution API, FP32 data in NCHW. FP32 runs on FMA
- * units only ({@code CUDNN_FMA_MATH}: no TF32). TF32 follows QSync's rule: x, w (and dY in backward) are rounded to
- * TF32 with round-to-nearest-even by the cast kernel into scratch, then multiplied on tensor cores with FP32
- * accumulation. Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
- * the device alone ({@link CudnnAlgorithms}), so replicas compute bit for bit alike. Buffers (TF32 copies, a share of
+ * units only ({@code CUDNN_FMA_MATH}: no TF32). TF32, FP16 and BF16 layers follow QSync's rule: x, w (and dY in
+ * backward) are rounded to the format (round to nearest even) into FP32 scratch, then multiplied on TF32 tensor cores
+ * with FP32 accumulation: all three formats fit TF32 exactly and their products fit FP32, so this is the FP16/BF16
+ * GEMM's arithmetic without im2col's columns. Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
+ * the device alone ({@link CudnnAlgorithms}), so replicas compute bit for bit alike. Buffers (rounded copies, a share of
  * the handle's workspace) are allocated at construction only; the calls allocate nothing and never synchronise.
  */
 final class CudnnConvolution implements Convolution {
@@ -28,7 +29,9 @@ final class CudnnConvolution implements Convolution {
     private final ConvGeom g;
     private final int batch;
     private final int nOut;
-    private final boolean tf32;
+    /** TF32, FP16 or BF16: the operands are rounded to it and multiplied on TF32 tensor cores; null: FP32 (FMA). */
+    private final Precision rounding;
+
     private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
     private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
     private final cudnnFilterStruct wDesc = new cudnnFilterStruct();
@@ -48,7 +51,7 @@ final class CudnnConvolution implements Convolution {
     /**
      * Sets up the descriptors and chooses the algorithms.
      *
-     * @param qk kernels for the TF32 casts (unused for FP32)
+     * @param qk kernels for the roundings (unused for FP32)
      * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
      */
     CudnnConvolution(
@@ -66,7 +69,11 @@ final class CudnnConvolution implements Convolution {
         this.g = g;
         this.batch = batch;
         this.nOut = nOut;
-        this.tf32 = precision == Precision.TF32;
+        this.rounding = switch (precision) {
+            case FP32 -> null;
+            case TF32, FP16, BF16 -> precision;
+            default -> throw new IllegalArgumentException("no cuDNN convolution for " + precision + " layers");
+        };
         try {
             check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(xDesc));
             undo.add(() -> cudnnDestroyTensorDescriptor(xDesc));
@@ -102,16 +109,17 @@ final class CudnnConvolution implements Convolution {
                     "cudnnSetFilter4dDescriptor",
                     cudnnSetFilter4dDescriptor(
                             wDesc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
-            CudnnAlgorithms algorithms = new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, tf32, shape());
+            CudnnAlgorithms algorithms =
+                    new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, rounding != null, shape());
             fwdPick = algorithms.forward(fwd);
             dataPick = algorithms.backwardData(data);
             filterPick = algorithms.backwardFilter(filter);
             workspace = Math.max(fwdPick.workspace(), Math.max(dataPick.workspace(), filterPick.workspace()));
             h.reserve("workspace", workspace);
-            if (tf32) {
-                xr = alloc.allocate("cuDNN TF32 x", 4L * batch * g.c() * g.inPlane());
-                wr = alloc.allocate("cuDNN TF32 w", 4L * nOut * g.patch());
-                h.reserve("TF32 dY", 4L * batch * nOut * g.outPlane());
+            if (rounding != null) {
+                xr = alloc.allocate("cuDNN " + rounding + " x", 4L * batch * g.c() * g.inPlane());
+                wr = alloc.allocate("cuDNN " + rounding + " w", 4L * nOut * g.patch());
+                h.reserve("rounded dY", 4L * batch * nOut * g.outPlane());
             }
         } catch (RuntimeException e) {
             close();
@@ -137,7 +145,7 @@ final class CudnnConvolution implements Convolution {
     }
 
     private int wantedMath() {
-        return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+        return rounding != null ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     }
 
     private String shape() {
@@ -151,7 +159,9 @@ final class CudnnConvolution implements Convolution {
 
     @Override
     public String describe() {
-        return "cuDNN " + (tf32 ? "TF32" : "FP32") + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
+        return "cuDNN "
+                + (rounding == null ? "FP32" : rounding == Precision.TF32 ? "TF32" : rounding + " operands on TF32")
+                + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
                 + ", bwd-data algo " + dataPick.algo() + " " + math(dataPick.math()) + ", bwd-filter algo "
                 + filterPick.algo() + " " + math(filterPick.math()) + ", workspace " + workspace + " B)";
     }
@@ -177,7 +187,7 @@ final class CudnnConvolution implements Convolution {
     }
 
     private DeviceBuffer rounded(DeviceBuffer src, long length, DeviceBuffer dst) {
-        qk.cast(src, length, Precision.TF32, dst, s);
+        qk.round(src, length, rounding, dst, s);
         return dst;
     }
 
@@ -190,8 +200,8 @@ final class CudnnConvolution implements Convolution {
         DeviceBuffer xb = buf(x, xLength(), "x");
         DeviceBuffer wb = buf(w, wLength(), "w");
         DeviceBuffer yb = buf(y, yLength(), "y");
-        savedX = tf32 ? rounded(xb, xLength(), xr) : xb;
-        savedW = tf32 ? rounded(wb, wLength(), wr) : wb;
+        savedX = rounding != null ? rounded(xb, xLength(), xr) : xb;
+        savedW = rounding != null ? rounded(wb, wLength(), wr) : wb;
         check(
                 "cudnnConvolutionForward",
                 cudnnConvolutionForward(
@@ -216,8 +226,8 @@ final class CudnnConvolution implements Convolution {
             throw new IllegalStateException("backward before forward");
         }
         DeviceBuffer d = buf(dy, yLength(), "dy");
-        if (tf32) {
-            d = rounded(d, yLength(), h.shared("TF32 dY", 4 * yLength()));
+        if (rounding != null) {
+            d = rounded(d, yLength(), h.shared("rounded dY", 4 * yLength()));
         }
         check(
                 "cudnnConvolutionBackwardFilter",

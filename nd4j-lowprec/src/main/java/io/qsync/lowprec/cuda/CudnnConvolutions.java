@@ -28,7 +28,7 @@ final class CudnnConvolutions implements AutoCloseable {
 
     /**
      * @param on      false: never offer a convolution (im2col + GEMM everywhere)
-     * @param kernels the cast kernels for TF32 (created on demand)
+     * @param kernels the rounding kernels for TF32, FP16 and BF16 (created on demand)
      */
     CudnnConvolutions(boolean on, CudaStream stream, DeviceAllocator alloc, Supplier<QuantKernels> kernels) {
         this.on = on;
@@ -47,13 +47,18 @@ final class CudnnConvolutions implements AutoCloseable {
     }
 
     /**
-     * A cuDNN convolution, or null when cuDNN is off or unavailable, the precision is neither FP32 nor TF32, the
-     * padding is asymmetric or cuDNN refused the set-up (the reason is kept for {@link #state()}).
+     * A cuDNN convolution, or null when cuDNN is off or unavailable, the precision is not FP32, TF32, FP16 or BF16
+     * (INT8 and FP8 keep their own GEMMs), the padding is asymmetric or cuDNN refused the set-up (the reason is kept
+     * for {@link #state()}).
      *
-     * @param precision FP32 (FMA units only) or TF32 (RNE-rounded operands on tensor cores)
+     * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
      */
     Convolution open(ConvGeom g, int batch, int nOut, Precision precision) {
-        if (offWhy() != null || (precision != Precision.FP32 && precision != Precision.TF32)) {
+        if (offWhy() != null
+                || (precision != Precision.FP32
+                        && precision != Precision.TF32
+                        && precision != Precision.FP16
+                        && precision != Precision.BF16)) {
             return null;
         }
         String asym = CudnnConvolution.unsupported(g);
@@ -73,7 +78,7 @@ final class CudnnConvolutions implements AutoCloseable {
             CudnnConvolution c = new CudnnConvolution(
                     handle,
                     alloc,
-                    precision == Precision.TF32 ? kernels.get() : null,
+                    precision == Precision.FP32 ? null : kernels.get(),
                     stream,
                     g,
                     batch,

@@ -204,6 +204,19 @@ public final class QuantKernels implements AutoCloseable {
         }
     }
 
+    /**
+     * FP32 to FP32 holding the nearest value of {@code p} (TF32, FP16 or BF16; round to nearest even), the operands of
+     * a layer of that precision computed on TF32 tensor cores: all three fit TF32 exactly.
+     */
+    public void round(DeviceBuffer x, long n, Precision p, DeviceBuffer out, CudaStream s) {
+        switch (p) {
+            case TF32 -> cast(x, n, p, out, s);
+            case FP16, BF16 -> module.launch(
+                    "round_f32_16", grid(n / 4 + 1), BLOCK, 0, s, x, out, n, p == Precision.FP16 ? 0 : 1);
+            default -> throw new IllegalArgumentException("no rounding to " + p + " in FP32 storage");
+        }
+    }
+
     /** FP16/BF16 bits to FP32 (exact). */
     public void widen16(DeviceBuffer x, long n, Precision p, DeviceBuffer out, CudaStream s) {
         module.launch("cast_16_f32", grid(n / 4 + 1), BLOCK, 0, s, x, out, n, p == Precision.FP16 ? 0 : 1);

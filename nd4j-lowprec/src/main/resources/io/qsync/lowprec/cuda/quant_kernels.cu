@@ -450,6 +450,12 @@ extern "C" __global__ void cast_f32_16(const float* __restrict__ x, u16* __restr
     map4<float4, ushort4>(x, y, n, [&](float v) { return enc16(v, fmt); });
 }
 
+// FP32 -> FP32 holding the nearest FP16 (fmt 0) / BF16 (fmt 1) value, RNE: the operands of an FP16/BF16 layer run on
+// TF32 tensor cores (both formats fit TF32 exactly, and so do the products in FP32).
+extern "C" __global__ void round_f32_16(const float* __restrict__ x, float* __restrict__ y, i64 n, int fmt) {
+    map4<float4, float4>(x, y, n, [&](float v) { return dec16(enc16(v, fmt), fmt); });
+}
+
 // FP16 / BF16 bits -> FP32 (exact).
 extern "C" __global__ void cast_16_f32(const u16* __restrict__ x, float* __restrict__ y, i64 n, int fmt) {
     map4<ushort4, float4>(x, y, n, [&](u16 b) { return dec16(b, fmt); });

@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
  * the same device: forward, backward data and backward filter for the VGG-style CNN's layers and for strides 1 and 2,
  * paddings 0, 1 and 2 and a rectangular kernel, batches 4 to 16. FP32 (FMA units) against the FP32 im2col path within
  * 1e-5 (max |Δ| / max |ref|); TF32 (an FP32 layer on a TF32 engine, and a TF32 layer on an FP32 engine) against the
- * TF32 im2col path fed the same RNE-rounded operands within 1e-3. Two runs of each cuDNN convolution must agree bit
+ * TF32 im2col path fed the same RNE-rounded operands within 1e-3; FP16 and BF16 layers (operands rounded to the
+ * format, on TF32 tensor cores) fed operands that already are FP16/BF16 values against the FP32 im2col path within
+ * 1e-4 (their products are exact in FP32, so only the summation order differs). Two runs of each cuDNN convolution must agree bit
  * for bit. All cases run even when some fail; the table is printed, the assertion comes last. Skipped with a message
  * without a CUDA device or without cuDNN on the library path.
  */
@@ -77,11 +79,12 @@ class CudnnConvolutionGpuTest {
         return s;
     }
 
-    private static float[] rnd(int n, boolean tf32) {
+    /** Uniform in [-1, 1), rounded to {@code p} (TF32, FP16, BF16) unless null. */
+    private static float[] rnd(int n, Precision p) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = RANDOM.nextFloat() * 2 - 1;
-            a[i] = tf32 ? FloatRounding.roundTf32(a[i]) : a[i];
+            a[i] = p == null ? a[i] : FloatRounding.round(p, a[i]);
         }
         return a;
     }
@@ -130,15 +133,15 @@ class CudnnConvolutionGpuTest {
             Precision p,
             CudaTensorOps refOps,
             double tol,
-            boolean tf32,
+            Precision inputs,
             StringBuilder table,
             List<String> failed) {
         for (Shape s : shapes()) {
             String name = arm + " " + s.name();
             try {
-                float[] x = rnd(s.x(), tf32);
-                float[] w = rnd(s.w(), tf32);
-                float[] dy = rnd(s.y(), tf32);
+                float[] x = rnd(s.x(), inputs);
+                float[] w = rnd(s.w(), inputs);
+                float[] dy = rnd(s.y(), inputs);
                 Convolution ref = new Im2colConvolution(refOps, s.g(), s.batch(), s.nOut(), scratch(refOps));
                 float[][] want = run(refOps, ref, s, x, w, dy);
                 Convolution conv = ops.directConvolution(s.g(), s.batch(), s.nOut(), p);
@@ -180,9 +183,13 @@ class CudnnConvolutionGpuTest {
         assertTimeoutPreemptively(Duration.ofMinutes(5), () -> {
             try (CudaTensorOps fp32 = CudaTensorOps.open(0, false, true);
                     CudaTensorOps tf32 = CudaTensorOps.open(0, true, true)) {
-                arm("FP32", fp32, Precision.FP32, fp32, 1e-5, false, table, failed);
-                arm("TF32 engine", tf32, Precision.FP32, tf32, 1e-3, true, table, failed);
-                arm("TF32 layer", fp32, Precision.TF32, tf32, 1e-3, true, table, failed);
+                arm("FP32", fp32, Precision.FP32, fp32, 1e-5, null, table, failed);
+                arm("TF32 engine", tf32, Precision.FP32, tf32, 1e-3, Precision.TF32, table, failed);
+                arm("TF32 layer", fp32, Precision.TF32, tf32, 1e-3, Precision.TF32, table, failed);
+                // operands already FP16/BF16 values: the layer's arithmetic is then FP32's on them (exact products,
+                // FP32 sums), which the FP32 im2col path computes
+                arm("FP16 layer", fp32, Precision.FP16, fp32, 1e-4, Precision.FP16, table, failed);
+                arm("BF16 layer", fp32, Precision.BF16, fp32, 1e-4, Precision.BF16, table, failed);
                 table.append("state: ").append(fp32.directConvolutionState()).append('\n');
             }
         });
@@ -202,7 +209,7 @@ class CudnnConvolutionGpuTest {
                 assertTrue(off.directConvolution(plain, 4, 3, Precision.FP32) == null, off.directConvolutionState());
                 assertTrue(off.directConvolutionState().contains("switched off"), off.directConvolutionState());
                 assertTrue(on.directConvolution(same, 4, 3, Precision.FP32) == null, "asymmetric padding");
-                assertTrue(on.directConvolution(plain, 4, 3, Precision.FP16) == null, "FP16 stays on its own path");
+                assertTrue(on.directConvolution(plain, 4, 3, Precision.INT8) == null, "INT8 stays on its own path");
                 if (CudnnPresence.whyUnavailable() == null) {
                     assertTrue(on.directConvolution(plain, 4, 3, Precision.FP32) != null, on.directConvolutionState());
                     assertTrue(on.directConvolutionState().contains("asymmetric"), on.directConvolutionState());
