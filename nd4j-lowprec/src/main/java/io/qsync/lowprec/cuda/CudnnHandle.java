@@ -12,7 +12,8 @@ import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * One cuDNN handle on an engine's stream, the host-side scaling factors cuDNN reads ({@code alpha = 1},
- * {@code beta = 0}) and the temporaries its convolutions share (the workspace, the rounded output gradient of TF32, FP16 and BF16 layers).
+ * {@code beta = 0}) and the temporaries its convolutions share (the workspace, the rounded output gradient of
+ * TF32, FP16 and BF16 layers).
  * Shared temporaries only grow, at convolution set-up, never inside a pass; a replaced buffer stays allocated until
  * {@link #close}, since a recorded pass of another batch size may still name it.
  */
