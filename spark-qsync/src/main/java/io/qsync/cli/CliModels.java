@@ -19,12 +19,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The networks the CLI commands work on, under one set of names so that {@code profile-stats}, {@code indicator},
  * {@code profile-device} and {@code plan} describe the same layers: {@code fashion-cnn} (alias {@code cnn}, the demo
- * CNN), {@code resnet-cnn}, {@code mlp} (784-256-256-10) and {@code residual-mlp} (alias {@code residual}), or a
+ * CNN), {@code vgg-cnn} (the CUDA issue's VGG-style CNN), {@code resnet-cnn}, {@code mlp} (784-256-256-10) and {@code residual-mlp} (alias {@code residual}), or a
  * saved MultiLayerNetwork zip. Every network comes back initialised, with precision-switchable layers.
  */
 final class CliModels {
     /** Names accepted by {@code --model}. */
-    static final String NAMES = "fashion-cnn (cnn), resnet-cnn, mlp, residual-mlp (residual)";
+    static final String NAMES = "fashion-cnn (cnn), vgg-cnn, resnet-cnn, mlp, residual-mlp (residual)";
 
     private CliModels() {}
 
@@ -41,9 +41,29 @@ final class CliModels {
         }
         return switch (canonical(name)) {
             case "fashion-cnn" -> mln(new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3)));
+            case "vgg-cnn" -> mln(new MultiLayerNetwork(DemoModels.vggCnn(seed, 1e-3)));
             case "mlp" -> mln(new MultiLayerNetwork(DemoModels.mlp(seed, 256, 1e-3)));
             case "resnet-cnn" -> cg(new ComputationGraph(DemoModels.resnetCnn(seed, 1e-3)));
             case "residual-mlp" -> cg(new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3)));
+            default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
+        };
+    }
+
+    /**
+     * @param name         a demo model name
+     * @param seed         initialisation seed
+     * @param learningRate Adam learning rate
+     * @return the network's DL4J configuration as JSON (what a training job ships to its workers)
+     * @throws IllegalArgumentException naming {@code --model} for an unknown name
+     */
+    static String configJson(String name, long seed, double learningRate) {
+        return switch (canonical(name)) {
+            case "fashion-cnn" -> DemoModels.fashionCnn(seed, learningRate).toJson();
+            case "vgg-cnn" -> DemoModels.vggCnn(seed, learningRate).toJson();
+            case "mlp" -> DemoModels.mlp(seed, 256, learningRate).toJson();
+            case "resnet-cnn" -> DemoModels.resnetCnn(seed, learningRate).toJson();
+            case "residual-mlp" -> DemoModels.residualMlp(seed, 128, learningRate)
+                    .toJson();
             default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
         };
     }

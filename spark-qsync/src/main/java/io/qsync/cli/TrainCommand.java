@@ -3,7 +3,6 @@ package io.qsync.cli;
 import io.qsync.data.FashionMnist;
 import io.qsync.data.ImageFrames;
 import io.qsync.data.LabeledImages;
-import io.qsync.models.DemoModels;
 import io.qsync.runtime.EpochStats;
 import io.qsync.runtime.ModelSpec;
 import io.qsync.spark.ConfEntry;
@@ -68,8 +67,16 @@ public final class TrainCommand implements Callable<Integer> {
                     "Fashion-MNIST directory; spark.qsync.data.dir. Default: " + "/usr/share/datasets/fashion-mnist.")
     Path dataDir;
 
-    @Option(names = "--output", description = "Where to save the trained model. Default: ${DEFAULT-VALUE}.")
-    File output = new File("qsync-out/fashion-cnn.zip");
+    @Option(names = "--model", description = "Network to train: " + CliModels.NAMES + ". Default: ${DEFAULT-VALUE}.")
+    String model = "fashion-cnn";
+
+    @Option(names = "--output", description = "Where to save the trained model. Default: qsync-out/<model>.zip.")
+    File output;
+
+    /** {@code --output}, or {@code qsync-out/<model>.zip}. */
+    File output() {
+        return output != null ? output : new File("qsync-out/" + CliModels.canonical(model) + ".zip");
+    }
 
     @Option(
             names = "--backend",
@@ -121,7 +128,7 @@ public final class TrainCommand implements Callable<Integer> {
         putIfGiven(s, QSyncConf.CHECKPOINT_DIR, checkpointDir);
         putIfGiven(s, QSyncConf.PLAN, plan);
         if (QSyncConf.PLAN.read(s).equals("auto") && !s.containsKey(QSyncConf.PLAN_OUT_DIR.key())) {
-            s.put(QSyncConf.PLAN_OUT_DIR.key(), planDirNextTo(output).toString());
+            s.put(QSyncConf.PLAN_OUT_DIR.key(), planDirNextTo(output()).toString());
         }
         if (resume) {
             s.put(QSyncConf.CHECKPOINT_RESUME.key(), "true");
@@ -143,6 +150,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        CliModels.configJson(model, 1, 1e-3); // an unknown --model fails here, before Spark starts
         SparkVersionCheck.require();
         SparkConf sc = new SparkConf()
                 .setAppName("qsync-train")
@@ -181,8 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
             Dataset<Row> frame = ImageFrames.toFrame(spark, train, ts.numWorkers())
                     .withColumnRenamed(ImageFrames.FEATURES, ts.featuresCol())
                     .withColumnRenamed(ImageFrames.LABEL, ts.labelCol());
-            ModelSpec spec = ModelSpec.fromJson(
-                    DemoModels.fashionCnn(initSeed, learningRate).toJson());
+            ModelSpec spec = ModelSpec.fromJson(CliModels.configJson(model, initSeed, learningRate));
             long t0 = System.nanoTime();
             TrainJob.Result r = TrainJob.train(
                     spark, frame, spec, ts, test.toShard(), null, new ConsoleProgress(System.out, epochCount));
@@ -197,6 +204,7 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.printf(
                     "final test accuracy: %.2f%% (%d test images); wall time %.1f s%n",
                     100 * last.testAccuracy(), test.count(), secs);
+            File output = output();
             if (output.getParentFile() != null) {
                 Files.createDirectories(output.getParentFile().toPath());
             }

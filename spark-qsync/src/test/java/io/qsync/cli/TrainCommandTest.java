@@ -62,4 +62,49 @@ class TrainCommandTest {
         String msg = err.toString(StandardCharsets.UTF_8);
         assertTrue(msg.contains("/nonexistent/fmnist") && msg.contains("dataset-fashion-mnist"), msg);
     }
+
+    /** {@code --model} picks the network the job trains, and the model lands under its own name by default. */
+    @Test
+    void trainsTheNetworkNamedByModel(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("mlp.zip");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = new CommandLine(new QSyncCli())
+                    .execute(
+                            "train",
+                            "--model",
+                            "mlp",
+                            "--master",
+                            "local[2]",
+                            "--limit",
+                            "2000",
+                            "--output",
+                            model.toString());
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, out);
+        MultiLayerNetwork restored = MultiLayerNetwork.load(model.toFile(), true);
+        // 784-256-256-10: the MLP, not the demo CNN
+        assertEquals(784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10, restored.numParams(), out);
+        TrainCommand t = new TrainCommand();
+        new CommandLine(t).parseArgs("--model", "vgg-cnn");
+        assertEquals(new java.io.File("qsync-out/vgg-cnn.zip"), t.output());
+        assertTrue(CliModels.configJson("vgg-cnn", 1, 1e-3).contains("SubsamplingLayer"));
+    }
+
+    @Test
+    void anUnknownModelNamesTheFlag() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine cl = new CommandLine(new QSyncCli());
+        cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+        int rc = cl.execute("train", "--model", "alexnet", "--limit", "100");
+        assertTrue(rc != 0);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains("--model") && msg.contains("alexnet") && msg.contains("vgg-cnn"), msg);
+    }
 }
