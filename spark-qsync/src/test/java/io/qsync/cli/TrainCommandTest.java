@@ -17,31 +17,28 @@ import picocli.CommandLine;
 
 class TrainCommandTest {
 
-    @Test
-    void trainsSavesAndReportsOnEmbeddedLocalSpark(@TempDir Path dir) throws Exception {
-        Path model = dir.resolve("m.zip");
+    /** Runs the CLI with {@code args}, asserts exit status 0 and returns what it printed. */
+    private static String train(String... args) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;
         int rc;
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            rc = new CommandLine(new QSyncCli())
-                    .execute(
-                            "train",
-                            "--master",
-                            "local[2]",
-                            "--limit",
-                            "4000",
-                            "--batch-size",
-                            "64",
-                            "--output",
-                            model.toString());
+            rc = new CommandLine(new QSyncCli()).execute(args);
         } finally {
             System.setOut(old);
         }
         String out = buf.toString(StandardCharsets.UTF_8);
-        System.out.println(out);
         assertEquals(0, rc, out);
+        return out;
+    }
+
+    @Test
+    void trainsSavesAndReportsOnEmbeddedLocalSpark(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("m.zip");
+        String out = train(
+                "train", "--master", "local[2]", "--limit", "4000", "--batch-size", "64", "--output", model.toString());
+        System.out.println(out);
         assertTrue(out.contains("[epoch 1/1] ["), "progress line printed");
         Matcher m = Pattern.compile("final test accuracy: ([0-9.]+)%").matcher(out);
         assertTrue(m.find(), out);
@@ -67,27 +64,8 @@ class TrainCommandTest {
     @Test
     void trainsTheNetworkNamedByModel(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("mlp.zip");
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        int rc;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            rc = new CommandLine(new QSyncCli())
-                    .execute(
-                            "train",
-                            "--model",
-                            "mlp",
-                            "--master",
-                            "local[2]",
-                            "--limit",
-                            "2000",
-                            "--output",
-                            model.toString());
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(0, rc, out);
+        String out = train(
+                "train", "--model", "mlp", "--master", "local[2]", "--limit", "2000", "--output", model.toString());
         MultiLayerNetwork restored = MultiLayerNetwork.load(model.toFile(), true);
         // 784-256-256-10: the MLP, not the demo CNN
         assertEquals(784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10, restored.numParams(), out);
