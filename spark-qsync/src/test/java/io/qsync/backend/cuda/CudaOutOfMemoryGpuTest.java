@@ -14,9 +14,15 @@ import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.TrainingEngine;
 import java.time.Duration;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Batches the cuda backend cannot hold: one clear error naming the batch size, the plan and the setting to change
@@ -72,23 +78,21 @@ class CudaOutOfMemoryGpuTest {
      */
     @Test
     void deviceOutOfMemoryIsAClearError() {
-        org.deeplearning4j.nn.conf.NeuralNetConfiguration.ListBuilder b =
-                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
-                        .seed(1)
-                        .updater(new org.nd4j.linalg.learning.config.Sgd(1e-3))
-                        .list();
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+                .seed(1)
+                .updater(new Sgd(1e-3))
+                .list();
         for (int i = 0; i < 20; i++) {
-            b.layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder()
+            b.layer(new DenseLayer.Builder()
                     .nIn(i == 0 ? 784 : 4096)
                     .nOut(4096)
-                    .activation(org.nd4j.linalg.activations.Activation.RELU)
+                    .activation(Activation.RELU)
                     .build());
         }
-        b.layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
-                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT)
+        b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                 .nIn(4096)
                 .nOut(10)
-                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX)
+                .activation(Activation.SOFTMAX)
                 .build());
         IllegalStateException e = failure(ModelSpec.of(EngineParity.init(b.build())), null, 500_000);
         assertTrue(e.getMessage().contains("all FP32"), e.getMessage());
