@@ -8,6 +8,8 @@ import java.io.File;
 import java.io.IOException;
 import java.util.Locale;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -39,14 +41,10 @@ final class CliModels {
         if (checkpoint != null) {
             return SwitchableLayers.convert(MultiLayerNetwork.load(checkpoint, true));
         }
-        return switch (canonical(name)) {
-            case "fashion-cnn" -> mln(new MultiLayerNetwork(DemoModels.fashionCnn(seed, 1e-3)));
-            case "vgg-cnn" -> mln(new MultiLayerNetwork(DemoModels.vggCnn(seed, 1e-3)));
-            case "mlp" -> mln(new MultiLayerNetwork(DemoModels.mlp(seed, 256, 1e-3)));
-            case "resnet-cnn" -> cg(new ComputationGraph(DemoModels.resnetCnn(seed, 1e-3)));
-            case "residual-mlp" -> cg(new ComputationGraph(DemoModels.residualMlp(seed, 128, 1e-3)));
-            default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
-        };
+        Object conf = config(name, seed, 1e-3);
+        return conf instanceof MultiLayerConfiguration m
+                ? mln(new MultiLayerNetwork(m))
+                : cg(new ComputationGraph((ComputationGraphConfiguration) conf));
     }
 
     /**
@@ -57,13 +55,18 @@ final class CliModels {
      * @throws IllegalArgumentException naming {@code --model} for an unknown name
      */
     static String configJson(String name, long seed, double learningRate) {
+        Object conf = config(name, seed, learningRate);
+        return conf instanceof MultiLayerConfiguration m ? m.toJson() : ((ComputationGraphConfiguration) conf).toJson();
+    }
+
+    /** The demo network's configuration: a MultiLayerConfiguration or a ComputationGraphConfiguration. */
+    private static Object config(String name, long seed, double learningRate) {
         return switch (canonical(name)) {
-            case "fashion-cnn" -> DemoModels.fashionCnn(seed, learningRate).toJson();
-            case "vgg-cnn" -> DemoModels.vggCnn(seed, learningRate).toJson();
-            case "mlp" -> DemoModels.mlp(seed, 256, learningRate).toJson();
-            case "resnet-cnn" -> DemoModels.resnetCnn(seed, learningRate).toJson();
-            case "residual-mlp" -> DemoModels.residualMlp(seed, 128, learningRate)
-                    .toJson();
+            case "fashion-cnn" -> DemoModels.fashionCnn(seed, learningRate);
+            case "vgg-cnn" -> DemoModels.vggCnn(seed, learningRate);
+            case "mlp" -> DemoModels.mlp(seed, 256, learningRate);
+            case "resnet-cnn" -> DemoModels.resnetCnn(seed, learningRate);
+            case "residual-mlp" -> DemoModels.residualMlp(seed, 128, learningRate);
             default -> throw new IllegalArgumentException("Unknown --model '" + name + "'; use " + NAMES);
         };
     }
