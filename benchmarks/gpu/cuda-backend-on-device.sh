@@ -43,6 +43,11 @@ if [ "${1:-}" = classes ]; then # only this project's classes (a fix): the stage
   mkdir -p "$DEST/classes"
   merge_classes "$T/classes" $CLASS_DIRS
   tar cf "$DEST/classes/classes.tar" -C "$T" classes && rm -rf "$T"
+  if [ -d "$DEST/p1ops" ]; then # the first call's op checks take nd4j-lowprec's classes from here
+    T=$(mktemp -d) && mkdir -p "$T/classes"
+    cp -r nd4j-lowprec/target/classes/. nd4j-lowprec/target/test-classes/. "$T/classes/"
+    tar czf "$DEST/p1ops/classes.tgz" -C "$T" classes && rm -rf "$T"
+  fi
   ls -la "$DEST/classes"
   exit 0
 fi

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code spark.qsync.plan=auto} on the driver: the probe stage ({@link ProbeStage}) finds every rank's device and
- * profiles the types without a measured profile ({@link ProfileShelf}); the indicator comes from a few batches of the
+ * profiles the types without a measured profile ({@link ProfileShelf}; saved to {@code <outDir>/profiles/<type>.json}, a
+ * profiles directory for the next job); the indicator comes from a few batches of the
  * job's own rows through the actual model (after a short FP32 warm-up on a copy); the Replayer and the Allocator plan
  * ({@link ClusterPlanner}); plan.json, plan.txt, report.html and devices.json are written; the verdict is logged; and
  * the plan is bound to the ranks, leaving a device type out or rebalancing the batch when the planner found that
@@ -237,6 +238,12 @@ final class AutoPlan {
             PlanReport.write(dir, plan, graph, planner.replayer().replay(workers), notes);
             if (!plan.equals(planner.plan())) {
                 Files.writeString(dir.resolve("plan-qsync.json"), planner.plan().toJson());
+            }
+            for (ProbeStage.Probed p : probed) { // reusable: spark.qsync.plan.profilesDir=<dir>/profiles
+                if (p.profileJson() != null) {
+                    Files.createDirectories(dir.resolve("profiles"));
+                    Files.writeString(dir.resolve("profiles").resolve(p.device().type() + ".json"), p.profileJson());
+                }
             }
             List<Map<String, Object>> devices = new ArrayList<>();
             for (ProbeStage.Probed p : probed) {

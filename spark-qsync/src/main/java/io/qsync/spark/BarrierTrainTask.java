@@ -58,7 +58,7 @@ final class BarrierTrainTask
                 ctx, rank, infos.length, host, threads, in.params().backend(), in.devices());
         int planRank = planRank(device, in.plannedTypes());
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
-                AutoCloseable slice = SmSlicing.install(device, in.devices(), infos.length)) {
+                AutoCloseable slice = SmSlicing.install(device, in.devices())) {
             try (Communicator comm = JobCommunicators.connect(
                             ctx::allGather,
                             endpoint,

@@ -163,7 +163,7 @@ final class ProbeStage {
         }
         HostBatch batch = req.batch();
         EngineRequest er = new EngineRequest(req.model(), null, device.ordinal(), threads, batch.rows());
-        try (AutoCloseable slice = SmSlicing.install(device, req.devices(), workers); // profile the slice it trains on
+        try (AutoCloseable slice = SmSlicing.install(device, req.devices()); // profile the slice it trains on
                 TrainingEngine engine = Backends.select(backend).open(er)) {
             return new Profiler(2, req.profileSteps())
                     .profile(

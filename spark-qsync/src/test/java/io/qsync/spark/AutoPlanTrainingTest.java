@@ -102,6 +102,15 @@ class AutoPlanTrainingTest {
         for (String f : List.of("plan.json", "plan.txt", "report.html")) {
             assertTrue(Files.exists(planDir.resolve(f)), f);
         }
+        // the profiles measured in the job are kept as a profiles directory for the next job
+        java.util.Set<String> shelved =
+                new ProfileShelf(planDir.resolve("profiles").toString()).knownTypes();
+        for (String[] d : devices) {
+            assertTrue(shelved.contains(d[0].toLowerCase(java.util.Locale.ROOT)), d[0] + " not in " + shelved);
+        }
+        // the report predicts the baselines a hybrid run is measured against
+        String txt = Files.readString(planDir.resolve("plan.txt"));
+        assertTrue(txt.contains("All FP32: ") && txt.contains("small-cpu alone (1 worker(s) x 64 examples)"), txt);
         // the plan it trained with, bound to the ranks it kept; training from that file must end bitwise equal
         ClusterPlan plan = ClusterPlan.fromJson(Files.readString(planDir.resolve("plan.json")));
         List<String> kept = devices.stream()

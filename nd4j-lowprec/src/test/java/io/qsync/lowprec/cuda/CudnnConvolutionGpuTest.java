@@ -76,6 +76,8 @@ class CudnnConvolutionGpuTest {
         s.add(Shape.of(6, 8, 8, 2, 2, 0, 4, 16)); // stride 2, pad 0
         s.add(Shape.of(8, 13, 13, 5, 2, 2, 12, 12)); // stride 2, pad 2
         s.add(new Shape(new ConvGeom(3, 12, 10, 3, 5, 2, 1, 1, 2, 6, 10), 4, 5)); // rectangular kernel and stride
+        s.add(Shape.of(1, 28, 28, 5, 1, 0, 64, 16)); // the demo CNN's two convolutions at its test batch
+        s.add(Shape.of(16, 12, 12, 5, 1, 0, 64, 32));
         return s;
     }
 

@@ -75,7 +75,35 @@ public record ClusterPlanner(
                         a.clusterSeconds() * 1e3));
             }
         }
+        notes.addAll(baselines(r, a.workers()));
         return new ClusterPlanner(r, omega, a, adv, ClusterPlan.of(model, a, adv), notes);
+    }
+
+    /**
+     * The predictions a hybrid run is measured against besides the plan: every worker at FP32, and each type alone at
+     * FP32 with the whole global batch (one line each, for the report).
+     */
+    private static List<String> baselines(Replayer r, List<WorkerSpec> workers) {
+        List<String> out = new ArrayList<>();
+        Map<String, Precision> fp32 = StartPlan.uniform(r.graph().switchableIds(), Precision.FP32);
+        int global = workers.stream().mapToInt(w -> w.count() * w.batch()).sum();
+        List<WorkerSpec> all = workers.stream().map(w -> w.withPlan(fp32)).toList();
+        out.add(String.format(Locale.ROOT, "All FP32: %.3f ms", r.clusterSeconds(all) * 1e3));
+        if (workers.size() > 1) {
+            for (WorkerSpec w : workers) {
+                if (w.count() > 0 && global % w.count() == 0) {
+                    WorkerSpec alone = new WorkerSpec(w.name(), w.device(), fp32, global / w.count(), w.count());
+                    out.add(String.format(
+                            Locale.ROOT,
+                            "%s alone (%d worker(s) x %d examples), FP32: %.3f ms",
+                            w.name(),
+                            w.count(),
+                            global / w.count(),
+                            r.clusterSeconds(List.of(alone)) * 1e3));
+                }
+            }
+        }
+        return out;
     }
 
     /**

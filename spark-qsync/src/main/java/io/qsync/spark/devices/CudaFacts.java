@@ -21,18 +21,11 @@ final class CudaFacts {
      * (even ranks the larger part, odd ranks {@code smFraction}) names the type, e.g. {@code h100-32sm}.
      */
     static WorkerDevice describe(
-            int rank,
-            int numWorkers,
-            String host,
-            String address,
-            int ordinal,
-            int threads,
-            double smFraction,
-            String note) {
+            int rank, String host, String address, int ordinal, int threads, double smFraction, String note) {
         DeviceFacts f = CudaDevice.open(ordinal).facts();
         int sms = f.smCount();
         String type = f.cardTag();
-        if (smFraction > 0 && numWorkers > 1) {
+        if (smFraction > 0) { // one worker: rank 0, the strong slice alone
             double share = rank % 2 == 1 ? smFraction : 1 - smFraction;
             sms = SmSlice.smCount(f.smCount(), f.ccMajor(), share);
             type = type + "-" + sms + "sm";

@@ -120,7 +120,7 @@ public final class DeviceDiscovery {
             ordinal = rank % count;
             note = "no GPU assigned by Spark; visible device " + ordinal + " of " + count;
         }
-        return CudaFacts.describe(rank, numWorkers, host, address, ordinal, threads, options.smFraction(), note);
+        return CudaFacts.describe(rank, host, address, ordinal, threads, options.smFraction(), note);
     }
 
     private static WorkerDevice cpu(int rank, String host, String address, int threads, String note) {

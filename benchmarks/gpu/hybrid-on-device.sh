@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Issue 11's hybrid runs on ONE card, through spark-submit (runs ON the GPU machine after the four
+# .device/spark/part<N>/append.sh calls; carry .device/spark-app for this project's jars):
+#   2 workers on one H100/H200, rank 0 on a green context of ~3/4 of the SMs, rank 1 on ~1/4 with a memory cap
+#   (spark.qsync.experimental.smFraction; experimental: SMs only, not memory bandwidth or clocks).
+# RUNS picks the runs, in order (default "a c b d e g"):
+#   a  both FP32
+#   c  the planner's plan (plan=auto, rebalance off: the quantized plan itself); plan dir in $OUT/hybrid/c-plan
+#   b  the weak worker uniform INT8, the strong one FP32 (built from c's plan.json: needs c first in this machine's life)
+#   d  the planner's rebalance or leave-out when c's verdict proposed one (plan=auto, rebalance on, c's profiles reused)
+#   e  the strong slice alone (1 worker, the whole global batch)
+#   g  one GPU worker (whole card) and one CPU worker, demo CNN, plan=auto (advice reported, both trained), replicas
+#      compared every step
+# Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
+# predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
+set -uo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+H=/root/hybrid
+mkdir -p "$H" "${OUT:-/tmp}/hybrid"
+MODEL=${MODEL:-vgg-cnn}
+BATCH=${BATCH:-512}
+EPOCHS=${EPOCHS:-1}
+SM=${SM:-0.25}
+A=(--backend cuda --model "$MODEL" --epochs "$EPOCHS" --batch-size "$BATCH" --seed 7
+   --conf "spark.qsync.experimental.smFraction=$SM" --conf spark.qsync.progress=false ${EXTRA:-})
+one() { # name master args...
+  local name=$1 master=$2 t0
+  shift 2
+  t0=$(date +%s)
+  MASTER=$master LOG_NAME=hybrid/$name.log timeout "${RUN_LIMIT:-280}" \
+      bash "$REPO/benchmarks/gpu/spark-on-device-run.sh" "$@" --output "$H/$name.zip" > /dev/null
+  echo "== $name exit $? in $(($(date +%s) - t0)) s"
+  grep -E "^epoch|final test accuracy|qsync plan=auto|Exception|rror:" "${OUT:-/tmp}/hybrid/$name.log" | cut -c1-400 | tail -6
+}
+types() { # the two ranks' type names from c's devices.json
+  python3 -c "import json,sys; print(','.join(d['device']['type'] for d in json.load(open(sys.argv[1]))))" "$H/c-plan/devices.json"
+}
+for r in ${RUNS:-a c b d e g}; do
+  case $r in
+    a) one a 'local[2]' "${A[@]}" --workers 2 ;;
+    c) rm -rf "$H/c-plan"
+       one c 'local[2]' "${A[@]}" --workers 2 --plan auto --conf spark.qsync.plan.rebalance=false \
+           --conf "spark.qsync.plan.outDir=$H/c-plan"
+       cp -r "$H/c-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null
+       sed -n '1,60p' "$H/c-plan/plan.txt" 2> /dev/null | grep -E "ms|FP32|INT8|FP16|BF16|TF32|plan=auto" | head -30 ;;
+    b) [ -f "$H/c-plan/devices.json" ] || { echo "== b skipped: run c first"; continue; }
+       python3 - "$H/c-plan" "$H/b-plan.json" <<'PY'
+import json, os, sys
+src, dst = sys.argv[1], sys.argv[2]
+f = os.path.join(src, "plan-qsync.json")
+plan = json.load(open(f if os.path.exists(f) else os.path.join(src, "plan.json")))
+types = [d["device"]["type"] for d in json.load(open(os.path.join(src, "devices.json")))]
+weak, total = types[1], sum(d["workers"] * d["batchPerWorker"] for d in plan["devices"].values())
+for name, d in plan["devices"].items():
+    d["batchPerWorker"], d["batchShare"] = total // len(types), 1.0 / len(types)
+    d["layers"] = {k: ("INT8" if name == weak else "FP32") for k in d["layers"]}
+plan["rebalance"], plan["rebalanceReason"] = "NONE", "issue 11 (b): the weak slice uniform INT8, the strong one FP32"
+json.dump(plan, open(dst, "w"), indent=2)
+print("b plan:", {n: sorted(set(d["layers"].values())) for n, d in plan["devices"].items()})
+PY
+       cp "$H/b-plan.json" "${OUT:-/tmp}/hybrid/"
+       one b 'local[2]' "${A[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
+           --conf "spark.qsync.plan.devices=$(types)" ;;
+    d) if grep -q "qsync plan=auto: QSYNC" "${OUT:-/tmp}/hybrid/c.log" 2> /dev/null; then
+         echo "== d skipped: c's verdict proposes neither a rebalance nor a leave-out"; continue
+       fi
+       rm -rf "$H/d-plan"
+       one d 'local[2]' "${A[@]}" --workers 2 --plan auto --conf "spark.qsync.plan.profilesDir=$H/c-plan/profiles" \
+           --conf "spark.qsync.plan.outDir=$H/d-plan"
+       cp -r "$H/d-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
+    e) one e 'local[1]' "${A[@]}" --workers 1 ;;
+    g) rm -rf "$H/g-plan"
+       one g 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \
+           --plan auto --conf spark.qsync.device.cpuWorkers=1 --conf spark.qsync.plan.rebalance=false \
+           --conf spark.qsync.checksumEvery=1 --conf spark.qsync.threadsPerWorker=8 --conf spark.qsync.progress=false \
+           --conf "spark.qsync.plan.outDir=$H/g-plan"
+       cp -r "$H/g-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
+  esac
+done
