@@ -11,6 +11,7 @@
 #   e  the strong slice alone (1 worker, the whole global batch)
 #   g  one GPU worker (whole card) and one CPU worker, demo CNN, plan=auto (advice reported, both trained), replicas
 #      compared every step
+#   h  g without a plan (both FP32)
 # Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
 # predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
 set -uo pipefail
@@ -75,5 +76,8 @@ PY
            --conf spark.qsync.checksumEvery=1 --conf spark.qsync.threadsPerWorker=8 --conf spark.qsync.progress=false \
            --conf "spark.qsync.plan.outDir=$H/g-plan"
        cp -r "$H/g-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
+    h) one h 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \
+           --conf spark.qsync.device.cpuWorkers=1 --conf spark.qsync.checksumEvery=1 \
+           --conf spark.qsync.threadsPerWorker=8 --conf spark.qsync.progress=false ;;
   esac
 done

@@ -79,4 +79,20 @@ class HybridGpuCpuJobTest {
             assertTrue(Files.exists(dir.resolve("advised").resolve("plan-qsync.json")), "the quantized plan is kept");
         }
     }
+
+    /**
+     * The GPU worker's code path (the program engine, here on the host ops: {@link HostProgramTestBackend}) and a
+     * DL4J CPU worker in one job over the TCP ring, replicas compared after every step: FP32 both, then the
+     * program-engine worker on a mixed plan from a plan file.
+     */
+    @Test
+    void theProgramEngineAndDl4jStayIdenticalStepByStepInOneJob() {
+        Map<String, String> s = AutoPlanTrainingTest.settings(Map.of(
+                "spark.qsync.backend", "test-hostprogram",
+                "spark.qsync.device.cpuWorkers", "1",
+                "spark.qsync.checksumEvery", "1"));
+        TrainJob.Result r = AutoPlanTrainingTest.train(s);
+        assertEquals(2, r.replicaChecksums().length);
+        assertEquals(r.replicaChecksums()[0], r.replicaChecksums()[1], "program engine and DL4J replicas");
+    }
 }

@@ -41,8 +41,8 @@ public final class PlanReport {
         Files.writeString(
                 dir.resolve("plan.txt"),
                 table + "\n" + (notes.isEmpty() ? "" : String.join("\n", notes) + "\n\n") + replay.criticalPath());
-        String precisionPng = chart(precisionChart(plan, graph), dir.resolve("precision.png"));
-        String timelinePng = chart(timelineChart(replay), dir.resolve("timeline.png"));
+        String precisionPng = chart(() -> precisionChart(plan, graph), dir.resolve("precision.png"));
+        String timelinePng = chart(() -> timelineChart(replay), dir.resolve("timeline.png"));
         StringBuilder h = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>QSync plan: ")
                 .append(esc(plan.model()))
                 .append("</title><style>")
@@ -66,12 +66,10 @@ public final class PlanReport {
         h.append("<h2>Plan</h2><pre>")
                 .append(esc(table))
                 .append("</pre>")
-                .append("<img src=\"")
-                .append(precisionPng)
-                .append("\" alt=\"precision per layer\"><h2>Predicted timeline</h2>")
-                .append("<img src=\"")
-                .append(timelinePng)
-                .append("\" alt=\"timeline\"><h2>Critical path</h2><pre>")
+                .append(img(precisionPng, "precision per layer"))
+                .append("<h2>Predicted timeline</h2>")
+                .append(img(timelinePng, "timeline"))
+                .append("<h2>Critical path</h2><pre>")
                 .append(esc(replay.criticalPath()))
                 .append("</pre><h2>Workers</h2><table border=\"1\"><tr><th>type</th>"
                         + "<th>batch</th><th>busy ms</th><th>wait ms</th><th>peak MiB</th><th>memory MiB</th></tr>");
@@ -89,11 +87,30 @@ public final class PlanReport {
         Files.writeString(dir.resolve("report.html"), h.toString());
     }
 
-    /** Writes the chart as a PNG file and returns it as a data URI, so that report.html needs no other file. */
-    private static String chart(CategoryChart chart, Path png) throws IOException {
-        byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    /**
+     * Writes the chart as a PNG file and returns it as a data URI, so that report.html needs no other file; "" when
+     * this JVM cannot draw (a runtime without the native font libraries AWT loads, e.g. libharfbuzz): the charts are
+     * illustrations, and a plan made inside a training job must not fail for them.
+     */
+    private static String chart(java.util.function.Supplier<CategoryChart> chart, Path png) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = BitmapEncoder.getBitmapBytes(chart.get(), BitmapEncoder.BitmapFormat.PNG);
+        } catch (LinkageError | java.awt.AWTError | RuntimeException e) {
+            System.getLogger(PlanReport.class.getName())
+                    .log(
+                            System.Logger.Level.WARNING,
+                            png.getFileName() + " not drawn: this JVM cannot render charts (" + e + ")");
+            return "";
+        }
         Files.write(png, bytes);
         return "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+
+    private static String img(String dataUri, String alt) {
+        return dataUri.isEmpty()
+                ? "<p><i>(" + alt + ": chart not drawn, see the log)</i></p>"
+                : "<img src=\"" + dataUri + "\" alt=\"" + alt + "\">";
     }
 
     private static final String CSS = "body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;"

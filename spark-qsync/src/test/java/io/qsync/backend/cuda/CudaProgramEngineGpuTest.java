@@ -178,17 +178,29 @@ class CudaProgramEngineGpuTest {
 
     /**
      * The gradient's parts reach the host behind the backward pass (copy stream, events), eager and from the replayed
-     * graph: what a report promises is already final when it arrives, and the reports change no bit.
+     * graph: what a report promises is already final when it arrives, and the reports change no bit. The ResNet-style
+     * graph in FP32 at 32 rows, and the VGG-style CNN with every switchable layer INT8 at 64 rows (the lowered
+     * convolutions' own buffers, K padded to 16 for the 1-channel input layer).
      */
     @Test
     void gradientReportsArriveFinalInEagerAndReplayedPasses() {
-        ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));
+        reportsArriveFinal(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)), 32);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork vgg =
+                (org.deeplearning4j.nn.multilayer.MultiLayerNetwork) EngineParity.init(DemoModels.vggCnn(3, 1e-4));
+        vgg = io.qsync.lowprec.layers.SwitchableLayers.convert(vgg);
+        io.qsync.lowprec.layers.PrecisionPlan.uniform(vgg, io.qsync.lowprec.Precision.INT8)
+                .applyTo(vgg);
+        reportsArriveFinal(vgg, 64);
+    }
+
+    private static void reportsArriveFinal(org.deeplearning4j.nn.api.Model model, int rows) {
+        ModelSpec spec = ModelSpec.of(model);
         assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
-            try (ProgramEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32);
-                    ProgramEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", 32)) {
+            try (ProgramEngine a = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", rows);
+                    ProgramEngine b = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", rows)) {
                 int n = (int) a.numParams();
                 for (int s = 0; s < 4; s++) { // eager, recorded, replayed, replayed
-                    HostBatch batch = EngineParity.batch(32 * s, 32);
+                    HostBatch batch = EngineParity.batch(rows * s, rows);
                     java.util.List<float[]> seen = new java.util.ArrayList<>();
                     java.util.List<Long> from = new java.util.ArrayList<>();
                     double la = a.computeGradient(batch, k -> {
@@ -211,10 +223,10 @@ class CudaProgramEngineGpuTest {
                         org.junit.jupiter.api.Assertions.assertArrayEquals(
                                 fin, seen.get(i), "step " + s + ": [" + from.get(i) + ", n) final when reported");
                     }
-                    a.applyUpdate(32, 0);
-                    b.applyUpdate(32, 0);
+                    a.applyUpdate(rows, 0);
+                    b.applyUpdate(rows, 0);
                 }
-                System.out.println("CUDA program engine, gradient reports: " + a.replayState());
+                System.out.println("CUDA program engine, gradient reports (" + rows + " rows): " + a.replayState());
                 assertTrue(a.replayState().startsWith("replayed"), a.replayState());
             }
         });
