@@ -78,6 +78,6 @@ PY
        cp -r "$H/g-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
     h) one h 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \
            --conf spark.qsync.device.cpuWorkers=1 --conf spark.qsync.checksumEvery=1 \
-           --conf spark.qsync.threadsPerWorker=8 --conf spark.qsync.progress=false ;;
+           --conf spark.qsync.threadsPerWorker=8 --conf spark.qsync.progress=false ${EXTRA:-} ;;
   esac
 done

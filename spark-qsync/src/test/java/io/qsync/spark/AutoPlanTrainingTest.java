@@ -49,6 +49,11 @@ class AutoPlanTrainingTest {
         spark.stop();
     }
 
+    /** The 512 Fashion-MNIST rows of the session. */
+    static Dataset<Row> frame() {
+        return frame;
+    }
+
     static Map<String, String> settings(Map<String, String> extra) {
         Map<String, String> s = new HashMap<>();
         s.put("spark.qsync.numWorkers", "2");

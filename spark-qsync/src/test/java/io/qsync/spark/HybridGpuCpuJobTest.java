@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,5 +95,18 @@ class HybridGpuCpuJobTest {
         TrainJob.Result r = AutoPlanTrainingTest.train(s);
         assertEquals(2, r.replicaChecksums().length);
         assertEquals(r.replicaChecksums()[0], r.replicaChecksums()[1], "program engine and DL4J replicas");
+        // the CLI's networks come with precision-switchable layers (FP32 until a plan lowers them)
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net =
+                new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(io.qsync.models.DemoModels.fashionCnn(7, 2e-3));
+        net.init();
+        TrainJob.Result sw = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofMinutes(5),
+                () -> TrainJob.train(
+                        SparkSession.active(),
+                        AutoPlanTrainingTest.frame(),
+                        io.qsync.runtime.ModelSpec.of(io.qsync.lowprec.layers.SwitchableLayers.convert(net)),
+                        TrainSettings.from(s),
+                        TrainOptions.none()));
+        assertEquals(sw.replicaChecksums()[0], sw.replicaChecksums()[1], "switchable layers: program engine and DL4J");
     }
 }
