@@ -250,11 +250,44 @@ public final class WorkerLoop {
             if (other != mine) {
                 throw new IllegalStateException(String.format(
                         "replicas diverged after step %d: parameter checksum of rank %d"
-                                + " is %08x but rank %d has %08x",
-                        globalStep + 1, comm.rank(), mine, r, other));
+                                + " is %08x but rank %d has %08x%s",
+                        globalStep + 1, comm.rank(), mine, r, other, firstDifference(net, r)));
             }
         }
         return mine;
+    }
+
+    /** Parameters up to this many floats are gathered to name the first difference when replicas diverge. */
+    private static final long DIAGNOSE_FLOATS = 4L << 20;
+
+    /**
+     * Every rank takes this path together (they all saw the same checksums): rank {@code other}'s parameters against
+     * this rank's, the first differing element and the largest difference; "" for networks too large to gather.
+     */
+    private String firstDifference(TrainingEngine net, int other) {
+        if (net.numParams() > DIAGNOSE_FLOATS) {
+            return "";
+        }
+        java.nio.FloatBuffer p = java.nio.FloatBuffer.allocate((int) net.numParams());
+        net.readParams(p);
+        ByteBuffer bytes = ByteBuffer.allocate(4 * p.capacity());
+        bytes.asFloatBuffer().put(p.array());
+        float[] theirs = new float[p.capacity()];
+        ByteBuffer.wrap(comm.allGather(bytes.array())[other]).asFloatBuffer().get(theirs);
+        float[] mineP = p.array();
+        int first = -1;
+        double maxDiff = 0;
+        for (int i = 0; i < mineP.length; i++) {
+            if (Float.floatToIntBits(mineP[i]) != Float.floatToIntBits(theirs[i])) {
+                first = first < 0 ? i : first;
+                maxDiff = Math.max(maxDiff, Math.abs((double) mineP[i] - theirs[i]));
+            }
+        }
+        return first < 0
+                ? "; the parameters read back are equal to rank " + other + "'s (the checksums differ)"
+                : String.format(
+                        "; first difference at flat parameter %d: rank %d has %s, rank %d has %s (largest difference %.3g)",
+                        first, other, theirs[first], comm.rank(), mineP[first], maxDiff);
     }
 
     /** Accuracy over the whole evaluation set; each worker scores a contiguous slice, counts are summed. */

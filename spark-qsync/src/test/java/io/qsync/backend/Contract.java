@@ -71,6 +71,13 @@ final class Contract {
                         }
                         FloatBuffer p = FloatBuffer.allocate((int) e.numParams());
                         e.readParams(p);
+                        // the replica check of a job compares checksums: they must be the CRC of these very bits
+                        long crc = io.qsync.runtime.Nd4jBuffers.checksum(FloatBuffer.wrap(p.array()));
+                        if (e.checksum() != crc) {
+                            throw new AssertionError(
+                                    "rank " + rank + " (" + backends.get(rank).name()
+                                            + "): checksum() disagrees with the CRC of its parameters read back");
+                        }
                         return p.array();
                     }
                 }));

@@ -44,4 +44,24 @@ class JobFailuresTest {
         assertEquals("column 'label': label 12 outside [0, 10); set numClasses", JobFailures.userMessage(fromExecutor));
         assertNull(JobFailures.userMessage(new NullPointerException("bug")));
     }
+
+    /**
+     * A replica whose parameters drift by one ulp after its first update (a wrong kernel, a lost bit) fails the job at
+     * the next replica check, which names the step, both checksums and the first differing parameter.
+     */
+    @Test
+    void aDriftingReplicaFailsTheJobNamingTheFirstDifference() {
+        AutoPlanTrainingTest.start();
+        try {
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(
+                    Exception.class,
+                    () -> AutoPlanTrainingTest.train(AutoPlanTrainingTest.settings(java.util.Map.of(
+                            "spark.qsync.backend", "test-drifting", "spark.qsync.checksumEvery", "1"))));
+            String msg = String.valueOf(e.getMessage());
+            assertTrue(msg.contains("replicas diverged after step 1"), msg);
+            assertTrue(msg.contains("first difference at flat parameter " + DriftingTestBackend.DRIFT_INDEX), msg);
+        } finally {
+            AutoPlanTrainingTest.stop();
+        }
+    }
 }
