@@ -2,13 +2,11 @@ package io.qsync.spark;
 
 import io.qsync.backend.cpu.CpuBackend;
 import io.qsync.runtime.EngineRequest;
-import io.qsync.runtime.TrainingBackend;
 import io.qsync.runtime.TrainingEngine;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.nio.FloatBuffer;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,26 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * opens nudges parameter {@link #DRIFT_INDEX} by one ulp after its first update, as a replica with a wrong kernel
  * would. The job's replica check must catch it and name the parameter.
  */
-public final class DriftingTestBackend implements TrainingBackend {
+public final class DriftingTestBackend extends TestBackend {
     /** The flat parameter the drifting replica changes. */
     public static final int DRIFT_INDEX = 5;
 
     private static final AtomicInteger OPENED = new AtomicInteger();
     private final CpuBackend cpu = new CpuBackend();
 
-    @Override
-    public String name() {
-        return "test-drifting";
-    }
-
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public Optional<String> unavailableReason() {
-        return Optional.empty();
+    /** Selected by {@code spark.qsync.backend=test-drifting}. */
+    public DriftingTestBackend() {
+        super("test-drifting");
     }
 
     @Override

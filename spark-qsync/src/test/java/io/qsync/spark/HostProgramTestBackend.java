@@ -6,10 +6,8 @@ import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.lowprec.train.HostOps;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.HostBatch;
-import io.qsync.runtime.TrainingBackend;
 import io.qsync.runtime.TrainingEngine;
 import java.util.List;
-import java.util.Optional;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -19,20 +17,11 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * reference ops, opened as {@code CudaBackend} opens it (plan applied to the switchable network, one warm-up step on a
  * zero batch of Fashion-MNIST's shape). It puts the GPU worker's code path, minus the device, into real Spark jobs beside CPU workers.
  */
-public final class HostProgramTestBackend implements TrainingBackend {
-    @Override
-    public String name() {
-        return "test-hostprogram";
-    }
+public final class HostProgramTestBackend extends TestBackend {
 
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public Optional<String> unavailableReason() {
-        return Optional.empty();
+    /** Selected by {@code spark.qsync.backend=test-hostprogram}. */
+    public HostProgramTestBackend() {
+        super("test-hostprogram");
     }
 
     @Override

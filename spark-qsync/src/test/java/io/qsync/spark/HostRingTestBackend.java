@@ -6,7 +6,6 @@ import io.qsync.comm.CommException;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.runtime.EngineRequest;
-import io.qsync.runtime.TrainingBackend;
 import io.qsync.runtime.TrainingEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,26 +24,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whose path is the collective's id (the workers of one machine share its file system). It lets the two-level gradient
  * exchange run end to end in a real Spark job without GPUs.
  */
-public final class HostRingTestBackend implements TrainingBackend {
+public final class HostRingTestBackend extends TestBackend {
     /** How many workers of this JVM joined a host collective (tests read it). */
     public static final AtomicInteger JOINED = new AtomicInteger();
 
     private static final AtomicInteger NEXT_DEVICE = new AtomicInteger();
     private final CpuBackend cpu = new CpuBackend();
 
-    @Override
-    public String name() {
-        return "test-hostring";
-    }
-
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public Optional<String> unavailableReason() {
-        return Optional.empty();
+    /** Selected by {@code spark.qsync.backend=test-hostring}. */
+    public HostRingTestBackend() {
+        super("test-hostring");
     }
 
     @Override
