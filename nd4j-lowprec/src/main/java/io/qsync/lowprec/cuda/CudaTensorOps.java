@@ -102,8 +102,8 @@ public final class CudaTensorOps extends CudaKernelOps {
         if (length > MAX_ELEMENTS) {
             // the kernels and cuDNN address one tensor with 32-bit element counts: refuse before any launch could
             // run past it (an illegal address would poison the whole CUDA context)
-            throw new IllegalStateException("device tensor '" + what + "' needs " + length + " elements, more than the "
-                    + MAX_ELEMENTS + " one device tensor may hold");
+            throw new DeviceCapacityException("device tensor '" + what + "' needs " + length
+                    + " elements, more than the " + MAX_ELEMENTS + " one device tensor may hold");
         }
         DeviceBuffer buf = alloc.allocate(what, Math.max(4, length * 4));
         owned.add(buf);

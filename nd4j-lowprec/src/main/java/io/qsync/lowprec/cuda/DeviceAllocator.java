@@ -79,7 +79,7 @@ public final class DeviceAllocator implements AutoCloseable {
             throw new CudaException(
                     "allocator " + name + ": " + what + " needs " + bytes + " bytes, " + allocated + " of " + limit
                             + " in use",
-                    2);
+                    CudaException.OUT_OF_MEMORY);
         }
         if (parent != null) {
             parent.reserve(name + ":" + what, bytes);

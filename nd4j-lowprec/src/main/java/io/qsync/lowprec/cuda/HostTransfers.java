@@ -37,7 +37,7 @@ final class HostTransfers implements AutoCloseable {
     FloatBuffer hostBuffer(String what, long length) {
         if (length * 4 > Integer.MAX_VALUE) {
             // a Java buffer holds at most 2 GiB: say so before the pinned allocation, not with an overflow later
-            throw new IllegalStateException("host staging buffer '" + what + "' needs " + length * 4
+            throw new DeviceCapacityException("host staging buffer '" + what + "' needs " + length * 4
                     + " bytes, more than the 2 GiB a Java buffer holds");
         }
         Pointer p = new Pointer();

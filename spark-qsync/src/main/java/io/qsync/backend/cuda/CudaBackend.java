@@ -1,6 +1,8 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.lowprec.cuda.CudaException;
 import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.lowprec.cuda.DeviceCapacityException;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.EngineRequest;
@@ -141,8 +143,7 @@ public final class CudaBackend implements TrainingBackend {
             } catch (RuntimeException closing) {
                 e.addSuppressed(closing); // the first failure is the one to report
             }
-            if (String.valueOf(e.getMessage()).contains("out of memory")
-                    || String.valueOf(e.getMessage()).contains("needs")) {
+            if (cannotHold(e)) {
                 throw new IllegalStateException(
                         "the cuda backend cannot hold a local batch of "
                                 + request.batchSize() + " examples with precision plan "
@@ -156,5 +157,18 @@ public final class CudaBackend implements TrainingBackend {
             }
             throw e;
         }
+    }
+
+    /**
+     * Whether a failure to open an engine means the batch (with its plan) does not fit: the device or an allocator's
+     * limit ran out of memory, or a tensor or host buffer was refused for its size, anywhere in the cause chain.
+     */
+    static boolean cannotHold(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DeviceCapacityException || t instanceof CudaException c && c.outOfMemory()) {
+                return true;
+            }
+        }
+        return false;
     }
 }

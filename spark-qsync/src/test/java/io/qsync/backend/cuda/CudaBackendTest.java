@@ -80,4 +80,20 @@ class CudaBackendTest {
             assertTrue(msg.contains("rank 0 of 2") && msg.contains(why), msg);
         }
     }
+
+    /**
+     * What makes {@code open} answer "lower spark.qsync.batchSize": out-of-memory statuses and size refusals, found by
+     * type anywhere in the cause chain (not by words in messages); other CUDA failures pass through unchanged.
+     */
+    @Test
+    void capacityFailuresAreRecognisedByTypeNotByMessage() {
+        var oom = new io.qsync.lowprec.cuda.CudaException(
+                "cudaMalloc(x, 8 bytes) failed", io.qsync.lowprec.cuda.CudaException.OUT_OF_MEMORY);
+        assertTrue(CudaBackend.cannotHold(oom));
+        assertTrue(CudaBackend.cannotHold(new io.qsync.lowprec.cuda.DeviceCapacityException("tensor too large")));
+        assertTrue(CudaBackend.cannotHold(new RuntimeException("while opening", oom)), "found in the cause chain");
+        var illegal = new io.qsync.lowprec.cuda.CudaException("an illegal memory access; it needs a fix", 700);
+        assertTrue(!CudaBackend.cannotHold(illegal), "error 700 is not a capacity problem, whatever its words");
+        assertTrue(!CudaBackend.cannotHold(new IllegalStateException("out of memory (a message, not a type)")));
+    }
 }
