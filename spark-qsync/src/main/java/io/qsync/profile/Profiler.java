@@ -164,12 +164,15 @@ public final class Profiler {
         long[] sizes = {4, 1 << 14, gradientBytes, 4 * gradientBytes};
         double[] x = new double[sizes.length];
         double[] y = new double[sizes.length];
+        // as training sends them: off-heap gradient buffers (a heap buffer costs the ring a staging copy), after
+        // enough rounds for the ring's code to be compiled (the first rounds of a JVM run 2-3x slower)
+        int warm = Math.max(warmup, LINK_WARMUP);
         for (int k = 0; k < sizes.length; k++) {
             int n = (int) Math.max(1, sizes[k] / 4);
-            FloatBuffer a = FloatBuffer.allocate(n);
-            FloatBuffer b = FloatBuffer.allocate(n);
+            FloatBuffer a = direct(n);
+            FloatBuffer b = direct(n);
             x[k] = 4.0 * n;
-            double[] t = new double[warmup + repeats];
+            double[] t = new double[warm + repeats];
             for (int i = 0; i < t.length; i++) {
                 CompletableFuture<Void> other = CompletableFuture.runAsync(() -> c1.allReduce(b, ReduceOp.SUM));
                 long t0 = System.nanoTime();
@@ -177,11 +180,20 @@ public final class Profiler {
                 t[i] = (System.nanoTime() - t0) / 1e9;
                 other.join();
             }
-            y[k] = median(Arrays.copyOfRange(t, warmup, t.length));
+            y[k] = median(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
         return new Interconnect(
                 "loopback TCP ring (measured)", 1 / Math.max(fit.alpha(), 1e-12), Math.max(0, fit.beta() / 2));
+    }
+
+    /** Unmeasured all-reduces per size before the link is timed. */
+    static final int LINK_WARMUP = 20;
+
+    private static FloatBuffer direct(int n) {
+        return java.nio.ByteBuffer.allocateDirect(4 * n)
+                .order(java.nio.ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     private static double median(double[] v) {
