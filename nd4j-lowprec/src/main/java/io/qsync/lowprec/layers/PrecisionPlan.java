@@ -142,6 +142,25 @@ public record PrecisionPlan(Map<String, Precision> layers) {
         apply(LayerIds.of(net));
     }
 
+    /**
+     * A copy of {@code model} with its dense, convolution and output layers made switchable
+     * ({@link SwitchableLayers#convert}) and set to this plan.
+     *
+     * @param model a {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @return the converted copy, running this plan
+     * @throws IllegalArgumentException naming the layer when the plan asks for what a layer cannot run
+     */
+    public org.deeplearning4j.nn.api.Model applyToSwitchableCopy(org.deeplearning4j.nn.api.Model model) {
+        if (model instanceof MultiLayerNetwork m) {
+            MultiLayerNetwork c = SwitchableLayers.convert(m);
+            applyTo(c);
+            return c;
+        }
+        ComputationGraph c = SwitchableLayers.convert((ComputationGraph) model);
+        applyTo(c);
+        return c;
+    }
+
     private void apply(Map<String, Layer> ids) {
         for (Map.Entry<String, Precision> e : layers.entrySet()) {
             Layer l = ids.get(e.getKey());

@@ -3,10 +3,8 @@ package io.qsync.backend.cuda;
 import io.qsync.lowprec.cuda.CudaException;
 import io.qsync.lowprec.cuda.CudaTensorOps;
 import io.qsync.lowprec.cuda.DeviceCapacityException;
-import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.EngineRequest;
-import io.qsync.runtime.HostBatch;
 import io.qsync.runtime.TrainingBackend;
 import io.qsync.runtime.TrainingEngine;
 import io.qsync.runtime.UnsupportedModelException;
@@ -14,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * {@code spark.qsync.backend=cuda}: the network compiled to a {@link Program} and trained device-resident by a
@@ -84,25 +80,22 @@ public final class CudaBackend implements TrainingBackend {
         }
     }
 
-    /** The network with the request's precision plan applied (ids as the CPU backend reads them). */
-    private static Model planned(EngineRequest request) {
+    /**
+     * The network the engine compiles: the request's model with its precision plan applied (ids as the CPU backend
+     * reads them).
+     *
+     * @throws UnsupportedModelException when the plan asks for a precision a layer cannot run
+     */
+    public static Model planned(EngineRequest request) {
         Model model = request.model().restore();
-        if (request.plan() != null && !request.plan().layers().isEmpty()) {
-            try {
-                if (model instanceof MultiLayerNetwork m) {
-                    MultiLayerNetwork c = SwitchableLayers.convert(m);
-                    request.plan().applyTo(c);
-                    model = c;
-                } else {
-                    ComputationGraph c = SwitchableLayers.convert((ComputationGraph) model);
-                    request.plan().applyTo(c);
-                    model = c;
-                }
-            } catch (IllegalArgumentException e) {
-                throw new UnsupportedModelException(NAME, List.of(e.getMessage()));
-            }
+        if (request.plan() == null || request.plan().layers().isEmpty()) {
+            return model;
         }
-        return model;
+        try {
+            return request.plan().applyToSwitchableCopy(model);
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(NAME, List.of(e.getMessage()));
+        }
     }
 
     /**
@@ -117,19 +110,12 @@ public final class CudaBackend implements TrainingBackend {
             throw new IllegalStateException("spark.qsync.backend=cuda cannot run in this process: " + why);
         });
         Model model = planned(request);
-        Program program = ProgramCompiler.compile(model, NAME);
+        ProgramCompiler.compile(model, NAME); // every unsupported part named before any device memory is taken
         TensorOps ops = CudaTensorOps.open(request.device(), false);
         ProgramEngine engine = null;
         try {
             engine = ProgramEngine.open(model, ops, NAME, request.batchSize());
-            int rows = request.batchSize();
-            int outs = program.loss().out().size();
-            engine.computeGradient(new HostBatch(
-                    rows,
-                    program.numFeatures(),
-                    new float[rows * program.numFeatures()],
-                    outs,
-                    new float[rows * outs]));
+            engine.takeMemoryFor(request.batchSize());
             org.slf4j.LoggerFactory.getLogger(CudaBackend.class)
                     .info("cuda engine on {}: {}", engine.device(), engine.convolutionPath());
             return engine;

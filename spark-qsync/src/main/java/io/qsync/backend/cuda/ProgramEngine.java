@@ -119,6 +119,12 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return ops.device();
     }
 
+    /** A pass on a zero batch of {@code rows} rows (no update): a batch the device cannot hold fails now, not mid-job. */
+    public void takeMemoryFor(int rows) {
+        int f = program.numFeatures();
+        computeGradient(new HostBatch(rows, f, new float[rows * f], numOutputs, new float[rows * numOutputs]));
+    }
+
     @Override
     public long numParams() {
         return program.numParams();

@@ -238,17 +238,7 @@ public final class EngineParity {
 
     /** The network converted to switchable layers with {@code plan} applied (unchanged when the plan is null). */
     static Model planned(Model m, io.qsync.lowprec.layers.PrecisionPlan plan) {
-        if (plan == null) {
-            return m;
-        }
-        if (m instanceof MultiLayerNetwork n) {
-            MultiLayerNetwork c = io.qsync.lowprec.layers.SwitchableLayers.convert(n);
-            plan.applyTo(c);
-            return c;
-        }
-        ComputationGraph c = io.qsync.lowprec.layers.SwitchableLayers.convert((ComputationGraph) m);
-        plan.applyTo(c);
-        return c;
+        return plan == null ? m : plan.applyToSwitchableCopy(m);
     }
 
     /**
