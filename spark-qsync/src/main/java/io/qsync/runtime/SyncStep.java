@@ -47,6 +47,8 @@ public final class SyncStep implements AutoCloseable {
     private long next;
     private float weight;
     private int buckets;
+    private boolean keepReduced;
+    private FloatBuffer reduced;
 
     /** Binds an engine and a communicator, with {@value #DEFAULT_BUCKET_BYTES}-byte buckets. */
     public SyncStep(TrainingEngine engine, Communicator comm) {
@@ -100,6 +102,12 @@ public final class SyncStep implements AutoCloseable {
                 next = from;
                 buckets++;
             }
+            if (keepReduced) {
+                reduced = FloatBuffer.allocate((int) engine.numParams() + 1);
+                reduced.put(grad.duplicate().clear().limit((int) engine.numParams()))
+                        .put(loss.get(0))
+                        .flip();
+            }
             engine.applyUpdate(globalBatch, epoch);
             return loss.get(0);
         } finally {
@@ -107,6 +115,20 @@ public final class SyncStep implements AutoCloseable {
             inFlight.clear();
             grad = null;
         }
+    }
+
+    /**
+     * Whether the next steps keep a copy of the all-reduced gradient and loss before the update
+     * ({@link #reducedGradient()}), for the replica check.
+     */
+    public void keepReducedGradient(boolean keep) {
+        keepReduced = keep;
+        reduced = null;
+    }
+
+    /** The all-reduced gradient and loss of the last step, if {@link #keepReducedGradient} asked for it; else null. */
+    public FloatBuffer reducedGradient() {
+        return reduced == null ? null : reduced.duplicate();
     }
 
     /** Buckets (collectives) of the last step, for tests and diagnostics. */

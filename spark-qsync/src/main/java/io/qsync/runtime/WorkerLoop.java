@@ -139,6 +139,10 @@ public final class WorkerLoop {
             System.arraycopy(resume.millis(), 0, millis, 0, (int) global);
             epochs.addAll(resume.epochs());
         }
+        ReplicaCheck check = new ReplicaCheck(comm);
+        if (params.checksumEvery() > 0) {
+            check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);
+        }
         for (int epoch = (int) (global / steps); epoch < params.epochs(); epoch++) {
             net.setEpoch(epoch);
             int[] order = EpochOrder.of(shard.count(), params.shuffle(), params.seed(), epoch, rank);
@@ -155,6 +159,8 @@ public final class WorkerLoop {
                 HostBatch batch = shard.hostBatch(
                         order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
                 int gb = schedule.globalBatch(s);
+                boolean checked = params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0;
+                step.keepReducedGradient(checked);
                 double loss = step.run(batch, gb, epoch);
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("loss became " + loss + " at epoch " + (epoch + 1) + " step " + s
@@ -164,8 +170,9 @@ public final class WorkerLoop {
                 samples += gb;
                 losses[(int) global] = (float) loss;
                 millis[(int) global] = (System.nanoTime() - ts) / 1e6f;
-                if (params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0) {
-                    verifyReplicas(net, global);
+                if (checked) {
+                    check.reducedGradients(step.reducedGradient(), "in step " + (global + 1));
+                    check.parameters(net, "after step " + (global + 1));
                 }
                 if (listener != null) {
                     listener.onStep(rank, epoch, s, global, loss);
@@ -188,7 +195,7 @@ public final class WorkerLoop {
             }
             saveCheckpoint(net, global, steps, losses, millis, epochs);
         }
-        long checksum = verifyReplicas(net, global - 1);
+        long checksum = check.parameters(net, "after step " + global);
         return new Outcome(
                 net.exportModel(),
                 new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
@@ -239,55 +246,6 @@ public final class WorkerLoop {
             counts[i] = ByteBuffer.wrap(all[i]).getLong();
         }
         return counts;
-    }
-
-    /** Fails if any two replicas' parameters differ (CRC32 of the raw bits). */
-    private long verifyReplicas(TrainingEngine net, long globalStep) {
-        long mine = net.checksum();
-        byte[][] all = comm.allGather(ByteBuffer.allocate(8).putLong(mine).array());
-        for (int r = 0; r < all.length; r++) {
-            long other = ByteBuffer.wrap(all[r]).getLong();
-            if (other != mine) {
-                throw new IllegalStateException(String.format(
-                        "replicas diverged after step %d: parameter checksum of rank %d"
-                                + " is %08x but rank %d has %08x%s",
-                        globalStep + 1, comm.rank(), mine, r, other, firstDifference(net, r)));
-            }
-        }
-        return mine;
-    }
-
-    /** Parameters up to this many floats are gathered to name the first difference when replicas diverge. */
-    private static final long DIAGNOSE_FLOATS = 4L << 20;
-
-    /**
-     * Every rank takes this path together (they all saw the same checksums): rank {@code other}'s parameters against
-     * this rank's, the first differing element and the largest difference; "" for networks too large to gather.
-     */
-    private String firstDifference(TrainingEngine net, int other) {
-        if (net.numParams() > DIAGNOSE_FLOATS) {
-            return "";
-        }
-        java.nio.FloatBuffer p = java.nio.FloatBuffer.allocate((int) net.numParams());
-        net.readParams(p);
-        ByteBuffer bytes = ByteBuffer.allocate(4 * p.capacity());
-        bytes.asFloatBuffer().put(p.array());
-        float[] theirs = new float[p.capacity()];
-        ByteBuffer.wrap(comm.allGather(bytes.array())[other]).asFloatBuffer().get(theirs);
-        float[] mineP = p.array();
-        int first = -1;
-        double maxDiff = 0;
-        for (int i = 0; i < mineP.length; i++) {
-            if (Float.floatToIntBits(mineP[i]) != Float.floatToIntBits(theirs[i])) {
-                first = first < 0 ? i : first;
-                maxDiff = Math.max(maxDiff, Math.abs((double) mineP[i] - theirs[i]));
-            }
-        }
-        return first < 0
-                ? "; the parameters read back are equal to rank " + other + "'s (the checksums differ)"
-                : String.format(
-                        "; first difference at flat parameter %d: rank %d has %s, rank %d has %s (largest difference %.3g)",
-                        first, other, theirs[first], comm.rank(), mineP[first], maxDiff);
     }
 
     /** Accuracy over the whole evaluation set; each worker scores a contiguous slice, counts are summed. */

@@ -59,7 +59,7 @@ class JobFailuresTest {
                             "spark.qsync.backend", "test-drifting", "spark.qsync.checksumEvery", "1"))));
             String msg = String.valueOf(e.getMessage());
             assertTrue(msg.contains("replicas diverged after step 1"), msg);
-            assertTrue(msg.contains("first difference at flat parameter " + DriftingTestBackend.DRIFT_INDEX), msg);
+            assertTrue(msg.contains("the first at parameter " + DriftingTestBackend.DRIFT_INDEX), msg);
         } finally {
             AutoPlanTrainingTest.stop();
         }
