@@ -47,6 +47,9 @@ public final class SyncStep implements AutoCloseable {
     private long next;
     private float weight;
     private int buckets;
+    private long computeNanos;
+    private long exchangeNanos;
+    private long updateNanos;
     private boolean keepReduced;
     private FloatBuffer reduced;
 
@@ -78,9 +81,14 @@ public final class SyncStep implements AutoCloseable {
      */
     public double run(HostBatch shard, int globalBatch, int epoch) {
         int local = shard.rows();
+        long t0 = System.nanoTime();
+        exchangeNanos = 0;
         if (comm.size() == 1) {
             double score = engine.computeGradient(shard);
+            long t1 = System.nanoTime();
             engine.applyUpdate(globalBatch, epoch);
+            computeNanos = t1 - t0;
+            updateNanos = System.nanoTime() - t1;
             return score;
         }
         // batch-norm running statistics are state updates, not summed gradients: average them by shard weight
@@ -90,6 +98,8 @@ public final class SyncStep implements AutoCloseable {
         buckets = 0;
         try {
             double score = engine.computeGradient(shard, this::readyFrom);
+            long t1 = System.nanoTime();
+            computeNanos = t1 - t0;
             grad = engine.gradient();
             loss.put(0, (float) (score * local / globalBatch));
             while (!inFlight.isEmpty()) {
@@ -102,13 +112,17 @@ public final class SyncStep implements AutoCloseable {
                 next = from;
                 buckets++;
             }
+            long t2 = System.nanoTime();
+            exchangeNanos = t2 - t1;
             if (keepReduced) {
                 reduced = FloatBuffer.allocate((int) engine.numParams() + 1);
                 reduced.put(grad.duplicate().clear().limit((int) engine.numParams()))
                         .put(loss.get(0))
                         .flip();
             }
+            long t3 = System.nanoTime();
             engine.applyUpdate(globalBatch, epoch);
+            updateNanos = System.nanoTime() - t3;
             return loss.get(0);
         } finally {
             inFlight.forEach(f -> f.cancel(false)); // after a failure: drop queued buckets (the ring is aborted)
@@ -129,6 +143,15 @@ public final class SyncStep implements AutoCloseable {
     /** The all-reduced gradient and loss of the last step, if {@link #keepReducedGradient} asked for it; else null. */
     public FloatBuffer reducedGradient() {
         return reduced == null ? null : reduced.duplicate();
+    }
+
+    /**
+     * Where the last step's time went, in milliseconds on the calling thread: {@code [0]} the local forward and
+     * backward (with the buckets launched during it), {@code [1]} the exposed gradient exchange (waiting for the
+     * buckets in flight and reducing the rest), {@code [2]} the update.
+     */
+    public double[] lastPhaseMillis() {
+        return new double[] {computeNanos / 1e6, exchangeNanos / 1e6, updateNanos / 1e6};
     }
 
     /** Buckets (collectives) of the last step, for tests and diagnostics. */

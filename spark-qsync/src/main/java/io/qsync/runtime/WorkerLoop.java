@@ -140,6 +140,7 @@ public final class WorkerLoop {
             epochs.addAll(resume.epochs());
         }
         ReplicaCheck check = new ReplicaCheck(comm);
+        float[][] phases = new float[3][steps];
         if (params.checksumEvery() > 0) {
             check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);
         }
@@ -166,6 +167,10 @@ public final class WorkerLoop {
                     throw new IllegalStateException("loss became " + loss + " at epoch " + (epoch + 1) + " step " + s
                             + "; lower the learning rate or raise precision");
                 }
+                double[] ph = step.lastPhaseMillis();
+                for (int k = 0; k < 3; k++) {
+                    phases[k][s] = (float) ph[k];
+                }
                 lossSum += loss;
                 samples += gb;
                 losses[(int) global] = (float) loss;
@@ -189,6 +194,7 @@ public final class WorkerLoop {
             Arrays.sort(ep);
             double acc = eval == null ? Double.NaN : evaluate(net, eval);
             EpochStats stats = new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2]);
+            logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
             epochs.add(stats);
             if (rank == 0) {
                 progress.epoch(stats);
@@ -201,6 +207,25 @@ public final class WorkerLoop {
                 new TrainingHistory(comm.size(), List.copyOf(epochs), losses, millis),
                 checksum,
                 net.device());
+    }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerLoop.class);
+
+    /** Each rank logs its median step and where the time went, to set beside the Replayer's prediction. */
+    private void logPhases(int epoch, float medianStep, float[][] phases, int first, int steps, String device) {
+        if (first >= steps) {
+            return;
+        }
+        float[] med = new float[3];
+        for (int k = 0; k < 3; k++) {
+            float[] v = Arrays.copyOfRange(phases[k], first, steps);
+            Arrays.sort(v);
+            med[k] = v[v.length / 2];
+        }
+        LOG.info(String.format(
+                "qsync rank %d (%s) epoch %d: median step %.2f ms = local gradient %.2f + exposed exchange %.2f"
+                        + " + update %.2f ms (medians of each)",
+                comm.rank(), device, epoch + 1, medianStep, med[0], med[1], med[2]));
     }
 
     /**
