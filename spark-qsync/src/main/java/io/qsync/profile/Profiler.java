@@ -69,10 +69,52 @@ public final class Profiler {
             List<Precision> menu,
             int globalBatch,
             int workers) {
+        return profile(name, engine, graph, List.of(batch), menu, globalBatch, workers);
+    }
+
+    /**
+     * As {@link #profile(String, TrainingEngine, LayerGraph, HostBatch, List, int, int)}, measured at several batch
+     * sizes (the engine must hold the largest): the first is the local step the link and context are measured for,
+     * the others add layer times and step overheads at their sizes, so that the cost model interpolates between them
+     * (a GPU's step grows slower than its batch: a profile at one size over-predicts a larger one, as when the planner
+     * weighs a worker alone or a rebalanced batch).
+     *
+     * @param batches batches of distinct sizes, the local step first
+     */
+    public DeviceProfile profile(
+            String name,
+            TrainingEngine engine,
+            LayerGraph graph,
+            List<HostBatch> batches,
+            List<Precision> menu,
+            int globalBatch,
+            int workers) {
         long context = contextBytes(engine);
         ProfilingSupport prof = engine.profiling()
                 .orElseThrow(() -> new IllegalArgumentException("the " + engine.backendName()
                         + " backend cannot profile a device (no per-layer clock); profile with --backend cpu"));
+        HostBatch batch = batches.get(0);
+        StepCalibration cal = calibrate(engine, prof, graph, batch, menu, globalBatch);
+        Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
+        DeviceProfile measured = toProfile(name, engine, prof, graph, cal, batch, menu, link, workers);
+        for (HostBatch other : batches.subList(1, batches.size())) {
+            StepCalibration more = calibrate(engine, prof, graph, other, menu, globalBatch);
+            measured = measured.withMeasurementsOf(
+                    toProfile(name, engine, prof, graph, more, other, menu, link, workers),
+                    "also at batch " + other.rows());
+        }
+        // a device's context (driver, libraries) is not this process' resident memory: its documented default stays
+        return prof.deviceMemoryBytes() > 0 ? measured : measured.withContextBytes(context);
+    }
+
+    /** Runs one calibration plan per menu entry at {@code batch}. */
+    private StepCalibration calibrate(
+            TrainingEngine engine,
+            ProfilingSupport prof,
+            LayerGraph graph,
+            HostBatch batch,
+            List<Precision> menu,
+            int globalBatch) {
         Map<String, Integer> index = prof.switchableLayers();
         List<String> ids = new ArrayList<>(index.keySet());
         StepCalibration cal = new StepCalibration(graph, index, batch.rows());
@@ -95,13 +137,25 @@ public final class Profiler {
                 cal.addRun(List.of(plan), median(t), clock);
             }
         }
-        Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
+        return cal;
+    }
+
+    private DeviceProfile toProfile(
+            String name,
+            TrainingEngine engine,
+            ProfilingSupport prof,
+            LayerGraph graph,
+            StepCalibration cal,
+            HostBatch batch,
+            List<Precision> menu,
+            Interconnect link,
+            int workers) {
         StepCalibration.Fit fit = cal.fit();
         double collective =
                 link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers) + link.ringAllReduceSeconds(4.0, workers);
         StepCalibration.Fit withComm = new StepCalibration.Fit(
                 fit.kappa(), fit.remainderSeconds() + collective, fit.rmsRelativeError(), fit.runs());
-        DeviceProfile measured = cal.toProfile(
+        return cal.toProfile(
                 name,
                 "Profiler on " + engine.device() + ", " + System.getProperty("os.arch") + ", "
                         + Runtime.getRuntime().availableProcessors() + " cores, batch " + batch.rows()
@@ -111,8 +165,6 @@ public final class Profiler {
                 prof.deviceMemoryBytes() > 0 ? prof.deviceMemoryBytes() : memoryLimit(),
                 link,
                 workers);
-        // a device's context (driver, libraries) is not this process' resident memory: its documented default stays
-        return prof.deviceMemoryBytes() > 0 ? measured : measured.withContextBytes(context);
     }
 
     /**
@@ -137,7 +189,7 @@ public final class Profiler {
     /**
      * Two ranks over loopback TCP in this process; fits {@code T(bytes) = a + b·bytes} = 2·latency + bytes/bw.
      *
-     * @param gradientBytes gradient size of the model (sizes up to 4× are measured)
+     * @param gradientBytes gradient size of the model (sizes up to it are measured)
      * @param warmup        unmeasured all-reduces per size
      * @param repeats       measured all-reduces per size (median)
      * @return the link
@@ -161,7 +213,10 @@ public final class Profiler {
 
     private static Interconnect fitLoopback(
             TcpRingCommunicator c0, TcpRingCommunicator c1, long gradientBytes, int warmup, int repeats) {
-        long[] sizes = {4, 1 << 14, gradientBytes, 4 * gradientBytes};
+        // up to the gradient: training never all-reduces more at once (buckets cut it smaller), and a point beyond it
+        // pulls the line off the size that sets the step (with a 4x point, the H100 host's in-job link predicted 4.6 ms
+        // for a 9.4 MB exchange that took 3.6 ms in training)
+        long[] sizes = {4, 1 << 14, Math.max(1 << 15, gradientBytes / 2), Math.max(1 << 16, gradientBytes)};
         double[] x = new double[sizes.length];
         double[] y = new double[sizes.length];
         // as training sends them: off-heap gradient buffers (a heap buffer costs the ring a staging copy), after

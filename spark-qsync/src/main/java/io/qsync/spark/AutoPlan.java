@@ -87,7 +87,8 @@ final class AutoPlan {
         graph = graph.withName(name);
         int classes = s.runtime().numClasses();
         int warmup = s.autoPlan().warmupSteps();
-        int rows = Math.max(local, (warmup + INDICATOR_BATCHES) * INDICATOR_ROWS);
+        // the whole global batch: a GPU type is also profiled at it (ProbeStage)
+        int rows = Math.max(global, (warmup + INDICATOR_BATCHES) * INDICATOR_ROWS);
         LocalShard sample =
                 RowShards.read(selected.limit(rows).collectAsList().iterator(), s.featuresCol(), s.labelCol(), classes);
         if (sample.count() < local) {

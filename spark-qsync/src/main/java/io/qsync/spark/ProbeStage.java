@@ -78,6 +78,16 @@ final class ProbeStage {
         HostBatch batch() {
             return sample.hostBatch(null, 0, localBatch, params.numClasses());
         }
+
+        /**
+         * @return the whole global batch (or as much of it as the sample holds) when that is larger than the local
+         *     one: a GPU type is profiled at both sizes, for the planner's options that give one worker more rows
+         *     (a worker alone, a rebalanced batch); null if not larger
+         */
+        HostBatch largerBatch() {
+            int rows = Math.min(globalBatch, sample.count());
+            return rows > localBatch ? sample.hostBatch(null, 0, rows, params.numClasses()) : null;
+        }
     }
 
     /**
@@ -162,7 +172,34 @@ final class ProbeStage {
             menu.remove(Precision.FP8_E4M3);
         }
         HostBatch batch = req.batch();
-        EngineRequest er = new EngineRequest(req.model(), null, device.ordinal(), threads, batch.rows());
+        // a GPU's step time grows slower than its batch: measure it at the global batch too (CPUs scale in proportion)
+        HostBatch larger = gpu ? req.largerBatch() : null;
+        if (larger != null) {
+            try {
+                return measure(req, device, threads, workers, backend, menu, List.of(batch, larger));
+            } catch (RuntimeException e) { // e.g. the larger batch does not fit the device: the local one alone
+                org.slf4j.LoggerFactory.getLogger(ProbeStage.class)
+                        .warn(
+                                "rank {}: profiling at {} rows failed ({}); profiling at the local batch of {} only",
+                                device.rank(),
+                                larger.rows(),
+                                e.toString(),
+                                batch.rows());
+            }
+        }
+        return measure(req, device, threads, workers, backend, menu, List.of(batch));
+    }
+
+    private static DeviceProfile measure(
+            Request req,
+            WorkerDevice device,
+            int threads,
+            int workers,
+            String backend,
+            List<Precision> menu,
+            List<HostBatch> batches) {
+        int maxRows = batches.get(batches.size() - 1).rows();
+        EngineRequest er = new EngineRequest(req.model(), null, device.ordinal(), threads, maxRows);
         try (AutoCloseable slice = SmSlicing.install(device, req.devices()); // profile the slice it trains on
                 TrainingEngine engine = Backends.select(backend).open(er)) {
             return new Profiler(2, req.profileSteps())
@@ -170,7 +207,7 @@ final class ProbeStage {
                             device.type(),
                             engine,
                             PlanGraphs.of(req.model().restore()),
-                            batch,
+                            batches,
                             menu,
                             req.globalBatch(),
                             workers);

@@ -23,6 +23,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -225,7 +226,7 @@ class BackendContractTest {
     }
 
     static Stream<Arguments> ringRows() {
-        return arms().stream().flatMap(b -> Stream.of(Arguments.of(b, 32), Arguments.of(b, 128)));
+        return arms().stream().flatMap(b -> Stream.of(Arguments.of(b, 32), Arguments.of(b, 128), Arguments.of(b, 24)));
     }
 
     @ParameterizedTest(name = "{0}: a ring shared with a CPU replica, {1} rows each")
@@ -247,6 +248,20 @@ class BackendContractTest {
             double rel = relDiff(out.get(1), ref);
             assertTrue(rel <= tolerance(backend, spec, 64, () -> ref), "cpu+" + backend + " ring vs DL4J: " + rel);
         }
+    }
+
+    /**
+     * The GPU engine's code path ({@code test-hostprogram}: the program engine on host ops) beside DL4J at a global batch
+     * of 48, not a power of two: the updater divides by it as ND4J does (a multiplication by 1/48 differs in the last
+     * bit of a third of the elements, and the replicas parted after one step).
+     */
+    @Test
+    void theProgramEngineDividesByAGlobalBatchThatIsNotAPowerOfTwoAsDl4jDoes() throws Exception {
+        TrainingBackend program = Contract.usable("test-hostprogram");
+        TrainingBackend cpu = Contract.usable(CpuBackend.NAME);
+        List<float[]> out =
+                Contract.trainInRing(model("fashion-cnn"), List.of(cpu, program), 3, 24, BackendContractTest::batch);
+        assertArrayEquals(out.get(0), out.get(1), "DL4J and program-engine replicas at a global batch of 48");
     }
 
     @ParameterizedTest(name = "{0}: params and updater state round-trip, outputs match DL4J")

@@ -78,6 +78,55 @@ class ProfilerTest {
         check(net, NetworkGraphs.of(net, InputType.convolutionalFlat(28, 28, 1)).withName("resnet-cnn"));
     }
 
+    /**
+     * Profiled at two batch sizes, the cost model interpolates between the measurements (layers and step overhead)
+     * instead of scaling one of them in proportion.
+     */
+    @Test
+    void aProfileAtTwoBatchSizesInterpolatesBetweenThem() {
+        MultiLayerNetwork m = new MultiLayerNetwork(DemoModels.mlp(1, 64, 1e-3));
+        m.init();
+        MultiLayerNetwork net = SwitchableLayers.convert(m);
+        LayerGraph g = NetworkGraphs.of(net).withName("mlp");
+        DeviceProfile p =
+                new Profiler(1, 3).profile("cpu", CpuEngine.of(net), g, List.of(batch(8), batch(32)), MENU, 64, 2);
+        assertTrue(p.source().contains("also at batch 32"), p.source());
+        assertTrue(
+                p.stepOverheads().containsKey(g.fingerprint() + "|8"),
+                p.stepOverheads().toString());
+        assertTrue(
+                p.stepOverheads().containsKey(g.fingerprint() + "|32"),
+                p.stepOverheads().toString());
+        CostModel cm = new CostModel(p);
+        for (LayerNode n : g.nodes()) {
+            if (!n.switchable()) {
+                continue;
+            }
+            for (Precision q : MENU) {
+                for (boolean bwd : new boolean[] {false, true}) {
+                    double at8 = cm.layerSeconds(n.signature(), 8, q, bwd);
+                    double at32 = cm.layerSeconds(n.signature(), 32, q, bwd);
+                    double at20 = cm.layerSeconds(n.signature(), 20, q, bwd);
+                    assertTrue(
+                            p.layers().stream()
+                                    .anyMatch(x -> x.signature().equals(n.signature())
+                                            && x.precision() == q
+                                            && x.batch() == 32),
+                            n.id() + " " + q + " measured at 32 rows");
+                    double line = at8 + (at32 - at8) * (20 - 8) / 24.0;
+                    assertTrue(
+                            Math.abs(at20 - line) <= 1e-9 + 1e-9 * Math.abs(line),
+                            n.id() + " " + q + (bwd ? " bwd" : " fwd") + ": " + at8 + ", " + at20 + ", " + at32);
+                }
+            }
+        }
+        double o8 = cm.stepOverheadSeconds(g.fingerprint(), 8);
+        double o32 = cm.stepOverheadSeconds(g.fingerprint(), 32);
+        double o20 = cm.stepOverheadSeconds(g.fingerprint(), 20);
+        double line = Math.max(0, o8 + (o32 - o8) * 12 / 24.0);
+        assertTrue(Math.abs(o20 - line) <= 1e-9, o8 + ", " + o20 + ", " + o32);
+    }
+
     @Test
     void theLoopbackMeasurementClosesItsSocketsWhenItFails() throws IOException {
         long before = openFileDescriptors();

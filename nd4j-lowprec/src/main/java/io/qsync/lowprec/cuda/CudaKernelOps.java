@@ -152,6 +152,11 @@ abstract class CudaKernelOps implements TensorOps {
     }
 
     @Override
+    public void divide(Tensor x, float d) {
+        kernels().each("divide_f32", x.length(), b(x), x.length(), d);
+    }
+
+    @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         kernels().each("axpy_f32", x.length(), alpha, b(x), b(y), x.length());
     }

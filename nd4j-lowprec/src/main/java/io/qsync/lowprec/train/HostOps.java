@@ -316,6 +316,14 @@ public final class HostOps implements TensorOps {
     }
 
     @Override
+    public void divide(Tensor x, float d) {
+        HostTensor t = h(x);
+        for (int i = 0; i < t.len(); i++) {
+            t.data()[t.offset() + i] /= d;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         sameLength(x, y);
         HostTensor a = h(x);

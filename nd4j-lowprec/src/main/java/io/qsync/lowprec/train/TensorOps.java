@@ -164,6 +164,13 @@ public interface TensorOps extends AutoCloseable {
     /** x *= s. */
     void scale(Tensor x, float s);
 
+    /**
+     * x /= d, a correctly rounded division as ND4J's {@code divi} (not a multiplication by 1/d, which differs in the last
+     * bit for most d that are not powers of two): the updater's division by the batch size, which replicas on different
+     * backends must compute bitwise alike.
+     */
+    void divide(Tensor x, float d);
+
     /** y += alpha * x. */
     void axpy(float alpha, Tensor x, Tensor y);
 

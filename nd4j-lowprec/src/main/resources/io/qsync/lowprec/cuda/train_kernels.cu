@@ -61,6 +61,9 @@ extern "C" __global__ void add_f32(const float* a, const float* b, float* out, i
 extern "C" __global__ void scale_f32(float* x, i64 n, float s) {
     for (i64 i = TID; i < n; i += NTHREADS) x[i] *= s;
 }
+extern "C" __global__ void divide_f32(float* x, i64 n, float d) {
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] = __fdiv_rn(x[i], d); // IEEE division, as ND4J's divi
+}
 extern "C" __global__ void axpy_f32(float alpha, const float* x, float* y, i64 n) {
     for (i64 i = TID; i < n; i += NTHREADS) y[i] = __fadd_rn(y[i], __fmul_rn(alpha, x[i])); // unfused (updates)
 }

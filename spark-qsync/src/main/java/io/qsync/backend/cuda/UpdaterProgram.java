@@ -130,7 +130,7 @@ final class UpdaterProgram {
         for (Block b : blocks) {
             for (Param p : b.params()) {
                 if (p.divide()) {
-                    ops.scale(ops.slice(grads, p.off(), p.len()), 1f / batch);
+                    ops.divide(ops.slice(grads, p.off(), p.len()), batch);
                 }
             }
         }

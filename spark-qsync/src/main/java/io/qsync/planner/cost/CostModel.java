@@ -150,12 +150,19 @@ public final class CostModel {
         if (exact != null) {
             return exact;
         }
+        TreeMap<Integer, Double> byBatch = new TreeMap<>();
         for (Map.Entry<String, Double> e : profile.stepOverheads().entrySet()) {
             if (e.getKey().startsWith(fingerprint + "|")) {
-                int b = Integer.parseInt(e.getKey().substring(fingerprint.length() + 1));
-                return e.getValue() * batch / b;
+                byBatch.put(Integer.parseInt(e.getKey().substring(fingerprint.length() + 1)), e.getValue());
             }
         }
-        return 0;
+        if (byBatch.size() >= 2) { // measured at several batches: interpolate
+            double[] x =
+                    byBatch.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+            double[] y =
+                    byBatch.values().stream().mapToDouble(Double::doubleValue).toArray();
+            return LinearCost.fit(x, y).seconds(batch);
+        }
+        return byBatch.isEmpty() ? 0 : byBatch.firstEntry().getValue() * batch / byBatch.firstKey();
     }
 }

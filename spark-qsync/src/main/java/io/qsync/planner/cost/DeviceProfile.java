@@ -187,6 +187,36 @@ public record DeviceProfile(
     }
 
     /**
+     * This profile with the layer measurements and step overheads of {@code other} added: the same device measured at
+     * another batch size, so that {@link CostModel} interpolates between the batches instead of scaling one
+     * measurement in proportion (a GPU's step time grows slower than its batch).
+     *
+     * @param other profile of the same device and network at another batch
+     * @param note  what to append to the source text
+     * @return the merged copy
+     */
+    public DeviceProfile withMeasurementsOf(DeviceProfile other, String note) {
+        List<LayerMeasurement> all = new java.util.ArrayList<>(layers);
+        all.addAll(other.layers());
+        Map<String, Double> overheads = new java.util.LinkedHashMap<>(stepOverheads);
+        other.stepOverheads().forEach(overheads::putIfAbsent);
+        return new DeviceProfile(
+                name,
+                estimate,
+                source + "; " + note,
+                memoryBytes,
+                precisions,
+                castPolicy,
+                roofline,
+                List.copyOf(all),
+                casts,
+                optimizer,
+                Map.copyOf(overheads),
+                interconnect,
+                contextBytes);
+    }
+
+    /**
      * @param newName name
      * @return a renamed copy
      */
