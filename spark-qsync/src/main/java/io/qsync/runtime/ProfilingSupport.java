@@ -31,4 +31,13 @@ public interface ProfilingSupport {
     default long deviceMemoryBytes() {
         return -1;
     }
+
+    /**
+     * Whether steps run differently while the layer clock is on (a GPU engine replays a recorded step without it and
+     * launches every kernel with it): the profiler then times whole steps with the clock off, as training runs them,
+     * and takes only the per-layer split from clocked steps.
+     */
+    default boolean clockChangesSteps() {
+        return false;
+    }
 }

@@ -74,6 +74,11 @@ final class PassReplay implements AutoCloseable {
         eagerRows = -1;
     }
 
+    /** Whether passes are (or may yet be) replayed: false once recording was turned off or failed. */
+    boolean mayReplay() {
+        return on;
+    }
+
     String state() {
         return replay != null && on ? "replayed (batch " + replayRows + ")" : "eager: " + offWhy;
     }

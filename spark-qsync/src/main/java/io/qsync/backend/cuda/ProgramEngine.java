@@ -381,6 +381,12 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return ops.deviceMemoryBytes();
     }
 
+    /** Clocked passes run eagerly, others are replayed from a recording where the ops record. */
+    @Override
+    public boolean clockChangesSteps() {
+        return passes.mayReplay();
+    }
+
     /** Times every layer's steps alone on the device while open (passes run eagerly meanwhile). */
     @Override
     public LayerClock startLayerClock(int skip) {
