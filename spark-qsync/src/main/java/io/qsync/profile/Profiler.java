@@ -134,12 +134,21 @@ public final class Profiler {
         return cal;
     }
 
-    /** Runs {@code warmup + repeats} training steps; the measured steps' seconds. */
+    /**
+     * Runs {@code warmup + repeats} training steps; the measured steps' seconds. Each step starts, as a training step
+     * does, by assembling its batch in new host arrays (training gathers the shard's shuffled rows).
+     */
     private double[] steps(TrainingEngine engine, HostBatch batch, int globalBatch) {
         double[] t = new double[repeats];
         for (int i = 0; i < warmup + repeats; i++) {
             long t0 = System.nanoTime();
-            engine.computeGradient(batch);
+            HostBatch b = new HostBatch(
+                    batch.rows(),
+                    batch.numFeatures(),
+                    batch.features().clone(),
+                    batch.numTargets(),
+                    batch.targets().clone());
+            engine.computeGradient(b);
             engine.applyUpdate(globalBatch, 0);
             if (i >= warmup) {
                 t[i - warmup] = (System.nanoTime() - t0) / 1e9;
@@ -246,8 +255,39 @@ public final class Profiler {
             y[k] = median(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
+        double waited = waitedFactor(c0, c1, (int) (x[x.length - 1] / 4), repeats) / y[y.length - 1];
         return new Interconnect(
-                "loopback TCP ring (measured)", 1 / Math.max(fit.alpha(), 1e-12), Math.max(0, fit.beta() / 2));
+                "loopback TCP ring (measured)",
+                1 / Math.max(fit.alpha(), 1e-12),
+                Math.max(0, fit.beta() / 2),
+                waited > 0 ? waited : 1);
+    }
+
+    /** How long rank 1 waits before joining, in the waited measurement: about a weak worker's lag in a hybrid step. */
+    static final int WAITED_MILLIS = 20;
+
+    /**
+     * The median seconds of an all-reduce of {@code n} floats on the rank that arrives {@value #WAITED_MILLIS} ms after
+     * its peer entered the collective: training's case when one worker's backward ends well after the others'.
+     */
+    private static double waitedFactor(TcpRingCommunicator c0, TcpRingCommunicator c1, int n, int repeats) {
+        FloatBuffer a = direct(n);
+        FloatBuffer b = direct(n);
+        double[] t = new double[Math.max(3, repeats)];
+        for (int i = 0; i < t.length; i++) {
+            CompletableFuture<Void> early = CompletableFuture.runAsync(() -> c0.allReduce(a, ReduceOp.SUM));
+            try {
+                Thread.sleep(WAITED_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while measuring the link", e);
+            }
+            long t0 = System.nanoTime();
+            c1.allReduce(b, ReduceOp.SUM);
+            t[i] = (System.nanoTime() - t0) / 1e9;
+            early.join();
+        }
+        return median(t);
     }
 
     /** Unmeasured all-reduces per size before the link is timed. */

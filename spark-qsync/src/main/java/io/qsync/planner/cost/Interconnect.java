@@ -6,14 +6,34 @@ package io.qsync.planner.cost;
  * @param name                  e.g. {@code PCIe3 x16}, {@code loopback TCP}
  * @param bandwidthBytesPerSec  sustained bandwidth per direction
  * @param latencySeconds        per ring step latency (one send/receive hop)
+ * @param waitedFactor          how much longer an all-reduce takes when a peer has waited in it for a while before
+ *                              the last rank arrives (measured: the late rank's time over a simultaneous start, at the
+ *                              gradient's size); 1 = no difference, and a missing value (0) reads as 1
  */
-public record Interconnect(String name, double bandwidthBytesPerSec, double latencySeconds) {
+public record Interconnect(String name, double bandwidthBytesPerSec, double latencySeconds, double waitedFactor) {
     /** Checks the values. */
     public Interconnect {
-        if (!(bandwidthBytesPerSec > 0) || latencySeconds < 0) {
-            throw new IllegalArgumentException("Interconnect '" + name + "' needs bandwidth > 0 and latency >= 0, got "
-                    + bandwidthBytesPerSec + " B/s, " + latencySeconds + " s");
+        if (!(bandwidthBytesPerSec > 0) || latencySeconds < 0 || waitedFactor < 0) {
+            throw new IllegalArgumentException("Interconnect '" + name + "' needs bandwidth > 0, latency >= 0 and a "
+                    + "waited factor >= 0, got " + bandwidthBytesPerSec + " B/s, " + latencySeconds + " s, "
+                    + waitedFactor);
         }
+        if (waitedFactor == 0) {
+            waitedFactor = 1; // profiles written before it was measured
+        }
+    }
+
+    /** A link that is as fast whether or not a peer waited ({@code waitedFactor} 1). */
+    public Interconnect(String name, double bandwidthBytesPerSec, double latencySeconds) {
+        this(name, bandwidthBytesPerSec, latencySeconds, 1);
+    }
+
+    /**
+     * {@link #ringAllReduceSeconds} when one rank arrives after its peers have waited for it (longer than the
+     * collective itself takes), times {@link #waitedFactor()}.
+     */
+    public double waitedRingAllReduceSeconds(double bytes, int workers) {
+        return waitedFactor * ringAllReduceSeconds(bytes, workers);
     }
 
     /**

@@ -49,11 +49,7 @@ record BucketSchedule(List<Bucket> buckets, double end) {
      * @param allReduce   seconds of one all-reduce of that many bytes
      */
     static BucketSchedule of(
-            LayerGraph graph,
-            long bucketBytes,
-            List<double[]> backwardEnd,
-            double[] busy,
-            java.util.function.DoubleUnaryOperator allReduce) {
+            LayerGraph graph, long bucketBytes, List<double[]> backwardEnd, double[] busy, AllReduceCost allReduce) {
         List<LayerNode> nodes = graph.nodes();
         long[] offset = new long[nodes.size() + 1];
         for (int i = 0; i < nodes.size(); i++) {
@@ -66,6 +62,7 @@ record BucketSchedule(List<Bucket> buckets, double end) {
         for (long to = total; to > 0 || out.isEmpty(); ) {
             long from = Math.max(0, to - size);
             double ready = 0;
+            double earliest = Double.MAX_VALUE;
             for (int w = 0; w < busy.length; w++) {
                 double r = from == 0 ? busy[w] : 0;
                 for (int i = 0; i < nodes.size(); i++) {
@@ -74,15 +71,25 @@ record BucketSchedule(List<Bucket> buckets, double end) {
                     }
                 }
                 ready = Math.max(ready, r);
+                earliest = Math.min(earliest, Math.max(r, free));
             }
             double bytes = 4.0 * (to - from) + (from == 0 ? 4.0 : 0);
             double start = Math.max(ready, free);
-            Bucket b = new Bucket(from, to, ready, start, allReduce.applyAsDouble(bytes));
+            double together = allReduce.seconds(bytes, false);
+            // a rank that entered the collective longer ago than the collective itself takes has been waiting in it
+            double seconds = start - earliest > together ? allReduce.seconds(bytes, true) : together;
+            Bucket b = new Bucket(from, to, ready, start, seconds);
             out.add(b);
             free = b.end();
             to = from;
         }
         return new BucketSchedule(out, free);
+    }
+
+    /** Seconds of one all-reduce of {@code bytes}, with or without a peer that has been waiting in it. */
+    @FunctionalInterface
+    interface AllReduceCost {
+        double seconds(double bytes, boolean peerWaited);
     }
 
     /** @return the collectives' total time, hidden or not */

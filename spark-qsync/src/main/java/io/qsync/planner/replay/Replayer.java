@@ -76,13 +76,14 @@ public final class Replayer {
     }
 
     /** Seconds of one all-reduce of {@code bytes} among {@code n} workers whose slowest link is {@code link}. */
-    private java.util.function.DoubleUnaryOperator allReduce(Interconnect link, int n) {
+    private BucketSchedule.AllReduceCost allReduce(Interconnect link, int n) {
         if (hostLink == null || perHost <= 1) {
-            return bytes -> link.ringAllReduceSeconds(bytes, n);
+            return (bytes, waited) ->
+                    waited ? link.waitedRingAllReduceSeconds(bytes, n) : link.ringAllReduceSeconds(bytes, n);
         }
         int hosts = (n + perHost - 1) / perHost;
         int local = Math.min(perHost, n);
-        return bytes -> link.twoLevelAllReduceSeconds(bytes, local, hosts, hostLink);
+        return (bytes, waited) -> link.twoLevelAllReduceSeconds(bytes, local, hosts, hostLink);
     }
 
     /** @return the network */
@@ -232,13 +233,15 @@ public final class Replayer {
     private static Interconnect slowestLink(List<WorkerSpec> workers) {
         Interconnect slow = null;
         double lat = 0;
+        double waited = 1;
         for (WorkerSpec w : active(workers)) {
             Interconnect l = w.device().interconnect();
             if (slow == null || l.bandwidthBytesPerSec() < slow.bandwidthBytesPerSec()) {
                 slow = l;
             }
             lat = Math.max(lat, l.latencySeconds());
+            waited = Math.max(waited, l.waitedFactor());
         }
-        return new Interconnect(slow.name(), slow.bandwidthBytesPerSec(), lat);
+        return new Interconnect(slow.name(), slow.bandwidthBytesPerSec(), lat, waited);
     }
 }
