@@ -48,10 +48,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private PassReplay passes;
     private StepClock clock;
     private final FloatBuffer hostLoss;
-    private List<TensorOps.Mark> passMarks = List.of();
-    private List<Long> passFrom = List.of();
-    private List<TensorOps.Mark> replayMarks = List.of();
-    private List<Long> replayFrom = List.of();
+    private final PassMarks marks = new PassMarks();
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
         this.program = program;
@@ -178,7 +175,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         long n = numParams();
         Runnable pass = () -> {
             exec.clearGradientsWritten();
-            List<TensorOps.Mark> marks = new ArrayList<>();
+            List<TensorOps.Mark> copies = new ArrayList<>();
             List<Long> from = new ArrayList<>();
             for (Step s : program.steps()) {
                 if (c == null) {
@@ -199,26 +196,21 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
                 long done = from.isEmpty() ? n : from.get(from.size() - 1);
                 long k = i == 0 ? 0 : exec.gradientFinalFrom(n);
                 if (k < done) { // this part of the gradient travels to the host behind the rest of the backward
-                    marks.add(ops.downloadBehind(
+                    copies.add(ops.downloadBehind(
                             ops.slice(grads, k, done - k), hostGrad.duplicate().position((int) k)));
                     from.add(k);
                 }
             }
-            marks.add(ops.downloadBehind(loss, hostLoss.clear()));
+            copies.add(ops.downloadBehind(loss, hostLoss.clear()));
             ops.joinDownloads();
-            passMarks = marks;
-            passFrom = from;
+            marks.queued(copies, from);
         };
         if (c != null) {
             pass.run();
         } else {
             runPass(batch.rows(), pass);
         }
-        for (int i = 0; i < passFrom.size(); i++) {
-            passMarks.get(i).await();
-            readyFrom.accept(passFrom.get(i));
-        }
-        passMarks.get(passMarks.size() - 1).await();
+        marks.awaitAll(readyFrom);
         double score = hostLoss.get(0) / batch.rows();
         if (program.updater().regularized()) {
             float[] p = new float[(int) numParams()];
@@ -229,17 +221,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     }
 
     private void runPass(int rows, Runnable pass) {
-        switch (passes.run(rows, pass)) {
-            case RECORDED -> { // the marks recorded with the graph: every launch re-arms them
-                replayMarks = passMarks;
-                replayFrom = passFrom;
-            }
-            case REPLAYED -> {
-                passMarks = replayMarks;
-                passFrom = replayFrom;
-            }
-            case EAGER -> {}
-        }
+        marks.ran(passes.run(rows, pass));
     }
 
     /** Whether training passes are replayed from a recorded graph, or why not. */
