@@ -212,6 +212,9 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("model saved to " + output.getAbsolutePath());
             if (r.verdict() != null) {
                 System.out.println(r.verdict());
+                if (r.planCheck() != null) {
+                    System.out.println(r.planCheck());
+                }
                 System.out.println("plan and report: " + r.planDir());
             }
         }

@@ -32,6 +32,8 @@ import scala.reflect.ClassTag$;
  * through a shuffle ({@code repartition(1)}), which makes the barrier stage a retryable shuffle-map stage.
  */
 public final class TrainJob {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainJob.class);
+
     /** Broadcasts of worker inputs made by jobs of this JVM and not yet destroyed (0 between jobs). */
     private static final java.util.concurrent.atomic.AtomicInteger LIVE_INPUTS =
             new java.util.concurrent.atomic.AtomicInteger();
@@ -81,13 +83,19 @@ public final class TrainJob {
 
     /**
      * The trained model on the driver, its history, the parameter checksum of every replica (indexed by rank), and with
-     * {@code spark.qsync.plan=auto} where the plan and its report were written and the planner's verdict (else null).
+     * {@code spark.qsync.plan=auto} where the plan and its report were written, the planner's verdict and its
+     * prediction against the measured iteration ({@code measured.json} beside the plan) (else null).
      */
     public record Result(
-            Model model, TrainingHistory history, long[] replicaChecksums, java.nio.file.Path planDir, String verdict) {
+            Model model,
+            TrainingHistory history,
+            long[] replicaChecksums,
+            java.nio.file.Path planDir,
+            String verdict,
+            PlanCheck planCheck) {
         /** A result without a plan made in the job. */
         public Result(Model model, TrainingHistory history, long[] replicaChecksums) {
-            this(model, history, replicaChecksums, null, null);
+            this(model, history, replicaChecksums, null, null, null);
         }
     }
 
@@ -213,12 +221,18 @@ public final class TrainJob {
             if (first == null) {
                 throw new IllegalStateException("rank 0 returned no model");
             }
+            PlanCheck check = auto == null ? null : PlanCheck.of(auto.plan(), first.history());
+            if (check != null) {
+                check.save(auto.dir());
+                LOG.info(check.toString());
+            }
             return new Result(
                     new ModelSpec(first.modelZip(), first.graph()).restore(),
                     first.history(),
                     checksums,
                     auto == null ? null : auto.dir(),
-                    auto == null ? null : auto.verdict());
+                    auto == null ? null : auto.verdict(),
+                    check);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the driver's progress endpoint", e);
         } finally {

@@ -104,9 +104,19 @@ class AutoPlanTrainingTest {
         assertEquals("measured in the job on rank 1", devices.get(1)[1]);
         assertTrue(auto.verdict().contains("samples/s"), auto.verdict());
         assertEquals(planDir, auto.planDir());
-        for (String f : List.of("plan.json", "plan.txt", "report.html")) {
+        for (String f : List.of("plan.json", "plan.txt", "report.html", "measured.json")) {
             assertTrue(Files.exists(planDir.resolve(f)), f);
         }
+        // the job checks its own planner: the plan's prediction against the last epoch's median step
+        PlanCheck check = auto.planCheck();
+        ClusterPlan trained = ClusterPlan.fromJson(Files.readString(planDir.resolve("plan.json")));
+        assertEquals(trained.clusterMillis(), check.predictedMillis(), 1e-9);
+        assertEquals(auto.history().epochs().get(0).medianStepMillis(), check.measuredMillis(), 1e-9);
+        assertEquals(
+                100 * (check.predictedMillis() - check.measuredMillis()) / check.measuredMillis(),
+                check.errorPercent(),
+                1e-9);
+        assertTrue(Files.readString(planDir.resolve("measured.json")).contains("\"errorPercent\""));
         // the profiles measured in the job are kept as a profiles directory for the next job
         java.util.Set<String> shelved =
                 new ProfileShelf(planDir.resolve("profiles").toString()).knownTypes();
