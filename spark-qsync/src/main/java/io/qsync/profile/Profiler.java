@@ -255,7 +255,7 @@ public final class Profiler {
             y[k] = median(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
-        double waited = waitedFactor(c0, c1, (int) (x[x.length - 1] / 4), repeats) / y[y.length - 1];
+        double waited = waitedSeconds(c0, c1, (int) (x[x.length - 1] / 4), repeats) / y[y.length - 1];
         return new Interconnect(
                 "loopback TCP ring (measured)",
                 1 / Math.max(fit.alpha(), 1e-12),
@@ -270,7 +270,7 @@ public final class Profiler {
      * The median seconds of an all-reduce of {@code n} floats on the rank that arrives {@value #WAITED_MILLIS} ms after
      * its peer entered the collective: training's case when one worker's backward ends well after the others'.
      */
-    private static double waitedFactor(TcpRingCommunicator c0, TcpRingCommunicator c1, int n, int repeats) {
+    private static double waitedSeconds(TcpRingCommunicator c0, TcpRingCommunicator c1, int n, int repeats) {
         FloatBuffer a = direct(n);
         FloatBuffer b = direct(n);
         double[] t = new double[Math.max(3, repeats)];

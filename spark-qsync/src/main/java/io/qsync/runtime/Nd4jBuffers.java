@@ -39,17 +39,23 @@ public final class Nd4jBuffers {
 
     /** CRC32 of the raw bits of the remaining floats of {@code values} (its position is not moved). */
     public static long checksum(FloatBuffer values) {
-        FloatBuffer fb = values.duplicate();
-        ByteBuffer bytes =
-                ByteBuffer.allocate(Math.min(1 << 16, fb.remaining() * 4 + 4)).order(ByteOrder.LITTLE_ENDIAN);
+        return checksum(new FloatBuffer[] {values});
+    }
+
+    /** CRC32 of the raw bits of the remaining floats of {@code parts}, one after the other (positions not moved). */
+    public static long checksum(FloatBuffer... parts) {
+        ByteBuffer bytes = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         CRC32 crc = new CRC32();
-        while (fb.hasRemaining()) {
-            bytes.clear();
-            while (fb.hasRemaining() && bytes.remaining() >= 4) {
-                bytes.putFloat(fb.get());
+        for (FloatBuffer part : parts) {
+            FloatBuffer fb = part.duplicate();
+            while (fb.hasRemaining()) {
+                bytes.clear();
+                while (fb.hasRemaining() && bytes.remaining() >= 4) {
+                    bytes.putFloat(fb.get());
+                }
+                bytes.flip();
+                crc.update(bytes);
             }
-            bytes.flip();
-            crc.update(bytes);
         }
         return crc.getValue();
     }

@@ -42,11 +42,12 @@ final class ReplicaCheck {
     /**
      * Fails if the all-reduced gradients of a step differ between ranks: then the exchange, not the update, broke.
      *
-     * @param reduced this rank's copy of the all-reduced gradient (and loss) before the update, or null if the step
-     *                kept none (this rank then only takes part in the collectives)
+     * @param checksum this rank's CRC32 of the all-reduced gradient (and loss) before the update ({@link SyncStep})
+     * @param reduced  a copy of them, or null if the step kept none (too large: the first difference is then not
+     *                 named)
      */
-    void reducedGradients(FloatBuffer reduced, String when) {
-        long mine = reduced == null ? -1 : Nd4jBuffers.checksum(reduced);
+    void reducedGradients(long checksum, FloatBuffer reduced, String when) {
+        long mine = checksum;
         int other = firstOther(mine);
         if (other >= 0) {
             FloatBuffer g = reduced != null && reduced.remaining() <= DIAGNOSE_FLOATS ? reduced : null;

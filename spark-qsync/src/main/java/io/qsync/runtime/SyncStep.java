@@ -51,6 +51,7 @@ public final class SyncStep implements AutoCloseable {
     private long exchangeNanos;
     private long updateNanos;
     private boolean keepReduced;
+    private long reducedChecksum = -1;
     private FloatBuffer reduced;
 
     /** Binds an engine and a communicator, with {@value #DEFAULT_BUCKET_BYTES}-byte buckets. */
@@ -115,10 +116,7 @@ public final class SyncStep implements AutoCloseable {
             long t2 = System.nanoTime();
             exchangeNanos = t2 - t1;
             if (keepReduced) {
-                reduced = FloatBuffer.allocate((int) engine.numParams() + 1);
-                reduced.put(grad.duplicate().clear().limit((int) engine.numParams()))
-                        .put(loss.get(0))
-                        .flip();
+                recordReduced(grad.duplicate().clear().limit((int) engine.numParams()));
             }
             long t3 = System.nanoTime();
             engine.applyUpdate(globalBatch, epoch);
@@ -137,10 +135,32 @@ public final class SyncStep implements AutoCloseable {
      */
     public void keepReducedGradient(boolean keep) {
         keepReduced = keep;
+        reducedChecksum = -1;
         reduced = null;
     }
 
-    /** The all-reduced gradient and loss of the last step, if {@link #keepReducedGradient} asked for it; else null. */
+    /** The checksum of the gradient and always, a copy only for networks small enough to gather for a diagnosis. */
+    private void recordReduced(FloatBuffer gradient) {
+        FloatBuffer lossView = loss.duplicate().clear();
+        reducedChecksum = Nd4jBuffers.checksum(gradient, lossView);
+        if (gradient.remaining() + 1L <= ReplicaCheck.DIAGNOSE_FLOATS) {
+            reduced = FloatBuffer.allocate(gradient.remaining() + 1);
+            reduced.put(gradient).put(lossView).flip();
+        }
+    }
+
+    /**
+     * CRC32 of the all-reduced gradient and loss of the last step, if {@link #keepReducedGradient} asked for it; else
+     * -1.
+     */
+    public long reducedChecksum() {
+        return reducedChecksum;
+    }
+
+    /**
+     * A copy of the all-reduced gradient and loss of the last step, if {@link #keepReducedGradient} asked for it and
+     * the network is small enough to gather for a diagnosis; else null.
+     */
     public FloatBuffer reducedGradient() {
         return reduced == null ? null : reduced.duplicate();
     }

@@ -176,7 +176,7 @@ public final class WorkerLoop {
                 losses[(int) global] = (float) loss;
                 millis[(int) global] = (System.nanoTime() - ts) / 1e6f;
                 if (checked) {
-                    check.reducedGradients(step.reducedGradient(), "in step " + (global + 1));
+                    check.reducedGradients(step.reducedChecksum(), step.reducedGradient(), "in step " + (global + 1));
                     check.parameters(net, "after step " + (global + 1));
                 }
                 if (listener != null) {

@@ -45,7 +45,8 @@ class ReplicaCheckTest {
         List<String> r = assertTimeoutPreemptively(
                 Duration.ofMinutes(1),
                 () -> onTwoRanks((check, rank) -> {
-                    check.reducedGradients(vector(1000, -1, 0f), "in step 1");
+                    FloatBuffer v = vector(1000, -1, 0f);
+                    check.reducedGradients(Nd4jBuffers.checksum(v), v, "in step 1");
                     return "ok";
                 }));
         assertEquals(List.of("ok", "ok"), r);
@@ -57,8 +58,9 @@ class ReplicaCheckTest {
                 Duration.ofMinutes(1),
                 () -> onTwoRanks((check, rank) -> {
                     FloatBuffer mine = vector(1000, rank == 1 ? 417 : -1, 1e-3f);
-                    IllegalStateException e =
-                            assertThrows(IllegalStateException.class, () -> check.reducedGradients(mine, "in step 3"));
+                    IllegalStateException e = assertThrows(
+                            IllegalStateException.class,
+                            () -> check.reducedGradients(Nd4jBuffers.checksum(mine), mine, "in step 3"));
                     return e.getMessage();
                 }));
         for (String msg : r) {

@@ -1,12 +1,10 @@
 package io.qsync.spark;
 
-import io.qsync.backend.cpu.CpuBackend;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.TrainingEngine;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.nio.FloatBuffer;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,16 +17,10 @@ public final class DriftingTestBackend extends TestBackend {
     public static final int DRIFT_INDEX = 5;
 
     private static final AtomicInteger OPENED = new AtomicInteger();
-    private final CpuBackend cpu = new CpuBackend();
 
     /** Selected by {@code spark.qsync.backend=test-drifting}. */
     public DriftingTestBackend() {
         super("test-drifting");
-    }
-
-    @Override
-    public List<String> unsupported(EngineRequest request) {
-        return cpu.unsupported(request);
     }
 
     @Override

@@ -1,12 +1,9 @@
 package io.qsync.spark;
 
-import io.qsync.backend.cpu.CpuBackend;
 import io.qsync.comm.CommConfig;
 import io.qsync.comm.CommException;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
-import io.qsync.runtime.EngineRequest;
-import io.qsync.runtime.TrainingEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -29,21 +26,10 @@ public final class HostRingTestBackend extends TestBackend {
     public static final AtomicInteger JOINED = new AtomicInteger();
 
     private static final AtomicInteger NEXT_DEVICE = new AtomicInteger();
-    private final CpuBackend cpu = new CpuBackend();
 
     /** Selected by {@code spark.qsync.backend=test-hostring}. */
     public HostRingTestBackend() {
         super("test-hostring");
-    }
-
-    @Override
-    public List<String> unsupported(EngineRequest request) {
-        return cpu.unsupported(request);
-    }
-
-    @Override
-    public TrainingEngine open(EngineRequest request) {
-        return cpu.open(request);
     }
 
     /** A device id distinct for every worker of the machine: this JVM's pid and a counter. */

@@ -26,9 +26,7 @@ class HostUpdatersTest {
         HostOps ops = new HostOps();
         Tensor state = ops.allocate("state", 2L * n);
         for (int it = 0; it < 40; it++) {
-            for (int i = 0; i < n; i++) {
-                g0[i] = (float) (r.nextGaussian() * Math.pow(10, -1 - r.nextInt(6)));
-            }
+            fill(g0, r);
             INDArray g = Nd4j.createFromArray(g0.clone()).reshape(1, n);
             nd4j.applyUpdater(g, it, 0);
             Tensor ours = TensorArrays.put(ops, g0.clone());
@@ -62,14 +60,19 @@ class HostUpdatersTest {
         Tensor v = ops.allocate("v", n);
         float[] g0 = new float[n];
         for (int it = 0; it < 20; it++) {
-            for (int i = 0; i < n; i++) {
-                g0[i] = (float) (r.nextGaussian() * Math.pow(10, -1 - r.nextInt(6)));
-            }
+            fill(g0, r);
             INDArray g = Nd4j.createFromArray(g0.clone()).reshape(1, n);
             nd4j.applyUpdater(g, it, 0);
             Tensor ours = TensorArrays.put(ops, g0.clone());
             ops.nesterovs(ours, v, 0.01, 0.9);
             assertArrayEquals(g.toFloatVector(), TensorArrays.get(ops, ours), "iteration " + it);
+        }
+    }
+
+    /** Gradients spread over six decades, as a network's are. */
+    private static void fill(float[] g, Random r) {
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (float) (r.nextGaussian() * Math.pow(10, -1 - r.nextInt(6)));
         }
     }
 }

@@ -55,22 +55,13 @@ public final class CostModel {
     public double layerSeconds(LayerSignature sig, int batch, Precision p, boolean backward) {
         TreeMap<Integer, LayerMeasurement> byBatch = measured.get(sig.key() + "|" + p);
         if (byBatch != null) {
-            LayerMeasurement exact = byBatch.get(batch);
+            LayerMeasurement exact = byBatch.get(batch); // the planner's usual case: no map to build
             if (exact != null) {
                 return backward ? exact.backwardSeconds() : exact.forwardSeconds();
             }
-            if (byBatch.size() >= 2) {
-                double[] x = new double[byBatch.size()];
-                double[] y = new double[byBatch.size()];
-                int i = 0;
-                for (LayerMeasurement m : byBatch.values()) {
-                    x[i] = m.batch();
-                    y[i++] = backward ? m.backwardSeconds() : m.forwardSeconds();
-                }
-                return LinearCost.fit(x, y).seconds(batch);
-            }
-            LayerMeasurement one = byBatch.firstEntry().getValue();
-            return (backward ? one.backwardSeconds() : one.forwardSeconds()) * batch / one.batch();
+            TreeMap<Integer, Double> seconds = new TreeMap<>();
+            byBatch.forEach((b, m) -> seconds.put(b, backward ? m.backwardSeconds() : m.forwardSeconds()));
+            return atBatch(seconds, batch);
         }
         return rooflineSeconds(sig, batch, p, backward);
     }
@@ -146,23 +137,31 @@ public final class CostModel {
      * @return measured framework overhead per step, scaled from another batch if needed, else 0
      */
     public double stepOverheadSeconds(String fingerprint, int batch) {
-        Double exact = profile.stepOverheads().get(fingerprint + "|" + batch);
-        if (exact != null) {
-            return exact;
-        }
         TreeMap<Integer, Double> byBatch = new TreeMap<>();
         for (Map.Entry<String, Double> e : profile.stepOverheads().entrySet()) {
             if (e.getKey().startsWith(fingerprint + "|")) {
                 byBatch.put(Integer.parseInt(e.getKey().substring(fingerprint.length() + 1)), e.getValue());
             }
         }
-        if (byBatch.size() >= 2) { // measured at several batches: interpolate
+        return byBatch.isEmpty() ? 0 : atBatch(byBatch, batch);
+    }
+
+    /**
+     * Seconds at {@code batch} from measurements by batch (not empty): the measurement at that batch, else the
+     * least-squares line through several batches, else the one measurement scaled in proportion.
+     */
+    private static double atBatch(TreeMap<Integer, Double> byBatch, int batch) {
+        Double exact = byBatch.get(batch);
+        if (exact != null) {
+            return exact;
+        }
+        if (byBatch.size() >= 2) {
             double[] x =
                     byBatch.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
             double[] y =
                     byBatch.values().stream().mapToDouble(Double::doubleValue).toArray();
             return LinearCost.fit(x, y).seconds(batch);
         }
-        return byBatch.isEmpty() ? 0 : byBatch.firstEntry().getValue() * batch / byBatch.firstKey();
+        return byBatch.firstEntry().getValue() * batch / byBatch.firstKey();
     }
 }
