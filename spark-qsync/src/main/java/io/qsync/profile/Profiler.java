@@ -118,11 +118,7 @@ public final class Profiler {
         Map<String, Integer> index = prof.switchableLayers();
         List<String> ids = new ArrayList<>(index.keySet());
         StepCalibration cal = new StepCalibration(graph, index, batch.rows());
-        for (int k = 0; k < menu.size(); k++) {
-            Map<String, Precision> plan = new LinkedHashMap<>();
-            for (int j = 0; j < ids.size(); j++) {
-                plan.put(ids.get(j), menu.get((j + k) % menu.size()));
-            }
+        for (Map<String, Precision> plan : calibrationPlans(ids, menu, prof.clockChangesSteps())) {
             prof.applyPlan(new PrecisionPlan(plan));
             // whole steps as training runs them: without the clock where it changes how steps run (a replayed graph)
             double unclocked = prof.clockChangesSteps() ? median(steps(engine, batch, globalBatch)) : Double.NaN;
@@ -132,6 +128,31 @@ public final class Profiler {
             }
         }
         return cal;
+    }
+
+    /**
+     * The calibration plans: the rotations (switchable layer {@code j} at {@code menu[(j+k) mod m]}, every layer meets
+     * every precision), and where the layer clock changes how steps run (a replayed graph timed eagerly) also every
+     * precision uniformly: the clocked layer costs then need a scale κ besides the remainder, and mixed rotations
+     * alone have too similar layer sums to tell the two apart.
+     */
+    static List<Map<String, Precision>> calibrationPlans(List<String> ids, List<Precision> menu, boolean uniformToo) {
+        List<Map<String, Precision>> plans = new ArrayList<>();
+        for (int k = 0; k < menu.size(); k++) {
+            Map<String, Precision> plan = new LinkedHashMap<>();
+            for (int j = 0; j < ids.size(); j++) {
+                plan.put(ids.get(j), menu.get((j + k) % menu.size()));
+            }
+            plans.add(plan);
+        }
+        if (uniformToo && menu.size() > 1) {
+            for (Precision p : menu) {
+                Map<String, Precision> plan = new LinkedHashMap<>();
+                ids.forEach(id -> plan.put(id, p));
+                plans.add(plan);
+            }
+        }
+        return plans;
     }
 
     /**
@@ -167,7 +188,8 @@ public final class Profiler {
             List<Precision> menu,
             Interconnect link,
             int workers) {
-        StepCalibration.Fit fit = cal.fit();
+        // where the clock changes how steps run, the clocked layer costs and the unclocked steps differ by a scale too
+        StepCalibration.Fit fit = cal.fit(prof.clockChangesSteps());
         double collective =
                 link.ringAllReduceSeconds(4.0 * graph.totalParams(), workers) + link.ringAllReduceSeconds(4.0, workers);
         StepCalibration.Fit withComm = new StepCalibration.Fit(

@@ -1,5 +1,6 @@
 package io.qsync.profile;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.api.Model;
@@ -143,6 +145,23 @@ class ProfilerTest {
     private static long openFileDescriptors() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
+        }
+    }
+
+    @Test
+    void enginesWhoseClockChangesStepsAlsoCalibrateOnUniformPlans() {
+        List<String> ids = List.of("a", "b", "c", "d");
+        List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
+        List<Map<String, Precision>> rotations = Profiler.calibrationPlans(ids, menu, false);
+        assertEquals(3, rotations.size());
+        assertEquals(Precision.FP16, rotations.get(1).get("a"));
+        assertEquals(Precision.FP32, rotations.get(1).get("c"));
+        List<Map<String, Precision>> all = Profiler.calibrationPlans(ids, menu, true);
+        assertEquals(rotations, all.subList(0, 3));
+        for (int k = 0; k < menu.size(); k++) {
+            assertEquals(
+                    java.util.Set.of(menu.get(k)),
+                    java.util.Set.copyOf(all.get(3 + k).values()));
         }
     }
 }

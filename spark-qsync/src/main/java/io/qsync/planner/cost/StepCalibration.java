@@ -16,7 +16,9 @@ import java.util.Map;
  * assembly, the all-reduces) is a remainder {@code R}. Per run with worker plans {@code P_w} and measured median step
  * {@code T}, the model is {@code T = R + κ·max_w S(P_w)} with {@code S} the summed layer costs of a plan, and
  * {@code R} is fitted by least squares over the runs with κ = 1 (the hook measures wall time inside the step);
- * {@link #fit(boolean)} can also fit κ as a diagnostic. Runs whose layer threads were descheduled (thread CPU time
+ * {@link #fit(boolean)} also fits κ, for backends whose layer clock changes how a step runs (a GPU step replayed as one
+ * graph is timed layer by layer eagerly: the clocked costs are then a scaled picture of the replayed ones), given runs
+ * whose layer sums differ enough (uniform plans beside mixed ones). Runs whose layer threads were descheduled (thread CPU time
  * below a share of wall time, i.e. another process took the core) are left out of layer costs and fit. Predict only plans that were not calibration runs.
  */
 public final class StepCalibration {
@@ -160,8 +162,9 @@ public final class StepCalibration {
     }
 
     /**
-     * @param scale also fit κ (two-parameter least squares; a diagnostic: κ far from 1 means the layer timings and
-     *              the step times disagree, e.g. because of load)
+     * @param scale also fit κ (two-parameter least squares: where the layer clock changes how steps run, or as a
+     *              diagnostic: κ far from 1 means the layer timings and the step times disagree, e.g. because of
+     *              load)
      * @return the fit
      */
     public Fit fit(boolean scale) {

@@ -80,6 +80,47 @@ class StepCalibrationTest {
         assertThrows(IllegalStateException.class, () -> cal.layerSeconds(sw.get(0), Precision.BF16, false));
     }
 
+    @Test
+    void uniformRunsBesideTheRotationsSeparateAScaleFromTheRemainder() {
+        // a clock that changes how steps run: every layer reads 1.25x its cost inside the real (replayed) step
+        LayerGraph g = TestGraphs.chain(4);
+        List<String> sw = g.switchableIds();
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < sw.size(); i++) {
+            index.put(sw.get(i), i);
+        }
+        List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
+        List<Map<String, Precision>> plans = new java.util.ArrayList<>();
+        for (int k = 0; k < menu.size(); k++) {
+            plans.add(rot(sw, menu, k)); // the rotations alone have equal layer sums here: kappa would not separate
+            plans.add(rot(sw, List.of(menu.get(k)), 0));
+        }
+        StepCalibration cal = new StepCalibration(g, index, 32);
+        double r = 0.002;
+        double[] cost = {4e-3, 2e-3, 1e-3}; // FP32, FP16, INT8 per layer and direction
+        for (Map<String, Precision> plan : plans) {
+            LayerTimeRecorder rec = new LayerTimeRecorder(0);
+            double s = 0;
+            for (int i = 0; i < sw.size(); i++) {
+                Precision p = plan.get(sw.get(i));
+                double c = cost[menu.indexOf(p)] * (i + 1);
+                long clocked = (long) (1.25 * c * 1e9);
+                rec.record(i, p, false, clocked, clocked);
+                rec.record(i, p, true, clocked, clocked);
+                s += 2 * c;
+            }
+            cal.addRun(List.of(plan), r + s, rec);
+        }
+        StepCalibration.Fit fit = cal.fit(true);
+        assertEquals(0.8, fit.kappa(), 1e-9);
+        assertEquals(r, fit.remainderSeconds(), 1e-9);
+        Map<String, Precision> fp32 = rot(sw, List.of(Precision.FP32), 0);
+        double fp32Step = r + 2 * 4e-3 * sw.size() * (sw.size() + 1) / 2.0;
+        assertEquals(fp32Step, cal.predictSeconds(fit, List.of(fp32)), 1e-9);
+        // with kappa fixed at 1 the remainder absorbs the mean inflation: uniform FP32 is over-predicted
+        assertEquals(true, cal.predictSeconds(cal.fit(), List.of(fp32)) > 1.03 * fp32Step);
+    }
+
     private static Map<String, Precision> rot(List<String> ids, List<Precision> menu, int k) {
         Map<String, Precision> m = new LinkedHashMap<>();
         for (int j = 0; j < ids.size(); j++) {
