@@ -37,8 +37,9 @@ public final class CpuEngine implements TrainingEngine, ProfilingSupport {
     private final ComputationGraph graph;
     private final long[][] nonAveragedRanges;
     private final String device;
+    private final FusedAdamUpdate fused;
 
-    private CpuEngine(Model model, String device) {
+    private CpuEngine(Model model, String device, boolean fuse) {
         this.model = model;
         this.mln = model instanceof MultiLayerNetwork m ? m : null;
         this.graph = model instanceof ComputationGraph g ? g : null;
@@ -48,11 +49,25 @@ public final class CpuEngine implements TrainingEngine, ProfilingSupport {
         }
         this.device = device;
         this.nonAveragedRanges = findNonAveragedRanges();
+        this.fused = fuse ? FusedAdamUpdate.of(model).orElse(null) : null;
     }
 
-    /** Wraps an initialized network (trained in place: the engine's parameters are the network's). */
+    /**
+     * Wraps an initialized network (trained in place: the engine's parameters are the network's). Where DL4J's update
+     * is plain Adam (or NoOp) it runs fused ({@link FusedAdamUpdate}, bitwise the same), otherwise as DL4J runs it.
+     */
     public static CpuEngine of(Model model) {
-        return new CpuEngine(model, "CPU, " + Nd4j.getEnvironment().maxThreads() + " threads");
+        return new CpuEngine(model, "CPU, " + Nd4j.getEnvironment().maxThreads() + " threads", true);
+    }
+
+    /** As {@link #of(Model)}, always with DL4J's own updater (the reference the fused update is tested against). */
+    static CpuEngine withDl4jUpdater(Model model) {
+        return new CpuEngine(model, "CPU, " + Nd4j.getEnvironment().maxThreads() + " threads", false);
+    }
+
+    /** @return true if updates run fused rather than through DL4J's updater */
+    boolean fusedUpdate() {
+        return fused != null;
     }
 
     /** The wrapped network (live: it holds the engine's parameters). */
@@ -125,17 +140,21 @@ public final class CpuEngine implements TrainingEngine, ProfilingSupport {
 
     @Override
     public void applyUpdate(int globalBatchSize, int epoch) {
-        Gradient g = mln != null ? mln.gradient() : graph.gradient();
         int iter = BaseOptimizer.getIterationCount(model);
-        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
-        if (mln != null) {
-            mln.getUpdater().update(mln, g, iter, epoch, globalBatchSize, ws);
+        if (fused != null) {
+            fused.apply(model.params(), gradientView(), updaterState(), globalBatchSize, iter, epoch);
         } else {
-            graph.getUpdater().update(g, iter, epoch, globalBatchSize, ws);
+            Gradient g = mln != null ? mln.gradient() : graph.gradient();
+            LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+            if (mln != null) {
+                mln.getUpdater().update(mln, g, iter, epoch, globalBatchSize, ws);
+            } else {
+                graph.getUpdater().update(g, iter, epoch, globalBatchSize, ws);
+            }
+            INDArray params = model.params();
+            INDArray update = g.gradient();
+            params.subi(update.reshape(update.length()));
         }
-        INDArray params = model.params();
-        INDArray update = g.gradient();
-        params.subi(update.reshape(update.length()));
         BaseOptimizer.incrementIterationCount(model, 1);
         BaseOptimizer.applyConstraints(model);
         if (mln != null) {
