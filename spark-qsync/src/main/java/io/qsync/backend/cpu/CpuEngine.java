@@ -29,7 +29,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The CPU backend's engine: a DL4J {@link MultiLayerNetwork} or {@link ComputationGraph} on ND4J's CPU backend,
  * trained by DL4J itself (low-precision layers run as exact emulation). Parameters, gradient and updater state are
  * DL4J's own flat views, so {@link #gradient()} is zero-copy. {@link #computeGradient} followed by
- * {@link #applyUpdate} with the local batch size is exactly one {@code fit(DataSet)} call of DL4J's SGD solver.
+ * {@link #applyUpdate} with the local batch size is exactly one {@code fit(DataSet)} call of DL4J's SGD solver (bit
+ * for bit, also where the update runs fused: {@link FusedAdamUpdate}).
  */
 public final class CpuEngine implements TrainingEngine, ProfilingSupport {
     private final Model model;
