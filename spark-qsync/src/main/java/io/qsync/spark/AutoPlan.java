@@ -232,8 +232,9 @@ final class AutoPlan {
             List<String> notes = new ArrayList<>();
             notes.add(verdict);
             for (ProbeStage.Probed p : probed) {
-                notes.add("Device: " + p.device().describe() + "; profile: "
-                        + profiles.get(p.device().type()).source());
+                ProfileShelf.Resolved r = profiles.get(p.device().type());
+                notes.add("Device: " + p.device().describe() + "; profile: " + r.source() + " ("
+                        + r.profile().source() + ")");
             }
             notes.addAll(planner.notes());
             PlanReport.write(dir, plan, graph, planner.replayer().replay(workers), notes);
