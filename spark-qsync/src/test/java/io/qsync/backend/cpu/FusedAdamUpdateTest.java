@@ -8,19 +8,15 @@ import io.qsync.data.FashionMnist;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.LocalShard;
 import io.qsync.runtime.ModelSpec;
+import java.util.List;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
 
 /**
  * The CPU engine's fused Adam update against DL4J's own updater: the same network, batches and global batch size (48,
@@ -71,22 +67,18 @@ class FusedAdamUpdateTest {
         sameAsDl4j(g, 3);
     }
 
+    /** The demo MLP with another updater, or with L2 on its first layer's weights. */
     private static MultiLayerNetwork small(IUpdater u, double l2) {
-        MultiLayerNetwork m = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-                .seed(1)
-                .updater(u)
-                .l2(l2)
-                .list()
-                .layer(new DenseLayer.Builder()
-                        .nOut(8)
-                        .activation(Activation.RELU)
-                        .build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                        .nOut(10)
-                        .activation(Activation.SOFTMAX)
-                        .build())
-                .setInputType(InputType.feedForward(784))
-                .build());
+        var conf = DemoModels.mlp(1, 8, 1e-3);
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            var layer = (org.deeplearning4j.nn.conf.layers.BaseLayer)
+                    conf.getConf(i).getLayer();
+            layer.setIUpdater(u);
+            if (l2 > 0 && i == 0) {
+                layer.setRegularization(List.of(new L2Regularization(l2)));
+            }
+        }
+        MultiLayerNetwork m = new MultiLayerNetwork(conf);
         m.init();
         return m;
     }
