@@ -20,10 +20,7 @@ class StepCalibrationTest {
     void fitsRemainderAndScaleAndTheReplayerReproducesTheModel() {
         LayerGraph g = TestGraphs.chain(3);
         List<String> sw = g.switchableIds();
-        Map<String, Integer> index = new LinkedHashMap<>();
-        for (int i = 0; i < sw.size(); i++) {
-            index.put(sw.get(i), i);
-        }
+        Map<String, Integer> index = indexOf(sw);
         List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
         // synthetic costs: layer i at precision p costs (i + 1) * (ordinal + 1) ms forward, twice that backward;
         // each run's recorder sees three samples per layer, the middle one the true cost
@@ -85,10 +82,7 @@ class StepCalibrationTest {
         // a clock that changes how steps run: every layer reads 1.25x its cost inside the real (replayed) step
         LayerGraph g = TestGraphs.chain(4);
         List<String> sw = g.switchableIds();
-        Map<String, Integer> index = new LinkedHashMap<>();
-        for (int i = 0; i < sw.size(); i++) {
-            index.put(sw.get(i), i);
-        }
+        Map<String, Integer> index = indexOf(sw);
         List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
         List<Map<String, Precision>> plans = new java.util.ArrayList<>();
         for (int k = 0; k < menu.size(); k++) {
@@ -119,6 +113,14 @@ class StepCalibrationTest {
         assertEquals(fp32Step, cal.predictSeconds(fit, List.of(fp32)), 1e-9);
         // with kappa fixed at 1 the remainder absorbs the mean inflation: uniform FP32 is over-predicted
         assertEquals(true, cal.predictSeconds(cal.fit(), List.of(fp32)) > 1.03 * fp32Step);
+    }
+
+    private static Map<String, Integer> indexOf(List<String> switchable) {
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < switchable.size(); i++) {
+            index.put(switchable.get(i), i);
+        }
+        return index;
     }
 
     private static Map<String, Precision> rot(List<String> ids, List<Precision> menu, int k) {
