@@ -51,35 +51,49 @@ final class BehindCopies implements AutoCloseable {
     }
 
     TensorOps.Mark copy(CudaTensor src, FloatBuffer dst) {
+        return copy(src, dst, true);
+    }
+
+    /**
+     * As {@link #copy(CudaTensor, FloatBuffer)}, or with {@code behind = false} on the compute stream itself: the copy
+     * then waits for the work queued before it and holds up the work after it (no overlap), but stays asynchronous to
+     * the host and recordable, with the same host-visible mark.
+     */
+    TensorOps.Mark copy(CudaTensor src, FloatBuffer dst, boolean behind) {
         long n = src.length();
         if (!dst.isDirect() || dst.remaining() < n) {
             throw new IllegalArgumentException("downloadBehind needs a page-locked host buffer (hostBuffer) with " + n
                     + " floats left; it has " + dst.remaining() + (dst.isDirect() ? "" : " and is on the heap"));
         }
-        if (copies == null) {
-            copies = new CudaStream();
-        }
-        CUevent_st fork = event();
-        Check.cuda("cudaEventRecord(copy fork)", cudaEventRecord(fork, compute.handle()));
-        Check.cuda("cudaStreamWaitEvent(copy stream)", cudaStreamWaitEvent(copies.handle(), fork, 0));
-        if (recording == null) {
-            free.add(fork); // the wait took the fork's state when it was queued
+        CudaStream on = compute;
+        if (behind) {
+            if (copies == null) {
+                copies = new CudaStream();
+            }
+            on = copies;
+            CUevent_st fork = event();
+            Check.cuda("cudaEventRecord(copy fork)", cudaEventRecord(fork, compute.handle()));
+            Check.cuda("cudaStreamWaitEvent(copy stream)", cudaStreamWaitEvent(copies.handle(), fork, 0));
+            if (recording == null) {
+                free.add(fork); // the wait took the fork's state when it was queued
+            }
         }
         Check.cuda(
-                "cudaMemcpyAsync(D2H behind " + src.buffer().name() + ", " + n * 4 + " bytes)",
+                "cudaMemcpyAsync(D2H " + (behind ? "behind " : "in stream ")
+                        + src.buffer().name() + ", " + n * 4 + " bytes)",
                 cudaMemcpyAsync(
                         new FloatPointer(dst.slice()),
                         src.buffer().pointer(),
                         n * 4,
                         cudaMemcpyDeviceToHost,
-                        copies.handle()));
+                        on.handle()));
         CUevent_st done = event();
         Check.cuda(
                 "cudaEventRecord(copy done)",
                 recording != null
-                        ? cudaEventRecordWithFlags(done, copies.handle(), cudaEventRecordExternal)
-                        : cudaEventRecord(done, copies.handle()));
-        pending = true;
+                        ? cudaEventRecordWithFlags(done, on.handle(), cudaEventRecordExternal)
+                        : cudaEventRecord(done, on.handle()));
+        pending |= behind;
         if (recording != null) {
             return () -> Check.cuda("cudaEventSynchronize(copy behind the pass)", cudaEventSynchronize(done));
         }

@@ -25,8 +25,10 @@ public final class CudaTensorOps extends CudaKernelOps {
     /** Elements one device tensor may hold (32-bit element counts in the kernels and cuDNN). */
     public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
 
-    private static final boolean COPY_BEHIND =
-            !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.copyBehind", "true"));
+    /** {@code -Dqsync.cuda.copyBehind}: {@code true} (default), {@code stream} or {@code false}. */
+    private static final String COPY_BEHIND =
+            System.getProperty("qsync.cuda.copyBehind", "true").toLowerCase(java.util.Locale.ROOT);
+
     private final CudaDevice device;
     private final DeviceAllocator alloc;
     private final CudaStream stream;
@@ -133,16 +135,17 @@ public final class CudaTensorOps extends CudaKernelOps {
     }
 
     /**
-     * On a copy stream behind the compute stream; {@code -Dqsync.cuda.copyBehind=false} copies synchronously instead
-     * (a diagnostic switch: same values, no overlap).
+     * On a copy stream behind the compute stream. Diagnostic switches, same values: {@code -Dqsync.cuda.copyBehind=stream}
+     * copies on the compute stream (no overlap of the copies with compute; still asynchronous to the host and recorded
+     * into replayed passes), {@code =false} copies synchronously (passes then cannot be recorded and run eagerly).
      */
     @Override
     public Mark downloadBehind(Tensor src, FloatBuffer dst) {
-        if (!COPY_BEHIND) {
+        if ("false".equals(COPY_BEHIND)) {
             download(src, dst);
             return () -> {};
         }
-        return transfers.behind().copy(c(src), dst);
+        return transfers.behind().copy(c(src), dst, !"stream".equals(COPY_BEHIND));
     }
 
     @Override
