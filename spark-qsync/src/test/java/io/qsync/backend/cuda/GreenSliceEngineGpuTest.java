@@ -34,6 +34,10 @@ class GreenSliceEngineGpuTest {
     private static final int ROWS = 256;
 
     private static String train(String name, Predicate<String> int8) {
+        return train(name, int8, true);
+    }
+
+    private static String train(String name, Predicate<String> int8, boolean weakSide) {
         MultiLayerNetwork vgg =
                 SwitchableLayers.convert((MultiLayerNetwork) EngineParity.init(DemoModels.vggCnn(3, 1e-4)));
         Map<String, Precision> layers = new LinkedHashMap<>();
@@ -44,7 +48,7 @@ class GreenSliceEngineGpuTest {
         });
         new PrecisionPlan(layers).applyTo(vgg);
         ModelSpec spec = ModelSpec.of(vgg);
-        try (GreenContext weak = GreenContext.create(0, 0.25, true, 0)) {
+        try (GreenContext weak = GreenContext.create(0, 0.25, weakSide, 0)) {
             weak.install();
             try (ProgramEngine e = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", ROWS)) {
                 for (int s = 0; s < 3; s++) { // eager, recorded, replayed
@@ -83,5 +87,34 @@ class GreenSliceEngineGpuTest {
             return out;
         });
         assertTrue(failed.isEmpty(), "the weak slice failed: " + failed);
+    }
+
+    /**
+     * As the hybrid job runs them: the strong slice in FP32 and the weak slice in INT8 everywhere, two engines training at
+     * the same time on two threads of one process, both with their gradients copied behind the pass. In the job this
+     * failed with error 700 in the first step while each engine alone passes.
+     */
+    @Test
+    void twoSlicesTrainAtTheSameTimeWithTheWeakOneInInt8() {
+        String why = CudaPresence.whyUnavailable();
+        Assumptions.assumeTrue(why == null, why);
+        List<String> failed = assertTimeoutPreemptively(Duration.ofMinutes(5), () -> {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(2); // one thread per engine, as in the job
+            var strong = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> train("strong slice FP32 beside the weak one", id -> false, false), pool);
+            var weak = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> train("weak slice INT8 beside the strong one", id -> true, true), pool);
+            pool.shutdown();
+            List<String> out = new ArrayList<>();
+            for (String r :
+                    List.of(strong.join() == null ? "" : strong.join(), weak.join() == null ? "" : weak.join())) {
+                System.out.println("two slices at once: " + (r.isEmpty() ? "ok" : r));
+                if (!r.isEmpty()) {
+                    out.add(r);
+                }
+            }
+            return out;
+        });
+        assertTrue(failed.isEmpty(), "two slices at once failed: " + failed);
     }
 }
