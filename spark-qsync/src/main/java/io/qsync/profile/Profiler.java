@@ -252,6 +252,9 @@ public final class Profiler {
 
     private static Interconnect fitLoopback(
             TcpRingCommunicator c0, TcpRingCommunicator c1, long gradientBytes, int warmup, int repeats) {
+        if (repeats < 1) {
+            throw new IllegalArgumentException("timing the link needs repeats >= 1, got " + repeats);
+        }
         // up to the gradient: training never all-reduces more at once (buckets cut it smaller), and a point beyond it
         // pulls the line off the size that sets the step (with a 4x point, the H100 host's in-job link predicted 4.6 ms
         // for a 9.4 MB exchange that took 3.6 ms in training)
@@ -261,12 +264,16 @@ public final class Profiler {
         // as training sends them: off-heap gradient buffers (a heap buffer costs the ring a staging copy), after
         // enough rounds for the ring's code to be compiled (the first rounds of a JVM run 2-3x slower)
         int warm = Math.max(warmup, LINK_WARMUP);
+        // a median of 5 rounds moved the H100 host's in-job link by up to 40 % from job to job, while training's
+        // exchange
+        // of the same bytes stayed within 5 %: the link is cheap to time, so take many rounds
+        int reps = Math.max(repeats, LINK_REPEATS);
         for (int k = 0; k < sizes.length; k++) {
             int n = (int) Math.max(1, sizes[k] / 4);
             FloatBuffer a = direct(n);
             FloatBuffer b = direct(n);
             x[k] = 4.0 * n;
-            double[] t = new double[warm + repeats];
+            double[] t = new double[warm + reps];
             for (int i = 0; i < t.length; i++) {
                 CompletableFuture<Void> other = CompletableFuture.runAsync(() -> c1.allReduce(b, ReduceOp.SUM));
                 long t0 = System.nanoTime();
@@ -277,7 +284,7 @@ public final class Profiler {
             y[k] = median(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
-        double waited = waitedSeconds(c0, c1, (int) (x[x.length - 1] / 4), repeats) / y[y.length - 1];
+        double waited = waitedSeconds(c0, c1, (int) (x[x.length - 1] / 4), reps) / y[y.length - 1];
         return new Interconnect(
                 "loopback TCP ring (measured)",
                 1 / Math.max(fit.alpha(), 1e-12),
@@ -314,6 +321,9 @@ public final class Profiler {
 
     /** Unmeasured all-reduces per size before the link is timed. */
     static final int LINK_WARMUP = 20;
+
+    /** Timed all-reduces per size (at least; the median is taken). */
+    static final int LINK_REPEATS = 21;
 
     private static FloatBuffer direct(int n) {
         return java.nio.ByteBuffer.allocateDirect(4 * n)
