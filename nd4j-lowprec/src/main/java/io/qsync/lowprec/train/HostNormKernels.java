@@ -216,18 +216,20 @@ final class HostNormKernels {
             double beta2,
             double eps,
             int iteration) {
-        float a = AdamScalars.stepSize(lr, beta1, beta2, eps, iteration);
-        float b1 = (float) beta1;
-        float b2 = (float) beta2;
-        float e = (float) eps;
-        for (int i = 0; i < g.len(); i++) {
-            float gi = g.data()[g.offset() + i];
-            float mi = b1 * m.data()[m.offset() + i] + gi * (1f - b1);
-            float vi = b2 * v.data()[v.offset() + i] + gi * gi * (1f - b2);
-            m.data()[m.offset() + i] = mi;
-            v.data()[v.offset() + i] = vi;
-            g.data()[g.offset() + i] = mi * a / ((float) Math.sqrt(vi) + e);
-        }
+        FlatAdam.step(
+                null,
+                java.nio.FloatBuffer.wrap(g.data()),
+                java.nio.FloatBuffer.wrap(m.data()),
+                java.nio.FloatBuffer.wrap(v.data()),
+                g.offset(),
+                g.len(),
+                m.offset(),
+                v.offset(),
+                0,
+                AdamScalars.stepSize(lr, beta1, beta2, eps, iteration),
+                (float) beta1,
+                (float) beta2,
+                (float) eps);
     }
 
     void nesterovs(HostTensor g, HostTensor v, double lr, double momentum) {

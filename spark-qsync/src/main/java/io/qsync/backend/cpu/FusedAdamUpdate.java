@@ -111,6 +111,7 @@ final class FusedAdamUpdate {
                         p,
                         g,
                         s,
+                        s,
                         r.off(),
                         r.len(),
                         m,
