@@ -1,5 +1,6 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.backend.updater.UpdaterProgram;
 import java.util.List;
 import java.util.Map;
 

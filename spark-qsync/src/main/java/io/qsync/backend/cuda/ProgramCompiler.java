@@ -1,5 +1,6 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.backend.updater.UpdaterProgram;
 import io.qsync.runtime.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

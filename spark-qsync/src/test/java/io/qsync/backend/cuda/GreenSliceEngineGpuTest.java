@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -106,8 +107,9 @@ class GreenSliceEngineGpuTest {
                     () -> train("weak slice INT8 beside the strong one", id -> true, true), pool);
             pool.shutdown();
             List<String> out = new ArrayList<>();
-            for (String r :
-                    List.of(strong.join() == null ? "" : strong.join(), weak.join() == null ? "" : weak.join())) {
+            for (String r : Stream.of(strong.join(), weak.join())
+                    .map(r -> r == null ? "" : r)
+                    .toList()) {
                 System.out.println("two slices at once: " + (r.isEmpty() ? "ok" : r));
                 if (!r.isEmpty()) {
                     out.add(r);

@@ -16,19 +16,20 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StepCalibrationTest {
+    private static final List<Precision> MENU = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
+
     @Test
     void fitsRemainderAndScaleAndTheReplayerReproducesTheModel() {
         LayerGraph g = TestGraphs.chain(3);
         List<String> sw = g.switchableIds();
         Map<String, Integer> index = indexOf(sw);
-        List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
         // synthetic costs: layer i at precision p costs (i + 1) * (ordinal + 1) ms forward, twice that backward;
         // each run's recorder sees three samples per layer, the middle one the true cost
         StepCalibration cal = new StepCalibration(g, index, 32);
         double r = 0.040;
-        for (int k = 0; k < menu.size(); k++) {
-            Map<String, Precision> a = rot(sw, menu, k);
-            Map<String, Precision> b = rot(sw, menu, k + 1);
+        for (int k = 0; k < MENU.size(); k++) {
+            Map<String, Precision> a = rot(sw, MENU, k);
+            Map<String, Precision> b = rot(sw, MENU, k + 1);
             LayerTimeRecorder rec = new LayerTimeRecorder(0);
             double s = 0;
             for (Map<String, Precision> plan : List.of(a, b)) {
@@ -69,7 +70,7 @@ class StepCalibrationTest {
         assertEquals(r + sw.size() * (sw.size() + 1) / 2.0 * 3 * (Precision.INT8.ordinal() + 1) * 1e-3, expect, 1e-9);
         assertEquals(expect, cal.predictSeconds(fit, List.of(u, f32)), 1e-12);
         Interconnect link = new Interconnect("loop", 1e9, 1e-5);
-        DeviceProfile prof = cal.toProfile("cpu", "test", fit, menu, 1L << 34, link, 2);
+        DeviceProfile prof = cal.toProfile("cpu", "test", fit, MENU, 1L << 34, link, 2);
         double replayed = new Replayer(g, new PredictorMemory())
                 .replay(List.of(new WorkerSpec("a", prof, u, 32, 1), new WorkerSpec("b", prof, f32, 32, 1)))
                 .clusterSeconds();
@@ -83,11 +84,10 @@ class StepCalibrationTest {
         LayerGraph g = TestGraphs.chain(4);
         List<String> sw = g.switchableIds();
         Map<String, Integer> index = indexOf(sw);
-        List<Precision> menu = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
         List<Map<String, Precision>> plans = new java.util.ArrayList<>();
-        for (int k = 0; k < menu.size(); k++) {
-            plans.add(rot(sw, menu, k)); // the rotations alone have equal layer sums here: kappa would not separate
-            plans.add(rot(sw, List.of(menu.get(k)), 0));
+        for (int k = 0; k < MENU.size(); k++) {
+            plans.add(rot(sw, MENU, k)); // the rotations alone have equal layer sums here: kappa would not separate
+            plans.add(rot(sw, List.of(MENU.get(k)), 0));
         }
         StepCalibration cal = new StepCalibration(g, index, 32);
         double r = 0.002;
@@ -97,7 +97,7 @@ class StepCalibrationTest {
             double s = 0;
             for (int i = 0; i < sw.size(); i++) {
                 Precision p = plan.get(sw.get(i));
-                double c = cost[menu.indexOf(p)] * (i + 1);
+                double c = cost[MENU.indexOf(p)] * (i + 1);
                 long clocked = (long) (1.25 * c * 1e9);
                 rec.record(i, p, false, clocked, clocked);
                 rec.record(i, p, true, clocked, clocked);

@@ -1,4 +1,4 @@
-package io.qsync.backend.cuda;
+package io.qsync.backend.updater;
 
 import io.qsync.lowprec.train.Tensor;
 import io.qsync.lowprec.train.TensorOps;
@@ -29,17 +29,18 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * divide by the batch size (except batch-norm running statistics), per-layer gradient normalisation, then per
  * block: regularisation before the updater (L1, L2), the updater (Sgd, Nesterovs, Adam, NoOp; AdamW is DL4J's Adam
  * with WeightDecay), regularisation after it (weight decay); finally {@code params -= update}. The flat updater state
- * is DL4J's: per block, {@code [m, v]} for Adam, {@code [v]} for Nesterovs.
+ * is DL4J's: per block, {@code [m, v]} for Adam, {@code [v]} for Nesterovs. Read once from a network, it serves every
+ * backend that runs the update itself: the CUDA program, and the CPU engine's fused Adam.
  */
-final class UpdaterProgram {
+public final class UpdaterProgram {
     /** One parameter array: flat range, division by the batch size, regularisations. */
-    record Param(long off, long len, boolean divide, List<Regularization> regs) {}
+    public record Param(long off, long len, boolean divide, List<Regularization> regs) {}
 
     /** One updater block: a run of parameters sharing an updater configuration and its state range. */
-    record Block(long off, long len, long stateOff, IUpdater updater, List<Param> params) {}
+    public record Block(long off, long len, long stateOff, IUpdater updater, List<Param> params) {}
 
     /** A layer's gradient normalisation over its parameters (contiguous flat range). */
-    record Norm(GradientNormalization kind, double threshold, List<Param> params) {}
+    public record Norm(GradientNormalization kind, double threshold, List<Param> params) {}
 
     private final List<Block> blocks;
     private final List<Norm> norms;
@@ -51,12 +52,13 @@ final class UpdaterProgram {
         this.stateLength = stateLength;
     }
 
-    long stateLength() {
+    /** @return floats of updater state (DL4J's state view) */
+    public long stateLength() {
         return stateLength;
     }
 
     /** Flat ranges not divided by the batch size. */
-    long[][] nonAveraged() {
+    public long[][] nonAveraged() {
         List<long[]> out = new ArrayList<>();
         for (Block b : blocks) {
             for (Param p : b.params()) {
@@ -68,7 +70,22 @@ final class UpdaterProgram {
         return out.toArray(new long[0][]);
     }
 
-    static UpdaterProgram of(Model model, List<String> problems) {
+    /** @return the updater blocks in flat order */
+    public List<Block> blocks() {
+        return blocks;
+    }
+
+    /** @return the layers' gradient normalisations */
+    public List<Norm> norms() {
+        return norms;
+    }
+
+    /**
+     * Reads the network's updater.
+     *
+     * @param problems receives what no backend's update supports (unsupported updaters or regularisations)
+     */
+    public static UpdaterProgram of(Model model, List<String> problems) {
         BaseMultiLayerUpdater<?> u = model instanceof MultiLayerNetwork m
                 ? (BaseMultiLayerUpdater<?>) m.getUpdater()
                 : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
@@ -125,7 +142,7 @@ final class UpdaterProgram {
      * One DL4J update: {@code grads} (summed over {@code batch} examples) becomes the update and is subtracted from
      * {@code params}.
      */
-    void apply(
+    public void apply(
             TensorOps ops, Tensor params, Tensor grads, Tensor state, Tensor acc, int batch, int iteration, int epoch) {
         for (Block b : blocks) {
             for (Param p : b.params()) {
@@ -220,7 +237,7 @@ final class UpdaterProgram {
     }
 
     /** DL4J's regularisation score: sum over parameters of {@code 0.5 c |w|^2} (L2, weight decay), {@code c |w|_1}. */
-    double score(float[] params, int iteration, int epoch) {
+    public double score(float[] params, int iteration, int epoch) {
         double s = 0;
         for (Block b : blocks) {
             for (Param p : b.params()) {
@@ -245,7 +262,7 @@ final class UpdaterProgram {
     }
 
     /** True when some parameter is regularised (the score needs the parameters). */
-    boolean regularized() {
+    public boolean regularized() {
         return blocks.stream()
                 .anyMatch(b -> b.params().stream().anyMatch(p -> !p.regs().isEmpty()));
     }
