@@ -219,9 +219,17 @@ public final class DemoModels {
      * switchable layers (eight convs and the dense layer).
      */
     public static ComputationGraphConfiguration resnetCnn(long seed, double learningRate) {
+        return resnetCnn(seed, new Adam(learningRate));
+    }
+
+    /**
+     * As {@link #resnetCnn(long, double)}, with another updater (the contract suite compares engines with momentum SGD,
+     * which, unlike Adam, does not turn the rounding noise of near-zero gradients into full-size steps).
+     */
+    public static ComputationGraphConfiguration resnetCnn(long seed, org.nd4j.linalg.learning.config.IUpdater updater) {
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
-                .updater(new Adam(learningRate))
+                .updater(updater)
                 .weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder()

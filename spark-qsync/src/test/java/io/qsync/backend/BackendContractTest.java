@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * The one contract every {@link TrainingBackend} meets, run against each backend on the class path (DJL's habit: one
@@ -86,10 +87,11 @@ class BackendContractTest {
             case "fashion-cnn" -> ModelSpec.fromJson(
                     DemoModels.fashionCnn(12, 1e-3).toJson());
             case "resnet-cnn" -> ModelSpec.fromJson(
+                    DemoModels.resnetCnn(13, new Sgd(1e-3)).toJson());
+                // SGD: with Adam this network at 8 rows a step is chaotic under float rounding (DL4J against itself on
+                // reordered rows drifts 5.8e-3 within 20 steps at lr 1e-3): see resnetWithAdamStaysWithinDl4jsOwnDrift
+            case "resnet-cnn-adam" -> ModelSpec.fromJson(
                     DemoModels.resnetCnn(13, 1e-3).toJson());
-                // lr 1e-4: at 1e-3 and a few rows per step, Adam on this network amplifies summation-order rounding
-                // into
-                // ~5e-3 parameter differences within 20 steps (DL4J against itself on reordered rows drifts as much)
             case "vgg-cnn" -> ModelSpec.fromJson(DemoModels.vggCnn(14, 1e-4).toJson());
             default -> throw new IllegalArgumentException(name);
         };
@@ -183,9 +185,32 @@ class BackendContractTest {
             INDArray ref = dl4j(spec, n).params();
             double rel = relDiff(params(e), ref);
             System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
-            assertTrue(rel <= tolerance(backend, spec, n, () -> ref), backend + " " + modelName + ": " + rel);
+            assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel + " > " + TOLERANCE);
             double moved = relDiff(params(e), spec.restore().params());
             assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
+        }
+    }
+
+    /**
+     * The ResNet-style graph with Adam at lr 1e-3, 8 rows a step: Adam turns the rounding noise of near-zero gradients
+     * (the conv biases in front of a batch norm have an exact gradient of 0) into full-size steps, so after 20 steps
+     * DL4J differs from itself on the same rows in another order by ~6e-3. A backend must stay within twice that drift.
+     */
+    @ParameterizedTest(name = "{0}: ResNet-style with Adam, 20 steps within twice DL4J's own drift")
+    @MethodSource("backendNames")
+    void resnetWithAdamStaysWithinDl4jsOwnDrift(String backend) {
+        TrainingBackend b = Contract.usable(backend);
+        ModelSpec spec = model("resnet-cnn-adam");
+        int n = rowsOf("resnet-cnn");
+        try (TrainingEngine e = open(b, spec, n)) {
+            for (int s = 0; s < STEPS; s++) {
+                e.computeGradient(batch(s, n));
+                e.applyUpdate(n, 0);
+            }
+            INDArray ref = dl4j(spec, n).params();
+            double rel = relDiff(params(e), ref);
+            System.out.printf("contract %s resnet-cnn-adam: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, rel);
+            assertTrue(rel <= tolerance(backend, spec, n, () -> ref), backend + " resnet-cnn-adam: " + rel);
         }
     }
 
@@ -268,7 +293,7 @@ class BackendContractTest {
     @MethodSource("backendNames")
     void stateRoundTripsAndOutputsMatchTheExportedModel(String backend) {
         TrainingBackend b = Contract.usable(backend);
-        ModelSpec spec = model("resnet-cnn");
+        ModelSpec spec = model("resnet-cnn-adam");
         try (TrainingEngine a = open(b, spec, 8);
                 TrainingEngine c = open(b, spec, 8)) {
             for (int s = 0; s < 3; s++) {

@@ -26,8 +26,11 @@ public final class EngineParity {
      * @param liveRel     the same without the biases of convolutions and dense layers that feed a batch norm directly
      *                    (their exact gradient is 0: both engines move them by Adam-amplified rounding noise)
      * @param floorRel    DL4J against itself on the same batches with their rows reversed, and with them rotated by half
-     *                    a batch (same maths, other summation orders): the larger of the two, the float noise floor
-     *                    of this network
+     *                    a batch (same maths, other summation orders), and (without a plan) DL4J in float against
+     *                    DL4J in double ({@link ExactReference}): the largest, the float noise floor of this network
+     * @param exactRel    without a plan: DL4J's float parameters against its double ones after the last step (else 0)
+     * @param gradExact   without a plan: max |Δ| / max |g| of the first gradient against DL4J in double, DL4J's float
+     *                    code first, then the program engine's (else 0, 0)
      * @param gradRel     max |Δ| / max |g| of the first step's gradient
      * @param gradFloor   the same for DL4J against itself on reversed rows
      * @param stateRel    max |Δ| / max |s| of the updater state after the last step (0 without state)
@@ -42,6 +45,8 @@ public final class EngineParity {
             double paramRel,
             double liveRel,
             double floorRel,
+            double exactRel,
+            double[] gradExact,
             double gradRel,
             double gradFloor,
             double stateRel,
@@ -54,15 +59,19 @@ public final class EngineParity {
         @Override
         public String toString() {
             return String.format(
-                    "params %.3g (without pre-BN biases %.3g; DL4J vs DL4J on reordered rows %.3g; worst %s), first "
-                            + "gradient %.3g (DL4J vs DL4J %.3g; worst %s), updater state %.3g, loss %.3g (DL4J vs DL4J "
-                            + "%.3g), outputs %.3g",
+                    "params %.3g (without pre-BN biases %.3g; floor %.3g: DL4J vs DL4J on reordered rows or in "
+                            + "double, float vs double %.3g; worst %s), first gradient %.3g (floor %.3g; vs double: "
+                            + "DL4J %.3g, engine %.3g; worst %s), updater state %.3g, loss %.3g (floor %.3g), outputs "
+                            + "%.3g",
                     paramRel,
                     liveRel,
                     floorRel,
+                    exactRel,
                     worstParams,
                     gradRel,
                     gradFloor,
+                    gradExact[0],
+                    gradExact[1],
                     worstGrad,
                     stateRel,
                     lossDiff,
@@ -253,24 +262,38 @@ public final class EngineParity {
                 CpuEngine floor = CpuEngine.of(planned(spec.restore(), plan));
                 CpuEngine floor2 = CpuEngine.of(planned(spec.restore(), plan));
                 ProgramEngine prog = ProgramEngine.open(planned(spec.restore(), plan), ops, "test", rows)) {
+            java.util.List<HostBatch> batches = new java.util.ArrayList<>();
+            for (int s = 0; s < steps; s++) {
+                batches.add(batch(s * rows, rows));
+            }
+            ExactReference exact = plan == null ? ExactReference.train(spec.restore(), batches) : null;
             double lossDiff = 0;
             double lossFloor = 0;
+            double[] gradExact = new double[2];
             double gradRel = 0;
             double gradFloor = 0;
             String worstGrad = "";
             for (int s = 0; s < steps; s++) {
-                HostBatch b = batch(s * rows, rows);
+                HostBatch b = batches.get(s);
                 double lc = cpu.computeGradient(b);
                 double lp = prog.computeGradient(b);
                 double lf = floor.computeGradient(reversed(b));
                 double lf2 = floor2.computeGradient(rotated(b));
                 lossDiff = Math.max(lossDiff, Math.abs(lc - lp));
                 lossFloor = Math.max(lossFloor, Math.max(Math.abs(lc - lf), Math.abs(lc - lf2)));
+                if (exact != null) {
+                    lossFloor = Math.max(lossFloor, Math.abs(lc - exact.losses()[s]));
+                }
                 if (s == 0) {
                     float[] gc = copy(cpu.gradient());
                     gradRel = rel(gc, copy(prog.gradient()));
                     gradFloor = Math.max(rel(gc, copy(floor.gradient())), rel(gc, copy(floor2.gradient())));
                     worstGrad = worst(spec.restore(), gc, copy(prog.gradient()));
+                    if (exact != null) {
+                        gradExact[0] = rel(exact.firstGradient(), gc);
+                        gradExact[1] = rel(exact.firstGradient(), copy(prog.gradient()));
+                        gradFloor = Math.max(gradFloor, gradExact[0]);
+                    }
                 }
                 floor.applyUpdate(rows, 0);
                 floor2.applyUpdate(rows, 0);
@@ -285,10 +308,13 @@ public final class EngineParity {
             Model exported = prog.exportModel();
             float[] ex = exported.params().data().asFloat();
             boolean[] dead = deadBiases(spec.restore());
+            double exactRel = exact == null ? 0 : rel(exact.params(), pc);
             return new Result(
                     rel(pc, pp),
                     rel(pc, pp, dead),
-                    Math.max(rel(pc, params(floor)), rel(pc, params(floor2))),
+                    Math.max(exactRel, Math.max(rel(pc, params(floor)), rel(pc, params(floor2)))),
+                    exactRel,
+                    gradExact,
                     gradRel,
                     gradFloor,
                     stateRel,
