@@ -9,6 +9,7 @@
 #          im2col + GEMM, CPU backend row
 #   torch  benchmarks/gpu/torch_peer.py: PyTorch eager, same networks, batches and precisions
 #   epoch  CudaEngineBench epoch: one Fashion-MNIST epoch of the demo CNN on CUDA and on the CPU backend
+# JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. "compute-sanitizer --tool memcheck").
 # Everything lands in $OUT/gpu-out.tgz (junit-*.txt, bench.json, torch.json, epoch.json, nvidia-smi.txt, logs).
 set -o pipefail
 S=/root/stage
@@ -34,7 +35,7 @@ mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/da
 . "$REPO/benchmarks/gpu/gpu-libs.sh"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
 CP="classes:$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-JAVA="./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data -Dqsync.contract.backends=${CONTRACT_BACKENDS:-cuda}"
+JAVA="${JPREFIX:-} ./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data -Dqsync.contract.backends=${CONTRACT_BACKENDS:-cuda}"
 for step in $STEPS; do
   case $step in
     tests)

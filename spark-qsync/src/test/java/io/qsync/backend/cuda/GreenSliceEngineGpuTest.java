@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * INT8 path it needs. Skipped, with the reason, where there is no CUDA device (CI).
  */
 class GreenSliceEngineGpuTest {
-    private static final int ROWS = 256;
+    /** Rows a step: {@code -Dqsync.test.greenRows} (default 256), smaller under compute-sanitizer. */
+    private static final int ROWS = Integer.getInteger("qsync.test.greenRows", 256);
 
     private static String train(String name, Predicate<String> int8) {
         return train(name, int8, true);
