@@ -29,6 +29,7 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
     private final DelayedInt8Scaler delayedX;
 
     private final java.util.Map<String, DeviceBuffer> temps = new java.util.HashMap<>();
+    private final java.util.List<DeviceBuffer> retired = new java.util.ArrayList<>();
 
     /**
      * @param precision layer precision (FP8_E5M2 forward is not offered by cuBLASLt: E5M2×E5M2 is unsupported)
@@ -90,28 +91,69 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         public final DeviceBuffer sw;
 
         private final DeviceBuffer amax;
+        private final boolean owns;
 
         Saved(long m, long n, long k) {
             this.m = m;
             this.n = n;
             this.k = k;
-            int bytes = precision == Precision.INT8 || precision == Precision.FP8_E4M3 ? 1 : precision.storageBytes();
-            x = alloc.allocate("saved X", m * k * bytes);
-            w = alloc.allocate("saved W", n * k * bytes);
+            x = alloc.allocate("saved X", m * k * elementBytes());
+            w = alloc.allocate("saved W", n * k * elementBytes());
             boolean scaled = precision == Precision.INT8 || precision == Precision.FP8_E4M3;
             sx = scaled ? alloc.allocate("sx", 4) : null;
             sw = scaled ? alloc.allocate("sw", 4 * n) : null;
             amax = scaled ? alloc.allocate("amax", 4) : null;
+            owns = true;
         }
 
+        private Saved(Saved of, long m, long n, long k) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            x = of.x;
+            w = of.w;
+            sx = of.sx;
+            sw = of.sw;
+            amax = of.amax;
+            owns = false;
+        }
+
+        /** @return whether this one allocated its buffers (a {@link #reshaped} view did not) */
+        public boolean owns() {
+            return owns;
+        }
+
+        /** Whether operands of shape {@code [m,k] x [n,k]} fit this one's buffers. */
+        boolean fits(long m, long n, long k) {
+            return x.bytes() >= m * k * elementBytes()
+                    && w.bytes() >= n * k * elementBytes()
+                    && (sw == null || sw.bytes() >= 4 * n);
+        }
+
+        /**
+         * These buffers viewed with another shape that {@link #fits}: a pass of fewer rows (an epoch's last batch,
+         * inference) reuses them, so a recorded pass that holds their addresses stays valid.
+         */
+        Saved reshaped(long m, long n, long k) {
+            return m == this.m && n == this.n && k == this.k ? this : new Saved(this, m, n, k);
+        }
+
+        /** Frees the buffers (a reshaped view frees nothing: its buffers belong to the one it was made from). */
         @Override
         public void close() {
+            if (!owns) {
+                return;
+            }
             for (DeviceBuffer b : new DeviceBuffer[] {x, w, sx, sw, amax}) {
                 if (b != null) {
                     b.close();
                 }
             }
         }
+    }
+
+    private int elementBytes() {
+        return precision == Precision.INT8 || precision == Precision.FP8_E4M3 ? 1 : precision.storageBytes();
     }
 
     /** @return the layer's precision */
@@ -136,7 +178,7 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
      */
     public Saved prepare(
             Saved reuse, DeviceBuffer x, DeviceBuffer w, long m, long n, long k, long stream, CudaStream s) {
-        Saved sv = reuse != null && reuse.m == m && reuse.n == n && reuse.k == k ? reuse : new Saved(m, n, k);
+        Saved sv = reuse != null && reuse.fits(m, n, k) ? reuse.reshaped(m, n, k) : new Saved(m, n, k);
         switch (precision) {
             case FP32 -> {
                 sv.x.copyFrom(x, 4 * m * k, s);
@@ -257,7 +299,7 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         DeviceBuffer b = temps.get(role);
         if (b == null || b.bytes() < bytes) {
             if (b != null) {
-                b.close();
+                retired.add(b); // a recorded pass may hold its address: freed with this GEMM
             }
             b = alloc.allocate(role, bytes);
             temps.put(role, b);
@@ -270,6 +312,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
     public void close() {
         temps.values().forEach(DeviceBuffer::close);
         temps.clear();
+        retired.forEach(DeviceBuffer::close);
+        retired.clear();
         if (delayedX != null) {
             delayedX.close();
         }

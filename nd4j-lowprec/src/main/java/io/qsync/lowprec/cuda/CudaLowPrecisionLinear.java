@@ -19,6 +19,8 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
     private final CudaStream s;
     private final long stream;
     private CudaLowPrecisionGemm.Saved saved;
+    private final java.util.List<CudaLowPrecisionGemm.Saved> owned = new java.util.ArrayList<>();
+    private final java.util.List<DeviceBuffer> retired = new java.util.ArrayList<>();
     private DeviceBuffer acc;
     private DeviceBuffer xPad;
     private DeviceBuffer wPad;
@@ -53,12 +55,17 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
         return kp != k;
     }
 
-    private static DeviceBuffer grow(DeviceAllocator alloc, DeviceBuffer b, String what, long bytes) {
+    /**
+     * {@code b}, or a larger buffer when it is too small. The smaller one is kept until {@link #close}: a pass recorded
+     * as a CUDA graph holds the addresses of every buffer it used, and replaying it after a free would write to freed
+     * memory (CUDA error 700).
+     */
+    private DeviceBuffer grow(DeviceBuffer b, String what, long bytes) {
         if (b != null && b.bytes() >= bytes) {
             return b;
         }
         if (b != null) {
-            b.close();
+            retired.add(b);
         }
         return alloc.allocate(what, bytes);
     }
@@ -75,12 +82,6 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
     public void forward(Tensor x, Tensor w, Tensor bias, int m, int n, int k, Tensor out) {
         boolean scaled = precision() == Precision.INT8 || precision() == Precision.FP8_E4M3;
         int kp = scaled ? (k + K_ALIGN - 1) / K_ALIGN * K_ALIGN : k;
-        if (saved == null || saved.m != m || saved.n != n || saved.k != kp) {
-            if (saved != null) {
-                saved.close();
-            }
-            saved = null;
-        }
         this.m = m;
         this.n = n;
         this.k = k;
@@ -88,14 +89,20 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
         DeviceBuffer xb = CudaTensor.of(x).buffer();
         DeviceBuffer wb = CudaTensor.of(w).buffer();
         if (padded()) {
-            xPad = grow(alloc, xPad, "X padded", 4L * m * kp);
-            wPad = grow(alloc, wPad, "W padded", 4L * n * kp);
+            xPad = grow(xPad, "X padded", 4L * m * kp);
+            wPad = grow(wPad, "W padded", 4L * n * kp);
             xb = pad(x, m, xPad).buffer();
             wb = pad(w, n, wPad).buffer();
         }
-        saved = gemm.prepare(saved, xb, wb, m, n, kp, stream, s);
+        // a pass of other rows reuses the saved operands' buffers where they fit (a view), else takes new ones; none is
+        // freed before close, so a recorded pass never points at freed memory
+        CudaLowPrecisionGemm.Saved next = gemm.prepare(saved, xb, wb, m, n, kp, stream, s);
+        if (next != saved && next.owns()) {
+            owned.add(next);
+        }
+        saved = next;
         if (precision() == Precision.INT8) {
-            acc = grow(alloc, acc, "INT32 accumulator", 4L * m * n);
+            acc = grow(acc, "INT32 accumulator", 4L * m * n);
         }
         gemm.forward(
                 saved,
@@ -113,7 +120,7 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
         if (!padded()) {
             DeviceBuffer dxb = dx != null ? CudaTensor.of(dx).buffer() : null;
             if (dxb == null) {
-                dxScratch = grow(alloc, dxScratch, "unused dX", 4L * m * k);
+                dxScratch = grow(dxScratch, "unused dX", 4L * m * k);
                 dxb = dxScratch;
             }
             gemm.backward(
@@ -121,8 +128,8 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
             return;
         }
         // padded: dX and dW come out [., kp]; copy their first k columns
-        dxScratch = grow(alloc, dxScratch, "dX padded", 4L * m * kp);
-        xPad = grow(alloc, xPad, "dW padded", 4L * Math.max(m, n) * kp);
+        dxScratch = grow(dxScratch, "dX padded", 4L * m * kp);
+        xPad = grow(xPad, "dW padded", 4L * Math.max(m, n) * kp);
         gemm.backward(saved, CudaTensor.of(dy).buffer(), dxScratch, xPad, s);
         ops.copyBlocks(new CudaTensor(xPad, (long) n * kp), kp, 0, dw, k, 0, n, k, false);
         if (dx != null) {
@@ -132,7 +139,12 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
 
     @Override
     public void close() {
-        for (AutoCloseable c : new AutoCloseable[] {saved, acc, xPad, wPad, dxScratch, gemm}) {
+        owned.forEach(CudaLowPrecisionGemm.Saved::close);
+        owned.clear();
+        saved = null;
+        retired.forEach(DeviceBuffer::close);
+        retired.clear();
+        for (AutoCloseable c : new AutoCloseable[] {acc, xPad, wPad, dxScratch, gemm}) {
             if (c != null) {
                 try {
                     c.close();

@@ -299,7 +299,7 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     @Override
     public Replay capture(Runnable body) {
-        return GraphCapture.record(stream, transfers.behind(), body);
+        return GraphCapture.record(stream, transfers.behind(), alloc, body);
     }
 
     /** The device's memory, or the SM slice's cap when one is installed. */

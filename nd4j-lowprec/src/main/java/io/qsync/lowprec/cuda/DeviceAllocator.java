@@ -20,6 +20,7 @@ public final class DeviceAllocator implements AutoCloseable {
     private long allocated;
     private long peak;
     private boolean closed;
+    private int recordings;
 
     /**
      * Root allocator.
@@ -35,6 +36,21 @@ public final class DeviceAllocator implements AutoCloseable {
         this.name = name;
         this.limit = limitBytes;
         this.parent = parent;
+    }
+
+    /**
+     * A recorded pass (CUDA graph) that may hold the addresses of this allocator's buffers is now alive ({@code +1})
+     * or freed ({@code -1}). While one is alive, freeing a buffer of this allocator or its children is a hazard:
+     * replaying the recording would write to freed memory (CUDA error 700). With {@code -Dqsync.cuda.guardFrees=true}
+     * such a free fails at once, naming the buffer (a diagnostic for the CUDA engine).
+     */
+    public synchronized void recordingsAlive(int delta) {
+        recordings += delta;
+    }
+
+    /** Whether a recording is alive on this allocator or a parent. */
+    synchronized boolean recorded() {
+        return recordings > 0 || parent != null && parent.recorded();
     }
 
     /**

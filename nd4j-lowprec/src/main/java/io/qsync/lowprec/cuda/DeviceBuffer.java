@@ -13,6 +13,8 @@ import org.bytedeco.javacpp.ShortPointer;
  * reading results; the ops enqueue asynchronously on a {@link CudaStream}.
  */
 public final class DeviceBuffer implements AutoCloseable {
+    private static final boolean GUARD_FREES = Boolean.getBoolean("qsync.cuda.guardFrees");
+
     private final DeviceAllocator owner;
     private final String name;
     private final Pointer ptr;
@@ -148,6 +150,10 @@ public final class DeviceBuffer implements AutoCloseable {
     public void close() {
         if (closed) {
             return;
+        }
+        if (GUARD_FREES && owner.recorded()) {
+            throw new IllegalStateException("device buffer " + name + " freed while a recorded pass that may use it is "
+                    + "alive (-Dqsync.cuda.guardFrees=true)");
         }
         closed = true;
         int rc = cudaFree(ptr);

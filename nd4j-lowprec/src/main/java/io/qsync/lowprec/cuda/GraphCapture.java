@@ -22,7 +22,7 @@ import org.bytedeco.cuda.cudart.CUgraph_st;
 final class GraphCapture {
     private GraphCapture() {}
 
-    static TensorOps.Replay record(CudaStream stream, BehindCopies behind, Runnable body) {
+    static TensorOps.Replay record(CudaStream stream, BehindCopies behind, DeviceAllocator alloc, Runnable body) {
         CUgraph_st graph = new CUgraph_st();
         behind.beginRecording();
         Check.cuda("cudaStreamBeginCapture", cudaStreamBeginCapture(stream.handle(), cudaStreamCaptureModeThreadLocal));
@@ -50,6 +50,7 @@ final class GraphCapture {
             behind.destroy(events);
             Check.cuda("cudaGraphInstantiate", rc);
         }
+        alloc.recordingsAlive(1);
         return new TensorOps.Replay() {
             private boolean closed;
 
@@ -62,6 +63,7 @@ final class GraphCapture {
             public void close() {
                 if (!closed) {
                     closed = true;
+                    alloc.recordingsAlive(-1);
                     cudaGraphExecDestroy(exec);
                     cudaGraphDestroy(graph);
                     behind.destroy(events);
