@@ -18,7 +18,7 @@ REPO=$(pwd)
 OUTDIR=/tmp/gpu-out
 rm -rf "$OUTDIR"
 STEPS=${STEPS:-tests bench torch epoch}
-TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.lowprec.cuda.CudnnConvolutionGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.cuda.CudaOutOfMemoryGpuTest io.qsync.backend.cuda.GreenSliceEngineGpuTest io.qsync.backend.BackendContractTest}
+TESTS=${TESTS:-io.qsync.lowprec.cuda.TensorOpsParityGpuTest io.qsync.lowprec.cuda.CudaOpsGpuTest io.qsync.lowprec.cuda.CudnnConvolutionGpuTest io.qsync.backend.cuda.CudaProgramEngineGpuTest io.qsync.backend.cuda.CudaOutOfMemoryGpuTest io.qsync.backend.cuda.GreenSliceEngineGpuTest io.qsync.backend.cuda.ReplayedPassGpuTest io.qsync.backend.BackendContractTest}
 mkdir -p "$OUTDIR"
 [ -f "$S/PARTS" ] || { echo "stage incomplete: nothing staged - stage again from part 1"; exit 3; }
 for p in $(seq 1 "$(cat $S/PARTS)"); do

@@ -21,10 +21,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * @param losses        each step's loss (score) before its update
  * @param params        the parameters after the last step, as floats
  */
-record ExactReference(float[] firstGradient, double[] losses, float[] params) {
+public record ExactReference(float[] firstGradient, double[] losses, float[] params) {
 
     /** Trains a double-precision copy of {@code start} on {@code batches} with DL4J's {@code fit}. */
-    static ExactReference train(Model start, List<HostBatch> batches) {
+    public static ExactReference train(Model start, List<HostBatch> batches) {
         Model d = start instanceof MultiLayerNetwork n
                 ? n.convertDataType(DataType.DOUBLE)
                 : ((ComputationGraph) start).convertDataType(DataType.DOUBLE);
