@@ -186,20 +186,25 @@ class BackendContractTest {
     @ParameterizedTest(name = "{0}: {1}, 20 steps = DL4J single process")
     @MethodSource("cases")
     void twentyStepsMatchSingleProcessDl4j(String backend, String modelName) {
-        TrainingBackend b = Contract.usable(backend);
         ModelSpec spec = model(modelName);
         int n = rowsOf(modelName);
+        float[] trained = trainAlone(Contract.usable(backend), spec, n);
+        INDArray ref = dl4j(spec, n).params();
+        double rel = relDiff(trained, ref);
+        System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
+        assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel + " > " + TOLERANCE);
+        double moved = relDiff(trained, spec.restore().params());
+        assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
+    }
+
+    /** {@link #STEPS} steps of {@code n} rows on one engine of backend {@code b}: its parameters. */
+    private static float[] trainAlone(TrainingBackend b, ModelSpec spec, int n) {
         try (TrainingEngine e = open(b, spec, n)) {
             for (int s = 0; s < STEPS; s++) {
                 e.computeGradient(batch(s, n));
                 e.applyUpdate(n, 0);
             }
-            INDArray ref = dl4j(spec, n).params();
-            double rel = relDiff(params(e), ref);
-            System.out.printf("contract %s %s: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, modelName, rel);
-            assertTrue(rel <= TOLERANCE, backend + " " + modelName + ": " + rel + " > " + TOLERANCE);
-            double moved = relDiff(params(e), spec.restore().params());
-            assertTrue(moved > 1e-3, "training moved the parameters (" + moved + ")");
+            return params(e);
         }
     }
 
@@ -211,19 +216,13 @@ class BackendContractTest {
     @ParameterizedTest(name = "{0}: ResNet-style with Adam, 20 steps within twice DL4J's own drift")
     @MethodSource("backendNames")
     void resnetWithAdamStaysWithinDl4jsOwnDrift(String backend) {
-        TrainingBackend b = Contract.usable(backend);
         ModelSpec spec = model("resnet-cnn-adam");
         int n = rowsOf("resnet-cnn");
-        try (TrainingEngine e = open(b, spec, n)) {
-            for (int s = 0; s < STEPS; s++) {
-                e.computeGradient(batch(s, n));
-                e.applyUpdate(n, 0);
-            }
-            INDArray ref = dl4j(spec, n).params();
-            double rel = relDiff(params(e), ref);
-            System.out.printf("contract %s resnet-cnn-adam: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, rel);
-            assertTrue(rel <= tolerance(backend, spec, n, () -> ref), backend + " resnet-cnn-adam: " + rel);
-        }
+        float[] trained = trainAlone(Contract.usable(backend), spec, n);
+        INDArray ref = dl4j(spec, n).params();
+        double rel = relDiff(trained, ref);
+        System.out.printf("contract %s resnet-cnn-adam: 20 steps vs DL4J max|d|/max|p| = %.3e%n", backend, rel);
+        assertTrue(rel <= tolerance(backend, spec, n, () -> ref), backend + " resnet-cnn-adam: " + rel);
     }
 
     @ParameterizedTest(name = "{0}: {1}, two replicas in one ring")
