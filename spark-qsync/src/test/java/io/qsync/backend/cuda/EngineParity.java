@@ -190,7 +190,7 @@ public final class EngineParity {
     }
 
     /** The same rows rotated by half a batch. */
-    static HostBatch rotated(HostBatch b) {
+    public static HostBatch rotated(HostBatch b) {
         int f = b.features().length / b.rows();
         int t = b.targets().length / b.rows();
         float[] x = new float[b.features().length];
