@@ -25,6 +25,10 @@ if [ "${1:-}" = app ]; then
   cp spark-qsync/target/spark-qsync-*-SNAPSHOT.jar "$ROOT/.device/spark-app/spark-qsync.jar"
   cp nd4j-lowprec/target/nd4j-lowprec-*-SNAPSHOT.jar "$ROOT/.device/spark-app/"
   rm -f "$ROOT"/.device/spark-app/*-tests.jar
+  # JUnit's console jar, for GPU tests from this stage (junit-on-spark-stage.sh, with .device/classes carried too)
+  JUNIT_JAR=$(ls "$M2"/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar \
+      | grep -v sources | sort -V | tail -1)
+  cp "$JUNIT_JAR" "$ROOT/.device/spark-app/"
   ls -la "$ROOT/.device/spark-app"
   exit 0
 fi

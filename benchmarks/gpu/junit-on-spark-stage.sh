@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs JUnit GPU tests ON the GPU machine from the Spark stage (after the four .device/spark/part<N>/append.sh calls),
+# so one machine life needs no second (JUnit) stage. Carry .device/spark-app (this project's jars and the JUnit console
+# jar: `benchmarks/gpu/spark-on-device.sh app`) and .device/classes (`benchmarks/gpu/cuda-backend-on-device.sh classes`):
+#   run(command="bash benchmarks/gpu/junit-on-spark-stage.sh", carry=[".device/spark-app", ".device/classes"])
+# TESTS: classes or Class#method (default: ReplayedPassGpuTest and GreenSliceEngineGpuTest); TEST_LIMIT seconds each;
+# JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. compute-sanitizer). Results: $OUT/gpu-out.tgz.
+set -uo pipefail
+. "$(dirname "$0")/spark-stage.sh" || exit 3
+. "$REPO/benchmarks/gpu/junit-class.sh"
+. "$REPO/benchmarks/gpu/gpu-libs.sh"
+CONSOLE=$(ls "$REPO"/.device/spark-app/junit-platform-console-standalone-*.jar 2> /dev/null | head -1)
+[ -n "$CONSOLE" ] || { echo "no JUnit console jar in .device/spark-app: run spark-on-device.sh app here"; exit 3; }
+[ -f "$REPO/.device/classes/classes.tar" ] || { echo "carry .device/classes (cuda-backend-on-device.sh classes)"; exit 3; }
+cp "$CONSOLE" "$S/lib/"
+rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
+OUTDIR=/tmp/gpu-out
+rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
+cd "$S"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUTDIR/nvidia-smi.txt"
+CP="classes:$(ls lib/*.jar spark/jars/*.jar | grep -v junit-platform-console | tr '\n' ':')"
+JAVA="${JPREFIX:-} ./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data -Dqsync.contract.backends=${CONTRACT_BACKENDS:-cuda}"
+for t in ${TESTS:-io.qsync.backend.cuda.ReplayedPassGpuTest io.qsync.backend.cuda.GreenSliceEngineGpuTest}; do
+  junit_class "$t" "${TEST_LIMIT:-300}" "$OUTDIR" \
+      " \| |CUDA program engine|replayed vs eager|weak slice|two slices|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
+  tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
+done
