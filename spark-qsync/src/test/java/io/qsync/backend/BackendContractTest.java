@@ -110,13 +110,9 @@ class BackendContractTest {
 
     /** Single-process DL4J: {@code fit} on each global batch. */
     private static Model dl4j(ModelSpec spec, int rows) {
-        return dl4j(spec, rows, false);
+        return dl4j(spec, rows, b -> b);
     }
-
     /** As {@link #dl4j(ModelSpec, int)}, with every batch's rows in reverse order when {@code reversed}. */
-    private static Model dl4j(ModelSpec spec, int rows, boolean reversed) {
-        return dl4j(spec, rows, reversed ? io.qsync.backend.cuda.EngineParity::reversed : b -> b);
-    }
 
     /** As {@link #dl4j(ModelSpec, int)}, with every batch's rows reordered by {@code order}. */
     private static Model dl4j(ModelSpec spec, int rows, java.util.function.UnaryOperator<HostBatch> order) {

@@ -30,6 +30,7 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
 
     private final java.util.Map<String, DeviceBuffer> temps = new java.util.HashMap<>();
     private final java.util.List<DeviceBuffer> retired = new java.util.ArrayList<>();
+    private final java.util.List<Saved> owners = new java.util.ArrayList<>();
 
     /**
      * @param precision layer precision (FP8_E5M2 forward is not offered by cuBLASLt: E5M2×E5M2 is unsupported)
@@ -73,7 +74,10 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         return delayedX;
     }
 
-    /** Operands saved for backward (low-precision copies of X and W and their scales). */
+    /**
+     * Operands saved for backward (low-precision copies of X and W and their scales). The GEMM frees every one it made
+     * when it closes; closing one earlier frees its buffers then.
+     */
     public final class Saved implements AutoCloseable {
         /** Shape. */
         public final long m;
@@ -116,11 +120,6 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
             sw = of.sw;
             amax = of.amax;
             owns = false;
-        }
-
-        /** @return whether this one allocated its buffers (a {@link #reshaped} view did not) */
-        public boolean owns() {
-            return owns;
         }
 
         /** Whether operands of shape {@code [m,k] x [n,k]} fit this one's buffers. */
@@ -178,7 +177,13 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
      */
     public Saved prepare(
             Saved reuse, DeviceBuffer x, DeviceBuffer w, long m, long n, long k, long stream, CudaStream s) {
-        Saved sv = reuse != null && reuse.fits(m, n, k) ? reuse.reshaped(m, n, k) : new Saved(m, n, k);
+        Saved sv;
+        if (reuse != null && reuse.fits(m, n, k)) {
+            sv = reuse.reshaped(m, n, k);
+        } else {
+            sv = new Saved(m, n, k);
+            owners.add(sv); // a recorded pass may hold the addresses of an outgrown one: all are freed with this GEMM
+        }
         switch (precision) {
             case FP32 -> {
                 sv.x.copyFrom(x, 4 * m * k, s);
@@ -314,6 +319,8 @@ public final class CudaLowPrecisionGemm implements AutoCloseable {
         temps.clear();
         retired.forEach(DeviceBuffer::close);
         retired.clear();
+        owners.forEach(Saved::close); // closing one the caller closed already does nothing
+        owners.clear();
         if (delayedX != null) {
             delayedX.close();
         }

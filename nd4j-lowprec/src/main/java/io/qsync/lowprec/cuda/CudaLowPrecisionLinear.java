@@ -19,7 +19,6 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
     private final CudaStream s;
     private final long stream;
     private CudaLowPrecisionGemm.Saved saved;
-    private final java.util.List<CudaLowPrecisionGemm.Saved> owned = new java.util.ArrayList<>();
     private final java.util.List<DeviceBuffer> retired = new java.util.ArrayList<>();
     private DeviceBuffer acc;
     private DeviceBuffer xPad;
@@ -94,13 +93,10 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
             xb = pad(x, m, xPad).buffer();
             wb = pad(w, n, wPad).buffer();
         }
-        // a pass of other rows reuses the saved operands' buffers where they fit (a view), else takes new ones; none is
-        // freed before close, so a recorded pass never points at freed memory
-        CudaLowPrecisionGemm.Saved next = gemm.prepare(saved, xb, wb, m, n, kp, stream, s);
-        if (next != saved && next.owns()) {
-            owned.add(next);
-        }
-        saved = next;
+        // a pass of other rows reuses the saved operands' buffers where they fit (a view), else takes new ones; the
+        // GEMM
+        // frees none before it closes, so a recorded pass never points at freed memory
+        saved = gemm.prepare(saved, xb, wb, m, n, kp, stream, s);
         if (precision() == Precision.INT8) {
             acc = grow(acc, "INT32 accumulator", 4L * m * n);
         }
@@ -139,9 +135,7 @@ final class CudaLowPrecisionLinear implements LowPrecisionLinear {
 
     @Override
     public void close() {
-        owned.forEach(CudaLowPrecisionGemm.Saved::close);
-        owned.clear();
-        saved = null;
+        saved = null; // the GEMM frees the saved operands
         retired.forEach(DeviceBuffer::close);
         retired.clear();
         for (AutoCloseable c : new AutoCloseable[] {acc, xPad, wPad, dxScratch, gemm}) {
