@@ -12,6 +12,11 @@
 #   g  one GPU worker (whole card) and one CPU worker, demo CNN, plan=auto (advice reported, both trained), replicas
 #      compared every step
 #   h  g without a plan (both FP32)
+#   B  b run eagerly (-Dqsync.cuda.copyBehind=false: every pass eager, none replayed), to set beside b: both modes
+#      should compute the same bits
+#   s  test accuracy of (b) and (c) at more seeds (SEEDS, default "11 13"): (c) trains c's plan.json as a plan file,
+#      (b) the b plan; both need c (and b's plan) from this machine's life. One seed's epoch moves test accuracy by
+#      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these
 # Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
 # predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
 set -uo pipefail
@@ -62,6 +67,10 @@ PY
        cp "$H/b-plan.json" "${OUT:-/tmp}/hybrid/"
        one b 'local[2]' "${A[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
            --conf "spark.qsync.plan.devices=$(types)" ;;
+    B) [ -f "$H/b-plan.json" ] || { echo "== B skipped: run b first"; continue; }
+       JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dqsync.cuda.copyBehind=false" \
+           one b-eager 'local[2]' "${A[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
+           --conf "spark.qsync.plan.devices=$(types)" ;;
     d) if grep -q "qsync plan=auto: QSYNC" "${OUT:-/tmp}/hybrid/c.log" 2> /dev/null; then
          echo "== d skipped: c's verdict proposes neither a rebalance nor a leave-out"; continue
        fi
@@ -70,6 +79,15 @@ PY
            --conf "spark.qsync.plan.outDir=$H/d-plan"
        cp -r "$H/d-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
     e) one e 'local[1]' "${A[@]}" --workers 1 ;;
+    s) [ -f "$H/c-plan/plan.json" ] && [ -f "$H/b-plan.json" ] || { echo "== s skipped: run c and b first"; continue; }
+       for seed in ${SEEDS:-11 13}; do
+         S=("${A[@]}")
+         S[9]=$seed # --seed's value
+         one "c-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/c-plan/plan.json" \
+             --conf "spark.qsync.plan.devices=$(types)"
+         one "b-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
+             --conf "spark.qsync.plan.devices=$(types)"
+       done ;;
     g) rm -rf "$H/g-plan"
        one g 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \
            --plan auto --conf spark.qsync.device.cpuWorkers=1 --conf spark.qsync.plan.rebalance=false \

@@ -284,39 +284,62 @@ public final class Profiler {
             y[k] = median(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
-        double waited = waitedSeconds(c0, c1, (int) (x[x.length - 1] / 4), reps) / y[y.length - 1];
+        List<Interconnect.WaitPoint> curve = waitCurve(c0, c1, (int) (x[x.length - 1] / 4), reps);
         return new Interconnect(
                 "loopback TCP ring (measured)",
                 1 / Math.max(fit.alpha(), 1e-12),
                 Math.max(0, fit.beta() / 2),
-                waited > 0 ? waited : 1);
+                curve.get(curve.size() - 1).factor(),
+                curve);
     }
 
-    /** How long rank 1 waits before joining, in the waited measurement: about a weak worker's lag in a hybrid step. */
-    static final int WAITED_MILLIS = 20;
+    /**
+     * The lags (ms) at which the late rank's all-reduce is timed: from a near-balanced hybrid step (a rank a
+     * millisecond or two behind) to a weak worker far behind.
+     */
+    static final double[] WAIT_LAGS_MILLIS = {0.5, 1, 2, 5, 20};
 
     /**
-     * The median seconds of an all-reduce of {@code n} floats on the rank that arrives {@value #WAITED_MILLIS} ms after
-     * its peer entered the collective: training's case when one worker's backward ends well after the others'.
+     * The late rank's all-reduce of {@code n} floats when it arrives a lag after its peer entered the collective,
+     * over a simultaneous start's, at each of {@link #WAIT_LAGS_MILLIS}. The late rank spins through its lag, as a
+     * worker finishing its backward pass does (a sleeping rank would wake cold). Rounds interleave the simultaneous
+     * and the lagged all-reduces, so that drift (the other rank's profiling, compilation) moves both alike; each
+     * factor is a ratio of medians.
      */
-    private static double waitedSeconds(TcpRingCommunicator c0, TcpRingCommunicator c1, int n, int repeats) {
+    private static List<Interconnect.WaitPoint> waitCurve(
+            TcpRingCommunicator c0, TcpRingCommunicator c1, int n, int repeats) {
         FloatBuffer a = direct(n);
         FloatBuffer b = direct(n);
-        double[] t = new double[Math.max(3, repeats)];
-        for (int i = 0; i < t.length; i++) {
-            CompletableFuture<Void> early = CompletableFuture.runAsync(() -> c0.allReduce(a, ReduceOp.SUM));
-            try {
-                Thread.sleep(WAITED_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while measuring the link", e);
+        int reps = Math.max(5, repeats);
+        double[] together = new double[reps];
+        double[][] lagged = new double[WAIT_LAGS_MILLIS.length][reps];
+        for (int i = 0; i < reps; i++) {
+            together[i] = lateSeconds(c0, c1, a, b, 0);
+            for (int k = 0; k < WAIT_LAGS_MILLIS.length; k++) {
+                lagged[k][i] = lateSeconds(c0, c1, a, b, (long) (WAIT_LAGS_MILLIS[k] * 1e6));
             }
-            long t0 = System.nanoTime();
-            c1.allReduce(b, ReduceOp.SUM);
-            t[i] = (System.nanoTime() - t0) / 1e9;
-            early.join();
         }
-        return median(t);
+        double base = median(together);
+        List<Interconnect.WaitPoint> curve = new ArrayList<>();
+        for (int k = 0; k < WAIT_LAGS_MILLIS.length; k++) {
+            curve.add(new Interconnect.WaitPoint(WAIT_LAGS_MILLIS[k] / 1e3, median(lagged[k]) / base));
+        }
+        return curve;
+    }
+
+    /** Seconds of rank 1's all-reduce when it enters {@code lagNanos} after rank 0 (spinning meanwhile). */
+    private static double lateSeconds(
+            TcpRingCommunicator c0, TcpRingCommunicator c1, FloatBuffer a, FloatBuffer b, long lagNanos) {
+        CompletableFuture<Void> early = CompletableFuture.runAsync(() -> c0.allReduce(a.clear(), ReduceOp.SUM));
+        long until = System.nanoTime() + lagNanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        long t0 = System.nanoTime();
+        c1.allReduce(b.clear(), ReduceOp.SUM);
+        double t = (System.nanoTime() - t0) / 1e9;
+        early.join();
+        return t;
     }
 
     /** Unmeasured all-reduces per size before the link is timed. */

@@ -140,7 +140,7 @@ public final class WorkerLoop {
             epochs.addAll(resume.epochs());
         }
         ReplicaCheck check = new ReplicaCheck(comm);
-        float[][] phases = new float[3][steps];
+        float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
         if (params.checksumEvery() > 0) {
             check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);
         }
@@ -159,6 +159,7 @@ public final class WorkerLoop {
                 long ts = System.nanoTime();
                 HostBatch batch = shard.hostBatch(
                         order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
+                phases[0][s] = (System.nanoTime() - ts) / 1e6f;
                 int gb = schedule.globalBatch(s);
                 boolean checked = params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0;
                 step.keepReducedGradient(checked);
@@ -169,7 +170,7 @@ public final class WorkerLoop {
                 }
                 double[] ph = step.lastPhaseMillis();
                 for (int k = 0; k < 3; k++) {
-                    phases[k][s] = (float) ph[k];
+                    phases[k + 1][s] = (float) ph[k];
                 }
                 lossSum += loss;
                 samples += gb;
@@ -216,16 +217,24 @@ public final class WorkerLoop {
         if (first >= steps) {
             return;
         }
-        float[] med = new float[3];
-        for (int k = 0; k < 3; k++) {
+        float[] med = new float[phases.length];
+        for (int k = 0; k < phases.length; k++) {
             float[] v = Arrays.copyOfRange(phases[k], first, steps);
             Arrays.sort(v);
             med[k] = v[v.length / 2];
         }
         LOG.info(String.format(
-                "qsync rank %d (%s) epoch %d: median step %.2f ms = local gradient %.2f + exposed exchange %.2f"
-                        + " + update %.2f ms (medians of each)",
-                comm.rank(), device, epoch + 1, medianStep, med[0], med[1], med[2]));
+                "qsync rank %d (%s) epoch %d: median step %.2f ms = batch %.2f + local gradient %.2f + exposed"
+                        + " exchange %.2f + update %.2f ms (medians of each; %.2f ms besides)",
+                comm.rank(),
+                device,
+                epoch + 1,
+                medianStep,
+                med[0],
+                med[1],
+                med[2],
+                med[3],
+                medianStep - med[0] - med[1] - med[2] - med[3]));
     }
 
     /**

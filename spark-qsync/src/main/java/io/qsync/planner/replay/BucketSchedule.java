@@ -75,9 +75,8 @@ record BucketSchedule(List<Bucket> buckets, double end) {
             }
             double bytes = 4.0 * (to - from) + (from == 0 ? 4.0 : 0);
             double start = Math.max(ready, free);
-            double together = allReduce.seconds(bytes, false);
-            // a rank that entered the collective longer ago than the collective itself takes has been waiting in it
-            double seconds = start - earliest > together ? allReduce.seconds(bytes, true) : together;
+            // the rank that arrives last pays for how long its peers have been waiting in the collective
+            double seconds = allReduce.seconds(bytes, start - earliest);
             Bucket b = new Bucket(from, to, ready, start, seconds);
             out.add(b);
             free = b.end();
@@ -86,10 +85,10 @@ record BucketSchedule(List<Bucket> buckets, double end) {
         return new BucketSchedule(out, free);
     }
 
-    /** Seconds of one all-reduce of {@code bytes}, with or without a peer that has been waiting in it. */
+    /** Seconds of one all-reduce of {@code bytes} whose last rank arrives {@code lagSeconds} after the first. */
     @FunctionalInterface
     interface AllReduceCost {
-        double seconds(double bytes, boolean peerWaited);
+        double seconds(double bytes, double lagSeconds);
     }
 
     /** @return the collectives' total time, hidden or not */

@@ -49,14 +49,14 @@ final class CriticalPath {
         b.append(String.format(
                 Locale.ROOT,
                 "%n  -> gradient + loss all-reduce %.3f ms in %d bucket(s) over '%s' (slowest link, "
-                        + "%.2f GB/s, %.1f us/hop, x%.2f after a wait): %.3f ms hidden behind the backward pass, "
+                        + "%.2f GB/s, %.1f us/hop, %s): %.3f ms hidden behind the backward pass, "
                         + "%.3f ms exposed%n",
                 ms(sched.collectiveSeconds()),
                 sched.buckets().size(),
                 link.name(),
                 link.bandwidthBytesPerSec() / 1e9,
                 link.latencySeconds() * 1e6,
-                link.waitedFactor(),
+                link.describeWaits(),
                 ms(Math.max(0, sched.collectiveSeconds() - w.allReduceSeconds())),
                 ms(w.allReduceSeconds())));
         for (WorkerReplay o : workers) {

@@ -78,12 +78,14 @@ public final class Replayer {
     /** Seconds of one all-reduce of {@code bytes} among {@code n} workers whose slowest link is {@code link}. */
     private BucketSchedule.AllReduceCost allReduce(Interconnect link, int n) {
         if (hostLink == null || perHost <= 1) {
-            return (bytes, waited) ->
-                    waited ? link.waitedRingAllReduceSeconds(bytes, n) : link.ringAllReduceSeconds(bytes, n);
+            return (bytes, lag) -> {
+                double together = link.ringAllReduceSeconds(bytes, n);
+                return together * link.factorAfterLag(lag, together);
+            };
         }
         int hosts = (n + perHost - 1) / perHost;
         int local = Math.min(perHost, n);
-        return (bytes, waited) -> link.twoLevelAllReduceSeconds(bytes, local, hosts, hostLink);
+        return (bytes, lag) -> link.twoLevelAllReduceSeconds(bytes, local, hosts, hostLink);
     }
 
     /** @return the network */
@@ -232,16 +234,19 @@ public final class Replayer {
 
     private static Interconnect slowestLink(List<WorkerSpec> workers) {
         Interconnect slow = null;
+        Interconnect mostWaited = null;
         double lat = 0;
-        double waited = 1;
         for (WorkerSpec w : active(workers)) {
             Interconnect l = w.device().interconnect();
             if (slow == null || l.bandwidthBytesPerSec() < slow.bandwidthBytesPerSec()) {
                 slow = l;
             }
+            if (mostWaited == null || l.waitedFactor() > mostWaited.waitedFactor()) {
+                mostWaited = l;
+            }
             lat = Math.max(lat, l.latencySeconds());
-            waited = Math.max(waited, l.waitedFactor());
         }
-        return new Interconnect(slow.name(), slow.bandwidthBytesPerSec(), lat, waited);
+        return new Interconnect(
+                slow.name(), slow.bandwidthBytesPerSec(), lat, mostWaited.waitedFactor(), mostWaited.waitCurve());
     }
 }
