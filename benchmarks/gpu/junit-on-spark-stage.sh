@@ -13,6 +13,8 @@ CONSOLE=$(ls "$REPO"/.device/spark-app/junit-platform-console-standalone-*.jar 2
 [ -n "$CONSOLE" ] || { echo "no JUnit console jar in .device/spark-app: run spark-on-device.sh app here"; exit 3; }
 [ -f "$REPO/.device/classes/classes.tar" ] || { echo "carry .device/classes (cuda-backend-on-device.sh classes)"; exit 3; }
 cp "$CONSOLE" "$S/lib/"
+# tests that read Fashion-MNIST from its Debian path (BackendContractTest) find it there, as on CI
+mkdir -p /usr/share/datasets/fashion-mnist && cp -n "$S"/data/*.gz /usr/share/datasets/fashion-mnist/
 rm -rf "$S/classes" && tar xf "$REPO/.device/classes/classes.tar" -C "$S"
 OUTDIR=/tmp/gpu-out
 rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
