@@ -34,7 +34,7 @@ public record AutoPlanSettings(
 
     /** No planning inside the job. */
     public static AutoPlanSettings off() {
-        return new AutoPlanSettings(false, "", "", 5, 10, "gvar", true);
+        return new AutoPlanSettings(false, "", "", 11, 10, "gvar", true);
     }
 
     /** Reads the {@code spark.qsync.plan*} settings. */
