@@ -118,12 +118,13 @@ public final class Profiler {
         Map<String, Integer> index = prof.switchableLayers();
         List<String> ids = new ArrayList<>(index.keySet());
         StepCalibration cal = new StepCalibration(graph, index, batch.rows());
+        ShardLikeBatches rows = new ShardLikeBatches(batch);
         for (Map<String, Precision> plan : calibrationPlans(ids, menu, prof.clockChangesSteps())) {
             prof.applyPlan(new PrecisionPlan(plan));
             // whole steps as training runs them: without the clock where it changes how steps run (a replayed graph)
-            double unclocked = prof.clockChangesSteps() ? median(steps(engine, batch, globalBatch)) : Double.NaN;
+            double unclocked = prof.clockChangesSteps() ? median(steps(engine, rows, globalBatch)) : Double.NaN;
             try (LayerClock clock = prof.startLayerClock(warmup)) {
-                double clocked = median(steps(engine, batch, globalBatch));
+                double clocked = median(steps(engine, rows, globalBatch));
                 cal.addRun(List.of(plan), Double.isNaN(unclocked) ? clocked : unclocked, clock);
             }
         }
@@ -157,18 +158,13 @@ public final class Profiler {
 
     /**
      * Runs {@code warmup + repeats} training steps; the measured steps' seconds. Each step starts, as a training step
-     * does, by assembling its batch in new host arrays (training gathers the shard's shuffled rows).
+     * does, by gathering its batch's rows in a shuffled order from a shard larger than the caches.
      */
-    private double[] steps(TrainingEngine engine, HostBatch batch, int globalBatch) {
+    private double[] steps(TrainingEngine engine, ShardLikeBatches batches, int globalBatch) {
         double[] t = new double[repeats];
         for (int i = 0; i < warmup + repeats; i++) {
             long t0 = System.nanoTime();
-            HostBatch b = new HostBatch(
-                    batch.rows(),
-                    batch.numFeatures(),
-                    batch.features().clone(),
-                    batch.numTargets(),
-                    batch.targets().clone());
+            HostBatch b = batches.next();
             engine.computeGradient(b);
             engine.applyUpdate(globalBatch, 0);
             if (i >= warmup) {
