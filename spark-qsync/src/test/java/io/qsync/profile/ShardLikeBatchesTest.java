@@ -19,7 +19,7 @@ class ShardLikeBatchesTest {
         for (int r = 0; r < rows; r++) {
             Arrays.fill(x, r * f, (r + 1) * f, r);
             y[2 * r] = r;
-            y[2 * r + 1] = -r;
+            y[2 * r + 1] = 100 + r;
         }
         ShardLikeBatches batches = new ShardLikeBatches(new HostBatch(rows, f, x, 2, y));
         HostBatch a = batches.next();
@@ -32,7 +32,7 @@ class ShardLikeBatchesTest {
                 float[] want = new float[f];
                 Arrays.fill(want, id);
                 assertArrayEquals(want, row, "row " + i + " is one sample row");
-                assertArrayEquals(new float[] {id, -id}, Arrays.copyOfRange(h.targets(), 2 * i, 2 * i + 2));
+                assertArrayEquals(new float[] {id, 100 + id}, Arrays.copyOfRange(h.targets(), 2 * i, 2 * i + 2));
             }
         }
         assertNotEquals(Arrays.toString(a.features()), Arrays.toString(b.features()), "a new order each step");
