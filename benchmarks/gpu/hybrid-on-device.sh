@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11's hybrid runs on ONE card, through spark-submit (runs ON the GPU machine after the four
+# Issue 11's hybrid runs on ONE card, through spark-submit (runs ON the GPU machine after the
 # .device/spark/part<N>/append.sh calls; carry .device/spark-app for this project's jars):
 #   2 workers on one H100/H200, rank 0 on a green context of ~3/4 of the SMs, rank 1 on ~1/4 with a memory cap
 #   (spark.qsync.experimental.smFraction; experimental: SMs only, not memory bandwidth or clocks).

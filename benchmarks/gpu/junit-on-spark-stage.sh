@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs JUnit GPU tests ON the GPU machine from the Spark stage (after the four .device/spark/part<N>/append.sh calls),
+# Runs JUnit GPU tests ON the GPU machine from the Spark stage (after the .device/spark/part<N>/append.sh calls),
 # so one machine life needs no second (JUnit) stage. Carry .device/spark-app (this project's jars and the JUnit console
 # jar: `benchmarks/gpu/spark-on-device.sh app`) and .device/classes (`benchmarks/gpu/cuda-backend-on-device.sh classes`):
 #   run(command="bash benchmarks/gpu/junit-on-spark-stage.sh", carry=[".device/spark-app", ".device/classes"])

@@ -2,8 +2,9 @@
 # spark-submit on the GPU machine (issue 11 item 3, issue 10's one-epoch `train --backend cuda`): stages a Spark home
 # built from Maven jars (scripts/spark-home.sh, without rocksdbjni: only Spark's disk-backed UI/state stores load it),
 # a jlink'd JRE, this project's jar and its non-Spark runtime jars, ND4J's natives (xz) and Fashion-MNIST as one tar
-# cut into parts of < 58 MiB; each part travels in its own call and is appended under /root/sstage (kept while the
-# machine is warm); the last call extracts and runs `train`.
+# cut into parts of < 40 MiB (a part travels with the working tree under the 64 MiB a call carries: 56 MiB parts
+# stopped fitting once the tree passed 7.9 MB); each part travels in its own call and is appended under /root/sstage
+# (kept while the machine is warm); the last call extracts and runs `train`.
 #   benchmarks/gpu/spark-on-device.sh            # here: builds .device/spark/part<N>/ and prints the calls
 #   benchmarks/gpu/spark-on-device.sh app        # here: only this project's two jars into .device/spark-app/ (1 MB):
 #       carried with the run call, they replace the staged ones, so a fix needs no restaging
@@ -16,7 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 M2=${M2_REPO:-$HOME/.m2/repository}
 DEST="$ROOT/.device/spark"
-LIMIT=${PART_BYTES:-$((56 * 1024 * 1024))}
+LIMIT=${PART_BYTES:-$((40 * 1024 * 1024))}
 cd "$ROOT"
 mvn -B -q ${MVN_OFFLINE:--o} -DskipTests package dependency:build-classpath -pl spark-qsync -am \
     -DincludeScope=runtime -Dmdep.outputFile=target/runtime-classpath.txt
