@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.qsync.planner.alloc.ClusterPlanner;
 import io.qsync.planner.alloc.DeviceGroup;
+import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
@@ -107,7 +108,10 @@ final class AutoPlan {
                         shelf.knownTypes(),
                         s.autoPlan().profileSteps(),
                         s.runtime(),
-                        s.devices()));
+                        s.devices(),
+                        s.comm(),
+                        JobSecurity.forJob(sc.getConf(), s.faults()),
+                        s.autoPlan().coRunSteps()));
         Map<String, ProfileShelf.Resolved> profiles = new LinkedHashMap<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (ProbeStage.Probed p : probed) {
@@ -128,9 +132,13 @@ final class AutoPlan {
                             measuredBy == null ? "not attempted" : measuredBy.profileError()));
         }
         IndicatorTable omega = indicator(net, graph, sample, s);
+        Map<String, DeviceProfile> alone = new LinkedHashMap<>();
+        profiles.forEach((type, r) -> alone.put(type, r.profile()));
+        CoRunCalibration.Outcome coRun = CoRunCalibration.apply(probed, alone, graph, local);
+        LOG.info("qsync plan=auto: {}", coRun.summary());
         List<DeviceGroup> groups = new ArrayList<>();
         counts.forEach((type, count) ->
-                groups.add(new DeviceGroup(type, profiles.get(type).profile(), count, local)));
+                groups.add(new DeviceGroup(type, coRun.profiles().get(type), count, local)));
         List<DeviceGroup> pinned = ClusterPlanner.pinFastest(graph, groups, PIN_TOLERANCE);
         ClusterPlanner planner = ClusterPlanner.plan(
                 name,
@@ -153,7 +161,7 @@ final class AutoPlan {
                 : planner.allocation().workers();
         ClusterPlan plan = planner.planOf(name, workers);
         String verdict = verdict(planner, plan, global, s.autoPlan().rebalance());
-        Path dir = write(s, planner, plan, workers, graph, probed, profiles, verdict);
+        Path dir = write(s, planner, plan, workers, graph, probed, profiles, verdict, coRun.summary());
         LOG.info("{} (plan in {})", verdict, dir);
         return bind(s, plan, probed, dir, verdict);
     }
@@ -224,7 +232,8 @@ final class AutoPlan {
             LayerGraph graph,
             List<ProbeStage.Probed> probed,
             Map<String, ProfileShelf.Resolved> profiles,
-            String verdict) {
+            String verdict,
+            String coRun) {
         try {
             Path dir = s.autoPlan().outDir().isEmpty()
                     ? Files.createTempDirectory("qsync-plan-")
@@ -236,6 +245,7 @@ final class AutoPlan {
                 notes.add("Device: " + p.device().describe() + "; profile: " + r.source() + " ("
                         + r.profile().source() + ")");
             }
+            notes.add("Profiles " + coRun);
             notes.addAll(planner.notes());
             PlanReport.write(dir, plan, graph, planner.replayer().replay(workers), notes);
             if (!plan.equals(planner.plan())) {
@@ -254,6 +264,9 @@ final class AutoPlan {
                 d.put("profile", profiles.get(p.device().type()).source());
                 if (!p.profileError().isEmpty()) {
                     d.put("profileError", p.profileError());
+                }
+                if (p.coRun() != null) {
+                    d.put("coRun", p.coRun());
                 }
                 devices.add(d);
             }

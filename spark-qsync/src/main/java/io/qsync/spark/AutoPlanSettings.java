@@ -15,6 +15,8 @@ import java.util.Map;
  * @param warmupSteps  FP32 steps of the actual model on the driver before the indicator statistics
  * @param indicator    sensitivity indicator: gvar, wvar or hess
  * @param rebalance    follow the planner's advice to rebalance batches or leave a device out
+ * @param coRunSteps   measured steps of the probe stage's co-run of all ranks, whose compute and exchange correct the
+ *                     profiles ({@code spark.qsync.plan.coRunSteps}); 0 = none
  */
 public record AutoPlanSettings(
         boolean auto,
@@ -23,7 +25,8 @@ public record AutoPlanSettings(
         int profileSteps,
         int warmupSteps,
         String indicator,
-        boolean rebalance)
+        boolean rebalance,
+        int coRunSteps)
         implements Serializable {
 
     /** Normalises the paths. */
@@ -34,7 +37,7 @@ public record AutoPlanSettings(
 
     /** No planning inside the job. */
     public static AutoPlanSettings off() {
-        return new AutoPlanSettings(false, "", "", 11, 10, "gvar", true);
+        return new AutoPlanSettings(false, "", "", 11, 10, "gvar", true, 10);
     }
 
     /** Reads the {@code spark.qsync.plan*} settings. */
@@ -46,11 +49,13 @@ public record AutoPlanSettings(
                 QSyncConf.PLAN_PROFILE_STEPS.read(s),
                 QSyncConf.PLAN_WARMUP_STEPS.read(s),
                 QSyncConf.PLAN_INDICATOR.read(s),
-                QSyncConf.PLAN_REBALANCE.read(s));
+                QSyncConf.PLAN_REBALANCE.read(s),
+                QSyncConf.PLAN_CO_RUN_STEPS.read(s));
     }
 
     /** @return a copy writing to {@code dir} */
     public AutoPlanSettings withOutDir(String dir) {
-        return new AutoPlanSettings(auto, profilesDir, dir, profileSteps, warmupSteps, indicator, rebalance);
+        return new AutoPlanSettings(
+                auto, profilesDir, dir, profileSteps, warmupSteps, indicator, rebalance, coRunSteps);
     }
 }

@@ -47,6 +47,9 @@ import scala.runtime.AbstractFunction1;
  * that worker's backend, every switchable layer at every precision of the device's menu, on a batch of the job's rows).
  */
 final class ProbeStage {
+    /** Unmeasured steps of the co-run (the first replays record their graphs). */
+    static final int CO_RUN_WARMUP = 3;
+
     /** Held while a task of this JVM profiles its device. */
     private static final Object PROFILING = new Object();
 
@@ -63,6 +66,9 @@ final class ProbeStage {
      * @param profileSteps measured steps per calibration plan
      * @param params       the job's runtime parameters (backend, threads)
      * @param devices      discovery overrides
+     * @param comm         the job's ring settings (the co-run trains over the ring training will use)
+     * @param security     the job's ring authentication
+     * @param coRunSteps   measured steps of the co-run of all ranks ({@link CoRunProbe}); 0: none
      */
     record Request(
             ModelSpec model,
@@ -72,7 +78,10 @@ final class ProbeStage {
             Set<String> knownTypes,
             int profileSteps,
             RuntimeParams params,
-            DiscoveryOptions devices)
+            DiscoveryOptions devices,
+            io.qsync.comm.CommConfig comm,
+            JobSecurity security,
+            int coRunSteps)
             implements Serializable {
         /** @return the profiling batch */
         HostBatch batch() {
@@ -96,8 +105,10 @@ final class ProbeStage {
      * @param device       its device
      * @param profileJson  the profile it measured for its type, or null
      * @param profileError why measuring failed, or ""
+     * @param coRun        what it measured in the co-run of all ranks, or null (none ran)
      */
-    record Probed(WorkerDevice device, String profileJson, String profileError) implements Serializable {}
+    record Probed(WorkerDevice device, String profileJson, String profileError, CoRunProbe.Result coRun)
+            implements Serializable {}
 
     /** Runs the probe stage on {@code numWorkers} barrier tasks; results by rank. */
     static List<Probed> run(SparkContext sc, int numWorkers, Request request) {
@@ -158,7 +169,12 @@ final class ProbeStage {
                     error = e.toString();
                 }
             }
-            byte[] out = toBytes(new Probed(device, profile, error));
+            CoRunProbe.Result coRun = null;
+            if (n > 1 && req.coRunSteps() > 0) { // every rank joins: the ring's setup gathers them all
+                boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), n);
+                coRun = CoRunProbe.run(ctx, req, device, rank, host, threads, gpu, CO_RUN_WARMUP, req.coRunSteps());
+            }
+            byte[] out = toBytes(new Probed(device, profile, error, coRun));
             return JavaConverters.asScalaIterator(List.of(out).iterator());
         }
     }

@@ -182,6 +182,15 @@ public final class QSyncConf {
             "Measured training steps per calibration plan when spark.qsync.plan=auto profiles a device type inside the "
                     + "job (after 2 unmeasured ones; the median is used). With 5, an H100 slice's step model fitted "
                     + "with a 7.8% rms residual in one job of five.");
+    /** Steps of the co-run. */
+    public static final ConfEntry<Integer> PLAN_CO_RUN_STEPS = ConfEntry.intAtLeast(
+            "spark.qsync.plan.coRunSteps",
+            0,
+            10,
+            "Measured synchronized steps of all ranks together in spark.qsync.plan=auto's probe stage (uniform FP16 on "
+                    + "GPUs, FP32 on CPUs, after 3 unmeasured ones). Their compute and exchange, against what the "
+                    + "profiles predict for them, scale the profiles' compute per device type and the link (workers "
+                    + "sharing a card or a host's memory run slower side by side than profiled alone). 0: no co-run.");
     /** Warm-up before the indicator. */
     public static final ConfEntry<Integer> PLAN_WARMUP_STEPS = ConfEntry.intAtLeast(
             "spark.qsync.plan.warmupSteps",
@@ -302,6 +311,7 @@ public final class QSyncConf {
             PLAN_WARMUP_STEPS,
             PLAN_INDICATOR,
             PLAN_REBALANCE,
+            PLAN_CO_RUN_STEPS,
             DEVICE_CPU_WORKERS,
             SM_FRACTION,
             WEAK_MEMORY_MIB,

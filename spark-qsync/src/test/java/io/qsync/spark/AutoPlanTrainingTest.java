@@ -103,6 +103,23 @@ class AutoPlanTrainingTest {
         assertEquals("measured in the job on rank 0", devices.get(0)[1]);
         assertEquals("measured in the job on rank 1", devices.get(1)[1]);
         assertTrue(auto.verdict().contains("samples/s"), auto.verdict());
+        // both ranks trained synchronized steps together in the probe stage, and the profiles were set beside them
+        for (JsonNode d : new ObjectMapper().readTree(Files.readString(planDir.resolve("devices.json")))) {
+            JsonNode co = d.get("coRun");
+            assertEquals(
+                    "",
+                    co.get("error").asText(),
+                    "co-run of rank " + d.get("device").get("rank"));
+            assertEquals("FP32", co.get("precision").asText(), "CPU workers co-run at FP32");
+            assertTrue(
+                    co.get("computeMs").asDouble() > 0
+                            && co.get("stepMs").asDouble()
+                                    >= co.get("computeMs").asDouble(),
+                    co.toString());
+        }
+        String report = Files.readString(planDir.resolve("plan.txt"));
+        assertTrue(report.contains("Profiles co-run of 2 ranks (32 rows each)"), report);
+        assertTrue(report.contains("applied to the profiles") || report.contains("not applied"), report);
         assertEquals(planDir, auto.planDir());
         for (String f : List.of("plan.json", "plan.txt", "report.html", "measured.json")) {
             assertTrue(Files.exists(planDir.resolve(f)), f);

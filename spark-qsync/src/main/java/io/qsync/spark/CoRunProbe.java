@@ -1,0 +1,143 @@
+package io.qsync.spark;
+
+import io.qsync.comm.Communicator;
+import io.qsync.comm.TcpRingCommunicator;
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.profile.ShardLikeBatches;
+import io.qsync.runtime.Backends;
+import io.qsync.runtime.EngineRequest;
+import io.qsync.runtime.ProfilingSupport;
+import io.qsync.runtime.SyncStep;
+import io.qsync.runtime.TrainingEngine;
+import io.qsync.spark.devices.SmSlicing;
+import io.qsync.spark.devices.WorkerDevice;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.BarrierTaskContext;
+
+/**
+ * The probe stage's co-run (executor side): every rank trains a few synchronized steps of the job's network together,
+ * on its own device and over the job's ring, with a uniform plan that no planned run uses (FP16 on a GPU, FP32 on a
+ * CPU). Profiles are measured with one rank alone; the co-run shows what running side by side costs (workers sharing a
+ * card, a host's CPUs and memory under the ring), which {@link CoRunCalibration} turns into factors on the profiles.
+ */
+final class CoRunProbe {
+    private CoRunProbe() {}
+
+    /**
+     * What one rank measured in the co-run (medians over the measured steps, milliseconds).
+     *
+     * @param precision the uniform precision it trained at
+     * @param rows      rows per step
+     * @param stepMs    whole step, batch assembly included
+     * @param localMs   local gradient
+     * @param exchangeMs exposed exchange
+     * @param computeMs step less exposed exchange (what the profile's compute predicts)
+     * @param error     why it failed, or ""
+     */
+    record Result(
+            Precision precision,
+            int rows,
+            double stepMs,
+            double localMs,
+            double exchangeMs,
+            double computeMs,
+            String error)
+            implements Serializable {
+        static Result failed(String why) {
+            return new Result(Precision.FP32, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+        }
+
+        boolean ok() {
+            return error.isEmpty();
+        }
+    }
+
+    /**
+     * The co-run's uniform precision for a worker: FP16 on a GPU that can run it (close to the fast plans the
+     * planner weighs, and no planned run is uniform FP16), FP32 on a CPU (emulated precisions are slower there).
+     */
+    static Precision precisionFor(boolean gpu) {
+        return gpu ? Precision.FP16 : Precision.FP32;
+    }
+
+    /**
+     * Runs the co-run on this rank: joins the ring, trains {@code warmup + steps} steps, leaves. Every rank must call
+     * it (the ring's setup gathers all ranks); a failure is reported, not thrown, after the ring is aborted.
+     */
+    static Result run(
+            BarrierTaskContext ctx,
+            ProbeStage.Request req,
+            WorkerDevice device,
+            int rank,
+            String host,
+            int threads,
+            boolean gpu,
+            int warmup,
+            int steps) {
+        String backend = gpu ? req.params().backend() : "cpu";
+        try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, req.comm());
+                AutoCloseable slice = SmSlicing.install(device, req.devices());
+                Communicator comm = JobCommunicators.connect(
+                        ctx::allGather,
+                        endpoint,
+                        rank,
+                        host,
+                        device,
+                        backend,
+                        req.comm(),
+                        "probe-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+                        req.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
+                        ctx::isInterrupted);
+                TrainingEngine engine = Backends.select(backend)
+                        .open(new EngineRequest(req.model(), null, device.ordinal(), threads, req.localBatch()))) {
+            Precision p = Precision.FP32;
+            ProfilingSupport prof = engine.profiling().orElse(null);
+            if (prof != null) {
+                p = precisionFor(gpu);
+                Map<String, Precision> plan = new LinkedHashMap<>();
+                for (String id : prof.switchableLayers().keySet()) {
+                    plan.put(id, p);
+                }
+                prof.applyPlan(new PrecisionPlan(plan));
+            }
+            return measure(engine, comm, req, p, warmup, steps);
+        } catch (Exception | LinkageError e) {
+            return Result.failed("rank " + rank + ": " + e);
+        }
+    }
+
+    private static Result measure(
+            TrainingEngine engine, Communicator comm, ProbeStage.Request req, Precision p, int warmup, int steps) {
+        ShardLikeBatches batches = new ShardLikeBatches(req.batch());
+        double[] step = new double[steps];
+        double[] local = new double[steps];
+        double[] exchange = new double[steps];
+        double[] compute = new double[steps];
+        try (SyncStep sync = new SyncStep(engine, comm, req.params().bucketBytes())) {
+            for (int i = 0; i < warmup + steps; i++) {
+                long t0 = System.nanoTime();
+                sync.run(batches.next(), req.globalBatch(), 0);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (i >= warmup) {
+                    double[] ph = sync.lastPhaseMillis();
+                    int k = i - warmup;
+                    step[k] = ms;
+                    local[k] = ph[0];
+                    exchange[k] = ph[1];
+                    compute[k] = ms - ph[1];
+                }
+            }
+        }
+        return new Result(p, req.localBatch(), median(step), median(local), median(exchange), median(compute), "");
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,57 @@
+package io.qsync.planner.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A co-run scales a profile's compute terms and its link, and refuses implausible factors. */
+class CoRunScalingTest {
+    private static final DeviceProfile H100 = DeviceCatalog.get("h100");
+
+    @Test
+    void computeTermsScaleByTheComputeFactorAndTheLinkByTheExchangeFactor() {
+        Interconnect curved =
+                new Interconnect("loopback", 4e9, 1e-4, 1.2, List.of(new Interconnect.WaitPoint(0.02, 1.2)));
+        DeviceProfile p = new DeviceProfile(
+                H100.name(),
+                H100.estimate(),
+                H100.source(),
+                H100.memoryBytes(),
+                H100.precisions(),
+                H100.castPolicy(),
+                H100.roofline(),
+                H100.layers(),
+                H100.casts(),
+                new LinearCost(2e-9, 1e-4),
+                java.util.Map.of("net|256", 0.002),
+                curved,
+                H100.contextBytes());
+        DeviceProfile s = CoRunScaling.apply(p, 1.04, 1.3, "co-run");
+        for (int i = 0; i < p.layers().size(); i++) {
+            assertEquals(
+                    1.04 * p.layers().get(i).forwardSeconds(), s.layers().get(i).forwardSeconds(), 1e-15);
+            assertEquals(
+                    1.04 * p.layers().get(i).backwardSeconds(),
+                    s.layers().get(i).backwardSeconds(),
+                    1e-15);
+        }
+        assertEquals(1.04 * 0.002, s.stepOverheads().get("net|256"), 1e-15);
+        assertEquals(1.04 * 1e-4, s.optimizer().beta(), 1e-15);
+        assertEquals(
+                1.3 * curved.ringAllReduceSeconds(9.4e6, 2), s.interconnect().ringAllReduceSeconds(9.4e6, 2), 1e-12);
+        assertEquals(curved.waitCurve(), s.interconnect().waitCurve(), "the wait curve stays");
+        assertTrue(s.source().endsWith("; co-run"), s.source());
+        assertEquals(p.memoryBytes(), s.memoryBytes());
+    }
+
+    @Test
+    void anImplausibleFactorIsRefusedWithTheDeviceNamed() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CoRunScaling.apply(H100, 3.0, 1.0, "x"));
+        assertTrue(e.getMessage().contains(H100.name()), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CoRunScaling.apply(H100, 1.0, Double.NaN, "x"));
+    }
+}
