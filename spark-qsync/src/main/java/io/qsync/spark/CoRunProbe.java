@@ -66,7 +66,9 @@ final class CoRunProbe {
 
     /**
      * Runs the co-run on this rank: joins the ring, trains {@code warmup + steps} steps, leaves. Every rank must call
-     * it (the ring's setup gathers all ranks); a failure is reported, not thrown, after the ring is aborted.
+     * it: the ring's setup gathers all ranks. A failure before the ring is up fails the task (Spark then ends the
+     * barrier stage, so no peer waits in the gathering); one after it closes the ring, so that the peers fail fast too,
+     * and is reported, not thrown (the profiles are then used as measured alone).
      */
     static Result run(
             BarrierTaskContext ctx,
@@ -77,36 +79,39 @@ final class CoRunProbe {
             int threads,
             boolean gpu,
             int warmup,
-            int steps) {
+            int steps)
+            throws Exception {
         String backend = gpu ? req.params().backend() : "cpu";
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, req.comm());
-                AutoCloseable slice = SmSlicing.install(device, req.devices());
-                Communicator comm = JobCommunicators.connect(
-                        ctx::allGather,
-                        endpoint,
-                        rank,
-                        host,
-                        device,
-                        backend,
-                        req.comm(),
-                        "probe-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
-                        req.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
-                        ctx::isInterrupted);
-                TrainingEngine engine = Backends.select(backend)
-                        .open(new EngineRequest(req.model(), null, device.ordinal(), threads, req.localBatch()))) {
-            Precision p = Precision.FP32;
-            ProfilingSupport prof = engine.profiling().orElse(null);
-            if (prof != null) {
-                p = precisionFor(gpu);
-                Map<String, Precision> plan = new LinkedHashMap<>();
-                for (String id : prof.switchableLayers().keySet()) {
-                    plan.put(id, p);
+                AutoCloseable slice = SmSlicing.install(device, req.devices())) {
+            Communicator comm = JobCommunicators.connect(
+                    ctx::allGather,
+                    endpoint,
+                    rank,
+                    host,
+                    device,
+                    backend,
+                    req.comm(),
+                    "probe-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+                    req.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
+                    ctx::isInterrupted);
+            try (comm;
+                    TrainingEngine engine = Backends.select(backend)
+                            .open(new EngineRequest(req.model(), null, device.ordinal(), threads, req.localBatch()))) {
+                Precision p = Precision.FP32;
+                ProfilingSupport prof = engine.profiling().orElse(null);
+                if (prof != null) {
+                    p = precisionFor(gpu);
+                    Map<String, Precision> plan = new LinkedHashMap<>();
+                    for (String id : prof.switchableLayers().keySet()) {
+                        plan.put(id, p);
+                    }
+                    prof.applyPlan(new PrecisionPlan(plan));
                 }
-                prof.applyPlan(new PrecisionPlan(plan));
+                return measure(engine, comm, req, p, warmup, steps);
+            } catch (RuntimeException | LinkageError e) { // the ring is closed by now: peers reading from it fail fast
+                return Result.failed("rank " + rank + ": " + e);
             }
-            return measure(engine, comm, req, p, warmup, steps);
-        } catch (Exception | LinkageError e) {
-            return Result.failed("rank " + rank + ": " + e);
         }
     }
 

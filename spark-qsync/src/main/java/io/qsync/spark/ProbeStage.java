@@ -172,7 +172,13 @@ final class ProbeStage {
             CoRunProbe.Result coRun = null;
             if (n > 1 && req.coRunSteps() > 0) { // every rank joins: the ring's setup gathers them all
                 boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), n);
-                coRun = CoRunProbe.run(ctx, req, device, rank, host, threads, gpu, CO_RUN_WARMUP, req.coRunSteps());
+                try {
+                    coRun = CoRunProbe.run(ctx, req, device, rank, host, threads, gpu, CO_RUN_WARMUP, req.coRunSteps());
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) { // closing the SM slice or the endpoint
+                    throw new IllegalStateException("rank " + rank + ": co-run: " + e.getMessage(), e);
+                }
             }
             byte[] out = toBytes(new Probed(device, profile, error, coRun));
             return JavaConverters.asScalaIterator(List.of(out).iterator());

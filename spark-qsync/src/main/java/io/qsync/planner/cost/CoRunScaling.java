@@ -9,7 +9,8 @@ import java.util.Map;
  * A device profile corrected by a co-run: the job's ranks trained a few synchronized steps together, and the measured
  * compute and exchange differ from what the profile (measured with its rank alone) predicts. Workers that share one
  * card (SM slices) share its memory bandwidth and L2, and every rank of a host shares its CPUs and memory while the
- * ring runs. The layer costs, step overheads, cast and optimizer costs are scaled by the compute factor; the link's
+ * ring runs. The layer costs, step overheads, cast and optimizer costs and the roofline are scaled by the compute
+ * factor; the link's
  * time per byte and per hop by the exchange factor (its wait curve stays).
  */
 public final class CoRunScaling {
@@ -49,6 +50,11 @@ public final class CoRunScaling {
         p.stepOverheads().forEach((k, v) -> overheads.put(k, compute * v));
         Map<String, LinearCost> casts = new LinkedHashMap<>();
         p.casts().forEach((k, v) -> casts.put(k, scaled(v, compute)));
+        Roofline r = p.roofline(); // the analytic fallback (layers without a measurement) slows alike
+        Map<io.qsync.lowprec.Precision, Double> peaks = new LinkedHashMap<>();
+        r.peakFlopsPerSec().forEach((k, v) -> peaks.put(k, v / compute));
+        Roofline roofline = new Roofline(
+                peaks, r.efficiency(), r.memoryBytesPerSec() / compute, r.layerOverheadSeconds() * compute);
         Interconnect l = p.interconnect();
         Interconnect link = new Interconnect(
                 l.name() + ", x" + String.format(java.util.Locale.ROOT, "%.2f", exchange) + " co-run",
@@ -63,7 +69,7 @@ public final class CoRunScaling {
                 p.memoryBytes(),
                 p.precisions(),
                 p.castPolicy(),
-                p.roofline(),
+                roofline,
                 List.copyOf(layers),
                 Map.copyOf(casts),
                 scaled(p.optimizer(), compute),
