@@ -14,6 +14,8 @@
 #   h  g without a plan (both FP32)
 #   B  b run eagerly (-Dqsync.cuda.copyBehind=false: every pass eager, none replayed), to set beside b: both modes
 #      should compute the same bits
+#   x  ExchangeConditionsBench (exchange-on-spark-stage.sh; carry .device/classes too): the loopback all-reduce as
+#      the Profiler times it beside the conditions training meets; $OUT/exchange.txt
 #   s  test accuracy of (b) and (c) at more seeds (SEEDS, default "11 13"): (c) trains c's plan.json as a plan file,
 #      (b) the b plan; both need c (and b's plan) from this machine's life. One seed's epoch moves test accuracy by
 #      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these
@@ -79,6 +81,7 @@ PY
            --conf "spark.qsync.plan.outDir=$H/d-plan"
        cp -r "$H/d-plan" "${OUT:-/tmp}/hybrid/" 2> /dev/null ;;
     e) one e 'local[1]' "${A[@]}" --workers 1 ;;
+    x) bash "$REPO/benchmarks/gpu/exchange-on-spark-stage.sh" 2>&1 | tail -8 ;;
     s) [ -f "$H/c-plan/plan.json" ] && [ -f "$H/b-plan.json" ] || { echo "== s skipped: run c and b first"; continue; }
        for seed in ${SEEDS:-11 13}; do
          S=("${A[@]}")
