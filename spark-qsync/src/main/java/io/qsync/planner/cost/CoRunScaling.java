@@ -16,6 +16,14 @@ import java.util.Map;
 public final class CoRunScaling {
     private CoRunScaling() {}
 
+    /**
+     * The factors a profile was scaled by.
+     *
+     * @param compute  on its compute terms
+     * @param exchange on its link's time
+     */
+    public record Factors(double compute, double exchange) {}
+
     /** Factors outside this range are taken as a failed measurement (the profile is left as it is). */
     public static final double MIN_FACTOR = 0.5;
 
@@ -37,6 +45,24 @@ public final class CoRunScaling {
                         "co-run factor " + f + " outside [" + MIN_FACTOR + ", " + MAX_FACTOR + "] for " + p.name());
             }
         }
+        if (p.coRun() != null) {
+            throw new IllegalArgumentException(
+                    "profile " + p.name() + " is already scaled by a co-run: scale its " + "alone() profile");
+        }
+        return scale(p, compute, exchange, p.source() + "; " + note, new Factors(compute, exchange));
+    }
+
+    /**
+     * @param p a profile scaled by {@link #apply}
+     * @return it without the co-run's factors (the source text keeps the note)
+     */
+    static DeviceProfile undo(DeviceProfile p) {
+        Factors f = p.coRun();
+        return scale(p, 1 / f.compute(), 1 / f.exchange(), p.source() + " (taken out: alone)", null);
+    }
+
+    private static DeviceProfile scale(
+            DeviceProfile p, double compute, double exchange, String source, Factors factors) {
         List<LayerMeasurement> layers = new ArrayList<>();
         for (LayerMeasurement m : p.layers()) {
             layers.add(new LayerMeasurement(
@@ -57,7 +83,9 @@ public final class CoRunScaling {
                 peaks, r.efficiency(), r.memoryBytesPerSec() / compute, r.layerOverheadSeconds() * compute);
         Interconnect l = p.interconnect();
         Interconnect link = new Interconnect(
-                l.name() + ", x" + String.format(java.util.Locale.ROOT, "%.2f", exchange) + " co-run",
+                factors == null
+                        ? l.name().replaceAll(", x[0-9.]+ co-run$", "")
+                        : l.name() + ", x" + String.format(java.util.Locale.ROOT, "%.2f", exchange) + " co-run",
                 l.bandwidthBytesPerSec() / exchange,
                 l.latencySeconds() * exchange,
                 l.waitedFactor(),
@@ -65,7 +93,7 @@ public final class CoRunScaling {
         return new DeviceProfile(
                 p.name(),
                 p.estimate(),
-                p.source() + "; " + note,
+                source,
                 p.memoryBytes(),
                 p.precisions(),
                 p.castPolicy(),
@@ -75,7 +103,8 @@ public final class CoRunScaling {
                 scaled(p.optimizer(), compute),
                 Map.copyOf(overheads),
                 link,
-                p.contextBytes());
+                p.contextBytes(),
+                factors);
     }
 
     private static LinearCost scaled(LinearCost c, double f) {

@@ -29,6 +29,8 @@ import java.util.Map;
  *                       measured by {@code qsync profile-device} (the process' resident bytes before training, less
  *                       the network's own arrays); null (absent in JSON) means {@link #DEFAULT_CONTEXT_BYTES}, the
  *                       assumption used for catalog devices and GPU profiles that did not record it
+ * @param coRun          the co-run factors this profile was scaled by ({@link CoRunScaling}), or null: they apply
+ *                       while it trains beside other workers, and {@link #alone()} takes them out again
  */
 public record DeviceProfile(
         String name,
@@ -43,7 +45,8 @@ public record DeviceProfile(
         LinearCost optimizer,
         Map<String, Double> stepOverheads,
         Interconnect interconnect,
-        Long contextBytes) {
+        Long contextBytes,
+        CoRunScaling.Factors coRun) {
     /**
      * Assumed per-worker context when none was measured: 512 MiB (a CUDA context with cuBLAS/cuDNN handles and the
      * framework's pools on a GPU). An assumption, not a measurement; measured profiles carry their own.
@@ -51,6 +54,38 @@ public record DeviceProfile(
     public static final long DEFAULT_CONTEXT_BYTES = 512L << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A profile that was not scaled by a co-run. */
+    public DeviceProfile(
+            String name,
+            boolean estimate,
+            String source,
+            long memoryBytes,
+            List<Precision> precisions,
+            CastPolicy castPolicy,
+            Roofline roofline,
+            List<LayerMeasurement> layers,
+            Map<String, LinearCost> casts,
+            LinearCost optimizer,
+            Map<String, Double> stepOverheads,
+            Interconnect interconnect,
+            Long contextBytes) {
+        this(
+                name,
+                estimate,
+                source,
+                memoryBytes,
+                precisions,
+                castPolicy,
+                roofline,
+                layers,
+                casts,
+                optimizer,
+                stepOverheads,
+                interconnect,
+                contextBytes,
+                null);
+    }
 
     /** A profile with the {@link #DEFAULT_CONTEXT_BYTES} context (catalog devices, profiles without a measurement). */
     public DeviceProfile(
@@ -79,7 +114,7 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                null);
+                (Long) null);
     }
 
     /** Copies collections and checks the menu. */
@@ -109,6 +144,14 @@ public record DeviceProfile(
         }
     }
 
+    /**
+     * @return this profile as measured with its worker alone: without the co-run factors it was scaled by (itself if
+     *     none), for a worker that trains with no other
+     */
+    public DeviceProfile alone() {
+        return coRun == null ? this : CoRunScaling.undo(this);
+    }
+
     /** @return bytes the model may use: {@code memoryBytes − contextBytes} (negative if the context alone is larger) */
     public long modelBudgetBytes() {
         return memoryBytes - contextBytes;
@@ -132,7 +175,8 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                bytes);
+                bytes,
+                coRun);
     }
 
     /**
@@ -162,7 +206,8 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                contextBytes);
+                contextBytes,
+                coRun);
     }
 
     /**
@@ -183,7 +228,8 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                contextBytes);
+                contextBytes,
+                coRun);
     }
 
     /**
@@ -213,7 +259,8 @@ public record DeviceProfile(
                 optimizer,
                 Map.copyOf(overheads),
                 interconnect,
-                contextBytes);
+                contextBytes,
+                coRun);
     }
 
     /**
@@ -234,7 +281,8 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                contextBytes);
+                contextBytes,
+                coRun);
     }
 
     /** @return pretty JSON */

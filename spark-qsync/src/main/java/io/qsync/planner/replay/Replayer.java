@@ -30,6 +30,7 @@ public final class Replayer {
     private final Interconnect hostLink;
     private final int perHost;
     private final Map<DeviceProfile, Map<Integer, WorkerModel>> models = new IdentityHashMap<>();
+    private final Map<DeviceProfile, DeviceProfile> alone = new IdentityHashMap<>();
 
     /**
      * @param graph  network
@@ -114,7 +115,7 @@ public final class Replayer {
      * @return seconds of the bucket collectives (gradient and loss) at the slowest link
      */
     public double collectiveSeconds(List<WorkerSpec> workers) {
-        List<WorkerSpec> act = active(workers);
+        List<WorkerSpec> act = cluster(workers);
         double[] busy = new double[act.size()];
         List<double[]> ends = new ArrayList<>();
         for (int i = 0; i < act.size(); i++) {
@@ -131,7 +132,7 @@ public final class Replayer {
      * @return seconds
      */
     public double clusterSeconds(List<WorkerSpec> workers) {
-        return schedule(active(workers), null, null).end();
+        return schedule(cluster(workers), null, null).end();
     }
 
     /** Evaluates every worker (filling {@code lines}/{@code parts} when non-null) and schedules the buckets. */
@@ -161,7 +162,7 @@ public final class Replayer {
      * @return the prediction
      */
     public ReplayResult replay(List<WorkerSpec> workers) {
-        List<WorkerSpec> act = active(workers);
+        List<WorkerSpec> act = cluster(workers);
         Interconnect link = slowestLink(act);
         int n = size(act);
         List<List<TimelineNode>> lines = new ArrayList<>();
@@ -213,6 +214,20 @@ public final class Replayer {
         }
         return new ReplayResult(
                 out, cluster, link.name(), CriticalPath.describe(out, critical, cluster, link, n, sched));
+    }
+
+    /**
+     * The active workers; a worker that trains with no other takes its profile as measured alone ({@link
+     * DeviceProfile#alone()}: without the factors of a co-run beside other workers).
+     */
+    private List<WorkerSpec> cluster(List<WorkerSpec> workers) {
+        List<WorkerSpec> act = active(workers);
+        if (size(act) != 1) {
+            return act;
+        }
+        WorkerSpec w = act.get(0);
+        DeviceProfile d = alone.computeIfAbsent(w.device(), DeviceProfile::alone);
+        return d == w.device() ? act : List.of(new WorkerSpec(w.name(), d, w.plan(), w.batch(), w.count()));
     }
 
     private static List<WorkerSpec> active(List<WorkerSpec> workers) {

@@ -1,6 +1,7 @@
 package io.qsync.planner.cost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,6 +46,28 @@ class CoRunScalingTest {
         assertEquals(curved.waitCurve(), s.interconnect().waitCurve(), "the wait curve stays");
         assertTrue(s.source().endsWith("; co-run"), s.source());
         assertEquals(p.memoryBytes(), s.memoryBytes());
+    }
+
+    @Test
+    void aWorkerAloneIsReplayedWithoutTheCoRunAndTheFactorsSurviveJson() {
+        io.qsync.planner.graph.LayerGraph g = io.qsync.planner.replay.TestGraphs.chain(3);
+        DeviceProfile scaled = CoRunScaling.apply(H100, 1.2, 1.5, "co-run");
+        assertEquals(new CoRunScaling.Factors(1.2, 1.5), scaled.coRun());
+        assertEquals(scaled, DeviceProfile.fromJson(scaled.toJson()), "the factors travel with the profile");
+        DeviceProfile alone = scaled.alone();
+        assertEquals(null, alone.coRun());
+        assertSame(H100, H100.alone(), "an unscaled profile is its own alone profile");
+        assertEquals(H100.interconnect().name(), alone.interconnect().name());
+        java.util.Map<String, io.qsync.lowprec.Precision> fp32 = java.util.Map.of();
+        io.qsync.planner.replay.Replayer r =
+                new io.qsync.planner.replay.Replayer(g, new io.qsync.planner.replay.PredictorMemory());
+        double one = r.clusterSeconds(List.of(new io.qsync.planner.replay.WorkerSpec("a", H100, fp32, 64, 1)));
+        double oneScaled = r.clusterSeconds(List.of(new io.qsync.planner.replay.WorkerSpec("a", scaled, fp32, 64, 1)));
+        assertEquals(one, oneScaled, 1e-12 * one, "one worker alone: no co-run");
+        double two = r.clusterSeconds(List.of(new io.qsync.planner.replay.WorkerSpec("a", H100, fp32, 64, 2)));
+        double twoScaled = r.clusterSeconds(List.of(new io.qsync.planner.replay.WorkerSpec("a", scaled, fp32, 64, 2)));
+        assertTrue(twoScaled > 1.15 * two, "two workers side by side pay the co-run: " + twoScaled + " vs " + two);
+        assertThrows(IllegalArgumentException.class, () -> CoRunScaling.apply(scaled, 1.1, 1.1, "twice"));
     }
 
     @Test
