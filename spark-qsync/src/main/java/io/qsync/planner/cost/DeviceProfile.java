@@ -55,38 +55,6 @@ public record DeviceProfile(
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** A profile that was not scaled by a co-run. */
-    public DeviceProfile(
-            String name,
-            boolean estimate,
-            String source,
-            long memoryBytes,
-            List<Precision> precisions,
-            CastPolicy castPolicy,
-            Roofline roofline,
-            List<LayerMeasurement> layers,
-            Map<String, LinearCost> casts,
-            LinearCost optimizer,
-            Map<String, Double> stepOverheads,
-            Interconnect interconnect,
-            Long contextBytes) {
-        this(
-                name,
-                estimate,
-                source,
-                memoryBytes,
-                precisions,
-                castPolicy,
-                roofline,
-                layers,
-                casts,
-                optimizer,
-                stepOverheads,
-                interconnect,
-                contextBytes,
-                null);
-    }
-
     /** A profile with the {@link #DEFAULT_CONTEXT_BYTES} context (catalog devices, profiles without a measurement). */
     public DeviceProfile(
             String name,
@@ -114,7 +82,8 @@ public record DeviceProfile(
                 optimizer,
                 stepOverheads,
                 interconnect,
-                (Long) null);
+                null,
+                null);
     }
 
     /** Copies collections and checks the menu. */

@@ -134,7 +134,8 @@ public final class GpuMeasurements {
                 Map.of(),
                 new Interconnect("NVLink4-class (assumed)", 450e9, 5e-6),
                 // the device tool may record the bytes in use after creating its CUDA context and handles
-                root.has("contextBytes") ? root.path("contextBytes").asLong() : null);
+                root.has("contextBytes") ? root.path("contextBytes").asLong() : null,
+                null);
     }
 
     private static void cast(

@@ -29,7 +29,8 @@ class CoRunScalingTest {
                 new LinearCost(2e-9, 1e-4),
                 java.util.Map.of("net|256", 0.002),
                 curved,
-                H100.contextBytes());
+                H100.contextBytes(),
+                null);
         DeviceProfile s = CoRunScaling.apply(p, 1.04, 1.3, "co-run");
         for (int i = 0; i < p.layers().size(); i++) {
             assertEquals(
