@@ -122,9 +122,9 @@ public final class Profiler {
         for (Map<String, Precision> plan : calibrationPlans(ids, menu, prof.clockChangesSteps())) {
             prof.applyPlan(new PrecisionPlan(plan));
             // whole steps as training runs them: without the clock where it changes how steps run (a replayed graph)
-            double unclocked = prof.clockChangesSteps() ? median(steps(engine, rows, globalBatch)) : Double.NaN;
+            double unclocked = prof.clockChangesSteps() ? Medians.of(steps(engine, rows, globalBatch)) : Double.NaN;
             try (LayerClock clock = prof.startLayerClock(warmup)) {
-                double clocked = median(steps(engine, rows, globalBatch));
+                double clocked = Medians.of(steps(engine, rows, globalBatch));
                 cal.addRun(List.of(plan), Double.isNaN(unclocked) ? clocked : unclocked, clock);
             }
         }
@@ -277,7 +277,7 @@ public final class Profiler {
                 t[i] = (System.nanoTime() - t0) / 1e9;
                 other.join();
             }
-            y[k] = median(Arrays.copyOfRange(t, warm, t.length));
+            y[k] = Medians.of(Arrays.copyOfRange(t, warm, t.length));
         }
         LinearCost fit = LinearCost.fit(x, y);
         List<Interconnect.WaitPoint> curve = waitCurve(c0, c1, (int) (x[x.length - 1] / 4), reps);
@@ -318,16 +318,20 @@ public final class Profiler {
                 lagged[k][i] = lateSeconds(c0, c1, a, b, (long) (WAIT_LAGS_MILLIS[k] * 1e6));
             }
         }
-        double base = median(together);
+        double base = Medians.of(together);
         List<Interconnect.WaitPoint> curve = new ArrayList<>();
         for (int k = 0; k < WAIT_LAGS_MILLIS.length; k++) {
-            curve.add(new Interconnect.WaitPoint(WAIT_LAGS_MILLIS[k] / 1e3, median(lagged[k]) / base));
+            curve.add(new Interconnect.WaitPoint(WAIT_LAGS_MILLIS[k] / 1e3, Medians.of(lagged[k]) / base));
         }
         return curve;
     }
 
-    /** Seconds of rank 1's all-reduce when it enters {@code lagNanos} after rank 0 (asleep meanwhile). */
-    private static double lateSeconds(
+    /**
+     * Seconds of rank 1's all-reduce of {@code b} when it enters {@code lagNanos} after rank 0 entered its all-reduce
+     * of {@code a} (asleep meanwhile): the Profiler's link measurement, also timed beside other conditions by
+     * {@code ExchangeConditionsBench}.
+     */
+    public static double lateSeconds(
             TcpRingCommunicator c0, TcpRingCommunicator c1, FloatBuffer a, FloatBuffer b, long lagNanos) {
         CompletableFuture<Void> early = CompletableFuture.runAsync(() -> c0.allReduce(a.clear(), ReduceOp.SUM));
         long until = System.nanoTime() + lagNanos;
@@ -351,11 +355,5 @@ public final class Profiler {
         return java.nio.ByteBuffer.allocateDirect(4 * n)
                 .order(java.nio.ByteOrder.nativeOrder())
                 .asFloatBuffer();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -10,8 +10,8 @@ import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerReplay;
 import io.qsync.planner.replay.WorkerSpec;
+import io.qsync.profile.Medians;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,7 +92,7 @@ final class CoRunCalibration {
                     + w.castSeconds()
                     + w.overheadSeconds()
                     + w.optimizerSeconds();
-            double meas = median(e.getValue().stream()
+            double meas = Medians.of(e.getValue().stream()
                     .mapToDouble(p -> p.coRun().computeMs())
                     .toArray());
             double compute = meas / (1e3 * pred);
@@ -121,11 +121,5 @@ final class CoRunCalibration {
             }
         }
         return new Outcome(Map.copyOf(out), summary + "; applied to the profiles");
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -4,6 +4,7 @@ import io.qsync.comm.Communicator;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.layers.PrecisionPlan;
+import io.qsync.profile.Medians;
 import io.qsync.profile.ShardLikeBatches;
 import io.qsync.runtime.Backends;
 import io.qsync.runtime.EngineRequest;
@@ -13,7 +14,6 @@ import io.qsync.runtime.TrainingEngine;
 import io.qsync.spark.devices.SmSlicing;
 import io.qsync.spark.devices.WorkerDevice;
 import java.io.Serializable;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
@@ -137,12 +137,13 @@ final class CoRunProbe {
                 }
             }
         }
-        return new Result(p, req.localBatch(), median(step), median(local), median(exchange), median(compute), "");
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return new Result(
+                p,
+                req.localBatch(),
+                Medians.of(step),
+                Medians.of(local),
+                Medians.of(exchange),
+                Medians.of(compute),
+                "");
     }
 }

@@ -1,20 +1,19 @@
 package io.qsync.bench.gpu;
 
 import io.qsync.comm.CommConfig;
-import io.qsync.comm.ReduceOp;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.cuda.CudaTensorOps;
 import io.qsync.lowprec.train.Tensor;
+import io.qsync.profile.Medians;
+import io.qsync.profile.Profiler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The gradient all-reduce of two ranks over loopback TCP (the Profiler's link measurement) under the conditions it
@@ -63,8 +62,8 @@ public final class ExchangeConditionsBench {
                 for (int r = 0; r < 20 + rounds; r++) { // 20 unmeasured rounds: the ring's code compiles
                     int k = 1 + r % (pool - 1);
                     double[] v = {
-                        time(c0, c1, a[0], b[0], 0),
-                        time(c0, c1, a[k], b[k], 0),
+                        Profiler.lateSeconds(c0, c1, a[0], b[0], 0),
+                        Profiler.lateSeconds(c0, c1, a[k], b[k], 0),
                         pinned(ops, d0, d1, h0, h1, c0, c1, 0),
                         pinned(ops, d0, d1, h0, h1, c0, c1, 2_000_000),
                         pinned(ops, d0, d1, h0, h1, c0, c1, 20_000_000)
@@ -75,7 +74,7 @@ public final class ExchangeConditionsBench {
                         }
                     }
                 }
-                double base = median(t[0]);
+                double base = Medians.of(t[0]);
                 out.append(String.format(
                         Locale.ROOT,
                         "all-reduce of %d floats (%.1f MB), 2 ranks over loopback TCP, %d rounds, cold pool of %d pairs%n",
@@ -84,7 +83,7 @@ public final class ExchangeConditionsBench {
                         rounds,
                         pool - 1));
                 for (int c = 0; c < names.length; c++) {
-                    double m = median(t[c]);
+                    double m = Medians.of(t[c]);
                     out.append(String.format(Locale.ROOT, "%-22s %7.3f ms  x%.2f%n", names[c], m * 1e3, m / base));
                 }
             }
@@ -104,31 +103,10 @@ public final class ExchangeConditionsBench {
             long lagNanos) {
         ops.download(d0, h0.clear());
         ops.download(d1, h1.clear());
-        return time(c0, c1, h0, h1, lagNanos);
-    }
-
-    /** Seconds of rank 1's all-reduce, entered {@code lagNanos} after rank 0's (asleep meanwhile). */
-    private static double time(
-            TcpRingCommunicator c0, TcpRingCommunicator c1, FloatBuffer a, FloatBuffer b, long lagNanos) {
-        CompletableFuture<Void> early = CompletableFuture.runAsync(() -> c0.allReduce(a.clear(), ReduceOp.SUM));
-        long until = System.nanoTime() + lagNanos;
-        for (long left = lagNanos; left > 0; left = until - System.nanoTime()) {
-            LockSupport.parkNanos(left);
-        }
-        long t0 = System.nanoTime();
-        c1.allReduce(b.clear(), ReduceOp.SUM);
-        double s = (System.nanoTime() - t0) / 1e9;
-        early.join();
-        return s;
+        return Profiler.lateSeconds(c0, c1, h0, h1, lagNanos);
     }
 
     private static FloatBuffer direct(int n) {
         return ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 }

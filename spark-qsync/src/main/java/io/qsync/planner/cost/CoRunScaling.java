@@ -83,9 +83,7 @@ public final class CoRunScaling {
                 peaks, r.efficiency(), r.memoryBytesPerSec() / compute, r.layerOverheadSeconds() * compute);
         Interconnect l = p.interconnect();
         Interconnect link = new Interconnect(
-                factors == null
-                        ? l.name().replaceAll(", x[0-9.]+ co-run$", "")
-                        : l.name() + ", x" + String.format(java.util.Locale.ROOT, "%.2f", exchange) + " co-run",
+                l.name(), // the factors are in the profile (coRun) and its source text
                 l.bandwidthBytesPerSec() / exchange,
                 l.latencySeconds() * exchange,
                 l.waitedFactor(),
