@@ -60,18 +60,16 @@ final class BarrierTrainTask
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, in.comm());
                 AutoCloseable slice = SmSlicing.install(device, in.devices())) {
             try (Communicator comm = JobCommunicators.connect(
-                            ctx::allGather,
+                            ctx,
                             endpoint,
-                            rank,
                             host,
                             device,
                             in.devices().cpuRank(rank, infos.length)
                                     ? "cpu"
                                     : in.params().backend(),
                             in.comm(),
-                            "stage-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
-                            in.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
-                            ctx::isInterrupted);
+                            in.security(),
+                            "stage");
                     ProgressSink progress = rank == 0 && in.progressAddress() != null
                             ? new SocketProgressSink(
                                     in.progressAddress(), 5000, in.security().progressKey())

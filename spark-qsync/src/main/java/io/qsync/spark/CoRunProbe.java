@@ -84,17 +84,8 @@ final class CoRunProbe {
         String backend = gpu ? req.params().backend() : "cpu";
         try (TcpRingCommunicator.Endpoint endpoint = TcpRingCommunicator.open(host, req.comm());
                 AutoCloseable slice = SmSlicing.install(device, req.devices())) {
-            Communicator comm = JobCommunicators.connect(
-                    ctx::allGather,
-                    endpoint,
-                    rank,
-                    host,
-                    device,
-                    backend,
-                    req.comm(),
-                    "probe-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
-                    req.security().ring(ctx.stageId(), ctx.stageAttemptNumber()),
-                    ctx::isInterrupted);
+            Communicator comm =
+                    JobCommunicators.connect(ctx, endpoint, host, device, backend, req.comm(), req.security(), "probe");
             try (comm;
                     TrainingEngine engine = Backends.select(backend)
                             .open(new EngineRequest(req.model(), null, device.ordinal(), threads, req.localBatch()))) {

@@ -28,6 +28,35 @@ final class JobCommunicators {
     private JobCommunicators() {}
 
     /**
+     * {@link #connect} for the barrier task {@code ctx}: its {@code allGather}, its interruption as the abort check, and
+     * a ring session and authentication named by {@code purpose} and the stage attempt, so that two stages of one job
+     * (the probe's co-run and the training stage) never join each other's ring.
+     *
+     * @param purpose {@code "stage"} for training, {@code "probe"} for the probe stage's co-run
+     */
+    static Communicator connect(
+            org.apache.spark.BarrierTaskContext ctx,
+            TcpRingCommunicator.Endpoint endpoint,
+            String host,
+            WorkerDevice device,
+            String backend,
+            io.qsync.comm.CommConfig config,
+            JobSecurity security,
+            String purpose) {
+        return connect(
+                ctx::allGather,
+                endpoint,
+                ctx.partitionId(),
+                host,
+                device,
+                backend,
+                config,
+                purpose + "-" + ctx.stageId() + "-" + ctx.stageAttemptNumber(),
+                security.ring(ctx.stageId(), ctx.stageAttemptNumber()),
+                ctx::isInterrupted);
+    }
+
+    /**
      * @param allGather the barrier stage's {@code allGather} (every task calls it the same number of times)
      * @param backend   the name of the backend this worker trains with ({@code spark.qsync.backend}, per rank)
      */
