@@ -108,14 +108,6 @@ public record Interconnect(
     }
 
     /**
-     * {@link #ringAllReduceSeconds} when one rank arrives after its peers have waited for it (longer than the
-     * collective itself takes), times {@link #waitedFactor()}.
-     */
-    public double waitedRingAllReduceSeconds(double bytes, int workers) {
-        return waitedFactor * ringAllReduceSeconds(bytes, workers);
-    }
-
-    /**
      * Ring all-reduce (reduce-scatter then all-gather, as {@code TcpRingCommunicator}): {@code 2(n-1)} steps, each
      * moving {@code bytes/n} over the link.
      *
