@@ -14,6 +14,8 @@
 #   h  g without a plan (both FP32)
 #   B  b run eagerly (-Dqsync.cuda.copyBehind=false: every pass eager, none replayed), to set beside b: both modes
 #      should compute the same bits
+#   S  b with the gradient copies on the compute stream (-Dqsync.cuda.copyBehind=stream: still replayed, no copy
+#      stream): beside b and B, says whether b's difference from B comes from the copy stream or from eager passes
 #   x  ExchangeConditionsBench (exchange-on-spark-stage.sh; carry .device/classes too): the loopback all-reduce as
 #      the Profiler times it beside the conditions training meets; $OUT/exchange.txt
 #   s  test accuracy of (b) and (c) at more seeds (SEEDS, default "11 13"): (c) trains c's plan.json as a plan file,
@@ -72,6 +74,10 @@ PY
     B) [ -f "$H/b-plan.json" ] || { echo "== B skipped: run b first"; continue; }
        JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dqsync.cuda.copyBehind=false" \
            one b-eager 'local[2]' "${A[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
+           --conf "spark.qsync.plan.devices=$(types)" ;;
+    S) [ -f "$H/b-plan.json" ] || { echo "== S skipped: run b first"; continue; }
+       JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dqsync.cuda.copyBehind=stream" \
+           one b-stream 'local[2]' "${A[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
            --conf "spark.qsync.plan.devices=$(types)" ;;
     d) if grep -q "qsync plan=auto: QSYNC" "${OUT:-/tmp}/hybrid/c.log" 2> /dev/null; then
          echo "== d skipped: c's verdict proposes neither a rebalance nor a leave-out"; continue
