@@ -265,7 +265,7 @@ final class AutoPlan {
                 if (!p.profileError().isEmpty()) {
                     d.put("profileError", p.profileError());
                 }
-                if (p.coRun() != null) {
+                if (!p.coRun().isEmpty()) {
                     d.put("coRun", p.coRun());
                 }
                 devices.add(d);

@@ -12,16 +12,21 @@ import io.qsync.planner.replay.WorkerReplay;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.profile.Medians;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The probe stage's co-run (driver side): replays the co-run's configuration (every rank at its co-run precision, the
- * local batch) from the profiles, and sets the Replayer's compute per device type and exposed exchange of the last rank
- * beside what the ranks measured. Their ratios scale the profiles ({@link CoRunScaling}) before planning. Nothing
- * changes when the co-run did not run or failed on any rank, or a ratio is implausible; the summary says which.
+ * The probe stage's co-run (driver side): replays each of the co-run's configurations (every rank at that
+ * configuration's precision, the local batch) from the profiles, and sets the Replayer's compute per device type and
+ * exposed exchange of the last rank beside what the ranks measured. Per type, the FP32 configuration gives the factor on
+ * FP32 work and per-step terms; the FP16 one, with that factor on its per-step terms, gives the factor on low-precision
+ * work (sharing a card slows memory-bound kernels more: measured on an H200, 32 SMs beside 96, FP32 x0.98 and FP16
+ * x1.06). The exchange factor is the mean of the configurations' ratios. They scale the profiles
+ * ({@link CoRunScaling}) before planning. Nothing changes when the co-run did not run or failed on any rank, or a ratio
+ * is implausible; the summary says which.
  */
 final class CoRunCalibration {
     private CoRunCalibration() {}
@@ -41,85 +46,172 @@ final class CoRunCalibration {
      */
     static Outcome apply(
             List<ProbeStage.Probed> probed, Map<String, DeviceProfile> profiles, LayerGraph graph, int local) {
-        if (probed.size() < 2 || probed.stream().allMatch(p -> p.coRun() == null)) {
+        if (probed.size() < 2 || probed.stream().allMatch(p -> p.coRun().isEmpty())) {
             return new Outcome(profiles, "co-run: none (a single worker, or spark.qsync.plan.coRunSteps=0)");
         }
+        int configs = probed.get(0).coRun().size();
         for (ProbeStage.Probed p : probed) {
-            if (p.coRun() == null || !p.coRun().ok()) {
-                return new Outcome(
-                        profiles,
-                        "co-run: failed, profiles used as measured alone ("
-                                + (p.coRun() == null
-                                        ? "rank " + p.device().rank() + " did not run it"
-                                        : p.coRun().error())
-                                + ")");
+            String why = p.coRun().isEmpty()
+                    ? "rank " + p.device().rank() + " did not run it"
+                    : p.coRun().stream()
+                            .filter(r -> !r.ok())
+                            .map(CoRunProbe.Result::error)
+                            .findFirst()
+                            .orElse(null);
+            if (why == null && p.coRun().size() != configs) {
+                why = "rank " + p.device().rank() + " ran " + p.coRun().size() + " configurations, rank 0 " + configs;
+            }
+            if (why != null) {
+                return new Outcome(profiles, "co-run: failed, profiles used as measured alone (" + why + ")");
             }
         }
         Map<String, List<ProbeStage.Probed>> byType = new LinkedHashMap<>();
         for (ProbeStage.Probed p : probed) {
             byType.computeIfAbsent(p.device().type(), t -> new ArrayList<>()).add(p);
         }
-        List<WorkerSpec> specs = new ArrayList<>();
-        byType.forEach((type, ranks) -> {
-            Map<String, Precision> plan = new LinkedHashMap<>();
-            for (LayerNode n : graph.switchableNodes()) {
-                plan.put(n.id(), ranks.get(0).coRun().precision());
-            }
-            specs.add(new WorkerSpec(type, profiles.get(type), plan, local, ranks.size()));
-        });
-        ReplayResult predicted = new Replayer(graph, new PredictorMemory()).replay(specs);
-        ProbeStage.Probed late = probed.stream()
-                .max((a, b) -> Double.compare(a.coRun().computeMs(), b.coRun().computeMs()))
-                .orElseThrow();
-        WorkerReplay lateReplay = predicted.worker(late.device().type());
-        double exchange = late.coRun().exchangeMs() / (1e3 * lateReplay.allReduceSeconds());
-        StringBuilder summary = new StringBuilder(String.format(
-                Locale.ROOT,
-                "co-run of %d ranks (%s rows each): exposed exchange of the last rank (%d, %s) %.3f ms measured vs "
-                        + "%.3f ms predicted (x%.3f)",
-                probed.size(),
-                local,
-                late.device().rank(),
-                late.device().type(),
-                late.coRun().exchangeMs(),
-                1e3 * lateReplay.allReduceSeconds(),
-                exchange));
-        Map<String, DeviceProfile> out = new LinkedHashMap<>(profiles);
-        for (Map.Entry<String, List<ProbeStage.Probed>> e : byType.entrySet()) {
-            WorkerReplay w = predicted.worker(e.getKey());
-            double pred = w.forwardSeconds()
-                    + w.backwardSeconds()
-                    + w.castSeconds()
-                    + w.overheadSeconds()
-                    + w.optimizerSeconds();
-            double meas = Medians.of(e.getValue().stream()
-                    .mapToDouble(p -> p.coRun().computeMs())
-                    .toArray());
-            double compute = meas / (1e3 * pred);
+        Replayer replayer = new Replayer(graph, new PredictorMemory());
+        List<ReplayResult> predicted = new ArrayList<>();
+        List<List<WorkerSpec>> configSpecs = new ArrayList<>();
+        double exchangeSum = 0;
+        StringBuilder summary = new StringBuilder(
+                String.format(Locale.ROOT, "co-run of %d ranks (%s rows each)", probed.size(), local));
+        for (int c = 0; c < configs; c++) {
+            int config = c;
+            List<WorkerSpec> specs = new ArrayList<>();
+            byType.forEach((type, ranks) -> specs.add(new WorkerSpec(
+                    type, profiles.get(type), uniform(graph, precision(ranks, config)), local, ranks.size())));
+            ReplayResult r = replayer.replay(specs);
+            predicted.add(r);
+            configSpecs.add(specs);
+            ProbeStage.Probed late = probed.stream()
+                    .max(Comparator.comparingDouble(p -> p.coRun().get(config).computeMs()))
+                    .orElseThrow();
+            double predictedMs = 1e3 * r.worker(late.device().type()).allReduceSeconds();
+            double ratio = late.coRun().get(c).exchangeMs() / predictedMs;
+            exchangeSum += ratio;
             summary.append(String.format(
                     Locale.ROOT,
-                    "; %s at %s: step less exchange %.3f ms measured vs %.3f ms predicted (x%.3f)",
+                    "; at %s: exposed exchange of the last rank (%d, %s) %.3f ms measured vs %.3f ms predicted (x%.3f)",
+                    describe(byType, c),
+                    late.device().rank(),
+                    late.device().type(),
+                    late.coRun().get(c).exchangeMs(),
+                    predictedMs,
+                    ratio));
+        }
+        double exchange = exchangeSum / configs;
+        Map<String, DeviceProfile> out = new LinkedHashMap<>(profiles);
+        for (Map.Entry<String, List<ProbeStage.Probed>> e : byType.entrySet()) {
+            CoRunScaling.Factors f = factors(
                     e.getKey(),
-                    e.getValue().get(0).coRun().precision(),
-                    meas,
-                    1e3 * pred,
-                    compute));
+                    e.getValue(),
+                    predicted,
+                    fp32Share(replayer, configSpecs, e.getKey()),
+                    exchange,
+                    summary);
             try {
                 out.put(
                         e.getKey(),
                         CoRunScaling.apply(
                                 profiles.get(e.getKey()),
-                                compute,
-                                exchange,
+                                f,
                                 String.format(
                                         Locale.ROOT,
-                                        "co-run in the job: compute x%.3f, exchange x%.3f",
-                                        compute,
-                                        exchange)));
+                                        "co-run in the job: compute x%.3f (FP32) x%.3f (other precisions), exchange "
+                                                + "x%.3f",
+                                        f.compute(),
+                                        f.lowPrecision(),
+                                        f.exchange())));
             } catch (IllegalArgumentException ex) {
                 return new Outcome(profiles, summary + "; not applied: " + ex.getMessage());
             }
         }
         return new Outcome(Map.copyOf(out), summary + "; applied to the profiles");
+    }
+
+    /**
+     * The part of the type's predicted compute (ms) in the second configuration that the FP32 factor scales (per-step
+     * terms, layers that stay FP32): the prediction is linear in the two factors, so replaying it once more with the
+     * FP32 factor at 2 gives it. 0 with a single configuration.
+     */
+    private static double fp32Share(Replayer replayer, List<List<WorkerSpec>> configSpecs, String type) {
+        if (configSpecs.size() < 2) {
+            return 0;
+        }
+        List<WorkerSpec> specs = new ArrayList<>();
+        for (WorkerSpec w : configSpecs.get(1)) {
+            specs.add(
+                    w.name().equals(type)
+                            ? new WorkerSpec(
+                                    w.name(),
+                                    CoRunScaling.apply(w.device(), new CoRunScaling.Factors(2, 1, 1), "FP32 share"),
+                                    w.plan(),
+                                    w.batch(),
+                                    w.count())
+                            : w);
+        }
+        double base = compute(replayer.replay(configSpecs.get(1)).worker(type));
+        return 1e3 * (compute(replayer.replay(specs).worker(type)) - base);
+    }
+
+    /** One type's factors from its ranks' measurements in each configuration; appends them to the summary. */
+    private static CoRunScaling.Factors factors(
+            String type,
+            List<ProbeStage.Probed> ranks,
+            List<ReplayResult> predicted,
+            double fp32ShareMs,
+            double exchange,
+            StringBuilder summary) {
+        double[] meas = new double[predicted.size()];
+        double[] pred = new double[predicted.size()];
+        for (int c = 0; c < meas.length; c++) {
+            int config = c;
+            meas[c] = Medians.of(ranks.stream()
+                    .mapToDouble(p -> p.coRun().get(config).computeMs())
+                    .toArray());
+            pred[c] = 1e3 * compute(predicted.get(c).worker(type));
+        }
+        double fp32 = meas[0] / pred[0];
+        double low = fp32;
+        if (meas.length > 1 && precision(ranks, 1) != Precision.FP32) { // the FP32 share at the FP32 factor
+            low = (meas[1] - fp32 * fp32ShareMs) / (pred[1] - fp32ShareMs);
+        } else if (meas.length > 1) { // FP32 twice (a CPU worker): one factor from both
+            fp32 = (meas[0] + meas[1]) / (pred[0] + pred[1]);
+            low = fp32;
+        }
+        for (int c = 0; c < meas.length; c++) {
+            summary.append(String.format(
+                    Locale.ROOT,
+                    "; %s at %s: step less exchange %.3f ms measured vs %.3f ms predicted",
+                    type,
+                    precision(ranks, c),
+                    meas[c],
+                    pred[c]));
+        }
+        summary.append(String.format(Locale.ROOT, " (%s: FP32 work x%.3f, other precisions x%.3f)", type, fp32, low));
+        return new CoRunScaling.Factors(fp32, low, exchange);
+    }
+
+    private static double compute(WorkerReplay w) {
+        return w.forwardSeconds() + w.backwardSeconds() + w.castSeconds() + w.overheadSeconds() + w.optimizerSeconds();
+    }
+
+    private static Precision precision(List<ProbeStage.Probed> ranks, int config) {
+        return ranks.get(0).coRun().get(config).precision();
+    }
+
+    private static Map<String, Precision> uniform(LayerGraph graph, Precision p) {
+        Map<String, Precision> plan = new LinkedHashMap<>();
+        for (LayerNode n : graph.switchableNodes()) {
+            plan.put(n.id(), p);
+        }
+        return plan;
+    }
+
+    /** A configuration in words: each type's precision, e.g. "h100-96sm FP16, cpu FP32". */
+    private static String describe(Map<String, List<ProbeStage.Probed>> byType, int config) {
+        List<String> parts = new ArrayList<>();
+        byType.forEach((type, ranks) -> parts.add(type + " " + precision(ranks, config)));
+        return String.join(", ", parts);
     }
 }

@@ -14,15 +14,19 @@ import io.qsync.runtime.TrainingEngine;
 import io.qsync.spark.devices.SmSlicing;
 import io.qsync.spark.devices.WorkerDevice;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 
 /**
  * The probe stage's co-run (executor side): every rank trains a few synchronized steps of the job's network together,
- * on its own device and over the job's ring, with a uniform plan that no planned run uses (FP16 on a GPU, FP32 on a
- * CPU). Profiles are measured with one rank alone; the co-run shows what running side by side costs (workers sharing a
- * card, a host's CPUs and memory under the ring), which {@link CoRunCalibration} turns into factors on the profiles.
+ * on its own device and over the job's ring, in two configurations: uniform FP32, then uniform FP16 on the GPUs (FP32
+ * on CPUs, where emulated precisions are slower). A job without a GPU rank runs the first only. Profiles are measured
+ * with one rank alone; the co-run shows what running side by side costs (workers sharing a card, a host's CPUs and
+ * memory under the ring), and, with two configurations, how differently it slows compute-bound FP32 work and
+ * memory-bound low-precision work. {@link CoRunCalibration} turns it into factors on the profiles.
  */
 final class CoRunProbe {
     private CoRunProbe() {}
@@ -57,26 +61,32 @@ final class CoRunProbe {
     }
 
     /**
-     * The co-run's uniform precision for a worker: FP16 on a GPU that can run it (close to the fast plans the
-     * planner weighs, and no planned run is uniform FP16), FP32 on a CPU (emulated precisions are slower there).
+     * The co-run's configurations for a worker, in order: FP32, then (when any rank trains on a GPU) FP16 on a GPU
+     * (close to the fast plans the planner weighs) or FP32 again on a CPU. Every rank runs as many as the others.
+     *
+     * @param gpu    whether this worker trains on a GPU
+     * @param anyGpu whether any rank of the job does
      */
-    static Precision precisionFor(boolean gpu) {
-        return gpu ? Precision.FP16 : Precision.FP32;
+    static List<Precision> precisionsFor(boolean gpu, boolean anyGpu) {
+        return anyGpu ? List.of(Precision.FP32, gpu ? Precision.FP16 : Precision.FP32) : List.of(Precision.FP32);
     }
 
     /**
-     * Runs the co-run on this rank: joins the ring, trains {@code warmup + steps} steps, leaves. Every rank must call
-     * it: the ring's setup gathers all ranks. A failure before the ring is up fails the task (Spark then ends the
-     * barrier stage, so no peer waits in the gathering); one after it closes the ring, so that the peers fail fast too,
-     * and is reported, not thrown (the profiles are then used as measured alone).
+     * Runs the co-run on this rank: joins the ring, trains {@code warmup + steps} steps per configuration, leaves.
+     * Every rank must call it with the same number of configurations: the ring's setup gathers all ranks. A failure
+     * before the ring is up fails the task (Spark then ends the barrier stage, so no peer waits in the gathering); one
+     * after it closes the ring, so that the peers fail fast too, and is reported, not thrown (the profiles are then used
+     * as measured alone).
+     *
+     * @return one result per configuration, or a single failed one
      */
-    static Result run(
+    static List<Result> run(
             BarrierTaskContext ctx,
             ProbeStage.Request req,
             WorkerDevice device,
-            int rank,
             String host,
             int threads,
+            List<Precision> configurations,
             boolean gpu,
             int warmup,
             int steps)
@@ -89,19 +99,23 @@ final class CoRunProbe {
             try (comm;
                     TrainingEngine engine = Backends.select(backend)
                             .open(new EngineRequest(req.model(), null, device.ordinal(), threads, req.localBatch()))) {
-                Precision p = Precision.FP32;
                 ProfilingSupport prof = engine.profiling().orElse(null);
-                if (prof != null) {
-                    p = precisionFor(gpu);
-                    Map<String, Precision> plan = new LinkedHashMap<>();
-                    for (String id : prof.switchableLayers().keySet()) {
-                        plan.put(id, p);
+                List<Result> out = new ArrayList<>();
+                for (Precision wanted : configurations) {
+                    Precision p = Precision.FP32;
+                    if (prof != null) {
+                        p = wanted;
+                        Map<String, Precision> plan = new LinkedHashMap<>();
+                        for (String id : prof.switchableLayers().keySet()) {
+                            plan.put(id, p);
+                        }
+                        prof.applyPlan(new PrecisionPlan(plan));
                     }
-                    prof.applyPlan(new PrecisionPlan(plan));
+                    out.add(measure(engine, comm, req, p, warmup, steps));
                 }
-                return measure(engine, comm, req, p, warmup, steps);
+                return List.copyOf(out);
             } catch (RuntimeException | LinkageError e) { // the ring is closed by now: peers reading from it fail fast
-                return Result.failed("rank " + rank + ": " + e);
+                return List.of(Result.failed("rank " + device.rank() + ": " + e));
             }
         }
     }

@@ -105,10 +105,16 @@ final class ProbeStage {
      * @param device       its device
      * @param profileJson  the profile it measured for its type, or null
      * @param profileError why measuring failed, or ""
-     * @param coRun        what it measured in the co-run of all ranks, or null (none ran)
+     * @param coRun        what it measured in each configuration of the co-run of all ranks (a single failed result
+     *                     when it failed); empty when none ran
      */
-    record Probed(WorkerDevice device, String profileJson, String profileError, CoRunProbe.Result coRun)
-            implements Serializable {}
+    record Probed(WorkerDevice device, String profileJson, String profileError, List<CoRunProbe.Result> coRun)
+            implements Serializable {
+        /** Copies the co-run's results. */
+        Probed {
+            coRun = coRun == null ? List.of() : List.copyOf(coRun);
+        }
+    }
 
     /** Runs the probe stage on {@code numWorkers} barrier tasks; results by rank. */
     static List<Probed> run(SparkContext sc, int numWorkers, Request request) {
@@ -169,11 +175,22 @@ final class ProbeStage {
                     error = e.toString();
                 }
             }
-            CoRunProbe.Result coRun = null;
+            List<CoRunProbe.Result> coRun = List.of();
             if (n > 1 && req.coRunSteps() > 0) { // every rank joins: the ring's setup gathers them all
                 boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), n);
+                boolean anyGpu =
+                        all.stream().anyMatch(d -> d.isGpu() && !req.devices().cpuRank(d.rank(), n));
                 try {
-                    coRun = CoRunProbe.run(ctx, req, device, rank, host, threads, gpu, CO_RUN_WARMUP, req.coRunSteps());
+                    coRun = CoRunProbe.run(
+                            ctx,
+                            req,
+                            device,
+                            host,
+                            threads,
+                            CoRunProbe.precisionsFor(gpu, anyGpu),
+                            gpu,
+                            CO_RUN_WARMUP,
+                            req.coRunSteps());
                 } catch (RuntimeException e) {
                     throw e;
                 } catch (Exception e) { // closing the SM slice or the endpoint

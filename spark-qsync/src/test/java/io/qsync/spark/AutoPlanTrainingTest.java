@@ -105,7 +105,9 @@ class AutoPlanTrainingTest {
         assertTrue(auto.verdict().contains("samples/s"), auto.verdict());
         // both ranks trained synchronized steps together in the probe stage, and the profiles were set beside them
         for (JsonNode d : new ObjectMapper().readTree(Files.readString(planDir.resolve("devices.json")))) {
-            JsonNode co = d.get("coRun");
+            JsonNode configs = d.get("coRun");
+            assertEquals(1, configs.size(), "no GPU rank: one configuration (FP32) " + configs);
+            JsonNode co = configs.get(0);
             assertEquals(
                     "",
                     co.get("error").asText(),

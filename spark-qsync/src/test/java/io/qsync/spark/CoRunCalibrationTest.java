@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.planner.cost.CoRunScaling;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.cost.DeviceProfile;
+import io.qsync.planner.cost.LayerMeasurement;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.replay.PredictorMemory;
@@ -23,25 +25,58 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The co-run's ratios scale the profiles so that replaying the co-run's configuration gives what the ranks measured;
- * a failed or missing co-run leaves the profiles as they are.
+ * The co-run's ratios scale the profiles so that replaying each of the co-run's configurations (uniform FP32, uniform
+ * FP16) gives what the ranks measured, with FP32 and low-precision work slowed by different factors; a failed or
+ * missing co-run leaves the profiles as they are.
  */
 class CoRunCalibrationTest {
     private static final LayerGraph GRAPH = TestGraphs.chain(3);
     private static final int ROWS = 64;
+    private static final List<Precision> CONFIGS = List.of(Precision.FP32, Precision.FP16);
     private static final Map<String, DeviceProfile> PROFILES =
-            Map.of("h100", DeviceCatalog.get("h100"), "t4", DeviceCatalog.get("t4"));
+            Map.of("h100", measured(DeviceCatalog.get("h100")), "t4", measured(DeviceCatalog.get("t4")));
+
+    /** A catalog profile with every layer measured at FP32 and FP16 (as the in-job Profiler measures them). */
+    private static DeviceProfile measured(DeviceProfile p) {
+        io.qsync.planner.cost.CostModel m = new io.qsync.planner.cost.CostModel(p);
+        List<LayerMeasurement> ms = new ArrayList<>();
+        for (LayerNode n : GRAPH.nodes()) {
+            for (Precision q : CONFIGS) {
+                ms.add(new LayerMeasurement(
+                        n.signature(),
+                        ROWS,
+                        q,
+                        m.layerSeconds(n.signature(), ROWS, q, false),
+                        m.layerSeconds(n.signature(), ROWS, q, true)));
+            }
+        }
+        return new DeviceProfile(
+                p.name(),
+                false,
+                "measured",
+                p.memoryBytes(),
+                p.precisions(),
+                p.castPolicy(),
+                p.roofline(),
+                List.copyOf(ms),
+                p.casts(),
+                p.optimizer(),
+                Map.of(),
+                p.interconnect(),
+                p.contextBytes(),
+                null);
+    }
 
     private static WorkerDevice device(int rank, String type) {
         return new WorkerDevice(rank, "h", WorkerDevice.GPU, type, "0", 0, type, 40, 16L << 30, "8.0", 8, "", "");
     }
 
-    private static List<WorkerSpec> coRunSpecs(Map<String, DeviceProfile> profiles) {
+    private static List<WorkerSpec> coRunSpecs(Map<String, DeviceProfile> profiles, Precision p) {
         List<WorkerSpec> specs = new ArrayList<>();
         for (String type : List.of("h100", "t4")) {
             Map<String, Precision> plan = new LinkedHashMap<>();
             for (LayerNode n : GRAPH.switchableNodes()) {
-                plan.put(n.id(), Precision.FP16);
+                plan.put(n.id(), p);
             }
             specs.add(new WorkerSpec(type, profiles.get(type), plan, ROWS, 1));
         }
@@ -57,64 +92,87 @@ class CoRunCalibrationTest {
                         + w.optimizerSeconds());
     }
 
-    private static ReplayResult replay(Map<String, DeviceProfile> profiles) {
-        return new Replayer(GRAPH, new PredictorMemory()).replay(coRunSpecs(profiles));
+    private static ReplayResult replay(Map<String, DeviceProfile> profiles, Precision p) {
+        return new Replayer(GRAPH, new PredictorMemory()).replay(coRunSpecs(profiles, p));
     }
 
-    /** Ranks that measured {@code compute[i]} times the prediction, and the last one {@code exchange} times it. */
-    private static List<ProbeStage.Probed> measured(double h100, double t4, double exchange) {
-        ReplayResult r = replay(PROFILES);
-        double ch = h100 * computeMs(r.worker("h100"));
-        double ct = t4 * computeMs(r.worker("t4"));
-        String late = ch > ct ? "h100" : "t4";
-        double x = exchange * 1e3 * r.worker(late).allReduceSeconds();
+    /**
+     * Ranks whose compute is {@code h100[c]} and {@code t4[c]} times the prediction in configuration {@code c}, and the
+     * last one's exchange {@code exchange} times it.
+     */
+    private static List<ProbeStage.Probed> measured(double[] h100, double[] t4, double exchange) {
+        List<CoRunProbe.Result> h = new ArrayList<>();
+        List<CoRunProbe.Result> t = new ArrayList<>();
+        for (int c = 0; c < CONFIGS.size(); c++) {
+            ReplayResult r = replay(PROFILES, CONFIGS.get(c));
+            double ch = h100[c] * computeMs(r.worker("h100"));
+            double ct = t4[c] * computeMs(r.worker("t4"));
+            String late = ch > ct ? "h100" : "t4";
+            double x = exchange * 1e3 * r.worker(late).allReduceSeconds();
+            Precision p = CONFIGS.get(c);
+            h.add(new CoRunProbe.Result(p, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, ""));
+            t.add(new CoRunProbe.Result(p, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, ""));
+        }
         return List.of(
-                new ProbeStage.Probed(
-                        device(0, "h100"),
-                        null,
-                        "",
-                        new CoRunProbe.Result(
-                                Precision.FP16, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, "")),
-                new ProbeStage.Probed(
-                        device(1, "t4"),
-                        null,
-                        "",
-                        new CoRunProbe.Result(
-                                Precision.FP16, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, "")));
+                new ProbeStage.Probed(device(0, "h100"), null, "", h),
+                new ProbeStage.Probed(device(1, "t4"), null, "", t));
     }
 
     @Test
-    void theCorrectedProfilesReplayTheCoRunAsMeasured() {
-        List<ProbeStage.Probed> probed = measured(1.08, 1.25, 1.4);
+    void theCorrectedProfilesReplayBothConfigurationsAsMeasured() {
+        List<ProbeStage.Probed> probed = measured(new double[] {1.02, 1.08}, new double[] {0.98, 1.25}, 1.4);
         CoRunCalibration.Outcome o = CoRunCalibration.apply(probed, PROFILES, GRAPH, ROWS);
         assertTrue(o.summary().endsWith("applied to the profiles"), o.summary());
-        ReplayResult again = replay(o.profiles());
-        assertEquals(probed.get(0).coRun().computeMs(), computeMs(again.worker("h100")), 1e-9);
-        assertEquals(probed.get(1).coRun().computeMs(), computeMs(again.worker("t4")), 1e-9);
-        ProbeStage.Probed late =
-                probed.get(0).coRun().computeMs() > probed.get(1).coRun().computeMs() ? probed.get(0) : probed.get(1);
-        assertEquals(
-                late.coRun().exchangeMs(),
-                1e3 * again.worker(late.device().type()).allReduceSeconds(),
-                1e-6 * late.coRun().exchangeMs(),
-                "the last rank's exposed exchange");
-        assertTrue(o.profiles().get("t4").source().contains("co-run in the job: compute x1.250"), o.summary());
+        for (int c = 0; c < CONFIGS.size(); c++) {
+            ReplayResult again = replay(o.profiles(), CONFIGS.get(c));
+            for (ProbeStage.Probed p : probed) {
+                assertEquals(
+                        p.coRun().get(c).computeMs(),
+                        computeMs(again.worker(p.device().type())),
+                        1e-9,
+                        p.device().type() + " at " + CONFIGS.get(c));
+            }
+            int config = c;
+            ProbeStage.Probed late = probed.get(0).coRun().get(c).computeMs()
+                            > probed.get(1).coRun().get(c).computeMs()
+                    ? probed.get(0)
+                    : probed.get(1);
+            assertEquals(
+                    late.coRun().get(config).exchangeMs(),
+                    1e3 * again.worker(late.device().type()).allReduceSeconds(),
+                    1e-6 * late.coRun().get(config).exchangeMs(),
+                    "the last rank's exposed exchange at " + CONFIGS.get(c));
+        }
+        CoRunScaling.Factors t4 = o.profiles().get("t4").coRun();
+        assertEquals(0.98, t4.compute(), 1e-9, "the FP32 configuration alone gives the FP32 factor");
+        assertTrue(t4.lowPrecision() > 1.25, "FP16 work takes more than the whole step's ratio: " + t4);
+        assertTrue(o.profiles().get("t4").source().contains("co-run in the job: compute x0.980 (FP32)"), o.summary());
     }
 
     @Test
     void aFailedOrImplausibleCoRunLeavesTheProfilesAsMeasuredAlone() {
+        double[] one = {1, 1};
         List<ProbeStage.Probed> failed = List.of(
-                measured(1, 1, 1).get(0),
-                new ProbeStage.Probed(device(1, "t4"), null, "", CoRunProbe.Result.failed("rank 1: out of memory")));
+                measured(one, one, 1).get(0),
+                new ProbeStage.Probed(
+                        device(1, "t4"), null, "", List.of(CoRunProbe.Result.failed("rank 1: out of memory"))));
         CoRunCalibration.Outcome o = CoRunCalibration.apply(failed, PROFILES, GRAPH, ROWS);
         assertSame(PROFILES, o.profiles());
         assertTrue(o.summary().contains("rank 1: out of memory"), o.summary());
-        CoRunCalibration.Outcome wild = CoRunCalibration.apply(measured(1, 5, 1), PROFILES, GRAPH, ROWS);
+        CoRunCalibration.Outcome wild =
+                CoRunCalibration.apply(measured(one, new double[] {1, 5}, 1), PROFILES, GRAPH, ROWS);
         assertSame(PROFILES, wild.profiles());
         assertTrue(wild.summary().contains("not applied"), wild.summary());
         List<ProbeStage.Probed> none = List.of(
                 new ProbeStage.Probed(device(0, "h100"), null, "", null),
-                new ProbeStage.Probed(device(1, "t4"), null, "", null));
+                new ProbeStage.Probed(device(1, "t4"), null, "", List.of()));
         assertTrue(CoRunCalibration.apply(none, PROFILES, GRAPH, ROWS).summary().startsWith("co-run: none"));
+    }
+
+    @Test
+    void aJobWithoutAGpuCoRunsOnceAtFp32AndAGpuJobTwice() {
+        assertEquals(List.of(Precision.FP32), CoRunProbe.precisionsFor(false, false));
+        assertEquals(List.of(Precision.FP32, Precision.FP16), CoRunProbe.precisionsFor(true, true));
+        assertEquals(List.of(Precision.FP32, Precision.FP32), CoRunProbe.precisionsFor(false, true));
     }
 }

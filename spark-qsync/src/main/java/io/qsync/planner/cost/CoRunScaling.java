@@ -1,5 +1,6 @@
 package io.qsync.planner.cost;
 
+import io.qsync.lowprec.Precision;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,9 +10,10 @@ import java.util.Map;
  * A device profile corrected by a co-run: the job's ranks trained a few synchronized steps together, and the measured
  * compute and exchange differ from what the profile (measured with its rank alone) predicts. Workers that share one
  * card (SM slices) share its memory bandwidth and L2, and every rank of a host shares its CPUs and memory while the
- * ring runs. The layer costs, step overheads, cast and optimizer costs and the roofline are scaled by the compute
- * factor; the link's
- * time per byte and per hop by the exchange factor (its wait curve stays).
+ * ring runs. Sharing slows memory-bound work more than compute-bound work, so the co-run measures two configurations
+ * (uniform FP32 and uniform FP16, {@code CoRunProbe}) and a profile carries two compute factors: one on its FP32 layers,
+ * step overheads, optimizer and FP32 peak; one on its other precisions' layers, its casts, its other peaks and its
+ * memory bandwidth. The link's time per byte and per hop is scaled by the exchange factor (its wait curve stays).
  */
 public final class CoRunScaling {
     private CoRunScaling() {}
@@ -19,10 +21,24 @@ public final class CoRunScaling {
     /**
      * The factors a profile was scaled by.
      *
-     * @param compute  on its compute terms
-     * @param exchange on its link's time
+     * @param compute      on its FP32 layers and per-step terms (overheads, optimizer)
+     * @param lowPrecision on its layers at other precisions and its casts (0 in JSON written before it: taken as
+     *                     {@code compute})
+     * @param exchange     on its link's time
      */
-    public record Factors(double compute, double exchange) {}
+    public record Factors(double compute, double lowPrecision, double exchange) {
+        /** Reads a missing {@code lowPrecision} as {@code compute}. */
+        public Factors {
+            if (lowPrecision == 0) {
+                lowPrecision = compute;
+            }
+        }
+
+        /** One compute factor for every precision (a CPU co-run measures FP32 only). */
+        public Factors(double compute, double exchange) {
+            this(compute, compute, exchange);
+        }
+    }
 
     /** Factors outside this range are taken as a failed measurement (the profile is left as it is). */
     public static final double MIN_FACTOR = 0.5;
@@ -31,25 +47,32 @@ public final class CoRunScaling {
     public static final double MAX_FACTOR = 2.0;
 
     /**
-     * @param p        a profile measured with its rank alone
-     * @param compute  measured over predicted compute of a step of this device type in the co-run
-     * @param exchange measured over predicted exposed exchange of the co-run's last rank
-     * @param note     what to append to the source text
+     * {@link #apply(DeviceProfile, Factors, String)} with one compute factor for every precision.
+     */
+    public static DeviceProfile apply(DeviceProfile p, double compute, double exchange, String note) {
+        return apply(p, new Factors(compute, exchange), note);
+    }
+
+    /**
+     * @param p    a profile measured with its rank alone
+     * @param f    measured over predicted: compute of this device type's FP32 and low-precision work in the co-run,
+     *             exposed exchange of the co-run's last rank
+     * @param note what to append to the source text
      * @return the corrected copy
      * @throws IllegalArgumentException if a factor lies outside {@code [MIN_FACTOR, MAX_FACTOR]}
      */
-    public static DeviceProfile apply(DeviceProfile p, double compute, double exchange, String note) {
-        for (double f : new double[] {compute, exchange}) {
-            if (!(f >= MIN_FACTOR && f <= MAX_FACTOR)) {
+    public static DeviceProfile apply(DeviceProfile p, Factors f, String note) {
+        for (double x : new double[] {f.compute(), f.lowPrecision(), f.exchange()}) {
+            if (!(x >= MIN_FACTOR && x <= MAX_FACTOR)) {
                 throw new IllegalArgumentException(
-                        "co-run factor " + f + " outside [" + MIN_FACTOR + ", " + MAX_FACTOR + "] for " + p.name());
+                        "co-run factor " + x + " outside [" + MIN_FACTOR + ", " + MAX_FACTOR + "] for " + p.name());
             }
         }
         if (p.coRun() != null) {
             throw new IllegalArgumentException(
                     "profile " + p.name() + " is already scaled by a co-run: scale its " + "alone() profile");
         }
-        return scale(p, compute, exchange, p.source() + "; " + note, new Factors(compute, exchange));
+        return scale(p, f, p.source() + "; " + note, f);
     }
 
     /**
@@ -58,29 +81,29 @@ public final class CoRunScaling {
      */
     static DeviceProfile undo(DeviceProfile p) {
         Factors f = p.coRun();
-        return scale(p, 1 / f.compute(), 1 / f.exchange(), p.source() + " (taken out: alone)", null);
+        Factors inverse = new Factors(1 / f.compute(), 1 / f.lowPrecision(), 1 / f.exchange());
+        return scale(p, inverse, p.source() + " (taken out: alone)", null);
     }
 
-    private static DeviceProfile scale(
-            DeviceProfile p, double compute, double exchange, String source, Factors factors) {
+    private static DeviceProfile scale(DeviceProfile p, Factors by, String source, Factors factors) {
+        double compute = by.compute();
+        double low = by.lowPrecision();
+        double exchange = by.exchange();
         List<LayerMeasurement> layers = new ArrayList<>();
         for (LayerMeasurement m : p.layers()) {
+            double x = m.precision() == Precision.FP32 ? compute : low;
             layers.add(new LayerMeasurement(
-                    m.signature(),
-                    m.batch(),
-                    m.precision(),
-                    compute * m.forwardSeconds(),
-                    compute * m.backwardSeconds()));
+                    m.signature(), m.batch(), m.precision(), x * m.forwardSeconds(), x * m.backwardSeconds()));
         }
         Map<String, Double> overheads = new LinkedHashMap<>();
         p.stepOverheads().forEach((k, v) -> overheads.put(k, compute * v));
         Map<String, LinearCost> casts = new LinkedHashMap<>();
-        p.casts().forEach((k, v) -> casts.put(k, scaled(v, compute)));
+        p.casts().forEach((k, v) -> casts.put(k, scaled(v, low)));
         Roofline r = p.roofline(); // the analytic fallback (layers without a measurement) slows alike
-        Map<io.qsync.lowprec.Precision, Double> peaks = new LinkedHashMap<>();
-        r.peakFlopsPerSec().forEach((k, v) -> peaks.put(k, v / compute));
-        Roofline roofline = new Roofline(
-                peaks, r.efficiency(), r.memoryBytesPerSec() / compute, r.layerOverheadSeconds() * compute);
+        Map<Precision, Double> peaks = new LinkedHashMap<>();
+        r.peakFlopsPerSec().forEach((k, v) -> peaks.put(k, v / (k == Precision.FP32 ? compute : low)));
+        Roofline roofline =
+                new Roofline(peaks, r.efficiency(), r.memoryBytesPerSec() / low, r.layerOverheadSeconds() * compute);
         Interconnect l = p.interconnect();
         Interconnect link = new Interconnect(
                 l.name(), // the factors are in the profile (coRun) and its source text

@@ -72,6 +72,64 @@ class CoRunScalingTest {
     }
 
     @Test
+    void fp32WorkAndLowPrecisionWorkScaleByTheirOwnFactors() {
+        LayerSignature sig =
+                io.qsync.planner.replay.TestGraphs.chain(1).nodes().get(0).signature();
+        DeviceProfile p = new DeviceProfile(
+                H100.name(),
+                false,
+                "measured",
+                H100.memoryBytes(),
+                H100.precisions(),
+                H100.castPolicy(),
+                H100.roofline(),
+                List.of(
+                        new LayerMeasurement(sig, 64, io.qsync.lowprec.Precision.FP32, 1e-3, 2e-3),
+                        new LayerMeasurement(sig, 64, io.qsync.lowprec.Precision.FP16, 4e-4, 8e-4)),
+                java.util.Map.of(
+                        DeviceProfile.castKey(io.qsync.lowprec.Precision.FP32, io.qsync.lowprec.Precision.FP16),
+                        new LinearCost(1e-9, 1e-5)),
+                new LinearCost(2e-9, 1e-4),
+                java.util.Map.of("net|64", 0.002),
+                H100.interconnect(),
+                H100.contextBytes(),
+                null);
+        CoRunScaling.Factors f = new CoRunScaling.Factors(0.98, 1.1, 1.2);
+        DeviceProfile s = CoRunScaling.apply(p, f, "co-run");
+        assertEquals(0.98 * 1e-3, s.layers().get(0).forwardSeconds(), 1e-15);
+        assertEquals(1.1 * 8e-4, s.layers().get(1).backwardSeconds(), 1e-15);
+        assertEquals(
+                1.1 * 1e-5,
+                s.casts()
+                        .get(DeviceProfile.castKey(io.qsync.lowprec.Precision.FP32, io.qsync.lowprec.Precision.FP16))
+                        .beta(),
+                1e-15,
+                "casts are memory-bound work");
+        assertEquals(0.98 * 0.002, s.stepOverheads().get("net|64"), 1e-15, "per-step terms take the FP32 factor");
+        assertEquals(0.98 * 1e-4, s.optimizer().beta(), 1e-15);
+        assertEquals(f, s.coRun());
+        assertEquals(
+                p.layers(),
+                s.alone().layers().stream()
+                        .map(m -> new LayerMeasurement(
+                                m.signature(),
+                                m.batch(),
+                                m.precision(),
+                                round(m.forwardSeconds()),
+                                round(m.backwardSeconds())))
+                        .toList(),
+                "alone() takes both factors out");
+        assertEquals(
+                new CoRunScaling.Factors(1.1, 1.3),
+                new CoRunScaling.Factors(1.1, 0, 1.3),
+                "JSON written before the low-precision factor reads it as the FP32 one");
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 1e12) / 1e12;
+    }
+
+    @Test
     void anImplausibleFactorIsRefusedWithTheDeviceNamed() {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> CoRunScaling.apply(H100, 3.0, 1.0, "x"));
