@@ -187,10 +187,12 @@ public final class QSyncConf {
             "spark.qsync.plan.coRunSteps",
             0,
             10,
-            "Measured synchronized steps of all ranks together in spark.qsync.plan=auto's probe stage (uniform FP16 on "
-                    + "GPUs, FP32 on CPUs, after 3 unmeasured ones). Their compute and exchange, against what the "
-                    + "profiles predict for them, scale the profiles' compute per device type and the link (workers "
-                    + "sharing a card or a host's memory run slower side by side than profiled alone). 0: no co-run.");
+            "Measured synchronized steps of all ranks together in spark.qsync.plan=auto's probe stage, per "
+                    + "configuration (after 3 unmeasured ones): uniform FP32, then, when a rank trains on a GPU, uniform "
+                    + "FP16 on the GPUs (FP32 again on CPUs). Their compute and exchange, against what the profiles "
+                    + "predict for them, scale each device type's FP32 work and its low-precision work, and the link "
+                    + "(workers sharing a card or a host's memory run slower side by side than profiled alone). 0: no "
+                    + "co-run.");
     /** Warm-up before the indicator. */
     public static final ConfEntry<Integer> PLAN_WARMUP_STEPS = ConfEntry.intAtLeast(
             "spark.qsync.plan.warmupSteps",
