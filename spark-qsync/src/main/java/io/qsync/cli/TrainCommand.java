@@ -213,7 +213,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (r.verdict() != null) {
                 System.out.println(r.verdict());
                 if (r.planCheck() != null) {
-                    System.out.println(r.planCheck());
+                    System.out.println(r.planCheck() + r.planCheck().describeRanks());
                 }
                 System.out.println("plan and report: " + r.planDir());
             }

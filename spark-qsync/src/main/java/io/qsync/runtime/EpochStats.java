@@ -12,6 +12,7 @@ import java.io.Serializable;
  * @param seconds          wall time of the epoch's steps (evaluation excluded)
  * @param testAccuracy     accuracy on the evaluation set, or NaN without one
  * @param medianStepMillis median wall time of one step
+ * @param phases           this rank's medians of each phase of its steps, or null (not measured: progress reports)
  */
 public record EpochStats(
         int epoch,
@@ -20,7 +21,8 @@ public record EpochStats(
         double meanLoss,
         double seconds,
         double testAccuracy,
-        double medianStepMillis)
+        double medianStepMillis,
+        StepPhases phases)
         implements Serializable {
 
     /** Training throughput over the epoch. */

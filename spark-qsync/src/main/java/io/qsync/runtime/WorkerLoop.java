@@ -194,8 +194,9 @@ public final class WorkerLoop {
             float[] ep = Arrays.copyOfRange(millis, (int) global - steps, (int) global);
             Arrays.sort(ep);
             double acc = eval == null ? Double.NaN : evaluate(net, eval);
-            EpochStats stats = new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2]);
-            logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
+            StepPhases median = logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
+            EpochStats stats =
+                    new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2], median);
             epochs.add(stats);
             if (rank == 0) {
                 progress.epoch(stats);
@@ -212,10 +213,14 @@ public final class WorkerLoop {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerLoop.class);
 
-    /** Each rank logs its median step and where the time went, to set beside the Replayer's prediction. */
-    private void logPhases(int epoch, float medianStep, float[][] phases, int first, int steps, String device) {
+    /**
+     * Each rank logs its median step and where the time went, to set beside the Replayer's prediction.
+     *
+     * @return the phases' medians, or null when the epoch had no step after the first
+     */
+    private StepPhases logPhases(int epoch, float medianStep, float[][] phases, int first, int steps, String device) {
         if (first >= steps) {
-            return;
+            return null;
         }
         float[] med = new float[phases.length];
         for (int k = 0; k < phases.length; k++) {
@@ -235,6 +240,7 @@ public final class WorkerLoop {
                 med[2],
                 med[3],
                 medianStep - med[0] - med[1] - med[2] - med[3]));
+        return new StepPhases(med[0], med[1], med[2], med[3]);
     }
 
     /**

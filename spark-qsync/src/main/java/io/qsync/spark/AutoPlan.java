@@ -10,6 +10,7 @@ import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
+import io.qsync.planner.replay.WorkerReplay;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
@@ -63,8 +64,17 @@ final class AutoPlan {
      * @param dir      where plan.json and the report are
      * @param plan     the plan trained with
      * @param verdict  the planner's verdict, one line with its numbers
+     * @param predicted the Replayer's compute and exposed exchange per device type for the plan trained with
+     * @param rankTypes the device type of each rank that trains, by rank
      */
-    record Outcome(TrainSettings settings, ClusterPlanBinding binding, Path dir, ClusterPlan plan, String verdict) {}
+    record Outcome(
+            TrainSettings settings,
+            ClusterPlanBinding binding,
+            Path dir,
+            ClusterPlan plan,
+            String verdict,
+            Map<String, PlanCheck.Predicted> predicted,
+            List<String> rankTypes) {}
 
     /**
      * @param sc       the job's context
@@ -163,12 +173,30 @@ final class AutoPlan {
         String verdict = verdict(planner, plan, global, s.autoPlan().rebalance());
         Path dir = write(s, planner, plan, workers, graph, probed, profiles, verdict, coRun.summary());
         LOG.info("{} (plan in {})", verdict, dir);
-        return bind(s, plan, probed, dir, verdict);
+        Map<String, PlanCheck.Predicted> predicted = new LinkedHashMap<>();
+        for (WorkerReplay w : planner.replayer().replay(workers).workers()) {
+            predicted.put(
+                    w.name(),
+                    new PlanCheck.Predicted(
+                            1e3
+                                    * (w.forwardSeconds()
+                                            + w.backwardSeconds()
+                                            + w.castSeconds()
+                                            + w.overheadSeconds()
+                                            + w.optimizerSeconds()),
+                            1e3 * (w.allReduceSeconds() + w.waitSeconds())));
+        }
+        return bind(s, plan, probed, dir, verdict, predicted);
     }
 
     /** The ranks whose type the plan keeps, bound to it; the settings shrink to them when a type is left out. */
     private static Outcome bind(
-            TrainSettings s, ClusterPlan plan, List<ProbeStage.Probed> probed, Path dir, String verdict) {
+            TrainSettings s,
+            ClusterPlan plan,
+            List<ProbeStage.Probed> probed,
+            Path dir,
+            String verdict,
+            Map<String, PlanCheck.Predicted> predicted) {
         List<String> keptTypes = new ArrayList<>();
         int keptCpu = 0;
         for (ProbeStage.Probed p : probed) {
@@ -181,7 +209,7 @@ final class AutoPlan {
                 keptTypes.size() == s.numWorkers() ? s : s.withWorkers(keptTypes.size(), keptTypes, keptCpu);
         ClusterPlanBinding binding = ClusterPlanBinding.of(
                 plan, keptTypes, keptTypes.size(), s.runtime().globalBatchSize());
-        return new Outcome(kept, binding, dir, plan, verdict);
+        return new Outcome(kept, binding, dir, plan, verdict, Map.copyOf(predicted), List.copyOf(keptTypes));
     }
 
     private static String verdict(ClusterPlanner planner, ClusterPlan trained, int global, boolean follow) {

@@ -174,7 +174,7 @@ final class BarrierTrainTask
         long checksum = out.checksum();
         boolean graph = out.model() instanceof ComputationGraph;
         if (rank != 0) {
-            return new TrainedResult(rank, checksum, null, graph, null);
+            return new TrainedResult(rank, checksum, null, graph, out.history()); // its phases, for measured.json
         }
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try {

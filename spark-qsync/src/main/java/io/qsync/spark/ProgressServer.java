@@ -138,7 +138,8 @@ public final class ProgressServer implements AutoCloseable {
                         Double.parseDouble(f[4]),
                         Double.parseDouble(f[5]),
                         Double.parseDouble(f[6]),
-                        Double.parseDouble(f[7])));
+                        Double.parseDouble(f[7]),
+                        null));
             }
         } catch (NumberFormatException e) {
             // malformed: ignored

@@ -221,10 +221,16 @@ public final class TrainJob {
             if (first == null) {
                 throw new IllegalStateException("rank 0 returned no model");
             }
-            PlanCheck check = auto == null ? null : PlanCheck.of(auto.plan(), first.history());
+            PlanCheck check = null;
+            if (auto != null) {
+                TrainingHistory[] histories = new TrainingHistory[results.size()];
+                results.forEach(r -> histories[r.rank()] = r.history());
+                check = PlanCheck.of(
+                        auto.plan(), auto.predicted(), auto.rankTypes(), java.util.Arrays.asList(histories));
+            }
             if (check != null) {
                 check.save(auto.dir());
-                LOG.info(check.toString());
+                LOG.info(check + check.describeRanks());
             }
             return new Result(
                     new ModelSpec(first.modelZip(), first.graph()).restore(),

@@ -11,14 +11,14 @@ import java.io.UncheckedIOException;
 
 /**
  * What each barrier task returns to the driver (through a shuffle): its rank and the checksum of its final
- * parameters, and on rank 0 also the trained model as a DL4J model zip and the training history. Travels as plain
+ * parameters and its training history, and on rank 0 also the trained model as a DL4J model zip. Travels as plain
  * bytes so it does not depend on the configured Spark serializer.
  *
  * @param rank     the worker's rank
  * @param checksum CRC32 of the worker's final parameters (equal on all workers)
  * @param modelZip the trained model ({@code ModelSerializer} format, updater state included); null except rank 0
  * @param graph    whether the model is a ComputationGraph
- * @param history  rank 0's training history; null except rank 0
+ * @param history  the worker's training history (its epochs' phases feed {@code measured.json}); null on a failure
  * @param failure  null, or why this worker stopped without throwing: a deterministic failure (bad input or settings,
  *                 diverged loss) that a retry of the barrier stage would only repeat
  * @param relayed  the failure was reported by a peer over the ring, not raised on this worker

@@ -136,6 +136,17 @@ class AutoPlanTrainingTest {
                 check.errorPercent(),
                 1e-9);
         assertTrue(Files.readString(planDir.resolve("measured.json")).contains("\"errorPercent\""));
+        // and each rank's compute and exposed exchange, predicted against measured, name the term a miss is in
+        assertEquals(2, check.ranks().size(), check.describeRanks());
+        for (PlanCheck.RankCheck r : check.ranks()) {
+            assertEquals(devices.get(r.rank())[0], r.type());
+            assertTrue(r.predictedComputeMillis() > 0 && r.measuredComputeMillis() > 0, r.toString());
+            assertTrue(r.predictedExchangeMillis() >= 0 && r.measuredExchangeMillis() >= 0, r.toString());
+            assertTrue(
+                    r.measuredComputeMillis() + r.measuredExchangeMillis() > 0.5 * check.measuredMillis(),
+                    "a rank's compute and exchange make up most of the median step: " + r + " vs " + check);
+        }
+        assertTrue(Files.readString(planDir.resolve("measured.json")).contains("\"measuredExchangeMillis\""));
         // the profiles measured in the job are kept as a profiles directory for the next job
         java.util.Set<String> shelved =
                 new ProfileShelf(planDir.resolve("profiles").toString()).knownTypes();
