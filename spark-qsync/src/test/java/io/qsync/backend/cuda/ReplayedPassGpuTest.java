@@ -31,18 +31,11 @@ class ReplayedPassGpuTest {
     void replayedInt8PassesEqualEagerOnesThroughOtherBatchSizes() {
         String why = CudaPresence.whyUnavailable();
         Assumptions.assumeTrue(why == null, why);
-        MultiLayerNetwork vgg =
-                SwitchableLayers.convert((MultiLayerNetwork) EngineParity.init(DemoModels.vggCnn(3, 1e-4)));
-        PrecisionPlan.uniform(vgg, Precision.INT8).applyTo(vgg);
-        ModelSpec spec = ModelSpec.of(vgg);
+        ModelSpec spec = int8Vgg();
         int[] rows = {ROWS, ROWS, ROWS, 40, ROWS, ROWS, ROWS};
         assertTimeoutPreemptively(Duration.ofMinutes(4), () -> {
-            try (ProgramEngine replayed =
-                            ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", ROWS, true);
-                    ProgramEngine eager =
-                            ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", ROWS, false)) {
-                replayed.takeMemoryFor(ROWS);
-                eager.takeMemoryFor(ROWS);
+            try (ProgramEngine replayed = open(spec, ROWS, true);
+                    ProgramEngine eager = open(spec, ROWS, false)) {
                 int start = 0;
                 for (int s = 0; s < rows.length; s++) {
                     HostBatch b = EngineParity.batch(start, rows[s]);
@@ -79,20 +72,13 @@ class ReplayedPassGpuTest {
         String why = CudaPresence.whyUnavailable();
         Assumptions.assumeTrue(why == null, why);
         int rows = 256;
-        MultiLayerNetwork vgg =
-                SwitchableLayers.convert((MultiLayerNetwork) EngineParity.init(DemoModels.vggCnn(3, 1e-4)));
-        PrecisionPlan.uniform(vgg, Precision.INT8).applyTo(vgg);
-        ModelSpec spec = ModelSpec.of(vgg);
+        ModelSpec spec = int8Vgg();
         assertTimeoutPreemptively(Duration.ofMinutes(4), () -> {
             try (io.qsync.lowprec.cuda.GreenContext weak =
                     io.qsync.lowprec.cuda.GreenContext.create(0, 0.25, true, 0)) {
                 weak.install();
-                try (ProgramEngine replayed =
-                                ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", rows, true);
-                        ProgramEngine eager =
-                                ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", rows, false)) {
-                    replayed.takeMemoryFor(rows);
-                    eager.takeMemoryFor(rows);
+                try (ProgramEngine replayed = open(spec, rows, true);
+                        ProgramEngine eager = open(spec, rows, false)) {
                     for (int s = 0; s < 6; s++) {
                         HostBatch b = EngineParity.batch(rows * s, rows);
                         double lr = replayed.computeGradient(b, k -> {});
@@ -111,5 +97,20 @@ class ReplayedPassGpuTest {
                 }
             }
         });
+    }
+
+    /** The VGG-style CNN with INT8 on every switchable layer. */
+    private static ModelSpec int8Vgg() {
+        MultiLayerNetwork vgg =
+                SwitchableLayers.convert((MultiLayerNetwork) EngineParity.init(DemoModels.vggCnn(3, 1e-4)));
+        PrecisionPlan.uniform(vgg, Precision.INT8).applyTo(vgg);
+        return ModelSpec.of(vgg);
+    }
+
+    /** A CUDA program engine on device 0, replayed or eager, with its memory taken for {@code rows}. */
+    private static ProgramEngine open(ModelSpec spec, int rows, boolean replay) {
+        ProgramEngine e = ProgramEngine.open(spec.restore(), CudaTensorOps.open(0, false), "cuda", rows, replay);
+        e.takeMemoryFor(rows);
+        return e;
     }
 }
