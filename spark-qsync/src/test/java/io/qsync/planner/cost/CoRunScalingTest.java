@@ -119,9 +119,14 @@ class CoRunScalingTest {
                                 round(m.backwardSeconds())))
                         .toList(),
                 "alone() takes both factors out");
+        assertEquals(new CoRunScaling.Factors(1.1, 1.3), new CoRunScaling.Factors(1.1, 0, 1.3));
+        String older = CoRunScaling.apply(H100, 1.1, 1.3, "co-run")
+                .toJson()
+                .replaceAll("\"lowPrecision\"\\s*:\\s*[0-9.eE+-]+\\s*,", "");
+        assertTrue(!older.contains("lowPrecision"), older);
         assertEquals(
-                new CoRunScaling.Factors(1.1, 1.3),
-                new CoRunScaling.Factors(1.1, 0, 1.3),
+                new CoRunScaling.Factors(1.1, 1.1, 1.3),
+                DeviceProfile.fromJson(older).coRun(),
                 "JSON written before the low-precision factor reads it as the FP32 one");
     }
 
