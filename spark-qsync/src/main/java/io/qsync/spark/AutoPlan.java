@@ -10,7 +10,7 @@ import io.qsync.planner.indicator.HessianIndicator;
 import io.qsync.planner.indicator.Indicator;
 import io.qsync.planner.indicator.IndicatorTable;
 import io.qsync.planner.indicator.Indicators;
-import io.qsync.planner.replay.WorkerReplay;
+import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.planner.report.PlanReport;
@@ -171,22 +171,10 @@ final class AutoPlan {
                 : planner.allocation().workers();
         ClusterPlan plan = planner.planOf(name, workers);
         String verdict = verdict(planner, plan, global, s.autoPlan().rebalance());
-        Path dir = write(s, planner, plan, workers, graph, probed, profiles, verdict, coRun.summary());
+        ReplayResult replayed = planner.replayer().replay(workers);
+        Path dir = write(s, planner, plan, replayed, graph, probed, profiles, verdict, coRun.summary());
         LOG.info("{} (plan in {})", verdict, dir);
-        Map<String, PlanCheck.Predicted> predicted = new LinkedHashMap<>();
-        for (WorkerReplay w : planner.replayer().replay(workers).workers()) {
-            predicted.put(
-                    w.name(),
-                    new PlanCheck.Predicted(
-                            1e3
-                                    * (w.forwardSeconds()
-                                            + w.backwardSeconds()
-                                            + w.castSeconds()
-                                            + w.overheadSeconds()
-                                            + w.optimizerSeconds()),
-                            1e3 * (w.allReduceSeconds() + w.waitSeconds())));
-        }
-        return bind(s, plan, probed, dir, verdict, predicted);
+        return bind(s, plan, probed, dir, verdict, PlanCheck.predictions(replayed));
     }
 
     /** The ranks whose type the plan keeps, bound to it; the settings shrink to them when a type is left out. */
@@ -256,7 +244,7 @@ final class AutoPlan {
             TrainSettings s,
             ClusterPlanner planner,
             ClusterPlan plan,
-            List<WorkerSpec> workers,
+            ReplayResult replayed,
             LayerGraph graph,
             List<ProbeStage.Probed> probed,
             Map<String, ProfileShelf.Resolved> profiles,
@@ -275,7 +263,7 @@ final class AutoPlan {
             }
             notes.add("Profiles " + coRun);
             notes.addAll(planner.notes());
-            PlanReport.write(dir, plan, graph, planner.replayer().replay(workers), notes);
+            PlanReport.write(dir, plan, graph, replayed, notes);
             if (!plan.equals(planner.plan())) {
                 Files.writeString(dir.resolve("plan-qsync.json"), planner.plan().toJson());
             }

@@ -8,7 +8,6 @@ import io.qsync.planner.graph.LayerNode;
 import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.Replayer;
-import io.qsync.planner.replay.WorkerReplay;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.profile.Medians;
 import java.util.ArrayList;
@@ -106,7 +105,7 @@ final class CoRunCalibration {
                     e.getKey(),
                     e.getValue(),
                     predicted,
-                    fp32Share(replayer, configSpecs, e.getKey()),
+                    fp32Share(replayer, configSpecs, predicted, e.getKey()),
                     exchange,
                     summary);
             try {
@@ -134,7 +133,8 @@ final class CoRunCalibration {
      * terms, layers that stay FP32): the prediction is linear in the two factors, so replaying it once more with the
      * FP32 factor at 2 gives it. 0 with a single configuration.
      */
-    private static double fp32Share(Replayer replayer, List<List<WorkerSpec>> configSpecs, String type) {
+    private static double fp32Share(
+            Replayer replayer, List<List<WorkerSpec>> configSpecs, List<ReplayResult> predicted, String type) {
         if (configSpecs.size() < 2) {
             return 0;
         }
@@ -150,8 +150,8 @@ final class CoRunCalibration {
                                     w.count())
                             : w);
         }
-        double base = compute(replayer.replay(configSpecs.get(1)).worker(type));
-        return 1e3 * (compute(replayer.replay(specs).worker(type)) - base);
+        double base = predicted.get(1).worker(type).busySeconds();
+        return 1e3 * (replayer.replay(specs).worker(type).busySeconds() - base);
     }
 
     /** One type's factors from its ranks' measurements in each configuration; appends them to the summary. */
@@ -169,7 +169,7 @@ final class CoRunCalibration {
             meas[c] = Medians.of(ranks.stream()
                     .mapToDouble(p -> p.coRun().get(config).computeMs())
                     .toArray());
-            pred[c] = 1e3 * compute(predicted.get(c).worker(type));
+            pred[c] = 1e3 * predicted.get(c).worker(type).busySeconds();
         }
         double fp32 = meas[0] / pred[0];
         double low = fp32;
@@ -190,10 +190,6 @@ final class CoRunCalibration {
         }
         summary.append(String.format(Locale.ROOT, " (%s: FP32 work x%.3f, other precisions x%.3f)", type, fp32, low));
         return new CoRunScaling.Factors(fp32, low, exchange);
-    }
-
-    private static double compute(WorkerReplay w) {
-        return w.forwardSeconds() + w.backwardSeconds() + w.castSeconds() + w.overheadSeconds() + w.optimizerSeconds();
     }
 
     private static Precision precision(List<ProbeStage.Probed> ranks, int config) {

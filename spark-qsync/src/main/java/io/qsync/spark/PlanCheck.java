@@ -2,6 +2,8 @@ package io.qsync.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.qsync.planner.replay.ReplayResult;
+import io.qsync.planner.replay.WorkerReplay;
 import io.qsync.planner.report.ClusterPlan;
 import io.qsync.runtime.EpochStats;
 import io.qsync.runtime.StepPhases;
@@ -11,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,6 +53,18 @@ public record PlanCheck(
      *                       the worker sees as its exposed exchange
      */
     public record Predicted(double computeMillis, double exchangeMillis) {}
+
+    /**
+     * @param replayed the Replayer's prediction for the plan trained with
+     * @return each worker type's predicted terms
+     */
+    static Map<String, Predicted> predictions(ReplayResult replayed) {
+        Map<String, Predicted> out = new LinkedHashMap<>();
+        for (WorkerReplay w : replayed.workers()) {
+            out.put(w.name(), new Predicted(1e3 * w.busySeconds(), 1e3 * (w.allReduceSeconds() + w.waitSeconds())));
+        }
+        return Map.copyOf(out);
+    }
 
     /**
      * One rank's terms, predicted against measured (its median step less its median exposed exchange is its compute).

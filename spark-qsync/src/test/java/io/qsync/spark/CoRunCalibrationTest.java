@@ -84,12 +84,7 @@ class CoRunCalibrationTest {
     }
 
     private static double computeMs(WorkerReplay w) {
-        return 1e3
-                * (w.forwardSeconds()
-                        + w.backwardSeconds()
-                        + w.castSeconds()
-                        + w.overheadSeconds()
-                        + w.optimizerSeconds());
+        return 1e3 * w.busySeconds();
     }
 
     private static ReplayResult replay(Map<String, DeviceProfile> profiles, Precision p) {

@@ -70,7 +70,7 @@ public final class CoRunScaling {
         }
         if (p.coRun() != null) {
             throw new IllegalArgumentException(
-                    "profile " + p.name() + " is already scaled by a co-run: scale its " + "alone() profile");
+                    "profile " + p.name() + " is already scaled by a co-run: scale its alone() profile");
         }
         return scale(p, f, p.source() + "; " + note, f);
     }
