@@ -177,9 +177,8 @@ final class ProbeStage {
             }
             List<CoRunProbe.Result> coRun = List.of();
             if (n > 1 && req.coRunSteps() > 0) { // every rank joins: the ring's setup gathers them all
-                boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), n);
-                boolean anyGpu =
-                        all.stream().anyMatch(d -> d.isGpu() && !req.devices().cpuRank(d.rank(), n));
+                boolean gpu = trainsOnGpu(req, device, n);
+                boolean anyGpu = all.stream().anyMatch(d -> trainsOnGpu(req, d, n));
                 try {
                     coRun = CoRunProbe.run(
                             ctx,
@@ -202,9 +201,14 @@ final class ProbeStage {
         }
     }
 
+    /** Whether the rank on {@code device} trains on its GPU (a GPU not made a CPU worker by the device settings). */
+    private static boolean trainsOnGpu(Request req, WorkerDevice device, int workers) {
+        return device.isGpu() && !req.devices().cpuRank(device.rank(), workers);
+    }
+
     /** Measures the device's profile under its type name with the backend the worker will train on. */
     private static DeviceProfile profile(Request req, WorkerDevice device, int threads, int workers) {
-        boolean gpu = device.isGpu() && !req.devices().cpuRank(device.rank(), workers);
+        boolean gpu = trainsOnGpu(req, device, workers);
         String backend = gpu ? req.params().backend() : "cpu";
         List<Precision> menu = new ArrayList<>(Indicators.ALL_PRECISIONS);
         if (gpu && Double.parseDouble(device.capability()) < 8.9) {

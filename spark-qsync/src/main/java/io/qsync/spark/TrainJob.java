@@ -225,8 +225,7 @@ public final class TrainJob {
             if (auto != null) {
                 TrainingHistory[] histories = new TrainingHistory[results.size()];
                 results.forEach(r -> histories[r.rank()] = r.history());
-                check = PlanCheck.of(
-                        auto.plan(), auto.predicted(), auto.rankTypes(), java.util.Arrays.asList(histories));
+                check = PlanCheck.of(auto.plan(), auto.predicted(), auto.rankTypes(), Arrays.asList(histories));
             }
             if (check != null) {
                 check.save(auto.dir());

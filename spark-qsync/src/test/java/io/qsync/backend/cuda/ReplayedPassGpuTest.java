@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaPresence;
 import io.qsync.lowprec.cuda.CudaTensorOps;
+import io.qsync.lowprec.cuda.GreenContext;
 import io.qsync.lowprec.layers.PrecisionPlan;
 import io.qsync.lowprec.layers.SwitchableLayers;
 import io.qsync.models.DemoModels;
@@ -74,8 +75,7 @@ class ReplayedPassGpuTest {
         int rows = 256;
         ModelSpec spec = int8Vgg();
         assertTimeoutPreemptively(Duration.ofMinutes(4), () -> {
-            try (io.qsync.lowprec.cuda.GreenContext weak =
-                    io.qsync.lowprec.cuda.GreenContext.create(0, 0.25, true, 0)) {
+            try (GreenContext weak = GreenContext.create(0, 0.25, true, 0)) {
                 weak.install();
                 try (ProgramEngine replayed = open(spec, rows, true);
                         ProgramEngine eager = open(spec, rows, false)) {

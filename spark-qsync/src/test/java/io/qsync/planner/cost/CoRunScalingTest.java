@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qsync.lowprec.Precision;
+import io.qsync.planner.replay.TestGraphs;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A co-run scales a profile's compute terms and its link, and refuses implausible factors. */
@@ -27,7 +30,7 @@ class CoRunScalingTest {
                 H100.layers(),
                 H100.casts(),
                 new LinearCost(2e-9, 1e-4),
-                java.util.Map.of("net|256", 0.002),
+                Map.of("net|256", 0.002),
                 curved,
                 H100.contextBytes(),
                 null);
@@ -51,7 +54,7 @@ class CoRunScalingTest {
 
     @Test
     void aWorkerAloneIsReplayedWithoutTheCoRunAndTheFactorsSurviveJson() {
-        io.qsync.planner.graph.LayerGraph g = io.qsync.planner.replay.TestGraphs.chain(3);
+        io.qsync.planner.graph.LayerGraph g = TestGraphs.chain(3);
         DeviceProfile scaled = CoRunScaling.apply(H100, 1.2, 1.5, "co-run");
         assertEquals(new CoRunScaling.Factors(1.2, 1.5), scaled.coRun());
         assertEquals(scaled, DeviceProfile.fromJson(scaled.toJson()), "the factors travel with the profile");
@@ -59,7 +62,7 @@ class CoRunScalingTest {
         assertEquals(null, alone.coRun());
         assertSame(H100, H100.alone(), "an unscaled profile is its own alone profile");
         assertEquals(H100.interconnect().name(), alone.interconnect().name());
-        java.util.Map<String, io.qsync.lowprec.Precision> fp32 = java.util.Map.of();
+        java.util.Map<String, io.qsync.lowprec.Precision> fp32 = Map.of();
         io.qsync.planner.replay.Replayer r =
                 new io.qsync.planner.replay.Replayer(g, new io.qsync.planner.replay.PredictorMemory());
         double one = r.clusterSeconds(List.of(new io.qsync.planner.replay.WorkerSpec("a", H100, fp32, 64, 1)));
@@ -73,8 +76,7 @@ class CoRunScalingTest {
 
     @Test
     void fp32WorkAndLowPrecisionWorkScaleByTheirOwnFactors() {
-        LayerSignature sig =
-                io.qsync.planner.replay.TestGraphs.chain(1).nodes().get(0).signature();
+        LayerSignature sig = TestGraphs.chain(1).nodes().get(0).signature();
         DeviceProfile p = new DeviceProfile(
                 H100.name(),
                 false,
@@ -84,13 +86,11 @@ class CoRunScalingTest {
                 H100.castPolicy(),
                 H100.roofline(),
                 List.of(
-                        new LayerMeasurement(sig, 64, io.qsync.lowprec.Precision.FP32, 1e-3, 2e-3),
-                        new LayerMeasurement(sig, 64, io.qsync.lowprec.Precision.FP16, 4e-4, 8e-4)),
-                java.util.Map.of(
-                        DeviceProfile.castKey(io.qsync.lowprec.Precision.FP32, io.qsync.lowprec.Precision.FP16),
-                        new LinearCost(1e-9, 1e-5)),
+                        new LayerMeasurement(sig, 64, Precision.FP32, 1e-3, 2e-3),
+                        new LayerMeasurement(sig, 64, Precision.FP16, 4e-4, 8e-4)),
+                Map.of(DeviceProfile.castKey(Precision.FP32, Precision.FP16), new LinearCost(1e-9, 1e-5)),
                 new LinearCost(2e-9, 1e-4),
-                java.util.Map.of("net|64", 0.002),
+                Map.of("net|64", 0.002),
                 H100.interconnect(),
                 H100.contextBytes(),
                 null);
@@ -101,7 +101,7 @@ class CoRunScalingTest {
         assertEquals(
                 1.1 * 1e-5,
                 s.casts()
-                        .get(DeviceProfile.castKey(io.qsync.lowprec.Precision.FP32, io.qsync.lowprec.Precision.FP16))
+                        .get(DeviceProfile.castKey(Precision.FP32, Precision.FP16))
                         .beta(),
                 1e-15,
                 "casts are memory-bound work");
