@@ -92,6 +92,13 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Fashion-MNIST directory for the warm-up. Default: ${DEFAULT-VALUE}.")
     Path dataDir = FashionMnist.DEFAULT_DIR;
 
+    @Option(
+            names = "--bucket-bytes",
+            defaultValue = "" + Replayer.DEFAULT_BUCKET_BYTES,
+            description = "gradient bytes per all-reduce overlapped with the backward pass, as the job's "
+                    + "spark.qsync.comm.bucketBytes (0: one all-reduce after it). Default: ${DEFAULT-VALUE}.")
+    long bucketBytes;
+
     @Option(names = "--out", defaultValue = "plan", description = "output directory")
     Path out;
 
@@ -100,6 +107,10 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (bucketBytes < 0) {
+            throw new IllegalArgumentException(
+                    "--bucket-bytes must be >= 0 (0: one all-reduce after the backward " + "pass), got " + bucketBytes);
+        }
         Model net = CliModels.build(model, null, 1);
         LayerGraph lg = CliModels.graph(model, net);
         LayerGraph graph = lg.withName(CliModels.canonical(model));
@@ -113,7 +124,7 @@ public final class PlanCommand implements Callable<Integer> {
                         " after %d FP32 warm-up steps of %d Fashion-MNIST images",
                         warmupSteps,
                         warmupBatch);
-        ClusterPlanner planned = ClusterPlanner.plan(model, graph, omega, groups, how);
+        ClusterPlanner planned = ClusterPlanner.plan(model, graph, omega, groups, how, bucketBytes);
         ClusterPlan plan = planned.plan();
         List<String> notes = planned.notes();
         Replayer r = planned.replayer();

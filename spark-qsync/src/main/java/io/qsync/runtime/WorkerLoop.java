@@ -155,10 +155,11 @@ public final class WorkerLoop {
                 samples += schedule.globalBatch(s);
             }
             long t0 = System.nanoTime();
+            HostBatch batch = null; // the previous step's, whose arrays the next one reuses
             for (int s = first; s < steps; s++, global++) {
                 long ts = System.nanoTime();
-                HostBatch batch = shard.hostBatch(
-                        order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
+                batch = shard.hostBatch(
+                        order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses(), batch);
                 phases[0][s] = (System.nanoTime() - ts) / 1e6f;
                 int gb = schedule.globalBatch(s);
                 boolean checked = params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0;

@@ -144,7 +144,8 @@ final class AutoPlan {
         IndicatorTable omega = indicator(net, graph, sample, s);
         Map<String, DeviceProfile> alone = new LinkedHashMap<>();
         profiles.forEach((type, r) -> alone.put(type, r.profile()));
-        CoRunCalibration.Outcome coRun = CoRunCalibration.apply(probed, alone, graph, local);
+        CoRunCalibration.Outcome coRun =
+                CoRunCalibration.apply(probed, alone, graph, local, s.runtime().bucketBytes());
         LOG.info("qsync plan=auto: {}", coRun.summary());
         List<DeviceGroup> groups = new ArrayList<>();
         counts.forEach((type, count) ->
@@ -165,7 +166,8 @@ final class AutoPlan {
                         pinned.stream()
                                 .filter(g -> g.device().precisions().size() == 1)
                                 .map(DeviceGroup::name)
-                                .toList()));
+                                .toList()),
+                s.runtime().bucketBytes());
         List<WorkerSpec> workers = s.autoPlan().rebalance()
                 ? planner.advisedWorkers()
                 : planner.allocation().workers();

@@ -41,10 +41,15 @@ final class CoRunCalibration {
      * @param profiles resolved profiles by device type (measured with one rank alone)
      * @param graph    the network
      * @param local    rows per worker step
+     * @param bucketBytes the bucket the co-run and training all-reduce with ({@code spark.qsync.comm.bucketBytes})
      * @return corrected profiles and a summary
      */
     static Outcome apply(
-            List<ProbeStage.Probed> probed, Map<String, DeviceProfile> profiles, LayerGraph graph, int local) {
+            List<ProbeStage.Probed> probed,
+            Map<String, DeviceProfile> profiles,
+            LayerGraph graph,
+            int local,
+            long bucketBytes) {
         if (probed.size() < 2 || probed.stream().allMatch(p -> p.coRun().isEmpty())) {
             return new Outcome(profiles, "co-run: none (a single worker, or spark.qsync.plan.coRunSteps=0)");
         }
@@ -68,7 +73,7 @@ final class CoRunCalibration {
         for (ProbeStage.Probed p : probed) {
             byType.computeIfAbsent(p.device().type(), t -> new ArrayList<>()).add(p);
         }
-        Replayer replayer = new Replayer(graph, new PredictorMemory());
+        Replayer replayer = new Replayer(graph, new PredictorMemory(), bucketBytes);
         List<ReplayResult> predicted = new ArrayList<>();
         List<List<WorkerSpec>> configSpecs = new ArrayList<>();
         double exchangeSum = 0;

@@ -27,10 +27,10 @@ final class CliRunner {
         return out;
     }
 
-    /** @return exit code and standard error of a run */
+    /** @return exit code and standard error of a run, with the error handling of {@link QSyncCli#main} */
     static Result runCapturingErrors(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CommandLine cli = new CommandLine(new QSyncCli());
+        CommandLine cli = QSyncCli.commandLine();
         cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
         int rc = cli.execute(args);
         return new Result(rc, err.toString(StandardCharsets.UTF_8));

@@ -133,4 +133,12 @@ class PlanCommandTest {
         assertEquals("H200", plan.devices().get("H200").device());
         assertTrue(!plan.devices().get("H200").estimate());
     }
+
+    @Test
+    void aNegativeBucketIsRefusedByItsOptionName() {
+        CliRunner.Result r = CliRunner.runCapturingErrors(
+                "plan", "--model", "fashion-cnn", "--devices", "V100:1,T4:1", "--bucket-bytes", "-1");
+        assertEquals(2, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("--bucket-bytes must be >= 0"), r.stderr());
+    }
 }

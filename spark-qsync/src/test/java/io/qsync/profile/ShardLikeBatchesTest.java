@@ -3,6 +3,7 @@ package io.qsync.profile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.qsync.runtime.HostBatch;
 import java.util.Arrays;
@@ -23,18 +24,23 @@ class ShardLikeBatchesTest {
         }
         ShardLikeBatches batches = new ShardLikeBatches(new HostBatch(rows, f, x, 2, y));
         HostBatch a = batches.next();
-        HostBatch b = batches.next();
         assertEquals(rows, a.rows());
-        for (HostBatch h : new HostBatch[] {a, b}) {
-            for (int i = 0; i < rows; i++) {
-                float id = h.features()[i * f];
-                float[] row = Arrays.copyOfRange(h.features(), i * f, (i + 1) * f);
-                float[] want = new float[f];
-                Arrays.fill(want, id);
-                assertArrayEquals(want, row, "row " + i + " is one sample row");
-                assertArrayEquals(new float[] {id, 100 + id}, Arrays.copyOfRange(h.targets(), 2 * i, 2 * i + 2));
-            }
+        String first = Arrays.toString(a.features());
+        assertRowsAreSampleRows(a, rows, f);
+        HostBatch b = batches.next();
+        assertRowsAreSampleRows(b, rows, f);
+        assertSame(a.features(), b.features(), "the previous batch's arrays are reused, as training reuses them");
+        assertNotEquals(first, Arrays.toString(b.features()), "a new order each step");
+    }
+
+    private static void assertRowsAreSampleRows(HostBatch h, int rows, int f) {
+        for (int i = 0; i < rows; i++) {
+            float id = h.features()[i * f];
+            float[] row = Arrays.copyOfRange(h.features(), i * f, (i + 1) * f);
+            float[] want = new float[f];
+            Arrays.fill(want, id);
+            assertArrayEquals(want, row, "row " + i + " is one sample row");
+            assertArrayEquals(new float[] {id, 100 + id}, Arrays.copyOfRange(h.targets(), 2 * i, 2 * i + 2));
         }
-        assertNotEquals(Arrays.toString(a.features()), Arrays.toString(b.features()), "a new order each step");
     }
 }

@@ -116,7 +116,8 @@ class CoRunCalibrationTest {
     @Test
     void theCorrectedProfilesReplayBothConfigurationsAsMeasured() {
         List<ProbeStage.Probed> probed = measured(new double[] {1.02, 1.08}, new double[] {0.98, 1.25}, 1.4);
-        CoRunCalibration.Outcome o = CoRunCalibration.apply(probed, PROFILES, GRAPH, ROWS);
+        CoRunCalibration.Outcome o =
+                CoRunCalibration.apply(probed, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
         assertTrue(o.summary().endsWith("applied to the profiles"), o.summary());
         for (int c = 0; c < CONFIGS.size(); c++) {
             ReplayResult again = replay(o.profiles(), CONFIGS.get(c));
@@ -151,17 +152,20 @@ class CoRunCalibrationTest {
                 measured(one, one, 1).get(0),
                 new ProbeStage.Probed(
                         device(1, "t4"), null, "", List.of(CoRunProbe.Result.failed("rank 1: out of memory"))));
-        CoRunCalibration.Outcome o = CoRunCalibration.apply(failed, PROFILES, GRAPH, ROWS);
+        CoRunCalibration.Outcome o =
+                CoRunCalibration.apply(failed, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
         assertSame(PROFILES, o.profiles());
         assertTrue(o.summary().contains("rank 1: out of memory"), o.summary());
-        CoRunCalibration.Outcome wild =
-                CoRunCalibration.apply(measured(one, new double[] {1, 5}, 1), PROFILES, GRAPH, ROWS);
+        CoRunCalibration.Outcome wild = CoRunCalibration.apply(
+                measured(one, new double[] {1, 5}, 1), PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
         assertSame(PROFILES, wild.profiles());
         assertTrue(wild.summary().contains("not applied"), wild.summary());
         List<ProbeStage.Probed> none = List.of(
                 new ProbeStage.Probed(device(0, "h100"), null, "", null),
                 new ProbeStage.Probed(device(1, "t4"), null, "", List.of()));
-        assertTrue(CoRunCalibration.apply(none, PROFILES, GRAPH, ROWS).summary().startsWith("co-run: none"));
+        assertTrue(CoRunCalibration.apply(none, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES)
+                .summary()
+                .startsWith("co-run: none"));
     }
 
     @Test

@@ -45,11 +45,28 @@ public record ClusterPlanner(
      * @param omega          the indicator
      * @param groups         device types with counts and batches
      * @param indicatorNote  how the indicator was obtained (first note)
-     * @return the planning run
+     * @return the planning run, replayed with the trainer's default bucket ({@link Replayer#DEFAULT_BUCKET_BYTES})
      */
     public static ClusterPlanner plan(
             String model, LayerGraph graph, IndicatorTable omega, List<DeviceGroup> groups, String indicatorNote) {
-        Replayer r = new Replayer(graph, new PredictorMemory());
+        return plan(model, graph, omega, groups, indicatorNote, Replayer.DEFAULT_BUCKET_BYTES);
+    }
+
+    /**
+     * As {@link #plan(String, LayerGraph, IndicatorTable, List, String)}, replayed with the bucket the job trains with.
+     *
+     * @param bucketBytes the trainer's bucket ({@code spark.qsync.comm.bucketBytes}; 0: one all-reduce after the
+     *                    backward pass)
+     * @return the planning run
+     */
+    public static ClusterPlanner plan(
+            String model,
+            LayerGraph graph,
+            IndicatorTable omega,
+            List<DeviceGroup> groups,
+            String indicatorNote,
+            long bucketBytes) {
+        Replayer r = new Replayer(graph, new PredictorMemory(), bucketBytes);
         Allocation a = new GreedyAllocator(r, omega).allocate(groups);
         RebalanceAdvice adv = new BatchRebalancer(r, omega).advise(a);
         List<String> notes = new ArrayList<>();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qsync.lowprec.Precision;
 import io.qsync.planner.cost.DeviceCatalog;
 import io.qsync.planner.graph.LayerGraph;
+import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.TestGraphs;
 import io.qsync.planner.replay.WorkerSpec;
 import java.util.List;
@@ -57,5 +58,20 @@ class ClusterPlannerTest {
             assertTrue(advised.stream().allMatch(w -> w.batch() > 0), advised.toString());
         }
         assertTrue(p.notes().get(0).startsWith("Indicator: "), p.notes().toString());
+    }
+
+    @Test
+    void thePlanIsReplayedWithTheBucketTheJobTrainsWith() {
+        List<DeviceGroup> groups = List.of(new DeviceGroup("T4", DeviceCatalog.get("T4"), 2, 64));
+        ClusterPlanner whole = ClusterPlanner.plan("chain", g, TestGraphs.omega(g, 3), groups, "", 0);
+        long third = g.totalParams() * 4 / 3; // about three buckets
+        ClusterPlanner cut = ClusterPlanner.plan("chain", g, TestGraphs.omega(g, 3), groups, "", third);
+        ReplayResult one = whole.replayer().replay(whole.allocation().workers());
+        ReplayResult many = cut.replayer().replay(whole.allocation().workers());
+        assertTrue(one.criticalPath().contains("in 1 bucket(s)"), one.criticalPath());
+        assertTrue(!many.criticalPath().contains("in 1 bucket(s)"), many.criticalPath());
+        assertTrue(
+                many.clusterSeconds() < one.clusterSeconds(),
+                "buckets hide part of the exchange: " + many.clusterSeconds() + " vs " + one.clusterSeconds());
     }
 }
