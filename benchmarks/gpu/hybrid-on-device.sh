@@ -59,7 +59,7 @@ one() { # name master args...
   MASTER=$master LOG_NAME=hybrid/$name.log timeout "${RUN_LIMIT:-280}" \
       bash "$REPO/benchmarks/gpu/spark-on-device-run.sh" "$@" --output "$H/$name.zip" > /dev/null
   echo "== $name exit $? in $(($(date +%s) - t0)) s"
-  grep -E "^epoch|final test accuracy|qsync plan=auto|median step|^rank [0-9]+ \(|Exception|rror:" "${OUT:-/tmp}/hybrid/$name.log" | cut -c1-400 | tail -11
+  grep -E "^epoch|final test accuracy|qsync plan=auto|median step|green context|^rank [0-9]+ \(|Exception|rror:" "${OUT:-/tmp}/hybrid/$name.log" | cut -c1-400 | tail -13
 }
 types() { # the two ranks' type names from c's devices.json
   python3 -c "import json,sys; print(','.join(d['device']['type'] for d in json.load(open(sys.argv[1]))))" "$H/c-plan/devices.json"

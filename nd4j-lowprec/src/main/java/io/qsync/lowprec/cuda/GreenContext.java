@@ -1,7 +1,10 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
 import static org.bytedeco.cuda.global.cudart.CU_DEV_RESOURCE_TYPE_SM;
+import static org.bytedeco.cuda.global.cudart.CU_DEV_RESOURCE_TYPE_WORKQUEUE_CONFIG;
 import static org.bytedeco.cuda.global.cudart.CU_GREEN_CTX_DEFAULT_STREAM;
+import static org.bytedeco.cuda.global.cudart.CU_WORKQUEUE_SCOPE_GREEN_CTX_BALANCED;
 import static org.bytedeco.cuda.global.cudart.cuCtxFromGreenCtx;
 import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
 import static org.bytedeco.cuda.global.cudart.cuDevResourceGenerateDesc;
@@ -17,6 +20,8 @@ import org.bytedeco.cuda.cudart.CUdevResourceDesc_st;
 import org.bytedeco.cuda.cudart.CUdevResource_st;
 import org.bytedeco.cuda.cudart.CUgreenCtx_st;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * <b>Experimental.</b> A slice of one GPU's streaming multiprocessors as a CUDA green context (driver API, CUDA ≥ 12.4:
@@ -43,12 +48,20 @@ public final class GreenContext implements AutoCloseable {
     private final int smCount;
     private final int deviceSms;
     private final long memoryCapBytes;
+    private final String workqueues;
     private CUgreenCtx_st green;
     private final CUctx_st context;
 
     private GreenContext(
-            int ordinal, int smCount, int deviceSms, long memoryCapBytes, CUgreenCtx_st green, CUctx_st context) {
+            int ordinal,
+            int smCount,
+            int deviceSms,
+            long memoryCapBytes,
+            String workqueues,
+            CUgreenCtx_st green,
+            CUctx_st context) {
         this.ordinal = ordinal;
+        this.workqueues = workqueues;
         this.smCount = smCount;
         this.deviceSms = deviceSms;
         this.memoryCapBytes = memoryCapBytes;
@@ -96,12 +109,48 @@ public final class GreenContext implements AutoCloseable {
                     cuDevSmResourceSplitByCount(slice, groups, all, rest, 0, weakSms));
             CUdevResource_st mine = weak ? slice : rest;
             CUdevResourceDesc_st desc = new CUdevResourceDesc_st();
-            Check.driver("cuDevResourceGenerateDesc", cuDevResourceGenerateDesc(desc, mine, 1));
+            String workqueues = balancedWorkqueues(dev.get(), mine, desc);
+            if (workqueues == null) {
+                Check.driver("cuDevResourceGenerateDesc", cuDevResourceGenerateDesc(desc, mine, 1));
+                workqueues = "work queues shared with the device's other contexts";
+            }
             CUgreenCtx_st g = new CUgreenCtx_st();
             Check.driver("cuGreenCtxCreate", cuGreenCtxCreate(g, desc, dev.get()));
             CUctx_st c = new CUctx_st();
             Check.driver("cuCtxFromGreenCtx", cuCtxFromGreenCtx(c, g));
-            return new GreenContext(ordinal, mine.sm().smCount(), total, memoryCapBytes, g, c);
+            return new GreenContext(ordinal, mine.sm().smCount(), total, memoryCapBytes, workqueues, g, c);
+        }
+    }
+
+    /**
+     * Describes the SM slice together with a work-queue configuration that keeps this context's streams off the work
+     * queues of the other balanced green contexts (CUDA 13.1 drivers and later), unless
+     * {@code -Dqsync.cuda.greenWorkqueues=shared}. With shared queues a stream of one slice can sit in a hardware
+     * queue behind another slice's stream waiting on an event, so that one worker's step waits for the other's.
+     *
+     * @return what was arranged, or null when the driver offers no work-queue configuration (then {@code desc} is
+     *     untouched)
+     */
+    private static String balancedWorkqueues(int dev, CUdevResource_st sm, CUdevResourceDesc_st desc) {
+        if ("shared".equals(System.getProperty("qsync.cuda.greenWorkqueues"))) {
+            return null;
+        }
+        try (CUdevResource_st wq = new CUdevResource_st()) {
+            int rc = cuDeviceGetDevResource(dev, wq, CU_DEV_RESOURCE_TYPE_WORKQUEUE_CONFIG);
+            if (rc != CUDA_SUCCESS) {
+                return null;
+            }
+            wq.wqConfig().sharingScope(CU_WORKQUEUE_SCOPE_GREEN_CTX_BALANCED);
+            long size = Loader.sizeof(CUdevResource_st.class);
+            try (CUdevResource_st both = new CUdevResource_st(2)) {
+                Pointer.memcpy(both.getPointer(0), sm, size);
+                Pointer.memcpy(both.getPointer(1), wq, size);
+                rc = cuDevResourceGenerateDesc(desc, both, 2);
+            }
+            return rc == CUDA_SUCCESS
+                    ? "work queues apart from the other balanced green contexts ("
+                            + wq.wqConfig().wqConcurrencyLimit() + " concurrent stream workloads)"
+                    : null;
         }
     }
 
@@ -167,6 +216,6 @@ public final class GreenContext implements AutoCloseable {
     @Override
     public String toString() {
         return "green context on cuda:" + ordinal + ", " + smCount + " of " + deviceSms + " SMs"
-                + (memoryCapBytes > 0 ? ", memory cap " + (memoryCapBytes >> 20) + " MiB" : "");
+                + (memoryCapBytes > 0 ? ", memory cap " + (memoryCapBytes >> 20) + " MiB" : "") + ", " + workqueues;
     }
 }

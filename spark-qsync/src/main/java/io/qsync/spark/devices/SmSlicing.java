@@ -1,6 +1,8 @@
 package io.qsync.spark.devices;
 
 import io.qsync.lowprec.cuda.GreenContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * <b>Experimental.</b> Puts a GPU worker on its slice of the card ({@code spark.qsync.experimental.smFraction}):
@@ -10,6 +12,8 @@ import io.qsync.lowprec.cuda.GreenContext;
  * the device: {@link GreenContext#reapply()}).
  */
 public final class SmSlicing {
+    private static final Logger LOG = LoggerFactory.getLogger(SmSlicing.class);
+
     private SmSlicing() {}
 
     /**
@@ -25,6 +29,7 @@ public final class SmSlicing {
         GreenContext g =
                 GreenContext.create(device.ordinal(), options.smFraction(), weak, weak ? options.weakMemoryBytes() : 0);
         g.install();
+        LOG.info("qsync rank {}: {}", device.rank(), g);
         return g;
     }
 }
