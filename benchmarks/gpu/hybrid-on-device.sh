@@ -49,6 +49,10 @@ SM=${SM:-0.25}
 # replays the same). 4 MiB cuts the VGG's 9.3 MB gradient into 3 buckets, two of them hidden behind the backward; with
 # the default 25 MiB (one bucket after the backward) the whole exchange, the step's noisiest term, was exposed (§12g).
 BUCKET=${BUCKET:-4194304}
+# Both slices' streams live in one process: with the default 8 hardware work queues a stream of one slice could queue
+# behind the other's copy stream waiting on an event, and one worker's step then waited for the other's (rank 0's local
+# gradient 14 -> 30 ms in some jobs, §12g/§12h). 32 queues, and green contexts asking for queues of their own (GreenContext).
+export CUDA_DEVICE_MAX_CONNECTIONS=${CUDA_DEVICE_MAX_CONNECTIONS:-32}
 A=(--backend cuda --model "$MODEL" --epochs "$EPOCHS" --batch-size "$BATCH" --seed 7
    --conf "spark.qsync.experimental.smFraction=$SM" --conf spark.qsync.progress=false
    --conf "spark.qsync.comm.bucketBytes=$BUCKET" ${EXTRA:-})
