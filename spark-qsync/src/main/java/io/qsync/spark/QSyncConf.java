@@ -118,7 +118,9 @@ public final class QSyncConf {
             "Gradient bytes per all-reduce overlapped with the backward pass (PyTorch DDP's default, 25 MiB): the "
                     + "gradient is cut into buckets from its last layer backwards, and each bucket's all-reduce starts on a "
                     + "communication thread as soon as the backward pass has produced it; the loss travels with the last "
-                    + "bucket. 0 = one all-reduce after the whole backward pass.");
+                    + "bucket. 0 = one all-reduce after the whole backward pass. plan=auto replays the same buckets. A "
+                    + "network whose gradient is below it gets no overlap: e.g. 4194304 hides most of a 9 MB gradient's "
+                    + "exchange on a GPU worker.");
     /** Progress reporting. */
     public static final ConfEntry<Boolean> PROGRESS = ConfEntry.bool(
             "spark.qsync.progress",
@@ -228,7 +230,9 @@ public final class QSyncConf {
             "EXPERIMENTAL. Two workers sharing one GPU as a strong and a weak device: odd ranks get a CUDA green context "
                     + "of about this share of the streaming multiprocessors, even ranks the rest (e.g. 0.25 for 1/4 and 3/4). "
                     + "Emulates fewer SMs (compute); does not emulate memory bandwidth, L2, clocks or the smaller card's "
-                    + "architecture. Needs CUDA driver >= 12.4. 0 = off.",
+                    + "architecture. Needs CUDA driver >= 12.4. Set CUDA_DEVICE_MAX_CONNECTIONS=32 in the workers' "
+                    + "environment (spark.executorEnv.CUDA_DEVICE_MAX_CONNECTIONS): with the default 8 hardware work "
+                    + "queues one worker's step can wait for the other's. 0 = off.",
             "0",
             Double::parseDouble,
             v -> v >= 0 && v < 1,
