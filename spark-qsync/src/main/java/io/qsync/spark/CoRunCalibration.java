@@ -11,6 +11,7 @@ import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
 import io.qsync.profile.Medians;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.Map;
  * exposed exchange of the last rank beside what the ranks measured. Per type, the FP32 configuration gives the factor on
  * FP32 work and per-step terms; the FP16 one, with that factor on its per-step terms, gives the factor on low-precision
  * work (sharing a card slows memory-bound kernels more: measured on an H200, 32 SMs beside 96, FP32 x0.98 and FP16
- * x1.06). The exchange factor is the mean of the configurations' ratios. They scale the profiles
+ * x1.06); the INT8 one, with both, the factor on INT8 work (on an H100 the FP16 factor, x1.10-1.13, over-predicted an
+ * INT8 weak slice by 2.5-5.4 %). The exchange factor is the mean of the configurations' ratios. They scale the profiles
  * ({@link CoRunScaling}) before planning. Nothing changes when the co-run did not run or failed on any rank, or a ratio
  * is implausible; the summary says which.
  */
@@ -114,6 +116,7 @@ final class CoRunCalibration {
                     exchange,
                     summary);
             try {
+                f = withInt8(f, e.getKey(), e.getValue(), replayer, configSpecs, summary);
                 out.put(
                         e.getKey(),
                         CoRunScaling.apply(
@@ -121,9 +124,10 @@ final class CoRunCalibration {
                                 f,
                                 String.format(
                                         Locale.ROOT,
-                                        "co-run in the job: compute x%.3f (FP32) x%.3f (other precisions), exchange "
-                                                + "x%.3f",
+                                        "co-run in the job: compute x%.3f (FP32) x%.3f (INT8) x%.3f (other "
+                                                + "precisions), exchange x%.3f",
                                         f.compute(),
+                                        f.int8(),
                                         f.lowPrecision(),
                                         f.exchange())));
             } catch (IllegalArgumentException ex) {
@@ -180,8 +184,8 @@ final class CoRunCalibration {
         double low = fp32;
         if (meas.length > 1 && precision(ranks, 1) != Precision.FP32) { // the FP32 share at the FP32 factor
             low = (meas[1] - fp32 * fp32ShareMs) / (pred[1] - fp32ShareMs);
-        } else if (meas.length > 1) { // FP32 twice (a CPU worker): one factor from both
-            fp32 = (meas[0] + meas[1]) / (pred[0] + pred[1]);
+        } else if (meas.length > 1) { // FP32 in every configuration (a CPU worker): one factor from all
+            fp32 = Arrays.stream(meas).sum() / Arrays.stream(pred).sum();
             low = fp32;
         }
         for (int c = 0; c < meas.length; c++) {
@@ -195,6 +199,62 @@ final class CoRunCalibration {
         }
         summary.append(String.format(Locale.ROOT, " (%s: FP32 work x%.3f, other precisions x%.3f)", type, fp32, low));
         return new CoRunScaling.Factors(fp32, low, exchange);
+    }
+
+    /**
+     * The INT8 factor from the third configuration (uniform INT8 where the type trains on a GPU): its predicted compute
+     * is linear in the factors, {@code rest + int8 * s8} with the FP32 and low-precision factors already found, so two
+     * replays (INT8 factor 1 and 2) give {@code s8} and the rest. Unchanged without that configuration or INT8 work.
+     */
+    private static CoRunScaling.Factors withInt8(
+            CoRunScaling.Factors f,
+            String type,
+            List<ProbeStage.Probed> ranks,
+            Replayer replayer,
+            List<List<WorkerSpec>> configSpecs,
+            StringBuilder summary) {
+        int c = 2;
+        if (configSpecs.size() <= c || precision(ranks, c) != Precision.INT8) {
+            return f;
+        }
+        double at1 = busyMs(
+                replayer, configSpecs.get(c), type, new CoRunScaling.Factors(f.compute(), f.lowPrecision(), 1, 1));
+        double at2 = busyMs(
+                replayer, configSpecs.get(c), type, new CoRunScaling.Factors(f.compute(), f.lowPrecision(), 1, 2));
+        double s8 = at2 - at1;
+        if (!(s8 > 0)) {
+            return f;
+        }
+        double meas = Medians.of(
+                ranks.stream().mapToDouble(p -> p.coRun().get(c).computeMs()).toArray());
+        double int8 = (meas - (at1 - s8)) / s8;
+        summary.append(String.format(
+                Locale.ROOT,
+                "; %s at INT8: step less exchange %.3f ms measured vs %.3f ms predicted with the factors above (%s: "
+                        + "INT8 work x%.3f)",
+                type,
+                meas,
+                at1,
+                type,
+                int8));
+        return new CoRunScaling.Factors(f.compute(), f.lowPrecision(), f.exchange(), int8);
+    }
+
+    /** The type's busy time (ms) in a configuration with its profile scaled by {@code by}. */
+    private static double busyMs(Replayer replayer, List<WorkerSpec> config, String type, CoRunScaling.Factors by) {
+        List<WorkerSpec> specs = new ArrayList<>();
+        for (WorkerSpec w : config) {
+            specs.add(
+                    w.name().equals(type)
+                            ? new WorkerSpec(
+                                    w.name(),
+                                    CoRunScaling.apply(w.device(), by, "INT8 share"),
+                                    w.plan(),
+                                    w.batch(),
+                                    w.count())
+                            : w);
+        }
+        return 1e3 * replayer.replay(specs).worker(type).busySeconds();
     }
 
     private static Precision precision(List<ProbeStage.Probed> ranks, int config) {

@@ -22,11 +22,11 @@ import org.apache.spark.BarrierTaskContext;
 
 /**
  * The probe stage's co-run (executor side): every rank trains a few synchronized steps of the job's network together,
- * on its own device and over the job's ring, in two configurations: uniform FP32, then uniform FP16 on the GPUs (FP32
- * on CPUs, where emulated precisions are slower). A job without a GPU rank runs the first only. Profiles are measured
- * with one rank alone; the co-run shows what running side by side costs (workers sharing a card, a host's CPUs and
- * memory under the ring), and, with two configurations, how differently it slows compute-bound FP32 work and
- * memory-bound low-precision work. {@link CoRunCalibration} turns it into factors on the profiles.
+ * on its own device and over the job's ring, in three configurations: uniform FP32, then uniform FP16, then uniform
+ * INT8 on the GPUs (FP32 on CPUs, where emulated precisions are slower). A job without a GPU rank runs the first only.
+ * Profiles are measured with one rank alone; the co-run shows what running side by side costs (workers sharing a card,
+ * a host's CPUs and memory under the ring), and, with several configurations, how differently it slows compute-bound
+ * FP32 work, INT8 work and memory-bound low-precision work. {@link CoRunCalibration} turns it into factors on the profiles.
  */
 final class CoRunProbe {
     private CoRunProbe() {}
@@ -61,14 +61,17 @@ final class CoRunProbe {
     }
 
     /**
-     * The co-run's configurations for a worker, in order: FP32, then (when any rank trains on a GPU) FP16 on a GPU
-     * (close to the fast plans the planner weighs) or FP32 again on a CPU. Every rank runs as many as the others.
+     * The co-run's configurations for a worker, in order: FP32, then (when any rank trains on a GPU) FP16 and INT8 on a
+     * GPU (close to the fast plans the planner weighs; INT8 work shares a card differently from FP16 work) or FP32
+     * again on a CPU. Every rank runs as many as the others.
      *
      * @param gpu    whether this worker trains on a GPU
      * @param anyGpu whether any rank of the job does
      */
     static List<Precision> precisionsFor(boolean gpu, boolean anyGpu) {
-        return anyGpu ? List.of(Precision.FP32, gpu ? Precision.FP16 : Precision.FP32) : List.of(Precision.FP32);
+        return anyGpu
+                ? List.of(Precision.FP32, gpu ? Precision.FP16 : Precision.FP32, gpu ? Precision.INT8 : Precision.FP32)
+                : List.of(Precision.FP32);
     }
 
     /**

@@ -191,8 +191,9 @@ public final class QSyncConf {
             10,
             "Measured synchronized steps of all ranks together in spark.qsync.plan=auto's probe stage, per "
                     + "configuration (after 3 unmeasured ones): uniform FP32, then, when a rank trains on a GPU, uniform "
-                    + "FP16 on the GPUs (FP32 again on CPUs). Their compute and exchange, against what the profiles "
-                    + "predict for them, scale each device type's FP32 work and its low-precision work, and the link "
+                    + "FP16 and uniform INT8 on the GPUs (FP32 again on CPUs). Their compute and exchange, against what "
+                    + "the profiles predict for them, scale each device type's FP32 work, its INT8 work, its other "
+                    + "low-precision work, and the link "
                     + "(workers sharing a card or a host's memory run slower side by side than profiled alone). 0: no "
                     + "co-run.");
     /** Warm-up before the indicator. */

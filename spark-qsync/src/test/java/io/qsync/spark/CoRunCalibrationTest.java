@@ -25,18 +25,18 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The co-run's ratios scale the profiles so that replaying each of the co-run's configurations (uniform FP32, uniform
- * FP16) gives what the ranks measured, with FP32 and low-precision work slowed by different factors; a failed or
- * missing co-run leaves the profiles as they are.
+ * The co-run's ratios scale the profiles so that replaying each of the co-run's configurations (uniform FP32, FP16 and
+ * INT8) gives what the ranks measured, with FP32, INT8 and other low-precision work slowed by different factors; a
+ * failed or missing co-run leaves the profiles as they are.
  */
 class CoRunCalibrationTest {
     private static final LayerGraph GRAPH = TestGraphs.chain(3);
     private static final int ROWS = 64;
-    private static final List<Precision> CONFIGS = List.of(Precision.FP32, Precision.FP16);
+    private static final List<Precision> CONFIGS = List.of(Precision.FP32, Precision.FP16, Precision.INT8);
     private static final Map<String, DeviceProfile> PROFILES =
             Map.of("h100", measured(DeviceCatalog.get("h100")), "t4", measured(DeviceCatalog.get("t4")));
 
-    /** A catalog profile with every layer measured at FP32 and FP16 (as the in-job Profiler measures them). */
+    /** A catalog profile with every layer measured at FP32, FP16 and INT8 (as the in-job Profiler measures them). */
     private static DeviceProfile measured(DeviceProfile p) {
         io.qsync.planner.cost.CostModel m = new io.qsync.planner.cost.CostModel(p);
         List<LayerMeasurement> ms = new ArrayList<>();
@@ -114,8 +114,9 @@ class CoRunCalibrationTest {
     }
 
     @Test
-    void theCorrectedProfilesReplayBothConfigurationsAsMeasured() {
-        List<ProbeStage.Probed> probed = measured(new double[] {1.02, 1.08}, new double[] {0.98, 1.25}, 1.4);
+    void theCorrectedProfilesReplayEveryConfigurationAsMeasured() {
+        List<ProbeStage.Probed> probed =
+                measured(new double[] {1.02, 1.08, 1.03}, new double[] {0.98, 1.25, 1.06}, 1.4);
         CoRunCalibration.Outcome o =
                 CoRunCalibration.apply(probed, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
         assertTrue(o.summary().endsWith("applied to the profiles"), o.summary());
@@ -142,12 +143,13 @@ class CoRunCalibrationTest {
         CoRunScaling.Factors t4 = o.profiles().get("t4").coRun();
         assertEquals(0.98, t4.compute(), 1e-9, "the FP32 configuration alone gives the FP32 factor");
         assertTrue(t4.lowPrecision() > 1.25, "FP16 work takes more than the whole step's ratio: " + t4);
-        assertTrue(o.profiles().get("t4").source().contains("co-run in the job: compute x0.980 (FP32)"), o.summary());
+        assertTrue(Math.abs(t4.int8() - t4.lowPrecision()) > 0.1, "INT8 work has its own factor: " + t4);
+        assertTrue(o.profiles().get("t4").source().contains("co-run in the job: compute x0.980 (FP32) x"), o.summary());
     }
 
     @Test
     void aFailedOrImplausibleCoRunLeavesTheProfilesAsMeasuredAlone() {
-        double[] one = {1, 1};
+        double[] one = {1, 1, 1};
         List<ProbeStage.Probed> failed = List.of(
                 measured(one, one, 1).get(0),
                 new ProbeStage.Probed(
@@ -157,7 +159,7 @@ class CoRunCalibrationTest {
         assertSame(PROFILES, o.profiles());
         assertTrue(o.summary().contains("rank 1: out of memory"), o.summary());
         CoRunCalibration.Outcome wild = CoRunCalibration.apply(
-                measured(one, new double[] {1, 5}, 1), PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
+                measured(one, new double[] {1, 5, 1}, 1), PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
         assertSame(PROFILES, wild.profiles());
         assertTrue(wild.summary().contains("not applied"), wild.summary());
         List<ProbeStage.Probed> none = List.of(
@@ -169,9 +171,9 @@ class CoRunCalibrationTest {
     }
 
     @Test
-    void aJobWithoutAGpuCoRunsOnceAtFp32AndAGpuJobTwice() {
+    void aJobWithoutAGpuCoRunsOnceAtFp32AndAGpuJobThreeTimes() {
         assertEquals(List.of(Precision.FP32), CoRunProbe.precisionsFor(false, false));
-        assertEquals(List.of(Precision.FP32, Precision.FP16), CoRunProbe.precisionsFor(true, true));
-        assertEquals(List.of(Precision.FP32, Precision.FP32), CoRunProbe.precisionsFor(false, true));
+        assertEquals(List.of(Precision.FP32, Precision.FP16, Precision.INT8), CoRunProbe.precisionsFor(true, true));
+        assertEquals(List.of(Precision.FP32, Precision.FP32, Precision.FP32), CoRunProbe.precisionsFor(false, true));
     }
 }

@@ -10,10 +10,12 @@ import java.util.Map;
  * A device profile corrected by a co-run: the job's ranks trained a few synchronized steps together, and the measured
  * compute and exchange differ from what the profile (measured with its rank alone) predicts. Workers that share one
  * card (SM slices) share its memory bandwidth and L2, and every rank of a host shares its CPUs and memory while the
- * ring runs. Sharing slows memory-bound work more than compute-bound work, so the co-run measures two configurations
- * (uniform FP32 and uniform FP16, {@code CoRunProbe}) and a profile carries two compute factors: one on its FP32 layers,
- * step overheads, optimizer and FP32 peak; one on its other precisions' layers, its casts, its other peaks and its
- * memory bandwidth. The link's time per byte and per hop is scaled by the exchange factor (its wait curve stays).
+ * ring runs. Sharing slows memory-bound work more than compute-bound work, so the co-run measures three configurations
+ * (uniform FP32, FP16 and INT8, {@code CoRunProbe}) and a profile carries three compute factors: one on its FP32 layers,
+ * step overheads, optimizer and FP32 peak; one on its INT8 layers and INT8 peak (an INT8 layer's forward runs INT8, its
+ * backward FP16: on an H100's 32-SM slice it slowed less than FP16 work beside the 100-SM one); one on its other
+ * precisions' layers, its casts, its other peaks and its memory bandwidth. The link's time per byte and per hop is
+ * scaled by the exchange factor (its wait curve stays).
  */
 public final class CoRunScaling {
     private CoRunScaling() {}
@@ -25,18 +27,32 @@ public final class CoRunScaling {
      * @param lowPrecision on its layers at other precisions and its casts (0 in JSON written before it: taken as
      *                     {@code compute})
      * @param exchange     on its link's time
+     * @param int8         on its INT8 layers (0 in JSON written before it: taken as {@code lowPrecision})
      */
-    public record Factors(double compute, double lowPrecision, double exchange) {
-        /** Reads a missing {@code lowPrecision} as {@code compute}. */
+    public record Factors(double compute, double lowPrecision, double exchange, double int8) {
+        /** Reads a missing {@code lowPrecision} as {@code compute} and a missing {@code int8} as {@code lowPrecision}. */
         public Factors {
             if (lowPrecision == 0) {
                 lowPrecision = compute;
             }
+            if (int8 == 0) {
+                int8 = lowPrecision;
+            }
+        }
+
+        /** INT8 work at the low-precision factor (a co-run without an INT8 configuration). */
+        public Factors(double compute, double lowPrecision, double exchange) {
+            this(compute, lowPrecision, exchange, lowPrecision);
         }
 
         /** One compute factor for every precision (a CPU co-run measures FP32 only). */
         public Factors(double compute, double exchange) {
             this(compute, compute, exchange);
+        }
+
+        /** The factor on work at {@code p}. */
+        public double of(Precision p) {
+            return p == Precision.FP32 ? compute : p == Precision.INT8 ? int8 : lowPrecision;
         }
     }
 
@@ -62,7 +78,7 @@ public final class CoRunScaling {
      * @throws IllegalArgumentException if a factor lies outside {@code [MIN_FACTOR, MAX_FACTOR]}
      */
     public static DeviceProfile apply(DeviceProfile p, Factors f, String note) {
-        for (double x : new double[] {f.compute(), f.lowPrecision(), f.exchange()}) {
+        for (double x : new double[] {f.compute(), f.lowPrecision(), f.exchange(), f.int8()}) {
             if (!(x >= MIN_FACTOR && x <= MAX_FACTOR)) {
                 throw new IllegalArgumentException(
                         "co-run factor " + x + " outside [" + MIN_FACTOR + ", " + MAX_FACTOR + "] for " + p.name());
@@ -81,7 +97,7 @@ public final class CoRunScaling {
      */
     static DeviceProfile undo(DeviceProfile p) {
         Factors f = p.coRun();
-        Factors inverse = new Factors(1 / f.compute(), 1 / f.lowPrecision(), 1 / f.exchange());
+        Factors inverse = new Factors(1 / f.compute(), 1 / f.lowPrecision(), 1 / f.exchange(), 1 / f.int8());
         return scale(p, inverse, p.source() + " (taken out: alone)", null);
     }
 
@@ -91,7 +107,7 @@ public final class CoRunScaling {
         double exchange = by.exchange();
         List<LayerMeasurement> layers = new ArrayList<>();
         for (LayerMeasurement m : p.layers()) {
-            double x = m.precision() == Precision.FP32 ? compute : low;
+            double x = by.of(m.precision());
             layers.add(new LayerMeasurement(
                     m.signature(), m.batch(), m.precision(), x * m.forwardSeconds(), x * m.backwardSeconds()));
         }
@@ -101,7 +117,7 @@ public final class CoRunScaling {
         p.casts().forEach((k, v) -> casts.put(k, scaled(v, low)));
         Roofline r = p.roofline(); // the analytic fallback (layers without a measurement) slows alike
         Map<Precision, Double> peaks = new LinkedHashMap<>();
-        r.peakFlopsPerSec().forEach((k, v) -> peaks.put(k, v / (k == Precision.FP32 ? compute : low)));
+        r.peakFlopsPerSec().forEach((k, v) -> peaks.put(k, v / by.of(k)));
         Roofline roofline =
                 new Roofline(peaks, r.efficiency(), r.memoryBytesPerSec() / low, r.layerOverheadSeconds() * compute);
         Interconnect l = p.interconnect();

@@ -75,7 +75,7 @@ class CoRunScalingTest {
     }
 
     @Test
-    void fp32WorkAndLowPrecisionWorkScaleByTheirOwnFactors() {
+    void fp32Int8AndOtherLowPrecisionWorkScaleByTheirOwnFactors() {
         LayerSignature sig = TestGraphs.chain(1).nodes().get(0).signature();
         DeviceProfile p = new DeviceProfile(
                 H100.name(),
@@ -87,17 +87,23 @@ class CoRunScalingTest {
                 H100.roofline(),
                 List.of(
                         new LayerMeasurement(sig, 64, Precision.FP32, 1e-3, 2e-3),
-                        new LayerMeasurement(sig, 64, Precision.FP16, 4e-4, 8e-4)),
+                        new LayerMeasurement(sig, 64, Precision.FP16, 4e-4, 8e-4),
+                        new LayerMeasurement(sig, 64, Precision.INT8, 3e-4, 7e-4)),
                 Map.of(DeviceProfile.castKey(Precision.FP32, Precision.FP16), new LinearCost(1e-9, 1e-5)),
                 new LinearCost(2e-9, 1e-4),
                 Map.of("net|64", 0.002),
                 H100.interconnect(),
                 H100.contextBytes(),
                 null);
-        CoRunScaling.Factors f = new CoRunScaling.Factors(0.98, 1.1, 1.2);
+        CoRunScaling.Factors f = new CoRunScaling.Factors(0.98, 1.1, 1.2, 1.05);
         DeviceProfile s = CoRunScaling.apply(p, f, "co-run");
         assertEquals(0.98 * 1e-3, s.layers().get(0).forwardSeconds(), 1e-15);
         assertEquals(1.1 * 8e-4, s.layers().get(1).backwardSeconds(), 1e-15);
+        assertEquals(1.05 * 3e-4, s.layers().get(2).forwardSeconds(), 1e-15, "INT8 work takes the INT8 factor");
+        assertEquals(
+                p.roofline().peakFlopsPerSec().get(Precision.INT8) / 1.05,
+                s.roofline().peakFlopsPerSec().get(Precision.INT8),
+                1e-3);
         assertEquals(
                 1.1 * 1e-5,
                 s.casts()
@@ -128,6 +134,14 @@ class CoRunScalingTest {
                 new CoRunScaling.Factors(1.1, 1.1, 1.3),
                 DeviceProfile.fromJson(older).coRun(),
                 "JSON written before the low-precision factor reads it as the FP32 one");
+        String beforeInt8 = CoRunScaling.apply(H100, new CoRunScaling.Factors(1.1, 1.2, 1.3), "co-run")
+                .toJson()
+                .replaceAll(",\\s*\"int8\"\\s*:\\s*[0-9.eE+-]+", "");
+        assertTrue(!beforeInt8.contains("int8"), beforeInt8);
+        assertEquals(
+                1.2,
+                DeviceProfile.fromJson(beforeInt8).coRun().int8(),
+                "JSON written before the INT8 factor reads it as the low-precision one");
     }
 
     private static double round(double x) {
