@@ -147,20 +147,8 @@ final class CoRunCalibration {
         if (configSpecs.size() < 2) {
             return 0;
         }
-        List<WorkerSpec> specs = new ArrayList<>();
-        for (WorkerSpec w : configSpecs.get(1)) {
-            specs.add(
-                    w.name().equals(type)
-                            ? new WorkerSpec(
-                                    w.name(),
-                                    CoRunScaling.apply(w.device(), new CoRunScaling.Factors(2, 1, 1), "FP32 share"),
-                                    w.plan(),
-                                    w.batch(),
-                                    w.count())
-                            : w);
-        }
-        double base = predicted.get(1).worker(type).busySeconds();
-        return 1e3 * (replayer.replay(specs).worker(type).busySeconds() - base);
+        double base = 1e3 * predicted.get(1).worker(type).busySeconds();
+        return busyMs(replayer, configSpecs.get(1), type, new CoRunScaling.Factors(2, 1, 1)) - base;
     }
 
     /** One type's factors from its ranks' measurements in each configuration; appends them to the summary. */
@@ -248,7 +236,7 @@ final class CoRunCalibration {
                     w.name().equals(type)
                             ? new WorkerSpec(
                                     w.name(),
-                                    CoRunScaling.apply(w.device(), by, "INT8 share"),
+                                    CoRunScaling.apply(w.device(), by, "share"),
                                     w.plan(),
                                     w.batch(),
                                     w.count())
