@@ -53,9 +53,9 @@ public final class LocalShard implements java.io.Serializable {
 
     /**
      * As {@link #hostBatch(int[], int, int, int)}, into {@code reuse}'s arrays when it has the same shape (else new
-     * ones). A training loop passes its previous batch: the engines copy a batch before their step returns, and a
-     * fresh 0.8 MB pair of arrays per step cost the H100 host 0.25-0.8 ms of allocation and page faults, varying from
-     * job to job.
+     * ones). A training loop passes its previous batch: the engines copy a batch before their step returns. On the H100
+     * host, 256 rows gathered into fresh arrays took 0.24-0.81 ms per step from job to job, into reused ones 0.23-0.41
+     * ms (benchmarks/RESULTS.md §12g, §12h).
      *
      * @param reuse a batch no longer needed, or null
      */

@@ -124,7 +124,8 @@ public final class GreenContext implements AutoCloseable {
 
     /**
      * Describes the SM slice together with a work-queue configuration that keeps this context's streams off the work
-     * queues of the other balanced green contexts (CUDA 13.1 drivers and later), unless
+     * queues of the other balanced green contexts, where the driver offers that resource (driver 580, CUDA 13.0, does
+     * not), unless
      * {@code -Dqsync.cuda.greenWorkqueues=shared}. With shared queues a stream of one slice can sit in a hardware
      * queue behind another slice's stream waiting on an event, so that one worker's step waits for the other's.
      *
