@@ -12,6 +12,7 @@ import io.qsync.spark.QSyncKryoRegistrator;
 import io.qsync.spark.SparkVersionCheck;
 import io.qsync.spark.TrainJob;
 import io.qsync.spark.TrainSettings;
+import io.qsync.spark.devices.SmSlicing;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,6 +162,9 @@ public final class TrainCommand implements Callable<Integer> {
                 .setIfMissing("spark.executorEnv.NCCL_NVLS_ENABLE", "0");
         Map<String, String> settings = settings(QSyncConf.from(sc));
         TrainSettings ts = TrainSettings.from(settings);
+        if (ts.devices().smFraction() > 0) { // two slices in one executor: more hardware queues (SmSlicing)
+            sc.setIfMissing("spark.executorEnv." + SmSlicing.QUEUES_ENV, Integer.toString(SmSlicing.QUEUES));
+        }
         Path dir = Path.of(QSyncConf.DATA_DIR.read(settings));
         long initSeed = QSyncConf.SEED.read(settings);
         int epochCount = ts.runtime().epochs();

@@ -232,8 +232,9 @@ public final class QSyncConf {
                     + "of about this share of the streaming multiprocessors, even ranks the rest (e.g. 0.25 for 1/4 and 3/4). "
                     + "Emulates fewer SMs (compute); does not emulate memory bandwidth, L2, clocks or the smaller card's "
                     + "architecture. Needs CUDA driver >= 12.4. Set CUDA_DEVICE_MAX_CONNECTIONS=32 in the workers' "
-                    + "environment (spark.executorEnv.CUDA_DEVICE_MAX_CONNECTIONS): with the default 8 hardware work "
-                    + "queues one worker's step can wait for the other's. 0 = off.",
+                    + "environment (spark.executorEnv.CUDA_DEVICE_MAX_CONNECTIONS, which qsync train sets; in local "
+                    + "mode the shell's): with the default 8 hardware work queues one worker's step can wait for the "
+                    + "other's, and a worker with fewer logs a warning. 0 = off.",
             "0",
             Double::parseDouble,
             v -> v >= 0 && v < 1,
