@@ -109,7 +109,7 @@ public final class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (bucketBytes < 0) {
             throw new IllegalArgumentException(
-                    "--bucket-bytes must be >= 0 (0: one all-reduce after the backward " + "pass), got " + bucketBytes);
+                    "--bucket-bytes must be >= 0 (0: one all-reduce after the backward pass), got " + bucketBytes);
         }
         Model net = CliModels.build(model, null, 1);
         LayerGraph lg = CliModels.graph(model, net);

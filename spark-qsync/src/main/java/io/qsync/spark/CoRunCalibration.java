@@ -216,15 +216,8 @@ final class CoRunCalibration {
         double meas = Medians.of(
                 ranks.stream().mapToDouble(p -> p.coRun().get(c).computeMs()).toArray());
         double int8 = (meas - (at1 - s8)) / s8;
-        summary.append(String.format(
-                Locale.ROOT,
-                "; %s at INT8: step less exchange %.3f ms measured vs %.3f ms predicted with the factors above (%s: "
-                        + "INT8 work x%.3f)",
-                type,
-                meas,
-                at1,
-                type,
-                int8));
+        summary.append(
+                String.format(Locale.ROOT, " (%s: INT8 work x%.3f, with the factors above on the rest)", type, int8));
         return new CoRunScaling.Factors(f.compute(), f.lowPrecision(), f.exchange(), int8);
     }
 

@@ -52,11 +52,11 @@ public final class SmSlicing {
      * @return the advice, or empty when the value is at least {@value #QUEUES}
      */
     static Optional<String> queueAdvice(String value) {
-        int queues = 8;
+        int queues = 8; // CUDA's default, also for a value it cannot read
         try {
-            queues = value == null ? 8 : Integer.parseInt(value.trim());
+            queues = Integer.parseInt(String.valueOf(value).trim());
         } catch (NumberFormatException e) {
-            // CUDA ignores what it cannot read: the default
+            // unset or unreadable: the default
         }
         if (queues >= QUEUES) {
             return Optional.empty();
