@@ -34,7 +34,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|epoch OUT.json [fashionMnistDir]}
+ * <p>Usage: {@code CudaEngineBench speed|int8|epoch OUT.json [fashionMnistDir]} ({@code int8}: the all-INT8 VGG plan
+ * with and without its cuDNN-backed convolutions, beside the FP16 plan)
  */
 public final class CudaEngineBench {
     private CudaEngineBench() {}
@@ -165,6 +166,25 @@ public final class CudaEngineBench {
         }
     }
 
+    /**
+     * The all-INT8 VGG plan with its convolutions on {@code CudnnInt8Convolution} (the default) and on im2col + the
+     * INT8 GEMM ({@code -Dqsync.cuda.int8Cudnn=false}, the baseline), beside the FP16 plan, twice each, interleaved.
+     */
+    private static List<Map<String, Object>> int8() {
+        List<Row> rows = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.FP16, 30));
+            tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.INT8, 30));
+            System.setProperty("qsync.cuda.int8Cudnn", "false");
+            try {
+                tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.INT8, 30));
+            } finally {
+                System.clearProperty("qsync.cuda.int8Cudnn");
+            }
+        }
+        return report(rows);
+    }
+
     private static List<Map<String, Object>> speed() {
         List<Row> rows = new ArrayList<>();
         tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200, false, true));
@@ -178,6 +198,11 @@ public final class CudaEngineBench {
             tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
         }
         tryRow(rows, () -> cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
+        return report(rows);
+    }
+
+    /** Prints one STEP line per row and returns the rows for the JSON file. */
+    private static List<Map<String, Object>> report(List<Row> rows) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Row r : rows) {
             System.out.printf(
@@ -268,6 +293,8 @@ public final class CudaEngineBench {
         out.put("cores", Runtime.getRuntime().availableProcessors());
         if (args[0].equals("speed")) {
             out.put("rows", speed());
+        } else if (args[0].equals("int8")) {
+            out.put("rows", int8());
         } else {
             Path dir = args.length > 2 ? Path.of(args[2]) : FashionMnist.DEFAULT_DIR;
             LabeledImages tr = FashionMnist.load(dir, FashionMnist.Split.TRAIN);

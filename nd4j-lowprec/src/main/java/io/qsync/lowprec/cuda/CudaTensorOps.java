@@ -284,12 +284,23 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     /**
      * cuDNN for FP32 layers (on FMA units, or with TF32-rounded operands when this engine's GEMMs are TF32) and TF32,
-     * FP16 and BF16 layers (operands rounded to the format, on TF32 tensor cores); null for INT8 and FP8, asymmetric
+     * FP16 and BF16 layers (operands rounded to the format, on TF32 tensor cores); null for INT8 (see the five-argument
+     * form) and FP8, asymmetric
      * padding, or without cuDNN ({@link #directConvolutionState}).
      */
     @Override
     public io.qsync.lowprec.train.Convolution directConvolution(ConvGeom g, int batch, int nOut, Precision p) {
         return cudnn.open(g, batch, nOut, p == Precision.FP32 && gemm == GemmType.TF32 ? Precision.TF32 : p);
+    }
+
+    /** INT8 layers: {@link CudnnInt8Convolution} where the quantizer and geometry allow; else as the four-argument form. */
+    @Override
+    public io.qsync.lowprec.train.Convolution directConvolution(
+            ConvGeom g, int batch, int nOut, Precision p, io.qsync.lowprec.quant.Int8Quantizer int8) {
+        if (p == Precision.INT8) {
+            return cudnn.openInt8(g, batch, nOut, int8, lt);
+        }
+        return directConvolution(g, batch, nOut, p);
     }
 
     @Override

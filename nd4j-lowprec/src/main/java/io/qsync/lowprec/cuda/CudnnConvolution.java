@@ -220,6 +220,21 @@ final class CudnnConvolution implements Convolution {
                         yb.pointer()));
     }
 
+    /**
+     * Makes this convolution's two rounded-operand buffers (x, then w; FP32 storage) the operands of the next
+     * {@link #backward}, for a caller that writes them itself: an INT8 layer's saved codes dequantized to FP16 values.
+     *
+     * @throws IllegalStateException for an FP32 convolution (it keeps no rounded copies)
+     */
+    DeviceBuffer[] operandsForBackward() {
+        if (rounding == null) {
+            throw new IllegalStateException("an FP32 cuDNN convolution keeps no rounded operands");
+        }
+        savedX = xr;
+        savedW = wr;
+        return new DeviceBuffer[] {xr, wr};
+    }
+
     @Override
     public void backward(Tensor dy, Tensor dx, Tensor dw) {
         if (savedX == null) {

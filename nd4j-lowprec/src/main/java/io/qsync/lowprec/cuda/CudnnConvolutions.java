@@ -1,6 +1,7 @@
 package io.qsync.lowprec.cuda;
 
 import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.Convolution;
 import java.util.ArrayList;
@@ -16,12 +17,16 @@ import java.util.function.Supplier;
 final class CudnnConvolutions implements AutoCloseable {
     /** Whether engines opened without an explicit choice use cuDNN ({@code -Dqsync.cuda.cudnn}, default true). */
     static final boolean DEFAULT_ON = !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.cudnn", "true"));
+    /** Whether INT8 layers may use {@link CudnnInt8Convolution} ({@code -Dqsync.cuda.int8Cudnn}, default true; read per layer). */
+    static boolean int8On() {
+        return !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.int8Cudnn", "true"));
+    }
 
     private final boolean on;
     private final CudaStream stream;
     private final DeviceAllocator alloc;
     private final Supplier<QuantKernels> kernels;
-    private final List<CudnnConvolution> made = new ArrayList<>();
+    private final List<Convolution> made = new ArrayList<>();
     private final List<String> refused = new ArrayList<>();
     private CudnnHandle handle;
     private String offWhy;
@@ -48,7 +53,7 @@ final class CudnnConvolutions implements AutoCloseable {
 
     /**
      * A cuDNN convolution, or null when cuDNN is off or unavailable, the precision is not FP32, TF32, FP16 or BF16
-     * (INT8 and FP8 keep their own GEMMs), the padding is asymmetric or cuDNN refused the set-up (the reason is kept
+     * (INT8: {@link #openInt8}; FP8 keeps its own GEMMs), the padding is asymmetric or cuDNN refused the set-up (the reason is kept
      * for {@link #state()}).
      *
      * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
@@ -92,6 +97,37 @@ final class CudnnConvolutions implements AutoCloseable {
         }
     }
 
+    /**
+     * An INT8 layer's convolution ({@link CudnnInt8Convolution}: INT8 codes gathered into columns and one INT8 GEMM
+     * forward, cuDNN FP16 backward), or null when cuDNN is off or unavailable, {@code -Dqsync.cuda.int8Cudnn=false},
+     * or the quantizer or geometry needs the im2col path (the reason is kept for {@link #state()}).
+     */
+    Convolution openInt8(ConvGeom g, int batch, int nOut, Int8Quantizer int8, LtMatmul lt) {
+        if (!int8On()) {
+            return null;
+        }
+        String why = CudnnInt8Convolution.unsupported(g, int8);
+        if (why != null) {
+            refused.add("INT8: " + why);
+            return null;
+        }
+        Convolution back = open(g, batch, nOut, Precision.FP16);
+        if (!(back instanceof CudnnConvolution fp16)) {
+            return null;
+        }
+        made.remove(fp16); // closed by the INT8 convolution
+        try {
+            CudnnInt8Convolution c =
+                    new CudnnInt8Convolution(fp16, alloc, kernels.get(), lt, stream, g, batch, nOut, int8);
+            made.add(c);
+            return c;
+        } catch (RuntimeException e) {
+            fp16.close();
+            refused.add("INT8: " + e.getMessage());
+            return null;
+        }
+    }
+
     /** @return "cuDNN 91002" (and the set-ups it refused), or why cuDNN is not used */
     String state() {
         if (offWhy() != null) {
@@ -102,7 +138,7 @@ final class CudnnConvolutions implements AutoCloseable {
 
     @Override
     public void close() {
-        made.forEach(CudnnConvolution::close);
+        made.forEach(Convolution::close);
         made.clear();
         if (handle != null) {
             handle.close();

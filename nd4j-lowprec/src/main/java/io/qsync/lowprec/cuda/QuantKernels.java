@@ -192,6 +192,35 @@ public final class QuantKernels implements AutoCloseable {
     }
 
     /**
+     * Per-tensor INT8 codes to FP32 holding {@code fp16(code * scale[0])}: an INT8 layer's backward operands (FP16, as
+     * {@link #dequantizeInt8} with {@code toFp16}) for TF32 tensor cores, which multiply FP16 values exactly.
+     */
+    public void dequantizeInt8ToFp16Values(
+            DeviceBuffer codes, long n, DeviceBuffer scale, DeviceBuffer out, CudaStream s) {
+        module.launch("dequant_i8", grid(n / 4 + 1), BLOCK, 0, s, codes, out, n, 1L, 1, scale, 2);
+    }
+
+    /**
+     * A convolution's INT32 GEMM accumulators {@code [c, batch*plane]} (weights times columns) to its NCHW FP32 output
+     * {@code [batch, c, plane]}: {@code (float) acc * (sw * sx)}, rounded as {@link #dequantizeInt32}.
+     *
+     * @param sw the weights' scale (the GEMM's X role)
+     * @param sx the input's scale (the columns')
+     */
+    public void dequantizeInt32ToNchw(
+            DeviceBuffer acc,
+            int batch,
+            int c,
+            long plane,
+            DeviceBuffer sw,
+            DeviceBuffer sx,
+            DeviceBuffer out,
+            CudaStream s) {
+        module.launch(
+                "dequant_i32_nchw", grid((long) batch * c * plane), BLOCK, 0, s, acc, out, batch, c, plane, sw, sx);
+    }
+
+    /**
      * FP32 to {@code p} storage: TF32 (4 bytes), FP16/BF16 (2 bytes), FP8 (1 byte, unscaled).
      */
     public void cast(DeviceBuffer x, long n, Precision p, DeviceBuffer out, CudaStream s) {

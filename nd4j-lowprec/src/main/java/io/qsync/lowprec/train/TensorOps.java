@@ -215,6 +215,20 @@ public interface TensorOps extends AutoCloseable {
         return null;
     }
 
+    /**
+     * As {@link #directConvolution(ConvGeom, int, int, io.qsync.lowprec.Precision)}, with the INT8 quantizer of the
+     * layer: ops that have a library path for INT8 layers (forward bit for bit as im2col + the INT8 GEMM) offer it
+     * here. By default the same as the four-argument form.
+     */
+    default Convolution directConvolution(
+            ConvGeom g,
+            int batch,
+            int nOut,
+            io.qsync.lowprec.Precision precision,
+            io.qsync.lowprec.quant.Int8Quantizer int8) {
+        return directConvolution(g, batch, nOut, precision);
+    }
+
     /** Whether {@link #directConvolution} can offer anything here, and why not (for logs and benchmark rows). */
     default String directConvolutionState() {
         return "none on " + device();

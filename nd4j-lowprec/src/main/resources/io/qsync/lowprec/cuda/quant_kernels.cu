@@ -421,7 +421,8 @@ extern "C" __global__ void dequant_i32(const int* __restrict__ acc, float* __res
     }
 }
 
-// INT8 codes -> FP32 (out_fmt 0) or FP16 bits (1): code * scale[channel]; channel = (i / inner) % channels.
+// INT8 codes -> FP32 (out_fmt 0), FP16 bits (1) or FP32 holding the FP16 value (2: the INT8 layer's backward operands
+// for TF32 tensor cores): code * scale[channel]; channel = (i / inner) % channels.
 extern "C" __global__ void dequant_i8(const i8* __restrict__ q, void* __restrict__ out, i64 n, i64 inner, int channels,
         const float* __restrict__ scales, int out_fmt) {
     float s0 = scales[0];
@@ -433,10 +434,31 @@ extern "C" __global__ void dequant_i8(const i8* __restrict__ q, void* __restrict
         map4<char4, float4>(q, (float*)out, n, [&](i8 c) { return __fmul_rn((float)c, s0); });
         return;
     }
+    if (channels == 1 && out_fmt == 2) {
+        map4<char4, float4>(q, (float*)out, n, [&](i8 c) { return dec16(enc_f16(__fmul_rn((float)c, s0)), 0); });
+        return;
+    }
     for (i64 i = TID; i < n; i += NTHREADS) {
         float s = channels == 1 ? s0 : scales[(i / inner) % channels];
         float v = __fmul_rn((float)q[i], s);
-        if (out_fmt == 0) ((float*)out)[i] = v; else ((u16*)out)[i] = enc_f16(v);
+        if (out_fmt == 0) ((float*)out)[i] = v;
+        else if (out_fmt == 1) ((u16*)out)[i] = enc_f16(v);
+        else ((float*)out)[i] = dec16(enc_f16(v), 0);
+    }
+}
+
+// INT32 accumulators [C, B*P] of a convolution's INT8 GEMM (weights x columns) -> NCHW FP32 [B, C, P]:
+// out[b, c, p] = (float) acc[c, b*P + p] * (sw * sx), the rounding of dequant_i32.
+extern "C" __global__ void dequant_i32_nchw(const int* __restrict__ acc, float* __restrict__ out, int B, int C, i64 P,
+        const float* __restrict__ sw, const float* __restrict__ sx) {
+    float s = __fmul_rn(*sw, *sx);
+    i64 n = (i64)B * C * P;
+    for (i64 t = TID; t < n; t += NTHREADS) {
+        i64 p = t % P;
+        i64 bc = t / P;
+        int c = (int)(bc % C);
+        i64 b = bc / C;
+        out[t] = __fmul_rn((float)acc[(i64)c * B * P + b * P + p], s);
     }
 }
 

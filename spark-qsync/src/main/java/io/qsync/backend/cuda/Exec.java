@@ -111,7 +111,7 @@ final class Exec {
     Convolution convolution(String layer, ConvGeom g, int nOut, LayerPrecision p) {
         String key = layer + "@" + rows;
         if (!convolutions.containsKey(key)) { // null values too: a lowered layer without a direct convolution
-            Convolution c = ops.directConvolution(g, rows, nOut, p.precision());
+            Convolution c = ops.directConvolution(g, rows, nOut, p.precision(), p.int8());
             if (c == null && !p.lowered()) {
                 c = new Im2colConvolution(ops, g, rows, nOut, this::scratch);
             }
