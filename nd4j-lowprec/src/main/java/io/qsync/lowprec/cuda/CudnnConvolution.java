@@ -166,7 +166,8 @@ final class CudnnConvolution implements Convolution {
                 + filterPick.algo() + " " + math(filterPick.math()) + ", workspace " + workspace + " B)";
     }
 
-    private static DeviceBuffer buf(Tensor t, long length, String role) {
+    /** The device buffer of {@code t}, which must hold {@code length} floats ({@code role} names it in the error). */
+    static DeviceBuffer buf(Tensor t, long length, String role) {
         if (t.length() != length) {
             throw new IllegalArgumentException(
                     "cuDNN convolution " + role + ": " + t.length() + " floats, expected " + length);

@@ -138,14 +138,6 @@ final class CudnnInt8Convolution implements Convolution {
                 + backward.describe();
     }
 
-    private static DeviceBuffer buf(Tensor t, long length, String role) {
-        if (t.length() != length) {
-            throw new IllegalArgumentException(
-                    "INT8 convolution " + role + ": " + t.length() + " floats, expected " + length);
-        }
-        return CudaTensor.of(t).buffer();
-    }
-
     private long xLength() {
         return (long) batch * g.c() * g.inPlane();
     }
@@ -156,9 +148,9 @@ final class CudnnInt8Convolution implements Convolution {
 
     @Override
     public void forward(Tensor x, Tensor w, Tensor y) {
-        DeviceBuffer xb = buf(x, xLength(), "x");
-        DeviceBuffer wb = buf(w, (long) nOut * k, "w");
-        DeviceBuffer yb = buf(y, yLength(), "y");
+        DeviceBuffer xb = CudnnConvolution.buf(x, xLength(), "x");
+        DeviceBuffer wb = CudnnConvolution.buf(w, (long) nOut * k, "w");
+        DeviceBuffer yb = CudnnConvolution.buf(y, yLength(), "y");
         // the weights take the GEMM's X role (stream 0), the columns its W role, as in the im2col path; the rounding
         // is deterministic, so the stream ids do not matter
         qk.amaxQuantizeInt8(wb, (long) nOut * k, amax, wCodes, wScale, rounding, 0L, 0L, s);
