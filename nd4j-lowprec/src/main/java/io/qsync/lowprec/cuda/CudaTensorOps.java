@@ -285,8 +285,7 @@ public final class CudaTensorOps extends CudaKernelOps {
     /**
      * cuDNN for FP32 layers (on FMA units, or with TF32-rounded operands when this engine's GEMMs are TF32) and TF32,
      * FP16 and BF16 layers (operands rounded to the format, on TF32 tensor cores); null for INT8 (see the five-argument
-     * form) and FP8, asymmetric
-     * padding, or without cuDNN ({@link #directConvolutionState}).
+     * form) and FP8, asymmetric padding, or without cuDNN ({@link #directConvolutionState}).
      */
     @Override
     public io.qsync.lowprec.train.Convolution directConvolution(ConvGeom g, int batch, int nOut, Precision p) {

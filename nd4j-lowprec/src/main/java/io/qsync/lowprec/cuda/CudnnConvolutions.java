@@ -53,8 +53,8 @@ final class CudnnConvolutions implements AutoCloseable {
 
     /**
      * A cuDNN convolution, or null when cuDNN is off or unavailable, the precision is not FP32, TF32, FP16 or BF16
-     * (INT8: {@link #openInt8}; FP8 keeps its own GEMMs), the padding is asymmetric or cuDNN refused the set-up (the reason is kept
-     * for {@link #state()}).
+     * (INT8: {@link #openInt8}; FP8 keeps its own GEMMs), the padding is asymmetric or cuDNN refused the set-up (the
+     * reason is kept for {@link #state()}).
      *
      * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
      */
