@@ -12,7 +12,9 @@ import io.qsync.lowprec.train.Tensor;
  * neither the scales nor the sums).
  */
 final class CudaLowPrecisionLinear implements LowPrecisionLinear {
-    private static final int K_ALIGN = 16;
+    /** K of an INT8 or FP8 cuBLASLt GEMM must be a multiple of this (other K are zero-padded). */
+    static final int K_ALIGN = 16;
+
     private final CudaTensorOps ops;
     private final CudaLowPrecisionGemm gemm;
     private final DeviceAllocator alloc;

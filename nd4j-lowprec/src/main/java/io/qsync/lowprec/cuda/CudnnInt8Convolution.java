@@ -27,9 +27,6 @@ import java.util.List;
  * the calls allocate nothing and never synchronise, so a pass can be recorded.
  */
 final class CudnnInt8Convolution implements Convolution {
-    /** cuBLASLt's INT8 GEMMs need K to be a multiple of 16 (as {@link CudaLowPrecisionLinear} pads). */
-    private static final int K_ALIGN = 16;
-
     private final CudnnConvolution backward;
     private final QuantKernels qk;
     private final LtMatmul lt;
@@ -80,11 +77,13 @@ final class CudnnInt8Convolution implements Convolution {
         this.batch = batch;
         this.nOut = nOut;
         this.k = g.patch();
-        this.kp = (k + K_ALIGN - 1) / K_ALIGN * K_ALIGN;
+        int align = CudaLowPrecisionLinear.K_ALIGN;
+        this.kp = (k + align - 1) / align * align;
         this.rounding = int8.rounding();
         this.inputShape = new ConvShape(
                 batch, g.c(), g.h(), g.w(), nOut, g.kh(), g.kw(), g.sh(), g.sw(), g.padTop(), g.padLeft());
-        // a 1x1 "convolution" over [nOut, K, 1, 1] is the row padding of the weights' codes to K_ALIGN
+        // a 1x1 "convolution" over [nOut, K, 1, 1] is the row padding of the weights' codes to
+        // CudaLowPrecisionLinear.K_ALIGN
         this.weightRows = new ConvShape(nOut, k, 1, 1, 1, 1, 1, 1, 1, 0, 0);
         try {
             xCodes = own(alloc.allocate("INT8 conv x codes", (long) batch * g.c() * g.inPlane()));
