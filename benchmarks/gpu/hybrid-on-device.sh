@@ -20,7 +20,8 @@
 #      the Profiler times it beside the conditions training meets; $OUT/exchange.txt
 #   s  test accuracy of (b) and (c) at more seeds (SEEDS, default "11 13"): (c) trains c's plan.json as a plan file,
 #      (b) the b plan; both need c (and b's plan) from this machine's life. One seed's epoch moves test accuracy by
-#      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these
+#      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these. SEED_RUNS (default "c b")
+#      picks the runs at each seed; "a" trains (a)'s precisions (b's plan with FP32 for INT8) as a plan file
 # Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
 # predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
 # ROUNDS=N (default 1) repeats RUNS N times, each a fresh job (c profiles and co-runs again), moving each round's
@@ -112,13 +113,15 @@ PY
     e) one e 'local[1]' "${A[@]}" --workers 1 ;;
     x) bash "$REPO/benchmarks/gpu/exchange-on-spark-stage.sh" 2>&1 | tail -8 ;;
     s) [ -f "$H/c-plan/plan.json" ] && [ -f "$H/b-plan.json" ] || { echo "== s skipped: run c and b first"; continue; }
+       sed 's/"INT8"/"FP32"/g' "$H/b-plan.json" > "$H/a-plan.json" # (a)'s precisions as a plan file
        for seed in ${SEEDS:-11 13}; do
          S=("${A[@]}")
          S[9]=$seed # --seed's value
-         one "c-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/c-plan/plan.json" \
-             --conf "spark.qsync.plan.devices=$(types)"
-         one "b-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$H/b-plan.json" \
-             --conf "spark.qsync.plan.devices=$(types)"
+         for r in ${SEED_RUNS:-c b}; do
+           case $r in c) f="$H/c-plan/plan.json" ;; b) f="$H/b-plan.json" ;; a) f="$H/a-plan.json" ;; *) continue ;; esac
+           one "$r-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$f" \
+               --conf "spark.qsync.plan.devices=$(types)"
+         done
        done ;;
     g) rm -rf "$H/g-plan"
        one g 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \

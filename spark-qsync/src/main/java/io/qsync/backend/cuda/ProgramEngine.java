@@ -235,7 +235,11 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
      */
     public String convolutionPath() {
         Map<String, String> paths = convolutionPaths();
-        long direct = paths.values().stream().filter(v -> !v.contains("im2col")).count();
+        // lowered layers read "<precision> GEMM (im2col)", the generic fallback "im2col+GEMM"; an INT8 convolution
+        // that gathers its codes itself ("INT8 codes im2col + ...") is direct
+        long direct = paths.values().stream()
+                .filter(v -> !v.endsWith("(im2col)") && !v.startsWith("im2col"))
+                .count();
         return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
     }
 
