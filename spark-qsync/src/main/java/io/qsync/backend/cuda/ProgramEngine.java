@@ -235,12 +235,17 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
      */
     public String convolutionPath() {
         Map<String, String> paths = convolutionPaths();
-        // lowered layers read "<precision> GEMM (im2col)", the generic fallback "im2col+GEMM"; an INT8 convolution
-        // that gathers its codes itself ("INT8 codes im2col + ...") is direct
-        long direct = paths.values().stream()
-                .filter(v -> !v.endsWith("(im2col)") && !v.startsWith("im2col"))
-                .count();
+        long direct = paths.values().stream().filter(ProgramEngine::ranDirect).count();
         return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
+    }
+
+    /**
+     * Whether a convolution path ({@link #convolutionPaths}) is the ops' own convolution: lowered layers read
+     * "&lt;precision&gt; GEMM (im2col)" and the generic fallback "im2col+GEMM"; an INT8 convolution that gathers its
+     * codes itself ("INT8 codes im2col + INT8 GEMM ...") is direct.
+     */
+    static boolean ranDirect(String path) {
+        return !path.endsWith("(im2col)") && !path.startsWith("im2col");
     }
 
     /** Each convolution layer's path in the latest pass (cuDNN with its algorithms, or im2col), by layer name. */

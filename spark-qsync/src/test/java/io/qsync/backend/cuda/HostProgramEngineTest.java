@@ -1,6 +1,7 @@
 package io.qsync.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -179,5 +180,20 @@ class HostProgramEngineTest {
             assertTrue(r.gradRel() <= 1e-4, layers + ": " + r);
             assertTrue(r.exportExact(), layers + ": exported parameters differ");
         });
+    }
+
+    /** Benchmark rows count direct convolutions: the INT8 path that gathers its codes is one, lowered layers are not. */
+    @Test
+    void onlyLoweredConvolutionsCountAsIm2col() {
+        assertTrue(
+                ProgramEngine.ranDirect("INT8 codes im2col + INT8 GEMM (K 576); backward cuDNN FP16 operands on TF32"));
+        assertTrue(ProgramEngine.ranDirect("cuDNN FP32 (fwd algo 1 math 1, bwd-data algo 1 math 1)"));
+        assertFalse(ProgramEngine.ranDirect("INT8 GEMM (im2col)"));
+        assertFalse(ProgramEngine.ranDirect("im2col+GEMM"));
+        try (ProgramEngine e =
+                ProgramEngine.open(EngineParity.init(DemoModels.fashionCnn(7, 1e-3)), new HostOps(), "test", 8)) {
+            e.computeGradient(EngineParity.batch(0, 8));
+            assertTrue(e.convolutionPath().startsWith("0/2 convolutions direct"), e.convolutionPath());
+        }
     }
 }
