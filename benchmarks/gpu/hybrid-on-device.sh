@@ -21,7 +21,8 @@
 #   s  test accuracy of (b) and (c) at more seeds (SEEDS, default "11 13"): (c) trains c's plan.json as a plan file,
 #      (b) the b plan; both need c (and b's plan) from this machine's life. One seed's epoch moves test accuracy by
 #      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these. SEED_RUNS (default "c b")
-#      picks the runs at each seed; "a" trains (a)'s precisions (b's plan with FP32 for INT8) as a plan file
+#      picks the runs at each seed; "a" trains (a)'s precisions (b's plan with FP32 for INT8) as a plan file, "f"
+#      c's plan with FP16 wherever it says TF32
 # Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
 # predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
 # ROUNDS=N (default 1) repeats RUNS N times, each a fresh job (c profiles and co-runs again), moving each round's
@@ -114,11 +115,13 @@ PY
     x) bash "$REPO/benchmarks/gpu/exchange-on-spark-stage.sh" 2>&1 | tail -8 ;;
     s) [ -f "$H/c-plan/plan.json" ] && [ -f "$H/b-plan.json" ] || { echo "== s skipped: run c and b first"; continue; }
        sed 's/"INT8"/"FP32"/g' "$H/b-plan.json" > "$H/a-plan.json" # (a)'s precisions as a plan file
+       sed 's/"TF32"/"FP16"/g' "$H/c-plan/plan.json" > "$H/f-plan.json" # (c) with FP16 where it has TF32
        for seed in ${SEEDS:-11 13}; do
          S=("${A[@]}")
          S[9]=$seed # --seed's value
          for r in ${SEED_RUNS:-c b}; do
-           case $r in c) f="$H/c-plan/plan.json" ;; b) f="$H/b-plan.json" ;; a) f="$H/a-plan.json" ;; *) continue ;; esac
+           case $r in c) f="$H/c-plan/plan.json" ;; b) f="$H/b-plan.json" ;; a) f="$H/a-plan.json" ;;
+             f) f="$H/f-plan.json" ;; *) continue ;; esac
            one "$r-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$f" \
                --conf "spark.qsync.plan.devices=$(types)"
          done
