@@ -4,7 +4,7 @@
 # jar: `benchmarks/gpu/spark-on-device.sh app`) and .device/classes (`benchmarks/gpu/cuda-backend-on-device.sh classes`):
 #   run(command="bash benchmarks/gpu/junit-on-spark-stage.sh", carry=[".device/spark-app", ".device/classes"])
 # TESTS: classes or Class#method (default: ReplayedPassGpuTest and GreenSliceEngineGpuTest); TEST_LIMIT seconds each;
-# BENCH: after the tests, `CudaEngineBench $BENCH` (speed | int8) into gpu-out/bench-$BENCH.json;
+# BENCH: after the tests, `CudaEngineBench $BENCH` (speed | int8 | int8-kernels) into gpu-out/bench-$BENCH.json;
 # JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. compute-sanitizer). Results: $OUT/gpu-out.tgz.
 set -uo pipefail
 . "$(dirname "$0")/spark-stage.sh" || exit 3
@@ -30,6 +30,6 @@ for t in ${TESTS:-io.qsync.backend.cuda.ReplayedPassGpuTest io.qsync.backend.cud
 done
 if [ -n "${BENCH:-}" ]; then
   timeout "${BENCH_LIMIT:-240}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench "$BENCH" "$OUTDIR/bench-$BENCH.json" > "$OUTDIR/bench-$BENCH.txt" 2>&1
-  echo "bench $BENCH exit $?"; grep -E "STEP|Exception|Error" "$OUTDIR/bench-$BENCH.txt" | head -20
+  echo "bench $BENCH exit $?"; grep -E "STEP|KERNELS|Exception|Error" "$OUTDIR/bench-$BENCH.txt" | head -20
   tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
 fi

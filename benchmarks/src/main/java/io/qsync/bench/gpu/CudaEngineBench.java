@@ -34,8 +34,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|int8|epoch OUT.json [fashionMnistDir]} ({@code int8}: the all-INT8 VGG plan
- * with and without its cuDNN-backed convolutions, beside the FP16 plan)
+ * <p>Usage: {@code CudaEngineBench speed|int8|int8-kernels|epoch OUT.json [fashionMnistDir]} ({@code int8}: the
+ * all-INT8 VGG plan with and without its cuDNN-backed convolutions, beside the FP16 plan; {@code int8-kernels}: each
+ * kernel of the INT8 convolution's forward per VGG layer, {@code io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench})
  */
 public final class CudaEngineBench {
     private CudaEngineBench() {}
@@ -295,6 +296,8 @@ public final class CudaEngineBench {
             out.put("rows", speed());
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
+        } else if (args[0].equals("int8-kernels")) {
+            out.put("rows", io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench.rows(256, 1024));
         } else {
             Path dir = args.length > 2 ? Path.of(args[2]) : FashionMnist.DEFAULT_DIR;
             LabeledImages tr = FashionMnist.load(dir, FashionMnist.Split.TRAIN);

@@ -99,6 +99,11 @@ public final class CudaTensorOps extends CudaKernelOps {
         return alloc.peakBytes();
     }
 
+    /** The stream every operation of these ops runs on (for benchmarks timing them with events). */
+    CudaStream stream() {
+        return stream;
+    }
+
     @Override
     public Tensor allocate(String what, long length) {
         if (length > MAX_ELEMENTS) {

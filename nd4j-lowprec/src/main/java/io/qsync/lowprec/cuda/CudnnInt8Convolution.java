@@ -145,23 +145,57 @@ final class CudnnInt8Convolution implements Convolution {
         return (long) batch * nOut * g.outPlane();
     }
 
+    /** The forward's kernels in launch order ({@link #forwardKernelTimes} times each); the K padding may be a no-op. */
+    static final List<String> FORWARD_KERNELS = List.of(
+            "weights amax+quantize",
+            "weights K padding",
+            "input amax+quantize",
+            "codes im2col",
+            "INT8 GEMM",
+            "INT32 to NCHW dequantize");
+
     @Override
     public void forward(Tensor x, Tensor w, Tensor y) {
+        for (Runnable kernel : forwardKernels(x, w, y)) {
+            kernel.run();
+        }
+        forwarded = true;
+    }
+
+    /** One launch per entry of {@link #FORWARD_KERNELS}. */
+    private Runnable[] forwardKernels(Tensor x, Tensor w, Tensor y) {
         DeviceBuffer xb = CudnnConvolution.buf(x, xLength(), "x");
         DeviceBuffer wb = CudnnConvolution.buf(w, (long) nOut * k, "w");
         DeviceBuffer yb = CudnnConvolution.buf(y, yLength(), "y");
+        long columns = (long) batch * g.outPlane();
         // the weights take the GEMM's X role (stream 0), the columns its W role, as in the im2col path; the rounding
         // is deterministic, so the stream ids do not matter
-        qk.amaxQuantizeInt8(wb, (long) nOut * k, amax, wCodes, wScale, rounding, 0L, 0L, s);
-        if (kp != k) {
-            qk.im2col(wCodes, weightRows, kp, true, wCodesPadded, s);
+        return new Runnable[] {
+            () -> qk.amaxQuantizeInt8(wb, (long) nOut * k, amax, wCodes, wScale, rounding, 0L, 0L, s),
+            () -> {
+                if (kp != k) {
+                    qk.im2col(wCodes, weightRows, kp, true, wCodesPadded, s);
+                }
+            },
+            () -> qk.amaxQuantizeInt8(xb, xLength(), amax, xCodes, xScale, rounding, 0L, 1L, s),
+            () -> qk.im2col(xCodes, inputShape, kp, true, cols, s),
+            () -> lt.matmul(GemmType.INT8, false, true, nOut, columns, kp, wCodesPadded, cols, acc, null, null, s),
+            () -> qk.dequantizeInt32ToNchw(acc, batch, nOut, g.outPlane(), wScale, xScale, yb, s)
+        };
+    }
+
+    /**
+     * For benchmarks: the median milliseconds of each forward kernel ({@link #FORWARD_KERNELS}), each timed alone with
+     * events after one whole forward of the same tensors.
+     */
+    double[] forwardKernelTimes(Tensor x, Tensor w, Tensor y, CudaTimer timer, int warmup, int repeats) {
+        forward(x, w, y);
+        Runnable[] kernels = forwardKernels(x, w, y);
+        double[] ms = new double[kernels.length];
+        for (int i = 0; i < kernels.length; i++) {
+            ms[i] = timer.median(FORWARD_KERNELS.get(i), warmup, repeats, kernels[i]);
         }
-        qk.amaxQuantizeInt8(xb, xLength(), amax, xCodes, xScale, rounding, 0L, 1L, s);
-        qk.im2col(xCodes, inputShape, kp, true, cols, s);
-        long columns = (long) batch * g.outPlane();
-        lt.matmul(GemmType.INT8, false, true, nOut, columns, kp, wCodesPadded, cols, acc, null, null, s);
-        qk.dequantizeInt32ToNchw(acc, batch, nOut, g.outPlane(), wScale, xScale, yb, s);
-        forwarded = true;
+        return ms;
     }
 
     @Override
