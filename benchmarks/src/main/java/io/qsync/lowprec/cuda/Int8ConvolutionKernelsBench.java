@@ -97,7 +97,6 @@ public final class Int8ConvolutionKernelsBench {
                 row.put(key, "failed: " + e);
             }
         }
-        ops.synchronize();
         System.out.printf(Locale.ROOT, "KERNELS %s%n", row);
         return row;
     }

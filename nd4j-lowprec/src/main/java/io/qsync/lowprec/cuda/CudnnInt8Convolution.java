@@ -27,6 +27,15 @@ import java.util.List;
  * the calls allocate nothing and never synchronise, so a pass can be recorded.
  */
 final class CudnnInt8Convolution implements Convolution {
+    /** The forward's kernels in launch order ({@link #forwardKernelTimes} times each); the K padding may be a no-op. */
+    static final List<String> FORWARD_KERNELS = List.of(
+            "weights amax+quantize",
+            "weights K padding",
+            "input amax+quantize",
+            "codes im2col",
+            "INT8 GEMM",
+            "INT32 to NCHW dequantize");
+
     private final CudnnConvolution backward;
     private final QuantKernels qk;
     private final LtMatmul lt;
@@ -144,15 +153,6 @@ final class CudnnInt8Convolution implements Convolution {
     private long yLength() {
         return (long) batch * nOut * g.outPlane();
     }
-
-    /** The forward's kernels in launch order ({@link #forwardKernelTimes} times each); the K padding may be a no-op. */
-    static final List<String> FORWARD_KERNELS = List.of(
-            "weights amax+quantize",
-            "weights K padding",
-            "input amax+quantize",
-            "codes im2col",
-            "INT8 GEMM",
-            "INT32 to NCHW dequantize");
 
     @Override
     public void forward(Tensor x, Tensor w, Tensor y) {
