@@ -22,7 +22,8 @@
 #      (b) the b plan; both need c (and b's plan) from this machine's life. One seed's epoch moves test accuracy by
 #      +-0.5 pp, so "(c) no worse than (b)" is read from the mean over seed 7 and these. SEED_RUNS (default "c b")
 #      picks the runs at each seed; "a" trains (a)'s precisions (b's plan with FP32 for INT8) as a plan file, "f"
-#      c's plan with FP16 wherever it says TF32
+#      c's plan with FP16 wherever it says TF32. PAR=N runs N of them side by side (their speeds then mean nothing);
+#      PLANS=<carried folder> brings c-plan/ and b-plan.json from an earlier machine life
 # Each run's log is $OUT/hybrid/<run>.log (epoch line: samples/s, median step, test accuracy); the Replayer's
 # predictions are in c-plan/plan.txt ("All FP32", "Uniform INT8 on ...", "... alone ...", the plan's own).
 # ROUNDS=N (default 1) repeats RUNS N times, each a fresh job (c profiles and co-runs again), moving each round's
@@ -32,6 +33,10 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 H=/root/hybrid
 mkdir -p "$H" "${OUT:-/tmp}/hybrid"
+# PLANS: a carried folder with c-plan/ and b-plan.json from an earlier machine life, for s-runs on a fresh machine
+if [ -n "${PLANS:-}" ] && [ ! -f "$H/c-plan/plan.json" ]; then
+  cp -r "$REPO/$PLANS/c-plan" "$H/" && cp "$REPO/$PLANS/b-plan.json" "$H/" && echo "plans from $PLANS"
+fi
 if [ "${ROUNDS:-1}" -gt 1 ]; then
   for i in $(seq 1 "$ROUNDS"); do
     echo "=== round $i of $ROUNDS"
@@ -116,16 +121,21 @@ PY
     s) [ -f "$H/c-plan/plan.json" ] && [ -f "$H/b-plan.json" ] || { echo "== s skipped: run c and b first"; continue; }
        sed 's/"INT8"/"FP32"/g' "$H/b-plan.json" > "$H/a-plan.json" # (a)'s precisions as a plan file
        sed 's/"TF32"/"FP16"/g' "$H/c-plan/plan.json" > "$H/f-plan.json" # (c) with FP16 where it has TF32
+       running=0
        for seed in ${SEEDS:-11 13}; do
          S=("${A[@]}")
          S[9]=$seed # --seed's value
          for r in ${SEED_RUNS:-c b}; do
            case $r in c) f="$H/c-plan/plan.json" ;; b) f="$H/b-plan.json" ;; a) f="$H/a-plan.json" ;;
              f) f="$H/f-plan.json" ;; *) continue ;; esac
-           one "$r-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$f" \
-               --conf "spark.qsync.plan.devices=$(types)"
+           # PAR jobs side by side (accuracy only: they share the card, so their speeds mean nothing)
+           out=$(one "$r-s$seed" 'local[2]' "${S[@]}" --workers 2 --conf "spark.qsync.plan.file=$f" \
+               --conf "spark.qsync.plan.devices=$(types)") && echo "$out" &
+           running=$((running + 1))
+           if [ "$running" -ge "${PAR:-1}" ]; then wait -n; running=$((running - 1)); fi
          done
-       done ;;
+       done
+       wait ;;
     g) rm -rf "$H/g-plan"
        one g 'local[2]' --backend auto --model fashion-cnn --epochs 1 --batch-size 256 --seed 7 --workers 2 \
            --plan auto --conf spark.qsync.device.cpuWorkers=1 --conf spark.qsync.plan.rebalance=false \

@@ -4,7 +4,7 @@
 # jar: `benchmarks/gpu/spark-on-device.sh app`) and .device/classes (`benchmarks/gpu/cuda-backend-on-device.sh classes`):
 #   run(command="bash benchmarks/gpu/junit-on-spark-stage.sh", carry=[".device/spark-app", ".device/classes"])
 # TESTS: classes or Class#method (default: ReplayedPassGpuTest and GreenSliceEngineGpuTest); TEST_LIMIT seconds each;
-# BENCH: after the tests, `CudaEngineBench $BENCH` (speed | int8 | int8-kernels) into gpu-out/bench-$BENCH.json;
+# BENCH: after the tests, `CudaEngineBench $b` for each b in it (speed | int8 | int8-kernels) into gpu-out/bench-$b.json;
 # JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. compute-sanitizer). Results: $OUT/gpu-out.tgz.
 set -uo pipefail
 . "$(dirname "$0")/spark-stage.sh" || exit 3
@@ -25,11 +25,11 @@ CP="classes:$(ls lib/*.jar spark/jars/*.jar | grep -v junit-platform-console | t
 JAVA="${JPREFIX:-} ./jre/bin/java ${JOPTS:-} -Xmx64g --add-modules jdk.incubator.vector -Dqsync.fashionMnist.dir=$S/data -Dqsync.contract.backends=${CONTRACT_BACKENDS:-cuda}"
 for t in ${TESTS:-io.qsync.backend.cuda.ReplayedPassGpuTest io.qsync.backend.cuda.GreenSliceEngineGpuTest}; do
   junit_class "$t" "${TEST_LIMIT:-300}" "$OUTDIR" \
-      " \| |CUDA program engine|replayed vs eager|weak slice|two slices|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
+      " \| |CUDA program engine|replayed vs eager|weak slice|two slices|VGG drift|tests (successful|failed|aborted|skipped)|JUnit exit|✘|=>"
   tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
 done
-if [ -n "${BENCH:-}" ]; then
-  timeout "${BENCH_LIMIT:-240}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench "$BENCH" "$OUTDIR/bench-$BENCH.json" > "$OUTDIR/bench-$BENCH.txt" 2>&1
-  echo "bench $BENCH exit $?"; grep -E "STEP|KERNELS|Exception|Error" "$OUTDIR/bench-$BENCH.txt" | head -20
+for b in ${BENCH:-}; do # one or several, in order
+  timeout "${BENCH_LIMIT:-240}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench "$b" "$OUTDIR/bench-$b.json" > "$OUTDIR/bench-$b.txt" 2>&1
+  echo "bench $b exit $?"; grep -E "STEP|KERNELS|Exception|Error" "$OUTDIR/bench-$b.txt" | head -20
   tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
-fi
+done

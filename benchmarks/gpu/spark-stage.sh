@@ -44,7 +44,10 @@ if [ ! -f "$S/lib/nd4j-native-linux-x86_64.jar" ]; then
 fi
 APP="$REPO/.device/spark-app" # carried fix: this project's jars replace the staged ones
 if [ -d "$APP" ]; then
-  cp "$APP/spark-qsync.jar" "$S/app/spark-qsync.jar"
-  for j in "$APP"/nd4j-lowprec-*.jar; do rm -f "$S"/lib/nd4j-lowprec-*.jar; cp "$j" "$S/lib/"; done
+  # only when they differ: jobs running side by side (hybrid-on-device.sh PAR) must not see a jar rewritten under them
+  cmp -s "$APP/spark-qsync.jar" "$S/app/spark-qsync.jar" || cp "$APP/spark-qsync.jar" "$S/app/spark-qsync.jar"
+  for j in "$APP"/nd4j-lowprec-*.jar; do
+    cmp -s "$j" "$S/lib/$(basename "$j")" || { rm -f "$S"/lib/nd4j-lowprec-*.jar; cp "$j" "$S/lib/"; }
+  done
   echo "project jars from $APP"
 fi

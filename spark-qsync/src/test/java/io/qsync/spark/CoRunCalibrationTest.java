@@ -170,6 +170,84 @@ class CoRunCalibrationTest {
                 .startsWith("co-run: none"));
     }
 
+    /**
+     * A fourth, side-by-side configuration (h100 FP32, t4 INT8) gives t4's INT8 factor: replaying it with the corrected
+     * profiles gives t4's measured compute there, not the uniform INT8 configuration's; the other factors stay.
+     */
+    @Test
+    void theSideBySideConfigurationGivesTheSlowTypesInt8Factor() {
+        List<ProbeStage.Probed> three = measured(new double[] {1.02, 1.08, 1.03}, new double[] {0.98, 1.25, 1.06}, 1.4);
+        Map<String, Precision> side = Map.of("h100", Precision.FP32, "t4", Precision.INT8);
+        List<WorkerSpec> specs = new ArrayList<>();
+        for (String type : List.of("h100", "t4")) {
+            specs.add(coRunSpecs(PROFILES, side.get(type)).get(type.equals("h100") ? 0 : 1));
+        }
+        ReplayResult r = new Replayer(GRAPH, new PredictorMemory()).replay(specs);
+        double h = 1.05 * computeMs(r.worker("h100"));
+        double t = 1.15 * computeMs(r.worker("t4"));
+        List<ProbeStage.Probed> four = new ArrayList<>();
+        for (ProbeStage.Probed p : three) {
+            boolean isT4 = p.device().type().equals("t4");
+            List<CoRunProbe.Result> runs = new ArrayList<>(p.coRun());
+            double ms = isT4 ? t : h;
+            runs.add(new CoRunProbe.Result(side.get(p.device().type()), ROWS, ms + 1, ms - 0.5, 5, ms, ""));
+            four.add(new ProbeStage.Probed(p.device(), null, "", runs));
+        }
+        CoRunCalibration.Outcome withSide =
+                CoRunCalibration.apply(four, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
+        CoRunCalibration.Outcome uniform =
+                CoRunCalibration.apply(three, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
+        assertTrue(withSide.summary().contains("side by side"), withSide.summary());
+        List<WorkerSpec> again = new ArrayList<>();
+        for (WorkerSpec w : specs) {
+            again.add(new WorkerSpec(w.name(), withSide.profiles().get(w.name()), w.plan(), w.batch(), w.count()));
+        }
+        assertEquals(
+                t,
+                computeMs(
+                        new Replayer(GRAPH, new PredictorMemory()).replay(again).worker("t4")),
+                1e-9);
+        assertTrue(uniform.summary().endsWith("applied to the profiles"), uniform.summary());
+        CoRunScaling.Factors a = withSide.profiles().get("t4").coRun();
+        CoRunScaling.Factors b = uniform.profiles().get("t4").coRun();
+        assertTrue(a.int8() > b.int8() + 0.05, "side by side slows INT8 work more: " + a + " vs " + b);
+        assertEquals(b.compute(), a.compute(), 1e-12);
+        assertEquals(b.lowPrecision(), a.lowPrecision(), 1e-12);
+        assertEquals(
+                uniform.profiles().get("h100").coRun().int8(),
+                withSide.profiles().get("h100").coRun().int8(),
+                1e-12,
+                "h100 ran FP32 side by side: its INT8 factor comes from the uniform INT8 configuration");
+    }
+
+    /**
+     * Ranks pick their side-by-side precision from every rank's FP32 step (one all-reduce among three ranks): the GPU
+     * rank 1.5x or more slower than the fastest goes INT8; a fast GPU rank and a slow CPU rank stay FP32.
+     */
+    @Test
+    void slowGpuRanksGoInt8SideBySide() throws Exception {
+        double[] fp32 = {14.8, 36.2, 40.0};
+        boolean[] gpu = {true, true, false};
+        Precision[] got = new Precision[3];
+        io.qsync.comm.LocalGroup g = new io.qsync.comm.LocalGroup(
+                3, io.qsync.comm.CommConfig.defaults().withIoTimeout(java.time.Duration.ofSeconds(30)));
+        List<Thread> threads = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            int rank = r;
+            Thread t = new Thread(() -> {
+                try (io.qsync.comm.LocalCommunicator c = g.join(rank)) {
+                    got[rank] = CoRunProbe.sideBySide(c, fp32[rank], gpu[rank]);
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+        assertEquals(List.of(Precision.FP32, Precision.INT8, Precision.FP32), List.of(got));
+    }
+
     @Test
     void aJobWithoutAGpuCoRunsOnceAtFp32AndAGpuJobThreeTimes() {
         assertEquals(List.of(Precision.FP32), CoRunProbe.precisionsFor(false, false));

@@ -308,9 +308,11 @@ public final class QuantKernels implements AutoCloseable {
      */
     public void im2col(DeviceBuffer x, ConvShape g, int kPad, boolean int8, DeviceBuffer col, CudaStream s) {
         long n = (long) g.batch() * g.outH() * g.outW() * kPad;
+        // INT8 codes 16 columns per thread (one 16-byte store) where the rows and the buffer allow it
+        boolean x16 = int8 && kPad % 16 == 0 && col.pointer().address() % 16 == 0;
         module.launch(
-                int8 ? "im2col_i8" : "im2col_f32",
-                grid(n),
+                x16 ? "im2col_i8_x16" : int8 ? "im2col_i8" : "im2col_f32",
+                grid(x16 ? n / 16 : n),
                 BLOCK,
                 0,
                 s,

@@ -575,6 +575,51 @@ extern "C" __global__ void NAME(const T* __restrict__ x, T* __restrict__ col, in
 IM2COL(im2col_f32, float)
 IM2COL(im2col_i8, i8)
 
+// im2col_i8 for Kpad a multiple of 16 and a 16-byte aligned col: one thread gathers 16 consecutive columns of one row
+// (the row's position and the first column's (c, i, j) decoded once, then stepped) and stores them in one 16-byte
+// write, so a warp writes 512 contiguous bytes. Same bytes as im2col_i8.
+struct __align__(16) u32x4 { u32 a, b, c, d; };
+extern "C" __global__ void im2col_i8_x16(const i8* __restrict__ x, i8* __restrict__ col, int B, int C, int H,
+        int W, int kh, int kw, int sh, int sw, int ph, int pw, int Ho, int Wo, int Kpad) {
+    int K = C * kh * kw, khw = kh * kw, groups = Kpad >> 4;
+    i64 n = (i64)B * Ho * Wo * groups;
+    u32x4* out = reinterpret_cast<u32x4*>(col);
+    for (i64 t = TID; t < n; t += NTHREADS) {
+        int g = (int)(t % groups);
+        i64 row = t / groups;
+        int ow = (int)(row % Wo);
+        i64 r2 = row / Wo;
+        int oh = (int)(r2 % Ho), b = (int)(r2 / Ho);
+        int k = g << 4;
+        int c = k / khw, ij = k - c * khw, i = ij / kw, j = ij - i * kw;
+        int y0 = oh * sh - ph, x0 = ow * sw - pw;
+        const i8* xb = x + (i64)b * C * H * W;
+        u32 w[4] = {0u, 0u, 0u, 0u};
+#pragma unroll
+        for (int q = 0; q < 16; q++) {
+            if (k + q < K) {
+                int y = y0 + i, xx = x0 + j;
+                if (y >= 0 && y < H && xx >= 0 && xx < W) {
+                    w[q >> 2] |= ((u32)(u8)xb[((i64)c * H + y) * W + xx]) << ((q & 3) * 8);
+                }
+                if (++j == kw) {
+                    j = 0;
+                    if (++i == kh) {
+                        i = 0;
+                        c++;
+                    }
+                }
+            }
+        }
+        u32x4 v;
+        v.a = w[0];
+        v.b = w[1];
+        v.c = w[2];
+        v.d = w[3];
+        out[t] = v;
+    }
+}
+
 // out[r, c] += bias[c] (FP32), for the float GEMM paths.
 extern "C" __global__ void add_bias_f32(float* __restrict__ out, i64 rows, int cols, const float* __restrict__ bias) {
     i64 n = rows * cols;
