@@ -25,11 +25,7 @@ import java.util.Map;
  * FP32 work and per-step terms; the FP16 one, with that factor on its per-step terms, gives the factor on low-precision
  * work (sharing a card slows memory-bound kernels more: measured on an H200, 32 SMs beside 96, FP32 x0.98 and FP16
  * x1.06); the INT8 one, with both, the factor on INT8 work (on an H100 the FP16 factor, x1.10-1.13, over-predicted an
- * INT8 weak slice by 2.5-5.4 %). A type that ran INT8 in the fourth, side-by-side configuration (its ranks slow at FP32,
- * {@link CoRunProbe#sideBySide}) takes its INT8 factor from there instead: beside a fast rank computing the whole step, as
- * under a balanced plan (on an H100, a 32-SM slice's INT8 step beside 96 SMs at FP32 measured 5 % over the factor of the
- * uniform INT8 configuration, in which it had the card alone for half of its step). The exchange factor is the mean of
- * the configurations' ratios. They scale the profiles
+ * INT8 weak slice by 2.5-5.4 %). The exchange factor is the mean of the configurations' ratios. They scale the profiles
  * ({@link CoRunScaling}) before planning. Nothing changes when the co-run did not run or failed on any rank, or a ratio
  * is implausible; the summary says which.
  */
@@ -194,8 +190,7 @@ final class CoRunCalibration {
     }
 
     /**
-     * The INT8 factor from the side-by-side configuration where the type ran INT8 there, else from the third (uniform INT8
-     * where the type trains on a GPU): its predicted compute
+     * The INT8 factor from the third configuration (uniform INT8 where the type trains on a GPU): its predicted compute
      * is linear in the factors, {@code rest + int8 * s8} with the FP32 and low-precision factors already found, so two
      * replays (INT8 factor 1 and 2) give {@code s8} and the rest. Unchanged without that configuration or INT8 work.
      */
@@ -206,8 +201,7 @@ final class CoRunCalibration {
             Replayer replayer,
             List<List<WorkerSpec>> configSpecs,
             StringBuilder summary) {
-        // the side-by-side configuration where the type ran INT8 in it (its ranks were slow), else uniform INT8
-        int c = configSpecs.size() > 3 && precision(ranks, 3) == Precision.INT8 ? 3 : 2;
+        int c = 2;
         if (configSpecs.size() <= c || precision(ranks, c) != Precision.INT8) {
             return f;
         }
@@ -222,12 +216,8 @@ final class CoRunCalibration {
         double meas = Medians.of(
                 ranks.stream().mapToDouble(p -> p.coRun().get(c).computeMs()).toArray());
         double int8 = (meas - (at1 - s8)) / s8;
-        summary.append(String.format(
-                Locale.ROOT,
-                " (%s: INT8 work x%.3f, with the factors above on the rest%s)",
-                type,
-                int8,
-                c == 3 ? ", side by side" : ""));
+        summary.append(
+                String.format(Locale.ROOT, " (%s: INT8 work x%.3f, with the factors above on the rest)", type, int8));
         return new CoRunScaling.Factors(f.compute(), f.lowPrecision(), f.exchange(), int8);
     }
 

@@ -22,9 +22,8 @@ import org.apache.spark.BarrierTaskContext;
 
 /**
  * The probe stage's co-run (executor side): every rank trains a few synchronized steps of the job's network together,
- * on its own device and over the job's ring, in up to four configurations: uniform FP32, then uniform FP16, then uniform
- * INT8 on the GPUs (FP32 on CPUs, where emulated precisions are slower), then side by side: the slow GPU ranks at INT8,
- * the fast ones at FP32 ({@link #sideBySide}). A job without a GPU rank runs the first only.
+ * on its own device and over the job's ring, in three configurations: uniform FP32, then uniform FP16, then uniform
+ * INT8 on the GPUs (FP32 on CPUs, where emulated precisions are slower). A job without a GPU rank runs the first only.
  * Profiles are measured with one rank alone; the co-run shows what running side by side costs (workers sharing a card,
  * a host's CPUs and memory under the ring), and, with several configurations, how differently it slows compute-bound
  * FP32 work, INT8 work and memory-bound low-precision work. {@link CoRunCalibration} turns it into factors on the profiles.
@@ -117,45 +116,12 @@ final class CoRunProbe {
                     }
                     out.add(measure(engine, comm, req, p, warmup, steps));
                 }
-                if (configurations.size() > 1 && comm.size() > 1) {
-                    Precision p = sideBySide(comm, out.get(0).computeMs(), gpu && prof != null);
-                    if (prof != null) {
-                        Map<String, Precision> plan = new LinkedHashMap<>();
-                        for (String id : prof.switchableLayers().keySet()) {
-                            plan.put(id, p);
-                        }
-                        prof.applyPlan(new PrecisionPlan(plan));
-                    }
-                    out.add(measure(engine, comm, req, p, warmup, steps));
-                }
                 return List.copyOf(out);
             } catch (RuntimeException | LinkageError e) { // the ring is closed by now: peers reading from it fail fast
                 return List.of(Result.failed("rank " + device.rank() + ": " + e));
             }
         }
     }
-
-    /**
-     * The precision of this rank in the side-by-side configuration that follows the uniform ones in a GPU job: INT8 on
-     * a GPU rank whose FP32 step took at least {@value #SLOW_RATIO} times the fastest rank's, else FP32. Every rank
-     * learns every FP32 step through one all-reduce of a vector with a slot per rank, so all agree. The fast ranks at
-     * FP32 and the slow ones at INT8 compute side by side for most of the step, as under the balanced plans the
-     * Allocator makes; in the uniform configurations the fast ranks idle while the slow ones finish, which understates
-     * how much a slow rank's INT8 work slows when it shares the card the whole step.
-     */
-    static Precision sideBySide(Communicator comm, double fp32ComputeMs, boolean gpu) {
-        float[] all = new float[comm.size()];
-        all[comm.rank()] = (float) fp32ComputeMs;
-        comm.allReduce(all, io.qsync.comm.ReduceOp.SUM);
-        double fastest = Double.POSITIVE_INFINITY;
-        for (float ms : all) {
-            fastest = Math.min(fastest, ms);
-        }
-        return gpu && fp32ComputeMs >= SLOW_RATIO * fastest ? Precision.INT8 : Precision.FP32;
-    }
-
-    /** A rank at least this many times slower at FP32 than the fastest runs INT8 in the side-by-side configuration. */
-    static final double SLOW_RATIO = 1.5;
 
     private static Result measure(
             TrainingEngine engine, Communicator comm, ProbeStage.Request req, Precision p, int warmup, int steps) {
