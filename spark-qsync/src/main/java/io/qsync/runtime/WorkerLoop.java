@@ -229,9 +229,16 @@ public final class WorkerLoop {
             Arrays.sort(v);
             med[k] = v[v.length / 2];
         }
+        float[] dev = Arrays.copyOfRange(phases[1], first, steps);
+        for (int i = 0; i < dev.length; i++) {
+            dev[i] = Math.abs(dev[i] - med[1]);
+        }
+        Arrays.sort(dev);
+        double spread = med[1] > 0 ? 100 * 1.4826 * dev[dev.length / 2] / med[1] : 0; // robust sd, % of the median
         LOG.info(String.format(
                 "qsync rank %d (%s) epoch %d: median step %.2f ms = batch %.2f + local gradient %.2f + exposed"
-                        + " exchange %.2f + update %.2f ms (medians of each; %.2f ms besides)",
+                        + " exchange %.2f + update %.2f ms (medians of each; %.2f ms besides); local gradient"
+                        + " spread %.1f %% (1.4826 x its median absolute deviation)",
                 comm.rank(),
                 device,
                 epoch + 1,
@@ -240,7 +247,8 @@ public final class WorkerLoop {
                 med[1],
                 med[2],
                 med[3],
-                medianStep - med[0] - med[1] - med[2] - med[3]));
+                medianStep - med[0] - med[1] - med[2] - med[3],
+                spread));
         return new StepPhases(med[0], med[1], med[2], med[3]);
     }
 

@@ -25,7 +25,9 @@ import java.util.Map;
  * FP32 work and per-step terms; the FP16 one, with that factor on its per-step terms, gives the factor on low-precision
  * work (sharing a card slows memory-bound kernels more: measured on an H200, 32 SMs beside 96, FP32 x0.98 and FP16
  * x1.06); the INT8 one, with both, the factor on INT8 work (on an H100 the FP16 factor, x1.10-1.13, over-predicted an
- * INT8 weak slice by 2.5-5.4 %). The exchange factor is the mean of the configurations' ratios. They scale the profiles
+ * INT8 weak slice by 2.5-5.4 %). The exchange factor is the mean of the configurations' ratios. Each type also carries
+ * its ranks' step-to-step jitter (median over ranks and configurations), which the Replayer turns into the expected wait
+ * for the latest of balanced workers. They scale the profiles
  * ({@link CoRunScaling}) before planning. Nothing changes when the co-run did not run or failed on any rank, or a ratio
  * is implausible; the summary says which.
  */
@@ -116,7 +118,8 @@ final class CoRunCalibration {
                     exchange,
                     summary);
             try {
-                f = withInt8(f, e.getKey(), e.getValue(), replayer, configSpecs, summary);
+                f = withInt8(f, e.getKey(), e.getValue(), replayer, configSpecs, summary)
+                        .withJitter(jitter(e.getKey(), e.getValue(), summary));
                 out.put(
                         e.getKey(),
                         CoRunScaling.apply(
@@ -125,11 +128,12 @@ final class CoRunCalibration {
                                 String.format(
                                         Locale.ROOT,
                                         "co-run in the job: compute x%.3f (FP32) x%.3f (INT8) x%.3f (other "
-                                                + "precisions), exchange x%.3f",
+                                                + "precisions), exchange x%.3f, step jitter %.1f %%",
                                         f.compute(),
                                         f.int8(),
                                         f.lowPrecision(),
-                                        f.exchange())));
+                                        f.exchange(),
+                                        100 * f.jitter())));
             } catch (IllegalArgumentException ex) {
                 return new Outcome(profiles, summary + "; not applied: " + ex.getMessage());
             }
@@ -219,6 +223,21 @@ final class CoRunCalibration {
         summary.append(
                 String.format(Locale.ROOT, " (%s: INT8 work x%.3f, with the factors above on the rest)", type, int8));
         return new CoRunScaling.Factors(f.compute(), f.lowPrecision(), f.exchange(), int8);
+    }
+
+    /**
+     * The type's step-to-step jitter: the median over its ranks and the configurations of each one's relative spread
+     * ({@link CoRunProbe.Result#jitter}); appended to the summary.
+     */
+    private static double jitter(String type, List<ProbeStage.Probed> ranks, StringBuilder summary) {
+        double[] all = ranks.stream()
+                .flatMap(p -> p.coRun().stream())
+                .mapToDouble(CoRunProbe.Result::jitter)
+                .filter(Double::isFinite)
+                .toArray();
+        double j = all.length == 0 ? 0 : Medians.of(all);
+        summary.append(String.format(Locale.ROOT, " (%s: step jitter %.1f %%)", type, 100 * j));
+        return j;
     }
 
     /** The type's busy time (ms) in a configuration with its profile scaled by {@code by}. */

@@ -40,6 +40,8 @@ final class CoRunProbe {
      * @param localMs   local gradient
      * @param exchangeMs exposed exchange
      * @param computeMs step less exposed exchange (what the profile's compute predicts)
+     * @param jitter    the step-to-step spread of that compute: 1.4826 × its median absolute deviation (a standard
+     *                  deviation, robust to the odd slow step), as a fraction of {@code computeMs}
      * @param error     why it failed, or ""
      */
     record Result(
@@ -49,10 +51,11 @@ final class CoRunProbe {
             double localMs,
             double exchangeMs,
             double computeMs,
+            double jitter,
             String error)
             implements Serializable {
         static Result failed(String why) {
-            return new Result(Precision.FP32, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+            return new Result(Precision.FP32, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
         }
 
         boolean ok() {
@@ -145,13 +148,24 @@ final class CoRunProbe {
                 }
             }
         }
+        double median = Medians.of(compute);
         return new Result(
                 p,
                 req.localBatch(),
                 Medians.of(step),
                 Medians.of(local),
                 Medians.of(exchange),
-                Medians.of(compute),
+                median,
+                relativeSpread(compute, median),
                 "");
+    }
+
+    /** 1.4826 × the median absolute deviation of {@code xs} from {@code median}, over {@code median} (0 if it is 0). */
+    static double relativeSpread(double[] xs, double median) {
+        double[] dev = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            dev[i] = Math.abs(xs[i] - median);
+        }
+        return median > 0 ? 1.4826 * Medians.of(dev) / median : 0;
     }
 }

@@ -105,8 +105,9 @@ class CoRunCalibrationTest {
             String late = ch > ct ? "h100" : "t4";
             double x = exchange * 1e3 * r.worker(late).allReduceSeconds();
             Precision p = CONFIGS.get(c);
-            h.add(new CoRunProbe.Result(p, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, ""));
-            t.add(new CoRunProbe.Result(p, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, ""));
+            h.add(new CoRunProbe.Result(
+                    p, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, 0.01 * (c + 1), ""));
+            t.add(new CoRunProbe.Result(p, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, 0.05, ""));
         }
         return List.of(
                 new ProbeStage.Probed(device(0, "h100"), null, "", h),
@@ -145,6 +146,9 @@ class CoRunCalibrationTest {
         assertTrue(t4.lowPrecision() > 1.25, "FP16 work takes more than the whole step's ratio: " + t4);
         assertTrue(Math.abs(t4.int8() - t4.lowPrecision()) > 0.1, "INT8 work has its own factor: " + t4);
         assertTrue(o.profiles().get("t4").source().contains("co-run in the job: compute x0.980 (FP32) x"), o.summary());
+        assertEquals(0.05, t4.jitter(), 1e-12, "each type's jitter is its ranks' median over the configurations");
+        assertEquals(0.02, o.profiles().get("h100").coRun().jitter(), 1e-12);
+        assertTrue(o.summary().contains("(t4: step jitter 5.0 %)"), o.summary());
     }
 
     @Test
@@ -168,6 +172,12 @@ class CoRunCalibrationTest {
         assertTrue(CoRunCalibration.apply(none, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES)
                 .summary()
                 .startsWith("co-run: none"));
+    }
+
+    @Test
+    void theSpreadIsARobustStandardDeviation() {
+        assertEquals(1.4826 * 1 / 10, CoRunProbe.relativeSpread(new double[] {9, 10, 11, 10, 40}, 10), 1e-12);
+        assertEquals(0, CoRunProbe.relativeSpread(new double[] {0, 0}, 0));
     }
 
     @Test

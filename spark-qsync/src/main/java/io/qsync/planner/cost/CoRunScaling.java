@@ -28,8 +28,11 @@ public final class CoRunScaling {
      *                     {@code compute})
      * @param exchange     on its link's time
      * @param int8         on its INT8 layers (0 in JSON written before it: taken as {@code lowPrecision})
+     * @param jitter       not a factor: the step-to-step standard deviation of a rank's compute in the co-run, as a
+     *                     fraction of its median (0: steady, or JSON written before it); the Replayer prices the wait
+     *                     for the latest of several such ranks ({@code StepJitter})
      */
-    public record Factors(double compute, double lowPrecision, double exchange, double int8) {
+    public record Factors(double compute, double lowPrecision, double exchange, double int8, double jitter) {
         /** Reads a missing {@code lowPrecision} as {@code compute} and a missing {@code int8} as {@code lowPrecision}. */
         public Factors {
             if (lowPrecision == 0) {
@@ -38,6 +41,16 @@ public final class CoRunScaling {
             if (int8 == 0) {
                 int8 = lowPrecision;
             }
+        }
+
+        /** Without a measured jitter. */
+        public Factors(double compute, double lowPrecision, double exchange, double int8) {
+            this(compute, lowPrecision, exchange, int8, 0);
+        }
+
+        /** The same factors with {@code jitter}. */
+        public Factors withJitter(double jitter) {
+            return new Factors(compute, lowPrecision, exchange, int8, jitter);
         }
 
         /** INT8 work at the low-precision factor (a co-run without an INT8 configuration). */
@@ -62,6 +75,9 @@ public final class CoRunScaling {
     /** Factors outside {@code [MIN_FACTOR, MAX_FACTOR]} are taken as a failed measurement. */
     public static final double MAX_FACTOR = 2.0;
 
+    /** A jitter above this fraction of the step is taken as a failed measurement. */
+    public static final double MAX_JITTER = 0.5;
+
     /**
      * {@link #apply(DeviceProfile, Factors, String)} with one compute factor for every precision.
      */
@@ -83,6 +99,10 @@ public final class CoRunScaling {
                 throw new IllegalArgumentException(
                         "co-run factor " + x + " outside [" + MIN_FACTOR + ", " + MAX_FACTOR + "] for " + p.name());
             }
+        }
+        if (!(f.jitter() >= 0 && f.jitter() <= MAX_JITTER)) {
+            throw new IllegalArgumentException(
+                    "co-run jitter " + f.jitter() + " outside [0, " + MAX_JITTER + "] for " + p.name());
         }
         if (p.coRun() != null) {
             throw new IllegalArgumentException(

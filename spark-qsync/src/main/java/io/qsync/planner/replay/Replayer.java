@@ -18,7 +18,9 @@ import java.util.Map;
  * takes {@code max_i(busy_i)} plus the part of the all-reduce not hidden behind the slowest worker's backward pass,
  * where busy = overhead + forward + backward + casts + optimizer. With one bucket (the default
  * {@value #DEFAULT_BUCKET_BYTES} bytes on a small network, or 0) nothing is hidden: {@code max_i(busy_i) + allReduce}.
- * Workers of one type with {@code count == 0} are left out.
+ * Where the profiles carry a co-run's step-to-step jitter, the iteration also waits for the latest worker beyond the
+ * slowest one's typical step ({@link StepJitter}): this matters where workers are balanced. Workers of one type with
+ * {@code count == 0} are left out.
  */
 public final class Replayer {
     /** The trainer's default bucket ({@code spark.qsync.comm.bucketBytes}): 25 MiB, as PyTorch DDP. */
@@ -132,13 +134,37 @@ public final class Replayer {
      * @return seconds
      */
     public double clusterSeconds(List<WorkerSpec> workers) {
-        return schedule(cluster(workers), null, null).end();
+        List<WorkerSpec> act = cluster(workers);
+        double[] busy = new double[act.size()];
+        return schedule(act, null, null, busy).end() + jitterSeconds(act, busy);
     }
 
-    /** Evaluates every worker (filling {@code lines}/{@code parts} when non-null) and schedules the buckets. */
+    /**
+     * The expected wait for the latest worker beyond the slowest one's typical step ({@link StepJitter}), each worker's
+     * compute varying by its profile's co-run jitter ({@link io.qsync.planner.cost.CoRunScaling.Factors#jitter}).
+     */
+    private static double jitterSeconds(List<WorkerSpec> act, double[] busy) {
+        int n = size(act);
+        double[] b = new double[n];
+        double[] j = new double[n];
+        int k = 0;
+        for (int i = 0; i < act.size(); i++) {
+            WorkerSpec w = act.get(i);
+            double jitter = w.device().coRun() == null ? 0 : w.device().coRun().jitter();
+            for (int c = 0; c < w.count() && w.batch() > 0; c++, k++) {
+                b[k] = busy[i];
+                j[k] = jitter;
+            }
+        }
+        return StepJitter.excessSeconds(b, j);
+    }
+
+    /**
+     * Evaluates every worker (filling {@code lines}/{@code parts} when non-null, and {@code busy}) and schedules the
+     * buckets.
+     */
     private BucketSchedule schedule(
-            List<WorkerSpec> act, List<List<TimelineNode>> lines, List<WorkerModel.Breakdown> parts) {
-        double[] busy = new double[act.size()];
+            List<WorkerSpec> act, List<List<TimelineNode>> lines, List<WorkerModel.Breakdown> parts, double[] busy) {
         List<double[]> ends = new ArrayList<>();
         for (int i = 0; i < act.size(); i++) {
             WorkerSpec w = act.get(i);
@@ -167,12 +193,14 @@ public final class Replayer {
         int n = size(act);
         List<List<TimelineNode>> lines = new ArrayList<>();
         List<WorkerModel.Breakdown> parts = new ArrayList<>();
-        BucketSchedule sched = schedule(act, lines, parts);
+        double[] busy = new double[act.size()];
+        BucketSchedule sched = schedule(act, lines, parts, busy);
         double arrive = 0;
         for (WorkerModel.Breakdown b : parts) {
             arrive = Math.max(arrive, b.busy());
         }
-        double cluster = sched.end();
+        double jitter = jitterSeconds(act, busy);
+        double cluster = sched.end() + jitter;
         double exposed = cluster - arrive;
         List<WorkerReplay> out = new ArrayList<>();
         int critical = 0;
@@ -212,8 +240,14 @@ public final class Replayer {
                     w.device().memoryBytes(),
                     line));
         }
-        return new ReplayResult(
-                out, cluster, link.name(), CriticalPath.describe(out, critical, cluster, link, n, sched));
+        String path = CriticalPath.describe(out, critical, cluster, link, n, sched);
+        if (jitter > 0) {
+            path += String.format(
+                    java.util.Locale.ROOT,
+                    "  + %.3f ms expected wait for the latest worker (step-to-step jitter measured in the co-run)%n",
+                    1e3 * jitter);
+        }
+        return new ReplayResult(out, cluster, link.name(), path);
     }
 
     /**
