@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * 256 rows: the first gradient's relative L2 error per weight block, and the parameters and losses after 30 Adam
  * steps. A mixed plan (FP32 first convolution and dense layer, the other convolutions in TF32 or FP16: the planner's
  * plan for the weak slice) is more precise, layer by layer, than the weak slice in uniform INT8, so it must not drift
- * further than it; a plan that does points at the mixed path, not at its formats. Skipped with a message where this
- * process sees no CUDA device.
+ * further than it; a plan that does points at the mixed path, not at its formats. FP32 trained twice must agree bit for
+ * bit. Skipped with a message where this process sees no CUDA device.
  */
 class VggPlanDriftGpuTest {
     private static final int ROWS = 256;
@@ -153,6 +153,10 @@ class VggPlanDriftGpuTest {
                 if (d.params() > int8.params()) {
                     worse.add(mixed + " params: " + d.params() + " > INT8 " + int8.params());
                 }
+            }
+            Drift again = drifts.get("FP32 again");
+            if (again.params() != 0 || again.firstGradient().values().stream().anyMatch(v -> v != 0)) {
+                worse.add("FP32 twice differs (the engine should be deterministic): " + again);
             }
             assertTrue(worse.isEmpty(), String.join("\n", worse));
         });
