@@ -37,6 +37,14 @@ mkdir -p "$H" "${OUT:-/tmp}/hybrid"
 if [ -n "${PLANS:-}" ] && [ ! -f "$H/c-plan/plan.json" ]; then
   cp -r "$REPO/$PLANS/c-plan" "$H/" && cp "$REPO/$PLANS/b-plan.json" "$H/" && echo "plans from $PLANS"
 fi
+# the card's clocks, power and temperature every 200 ms into gpu-clocks.csv (gpu-run-times.txt: each run's start and
+# end), to see whether a sustained epoch runs at a lower clock than the short profiling and co-run bursts
+if command -v nvidia-smi > /dev/null && [ -z "${CLOCKS_PID:-}" ]; then
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,utilization.gpu --format=csv \
+      -lms 200 > "${OUT:-/tmp}/hybrid/gpu-clocks.csv" 2> /dev/null &
+  export CLOCKS_PID=$!
+  trap 'kill $CLOCKS_PID 2> /dev/null' EXIT
+fi
 if [ "${ROUNDS:-1}" -gt 1 ]; then
   for i in $(seq 1 "$ROUNDS"); do
     echo "=== round $i of $ROUNDS"
@@ -67,9 +75,12 @@ one() { # name master args...
   local name=$1 master=$2 t0
   shift 2
   t0=$(date +%s)
+  echo "run $name start $(date -u +%H:%M:%S.%N)" >> "${OUT:-/tmp}/hybrid/gpu-run-times.txt"
   MASTER=$master LOG_NAME=hybrid/$name.log timeout "${RUN_LIMIT:-280}" \
       bash "$REPO/benchmarks/gpu/spark-on-device-run.sh" "$@" --output "$H/$name.zip" > /dev/null
-  echo "== $name exit $? in $(($(date +%s) - t0)) s"
+  local rc=$?
+  echo "run $name end $(date -u +%H:%M:%S.%N)" >> "${OUT:-/tmp}/hybrid/gpu-run-times.txt"
+  echo "== $name exit $rc in $(($(date +%s) - t0)) s"
   grep -E "^epoch|final test accuracy|qsync plan=auto|median step|green context|^rank [0-9]+ \(|Exception|rror:" "${OUT:-/tmp}/hybrid/$name.log" | cut -c1-400 | tail -13
 }
 types() { # the two ranks' type names from c's devices.json
