@@ -227,7 +227,8 @@ final class CoRunCalibration {
 
     /**
      * The type's step-to-step jitter: the median over its ranks and the configurations of each one's relative spread
-     * ({@link CoRunProbe.Result#jitter}); appended to the summary.
+     * ({@link CoRunProbe.Result#jitter}); appended to the summary. Above {@link CoRunScaling#MAX_JITTER} it is taken
+     * as a failed measurement and 0 is used, keeping the factors.
      */
     private static double jitter(String type, List<ProbeStage.Probed> ranks, StringBuilder summary) {
         double[] all = ranks.stream()
@@ -236,8 +237,10 @@ final class CoRunCalibration {
                 .filter(Double::isFinite)
                 .toArray();
         double j = all.length == 0 ? 0 : Medians.of(all);
-        summary.append(String.format(Locale.ROOT, " (%s: step jitter %.1f %%)", type, 100 * j));
-        return j;
+        boolean wild = j > CoRunScaling.MAX_JITTER;
+        summary.append(String.format(
+                Locale.ROOT, " (%s: step jitter %.1f %%%s)", type, 100 * j, wild ? " (implausible: not used)" : ""));
+        return wild ? 0 : j;
     }
 
     /** The type's busy time (ms) in a configuration with its profile scaled by {@code by}. */

@@ -148,24 +148,14 @@ final class CoRunProbe {
                 }
             }
         }
-        double median = Medians.of(compute);
         return new Result(
                 p,
                 req.localBatch(),
                 Medians.of(step),
                 Medians.of(local),
                 Medians.of(exchange),
-                median,
-                relativeSpread(compute, median),
+                Medians.of(compute),
+                Medians.relativeSpread(compute),
                 "");
-    }
-
-    /** 1.4826 × the median absolute deviation of {@code xs} from {@code median}, over {@code median} (0 if it is 0). */
-    static double relativeSpread(double[] xs, double median) {
-        double[] dev = new double[xs.length];
-        for (int i = 0; i < xs.length; i++) {
-            dev[i] = Math.abs(xs[i] - median);
-        }
-        return median > 0 ? 1.4826 * Medians.of(dev) / median : 0;
     }
 }

@@ -176,8 +176,28 @@ class CoRunCalibrationTest {
 
     @Test
     void theSpreadIsARobustStandardDeviation() {
-        assertEquals(1.4826 * 1 / 10, CoRunProbe.relativeSpread(new double[] {9, 10, 11, 10, 40}, 10), 1e-12);
-        assertEquals(0, CoRunProbe.relativeSpread(new double[] {0, 0}, 0));
+        assertEquals(1.4826 * 1 / 10, io.qsync.profile.Medians.relativeSpread(new double[] {9, 10, 11, 10, 40}), 1e-12);
+        assertEquals(0, io.qsync.profile.Medians.relativeSpread(new double[] {0, 0}));
+    }
+
+    /** A wild jitter (a rank descheduled for most of the co-run) is not used; the factors still are. */
+    @Test
+    void anImplausibleJitterIsLeftOutNotTheFactors() {
+        List<ProbeStage.Probed> probed = new ArrayList<>();
+        for (ProbeStage.Probed p : measured(new double[] {1.02, 1.08, 1.03}, new double[] {0.98, 1.25, 1.06}, 1.4)) {
+            List<CoRunProbe.Result> wild = new ArrayList<>();
+            for (CoRunProbe.Result r : p.coRun()) {
+                wild.add(new CoRunProbe.Result(
+                        r.precision(), r.rows(), r.stepMs(), r.localMs(), r.exchangeMs(), r.computeMs(), 0.9, ""));
+            }
+            probed.add(new ProbeStage.Probed(p.device(), null, "", wild));
+        }
+        CoRunCalibration.Outcome o =
+                CoRunCalibration.apply(probed, PROFILES, GRAPH, ROWS, Replayer.DEFAULT_BUCKET_BYTES);
+        assertTrue(o.summary().endsWith("applied to the profiles"), o.summary());
+        assertTrue(o.summary().contains("step jitter 90.0 % (implausible: not used)"), o.summary());
+        assertEquals(0, o.profiles().get("t4").coRun().jitter());
+        assertEquals(0.98, o.profiles().get("t4").coRun().compute(), 1e-9);
     }
 
     @Test
