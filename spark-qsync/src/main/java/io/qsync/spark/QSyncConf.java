@@ -194,8 +194,9 @@ public final class QSyncConf {
                     + "FP16 and uniform INT8 on the GPUs (FP32 again on CPUs). Their compute and exchange, against what "
                     + "the profiles predict for them, scale each device type's FP32 work, its INT8 work, its other "
                     + "low-precision work, and the link "
-                    + "(workers sharing a card or a host's memory run slower side by side than profiled alone). 0: no "
-                    + "co-run.");
+                    + "(workers sharing a card or a host's memory run slower side by side than profiled alone); how "
+                    + "much each rank's step varies from step to step gives the Replayer the wait for the latest of "
+                    + "balanced workers. 0: no co-run.");
     /** Warm-up before the indicator. */
     public static final ConfEntry<Integer> PLAN_WARMUP_STEPS = ConfEntry.intAtLeast(
             "spark.qsync.plan.warmupSteps",
