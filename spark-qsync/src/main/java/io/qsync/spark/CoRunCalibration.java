@@ -26,8 +26,8 @@ import java.util.Map;
  * work (sharing a card slows memory-bound kernels more: measured on an H200, 32 SMs beside 96, FP32 x0.98 and FP16
  * x1.06); the INT8 one, with both, the factor on INT8 work (on an H100 the FP16 factor, x1.10-1.13, over-predicted an
  * INT8 weak slice by 2.5-5.4 %). The exchange factor is the mean of the configurations' ratios. Each type also carries
- * its ranks' step-to-step jitter (median over ranks and configurations), which the Replayer turns into the expected wait
- * for the latest of balanced workers. They scale the profiles
+ * its ranks' step-to-step jitter (median over ranks and configurations) and the job's step correlation between ranks,
+ * which the Replayer turns into the expected wait for the latest of balanced workers. They scale the profiles
  * ({@link CoRunScaling}) before planning. Nothing changes when the co-run did not run or failed on any rank, or a ratio
  * is implausible; the summary says which.
  */
@@ -108,6 +108,9 @@ final class CoRunCalibration {
                     ratio));
         }
         double exchange = exchangeSum / configs;
+        double correlation = stepCorrelation(probed);
+        summary.append(
+                String.format(Locale.ROOT, "; the ranks' steps varied together with correlation %.2f", correlation));
         Map<String, DeviceProfile> out = new LinkedHashMap<>(profiles);
         for (Map.Entry<String, List<ProbeStage.Probed>> e : byType.entrySet()) {
             CoRunScaling.Factors f = factors(
@@ -119,7 +122,7 @@ final class CoRunCalibration {
                     summary);
             try {
                 f = withInt8(f, e.getKey(), e.getValue(), replayer, configSpecs, summary)
-                        .withJitter(jitter(e.getKey(), e.getValue(), summary));
+                        .withJitter(jitter(e.getKey(), e.getValue(), summary), correlation);
                 out.put(
                         e.getKey(),
                         CoRunScaling.apply(
@@ -241,6 +244,41 @@ final class CoRunCalibration {
         summary.append(String.format(
                 Locale.ROOT, " (%s: step jitter %.1f %%%s)", type, 100 * j, wild ? " (implausible: not used)" : ""));
         return wild ? 0 : j;
+    }
+
+    /**
+     * How the ranks' step-to-step variations moved together: the median, over the configurations and every pair of
+     * ranks, of the Pearson correlation of their compute step by step (the k-th steps of all ranks are one synchronized
+     * step); 0 where no pair has varying steps.
+     */
+    static double stepCorrelation(List<ProbeStage.Probed> probed) {
+        List<Double> rs = new ArrayList<>();
+        int configs = probed.get(0).coRun().size();
+        for (int c = 0; c < configs; c++) {
+            for (int a = 0; a < probed.size(); a++) {
+                for (int b = a + 1; b < probed.size(); b++) {
+                    double r = pearson(
+                            probed.get(a).coRun().get(c).computeSteps(),
+                            probed.get(b).coRun().get(c).computeSteps());
+                    if (Double.isFinite(r)) {
+                        rs.add(r);
+                    }
+                }
+            }
+        }
+        return rs.isEmpty()
+                ? 0
+                : Medians.of(rs.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    private static double pearson(double[] x, double[] y) {
+        int n = Math.min(x.length, y.length);
+        if (n < 3) {
+            return Double.NaN;
+        }
+        double r = new org.apache.commons.math3.stat.correlation.PearsonsCorrelation()
+                .correlation(Arrays.copyOf(x, n), Arrays.copyOf(y, n));
+        return Double.isFinite(r) ? Math.max(-1, Math.min(1, r)) : Double.NaN;
     }
 
     /** The type's busy time (ms) in a configuration with its profile scaled by {@code by}. */

@@ -42,6 +42,7 @@ final class CoRunProbe {
      * @param computeMs step less exposed exchange (what the profile's compute predicts)
      * @param jitter    the step-to-step spread of that compute: 1.4826 × its median absolute deviation (a standard
      *                  deviation, robust to the odd slow step), as a fraction of {@code computeMs}
+     * @param computeSteps that compute step by step (the ranks' k-th steps are one synchronized step)
      * @param error     why it failed, or ""
      */
     record Result(
@@ -52,10 +53,12 @@ final class CoRunProbe {
             double exchangeMs,
             double computeMs,
             double jitter,
+            double[] computeSteps,
             String error)
             implements Serializable {
         static Result failed(String why) {
-            return new Result(Precision.FP32, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+            return new Result(
+                    Precision.FP32, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, new double[0], why);
         }
 
         boolean ok() {
@@ -156,6 +159,7 @@ final class CoRunProbe {
                 Medians.of(exchange),
                 Medians.of(compute),
                 Medians.relativeSpread(compute),
+                compute,
                 "");
     }
 }

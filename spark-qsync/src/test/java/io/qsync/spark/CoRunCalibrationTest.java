@@ -106,12 +106,24 @@ class CoRunCalibrationTest {
             double x = exchange * 1e3 * r.worker(late).allReduceSeconds();
             Precision p = CONFIGS.get(c);
             h.add(new CoRunProbe.Result(
-                    p, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, 0.01 * (c + 1), ""));
-            t.add(new CoRunProbe.Result(p, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, 0.05, ""));
+                    p, ROWS, ch + 1, ch - 0.5, late.equals("h100") ? x : 5, ch, 0.01 * (c + 1), steps(ch, 1), ""));
+            t.add(new CoRunProbe.Result(
+                    p, ROWS, ct + 1, ct - 0.5, late.equals("t4") ? x : 5, ct, 0.05, steps(ct, 2), ""));
         }
         return List.of(
                 new ProbeStage.Probed(device(0, "h100"), null, "", h),
                 new ProbeStage.Probed(device(1, "t4"), null, "", t));
+    }
+
+    private static final double[] U = {-2, -1, 0, 1, 2};
+
+    /** Steps around {@code ms} moving with {@link #U} (every rank's: correlation 1). */
+    private static double[] steps(double ms, double scale) {
+        double[] out = new double[U.length];
+        for (int i = 0; i < U.length; i++) {
+            out[i] = ms + 1e-3 * scale * U[i];
+        }
+        return out;
     }
 
     @Test
@@ -149,6 +161,8 @@ class CoRunCalibrationTest {
         assertEquals(0.05, t4.jitter(), 1e-12, "each type's jitter is its ranks' median over the configurations");
         assertEquals(0.02, o.profiles().get("h100").coRun().jitter(), 1e-12);
         assertTrue(o.summary().contains("(t4: step jitter 5.0 %)"), o.summary());
+        assertEquals(1, t4.stepCorrelation(), 1e-12, "the ranks' steps moved together in every configuration");
+        assertTrue(o.summary().contains("varied together with correlation 1.00"), o.summary());
     }
 
     @Test
@@ -174,6 +188,25 @@ class CoRunCalibrationTest {
                 .startsWith("co-run: none"));
     }
 
+    /** The median over configurations and rank pairs of the step-by-step correlation: +1, 0 and -1 give 0. */
+    @Test
+    void theStepCorrelationIsTheMedianOverPairsAndConfigurations() {
+        double[] w = {2, -1, -2, -1, 2}; // orthogonal to U
+        double[][] second = {steps(10, 1), steps(10, 0), steps(10, -1)};
+        List<CoRunProbe.Result> a = new ArrayList<>();
+        List<CoRunProbe.Result> b = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            double[] mine = c == 1 ? new double[] {10 + w[0], 10 + w[1], 10 + w[2], 10 + w[3], 10 + w[4]} : second[c];
+            a.add(new CoRunProbe.Result(CONFIGS.get(c), ROWS, 11, 9, 1, 10, 0.1, steps(10, 1), ""));
+            b.add(new CoRunProbe.Result(CONFIGS.get(c), ROWS, 11, 9, 1, 10, 0.1, mine, ""));
+        }
+        List<ProbeStage.Probed> probed = List.of(
+                new ProbeStage.Probed(device(0, "h100"), null, "", a),
+                new ProbeStage.Probed(device(1, "t4"), null, "", b));
+        assertEquals(0, CoRunCalibration.stepCorrelation(probed), 1e-12);
+        assertEquals(1, CoRunCalibration.stepCorrelation(List.of(probed.get(0), probed.get(0))), 1e-12);
+    }
+
     @Test
     void theSpreadIsARobustStandardDeviation() {
         assertEquals(1.4826 * 1 / 10, io.qsync.profile.Medians.relativeSpread(new double[] {9, 10, 11, 10, 40}), 1e-12);
@@ -188,7 +221,15 @@ class CoRunCalibrationTest {
             List<CoRunProbe.Result> wild = new ArrayList<>();
             for (CoRunProbe.Result r : p.coRun()) {
                 wild.add(new CoRunProbe.Result(
-                        r.precision(), r.rows(), r.stepMs(), r.localMs(), r.exchangeMs(), r.computeMs(), 0.9, ""));
+                        r.precision(),
+                        r.rows(),
+                        r.stepMs(),
+                        r.localMs(),
+                        r.exchangeMs(),
+                        r.computeMs(),
+                        0.9,
+                        r.computeSteps(),
+                        ""));
             }
             probed.add(new ProbeStage.Probed(p.device(), null, "", wild));
         }

@@ -31,8 +31,12 @@ public final class CoRunScaling {
      * @param jitter       not a factor: the step-to-step standard deviation of a rank's compute in the co-run, as a
      *                     fraction of its median (0: steady, or JSON written before it); the Replayer prices the wait
      *                     for the latest of several such ranks ({@code StepJitter})
+     * @param stepCorrelation not a factor: how the co-run's ranks' step-to-step variations moved together (median
+     *                     correlation over pairs of ranks, the same for every type of the job; 0 in JSON written before
+     *                     it)
      */
-    public record Factors(double compute, double lowPrecision, double exchange, double int8, double jitter) {
+    public record Factors(
+            double compute, double lowPrecision, double exchange, double int8, double jitter, double stepCorrelation) {
         /** Reads a missing {@code lowPrecision} as {@code compute} and a missing {@code int8} as {@code lowPrecision}. */
         public Factors {
             if (lowPrecision == 0) {
@@ -45,12 +49,12 @@ public final class CoRunScaling {
 
         /** Without a measured jitter. */
         public Factors(double compute, double lowPrecision, double exchange, double int8) {
-            this(compute, lowPrecision, exchange, int8, 0);
+            this(compute, lowPrecision, exchange, int8, 0, 0);
         }
 
-        /** The same factors with {@code jitter}. */
-        public Factors withJitter(double jitter) {
-            return new Factors(compute, lowPrecision, exchange, int8, jitter);
+        /** The same factors with {@code jitter} and {@code stepCorrelation}. */
+        public Factors withJitter(double jitter, double stepCorrelation) {
+            return new Factors(compute, lowPrecision, exchange, int8, jitter, stepCorrelation);
         }
 
         /** INT8 work at the low-precision factor (a co-run without an INT8 configuration). */
@@ -103,6 +107,10 @@ public final class CoRunScaling {
         if (!(f.jitter() >= 0 && f.jitter() <= MAX_JITTER)) {
             throw new IllegalArgumentException(
                     "co-run jitter " + f.jitter() + " outside [0, " + MAX_JITTER + "] for " + p.name());
+        }
+        if (!(f.stepCorrelation() >= -1 && f.stepCorrelation() <= 1)) {
+            throw new IllegalArgumentException(
+                    "co-run step correlation " + f.stepCorrelation() + " outside [-1, 1] for " + p.name());
         }
         if (p.coRun() != null) {
             throw new IllegalArgumentException(

@@ -141,22 +141,25 @@ public final class Replayer {
 
     /**
      * The expected wait for the latest worker beyond the slowest one's typical step ({@link StepJitter}), each worker's
-     * compute varying by its profile's co-run jitter ({@link io.qsync.planner.cost.CoRunScaling.Factors#jitter}).
+     * compute varying by its profile's co-run jitter ({@link io.qsync.planner.cost.CoRunScaling.Factors#jitter}), any two
+     * correlated by the profiles' mean step correlation.
      */
     private static double jitterSeconds(List<WorkerSpec> act, double[] busy) {
         int n = size(act);
         double[] b = new double[n];
         double[] j = new double[n];
+        double rho = 0;
         int k = 0;
         for (int i = 0; i < act.size(); i++) {
             WorkerSpec w = act.get(i);
-            double jitter = w.device().coRun() == null ? 0 : w.device().coRun().jitter();
+            io.qsync.planner.cost.CoRunScaling.Factors f = w.device().coRun();
+            rho += (f == null ? 0 : f.stepCorrelation()) / act.size();
             for (int c = 0; c < w.count() && w.batch() > 0; c++, k++) {
                 b[k] = busy[i];
-                j[k] = jitter;
+                j[k] = f == null ? 0 : f.jitter();
             }
         }
-        return StepJitter.excessSeconds(b, j);
+        return StepJitter.excessSeconds(b, j, rho);
     }
 
     /**

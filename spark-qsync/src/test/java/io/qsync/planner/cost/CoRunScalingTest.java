@@ -142,8 +142,10 @@ class CoRunScalingTest {
                 1.2,
                 DeviceProfile.fromJson(beforeInt8).coRun().int8(),
                 "JSON written before the INT8 factor reads it as the low-precision one");
-        DeviceProfile jittery = CoRunScaling.apply(H100, new CoRunScaling.Factors(1.1, 1.2, 1.3, 1.05, 0.04), "co-run");
+        DeviceProfile jittery =
+                CoRunScaling.apply(H100, new CoRunScaling.Factors(1.1, 1.2, 1.3, 1.05, 0.04, 0.5), "co-run");
         assertEquals(0.04, DeviceProfile.fromJson(jittery.toJson()).coRun().jitter(), "the jitter travels in JSON");
+        assertEquals(0.5, DeviceProfile.fromJson(jittery.toJson()).coRun().stepCorrelation(), "and the correlation");
         String beforeJitter = jittery.toJson().replaceAll(",\\s*\"jitter\"\\s*:\\s*[0-9.eE+-]+", "");
         assertTrue(!beforeJitter.contains("jitter"), beforeJitter);
         assertEquals(0, DeviceProfile.fromJson(beforeJitter).coRun().jitter(), "JSON written before it: steady");
@@ -163,7 +165,10 @@ class CoRunScalingTest {
         assertThrows(IllegalArgumentException.class, () -> CoRunScaling.apply(H100, 1.0, Double.NaN, "x"));
         assertThrows(
                 IllegalArgumentException.class,
-                () -> CoRunScaling.apply(H100, new CoRunScaling.Factors(1, 1, 1, 1, 0.8), "x"),
+                () -> CoRunScaling.apply(H100, new CoRunScaling.Factors(1, 1, 1, 1, 0.8, 0), "x"),
                 "a jitter of 80 % of the step is a failed measurement");
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> CoRunScaling.apply(H100, new CoRunScaling.Factors(1, 1, 1, 1, 0.1, 1.5), "x"));
     }
 }

@@ -34,23 +34,36 @@ class StepJitterTest {
     }
 
     @Test
+    void correlatedWorkersWaitLess() {
+        double[] b = {0.1, 0.1};
+        double[] j = {0.1, 0.1};
+        assertEquals(0.010 * Math.sqrt(0.5 / Math.PI), StepJitter.excessSeconds(b, j, 0.5), 1e-9);
+        assertEquals(0, StepJitter.excessSeconds(b, j, 1), 1e-12, "steps that move as one never wait");
+        assertEquals(0.010 * Math.sqrt(2 / Math.PI), StepJitter.excessSeconds(b, j, -1), 1e-9);
+    }
+
+    @Test
     void threeWorkersAgreeWithMonteCarlo() {
         double[] busy = {0.0150, 0.0148, 0.0120};
         double[] jitter = {0.06, 0.08, 0.10};
-        SplittableRandom rnd = new SplittableRandom(7);
-        int n = 400_000;
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            double max = 0;
-            for (int k = 0; k < busy.length; k++) {
-                max = Math.max(max, busy[k] + jitter[k] * busy[k] * gaussian(rnd));
+        for (double rho : new double[] {0, 0.6}) {
+            SplittableRandom rnd = new SplittableRandom(7);
+            int n = 400_000;
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                double shared = gaussian(rnd); // a common part gives every pair correlation rho
+                double max = 0;
+                for (int k = 0; k < busy.length; k++) {
+                    double z = Math.sqrt(rho) * shared + Math.sqrt(1 - rho) * gaussian(rnd);
+                    max = Math.max(max, busy[k] + jitter[k] * busy[k] * z);
+                }
+                sum += max;
             }
-            sum += max;
+            double mc = sum / n - busy[0];
+            double clark = StepJitter.excessSeconds(busy, jitter, rho);
+            assertTrue(clark > 2e-4, "balanced workers wait: " + clark);
+            assertEquals(mc, clark, 0.04 * mc, "rho " + rho + ": Clark " + clark + " vs Monte Carlo " + mc);
         }
-        double mc = sum / n - busy[0];
-        double clark = StepJitter.excessSeconds(busy, jitter);
-        assertTrue(clark > 5e-4, "balanced workers wait: " + clark);
-        assertEquals(mc, clark, 0.03 * mc, "Clark " + clark + " vs Monte Carlo " + mc);
     }
 
     private static double gaussian(SplittableRandom r) {
@@ -63,7 +76,8 @@ class StepJitterTest {
     void theReplayerAddsTheWaitOnlyWithAJitteryProfile() {
         Replayer r = new Replayer(TestGraphs.chain(3), new PredictorMemory());
         DeviceProfile t4 = DeviceCatalog.get("T4");
-        DeviceProfile jittery = CoRunScaling.apply(t4, new CoRunScaling.Factors(1, 1, 1, 1, 0.08), "co-run");
+        DeviceProfile jittery = CoRunScaling.apply(t4, new CoRunScaling.Factors(1, 1, 1, 1, 0.08, 0), "co-run");
+        DeviceProfile together = CoRunScaling.apply(t4, new CoRunScaling.Factors(1, 1, 1, 1, 0.08, 0.75), "co-run");
         Map<String, Precision> fp32 = Map.of();
         double steady = r.clusterSeconds(List.of(new WorkerSpec("t4", t4, fp32, 64, 2)));
         ReplayResult shaky = r.replay(List.of(new WorkerSpec("t4", jittery, fp32, 64, 2)));
@@ -72,6 +86,12 @@ class StepJitterTest {
         assertEquals(
                 shaky.clusterSeconds(), r.clusterSeconds(List.of(new WorkerSpec("t4", jittery, fp32, 64, 2))), 1e-15);
         assertTrue(shaky.criticalPath().contains("expected wait for the latest worker"), shaky.criticalPath());
+        double correlated = r.clusterSeconds(List.of(new WorkerSpec("t4", together, fp32, 64, 2)));
+        assertEquals(
+                busy * 0.08 * Math.sqrt(0.25 / Math.PI),
+                correlated - steady,
+                1e-9 * steady,
+                "steps that move together (rho 0.75) wait half as long");
         ReplayResult alone = r.replay(List.of(new WorkerSpec("t4", jittery, fp32, 64, 1)));
         assertTrue(!alone.criticalPath().contains("expected wait"), "one worker waits for no one");
     }
