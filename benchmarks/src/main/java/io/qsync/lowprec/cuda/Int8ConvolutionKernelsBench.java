@@ -5,13 +5,11 @@ import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.Convolution;
 import io.qsync.lowprec.train.Tensor;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * Where the INT8 convolution's forward spends its time (RESULTS §11f: 2.7-3.7× the FP16 forward): each of its kernels
@@ -36,36 +34,32 @@ public final class Int8ConvolutionKernelsBench {
      */
     public static List<Map<String, Object>> rows(int... batches) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        Random random = new Random(20261207);
         try (CudaTensorOps ops = CudaTensorOps.open(0, false, true);
                 CudaTimer timer = new CudaTimer(ops.stream(), REPEATS)) {
             for (int batch : batches) {
                 for (int[] l : LAYERS) {
                     ConvGeom g = new ConvGeom(l[0], l[1], l[1], 3, 3, 1, 1, 1, 1, l[1], l[1]);
-                    rows.add(row(ops, timer, random, g, batch, l[2]));
+                    rows.add(row(ops, timer, 20261207L + rows.size(), g, batch, l[2]));
                 }
             }
         }
         return rows;
     }
 
-    private static Tensor random(CudaTensorOps ops, Random random, String what, long n) {
+    /** {@code n} floats of U(-1, 1) written on the card by the project's benchmark filler. */
+    private static Tensor random(CudaTensorOps ops, long seed, String what, long n) {
         Tensor t = ops.allocate(what, n);
-        FloatBuffer b = FloatBuffer.allocate((int) n);
-        for (long i = 0; i < n; i++) {
-            b.put((float) random.nextGaussian());
-        }
-        ops.upload(b.flip(), t);
+        ops.quantKernels().fillUniform(CudaTensor.of(t).buffer(), n, seed, 1f, ops.stream());
         return t;
     }
 
     private static Map<String, Object> row(
-            CudaTensorOps ops, CudaTimer timer, Random random, ConvGeom g, int batch, int nOut) {
+            CudaTensorOps ops, CudaTimer timer, long seed, ConvGeom g, int batch, int nOut) {
         Map<String, Object> row = new LinkedHashMap<>();
         String name = String.format(Locale.ROOT, "%dx%dx%dx%d -> %d", batch, g.c(), g.h(), g.w(), nOut);
         row.put("layer", name);
-        Tensor x = random(ops, random, "x", (long) batch * g.c() * g.inPlane());
-        Tensor w = random(ops, random, "w", (long) nOut * g.patch());
+        Tensor x = random(ops, seed, "x", (long) batch * g.c() * g.inPlane());
+        Tensor w = random(ops, seed + 1_000_000, "w", (long) nOut * g.patch());
         Tensor y = ops.allocate("y", (long) batch * nOut * g.outPlane());
         // the ops close every convolution they made (at the end: a few GB at 1 024 rows, far below the card's memory)
         try {

@@ -269,7 +269,8 @@ public final class CudaTensorOps extends CudaKernelOps {
         k.perBlock("global_pool_bwd", planes, max ? 1 : 0, b(x), b(dy), b(dx), size);
     }
 
-    private QuantKernels quantKernels() {
+    /** The quantization kernels (compiled on first use); package-private for benchmarks filling inputs on the card. */
+    QuantKernels quantKernels() {
         if (qk == null) {
             qk = new QuantKernels(device);
         }
