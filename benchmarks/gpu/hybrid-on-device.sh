@@ -54,6 +54,7 @@ if [ "${ROUNDS:-1}" -gt 1 ]; then
      mv -f c-plan b-plan.json "r$i/" 2> /dev/null; rm -f "r$i/c-plan/report.html")
   done
   python3 "$REPO/benchmarks/gpu/hybrid_errors.py" "${OUT:-/tmp}"/hybrid/r*
+  python3 "$REPO/benchmarks/gpu/step_phases.py" $(ls "${OUT:-/tmp}"/hybrid/r*/[abc].log 2> /dev/null)
   exit 0
 fi
 MODEL=${MODEL:-vgg-cnn}
@@ -68,6 +69,10 @@ BUCKET=${BUCKET:-4194304}
 # behind the other's copy stream waiting on an event, and one worker's step then waited for the other's (rank 0's local
 # gradient 14 -> 30 ms in some jobs, §12g/§12h). 32 queues, and green contexts asking for queues of their own (GreenContext).
 export CUDA_DEVICE_MAX_CONNECTIONS=${CUDA_DEVICE_MAX_CONNECTIONS:-32}
+# every rank logs every step's phases (STEP_PHASES=0: only their medians); step_phases.py sets the ranks side by side
+if [ "${STEP_PHASES:-1}" != 0 ]; then
+  export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dqsync.logStepPhases=true"
+fi
 A=(--backend cuda --model "$MODEL" --epochs "$EPOCHS" --batch-size "$BATCH" --seed 7
    --conf "spark.qsync.experimental.smFraction=$SM" --conf spark.qsync.progress=false
    --conf "spark.qsync.comm.bucketBytes=$BUCKET" ${EXTRA:-})

@@ -196,6 +196,9 @@ public final class WorkerLoop {
             Arrays.sort(ep);
             double acc = eval == null ? Double.NaN : evaluate(net, eval);
             StepPhases median = logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
+            if (Boolean.getBoolean("qsync.logStepPhases")) {
+                logEveryStep(epoch, phases, Arrays.copyOfRange(millis, (int) global - steps, (int) global), first);
+            }
             EpochStats stats =
                     new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2], median);
             epochs.add(stats);
@@ -250,6 +253,22 @@ public final class WorkerLoop {
                 medianStep - med[0] - med[1] - med[2] - med[3],
                 spread));
         return new StepPhases(med[0], med[1], med[2], med[3]);
+    }
+
+    /**
+     * Diagnostics ({@code -Dqsync.logStepPhases=true}): every step's whole time and phases, one line each, to set the
+     * ranks' steps side by side (which rank the others waited for, and when).
+     */
+    private void logEveryStep(int epoch, float[][] phases, float[] stepMillis, int first) {
+        String[] names = {"step", "batch", "local gradient", "exposed exchange", "update"};
+        for (int k = 0; k < names.length; k++) {
+            float[] v = k == 0 ? stepMillis : phases[k - 1];
+            StringBuilder b = new StringBuilder();
+            for (int s = first; s < v.length; s++) {
+                b.append(s > first ? " " : "").append(String.format(java.util.Locale.ROOT, "%.2f", v[s]));
+            }
+            LOG.info("qsync rank {} epoch {} every step's {} ms: {}", comm.rank(), epoch + 1, names[k], b);
+        }
     }
 
     /**
