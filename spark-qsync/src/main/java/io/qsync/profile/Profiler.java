@@ -12,6 +12,7 @@ import io.qsync.planner.cost.StepCalibration;
 import io.qsync.planner.graph.LayerGraph;
 import io.qsync.runtime.HostBatch;
 import io.qsync.runtime.LayerClock;
+import io.qsync.runtime.Medians;
 import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;

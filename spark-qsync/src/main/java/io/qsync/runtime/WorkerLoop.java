@@ -232,12 +232,11 @@ public final class WorkerLoop {
             Arrays.sort(v);
             med[k] = v[v.length / 2];
         }
-        float[] dev = Arrays.copyOfRange(phases[1], first, steps);
-        for (int i = 0; i < dev.length; i++) {
-            dev[i] = Math.abs(dev[i] - med[1]);
+        double[] local = new double[steps - first];
+        for (int i = 0; i < local.length; i++) {
+            local[i] = phases[1][first + i];
         }
-        Arrays.sort(dev);
-        double spread = med[1] > 0 ? 100 * 1.4826 * dev[dev.length / 2] / med[1] : 0; // robust sd, % of the median
+        double spread = 100 * Medians.relativeSpread(local); // robust sd, % of the median
         LOG.info(String.format(
                 "qsync rank %d (%s) epoch %d: median step %.2f ms = batch %.2f + local gradient %.2f + exposed"
                         + " exchange %.2f + update %.2f ms (medians of each; %.2f ms besides); local gradient"

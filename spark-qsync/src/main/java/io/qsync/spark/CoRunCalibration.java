@@ -9,7 +9,7 @@ import io.qsync.planner.replay.PredictorMemory;
 import io.qsync.planner.replay.ReplayResult;
 import io.qsync.planner.replay.Replayer;
 import io.qsync.planner.replay.WorkerSpec;
-import io.qsync.profile.Medians;
+import io.qsync.runtime.Medians;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

@@ -209,8 +209,8 @@ class CoRunCalibrationTest {
 
     @Test
     void theSpreadIsARobustStandardDeviation() {
-        assertEquals(1.4826 * 1 / 10, io.qsync.profile.Medians.relativeSpread(new double[] {9, 10, 11, 10, 40}), 1e-12);
-        assertEquals(0, io.qsync.profile.Medians.relativeSpread(new double[] {0, 0}));
+        assertEquals(1.4826 * 1 / 10, io.qsync.runtime.Medians.relativeSpread(new double[] {9, 10, 11, 10, 40}), 1e-12);
+        assertEquals(0, io.qsync.runtime.Medians.relativeSpread(new double[] {0, 0}));
     }
 
     /** A wild jitter (a rank descheduled for most of the co-run) is not used; the factors still are. */

@@ -4,7 +4,7 @@ import io.qsync.comm.CommConfig;
 import io.qsync.comm.TcpRingCommunicator;
 import io.qsync.lowprec.cuda.CudaTensorOps;
 import io.qsync.lowprec.train.Tensor;
-import io.qsync.profile.Medians;
+import io.qsync.runtime.Medians;
 import io.qsync.profile.Profiler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,8 +1,11 @@
-package io.qsync.profile;
+package io.qsync.runtime;
 
 import java.util.Arrays;
 
-/** The median the profiler and the co-run report of repeated timings (robust to the odd descheduled step). */
+/**
+ * The median and the robust spread of repeated timings (robust to the odd descheduled step), as the profiler, the co-run
+ * and the workers report them.
+ */
 public final class Medians {
     private Medians() {}
 

@@ -1,4 +1,4 @@
-package io.qsync.profile;
+package io.qsync.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
