@@ -141,6 +141,8 @@ public final class WorkerLoop {
         }
         ReplicaCheck check = new ReplicaCheck(comm);
         float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
+        boolean everyStep = Boolean.getBoolean("qsync.logStepPhases");
+        float[] startedAt = new float[everyStep ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
         if (params.checksumEvery() > 0) {
             check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);
         }
@@ -158,6 +160,11 @@ public final class WorkerLoop {
             HostBatch batch = null; // the previous step's, whose arrays the next one reuses
             for (int s = first; s < steps; s++, global++) {
                 long ts = System.nanoTime();
+                if (everyStep) {
+                    startedAt[s] = java.lang.management.ManagementFactory.getRuntimeMXBean()
+                                    .getUptime()
+                            / 1e3f;
+                }
                 batch = shard.hostBatch(
                         order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses(), batch);
                 phases[0][s] = (System.nanoTime() - ts) / 1e6f;
@@ -196,8 +203,13 @@ public final class WorkerLoop {
             Arrays.sort(ep);
             double acc = eval == null ? Double.NaN : evaluate(net, eval);
             StepPhases median = logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
-            if (Boolean.getBoolean("qsync.logStepPhases")) {
-                logEveryStep(epoch, phases, Arrays.copyOfRange(millis, (int) global - steps, (int) global), first);
+            if (everyStep) {
+                logEveryStep(
+                        epoch,
+                        phases,
+                        Arrays.copyOfRange(millis, (int) global - steps, (int) global),
+                        startedAt,
+                        first);
             }
             EpochStats stats =
                     new EpochStats(epoch, steps, samples, lossSum / steps, seconds, acc, ep[ep.length / 2], median);
@@ -256,17 +268,24 @@ public final class WorkerLoop {
 
     /**
      * Diagnostics ({@code -Dqsync.logStepPhases=true}): every step's whole time and phases, one line each, to set the
-     * ranks' steps side by side (which rank the others waited for, and when).
+     * ranks' steps side by side (which rank the others waited for, and when), and when each step started (seconds of
+     * JVM uptime, as {@code -Xlog:gc::uptime} stamps pauses).
      */
-    private void logEveryStep(int epoch, float[][] phases, float[] stepMillis, int first) {
+    private void logEveryStep(int epoch, float[][] phases, float[] stepMillis, float[] startedAt, int first) {
         String[] names = {"step", "batch", "local gradient", "exposed exchange", "update"};
-        for (int k = 0; k < names.length; k++) {
-            float[] v = k == 0 ? stepMillis : phases[k - 1];
+        for (int k = 0; k <= names.length; k++) {
+            float[] v = k == 0 ? stepMillis : k == names.length ? startedAt : phases[k - 1];
             StringBuilder b = new StringBuilder();
             for (int s = first; s < v.length; s++) {
-                b.append(s > first ? " " : "").append(String.format(java.util.Locale.ROOT, "%.2f", v[s]));
+                b.append(s > first ? " " : "")
+                        .append(String.format(java.util.Locale.ROOT, k == names.length ? "%.3f" : "%.2f", v[s]));
             }
-            LOG.info("qsync rank {} epoch {} every step's {} ms: {}", comm.rank(), epoch + 1, names[k], b);
+            LOG.info(
+                    "qsync rank {} epoch {} every step's {}: {}",
+                    comm.rank(),
+                    epoch + 1,
+                    k == names.length ? "start s (JVM uptime)" : names[k] + " ms",
+                    b);
         }
     }
 
