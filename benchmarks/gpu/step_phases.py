@@ -13,6 +13,7 @@ import statistics
 import sys
 
 LINE = re.compile(r"qsync rank (\d+) epoch (\d+) every step's (.+?) ms: ([-0-9. ]+)")
+ENGINE = re.compile(r"qsync engine on (.+?) every pass's (.+?) ms: ([-0-9. ]+)")
 
 
 def spread(v):
@@ -27,8 +28,30 @@ def pearson(a, b):
     return sum((x - ma) * (y - mb) for x, y in zip(a, b)) / (sa * sb) if sa > 0 and sb > 0 else float("nan")
 
 
+def engines(path):
+    """The CUDA engines' own sections per pass (PassTimeline): for the slowest tenth of passes, which section grew."""
+    found = {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = ENGINE.search(line)
+            if m:
+                found.setdefault(m.group(1), {})[m.group(2)] = [float(x) for x in m.group(3).split()]
+    for device, sec in found.items():
+        names = list(sec)
+        n = min(len(v) for v in sec.values())
+        total = [sum(sec[k][i] for k in names) for i in range(n)]
+        order = sorted(range(2, n), key=lambda i: total[i])
+        slow = order[-max(1, (n - 2) // 10):]
+        med = {k: statistics.median(sec[k][2:n]) for k in names}
+        print(f"  engine on {device}: {n} passes; median per section: "
+              + ", ".join(f"{k} {med[k]:.2f}" for k in names) + " ms")
+        print("    slowest tenth, added over the median per section: " + ", ".join(
+            f"{k} +{statistics.fmean(sec[k][i] for i in slow) - med[k]:.2f}" for k in names) + " ms")
+
+
 def main(paths):
     for path in paths:
+        engines(path)
         runs = {}
         with open(path, errors="replace") as f:
             for line in f:

@@ -48,6 +48,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private PassReplay passes;
     private StepClock clock;
     private final FloatBuffer hostLoss;
+    private final PassTimeline timeline = new PassTimeline();
     private final PassMarks marks = new PassMarks();
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
@@ -167,10 +168,12 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
             throw new IllegalArgumentException("batch has " + batch.numFeatures()
                     + " features per example, the network takes " + program.numFeatures());
         }
+        timeline.start();
         exec.begin(batch.rows());
         upload(batch.features(), exec.out(program.input()));
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
         upload(batch.targets(), y);
+        timeline.mark(0);
         StepClock c = clock;
         long n = numParams();
         Runnable pass = () -> {
@@ -210,7 +213,9 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         } else {
             runPass(batch.rows(), pass);
         }
+        timeline.mark(1);
         marks.awaitAll(readyFrom);
+        timeline.mark(2);
         double score = hostLoss.get(0) / batch.rows();
         if (program.updater().regularized()) {
             float[] p = new float[(int) numParams()];
@@ -221,7 +226,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     }
 
     private void runPass(int rows, Runnable pass) {
-        marks.ran(passes.run(rows, pass));
+        marks.ran(rows, passes.run(rows, pass));
     }
 
     /** Whether training passes are replayed from a recorded graph, or why not. */
@@ -266,8 +271,12 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     @Override
     public void applyUpdate(int globalBatchSize, int epoch) {
         this.epoch = epoch;
+        timeline.start();
         ops.upload(hostGrad.clear(), grads);
+        timeline.mark(3);
         program.updater().apply(ops, params, grads, state, acc, globalBatchSize, iteration, epoch);
+        timeline.mark(4);
+        timeline.endStep();
         iteration++;
     }
 
@@ -389,6 +398,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     public void close() {
         if (!closed) {
             closed = true;
+            timeline.log(device());
             passes.close();
             ops.close();
         }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * A pass replayed from its recorded graph computes exactly what the same pass computes eagerly: the VGG-style CNN in
  * INT8 on every layer (the hybrid job's weak worker), after the backend's zero-batch pass, through an epoch's shorter
  * last batch and back (a pass of other rows must not free what the recording uses: that was the hybrid job's CUDA
- * error 700) and an inference pass of yet other rows. Gradient and loss bitwise equal at every step, parameters at the
+ * error 700) and an inference pass of yet other rows, then two batch sizes alternating as an uneven epoch splits
+ * (each replayed from its own recording, both kept). Gradient and loss bitwise equal at every step, parameters at the
  * end. Skipped, with the reason, where there is no CUDA device (CI).
  */
 class ReplayedPassGpuTest {
@@ -33,7 +34,7 @@ class ReplayedPassGpuTest {
         String why = CudaPresence.whyUnavailable();
         Assumptions.assumeTrue(why == null, why);
         ModelSpec spec = int8Vgg();
-        int[] rows = {ROWS, ROWS, ROWS, 40, ROWS, ROWS, ROWS};
+        int[] rows = {ROWS, ROWS, ROWS, 40, ROWS, ROWS, ROWS, 40, 40, ROWS, 40, ROWS, 40};
         assertTimeoutPreemptively(Duration.ofMinutes(4), () -> {
             try (ProgramEngine replayed = open(spec, ROWS, true);
                     ProgramEngine eager = open(spec, ROWS, false)) {
@@ -59,6 +60,7 @@ class ReplayedPassGpuTest {
                 System.out.println("replayed vs eager, VGG all INT8: " + replayed.replayState() + " vs "
                         + eager.replayState() + ", checksums " + replayed.checksum() + " / " + eager.checksum());
                 assertEquals(eager.checksum(), replayed.checksum(), "parameters after " + rows.length + " steps");
+                assertEquals("replayed (batch 40, " + ROWS + ")", replayed.replayState());
             }
         });
     }
