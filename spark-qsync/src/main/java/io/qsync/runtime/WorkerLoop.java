@@ -3,10 +3,12 @@ package io.qsync.runtime;
 import io.qsync.comm.Communicator;
 import io.qsync.comm.ReduceOp;
 import io.qsync.lowprec.layers.PrecisionPlan;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.deeplearning4j.nn.api.Model;
 
 /**
@@ -161,9 +163,7 @@ public final class WorkerLoop {
             for (int s = first; s < steps; s++, global++) {
                 long ts = System.nanoTime();
                 if (everyStep) {
-                    startedAt[s] = java.lang.management.ManagementFactory.getRuntimeMXBean()
-                                    .getUptime()
-                            / 1e3f;
+                    startedAt[s] = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3f;
                 }
                 batch = shard.hostBatch(
                         order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses(), batch);
@@ -278,7 +278,7 @@ public final class WorkerLoop {
             StringBuilder b = new StringBuilder();
             for (int s = first; s < v.length; s++) {
                 b.append(s > first ? " " : "")
-                        .append(String.format(java.util.Locale.ROOT, k == names.length ? "%.3f" : "%.2f", v[s]));
+                        .append(String.format(Locale.ROOT, k == names.length ? "%.3f" : "%.2f", v[s]));
             }
             LOG.info(
                     "qsync rank {} epoch {} every step's {}: {}",
