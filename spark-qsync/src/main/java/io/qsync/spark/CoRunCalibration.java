@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
 
 /**
  * The probe stage's co-run (driver side): replays each of the co-run's configurations (every rank at that
@@ -276,8 +277,7 @@ final class CoRunCalibration {
         if (n < 3) {
             return Double.NaN;
         }
-        double r = new org.apache.commons.math3.stat.correlation.PearsonsCorrelation()
-                .correlation(Arrays.copyOf(x, n), Arrays.copyOf(y, n));
+        double r = new PearsonsCorrelation().correlation(Arrays.copyOf(x, n), Arrays.copyOf(y, n));
         return Double.isFinite(r) ? Math.max(-1, Math.min(1, r)) : Double.NaN;
     }
 

@@ -1,5 +1,6 @@
 package io.qsync.planner.replay;
 
+import io.qsync.planner.cost.CoRunScaling;
 import io.qsync.planner.cost.CostModel;
 import io.qsync.planner.cost.DeviceProfile;
 import io.qsync.planner.cost.Interconnect;
@@ -7,6 +8,7 @@ import io.qsync.planner.graph.LayerGraph;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -141,7 +143,7 @@ public final class Replayer {
 
     /**
      * The expected wait for the latest worker beyond the slowest one's typical step ({@link StepJitter}), each worker's
-     * compute varying by its profile's co-run jitter ({@link io.qsync.planner.cost.CoRunScaling.Factors#jitter}), any two
+     * compute varying by its profile's co-run jitter ({@link CoRunScaling.Factors#jitter}), any two
      * correlated by the profiles' mean step correlation.
      */
     private static double jitterSeconds(List<WorkerSpec> act, double[] busy) {
@@ -152,7 +154,7 @@ public final class Replayer {
         int k = 0;
         for (int i = 0; i < act.size(); i++) {
             WorkerSpec w = act.get(i);
-            io.qsync.planner.cost.CoRunScaling.Factors f = w.device().coRun();
+            CoRunScaling.Factors f = w.device().coRun();
             rho += (f == null ? 0 : f.stepCorrelation()) / act.size();
             for (int c = 0; c < w.count() && w.batch() > 0; c++, k++) {
                 b[k] = busy[i];
@@ -246,7 +248,7 @@ public final class Replayer {
         String path = CriticalPath.describe(out, critical, cluster, link, n, sched);
         if (jitter > 0) {
             path += String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "  + %.3f ms expected wait for the latest worker (step-to-step jitter measured in the co-run)%n",
                     1e3 * jitter);
         }

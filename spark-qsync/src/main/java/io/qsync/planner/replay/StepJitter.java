@@ -64,10 +64,6 @@ final class StepJitter {
         return Math.max(0, mean - largest);
     }
 
-    private static double sq(double x) {
-        return x * x;
-    }
-
     /** The standard normal CDF. */
     static double cdf(double x) {
         return 0.5 * Erf.erfc(-x / Math.sqrt(2));
