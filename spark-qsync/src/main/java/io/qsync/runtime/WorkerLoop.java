@@ -18,6 +18,12 @@ import org.deeplearning4j.nn.api.Model;
  * promptly with this worker's message instead of waiting.
  */
 public final class WorkerLoop {
+    /**
+     * Diagnostics, {@code -Dqsync.logStepPhases=true}: every rank logs each step's time and phases, and backends that
+     * time their own sections (the CUDA engine) log those too. Read once, here, for every reader.
+     */
+    public static final boolean LOG_STEP_PHASES = Boolean.getBoolean("qsync.logStepPhases");
+
     private final Communicator comm;
     private final RuntimeParams params;
     private final StepListener listener;
@@ -143,7 +149,7 @@ public final class WorkerLoop {
         }
         ReplicaCheck check = new ReplicaCheck(comm);
         float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
-        boolean everyStep = Boolean.getBoolean("qsync.logStepPhases");
+        boolean everyStep = LOG_STEP_PHASES;
         float[] startedAt = new float[everyStep ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
         if (params.checksumEvery() > 0) {
             check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);

@@ -1,5 +1,6 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.runtime.WorkerLoop;
 import java.util.Locale;
 
 /**
@@ -11,7 +12,7 @@ import java.util.Locale;
  */
 final class PassTimeline {
     /** Whether engines record their steps. */
-    static final boolean ON = Boolean.getBoolean("qsync.logStepPhases");
+    static final boolean ON = WorkerLoop.LOG_STEP_PHASES;
 
     private static final String[] SECTIONS = {
         "upload batch", "launch pass", "await pass", "upload gradient", "launch update"
