@@ -148,6 +148,7 @@ public final class WorkerLoop {
             epochs.addAll(resume.epochs());
         }
         ReplicaCheck check = new ReplicaCheck(comm);
+        ReusedBatches batches = new ReusedBatches(shard);
         float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
         boolean everyStep = LOG_STEP_PHASES;
         float[] startedAt = new float[everyStep ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
@@ -165,14 +166,13 @@ public final class WorkerLoop {
                 samples += schedule.globalBatch(s);
             }
             long t0 = System.nanoTime();
-            HostBatch batch = null; // the previous step's, whose arrays the next one reuses
             for (int s = first; s < steps; s++, global++) {
                 long ts = System.nanoTime();
                 if (everyStep) {
                     startedAt[s] = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3f;
                 }
-                batch = shard.hostBatch(
-                        order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses(), batch);
+                HostBatch batch = batches.next(
+                        order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
                 phases[0][s] = (System.nanoTime() - ts) / 1e6f;
                 int gb = schedule.globalBatch(s);
                 boolean checked = params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0;
