@@ -55,7 +55,7 @@ if [ "${ROUNDS:-1}" -gt 1 ]; then
   done
   python3 "$REPO/benchmarks/gpu/hybrid_errors.py" "${OUT:-/tmp}"/hybrid/r*
   python3 "$REPO/benchmarks/gpu/step_phases.py" $(ls "${OUT:-/tmp}"/hybrid/r*/[abc].log 2> /dev/null)
-  python3 "$REPO/benchmarks/gpu/replayed_steps.py" "${OUT:-/tmp}"/hybrid/r*
+  python3 "$REPO/benchmarks/gpu/recorded_passes.py" $(ls "${OUT:-/tmp}"/hybrid/r*/[abce].log 2> /dev/null)
   [ -s "${OUT:-/tmp}/hybrid/gpu-clocks.csv" ] && python3 "$REPO/benchmarks/gpu/gpu_clocks.py" \
       "${OUT:-/tmp}/hybrid/gpu-clocks.csv" "${OUT:-/tmp}/hybrid/gpu-run-times.txt"
   exit 0
