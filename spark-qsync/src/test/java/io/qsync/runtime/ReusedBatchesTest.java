@@ -53,8 +53,8 @@ class ReusedBatchesTest {
         HostBatch two = batches.next(null, 0, 2, CLASSES);
         batches.next(null, 0, 3, CLASSES);
         batches.next(null, 0, 4, CLASSES);
-        assertSame(one.features(), batches.next(null, 1, 2, CLASSES).features(), "1 row was used last of the four");
-        batches.next(null, 0, 5, CLASSES); // a fifth size: 2 rows, now the least recently used, goes
+        assertSame(one.features(), batches.next(null, 1, 2, CLASSES).features(), "four sizes are all kept");
+        batches.next(null, 0, 5, CLASSES); // a fifth size: 2 rows, used least recently since 1 row came back, goes
         assertNotSame(two.features(), batches.next(null, 2, 4, CLASSES).features());
     }
 }
