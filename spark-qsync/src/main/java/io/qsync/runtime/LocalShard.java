@@ -53,10 +53,9 @@ public final class LocalShard implements java.io.Serializable {
 
     /**
      * As {@link #hostBatch(int[], int, int, int)}, into {@code reuse}'s arrays when it has the same shape (else new
-     * ones). A training loop passes its last batch of the same size ({@link ReusedBatches}): the engines copy a batch
-     * before their step returns. On the H100
-     * host, 256 rows gathered into fresh arrays took 0.24-0.81 ms per step from job to job, into reused ones 0.23-0.41
-     * ms (benchmarks/RESULTS.md §12g, §12h).
+     * ones). A training loop passes its last batch of the same size ({@code ReusedBatches}): the engines copy a batch
+     * before their step returns. On the H100 host, 256 rows gathered into fresh arrays took 0.24-0.81 ms per step from
+     * job to job, into reused ones 0.23-0.41 ms (benchmarks/RESULTS.md §12g, §12h).
      *
      * @param reuse a batch no longer needed, or null
      */
