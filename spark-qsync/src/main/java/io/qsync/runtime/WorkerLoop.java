@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.deeplearning4j.nn.api.Model;
 
 /**
@@ -18,12 +17,6 @@ import org.deeplearning4j.nn.api.Model;
  * promptly with this worker's message instead of waiting.
  */
 public final class WorkerLoop {
-    /**
-     * Diagnostics, {@code -Dqsync.logStepPhases=true}: every rank logs each step's time and phases, and backends that
-     * time their own sections (the CUDA engine) log those too. Read once, here, for every reader.
-     */
-    public static final boolean LOG_STEP_PHASES = Boolean.getBoolean("qsync.logStepPhases");
-
     private final Communicator comm;
     private final RuntimeParams params;
     private final StepListener listener;
@@ -150,8 +143,7 @@ public final class WorkerLoop {
         ReplicaCheck check = new ReplicaCheck(comm);
         ReusedBatches batches = new ReusedBatches(shard);
         float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
-        boolean everyStep = LOG_STEP_PHASES;
-        float[] startedAt = new float[everyStep ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
+        float[] startedAt = new float[StepLog.ON ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
         if (params.checksumEvery() > 0) {
             check.parameters(net, global == 0 ? "before the first step" : "on resuming after step " + global);
         }
@@ -168,7 +160,7 @@ public final class WorkerLoop {
             long t0 = System.nanoTime();
             for (int s = first; s < steps; s++, global++) {
                 long ts = System.nanoTime();
-                if (everyStep) {
+                if (StepLog.ON) {
                     startedAt[s] = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3f;
                 }
                 HostBatch batch = batches.next(
@@ -209,7 +201,7 @@ public final class WorkerLoop {
             Arrays.sort(ep);
             double acc = eval == null ? Double.NaN : evaluate(net, eval);
             StepPhases median = logPhases(epoch, ep[ep.length / 2], phases, first, steps, net.device());
-            if (everyStep) {
+            if (StepLog.ON) {
                 logEveryStep(
                         epoch,
                         phases,
@@ -281,11 +273,7 @@ public final class WorkerLoop {
         String[] names = {"step", "batch", "local gradient", "exposed exchange", "update"};
         for (int k = 0; k <= names.length; k++) {
             float[] v = k == 0 ? stepMillis : k == names.length ? startedAt : phases[k - 1];
-            StringBuilder b = new StringBuilder();
-            for (int s = first; s < v.length; s++) {
-                b.append(s > first ? " " : "")
-                        .append(String.format(Locale.ROOT, k == names.length ? "%.3f" : "%.2f", v[s]));
-            }
+            String b = StepLog.row(v, first, v.length, k == names.length ? "%.3f" : "%.2f");
             LOG.info(
                     "qsync rank {} epoch {} every step's {}: {}",
                     comm.rank(),

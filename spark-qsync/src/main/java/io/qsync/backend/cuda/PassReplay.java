@@ -5,6 +5,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Runs a training pass eagerly the first time a batch size is seen (buffers are allocated then), records it as a
@@ -105,10 +107,7 @@ final class PassReplay implements AutoCloseable {
     }
 
     private String sizes() {
-        StringBuilder b = new StringBuilder();
-        new java.util.TreeSet<>(replays.keySet())
-                .forEach(r -> b.append(b.length() > 0 ? ", " : "").append(r));
-        return b.toString();
+        return new TreeSet<>(replays.keySet()).stream().map(String::valueOf).collect(Collectors.joining(", "));
     }
 
     @Override

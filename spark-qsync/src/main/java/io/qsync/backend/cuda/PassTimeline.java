@@ -1,7 +1,6 @@
 package io.qsync.backend.cuda;
 
-import io.qsync.runtime.WorkerLoop;
-import java.util.Locale;
+import io.qsync.runtime.StepLog;
 
 /**
  * Diagnostics ({@code -Dqsync.logStepPhases=true}): where a {@link ProgramEngine}'s host thread spends each training
@@ -12,7 +11,7 @@ import java.util.Locale;
  */
 final class PassTimeline {
     /** Whether engines record their steps. */
-    static final boolean ON = WorkerLoop.LOG_STEP_PHASES;
+    static final boolean ON = StepLog.ON;
 
     private static final String[] SECTIONS = {
         "upload batch", "launch pass", "await pass", "upload gradient", "launch update"
@@ -50,11 +49,8 @@ final class PassTimeline {
         }
         int n = Math.min(steps, MAX_STEPS);
         for (int k = 0; k < SECTIONS.length; k++) {
-            StringBuilder b = new StringBuilder();
-            for (int s = 0; s < n; s++) {
-                b.append(s > 0 ? " " : "").append(String.format(Locale.ROOT, "%.2f", ms[k][s]));
-            }
-            LOG.info("qsync engine on {} every pass's {} ms: {}", device, SECTIONS[k], b);
+            LOG.info(
+                    "qsync engine on {} every pass's {} ms: {}", device, SECTIONS[k], StepLog.row(ms[k], 0, n, "%.2f"));
         }
     }
 }
