@@ -9,17 +9,18 @@ listed: since the engine keeps one recording per batch size (68eed61), a worker 
 its first few passes (replayed_steps.py replays the rule of the engine before that). A profiling engine (a c.log's
 engines with hundreds of passes) switches plans and records each anew, so it lists many.
 """
-import re
+import os
 import sys
 
-LAUNCH = re.compile(r"qsync engine on (.*?) every pass's launch pass ms: ([-0-9. ]+)")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from step_phases import engine_sections  # noqa: E402
 
 
 def main(paths):
     for path in paths:
-        with open(path, errors="replace") as f:
-            for n, line in enumerate(l for l in f if LAUNCH.search(l)):
-                ms = [float(x) for x in LAUNCH.search(line).group(2).split()]
+        for n, (_, sections) in enumerate(engine_sections(path)):
+            ms = sections.get("launch pass")
+            if ms is not None:
                 slow = [i + 1 for i, t in enumerate(ms) if t > 1.0]
                 late = [i for i in slow if i > 8]
                 print(f"{path} engine {n + 1}: {len(ms)} passes, launch over 1 ms at passes {slow[:8]}"

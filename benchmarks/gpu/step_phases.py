@@ -28,15 +28,27 @@ def pearson(a, b):
     return sum((x - ma) * (y - mb) for x, y in zip(a, b)) / (sa * sb) if sa > 0 and sb > 0 else float("nan")
 
 
-def engines(path):
-    """The CUDA engines' own sections per pass (PassTimeline): for the slowest tenth of passes, which section grew."""
-    found = {}
+def engine_sections(path):
+    """The CUDA engines' own sections per pass (PassTimeline), in log order: [(engine, {section: [ms per pass]})]. An
+    engine logs its sections one line each when it closes, named by device and timeline number; in logs from before
+    the number, a section seen again for a device starts its next engine (two workers on one card then interleave, so
+    their sections may mix)."""
+    found, current = [], {}
     with open(path, errors="replace") as f:
         for line in f:
             m = ENGINE.search(line)
             if m:
-                found.setdefault(m.group(1), {})[m.group(2)] = [float(x) for x in m.group(3).split()]
-    for device, sec in found.items():
+                engine, section = m.group(1), m.group(2)
+                if engine not in current or section in current[engine]:
+                    current[engine] = {}
+                    found.append((engine, current[engine]))
+                current[engine][section] = [float(x) for x in m.group(3).split()]
+    return found
+
+
+def engines(path):
+    """For each engine of the log: for the slowest tenth of passes, which section grew."""
+    for device, sec in engine_sections(path):
         names = list(sec)
         n = min(len(v) for v in sec.values())
         total = [sum(sec[k][i] for k in names) for i in range(n)]

@@ -1,6 +1,7 @@
 package io.qsync.backend.cuda;
 
 import io.qsync.runtime.StepLog;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Diagnostics ({@code -Dqsync.logStepPhases=true}): where a {@link ProgramEngine}'s host thread spends each training
@@ -18,6 +19,11 @@ final class PassTimeline {
     };
     private static final int MAX_STEPS = 20_000;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PassTimeline.class);
+
+    private static final AtomicInteger ENGINES = new AtomicInteger();
+
+    /** Tells this engine's lines from another's on the same device (workers sharing a card log interleaved). */
+    private final int id = ENGINES.incrementAndGet();
 
     private final float[][] ms = ON ? new float[SECTIONS.length][MAX_STEPS] : null;
     private int steps;
@@ -50,7 +56,11 @@ final class PassTimeline {
         int n = Math.min(steps, MAX_STEPS);
         for (int k = 0; k < SECTIONS.length; k++) {
             LOG.info(
-                    "qsync engine on {} every pass's {} ms: {}", device, SECTIONS[k], StepLog.row(ms[k], 0, n, "%.2f"));
+                    "qsync engine on {} (timeline {}) every pass's {} ms: {}",
+                    device,
+                    id,
+                    SECTIONS[k],
+                    StepLog.row(ms[k], 0, n, "%.2f"));
         }
     }
 }
