@@ -1,8 +1,5 @@
 package io.qsync.runtime;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * A worker's host batches, one per batch size, whose arrays the next batch of that size reuses. An epoch that splits
  * unevenly gives a worker two sizes in turn (e.g. 508 and 509 rows), so reusing only the previous step's batch would
@@ -15,12 +12,7 @@ final class ReusedBatches {
     static final int MAX_SIZES = 4;
 
     private final LocalShard shard;
-    private final Map<Integer, HostBatch> bySize = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, HostBatch> eldest) {
-            return size() > MAX_SIZES;
-        }
-    };
+    private final RecentBySize<HostBatch> bySize = new RecentBySize<>(MAX_SIZES, dropped -> {});
 
     /** @param shard the rows batches are gathered from */
     ReusedBatches(LocalShard shard) {

@@ -1,11 +1,9 @@
 package io.qsync.backend.cuda;
 
 import io.qsync.lowprec.train.TensorOps;
+import io.qsync.runtime.RecentBySize;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -34,16 +32,7 @@ final class PassReplay implements AutoCloseable {
 
     private final TensorOps ops;
     private boolean on;
-    private final LinkedHashMap<Integer, TensorOps.Replay> replays = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, TensorOps.Replay> eldest) {
-            if (size() > MAX_RECORDINGS) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final RecentBySize<TensorOps.Replay> replays = new RecentBySize<>(MAX_RECORDINGS, TensorOps.Replay::close);
     private final Set<Integer> seenEagerly = new HashSet<>();
     private String offWhy;
 
@@ -85,7 +74,6 @@ final class PassReplay implements AutoCloseable {
 
     /** Drops the recordings (the program changed); the next pass of each batch size seen eagerly records again. */
     void forget() {
-        replays.values().forEach(TensorOps.Replay::close);
         replays.clear();
     }
 
@@ -107,7 +95,7 @@ final class PassReplay implements AutoCloseable {
     }
 
     private String sizes() {
-        return new TreeSet<>(replays.keySet()).stream().map(String::valueOf).collect(Collectors.joining(", "));
+        return replays.sizes().stream().map(String::valueOf).collect(Collectors.joining(", "));
     }
 
     @Override
