@@ -40,9 +40,11 @@ fi
 # the card's clocks, power and temperature every 200 ms into gpu-clocks.csv (gpu-run-times.txt: each run's start and
 # end), to see whether a sustained epoch runs at a lower clock than the short profiling and co-run bursts
 if command -v nvidia-smi > /dev/null && [ -z "${CLOCKS_PID:-}" ]; then
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,utilization.gpu --format=csv \
-      -lms 200 > "${OUT:-/tmp}/hybrid/gpu-clocks.csv" 2> /dev/null &
-  export CLOCKS_PID=$!
+  # started from a subshell, so it is not this shell's job: the seed runs' bare `wait` would otherwise wait for it
+  # (and did: on 2026-12-07 16:50 they hung after their last job until the call's time limit)
+  CLOCKS_PID=$(nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,utilization.gpu \
+      --format=csv -lms 200 > "${OUT:-/tmp}/hybrid/gpu-clocks.csv" 2> /dev/null & echo $!)
+  export CLOCKS_PID
   trap 'kill $CLOCKS_PID 2> /dev/null' EXIT
 fi
 if [ "${ROUNDS:-1}" -gt 1 ]; then
