@@ -10,16 +10,14 @@ import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.function.LongConsumer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -72,8 +70,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
         exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
         ops.upload(Nd4jBuffers.floatView(model.params()), params);
-        INDArray s = ModelLayers.updaterState(model);
-        if (s != null) {
+        INDArray s = updater(model).getStateViewArray();
+        if (s != null && s.length() > 0) {
             ops.upload(Nd4jBuffers.floatView(s), ops.slice(state, 0, s.length()));
         }
         iteration = ModelLayers.iterationCount(model);
@@ -101,6 +99,12 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
         e.passes = new PassReplay(ops, replay);
         return e;
+    }
+
+    private static BaseMultiLayerUpdater<?> updater(Model model) {
+        return model instanceof MultiLayerNetwork m
+                ? (BaseMultiLayerUpdater<?>) m.getUpdater()
+                : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
     }
 
     @Override
@@ -235,16 +239,23 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
      * offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
      */
     public String convolutionPath() {
-        Collection<ConvolutionPath> paths = exec.convolutionPaths().values();
-        long direct = paths.stream().filter(ConvolutionPath::direct).count();
+        Map<String, String> paths = convolutionPaths();
+        long direct = paths.values().stream().filter(ProgramEngine::ranDirect).count();
         return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
     }
 
+    /**
+     * Whether a convolution path ({@link #convolutionPaths}) is the ops' own convolution: lowered layers read
+     * "&lt;precision&gt; GEMM (im2col)" and the generic fallback "im2col+GEMM"; an INT8 convolution that gathers its
+     * codes itself ("INT8 codes im2col + INT8 GEMM ...") is direct.
+     */
+    static boolean ranDirect(String path) {
+        return !path.endsWith("(im2col)") && !path.startsWith("im2col");
+    }
+
     /** Each convolution layer's path in the latest pass (cuDNN with its algorithms, or im2col), by layer name. */
-    public SortedMap<String, String> convolutionPaths() {
-        SortedMap<String, String> how = new TreeMap<>();
-        exec.convolutionPaths().forEach((layer, path) -> how.put(layer, path.how()));
-        return how;
+    public java.util.SortedMap<String, String> convolutionPaths() {
+        return exec.convolutionPaths();
     }
 
     @Override
@@ -333,8 +344,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     @Override
     public Model exportModel() {
         ops.download(params, Nd4jBuffers.floatView(model.params()));
-        INDArray s = ModelLayers.updaterState(model);
-        if (s != null) {
+        INDArray s = updater(model).getStateViewArray();
+        if (s != null && s.length() > 0) {
             ops.download(ops.slice(state, 0, s.length()), Nd4jBuffers.floatView(s));
         }
         ModelLayers.setCounts(model, iteration, epoch);
