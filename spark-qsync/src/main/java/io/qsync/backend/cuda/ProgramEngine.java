@@ -90,10 +90,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return open(model, ops, backend, maxRows, true);
     }
 
-    /**
-     * As {@link #open(Model, TensorOps, String, int)}; {@code replay} false runs every pass eagerly (no recorded
-     * graph: for comparisons).
-     */
+    /** As {@link #open(Model, TensorOps, String, int)}; {@code replay} false runs every pass eagerly (comparisons). */
     public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows, boolean replay) {
         Program p = ProgramCompiler.compile(model, backend);
         ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
@@ -234,10 +231,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return passes.state();
     }
 
-    /**
-     * How many convolution layers ran on the ops' direct convolution (e.g. cuDNN) in the latest pass, and what the ops
-     * offer ({@link TensorOps#directConvolutionState}): for benchmark rows and logs.
-     */
+    /** Convolutions run direct (e.g. cuDNN) last pass, and {@link TensorOps#directConvolutionState}: for logs. */
     public String convolutionPath() {
         Map<String, String> paths = convolutionPaths();
         long direct = paths.values().stream().filter(ProgramEngine::ranDirect).count();
@@ -245,9 +239,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     }
 
     /**
-     * Whether a convolution path ({@link #convolutionPaths}) is the ops' own convolution: lowered layers read
-     * "&lt;precision&gt; GEMM (im2col)" and the generic fallback "im2col+GEMM"; an INT8 convolution that gathers its
-     * codes itself ("INT8 codes im2col + INT8 GEMM ...") is direct.
+     * Whether a path ({@link #convolutionPaths}) is the ops' own convolution: not "&lt;precision&gt; GEMM (im2col)" (a
+     * lowered layer) nor "im2col+GEMM"; the INT8 path that gathers its codes ("INT8 codes im2col + ...") is direct.
      */
     static boolean ranDirect(String path) {
         return !path.endsWith("(im2col)") && !path.startsWith("im2col");
