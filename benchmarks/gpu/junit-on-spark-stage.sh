@@ -5,7 +5,8 @@
 #   run(command="bash benchmarks/gpu/junit-on-spark-stage.sh", carry=[".device/spark-app", ".device/classes"])
 # TESTS: classes or Class#method (default: ReplayedPassGpuTest and GreenSliceEngineGpuTest); TEST_LIMIT seconds each;
 # BENCH: after the tests, `CudaEngineBench $b` for each b in it (speed | int8 | int8-kernels) into gpu-out/bench-$b.json;
-# JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. compute-sanitizer). Results: $OUT/gpu-out.tgz.
+# TORCHPEER: then PyTorch's side in the same call, for each t in it: speed (torch_peer.py's rows) | profile (its
+# --profile: the VGG step kernel by kernel, and with deterministic cuDNN); JOPTS: extra JVM options; JPREFIX: a command in front of java (e.g. compute-sanitizer). Results: $OUT/gpu-out.tgz.
 set -uo pipefail
 . "$(dirname "$0")/spark-stage.sh" || exit 3
 . "$REPO/benchmarks/gpu/junit-class.sh"
@@ -31,5 +32,11 @@ done
 for b in ${BENCH:-}; do # one or several, in order
   timeout "${BENCH_LIMIT:-240}" $JAVA -cp "$CP" io.qsync.bench.gpu.CudaEngineBench "$b" "$OUTDIR/bench-$b.json" > "$OUTDIR/bench-$b.txt" 2>&1
   echo "bench $b exit $?"; grep -E "STEP|KERNELS|Exception|Error" "$OUTDIR/bench-$b.txt" | head -20
+  tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
+done
+for t in ${TORCHPEER:-}; do
+  if [ "$t" = profile ]; then set -- --profile "$OUTDIR/torch-profile.json"; else set -- "$OUTDIR/torch.json"; fi
+  PYTHONUNBUFFERED=1 timeout "${TORCH_LIMIT:-240}" python3 "$REPO/benchmarks/gpu/torch_peer.py" "$@" > "$OUTDIR/torch-$t.txt" 2>&1
+  echo "torch $t exit $?"; grep -E "^torch |kernel sum|TORCHDET|Error" "$OUTDIR/torch-$t.txt" | head -30
   tar czf "${OUT:-/tmp}/gpu-out.tgz" -C /tmp gpu-out
 done

@@ -7,6 +7,8 @@ a 2x2 max-pool after each pair, dense 512, dense 10). Inputs are random normal 1
 (never zeros), already on the device, as in the issue's measurement.
 
 Usage: python3 torch_peer.py OUT.json [steps]
+       python3 torch_peer.py --profile OUT.json   (the VGG-style step at batch 1024, kernel by kernel: torch.profiler's
+       CUDA activity over five steps per precision, to set beside CudaEngineBench timeline's op table)
 """
 import json
 import statistics
@@ -34,8 +36,9 @@ def vgg_cnn():
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(256 * 3 * 3, 512), nn.ReLU(), nn.Linear(512, 10))
 
 
-def time_step(make, batch, precision, steps, warmup=10):
+def make_step(make, batch, precision, deterministic=False):
     torch.manual_seed(0)
+    torch.backends.cudnn.deterministic = deterministic
     torch.backends.cuda.matmul.allow_tf32 = precision == "TF32"
     torch.backends.cudnn.allow_tf32 = precision == "TF32"
     model = make().cuda()
@@ -53,6 +56,11 @@ def time_step(make, batch, precision, steps, warmup=10):
         scaler.step(opt)
         scaler.update()
 
+    return step
+
+
+def time_step(make, batch, precision, steps, warmup=10, deterministic=False):
+    step = make_step(make, batch, precision, deterministic)
     for _ in range(warmup):
         step()
     torch.cuda.synchronize()
@@ -68,7 +76,47 @@ def time_step(make, batch, precision, steps, warmup=10):
     return {"ms": ms, "samples_per_s": batch / ms * 1e3}
 
 
+def profile_step(make, batch, precision, steps=5):
+    """Device time per kernel name (ms per step) of one training step, from torch.profiler's CUDA activity."""
+    from torch.profiler import ProfilerActivity, profile
+    step = make_step(make, batch, precision)
+    for _ in range(10):
+        step()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+    kernels = {}
+    for e in prof.events():
+        if e.device_type == torch.autograd.DeviceType.CUDA:
+            kernels[e.name] = kernels.get(e.name, 0.0) + e.time_range.elapsed_us() / 1e3 / steps
+    return dict(sorted(kernels.items(), key=lambda kv: -kv[1]))
+
+
+def profile_main(out):
+    rows = []
+    for p in ("FP32", "TF32", "FP16"):
+        k = profile_step(vgg_cnn, 1024, p)
+        total = sum(k.values())
+        print(f"TORCHPROF vgg-cnn b1024 {p:5s} kernel sum {total:8.3f} ms, {len(k)} kernel names", flush=True)
+        for name, ms in list(k.items())[:25]:
+            print(f"TORCHPROF {p:5s} {ms:8.3f} ms  {name[:150]}", flush=True)
+        rows.append({"network": "vgg-cnn", "batch": 1024, "precision": p, "kernel_sum_ms": total, "kernels_ms": k})
+    for p in ("FP32", "TF32", "FP16"):  # what deterministic cuDNN algorithms (ours are) cost PyTorch
+        for det in (False, True):
+            r = time_step(vgg_cnn, 1024, p, 30, deterministic=det)
+            print(f"TORCHDET vgg-cnn b1024 {p:5s} cudnn.deterministic={det!s:5s} {r['ms']:8.3f} ms", flush=True)
+            rows.append({"network": "vgg-cnn", "batch": 1024, "precision": p, "deterministic": det, **r})
+    torch.backends.cudnn.deterministic = False
+    with open(out, "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "rows": rows}, f, indent=1)
+
+
 def main():
+    if sys.argv[1] == "--profile":
+        profile_main(sys.argv[2])
+        return
     out, steps = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 50
     rows = []
     for name, make, batch, precs in (("demo-cnn", demo_cnn, 256, ["FP32"]),

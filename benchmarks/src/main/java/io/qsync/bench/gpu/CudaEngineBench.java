@@ -34,7 +34,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|int8|int8-kernels|epoch OUT.json [fashionMnistDir]} ({@code int8}: the
+ * <p>Usage: {@code CudaEngineBench speed|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
+ * ({@code timeline}: the VGG step op by op, {@link StepTimelineBench}; {@code int8}: the
  * all-INT8 VGG plan with and without its cuDNN-backed convolutions, beside the FP16 plan; {@code int8-kernels}: each
  * kernel of the INT8 convolution's forward per VGG layer, {@code io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench})
  */
@@ -55,7 +56,7 @@ public final class CudaEngineBench {
             String conv,
             Map<String, String> layers) {}
 
-    private static HostBatch randomBatch(int rows, int features, long seed) {
+    static HostBatch randomBatch(int rows, int features, long seed) {
         Random r = new Random(seed);
         float[] x = new float[rows * features];
         float[] y = new float[rows * 10];
@@ -68,7 +69,7 @@ public final class CudaEngineBench {
         return new HostBatch(rows, features, x, 10, y);
     }
 
-    private static Model init(MultiLayerConfiguration conf) {
+    static Model init(MultiLayerConfiguration conf) {
         MultiLayerNetwork n = new MultiLayerNetwork(conf);
         n.init();
         return n;
@@ -125,7 +126,8 @@ public final class CudaEngineBench {
     }
 
     /** Every dense and convolution layer at {@code p} (output layers stay FP32, as QSync keeps them). */
-    private static Row cudaPlan(String name, MultiLayerConfiguration conf, int batch, Precision p, int steps) {
+    /** The network of {@code conf} with every dense and convolution layer at {@code p} (output layers stay FP32). */
+    static MultiLayerNetwork planned(MultiLayerConfiguration conf, Precision p) {
         MultiLayerNetwork net = SwitchableLayers.convert((MultiLayerNetwork) init(conf));
         Map<String, Precision> layers = new LinkedHashMap<>();
         for (String id : LayerIds.of(net).keySet()) {
@@ -134,6 +136,11 @@ public final class CudaEngineBench {
             }
         }
         new PrecisionPlan(layers).applyTo(net);
+        return net;
+    }
+
+    private static Row cudaPlan(String name, MultiLayerConfiguration conf, int batch, Precision p, int steps) {
+        MultiLayerNetwork net = planned(conf, p);
         try (ProgramEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
             double ms = timeSteps(e, batch, 10, steps);
             return new Row(
@@ -296,6 +303,8 @@ public final class CudaEngineBench {
             out.put("rows", speed());
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
+        } else if (args[0].equals("timeline")) {
+            out.put("plans", StepTimelineBench.run(args.length > 2 ? Integer.parseInt(args[2]) : 1024));
         } else if (args[0].equals("int8-kernels")) {
             out.put("rows", io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench.rows(256, 1024));
         } else {
