@@ -30,7 +30,7 @@ final class Exec {
     private final Set<String> written = new HashSet<>();
     private final Map<String, io.qsync.lowprec.train.LowPrecisionLinear> linears = new HashMap<>();
     private final Map<String, Convolution> convolutions = new HashMap<>();
-    private final Map<String, String> convolutionPaths = new TreeMap<>();
+    private final Map<String, ConvolutionPath> convolutionPaths = new TreeMap<>();
     private int rows;
 
     Exec(TensorOps ops, Tensor params, Tensor grads, int maxRows, String input, Map<String, Shape> shapes) {
@@ -118,12 +118,12 @@ final class Exec {
             convolutions.put(key, c);
         }
         Convolution c = convolutions.get(key);
-        convolutionPaths.put(layer, c == null ? p.precision() + " GEMM (im2col)" : c.describe());
+        convolutionPaths.put(layer, ConvolutionPath.of(c, p));
         return c;
     }
 
     /** How each convolution layer ran in the latest pass, by layer name. */
-    java.util.SortedMap<String, String> convolutionPaths() {
+    java.util.SortedMap<String, ConvolutionPath> convolutionPaths() {
         return new TreeMap<>(convolutionPaths);
     }
 

@@ -10,6 +10,8 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** What the program engine reads from and writes to its DL4J model, for both network kinds. */
 final class ModelLayers {
@@ -64,5 +66,14 @@ final class ModelLayers {
             ((ComputationGraph) model).getConfiguration().setIterationCount(iteration);
             ((ComputationGraph) model).getConfiguration().setEpochCount(epoch);
         }
+    }
+
+    /** The updater's state as one flat view (DL4J's layout), or null when the updater keeps none (plain SGD). */
+    static INDArray updaterState(Model model) {
+        BaseMultiLayerUpdater<?> u = model instanceof MultiLayerNetwork m
+                ? (BaseMultiLayerUpdater<?>) m.getUpdater()
+                : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
+        INDArray s = u.getStateViewArray();
+        return s == null || s.length() == 0 ? null : s;
     }
 }

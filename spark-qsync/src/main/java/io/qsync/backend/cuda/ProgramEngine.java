@@ -10,14 +10,16 @@ import io.qsync.runtime.ProfilingSupport;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.LongConsumer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -70,8 +72,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
         exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
         ops.upload(Nd4jBuffers.floatView(model.params()), params);
-        INDArray s = updater(model).getStateViewArray();
-        if (s != null && s.length() > 0) {
+        INDArray s = ModelLayers.updaterState(model);
+        if (s != null) {
             ops.upload(Nd4jBuffers.floatView(s), ops.slice(state, 0, s.length()));
         }
         iteration = ModelLayers.iterationCount(model);
@@ -96,12 +98,6 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
         e.passes = new PassReplay(ops, replay);
         return e;
-    }
-
-    private static BaseMultiLayerUpdater<?> updater(Model model) {
-        return model instanceof MultiLayerNetwork m
-                ? (BaseMultiLayerUpdater<?>) m.getUpdater()
-                : (BaseMultiLayerUpdater<?>) ((ComputationGraph) model).getUpdater();
     }
 
     @Override
@@ -233,22 +229,16 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
 
     /** Convolutions run direct (e.g. cuDNN) last pass, and {@link TensorOps#directConvolutionState}: for logs. */
     public String convolutionPath() {
-        Map<String, String> paths = convolutionPaths();
-        long direct = paths.values().stream().filter(ProgramEngine::ranDirect).count();
+        Collection<ConvolutionPath> paths = exec.convolutionPaths().values();
+        long direct = paths.stream().filter(ConvolutionPath::direct).count();
         return direct + "/" + paths.size() + " convolutions direct; " + ops.directConvolutionState();
     }
 
-    /**
-     * Whether a path ({@link #convolutionPaths}) is the ops' own convolution: not "&lt;precision&gt; GEMM (im2col)" (a
-     * lowered layer) nor "im2col+GEMM"; the INT8 path that gathers its codes ("INT8 codes im2col + ...") is direct.
-     */
-    static boolean ranDirect(String path) {
-        return !path.endsWith("(im2col)") && !path.startsWith("im2col");
-    }
-
     /** Each convolution layer's path in the latest pass (cuDNN with its algorithms, or im2col), by layer name. */
-    public java.util.SortedMap<String, String> convolutionPaths() {
-        return exec.convolutionPaths();
+    public SortedMap<String, String> convolutionPaths() {
+        SortedMap<String, String> how = new TreeMap<>();
+        exec.convolutionPaths().forEach((layer, path) -> how.put(layer, path.how()));
+        return how;
     }
 
     @Override
@@ -337,8 +327,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     @Override
     public Model exportModel() {
         ops.download(params, Nd4jBuffers.floatView(model.params()));
-        INDArray s = updater(model).getStateViewArray();
-        if (s != null && s.length() > 0) {
+        INDArray s = ModelLayers.updaterState(model);
+        if (s != null) {
             ops.download(ops.slice(state, 0, s.length()), Nd4jBuffers.floatView(s));
         }
         ModelLayers.setCounts(model, iteration, epoch);

@@ -1,11 +1,11 @@
 package io.qsync.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.train.HostOps;
 import io.qsync.models.DemoModels;
 import io.qsync.runtime.UnsupportedModelException;
@@ -182,18 +182,20 @@ class HostProgramEngineTest {
         });
     }
 
-    /** Benchmark rows count direct convolutions: the INT8 path that gathers its codes is one, lowered layers are not. */
+    /**
+     * Benchmark rows count direct convolutions: im2col + GEMM and a lowered layer's GEMM are not (the host ops offer
+     * no direct convolution; on a GPU {@code CudaProgramEngineGpuTest} checks that cuDNN's and the INT8 codes' are).
+     */
     @Test
-    void onlyLoweredConvolutionsCountAsIm2col() {
-        assertTrue(
-                ProgramEngine.ranDirect("INT8 codes im2col + INT8 GEMM (K 576); backward cuDNN FP16 operands on TF32"));
-        assertTrue(ProgramEngine.ranDirect("cuDNN FP32 (fwd algo 1 math 1, bwd-data algo 1 math 1)"));
-        assertFalse(ProgramEngine.ranDirect("INT8 GEMM (im2col)"));
-        assertFalse(ProgramEngine.ranDirect("im2col+GEMM"));
+    void onlyTheOpsOwnConvolutionsCountAsDirect() {
+        ConvolutionPath lowered = ConvolutionPath.of(null, new LayerPrecision(Precision.FP16, null, 0));
+        assertEquals(new ConvolutionPath("FP16 GEMM (im2col)", false), lowered);
         try (ProgramEngine e =
                 ProgramEngine.open(EngineParity.init(DemoModels.fashionCnn(7, 1e-3)), new HostOps(), "test", 8)) {
             e.computeGradient(EngineParity.batch(0, 8));
             assertTrue(e.convolutionPath().startsWith("0/2 convolutions direct"), e.convolutionPath());
+            assertEquals(2, e.convolutionPaths().size(), e.convolutionPaths().toString());
+            e.convolutionPaths().values().forEach(how -> assertEquals("im2col+GEMM", how));
         }
     }
 }
