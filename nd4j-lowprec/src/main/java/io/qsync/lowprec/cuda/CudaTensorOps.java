@@ -39,6 +39,10 @@ public final class CudaTensorOps extends CudaKernelOps {
     private final List<LowPrecisionLinear> linears = new ArrayList<>();
     private final HostTransfers transfers;
     private final CudnnConvolutions cudnn;
+    /** Doubles of scratch for the two-stage bias gradient ({@link TrainKernels#sumBias}). */
+    private static final long BIAS_PARTS = 1 << 15;
+
+    private final DeviceBuffer biasParts;
     private QuantKernels qk;
     private boolean closed;
 
@@ -56,6 +60,8 @@ public final class CudaTensorOps extends CudaKernelOps {
         this.lt = new LtMatmul(device, alloc);
         this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
         this.cudnn = new CudnnConvolutions(cudnn, stream, alloc, this::quantKernels);
+        this.biasParts = alloc.allocate("bias gradient parts", 8L * BIAS_PARTS);
+        owned.add(biasParts);
     }
 
     /**
@@ -204,7 +210,7 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     @Override
     public void sumBias(Tensor dy, Tensor db, int outer, int channels, int inner) {
-        k.perBlock("sum_bias", channels, b(dy), b(db), outer, channels, inner);
+        k.sumBias(b(dy), b(db), outer, channels, inner, biasParts, BIAS_PARTS);
     }
 
     @Override

@@ -37,6 +37,25 @@ final class TrainKernels implements AutoCloseable {
         module.launch(kernel, blocks, BLOCK, 0, s, args);
     }
 
+    /** Blocks the two-stage bias sum aims for, whatever the device: its split, and so its rounding, follows the shapes. */
+    static final int SUM_BIAS_BLOCKS = 1024;
+
+    /**
+     * The bias gradient {@code db[c] = Σ dy[o, c, i]} over {@code outer × inner}: in two fixed-order stages through
+     * {@code parts} ({@code capacity} doubles) when the channels alone would leave SMs idle, else one block per channel.
+     */
+    void sumBias(DeviceBuffer dy, DeviceBuffer db, int outer, int ch, int inner, DeviceBuffer parts, long capacity) {
+        int splits = (int) Math.min(outer, Math.max(1, Math.min(capacity / ch, (SUM_BIAS_BLOCKS + ch - 1) / ch)));
+        if (splits <= 1) {
+            perBlock("sum_bias", ch, dy, db, outer, ch, inner);
+            return;
+        }
+        int rows = (outer + splits - 1) / splits;
+        splits = (outer + rows - 1) / rows;
+        module.launch3("sum_bias_part", ch, splits, BLOCK, 0, s, dy, parts, outer, ch, inner, rows);
+        each("sum_bias_fold", ch, parts, db, ch, splits);
+    }
+
     /** The geometry arguments every window kernel takes after its buffers. */
     static Object[] geom(ConvGeom g, boolean withChannels) {
         Object[] tail = {g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.padTop(), g.padLeft(), g.oh(), g.ow()};

@@ -117,11 +117,36 @@ extern "C" __global__ void transpose_f32(const float* src, float* dst, int a, in
 }
 
 // ---- bias ----
+// tensors hold < 2^31 elements (CudaTensorOps.MAX_ELEMENTS), so indices divide in 32 bits (64-bit divisions
+// made these memory-bound kernels instruction-bound)
 extern "C" __global__ void add_bias(float* x, const float* bias, int outer, int ch, int inner) {
     i64 n = (i64)outer * ch * inner;
-    for (i64 i = TID; i < n; i += NTHREADS) x[i] += bias[(i / inner) % ch];
+    for (i64 i = TID; i < n; i += NTHREADS) x[i] += bias[((unsigned)i / (unsigned)inner) % (unsigned)ch];
 }
-// one block per channel
+// sum over (outer, inner) per channel in two fixed-order stages, so that every SM works (one block per channel left
+// most of an H100 idle: 64 blocks over 132 SMs for a 64-channel layer): block (c, s) sums rows [s*rows, (s+1)*rows)
+// of channel c into part[c * splits + s]; then one thread per channel adds the parts in order.
+extern "C" __global__ void sum_bias_part(const float* dy, double* part, int outer, int ch, int inner, int rows) {
+    int c = blockIdx.x, sp = blockIdx.y;
+    int o0 = sp * rows;
+    int o1 = min(outer, o0 + rows);
+    double s = 0;
+    unsigned m = (unsigned)(o1 > o0 ? o1 - o0 : 0) * (unsigned)inner;
+    for (unsigned k = threadIdx.x; k < m; k += BLOCK) {
+        unsigned o = k / (unsigned)inner, i = k - o * (unsigned)inner;
+        s += dy[((i64)(o0 + o) * ch + c) * inner + i];
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[(i64)c * gridDim.y + sp] = s;
+}
+extern "C" __global__ void sum_bias_fold(const double* part, float* db, int ch, int splits) {
+    for (i64 c = TID; c < ch; c += NTHREADS) {
+        double s = 0;
+        for (int k = 0; k < splits; k++) s += part[c * splits + k];
+        db[c] = (float)s;
+    }
+}
+// one block per channel (channel counts beyond the two-stage kernels' scratch)
 extern "C" __global__ void sum_bias(const float* dy, float* db, int outer, int ch, int inner) {
     int c = blockIdx.x;
     double s = 0;
@@ -195,8 +220,9 @@ extern "C" __global__ void pool_fwd(int mx, const float* x, float* y, int planes
     i64 n = (i64)planes * OH * OW;
     float inv = 1.f / (KH * KW);
     for (i64 i = TID; i < n; i += NTHREADS) {
-        int ox = (int)(i % OW), oy = (int)((i / OW) % OH);
-        const float* xp = x + (i / ((i64)OW * OH)) * H * W;
+        unsigned u = (unsigned)i, q = u / (unsigned)OW;
+        int ox = (int)(u - q * (unsigned)OW), oy = (int)(q % (unsigned)OH);
+        const float* xp = x + (i64)(q / (unsigned)OH) * H * W;
         float r;
         if (mx) {
             int a = window_argmax(xp, H, W, KH, KW, SH, SW, PT, PL, oy, ox);
@@ -221,8 +247,9 @@ extern "C" __global__ void pool_bwd(int mx, const float* x, const float* dy, flo
     i64 n = (i64)planes * H * W;
     float inv = 1.f / (KH * KW);
     for (i64 i = TID; i < n; i += NTHREADS) {
-        int ix = (int)(i % W), iy = (int)((i / W) % H);
-        i64 pl = i / ((i64)W * H);
+        unsigned u = (unsigned)i, q = u / (unsigned)W;
+        int ix = (int)(u - q * (unsigned)W), iy = (int)(q % (unsigned)H);
+        i64 pl = q / (unsigned)H;
         const float* xp = x + pl * H * W;
         const float* dyp = dy + pl * OH * OW;
         float s = 0.f;

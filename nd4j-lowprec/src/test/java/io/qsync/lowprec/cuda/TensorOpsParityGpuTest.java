@@ -90,6 +90,17 @@ class TensorOpsParityGpuTest {
                         o.slice(t[2], 16, m * n))));
         cs.add(new Case("addBias", 1e-6, of(rnd(3 * 5 * 7), rnd(5)), (o, t) -> o.addBias(t[0], t[1], 3, 5, 7)));
         cs.add(new Case("sumBias", 1e-5, of(rnd(3 * 5 * 7), rnd(5)), (o, t) -> o.sumBias(t[0], t[1], 3, 5, 7)));
+        // the two-stage sum with uneven splits (37 rows in 13 parts of 3), a dense layer's (inner 1), and channels
+        // beyond the parts' scratch (one block per channel)
+        for (int[] d : new int[][] {{37, 64, 49}, {100, 600, 1}, {2, 40_000, 1}}) {
+            cs.add(new Case(
+                    "sumBias " + d[0] + "x" + d[1] + "x" + d[2],
+                    1e-5,
+                    of(rnd(d[0] * d[1] * d[2]), rnd(d[1])),
+                    (o, t) -> o.sumBias(t[0], t[1], d[0], d[1], d[2])));
+        }
+        cs.add(new Case(
+                "addBias 37x64x49", 1e-6, of(rnd(37 * 64 * 49), rnd(64)), (o, t) -> o.addBias(t[0], t[1], 37, 64, 49)));
         for (Act a : Act.values()) {
             cs.add(new Case("activate " + a, 1e-6, of(rnd(777), rnd(777)), (o, t) -> o.activate(a, 0.01, t[0], t[1])));
             cs.add(new Case(
