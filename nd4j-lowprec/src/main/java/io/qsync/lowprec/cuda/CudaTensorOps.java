@@ -258,23 +258,6 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     @Override
     public void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx) {
-        if (TrainKernels.tiles(g)) {
-            k.each(
-                    "pool_bwd_tiled",
-                    dy.length(),
-                    max ? 1 : 0,
-                    b(x),
-                    b(dy),
-                    b(dx),
-                    planes,
-                    g.h(),
-                    g.w(),
-                    g.kh(),
-                    g.kw(),
-                    g.oh(),
-                    g.ow());
-            return;
-        }
         k.each(
                 "pool_bwd",
                 dx.length(),

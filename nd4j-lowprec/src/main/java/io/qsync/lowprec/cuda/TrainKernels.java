@@ -56,19 +56,6 @@ final class TrainKernels implements AutoCloseable {
         each("sum_bias_fold", ch, parts, db, ch, splits);
     }
 
-    /**
-     * Whether pooling windows of {@code g} tile the plane (stride = kernel, no padding, as many windows as fit): then
-     * the backward pass runs one thread per window ({@code pool_bwd_tiled}) instead of gathering per element.
-     */
-    static boolean tiles(ConvGeom g) {
-        return g.sh() == g.kh()
-                && g.sw() == g.kw()
-                && g.padTop() == 0
-                && g.padLeft() == 0
-                && g.oh() == g.h() / g.kh()
-                && g.ow() == g.w() / g.kw();
-    }
-
     /** The geometry arguments every window kernel takes after its buffers. */
     static Object[] geom(ConvGeom g, boolean withChannels) {
         Object[] tail = {g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.padTop(), g.padLeft(), g.oh(), g.ow()};

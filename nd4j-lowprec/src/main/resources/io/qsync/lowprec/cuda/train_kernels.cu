@@ -270,36 +270,6 @@ extern "C" __global__ void pool_bwd(int mx, const float* x, const float* dy, flo
         dx[i] = s;
     }
 }
-// pool_bwd for windows that tile the plane (stride = kernel, no padding, OH = H / KH, OW = W / KW): one thread per
-// window writes every element of its window (the pooled gradient, or 0) and, on the last row or column of windows, the
-// elements no window covers (0). Each element is written once with the value pool_bwd forms (0 + its one
-// contribution), where pool_bwd found its window by dividing per element, which made it instruction-bound.
-extern "C" __global__ void pool_bwd_tiled(int mx, const float* x, const float* dy, float* dx, int planes, int H,
-                                          int W, int KH, int KW, int OH, int OW) {
-    i64 n = (i64)planes * OH * OW;
-    float inv = 1.f / (KH * KW);
-    for (i64 i = TID; i < n; i += NTHREADS) {
-        unsigned u = (unsigned)i, q = u / (unsigned)OW;
-        int ox = (int)(u - q * (unsigned)OW), oy = (int)(q % (unsigned)OH);
-        i64 pl = q / (unsigned)OH;
-        const float* xp = x + pl * H * W;
-        float* dxp = dx + pl * H * W;
-        float g = dy[i];
-        int a = mx ? window_argmax(xp, H, W, KH, KW, KH, KW, 0, 0, oy, ox) : -1;
-        int y0 = oy * KH, x0 = ox * KW;
-        int y1 = oy == OH - 1 ? H : y0 + KH, x1 = ox == OW - 1 ? W : x0 + KW;
-        for (int iy = y0; iy < y1; iy++) {
-            for (int ix = x0; ix < x1; ix++) {
-                float s = 0.f;
-                if (iy < y0 + KH && ix < x0 + KW) {
-                    if (!mx) s += g * inv;
-                    else if (iy * W + ix == a) s += g;
-                }
-                dxp[iy * W + ix] = s;
-            }
-        }
-    }
-}
 // one block per plane
 extern "C" __global__ void global_pool_fwd(int mx, const float* x, float* y, int size) {
     const float* xp = x + (i64)blockIdx.x * size;

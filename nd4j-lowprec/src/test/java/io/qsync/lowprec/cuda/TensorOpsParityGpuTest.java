@@ -114,7 +114,8 @@ class TensorOpsParityGpuTest {
             new ConvGeom(2, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4),
             new ConvGeom(3, 8, 6, 3, 3, 1, 1, 1, 1, 8, 6),
             new ConvGeom(2, 9, 9, 5, 5, 1, 1, 0, 0, 5, 5),
-            // windows that tile the plane (pool_bwd_tiled): exactly, with an uncovered last row and column, and 3x3
+            // pooling windows that tile the plane (the VGG-style CNN's 2x2 pools): exactly, with an uncovered last row
+            // and column, and 3x3
             new ConvGeom(3, 8, 8, 2, 2, 2, 2, 0, 0, 4, 4),
             new ConvGeom(2, 7, 7, 2, 2, 2, 2, 0, 0, 3, 3),
             new ConvGeom(2, 8, 7, 3, 3, 3, 3, 0, 0, 2, 2)
