@@ -110,7 +110,7 @@ public final class ReplayerVsRealityBench {
         for (int i = 0; i < cal.size(); i++) {
             calib.addRun(
                     cal.get(i).plans(),
-                    median(m.get(i).stepMs()) / 1e3,
+                    Medians.of(m.get(i).stepMs()) / 1e3,
                     m.get(i).layers());
         }
         StepCalibration.Fit fit = calib.fit();
@@ -145,7 +145,7 @@ public final class ReplayerVsRealityBench {
                 System.out.printf(
                         "note: Replayer %.2f ms vs calibration model %.2f ms for %s%n", predMs, direct, v.name());
             }
-            double meas = median(mv.stepMs());
+            double meas = Medians.of(mv.stepMs());
             double err = (predMs - meas) / meas;
             sumErr += Math.abs(err);
             signed += err;
@@ -173,7 +173,7 @@ public final class ReplayerVsRealityBench {
                     "| %s | %.2f | %.2f | %.2f |%n",
                     cell(cal.get(i).name()),
                     m.get(i).layers().cpuShare(),
-                    median(m.get(i).stepMs()),
+                    Medians.of(m.get(i).stepMs()),
                     1e3 * calib.predictSeconds(fit, cal.get(i).plans())));
         }
         md.append("\n## Machine drift: median step time of all pairs per cycle (ms)\n\n");
@@ -186,7 +186,7 @@ public final class ReplayerVsRealityBench {
                     }
                 }
             }
-            md.append(String.format("%s%.1f", c == 0 ? "" : ", ", median(v)));
+            md.append(String.format("%s%.1f", c == 0 ? "" : ", ", Medians.of(v)));
         }
         md.append("\n\n## Per-layer in-step costs (ms, forward + backward, medians over the calibration pairs)\n\n"
                 + "| layer |");
@@ -278,7 +278,7 @@ public final class ReplayerVsRealityBench {
                 v.add(m.stepMs().get(j));
             }
         }
-        return median(v);
+        return Medians.of(v);
     }
 
     /** blocks of {@code cycles} cycles over {@code n} pairs, each cycle a fresh permutation */
@@ -383,13 +383,5 @@ public final class ReplayerVsRealityBench {
             m.put(ids.get(i), ps[i % ps.length]);
         }
         return m;
-    }
-
-    private static double median(List<Double> l) {
-        double[] c = l.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        if (c.length == 0) {
-            return Double.NaN;
-        }
-        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
     }
 }

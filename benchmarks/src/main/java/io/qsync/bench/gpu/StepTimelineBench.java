@@ -1,6 +1,7 @@
 package io.qsync.bench.gpu;
 
 import io.qsync.backend.cuda.ProgramEngine;
+import io.qsync.bench.Medians;
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.cuda.CudaEventMarks;
 import io.qsync.lowprec.cuda.CudaTensorOps;
@@ -55,10 +56,23 @@ final class StepTimelineBench {
     private static Map<String, Object> one(Config c, int batch) {
         Map<String, Double> ops = new LinkedHashMap<>();
         String path;
+        Model model = c.model().get();
         CudaTensorOps cuda = CudaTensorOps.open(0, c.tf32());
-        CudaEventMarks marks = new CudaEventMarks(cuda, 4096);
-        OpTimeline timeline = new OpTimeline(cuda, marks);
-        try (ProgramEngine e = ProgramEngine.open(c.model().get(), timeline.ops(), "cuda", batch, false)) {
+        CudaEventMarks marks = null;
+        ProgramEngine engine;
+        OpTimeline timeline;
+        try { // the engine owns the ops once open; until then a failure must free the device here
+            marks = new CudaEventMarks(cuda, 4096);
+            timeline = new OpTimeline(cuda, marks);
+            engine = ProgramEngine.open(model, timeline.ops(), "cuda", batch, false);
+        } catch (RuntimeException x) {
+            if (marks != null) {
+                marks.close();
+            }
+            cuda.close();
+            throw x;
+        }
+        try (ProgramEngine e = engine) {
             HostBatch[] bs = {CudaEngineBench.randomBatch(batch, 784, 17), CudaEngineBench.randomBatch(batch, 784, 18)};
             for (int i = 0; i < WARMUP + WINDOWS; i++) {
                 if (i >= WARMUP) {
@@ -71,7 +85,7 @@ final class StepTimelineBench {
                 }
             }
             path = e.convolutionPath() + " " + e.convolutionPaths();
-            timeline.samples().forEach((k, v) -> ops.put(k, median(v)));
+            timeline.samples().forEach((k, v) -> ops.put(k, Medians.of(v)));
         } finally {
             marks.close();
         }
@@ -128,12 +142,5 @@ final class StepTimelineBench {
             s = s.substring(0, b);
         }
         return s.replaceFirst("^conv\\d+\\.", "conv.").replaceFirst("^linear\\d+", "linear");
-    }
-
-    private static double median(List<Double> v) {
-        List<Double> s = new ArrayList<>(v);
-        Collections.sort(s);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : 0.5 * (s.get(n / 2 - 1) + s.get(n / 2));
     }
 }
