@@ -39,7 +39,7 @@ public final class CudaTensorOps extends CudaKernelOps {
     private final List<LowPrecisionLinear> linears = new ArrayList<>();
     private final HostTransfers transfers;
     private final CudnnConvolutions cudnn;
-    /** Doubles of scratch for the two-stage bias gradient ({@link TrainKernels#sumBias}). */
+    /** Doubles of scratch for two-stage sums: bias gradients ({@link TrainKernels#sumBias}), small-patch filters. */
     private static final long BIAS_PARTS = 1 << 15;
 
     private final DeviceBuffer biasParts;
@@ -59,9 +59,10 @@ public final class CudaTensorOps extends CudaKernelOps {
         this.k = new TrainKernels(device, stream);
         this.lt = new LtMatmul(device, alloc);
         this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
-        this.cudnn = new CudnnConvolutions(cudnn, stream, alloc, this::quantKernels);
-        this.biasParts = alloc.allocate("bias gradient parts", 8L * BIAS_PARTS);
+        this.biasParts = alloc.allocate("partial sums", 8L * BIAS_PARTS);
         owned.add(biasParts);
+        this.cudnn = new CudnnConvolutions(
+                cudnn, stream, alloc, this::quantKernels, new SmallPatchKernels(k, biasParts, BIAS_PARTS));
     }
 
     /**
@@ -214,6 +215,23 @@ public final class CudaTensorOps extends CudaKernelOps {
     }
 
     @Override
+    public void addBiasActivate(
+            Act act, double alpha, Tensor z, Tensor bias, int outer, int channels, int inner, Tensor y) {
+        k.each("add_bias_act", z.length(), act.code(), (float) alpha, b(z), b(bias), b(y), outer, channels, inner);
+    }
+
+    @Override
+    public void activateBackwardSumBias(
+            Act act, double alpha, Tensor z, Tensor dy, Tensor dz, Tensor db, int outer, int channels, int inner) {
+        int code = act.code();
+        if (!k.actBackwardSumBias(
+                code, (float) alpha, b(z), b(dy), b(dz), b(db), outer, channels, inner, biasParts, BIAS_PARTS)) {
+            activateBackward(act, alpha, z, dy, dz);
+            sumBias(dz, db, outer, channels, inner);
+        }
+    }
+
+    @Override
     public void activate(Act act, double alpha, Tensor z, Tensor y) {
         k.each("act_fwd", z.length(), act.code(), (float) alpha, b(z), b(y), z.length());
     }
@@ -258,6 +276,23 @@ public final class CudaTensorOps extends CudaKernelOps {
 
     @Override
     public void poolBackward(boolean max, Tensor x, Tensor dy, ConvGeom g, int planes, Tensor dx) {
+        if (TrainKernels.tiles(g)) {
+            k.each(
+                    "pool_bwd_tiled",
+                    dy.length(),
+                    max ? 1 : 0,
+                    b(x),
+                    b(dy),
+                    b(dx),
+                    planes,
+                    g.h(),
+                    g.w(),
+                    g.kh(),
+                    g.kw(),
+                    g.oh(),
+                    g.ow());
+            return;
+        }
         k.each(
                 "pool_bwd",
                 dx.length(),

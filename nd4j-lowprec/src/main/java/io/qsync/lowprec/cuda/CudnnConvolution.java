@@ -31,6 +31,8 @@ final class CudnnConvolution implements Convolution {
     private final int nOut;
     /** TF32, FP16 or BF16: the operands are rounded to it and multiplied on TF32 tensor cores; null: FP32 (FMA). */
     private final Precision rounding;
+    /** Our kernels in place of cuDNN's forward and backward filter (small patches), or null. */
+    private final SmallPatchKernels small;
 
     private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
     private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
@@ -52,6 +54,7 @@ final class CudnnConvolution implements Convolution {
      * Sets up the descriptors and chooses the algorithms.
      *
      * @param qk kernels for the roundings (unused for FP32)
+     * @param small kernels for the forward and backward filter in place of cuDNN's, or null
      * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
      */
     CudnnConvolution(
@@ -62,8 +65,10 @@ final class CudnnConvolution implements Convolution {
             ConvGeom g,
             int batch,
             int nOut,
-            Precision precision) {
+            Precision precision,
+            SmallPatchKernels small) {
         this.h = h;
+        this.small = small;
         this.qk = qk;
         this.s = s;
         this.g = g;
@@ -160,6 +165,7 @@ final class CudnnConvolution implements Convolution {
     @Override
     public String describe() {
         return "cuDNN "
+                + (small != null ? "(small patch: our forward and bwd-filter kernels) " : "")
                 + (rounding == null ? "FP32" : rounding == Precision.TF32 ? "TF32" : rounding + " operands on TF32")
                 + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
                 + ", bwd-data algo " + dataPick.algo() + " " + math(dataPick.math()) + ", bwd-filter algo "
@@ -203,6 +209,10 @@ final class CudnnConvolution implements Convolution {
         DeviceBuffer yb = buf(y, yLength(), "y");
         savedX = rounding != null ? rounded(xb, xLength(), xr) : xb;
         savedW = rounding != null ? rounded(wb, wLength(), wr) : wb;
+        if (small != null) {
+            small.forward(savedX, savedW, yb, batch, nOut, g);
+            return;
+        }
         check(
                 "cudnnConvolutionForward",
                 cudnnConvolutionForward(
@@ -245,6 +255,11 @@ final class CudnnConvolution implements Convolution {
         if (rounding != null) {
             d = rounded(d, yLength(), h.shared("rounded dY", 4 * yLength()));
         }
+        DeviceBuffer dwb = buf(dw, wLength(), "dw");
+        if (small != null && small.filterGrad(savedX, d, dwb, batch, nOut, g)) {
+            backwardData(d, dx);
+            return;
+        }
         check(
                 "cudnnConvolutionBackwardFilter",
                 cudnnConvolutionBackwardFilter(
@@ -260,7 +275,12 @@ final class CudnnConvolution implements Convolution {
                         filterPick.workspace(),
                         h.zero(),
                         wDesc,
-                        buf(dw, wLength(), "dw").pointer()));
+                        dwb.pointer()));
+        backwardData(d, dx);
+    }
+
+    /** dx (overwritten) from the dY operand {@code d}; nothing when {@code dx} is null. */
+    private void backwardData(DeviceBuffer d, Tensor dx) {
         if (dx != null) {
             check(
                     "cudnnConvolutionBackwardData",

@@ -22,10 +22,19 @@ final class CudnnConvolutions implements AutoCloseable {
         return !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.int8Cudnn", "true"));
     }
 
+    /**
+     * Whether convolutions with small patches use {@link SmallPatchKernels} for their forward and backward filter
+     * ({@code -Dqsync.cuda.smallPatch}, default true; read per layer).
+     */
+    static boolean smallPatchOn() {
+        return !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.smallPatch", "true"));
+    }
+
     private final boolean on;
     private final CudaStream stream;
     private final DeviceAllocator alloc;
     private final Supplier<QuantKernels> kernels;
+    private final SmallPatchKernels small;
     private final List<Convolution> made = new ArrayList<>();
     private final List<String> refused = new ArrayList<>();
     private CudnnHandle handle;
@@ -34,9 +43,16 @@ final class CudnnConvolutions implements AutoCloseable {
     /**
      * @param on      false: never offer a convolution (im2col + GEMM everywhere)
      * @param kernels the rounding kernels for TF32, FP16 and BF16 (created on demand)
+     * @param small   the kernels for convolutions with small patches
      */
-    CudnnConvolutions(boolean on, CudaStream stream, DeviceAllocator alloc, Supplier<QuantKernels> kernels) {
+    CudnnConvolutions(
+            boolean on,
+            CudaStream stream,
+            DeviceAllocator alloc,
+            Supplier<QuantKernels> kernels,
+            SmallPatchKernels small) {
         this.on = on;
+        this.small = small;
         this.stream = stream;
         this.alloc = alloc;
         this.kernels = kernels;
@@ -88,7 +104,8 @@ final class CudnnConvolutions implements AutoCloseable {
                     g,
                     batch,
                     nOut,
-                    precision);
+                    precision,
+                    smallPatchOn() && SmallPatchKernels.applies(g) ? small : null);
             made.add(c);
             return c;
         } catch (RuntimeException e) {

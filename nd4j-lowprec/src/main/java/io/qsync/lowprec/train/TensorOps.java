@@ -57,6 +57,26 @@ public interface TensorOps extends AutoCloseable {
     void activateBackward(Act act, double alpha, Tensor z, Tensor dy, Tensor dz);
 
     /**
+     * {@link #addBias} then {@link #activate}: {@code z[o, ch, i] += bias[ch]}, then {@code y = f(z)}; z keeps the
+     * biased values for the backward pass. A backend may do both in one pass, with the same results.
+     */
+    default void addBiasActivate(
+            Act act, double alpha, Tensor z, Tensor bias, int outer, int channels, int inner, Tensor y) {
+        addBias(z, bias, outer, channels, inner);
+        activate(act, alpha, z, y);
+    }
+
+    /**
+     * {@link #activateBackward} then {@link #sumBias}: {@code dz = dy * f'(z)}, then {@code db[ch]} = the sum of dz
+     * over o and i. A backend may do both in one pass, with the same results.
+     */
+    default void activateBackwardSumBias(
+            Act act, double alpha, Tensor z, Tensor dy, Tensor dz, Tensor db, int outer, int channels, int inner) {
+        activateBackward(act, alpha, z, dy, dz);
+        sumBias(dz, db, outer, channels, inner);
+    }
+
+    /**
      * im2col over a batch: {@code cols[r, b*P + p]} for patch row {@code r = (ch*kh + ky)*kw + kx}, image b and
      * output position p; positions outside the input read 0.
      */

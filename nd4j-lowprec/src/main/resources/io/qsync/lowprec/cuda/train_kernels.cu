@@ -139,6 +139,34 @@ extern "C" __global__ void sum_bias_part(const float* dy, double* part, int oute
     s = block_sum(s);
     if (threadIdx.x == 0) part[(i64)c * gridDim.y + sp] = s;
 }
+// add_bias then act_fwd in one pass (z keeps the biased values for the backward pass); same results
+extern "C" __global__ void add_bias_act(int a, float alpha, float* z, const float* bias, float* y, int outer, int ch,
+                                        int inner) {
+    i64 n = (i64)outer * ch * inner;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        float v = z[i] + bias[((unsigned)i / (unsigned)inner) % (unsigned)ch];
+        z[i] = v;
+        y[i] = act_f(a, v, alpha);
+    }
+}
+// act_bwd then sum_bias_part in one pass: dz = dy * f'(z) is written and summed in sum_bias_part's order
+extern "C" __global__ void act_bwd_sum_bias_part(int a, float alpha, const float* z, const float* dy, float* dz,
+                                                 double* part, int outer, int ch, int inner, int rows) {
+    int c = blockIdx.x, sp = blockIdx.y;
+    int o0 = sp * rows;
+    int o1 = min(outer, o0 + rows);
+    double s = 0;
+    unsigned m = (unsigned)(o1 > o0 ? o1 - o0 : 0) * (unsigned)inner;
+    for (unsigned k = threadIdx.x; k < m; k += BLOCK) {
+        unsigned o = k / (unsigned)inner, i = k - o * (unsigned)inner;
+        i64 j = ((i64)(o0 + o) * ch + c) * inner + i;
+        float d = dy[j] * act_d(a, z[j], alpha);
+        dz[j] = d;
+        s += d;
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[(i64)c * gridDim.y + sp] = s;
+}
 extern "C" __global__ void sum_bias_fold(const double* part, float* db, int ch, int splits) {
     for (i64 c = TID; c < ch; c += NTHREADS) {
         double s = 0;
@@ -195,6 +223,82 @@ extern "C" __global__ void col2im(const float* cols, float* dx, int batch, int C
             }
         }
         dx[i] = s;
+    }
+}
+
+// ---- convolutions with small patches (C*KH*KW <= SMALL_PATCH, e.g. a first layer over 1 channel) ----
+// cuDNN's deterministic algorithms are slow there: its backward filter reduces 9 columns over the whole batch with
+// few blocks. Patch entry r = (c*KH + ky)*KW + kx, as im2col's rows; offsets per r are set up once per block.
+#define SMALL_PATCH 25
+__device__ void small_patch_offsets(int R, int H, int W, int KH, int KW, int* off, int* dy, int* dx) {
+    for (int r = threadIdx.x; r < R; r += blockDim.x) {
+        int c = r / (KH * KW), q = r - c * KH * KW, ky = q / KW;
+        off[r] = c * H * W;
+        dy[r] = ky;
+        dx[r] = q - ky * KW;
+    }
+    __syncthreads();
+}
+// y[n, k, p] = sum_r w[k, r] * x[n, patch r at p] (0 outside), one thread per output, r in order
+extern "C" __global__ void conv_small_fwd(const float* x, const float* w, float* y, int batch, int nOut, int C,
+                                          int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
+                                          int OW) {
+    __shared__ int off[SMALL_PATCH], oy_[SMALL_PATCH], ox_[SMALL_PATCH];
+    int R = C * KH * KW;
+    small_patch_offsets(R, H, W, KH, KW, off, oy_, ox_);
+    unsigned P = (unsigned)(OH * OW);
+    i64 n = (i64)batch * nOut * P;
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        unsigned u = (unsigned)i, q = u / P, p = u - q * P;
+        unsigned k = q % (unsigned)nOut, b = q / (unsigned)nOut;
+        int oy = (int)(p / (unsigned)OW), ox = (int)(p - (unsigned)oy * OW);
+        int y0 = oy * SH - PT, x0 = ox * SW - PL;
+        const float* xb = x + (i64)b * C * H * W;
+        const float* wk = w + (i64)k * R;
+        float s = 0.f;
+#pragma unroll
+        for (int r = 0; r < SMALL_PATCH; r++) {
+            if (r < R) {
+                int iy = y0 + oy_[r], ix = x0 + ox_[r];
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = fmaf(wk[r], xb[off[r] + iy * W + ix], s);
+            }
+        }
+        y[i] = s;
+    }
+}
+// dw[k, r] = sum over n, p of dy[n, k, p] * x[n, patch r at p], stage one: block (k, s) sums images
+// [s*rows, (s+1)*rows) into part[(k*R + r) * splits + s] (then sum_bias_fold over nOut*R sums, in order)
+extern "C" __global__ void conv_small_wgrad_part(const float* x, const float* dy, double* part, int batch, int nOut,
+                                                 int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL,
+                                                 int OH, int OW, int rows) {
+    __shared__ int off[SMALL_PATCH], oy_[SMALL_PATCH], ox_[SMALL_PATCH];
+    int R = C * KH * KW;
+    small_patch_offsets(R, H, W, KH, KW, off, oy_, ox_);
+    int k = blockIdx.x, sp = blockIdx.y;
+    int n0 = sp * rows, n1 = min(batch, n0 + rows);
+    unsigned P = (unsigned)(OH * OW);
+    unsigned m = (unsigned)(n1 > n0 ? n1 - n0 : 0) * P;
+    float s[SMALL_PATCH];
+#pragma unroll
+    for (int r = 0; r < SMALL_PATCH; r++) s[r] = 0.f;
+    for (unsigned t = threadIdx.x; t < m; t += BLOCK) {
+        unsigned nn = t / P, p = t - nn * P;
+        i64 b = n0 + nn;
+        int oy = (int)(p / (unsigned)OW), ox = (int)(p - (unsigned)oy * OW);
+        int y0 = oy * SH - PT, x0 = ox * SW - PL;
+        float d = dy[(b * nOut + k) * P + p];
+        const float* xb = x + b * C * H * W;
+#pragma unroll
+        for (int r = 0; r < SMALL_PATCH; r++) {
+            if (r < R) {
+                int iy = y0 + oy_[r], ix = x0 + ox_[r];
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W) s[r] = fmaf(d, xb[off[r] + iy * W + ix], s[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        double v = block_sum((double)s[r]);
+        if (threadIdx.x == 0) part[((i64)k * R + r) * gridDim.y + sp] = v;
     }
 }
 
@@ -268,6 +372,36 @@ extern "C" __global__ void pool_bwd(int mx, const float* x, const float* dy, flo
             }
         }
         dx[i] = s;
+    }
+}
+// pool_bwd for windows that tile the plane (stride = kernel, no padding, OH = H / KH, OW = W / KW): one thread per
+// window writes every element of its window (the pooled gradient, or 0) and, on the last row or column of windows, the
+// elements no window covers (0). Each element is written once with the value pool_bwd forms (0 + its one
+// contribution), where pool_bwd found its window by dividing per element, which made it instruction-bound.
+extern "C" __global__ void pool_bwd_tiled(int mx, const float* x, const float* dy, float* dx, int planes, int H,
+                                          int W, int KH, int KW, int OH, int OW) {
+    i64 n = (i64)planes * OH * OW;
+    float inv = 1.f / (KH * KW);
+    for (i64 i = TID; i < n; i += NTHREADS) {
+        unsigned u = (unsigned)i, q = u / (unsigned)OW;
+        int ox = (int)(u - q * (unsigned)OW), oy = (int)(q % (unsigned)OH);
+        i64 pl = q / (unsigned)OH;
+        const float* xp = x + pl * H * W;
+        float* dxp = dx + pl * H * W;
+        float g = dy[i];
+        int a = mx ? window_argmax(xp, H, W, KH, KW, KH, KW, 0, 0, oy, ox) : -1;
+        int y0 = oy * KH, x0 = ox * KW;
+        int y1 = oy == OH - 1 ? H : y0 + KH, x1 = ox == OW - 1 ? W : x0 + KW;
+        for (int iy = y0; iy < y1; iy++) {
+            for (int ix = x0; ix < x1; ix++) {
+                float s = 0.f;
+                if (iy < y0 + KH && ix < x0 + KW) {
+                    if (!mx) s += g * inv;
+                    else if (iy * W + ix == a) s += g;
+                }
+                dxp[iy * W + ix] = s;
+            }
+        }
     }
 }
 // one block per plane

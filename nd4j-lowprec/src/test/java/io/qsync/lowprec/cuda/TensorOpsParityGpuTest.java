@@ -109,6 +109,23 @@ class TensorOpsParityGpuTest {
                     of(rnd(777), rnd(777), rnd(777)),
                     (o, t) -> o.activateBackward(a, 0.01, t[0], t[1], t[2])));
         }
+        // the fused bias + activation ops: two-stage sums (37x64x49) and one block per channel (2x40000x1)
+        for (int[] d : new int[][] {{37, 64, 49}, {2, 40_000, 1}}) {
+            int len = d[0] * d[1] * d[2];
+            String ds = " " + d[0] + "x" + d[1] + "x" + d[2];
+            for (Act a : new Act[] {Act.RELU, Act.LEAKYRELU, Act.TANH, Act.SIGMOID}) {
+                cs.add(new Case(
+                        "addBiasActivate " + a + ds,
+                        1e-6,
+                        of(rnd(len), rnd(d[1]), rnd(len)),
+                        (o, t) -> o.addBiasActivate(a, 0.01, t[0], t[1], d[0], d[1], d[2], t[2])));
+                cs.add(new Case(
+                        "activateBackwardSumBias " + a + ds,
+                        1e-5,
+                        of(rnd(len), rnd(len), rnd(len), rnd(d[1])),
+                        (o, t) -> o.activateBackwardSumBias(a, 0.01, t[0], t[1], t[2], t[3], d[0], d[1], d[2])));
+            }
+        }
         int batch = 3;
         for (ConvGeom g : new ConvGeom[] {
             new ConvGeom(2, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4),

@@ -58,6 +58,10 @@ record ConvStep(
         } else {
             loweredForward(x, z);
         }
+        if (bOff >= 0 && act != Act.IDENTITY) {
+            ops.addBiasActivate(act, alpha, z, x.param(bOff, nOut), x.rows(), nOut, g.outPlane(), x.out(name));
+            return;
+        }
         if (bOff >= 0) {
             ops.addBias(z, x.param(bOff, nOut), x.rows(), nOut, g.outPlane());
         }
@@ -85,10 +89,14 @@ record ConvStep(
         Tensor dz = x.gradOut(name);
         if (act != Act.IDENTITY) {
             Tensor d = x.perExample("dz:" + name, nOut * g.outPlane());
-            ops.activateBackward(act, alpha, z(x), dz, d);
+            if (bOff >= 0) {
+                ops.activateBackwardSumBias(
+                        act, alpha, z(x), dz, d, x.paramGrad(bOff, nOut), x.rows(), nOut, g.outPlane());
+            } else {
+                ops.activateBackward(act, alpha, z(x), dz, d);
+            }
             dz = d;
-        }
-        if (bOff >= 0) {
+        } else if (bOff >= 0) {
             ops.sumBias(dz, x.paramGrad(bOff, nOut), x.rows(), nOut, g.outPlane());
         }
         Convolution conv = x.convolution(name, g, nOut, precision);
