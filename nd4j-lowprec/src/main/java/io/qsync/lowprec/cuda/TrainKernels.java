@@ -89,17 +89,17 @@ final class TrainKernels implements AutoCloseable {
     }
 
     /** The largest patch ({@code C·KH·KW}) of the small-patch convolution kernels ({@code SMALL_PATCH} in the source). */
-    static final int SMALL_PATCH = 25;
+    static final int SMALL_PATCH = 9;
+
+    /** Output channels per block of the small-patch filter gradient ({@code WG_KC} in the source). */
+    static final int SMALL_WGRAD_CHANNELS = 4;
 
     /** Blocks the small-patch filter gradient aims for: its split, and so its rounding, follows the shapes. */
-    static final int SMALL_WGRAD_BLOCKS = 2048;
+    static final int SMALL_WGRAD_BLOCKS = 1024;
 
-    /** {@code y = conv(x, w)} for a patch of at most {@link #SMALL_PATCH}: one thread per output, patch in order. */
+    /** {@code y = conv(x, w)} for a patch of at most {@link #SMALL_PATCH}: one thread per output position. */
     void smallConvForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int batch, int nOut, ConvGeom g) {
-        each(
-                "conv_small_fwd",
-                (long) batch * nOut * g.outPlane(),
-                concat(new Object[] {x, w, y, batch, nOut}, geom(g, true)));
+        each("conv_small_fwd", (long) batch * g.outPlane(), concat(new Object[] {x, w, y, batch, nOut}, geom(g, true)));
     }
 
     /**
@@ -121,11 +121,12 @@ final class TrainKernels implements AutoCloseable {
         if (fit < 1) {
             return false;
         }
-        int splits = (int) Math.min(batch, Math.min(fit, (SMALL_WGRAD_BLOCKS + nOut - 1) / nOut));
+        int chunks = (nOut + SMALL_WGRAD_CHANNELS - 1) / SMALL_WGRAD_CHANNELS;
+        int splits = (int) Math.min(batch, Math.min(fit, (SMALL_WGRAD_BLOCKS + chunks - 1) / chunks));
         int rows = (batch + splits - 1) / splits;
         splits = (batch + rows - 1) / rows;
         Object[] args = concat(concat(new Object[] {x, dy, parts, batch, nOut}, geom(g, true)), new Object[] {rows});
-        module.launch3("conv_small_wgrad_part", nOut, splits, BLOCK, 0, s, args);
+        module.launch3("conv_small_wgrad_part", chunks, splits, BLOCK, 0, s, args);
         each("sum_bias_fold", sums, parts, dw, sums, splits);
         return true;
     }

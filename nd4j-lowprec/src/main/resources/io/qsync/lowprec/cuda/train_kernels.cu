@@ -227,9 +227,12 @@ extern "C" __global__ void col2im(const float* cols, float* dx, int batch, int C
 }
 
 // ---- convolutions with small patches (C*KH*KW <= SMALL_PATCH, e.g. a first layer over 1 channel) ----
-// cuDNN's deterministic algorithms are slow there: its backward filter reduces 9 columns over the whole batch with
-// few blocks. Patch entry r = (c*KH + ky)*KW + kx, as im2col's rows; offsets per r are set up once per block.
-#define SMALL_PATCH 25
+// cuDNN's deterministic algorithms are slow there (few blocks over a huge reduction). Patch entry
+// r = (c*KH + ky)*KW + kx, as im2col's rows; its offsets are set up once per block. Each thread loads the patch of
+// one output position once (0 outside the input) and reuses it for every output channel (forward) or for WG_KC
+// channels (filter gradient).
+#define SMALL_PATCH 9
+#define WG_KC 4
 __device__ void small_patch_offsets(int R, int H, int W, int KH, int KW, int* off, int* dy, int* dx) {
     for (int r = threadIdx.x; r < R; r += blockDim.x) {
         int c = r / (KH * KW), q = r - c * KH * KW, ky = q / KW;
@@ -239,7 +242,18 @@ __device__ void small_patch_offsets(int R, int H, int W, int KH, int KW, int* of
     }
     __syncthreads();
 }
-// y[n, k, p] = sum_r w[k, r] * x[n, patch r at p] (0 outside), one thread per output, r in order
+__device__ __forceinline__ void small_patch_load(const float* xb, int R, int H, int W, int y0, int x0, const int* off,
+                                                 const int* oy_, const int* ox_, float* v) {
+#pragma unroll
+    for (int r = 0; r < SMALL_PATCH; r++) {
+        v[r] = 0.f;
+        if (r < R) {
+            int iy = y0 + oy_[r], ix = x0 + ox_[r];
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W) v[r] = xb[off[r] + iy * W + ix];
+        }
+    }
+}
+// y[n, k, p] = sum_r w[k, r] * x[n, patch r at p] (r in order), one thread per (n, p) over every k
 extern "C" __global__ void conv_small_fwd(const float* x, const float* w, float* y, int batch, int nOut, int C,
                                           int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
                                           int OW) {
@@ -247,58 +261,68 @@ extern "C" __global__ void conv_small_fwd(const float* x, const float* w, float*
     int R = C * KH * KW;
     small_patch_offsets(R, H, W, KH, KW, off, oy_, ox_);
     unsigned P = (unsigned)(OH * OW);
-    i64 n = (i64)batch * nOut * P;
+    i64 n = (i64)batch * P;
     for (i64 i = TID; i < n; i += NTHREADS) {
-        unsigned u = (unsigned)i, q = u / P, p = u - q * P;
-        unsigned k = q % (unsigned)nOut, b = q / (unsigned)nOut;
+        unsigned u = (unsigned)i, b = u / P, p = u - b * P;
         int oy = (int)(p / (unsigned)OW), ox = (int)(p - (unsigned)oy * OW);
-        int y0 = oy * SH - PT, x0 = ox * SW - PL;
-        const float* xb = x + (i64)b * C * H * W;
-        const float* wk = w + (i64)k * R;
-        float s = 0.f;
+        float v[SMALL_PATCH];
+        small_patch_load(x + (i64)b * C * H * W, R, H, W, oy * SH - PT, ox * SW - PL, off, oy_, ox_, v);
+        float* yb = y + (i64)b * nOut * P + p;
+        for (int k = 0; k < nOut; k++) {
+            const float* wk = w + k * R;
+            float s = 0.f;
 #pragma unroll
-        for (int r = 0; r < SMALL_PATCH; r++) {
-            if (r < R) {
-                int iy = y0 + oy_[r], ix = x0 + ox_[r];
-                if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = fmaf(wk[r], xb[off[r] + iy * W + ix], s);
+            for (int r = 0; r < SMALL_PATCH; r++) {
+                if (r < R) s = fmaf(wk[r], v[r], s);
             }
+            yb[(i64)k * P] = s;
         }
-        y[i] = s;
     }
 }
-// dw[k, r] = sum over n, p of dy[n, k, p] * x[n, patch r at p], stage one: block (k, s) sums images
-// [s*rows, (s+1)*rows) into part[(k*R + r) * splits + s] (then sum_bias_fold over nOut*R sums, in order)
+// dw[k, r] = sum over n, p of dy[n, k, p] * x[n, patch r at p], stage one: block (j, s) sums channels
+// [j*WG_KC, (j+1)*WG_KC) over images [s*rows, (s+1)*rows) into part[(k*R + r) * splits + s] (then sum_bias_fold over
+// nOut*R sums, in order)
 extern "C" __global__ void conv_small_wgrad_part(const float* x, const float* dy, double* part, int batch, int nOut,
                                                  int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL,
                                                  int OH, int OW, int rows) {
     __shared__ int off[SMALL_PATCH], oy_[SMALL_PATCH], ox_[SMALL_PATCH];
     int R = C * KH * KW;
     small_patch_offsets(R, H, W, KH, KW, off, oy_, ox_);
-    int k = blockIdx.x, sp = blockIdx.y;
+    int k0 = blockIdx.x * WG_KC, kn = min(WG_KC, nOut - k0), sp = blockIdx.y;
     int n0 = sp * rows, n1 = min(batch, n0 + rows);
     unsigned P = (unsigned)(OH * OW);
     unsigned m = (unsigned)(n1 > n0 ? n1 - n0 : 0) * P;
-    float s[SMALL_PATCH];
+    float s[WG_KC][SMALL_PATCH];
 #pragma unroll
-    for (int r = 0; r < SMALL_PATCH; r++) s[r] = 0.f;
+    for (int j = 0; j < WG_KC; j++) {
+#pragma unroll
+        for (int r = 0; r < SMALL_PATCH; r++) s[j][r] = 0.f;
+    }
     for (unsigned t = threadIdx.x; t < m; t += BLOCK) {
         unsigned nn = t / P, p = t - nn * P;
         i64 b = n0 + nn;
         int oy = (int)(p / (unsigned)OW), ox = (int)(p - (unsigned)oy * OW);
-        int y0 = oy * SH - PT, x0 = ox * SW - PL;
-        float d = dy[(b * nOut + k) * P + p];
-        const float* xb = x + b * C * H * W;
+        float v[SMALL_PATCH];
+        small_patch_load(x + b * C * H * W, R, H, W, oy * SH - PT, ox * SW - PL, off, oy_, ox_, v);
+        const float* d = dy + (b * nOut + k0) * P + p;
 #pragma unroll
-        for (int r = 0; r < SMALL_PATCH; r++) {
-            if (r < R) {
-                int iy = y0 + oy_[r], ix = x0 + ox_[r];
-                if (iy >= 0 && iy < H && ix >= 0 && ix < W) s[r] = fmaf(d, xb[off[r] + iy * W + ix], s[r]);
+        for (int j = 0; j < WG_KC; j++) {
+            if (j < kn) {
+                float dv = d[(i64)j * P];
+#pragma unroll
+                for (int r = 0; r < SMALL_PATCH; r++) s[j][r] = fmaf(dv, v[r], s[j][r]);
             }
         }
     }
-    for (int r = 0; r < R; r++) {
-        double v = block_sum((double)s[r]);
-        if (threadIdx.x == 0) part[((i64)k * R + r) * gridDim.y + sp] = v;
+#pragma unroll
+    for (int j = 0; j < WG_KC; j++) {
+#pragma unroll
+        for (int r = 0; r < SMALL_PATCH; r++) {
+            if (j < kn && r < R) { // uniform over the block: every thread reaches the same block_sum calls
+                double v = block_sum((double)s[j][r]);
+                if (threadIdx.x == 0) part[((i64)(k0 + j) * R + r) * gridDim.y + sp] = v;
+            }
+        }
     }
 }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * cuDNN convolutions ({@link CudaTensorOps#directConvolution}) against im2col + GEMM ({@link Im2colConvolution}) on
  * the same device: forward, backward data and backward filter for the VGG-style CNN's layers and for strides 1 and 2,
- * paddings 0, 1 and 2 and a rectangular kernel, batches 4 to 64; layers with patches of at most 25 values run our
+ * paddings 0, 1 and 2 and a rectangular kernel, batches 4 to 64; layers with patches of at most 9 values run our
  * {@link SmallPatchKernels} for forward and backward filter, and the test checks that they did. FP32 (FMA units) against the FP32 im2col path within
  * 1e-5 (max |Δ| / max |ref|); TF32 (an FP32 layer on a TF32 engine, and a TF32 layer on an FP32 engine) against the
  * TF32 im2col path fed the same RNE-rounded operands within 1e-3; FP16 and BF16 layers (operands rounded to the
@@ -79,8 +79,10 @@ class CudnnConvolutionGpuTest {
         s.add(new Shape(new ConvGeom(3, 12, 10, 3, 5, 2, 1, 1, 2, 6, 10), 4, 5)); // rectangular kernel and stride
         s.add(Shape.of(1, 28, 28, 5, 1, 0, 64, 16)); // the demo CNN's two convolutions at its test batch
         s.add(Shape.of(16, 12, 12, 5, 1, 0, 64, 32));
-        // small patches (SmallPatchKernels): 2 channels, stride 2 and padding; an uneven split of 37 images
-        s.add(Shape.of(2, 9, 9, 3, 2, 1, 6, 5));
+        // small patches (SmallPatchKernels): stride 2 and padding, 2 channels, output channels not a multiple of the
+        // kernel's 4 per block; an uneven split of 37 images
+        s.add(Shape.of(1, 9, 9, 3, 2, 1, 6, 5));
+        s.add(Shape.of(2, 9, 9, 2, 2, 1, 6, 7));
         s.add(Shape.of(1, 12, 12, 3, 1, 1, 37, 64));
         return s;
     }
