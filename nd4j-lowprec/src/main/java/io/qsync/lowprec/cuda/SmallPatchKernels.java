@@ -5,7 +5,8 @@ import io.qsync.lowprec.train.ConvGeom;
 /**
  * Convolutions whose patch ({@code C·KH·KW}) holds at most {@link TrainKernels#SMALL_PATCH} values, such as a first
  * layer over one channel, by our own kernels: cuDNN's deterministic algorithms leave most of the device idle there
- * (the VGG-style CNN's first layer took 0.57 ms forward and 1.15 ms backward filter at batch 1 024 on an H100).
+ * (the VGG-style CNN's first layer at batch 1 024 on an H100, TF32: cuDNN 0.40 ms forward and 1.16 ms backward, these
+ * kernels 0.24 and 0.64 ms; {@code benchmarks/RESULTS.md} §11i).
  * {@link CudnnConvolution} calls them in place of cuDNN's forward and backward filter on the operands it would pass
  * to cuDNN (already rounded for TF32, FP16 and BF16 layers), so the arithmetic is the same up to the order of the
  * sums, which is fixed by the shapes: results stay deterministic. The filter gradient's partial sums live in scratch
@@ -17,7 +18,7 @@ final class SmallPatchKernels {
     private final long capacity;
 
     /**
-     * @param parts    scratch for partial sums, {@code capacity} doubles, shared with other stream-ordered users
+     * @param parts scratch for partial sums, {@code capacity} doubles, shared with other stream-ordered users
      */
     SmallPatchKernels(TrainKernels k, DeviceBuffer parts, long capacity) {
         this.k = k;

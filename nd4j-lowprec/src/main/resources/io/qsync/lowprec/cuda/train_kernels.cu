@@ -126,7 +126,10 @@ extern "C" __global__ void add_bias(float* x, const float* bias, int outer, int 
 // sum over (outer, inner) per channel in two fixed-order stages, so that every SM works (one block per channel left
 // most of an H100 idle: 64 blocks over 132 SMs for a 64-channel layer): block (c, s) sums rows [s*rows, (s+1)*rows)
 // of channel c into part[c * splits + s]; then one thread per channel adds the parts in order.
-extern "C" __global__ void sum_bias_part(const float* dy, double* part, int outer, int ch, int inner, int rows) {
+// (act_bwd_sum_bias_part, ACT: dz = dy * f'(z) is written and summed in the same order)
+template <bool ACT>
+__device__ __forceinline__ void bias_part(int a, float alpha, const float* z, const float* dy, float* dz, double* part,
+                                          int outer, int ch, int inner, int rows) {
     int c = blockIdx.x, sp = blockIdx.y;
     int o0 = sp * rows;
     int o1 = min(outer, o0 + rows);
@@ -134,10 +137,24 @@ extern "C" __global__ void sum_bias_part(const float* dy, double* part, int oute
     unsigned m = (unsigned)(o1 > o0 ? o1 - o0 : 0) * (unsigned)inner;
     for (unsigned k = threadIdx.x; k < m; k += BLOCK) {
         unsigned o = k / (unsigned)inner, i = k - o * (unsigned)inner;
-        s += dy[((i64)(o0 + o) * ch + c) * inner + i];
+        i64 j = ((i64)(o0 + o) * ch + c) * inner + i;
+        float d = dy[j];
+        if (ACT) {
+            d *= act_d(a, z[j], alpha);
+            dz[j] = d;
+        }
+        s += d;
     }
     s = block_sum(s);
     if (threadIdx.x == 0) part[(i64)c * gridDim.y + sp] = s;
+}
+extern "C" __global__ void sum_bias_part(const float* dy, double* part, int outer, int ch, int inner, int rows) {
+    bias_part<false>(0, 0.f, nullptr, dy, nullptr, part, outer, ch, inner, rows);
+}
+// act_bwd then sum_bias_part in one pass
+extern "C" __global__ void act_bwd_sum_bias_part(int a, float alpha, const float* z, const float* dy, float* dz,
+                                                 double* part, int outer, int ch, int inner, int rows) {
+    bias_part<true>(a, alpha, z, dy, dz, part, outer, ch, inner, rows);
 }
 // add_bias then act_fwd in one pass (z keeps the biased values for the backward pass); same results
 extern "C" __global__ void add_bias_act(int a, float alpha, float* z, const float* bias, float* y, int outer, int ch,
@@ -148,24 +165,6 @@ extern "C" __global__ void add_bias_act(int a, float alpha, float* z, const floa
         z[i] = v;
         y[i] = act_f(a, v, alpha);
     }
-}
-// act_bwd then sum_bias_part in one pass: dz = dy * f'(z) is written and summed in sum_bias_part's order
-extern "C" __global__ void act_bwd_sum_bias_part(int a, float alpha, const float* z, const float* dy, float* dz,
-                                                 double* part, int outer, int ch, int inner, int rows) {
-    int c = blockIdx.x, sp = blockIdx.y;
-    int o0 = sp * rows;
-    int o1 = min(outer, o0 + rows);
-    double s = 0;
-    unsigned m = (unsigned)(o1 > o0 ? o1 - o0 : 0) * (unsigned)inner;
-    for (unsigned k = threadIdx.x; k < m; k += BLOCK) {
-        unsigned o = k / (unsigned)inner, i = k - o * (unsigned)inner;
-        i64 j = ((i64)(o0 + o) * ch + c) * inner + i;
-        float d = dy[j] * act_d(a, z[j], alpha);
-        dz[j] = d;
-        s += d;
-    }
-    s = block_sum(s);
-    if (threadIdx.x == 0) part[(i64)c * gridDim.y + sp] = s;
 }
 extern "C" __global__ void sum_bias_fold(const double* part, float* db, int ch, int splits) {
     for (i64 c = TID; c < ch; c += NTHREADS) {
