@@ -118,8 +118,7 @@ public final class CudaEngineBench {
             int steps,
             boolean replay,
             boolean cudnn) {
-        try (ProgramEngine e =
-                ProgramEngine.open(init(conf), CudaTensorOps.open(0, tf32, cudnn), "cuda", batch, replay)) {
+        try (ProgramEngine e = engine(init(conf), CudaTensorOps.open(0, tf32, cudnn), batch, replay)) {
             double ms = timeSteps(e, batch, 10, steps);
             return new Row(
                     name,
@@ -147,9 +146,19 @@ public final class CudaEngineBench {
         return net;
     }
 
+    /** {@link ProgramEngine#open}, which owns {@code ops} once it returns; if it throws, the ops are closed here. */
+    private static ProgramEngine engine(Model model, CudaTensorOps ops, int maxRows, boolean replay) {
+        try {
+            return ProgramEngine.open(model, ops, "cuda", maxRows, replay);
+        } catch (RuntimeException e) {
+            ops.close();
+            throw e;
+        }
+    }
+
     private static Row cudaPlan(String name, MultiLayerConfiguration conf, int batch, Precision p, int steps) {
         MultiLayerNetwork net = planned(conf, p);
-        try (ProgramEngine e = ProgramEngine.open(net, CudaTensorOps.open(0, false), "cuda", batch)) {
+        try (ProgramEngine e = engine(net, CudaTensorOps.open(0, false), batch, true)) {
             double ms = timeSteps(e, batch, 10, steps);
             return new Row(
                     name,
@@ -263,7 +272,7 @@ public final class CudaEngineBench {
             order[j] = t;
         }
         try (TrainingEngine e = backend.equals("cuda")
-                ? ProgramEngine.open(init(conf), CudaTensorOps.open(0, false), "cuda", 1000)
+                ? engine(init(conf), CudaTensorOps.open(0, false), 1000, true)
                 : Backends.select("cpu", req).open(req)) {
             long t0 = System.nanoTime();
             double loss = 0;
