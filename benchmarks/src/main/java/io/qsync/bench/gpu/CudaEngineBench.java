@@ -34,7 +34,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
+ * <p>Usage: {@code CudaEngineBench speed|half|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
+ * ({@code half}: the FP16/BF16 plans on FP32 storage and on half-size tensors, {@link #half()})
  * ({@code timeline}: the VGG step op by op, {@link StepTimelineBench}; {@code int8}: the
  * all-INT8 VGG plan with and without its cuDNN-backed convolutions, beside the FP16 plan; {@code int8-kernels}: each
  * kernel of the INT8 convolution's forward per VGG layer, {@code io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench})
@@ -210,6 +211,38 @@ public final class CudaEngineBench {
         return report(rows);
     }
 
+    /**
+     * The VGG FP16 and BF16 plans with their convolutions on FP32 storage (the default: the CPU emulation's
+     * semantics) and on half-size tensors ({@code -Dqsync.cuda.halfTensors=true}, QSync's real kernels: outputs rounded
+     * to the format), twice each, interleaved; the precision column says which.
+     */
+    private static List<Map<String, Object>> half() {
+        List<Row> rows = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
+                tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
+                System.setProperty("qsync.cuda.halfTensors", "true");
+                try {
+                    tryRow(rows, () -> {
+                        Row r = cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30);
+                        return new Row(
+                                r.network(),
+                                r.batch(),
+                                p + " half",
+                                r.backend(),
+                                r.msPerStep(),
+                                r.samplesPerSec(),
+                                r.conv(),
+                                r.layers());
+                    });
+                } finally {
+                    System.clearProperty("qsync.cuda.halfTensors");
+                }
+            }
+        }
+        return report(rows);
+    }
+
     private static List<Map<String, Object>> speed() {
         List<Row> rows = new ArrayList<>();
         tryRow(rows, () -> cuda("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, false, 200, false, true));
@@ -318,6 +351,8 @@ public final class CudaEngineBench {
         out.put("cores", Runtime.getRuntime().availableProcessors());
         if (args[0].equals("speed")) {
             out.put("rows", speed());
+        } else if (args[0].equals("half")) {
+            out.put("rows", half());
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
         } else if (args[0].equals("timeline")) {

@@ -19,15 +19,12 @@ import java.util.List;
  * when asked), FP32/TF32 convolutions through cuDNN where it loads ({@link CudnnConvolutions}; optional: without it
  * the program runs them as im2col + GEMM), everything else through {@code train_kernels.cu} (the loops of
  * {@link io.qsync.lowprec.train.HostOps}).
- * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once.
+ * Host staging buffers are page-locked; copies wait for completion, so a caller may reuse its buffer at once (except
+ * {@link #uploadQueued} and {@link #downloadBehind}, which return a mark to wait for).
  */
 public final class CudaTensorOps extends CudaKernelOps {
     /** Elements one device tensor may hold (32-bit element counts in the kernels and cuDNN). */
     public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
-
-    /** {@code -Dqsync.cuda.copyBehind}: {@code true} (default), {@code stream} or {@code false}. */
-    private static final String COPY_BEHIND =
-            System.getProperty("qsync.cuda.copyBehind", "true").toLowerCase(java.util.Locale.ROOT);
 
     private final CudaDevice device;
     private final DeviceAllocator alloc;
@@ -142,6 +139,11 @@ public final class CudaTensorOps extends CudaKernelOps {
     }
 
     @Override
+    public Mark uploadQueued(FloatBuffer src, Tensor dst) {
+        return transfers.uploadQueued(src, c(dst));
+    }
+
+    @Override
     public void download(Tensor src, FloatBuffer dst) {
         transfers.copy(dst, c(src), false);
     }
@@ -153,11 +155,7 @@ public final class CudaTensorOps extends CudaKernelOps {
      */
     @Override
     public Mark downloadBehind(Tensor src, FloatBuffer dst) {
-        if ("false".equals(COPY_BEHIND)) {
-            download(src, dst);
-            return () -> {};
-        }
-        return transfers.behind().copy(c(src), dst, !"stream".equals(COPY_BEHIND));
+        return transfers.downloadBehind(c(src), dst);
     }
 
     @Override

@@ -33,6 +33,12 @@ final class CudnnConvolution implements Convolution {
     private final Precision rounding;
     /** Our kernels in place of cuDNN's forward and backward filter (small patches), or null. */
     private final SmallPatchKernels small;
+    /** FP16/BF16 forward and backward data on half-size tensors ({@code -Dqsync.cuda.halfTensors}), or null. */
+    private final CudnnHalfTensors half;
+    /** Why {@link #half} is null though asked for, or null. */
+    private String halfRefused;
+    /** Whether the last forward ran on {@link #half} (its backward then does too). */
+    private boolean halfSaved;
 
     private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
     private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
@@ -55,6 +61,8 @@ final class CudnnConvolution implements Convolution {
      *
      * @param qk kernels for the roundings (unused for FP32)
      * @param small kernels for the forward and backward filter in place of cuDNN's, or null
+     * @param halfTensors FP16/BF16 layers: forward and backward data on half-size tensors ({@link CudnnHalfTensors})
+     *     where cuDNN takes them (not with {@code small}); their outputs are then rounded to the format
      * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
      */
     CudnnConvolution(
@@ -66,7 +74,8 @@ final class CudnnConvolution implements Convolution {
             int batch,
             int nOut,
             Precision precision,
-            SmallPatchKernels small) {
+            SmallPatchKernels small,
+            boolean halfTensors) {
         this.h = h;
         this.small = small;
         this.qk = qk;
@@ -126,9 +135,21 @@ final class CudnnConvolution implements Convolution {
                 wr = alloc.allocate("cuDNN " + rounding + " w", 4L * nOut * g.patch());
                 h.reserve("rounded dY", 4L * batch * nOut * g.outPlane());
             }
+            half = halfTensors && small == null && (rounding == Precision.FP16 || rounding == Precision.BF16)
+                    ? halfOrNull(alloc, batch, nOut)
+                    : null;
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    private CudnnHalfTensors halfOrNull(DeviceAllocator alloc, int batch, int nOut) {
+        try {
+            return new CudnnHalfTensors(h, alloc, qk, s, g, batch, nOut, rounding, shape());
+        } catch (CudaException e) {
+            halfRefused = e.getMessage();
+            return null;
         }
     }
 
@@ -167,6 +188,8 @@ final class CudnnConvolution implements Convolution {
         return "cuDNN "
                 + (small != null ? "(small patch: our forward and bwd-filter kernels) " : "")
                 + (rounding == null ? "FP32" : rounding == Precision.TF32 ? "TF32" : rounding + " operands on TF32")
+                + (half != null ? " with " + half.describe() + " forward and backward data" : "")
+                + (halfRefused != null ? " (half-size tensors refused: " + halfRefused + ")" : "")
                 + " (fwd algo " + fwdPick.algo() + " " + math(fwdPick.math())
                 + ", bwd-data algo " + dataPick.algo() + " " + math(dataPick.math()) + ", bwd-filter algo "
                 + filterPick.algo() + " " + math(filterPick.math()) + ", workspace " + workspace + " B)";
@@ -207,6 +230,13 @@ final class CudnnConvolution implements Convolution {
         DeviceBuffer xb = buf(x, xLength(), "x");
         DeviceBuffer wb = buf(w, wLength(), "w");
         DeviceBuffer yb = buf(y, yLength(), "y");
+        halfSaved = half != null;
+        if (halfSaved) {
+            half.forward(xb, wb, yb);
+            savedX = xr;
+            savedW = null;
+            return;
+        }
         savedX = rounding != null ? rounded(xb, xLength(), xr) : xb;
         savedW = rounding != null ? rounded(wb, wLength(), wr) : wb;
         if (small != null) {
@@ -243,6 +273,7 @@ final class CudnnConvolution implements Convolution {
         }
         savedX = xr;
         savedW = wr;
+        halfSaved = false;
         return new DeviceBuffer[] {xr, wr};
     }
 
@@ -256,6 +287,9 @@ final class CudnnConvolution implements Convolution {
             d = rounded(d, yLength(), h.shared("rounded dY", 4 * yLength()));
         }
         DeviceBuffer dwb = buf(dw, wLength(), "dw");
+        if (halfSaved) {
+            half.savedX(xr);
+        }
         if (small != null && small.filterGrad(savedX, d, dwb, batch, nOut, g)) {
             backwardData(d, dx);
             return;
@@ -281,7 +315,9 @@ final class CudnnConvolution implements Convolution {
 
     /** dx (overwritten) from the dY operand {@code d}; nothing when {@code dx} is null. */
     private void backwardData(DeviceBuffer d, Tensor dx) {
-        if (dx != null) {
+        if (dx != null && halfSaved) {
+            half.backwardData(d, buf(dx, xLength(), "dx"));
+        } else if (dx != null) {
             check(
                     "cudnnConvolutionBackwardData",
                     cudnnConvolutionBackwardData(
@@ -307,6 +343,9 @@ final class CudnnConvolution implements Convolution {
             undo.get(i).run();
         }
         undo.clear();
+        if (half != null) {
+            half.close();
+        }
         for (DeviceBuffer b : new DeviceBuffer[] {xr, wr}) {
             if (b != null) {
                 b.close();

@@ -30,6 +30,15 @@ final class CudnnConvolutions implements AutoCloseable {
         return !"false".equalsIgnoreCase(System.getProperty("qsync.cuda.smallPatch", "true"));
     }
 
+    /**
+     * Whether FP16 and BF16 layers run their forward and backward data on half-size tensors with outputs rounded to
+     * the format, as QSync's real kernels do ({@link CudnnHalfTensors}; {@code -Dqsync.cuda.halfTensors}, default
+     * false: the CPU emulation's FP32 outputs; read per layer).
+     */
+    static boolean halfTensorsOn() {
+        return Boolean.getBoolean("qsync.cuda.halfTensors");
+    }
+
     private final boolean on;
     private final CudaStream stream;
     private final DeviceAllocator alloc;
@@ -75,6 +84,10 @@ final class CudnnConvolutions implements AutoCloseable {
      * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
      */
     Convolution open(ConvGeom g, int batch, int nOut, Precision precision) {
+        return open(g, batch, nOut, precision, halfTensorsOn());
+    }
+
+    private Convolution open(ConvGeom g, int batch, int nOut, Precision precision, boolean halfTensors) {
         if (offWhy() != null
                 || (precision != Precision.FP32
                         && precision != Precision.TF32
@@ -105,7 +118,8 @@ final class CudnnConvolutions implements AutoCloseable {
                     batch,
                     nOut,
                     precision,
-                    smallPatchOn() && SmallPatchKernels.applies(g) ? small : null);
+                    smallPatchOn() && SmallPatchKernels.applies(g) ? small : null,
+                    halfTensors);
             made.add(c);
             return c;
         } catch (RuntimeException e) {
@@ -128,7 +142,7 @@ final class CudnnConvolutions implements AutoCloseable {
             refused.add("INT8: " + why);
             return null;
         }
-        Convolution back = open(g, batch, nOut, Precision.FP16);
+        Convolution back = open(g, batch, nOut, Precision.FP16, false);
         if (!(back instanceof CudnnConvolution fp16)) {
             return null;
         }

@@ -28,6 +28,16 @@ public interface TensorOps extends AutoCloseable {
     /** Copies {@code dst.length()} floats from {@code src} (from its position; the position is not moved) into dst. */
     void upload(FloatBuffer src, Tensor dst);
 
+    /**
+     * As {@link #upload}, but may return before the copy has read {@code src} (a {@link #hostBuffer}): the copy is
+     * queued ahead of the ops queued after it, and {@code src} must stay unchanged until {@link Mark#await} returns. On
+     * CUDA this saves the host a wait per batch. The host reference copies at once.
+     */
+    default Mark uploadQueued(FloatBuffer src, Tensor dst) {
+        upload(src, dst);
+        return () -> {};
+    }
+
     /** Copies {@code src} into {@code dst} from its position (not moved); waits for the copy. */
     void download(Tensor src, FloatBuffer dst);
 
@@ -256,7 +266,7 @@ public interface TensorOps extends AutoCloseable {
 
     /** A point in the queued work that the host can wait for: see {@link #downloadBehind}. */
     interface Mark {
-        /** Blocks until the copy behind this mark has landed in host memory. */
+        /** Blocks until the copy behind this mark is done with its host buffer (a download: has landed there). */
         void await();
     }
 

@@ -30,7 +30,10 @@ import org.junit.jupiter.api.Test;
  * 1e-5 (max |Δ| / max |ref|); TF32 (an FP32 layer on a TF32 engine, and a TF32 layer on an FP32 engine) against the
  * TF32 im2col path fed the same RNE-rounded operands within 1e-3; FP16 and BF16 layers (operands rounded to the
  * format, on TF32 tensor cores) fed operands that already are FP16/BF16 values against the FP32 im2col path within
- * 1e-4 (their products are exact in FP32, so only the summation order differs). Two runs of each cuDNN convolution must agree bit
+ * 1e-4 (their products are exact in FP32, so only the summation order differs). With
+ * {@code -Dqsync.cuda.halfTensors=true} (set here for two arms), FP16 and BF16 layers whose patch is not small must run
+ * forward and backward data on half-size tensors, whose outputs are rounded to the format: within one rounding of the
+ * format (1e-3 for FP16, 8e-3 for BF16) there, the filter gradient still within 1e-4. Two runs of each cuDNN convolution must agree bit
  * for bit. All cases run even when some fail; the table is printed, the assertion comes last. Skipped with a message
  * without a CUDA device or without cuDNN on the library path.
  */
@@ -141,6 +144,7 @@ class CudnnConvolutionGpuTest {
             Precision p,
             CudaTensorOps refOps,
             double tol,
+            double outTol,
             Precision inputs,
             StringBuilder table,
             List<String> failed) {
@@ -163,9 +167,11 @@ class CudnnConvolutionGpuTest {
                 double[] e = {rel(want[0], got[0]), rel(want[1], got[1]), rel(want[2], got[2])};
                 boolean same = bitwise(got, again);
                 // small patches must take our kernels (unless -Dqsync.cuda.smallPatch=false), others cuDNN's
-                boolean path = conv.describe().contains("small patch")
-                        == (CudnnConvolutions.smallPatchOn() && SmallPatchKernels.applies(s.g()));
-                boolean ok = e[0] <= tol && e[1] <= tol && e[2] <= tol && same && path;
+                boolean smallPatch = CudnnConvolutions.smallPatchOn() && SmallPatchKernels.applies(s.g());
+                boolean path = conv.describe().contains("small patch") == smallPatch
+                        && conv.describe().contains(p + " tensors")
+                                == (CudnnConvolutions.halfTensorsOn() && !smallPatch);
+                boolean ok = e[0] <= outTol && e[1] <= outTol && e[2] <= tol && same && path;
                 if (!ok) {
                     failed.add(name
                             + String.format(
@@ -194,13 +200,25 @@ class CudnnConvolutionGpuTest {
         assertTimeoutPreemptively(Duration.ofMinutes(5), () -> {
             try (CudaTensorOps fp32 = CudaTensorOps.open(0, false, true);
                     CudaTensorOps tf32 = CudaTensorOps.open(0, true, true)) {
-                arm("FP32", fp32, Precision.FP32, fp32, 1e-5, null, table, failed);
-                arm("TF32 engine", tf32, Precision.FP32, tf32, 1e-3, Precision.TF32, table, failed);
-                arm("TF32 layer", fp32, Precision.TF32, tf32, 1e-3, Precision.TF32, table, failed);
+                arm("FP32", fp32, Precision.FP32, fp32, 1e-5, 1e-5, null, table, failed);
+                arm("TF32 engine", tf32, Precision.FP32, tf32, 1e-3, 1e-3, Precision.TF32, table, failed);
+                arm("TF32 layer", fp32, Precision.TF32, tf32, 1e-3, 1e-3, Precision.TF32, table, failed);
                 // operands already FP16/BF16 values: the layer's arithmetic is then FP32's on them (exact products,
                 // FP32 sums), which the FP32 im2col path computes
-                arm("FP16 layer", fp32, Precision.FP16, fp32, 1e-4, Precision.FP16, table, failed);
-                arm("BF16 layer", fp32, Precision.BF16, fp32, 1e-4, Precision.BF16, table, failed);
+                arm("FP16 layer", fp32, Precision.FP16, fp32, 1e-4, 1e-4, Precision.FP16, table, failed);
+                arm("BF16 layer", fp32, Precision.BF16, fp32, 1e-4, 1e-4, Precision.BF16, table, failed);
+                String before = System.getProperty("qsync.cuda.halfTensors");
+                System.setProperty("qsync.cuda.halfTensors", "true");
+                try {
+                    arm("FP16 tensors", fp32, Precision.FP16, fp32, 1e-4, 1e-3, Precision.FP16, table, failed);
+                    arm("BF16 tensors", fp32, Precision.BF16, fp32, 1e-4, 8e-3, Precision.BF16, table, failed);
+                } finally {
+                    if (before == null) {
+                        System.clearProperty("qsync.cuda.halfTensors");
+                    } else {
+                        System.setProperty("qsync.cuda.halfTensors", before);
+                    }
+                }
                 table.append("state: ").append(fp32.directConvolutionState()).append('\n');
             }
         });

@@ -42,7 +42,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private final Tensor acc;
     private final FloatBuffer hostGrad;
     private final FloatBuffer hostParams;
-    private final FloatBuffer stage;
+    private final BatchStage featureStage;
+    private final BatchStage targetStage;
     private final int numOutputs;
     private int iteration;
     private int epoch;
@@ -69,7 +70,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         hostGrad = ops.hostBuffer("gradient", n);
         hostLoss = ops.hostBuffer("loss", 1);
         hostParams = ops.hostBuffer("parameters", n);
-        stage = ops.hostBuffer("batch", (long) maxRows * Math.max(program.numFeatures(), numOutputs));
+        featureStage = new BatchStage(ops, "batch features", (long) maxRows * program.numFeatures());
+        targetStage = new BatchStage(ops, "batch targets", (long) maxRows * numOutputs);
         exec = new Exec(ops, params, grads, maxRows, program.input(), program.shapes());
         ops.upload(Nd4jBuffers.floatView(model.params()), params);
         INDArray s = ModelLayers.updaterState(model);
@@ -121,21 +123,13 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return program.numParams();
     }
 
-    private void upload(float[] values, Tensor dst) {
-        FloatBuffer b = stage.duplicate();
-        b.clear();
-        b.put(values);
-        b.flip();
-        ops.upload(b, dst);
-    }
-
     private void forward(HostBatch batch, boolean training) {
         if (batch.numFeatures() != program.numFeatures()) {
             throw new IllegalArgumentException("batch has " + batch.numFeatures()
                     + " features per example, the network " + "takes " + program.numFeatures());
         }
         exec.begin(batch.rows());
-        upload(batch.features(), exec.out(program.input()));
+        featureStage.upload(batch.features(), exec.out(program.input()));
         for (Step s : program.steps()) {
             s.forward(exec, training);
         }
@@ -163,9 +157,9 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         }
         timeline.start();
         exec.begin(batch.rows());
-        upload(batch.features(), exec.out(program.input()));
+        featureStage.upload(batch.features(), exec.out(program.input()));
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
-        upload(batch.targets(), y);
+        targetStage.upload(batch.targets(), y);
         timeline.mark(0);
         StepClock c = clock;
         long n = numParams();

@@ -1,0 +1,197 @@
+package io.qsync.lowprec.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.*;
+
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.train.ConvGeom;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+
+/**
+ * The forward and backward-data convolutions of one FP16 or BF16 {@link CudnnConvolution} on half-size tensors, as
+ * QSync's real kernels run them: x and w cast to the format (round to nearest even), multiplied on FP16/BF16 tensor
+ * cores with FP32 accumulation, and the output y (forward) and dX (backward data) <em>rounded to the format</em>, then
+ * widened to the FP32 tensors the engine keeps. QSync's FP16 kernels do the same ({@code output_bit_mapping {16:16}},
+ * "dX = FP16 conv with FP16 output"). The backward filter stays with {@link CudnnConvolution}: FP16 operands, FP32
+ * output, as in QSync. This differs from the CPU emulation (QSync's simulation mode: FP32 outputs) by the two output
+ * roundings, so it is a switch ({@code -Dqsync.cuda.halfTensors=true}), off by default. The half copy of x is kept for
+ * the backward pass; buffers are allocated at construction only.
+ */
+final class CudnnHalfTensors implements AutoCloseable {
+    private final CudnnHandle h;
+    private final QuantKernels qk;
+    private final CudaStream s;
+    private final Precision format;
+    private final long xLength;
+    private final long yLength;
+    private final long wLength;
+    private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
+    private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
+    private final cudnnFilterStruct wDesc = new cudnnFilterStruct();
+    private final cudnnConvolutionStruct fwd = new cudnnConvolutionStruct();
+    private final cudnnConvolutionStruct data = new cudnnConvolutionStruct();
+    private final List<Runnable> undo = new ArrayList<>();
+    private final CudnnAlgorithms.Pick fwdPick;
+    private final CudnnAlgorithms.Pick dataPick;
+    private final long workspace;
+    private DeviceBuffer xh;
+    private DeviceBuffer wh;
+
+    /**
+     * @param format FP16 or BF16
+     * @throws CudaException when cuDNN refuses the half-size shape (the caller then keeps its FP32-storage path)
+     */
+    CudnnHalfTensors(
+            CudnnHandle h,
+            DeviceAllocator alloc,
+            QuantKernels qk,
+            CudaStream s,
+            ConvGeom g,
+            int batch,
+            int nOut,
+            Precision format,
+            String shape) {
+        this.h = h;
+        this.qk = qk;
+        this.s = s;
+        this.format = format;
+        this.xLength = (long) batch * g.c() * g.inPlane();
+        this.yLength = (long) batch * nOut * g.outPlane();
+        this.wLength = (long) nOut * g.patch();
+        int type =
+                switch (format) {
+                    case FP16 -> CUDNN_DATA_HALF;
+                    case BF16 -> CUDNN_DATA_BFLOAT16;
+                    default -> throw new IllegalArgumentException("half-size tensors are FP16 or BF16, not " + format);
+                };
+        try {
+            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(xDesc));
+            undo.add(() -> cudnnDestroyTensorDescriptor(xDesc));
+            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(yDesc));
+            undo.add(() -> cudnnDestroyTensorDescriptor(yDesc));
+            check("cudnnCreateFilterDescriptor", cudnnCreateFilterDescriptor(wDesc));
+            undo.add(() -> cudnnDestroyFilterDescriptor(wDesc));
+            for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data}) {
+                check("cudnnCreateConvolutionDescriptor", cudnnCreateConvolutionDescriptor(c));
+                undo.add(() -> cudnnDestroyConvolutionDescriptor(c));
+                // FP32 compute type: QSync's FP16 kernels accumulate in FP32 (cuDNN's PSEUDO_HALF configuration)
+                check(
+                        "cudnnSetConvolution2dDescriptor",
+                        cudnnSetConvolution2dDescriptor(
+                                c,
+                                g.padTop(),
+                                g.padLeft(),
+                                g.sh(),
+                                g.sw(),
+                                1,
+                                1,
+                                CUDNN_CROSS_CORRELATION,
+                                CUDNN_DATA_FLOAT));
+                check("cudnnSetConvolutionMathType", cudnnSetConvolutionMathType(c, CUDNN_TENSOR_OP_MATH));
+            }
+            check(
+                    "cudnnSetTensor4dDescriptor(x, " + format + ")",
+                    cudnnSetTensor4dDescriptor(xDesc, CUDNN_TENSOR_NCHW, type, batch, g.c(), g.h(), g.w()));
+            check(
+                    "cudnnSetTensor4dDescriptor(y, " + format + ")",
+                    cudnnSetTensor4dDescriptor(yDesc, CUDNN_TENSOR_NCHW, type, batch, nOut, g.oh(), g.ow()));
+            check(
+                    "cudnnSetFilter4dDescriptor(" + format + ")",
+                    cudnnSetFilter4dDescriptor(wDesc, type, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
+            CudnnAlgorithms algorithms =
+                    new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, true, shape + " in " + format);
+            fwdPick = algorithms.forward(fwd);
+            dataPick = algorithms.backwardData(data);
+            workspace = Math.max(fwdPick.workspace(), dataPick.workspace());
+            h.reserve("workspace", workspace);
+            h.reserve("half y", 2 * yLength);
+            h.reserve("half dX", 2 * xLength);
+            xh = alloc.allocate("cuDNN " + format + " x", 2 * xLength);
+            wh = alloc.allocate("cuDNN " + format + " w", 2 * wLength);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private static void check(String call, int rc) {
+        CudnnHandle.check(call, rc);
+    }
+
+    /** "fwd algo 1, bwd-data algo 1" in words, for {@link CudnnConvolution#describe()}. */
+    String describe() {
+        return format + " tensors (fwd algo " + fwdPick.algo() + ", bwd-data algo " + dataPick.algo() + ", workspace "
+                + workspace + " B)";
+    }
+
+    /** y (FP32, holding values of the format) from x and w; keeps the half copies of x and w for the backward pass. */
+    void forward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y) {
+        qk.cast(x, xLength, format, xh, s);
+        qk.cast(w, wLength, format, wh, s);
+        DeviceBuffer yh = h.shared("half y", 2 * yLength);
+        check(
+                "cudnnConvolutionForward(" + format + ")",
+                cudnnConvolutionForward(
+                        h.handle(),
+                        h.one(),
+                        xDesc,
+                        xh.pointer(),
+                        wDesc,
+                        wh.pointer(),
+                        fwd,
+                        fwdPick.algo(),
+                        h.shared("workspace", workspace).pointer(),
+                        fwdPick.workspace(),
+                        h.zero(),
+                        yDesc,
+                        yh.pointer()));
+        qk.widen16(yh, yLength, format, y, s);
+    }
+
+    /** The saved x of the last forward as FP32 values of the format into {@code out} (for the filter gradient). */
+    void savedX(DeviceBuffer out) {
+        qk.widen16(xh, xLength, format, out, s);
+    }
+
+    /** dX (FP32, holding values of the format) from dY (FP32, cast to the format here) and the saved w. */
+    void backwardData(DeviceBuffer dy, DeviceBuffer dx) {
+        DeviceBuffer dyh = h.shared("half y", 2 * yLength);
+        DeviceBuffer dxh = h.shared("half dX", 2 * xLength);
+        qk.cast(dy, yLength, format, dyh, s);
+        check(
+                "cudnnConvolutionBackwardData(" + format + ")",
+                cudnnConvolutionBackwardData(
+                        h.handle(),
+                        h.one(),
+                        wDesc,
+                        wh.pointer(),
+                        yDesc,
+                        dyh.pointer(),
+                        data,
+                        dataPick.algo(),
+                        h.shared("workspace", workspace).pointer(),
+                        dataPick.workspace(),
+                        h.zero(),
+                        xDesc,
+                        dxh.pointer()));
+        qk.widen16(dxh, xLength, format, dx, s);
+    }
+
+    @Override
+    public void close() {
+        for (int i = undo.size() - 1; i >= 0; i--) {
+            undo.get(i).run();
+        }
+        undo.clear();
+        for (DeviceBuffer b : new DeviceBuffer[] {xh, wh}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        xh = null;
+        wh = null;
+    }
+}
