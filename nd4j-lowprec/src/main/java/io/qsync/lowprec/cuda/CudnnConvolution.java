@@ -18,7 +18,9 @@ import org.bytedeco.javacpp.Pointer;
  * units only ({@code CUDNN_FMA_MATH}: no TF32). TF32, FP16 and BF16 layers follow QSync's rule: x, w (and dY in
  * backward) are rounded to the format (round to nearest even) into FP32 scratch, then multiplied on TF32 tensor cores
  * with FP32 accumulation: all three formats fit TF32 exactly and their products fit FP32, so this is the FP16/BF16
- * GEMM's arithmetic without im2col's columns. Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
+ * GEMM's arithmetic without im2col's columns. With {@code -Dqsync.cuda.halfTensors=true}, FP16 and BF16 layers run
+ * forward and backward data on half-size tensors instead ({@link CudnnHalfTensors}: outputs rounded to the format, as
+ * QSync's real kernels do). Forward, backward data and backward filter run deterministic algorithms chosen from the shapes and
  * the device alone ({@link CudnnAlgorithms}), so replicas compute bit for bit alike. Buffers (rounded copies, a share of
  * the handle's workspace) are allocated at construction only; the calls allocate nothing and never synchronise.
  */
@@ -275,6 +277,20 @@ final class CudnnConvolution implements Convolution {
         savedW = wr;
         halfSaved = false;
         return new DeviceBuffer[] {xr, wr};
+    }
+
+    /**
+     * As {@link #operandsForBackward}, for the half-size path ({@link CudnnHalfTensors}): its x and w buffers (FP16
+     * bits) become the operands of the next {@link #backward}, or null when this convolution has no half-size path.
+     */
+    DeviceBuffer[] halfOperandsForBackward() {
+        if (half == null) {
+            return null;
+        }
+        savedX = xr;
+        savedW = null;
+        halfSaved = true;
+        return half.operands();
     }
 
     @Override

@@ -142,7 +142,7 @@ final class CudnnConvolutions implements AutoCloseable {
             refused.add("INT8: " + why);
             return null;
         }
-        Convolution back = open(g, batch, nOut, Precision.FP16, false);
+        Convolution back = open(g, batch, nOut, Precision.FP16, halfTensorsOn());
         if (!(back instanceof CudnnConvolution fp16)) {
             return null;
         }

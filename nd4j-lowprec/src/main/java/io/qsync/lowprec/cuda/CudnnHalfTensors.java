@@ -151,6 +151,11 @@ final class CudnnHalfTensors implements AutoCloseable {
         qk.widen16(yh, yLength, format, y, s);
     }
 
+    /** The half-size x and w buffers (for a caller that writes them itself: an INT8 layer's codes as FP16). */
+    DeviceBuffer[] operands() {
+        return new DeviceBuffer[] {xh, wh};
+    }
+
     /** The saved x of the last forward as FP32 values of the format into {@code out} (for the filter gradient). */
     void savedX(DeviceBuffer out) {
         qk.widen16(xh, xLength, format, out, s);

@@ -203,9 +203,15 @@ final class CudnnInt8Convolution implements Convolution {
         if (!forwarded) {
             throw new IllegalStateException("backward before forward");
         }
-        DeviceBuffer[] operands = backward.operandsForBackward();
-        qk.dequantizeInt8ToFp16Values(xCodes, xLength(), xScale, operands[0], s);
-        qk.dequantizeInt8ToFp16Values(wCodes, (long) nOut * k, wScale, operands[1], s);
+        DeviceBuffer[] half = backward.halfOperandsForBackward();
+        if (half != null) { // -Dqsync.cuda.halfTensors: FP16 bits for the half-size backward data
+            qk.dequantizeInt8(xCodes, xLength(), 1, 1, xScale, true, half[0], s);
+            qk.dequantizeInt8(wCodes, (long) nOut * k, 1, 1, wScale, true, half[1], s);
+        } else {
+            DeviceBuffer[] operands = backward.operandsForBackward();
+            qk.dequantizeInt8ToFp16Values(xCodes, xLength(), xScale, operands[0], s);
+            qk.dequantizeInt8ToFp16Values(wCodes, (long) nOut * k, wScale, operands[1], s);
+        }
         backward.backward(dy, dx, dw);
     }
 
