@@ -97,18 +97,7 @@ final class BehindCopies implements AutoCloseable {
         if (recording != null) {
             return () -> Check.cuda("cudaEventSynchronize(copy behind the pass)", cudaEventSynchronize(done));
         }
-        return new TensorOps.Mark() {
-            private boolean awaited;
-
-            @Override
-            public void await() {
-                if (!awaited) {
-                    awaited = true;
-                    Check.cuda("cudaEventSynchronize(copy behind the pass)", cudaEventSynchronize(done));
-                    free.add(done);
-                }
-            }
-        };
+        return new EventMark(done, "copy behind the pass", free::add);
     }
 
     /** Queues on the compute stream a wait for every copy started so far. */

@@ -6,11 +6,7 @@ import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.train.ConvGeom;
 import io.qsync.lowprec.train.Convolution;
 import io.qsync.lowprec.train.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
-import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
-import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -42,13 +38,10 @@ final class CudnnConvolution implements Convolution {
     /** Whether the last forward ran on {@link #half} (its backward then does too). */
     private boolean halfSaved;
 
-    private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
-    private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
-    private final cudnnFilterStruct wDesc = new cudnnFilterStruct();
+    private CudnnDescriptors desc;
     private final cudnnConvolutionStruct fwd = new cudnnConvolutionStruct();
     private final cudnnConvolutionStruct data = new cudnnConvolutionStruct();
     private final cudnnConvolutionStruct filter = new cudnnConvolutionStruct();
-    private final List<Runnable> undo = new ArrayList<>();
     private final CudnnAlgorithms.Pick fwdPick;
     private final CudnnAlgorithms.Pick dataPick;
     private final CudnnAlgorithms.Pick filterPick;
@@ -91,42 +84,9 @@ final class CudnnConvolution implements Convolution {
             default -> throw new IllegalArgumentException("no cuDNN convolution for " + precision + " layers");
         };
         try {
-            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(xDesc));
-            undo.add(() -> cudnnDestroyTensorDescriptor(xDesc));
-            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(yDesc));
-            undo.add(() -> cudnnDestroyTensorDescriptor(yDesc));
-            check("cudnnCreateFilterDescriptor", cudnnCreateFilterDescriptor(wDesc));
-            undo.add(() -> cudnnDestroyFilterDescriptor(wDesc));
-            for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data, filter}) {
-                check("cudnnCreateConvolutionDescriptor", cudnnCreateConvolutionDescriptor(c));
-                undo.add(() -> cudnnDestroyConvolutionDescriptor(c));
-                check(
-                        "cudnnSetConvolution2dDescriptor",
-                        cudnnSetConvolution2dDescriptor(
-                                c,
-                                g.padTop(),
-                                g.padLeft(),
-                                g.sh(),
-                                g.sw(),
-                                1,
-                                1,
-                                CUDNN_CROSS_CORRELATION,
-                                CUDNN_DATA_FLOAT));
-                check("cudnnSetConvolutionMathType", cudnnSetConvolutionMathType(c, wantedMath()));
-            }
-            check(
-                    "cudnnSetTensor4dDescriptor(x)",
-                    cudnnSetTensor4dDescriptor(xDesc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, g.c(), g.h(), g.w()));
-            check(
-                    "cudnnSetTensor4dDescriptor(y)",
-                    cudnnSetTensor4dDescriptor(
-                            yDesc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, nOut, g.oh(), g.ow()));
-            check(
-                    "cudnnSetFilter4dDescriptor",
-                    cudnnSetFilter4dDescriptor(
-                            wDesc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
+            desc = new CudnnDescriptors(g, batch, nOut, CUDNN_DATA_FLOAT, wantedMath(), fwd, data, filter);
             CudnnAlgorithms algorithms =
-                    new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, rounding != null, shape());
+                    new CudnnAlgorithms(h.handle(), desc.x, desc.y, desc.w, rounding != null, shape());
             fwdPick = algorithms.forward(fwd);
             dataPick = algorithms.backwardData(data);
             filterPick = algorithms.backwardFilter(filter);
@@ -250,16 +210,16 @@ final class CudnnConvolution implements Convolution {
                 cudnnConvolutionForward(
                         h.handle(),
                         h.one(),
-                        xDesc,
+                        desc.x,
                         savedX.pointer(),
-                        wDesc,
+                        desc.w,
                         savedW.pointer(),
                         fwd,
                         fwdPick.algo(),
                         ws(),
                         fwdPick.workspace(),
                         h.zero(),
-                        yDesc,
+                        desc.y,
                         yb.pointer()));
     }
 
@@ -315,16 +275,16 @@ final class CudnnConvolution implements Convolution {
                 cudnnConvolutionBackwardFilter(
                         h.handle(),
                         h.one(),
-                        xDesc,
+                        desc.x,
                         savedX.pointer(),
-                        yDesc,
+                        desc.y,
                         d.pointer(),
                         filter,
                         filterPick.algo(),
                         ws(),
                         filterPick.workspace(),
                         h.zero(),
-                        wDesc,
+                        desc.w,
                         dwb.pointer()));
         backwardData(d, dx);
     }
@@ -339,26 +299,25 @@ final class CudnnConvolution implements Convolution {
                     cudnnConvolutionBackwardData(
                             h.handle(),
                             h.one(),
-                            wDesc,
+                            desc.w,
                             savedW.pointer(),
-                            yDesc,
+                            desc.y,
                             d.pointer(),
                             data,
                             dataPick.algo(),
                             ws(),
                             dataPick.workspace(),
                             h.zero(),
-                            xDesc,
+                            desc.x,
                             buf(dx, xLength(), "dx").pointer()));
         }
     }
 
     @Override
     public void close() {
-        for (int i = undo.size() - 1; i >= 0; i--) {
-            undo.get(i).run();
+        if (desc != null) {
+            desc.close();
         }
-        undo.clear();
         if (half != null) {
             half.close();
         }

@@ -4,11 +4,7 @@ import static org.bytedeco.cuda.global.cudnn.*;
 
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.train.ConvGeom;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
-import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
-import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 
 /**
  * The forward and backward-data convolutions of one FP16 or BF16 {@link CudnnConvolution} on half-size tensors, as
@@ -28,12 +24,9 @@ final class CudnnHalfTensors implements AutoCloseable {
     private final long xLength;
     private final long yLength;
     private final long wLength;
-    private final cudnnTensorStruct xDesc = new cudnnTensorStruct();
-    private final cudnnTensorStruct yDesc = new cudnnTensorStruct();
-    private final cudnnFilterStruct wDesc = new cudnnFilterStruct();
+    private CudnnDescriptors desc;
     private final cudnnConvolutionStruct fwd = new cudnnConvolutionStruct();
     private final cudnnConvolutionStruct data = new cudnnConvolutionStruct();
-    private final List<Runnable> undo = new ArrayList<>();
     private final CudnnAlgorithms.Pick fwdPick;
     private final CudnnAlgorithms.Pick dataPick;
     private final long workspace;
@@ -68,41 +61,9 @@ final class CudnnHalfTensors implements AutoCloseable {
                     default -> throw new IllegalArgumentException("half-size tensors are FP16 or BF16, not " + format);
                 };
         try {
-            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(xDesc));
-            undo.add(() -> cudnnDestroyTensorDescriptor(xDesc));
-            check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(yDesc));
-            undo.add(() -> cudnnDestroyTensorDescriptor(yDesc));
-            check("cudnnCreateFilterDescriptor", cudnnCreateFilterDescriptor(wDesc));
-            undo.add(() -> cudnnDestroyFilterDescriptor(wDesc));
-            for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data}) {
-                check("cudnnCreateConvolutionDescriptor", cudnnCreateConvolutionDescriptor(c));
-                undo.add(() -> cudnnDestroyConvolutionDescriptor(c));
-                // FP32 compute type: QSync's FP16 kernels accumulate in FP32 (cuDNN's PSEUDO_HALF configuration)
-                check(
-                        "cudnnSetConvolution2dDescriptor",
-                        cudnnSetConvolution2dDescriptor(
-                                c,
-                                g.padTop(),
-                                g.padLeft(),
-                                g.sh(),
-                                g.sw(),
-                                1,
-                                1,
-                                CUDNN_CROSS_CORRELATION,
-                                CUDNN_DATA_FLOAT));
-                check("cudnnSetConvolutionMathType", cudnnSetConvolutionMathType(c, CUDNN_TENSOR_OP_MATH));
-            }
-            check(
-                    "cudnnSetTensor4dDescriptor(x, " + format + ")",
-                    cudnnSetTensor4dDescriptor(xDesc, CUDNN_TENSOR_NCHW, type, batch, g.c(), g.h(), g.w()));
-            check(
-                    "cudnnSetTensor4dDescriptor(y, " + format + ")",
-                    cudnnSetTensor4dDescriptor(yDesc, CUDNN_TENSOR_NCHW, type, batch, nOut, g.oh(), g.ow()));
-            check(
-                    "cudnnSetFilter4dDescriptor(" + format + ")",
-                    cudnnSetFilter4dDescriptor(wDesc, type, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
+            desc = new CudnnDescriptors(g, batch, nOut, type, CUDNN_TENSOR_OP_MATH, fwd, data);
             CudnnAlgorithms algorithms =
-                    new CudnnAlgorithms(h.handle(), xDesc, yDesc, wDesc, true, shape + " in " + format);
+                    new CudnnAlgorithms(h.handle(), desc.x, desc.y, desc.w, true, shape + " in " + format);
             fwdPick = algorithms.forward(fwd);
             dataPick = algorithms.backwardData(data);
             workspace = Math.max(fwdPick.workspace(), dataPick.workspace());
@@ -137,16 +98,16 @@ final class CudnnHalfTensors implements AutoCloseable {
                 cudnnConvolutionForward(
                         h.handle(),
                         h.one(),
-                        xDesc,
+                        desc.x,
                         xh.pointer(),
-                        wDesc,
+                        desc.w,
                         wh.pointer(),
                         fwd,
                         fwdPick.algo(),
                         h.shared("workspace", workspace).pointer(),
                         fwdPick.workspace(),
                         h.zero(),
-                        yDesc,
+                        desc.y,
                         yh.pointer()));
         qk.widen16(yh, yLength, format, y, s);
     }
@@ -171,26 +132,25 @@ final class CudnnHalfTensors implements AutoCloseable {
                 cudnnConvolutionBackwardData(
                         h.handle(),
                         h.one(),
-                        wDesc,
+                        desc.w,
                         wh.pointer(),
-                        yDesc,
+                        desc.y,
                         dyh.pointer(),
                         data,
                         dataPick.algo(),
                         h.shared("workspace", workspace).pointer(),
                         dataPick.workspace(),
                         h.zero(),
-                        xDesc,
+                        desc.x,
                         dxh.pointer()));
         qk.widen16(dxh, xLength, format, dx, s);
     }
 
     @Override
     public void close() {
-        for (int i = undo.size() - 1; i >= 0; i--) {
-            undo.get(i).run();
+        if (desc != null) {
+            desc.close();
         }
-        undo.clear();
         for (DeviceBuffer b : new DeviceBuffer[] {xh, wh}) {
             if (b != null) {
                 b.close();

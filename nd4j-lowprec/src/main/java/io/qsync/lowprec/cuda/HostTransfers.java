@@ -4,7 +4,6 @@ import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
 import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
 import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
-import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
@@ -121,18 +120,7 @@ final class HostTransfers implements AutoCloseable {
                         d.pointer(), new FloatPointer(host.slice()), n * 4, cudaMemcpyHostToDevice, stream.handle()));
         CUevent_st done = events.isEmpty() ? newEvent() : events.poll();
         Check.cuda("cudaEventRecord(upload done)", cudaEventRecord(done, stream.handle()));
-        return new TensorOps.Mark() {
-            private boolean awaited;
-
-            @Override
-            public void await() {
-                if (!awaited) {
-                    awaited = true;
-                    Check.cuda("cudaEventSynchronize(upload)", cudaEventSynchronize(done));
-                    events.add(done);
-                }
-            }
-        };
+        return new EventMark(done, "upload", events::add);
     }
 
     private CUevent_st newEvent() {
