@@ -34,8 +34,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|half|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
- * ({@code half}: the FP16/BF16 plans on FP32 storage and on half-size tensors, {@link #half()})
+ * <p>Usage: {@code CudaEngineBench speed|half|algos|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
+ * ({@code half}: the FP16/BF16 plans on FP32 storage and on half-size tensors, {@link #half()}; {@code algos}: every
+ * cuDNN algorithm of the VGG-style CNN's convolutions timed by cuDNN, {@code io.qsync.lowprec.cuda.CudnnAlgorithmSurvey})
  * ({@code timeline}: the VGG step op by op, {@link StepTimelineBench}; {@code int8}: the
  * all-INT8 VGG plan with and without its cuDNN-backed convolutions, beside the FP16 plan; {@code int8-kernels}: each
  * kernel of the INT8 convolution's forward per VGG layer, {@code io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench})
@@ -351,6 +352,8 @@ public final class CudaEngineBench {
         out.put("cores", Runtime.getRuntime().availableProcessors());
         if (args[0].equals("speed")) {
             out.put("rows", speed());
+        } else if (args[0].equals("algos")) {
+            out.put("rows", io.qsync.lowprec.cuda.CudnnAlgorithmSurvey.rows(1024));
         } else if (args[0].equals("half")) {
             out.put("rows", half());
         } else if (args[0].equals("int8")) {

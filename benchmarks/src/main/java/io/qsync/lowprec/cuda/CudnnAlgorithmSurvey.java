@@ -1,0 +1,195 @@
+package io.qsync.lowprec.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.*;
+
+import io.qsync.lowprec.train.ConvGeom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+
+/**
+ * Every cuDNN algorithm for the VGG-style CNN's six 3×3 convolutions at one batch, timed by cuDNN itself
+ * ({@code cudnnFind*Algorithm}, which runs each one), beside the algorithm our heuristic rule picks
+ * ({@link CudnnAlgorithms}): FP32 on FMA units, TF32, and FP16 and BF16 tensors ({@link CudnnHalfTensors}' layout). It
+ * answers whether a deterministic algorithm faster than ours exists for a layer (RESULTS §11j: our half-size FP16
+ * picks are barely faster than TF32). Lives in the CUDA package to reach the descriptors; run by
+ * {@code CudaEngineBench algos}.
+ */
+public final class CudnnAlgorithmSurvey {
+    /** The VGG-style CNN's convolutions: input channels, height = width, output channels (3×3, stride 1, pad 1). */
+    private static final int[][] LAYERS = {
+        {1, 28, 64}, {64, 28, 64}, {64, 14, 128}, {128, 14, 128}, {128, 7, 256}, {256, 7, 256}
+    };
+    /** Data type and math type per mode: FP32 (FMA), TF32, FP16, BF16. */
+    private static final String[] MODES = {"FP32", "TF32", "FP16", "BF16"};
+
+    private CudnnAlgorithmSurvey() {}
+
+    private static int type(String mode) {
+        return switch (mode) {
+            case "FP16" -> CUDNN_DATA_HALF;
+            case "BF16" -> CUDNN_DATA_BFLOAT16;
+            default -> CUDNN_DATA_FLOAT;
+        };
+    }
+
+    /** One row per layer, mode, operation and algorithm cuDNN reports. */
+    public static List<Map<String, Object>> rows(int batch) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (CudaTensorOps ops = CudaTensorOps.open(0, false, true);
+                CudnnHandle h = new CudnnHandle(ops.stream(), new DeviceAllocator("algorithm survey", 1L << 34))) {
+            for (int[] l : LAYERS) {
+                ConvGeom g = new ConvGeom(l[0], l[1], l[1], 3, 3, 1, 1, 1, 1, l[1], l[1]);
+                String layer = batch + "x" + l[0] + "x" + l[1] + "x" + l[1] + " -> " + l[2];
+                for (String mode : MODES) {
+                    cudnnConvolutionStruct fwd = new cudnnConvolutionStruct();
+                    cudnnConvolutionStruct data = new cudnnConvolutionStruct();
+                    cudnnConvolutionStruct filter = new cudnnConvolutionStruct();
+                    int math = mode.equals("FP32") ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+                    try (CudnnDescriptors d =
+                            new CudnnDescriptors(g, batch, l[2], type(mode), math, fwd, data, filter)) {
+                        CudnnAlgorithms ours =
+                                new CudnnAlgorithms(h.handle(), d.x, d.y, d.w, !mode.equals("FP32"), layer);
+                        survey(rows, layer, mode, h, d, fwd, data, filter, ours, math);
+                    } catch (RuntimeException e) {
+                        Map<String, Object> r = new LinkedHashMap<>();
+                        r.put("layer", layer);
+                        r.put("mode", mode);
+                        r.put("error", e.getMessage());
+                        rows.add(r);
+                        System.out.println("ALGO " + layer + " " + mode + " error " + e.getMessage());
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static void survey(
+            List<Map<String, Object>> rows,
+            String layer,
+            String mode,
+            CudnnHandle h,
+            CudnnDescriptors d,
+            cudnnConvolutionStruct fwd,
+            cudnnConvolutionStruct data,
+            cudnnConvolutionStruct filter,
+            CudnnAlgorithms ours,
+            int math) {
+        int[] n = new int[1];
+        int ourFwd = ours.forward(fwd).algo();
+        cudnnSetConvolutionMathType(fwd, math);
+        try (cudnnConvolutionFwdAlgoPerf_t p = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
+            CudnnHandle.check(
+                    "cudnnFindConvolutionForwardAlgorithm",
+                    cudnnFindConvolutionForwardAlgorithm(
+                            h.handle(), d.x, d.w, fwd, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, n, p));
+            for (int i = 0; i < n[0]; i++) {
+                cudnnConvolutionFwdAlgoPerf_t q = p.getPointer(i);
+                add(
+                        rows,
+                        layer,
+                        mode,
+                        "fwd",
+                        q.algo(),
+                        q.status(),
+                        q.determinism(),
+                        q.time(),
+                        q.memory(),
+                        q.mathType(),
+                        q.algo() == ourFwd);
+            }
+        }
+        int ourData = ours.backwardData(data).algo();
+        cudnnSetConvolutionMathType(data, math);
+        int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+        try (cudnnConvolutionBwdDataAlgoPerf_t p = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
+            CudnnHandle.check(
+                    "cudnnFindConvolutionBackwardDataAlgorithm",
+                    cudnnFindConvolutionBackwardDataAlgorithm(h.handle(), d.w, d.y, data, d.x, count, n, p));
+            for (int i = 0; i < n[0]; i++) {
+                cudnnConvolutionBwdDataAlgoPerf_t q = p.getPointer(i);
+                add(
+                        rows,
+                        layer,
+                        mode,
+                        "bwd-data",
+                        q.algo(),
+                        q.status(),
+                        q.determinism(),
+                        q.time(),
+                        q.memory(),
+                        q.mathType(),
+                        q.algo() == ourData);
+            }
+        }
+        int ourFilter = ours.backwardFilter(filter).algo();
+        cudnnSetConvolutionMathType(filter, math);
+        count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+        try (cudnnConvolutionBwdFilterAlgoPerf_t p = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
+            CudnnHandle.check(
+                    "cudnnFindConvolutionBackwardFilterAlgorithm",
+                    cudnnFindConvolutionBackwardFilterAlgorithm(h.handle(), d.x, d.y, filter, d.w, count, n, p));
+            for (int i = 0; i < n[0]; i++) {
+                cudnnConvolutionBwdFilterAlgoPerf_t q = p.getPointer(i);
+                add(
+                        rows,
+                        layer,
+                        mode,
+                        "bwd-filter",
+                        q.algo(),
+                        q.status(),
+                        q.determinism(),
+                        q.time(),
+                        q.memory(),
+                        q.mathType(),
+                        q.algo() == ourFilter);
+            }
+        }
+    }
+
+    private static void add(
+            List<Map<String, Object>> rows,
+            String layer,
+            String mode,
+            String op,
+            int algo,
+            int status,
+            int determinism,
+            float ms,
+            long workspace,
+            int math,
+            boolean ours) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("layer", layer);
+        r.put("mode", mode);
+        r.put("op", op);
+        r.put("algo", algo);
+        r.put("ok", status == CUDNN_STATUS_SUCCESS);
+        r.put("deterministic", determinism == CUDNN_DETERMINISTIC);
+        r.put("ms", ms);
+        r.put("workspace", workspace);
+        r.put("math", math);
+        r.put("ours", ours);
+        rows.add(r);
+        System.out.printf(
+                Locale.ROOT,
+                "ALGO %-26s %-4s %-10s algo %d %s %s %8.3f ms ws %d math %d%s%n",
+                layer,
+                mode,
+                op,
+                algo,
+                status == CUDNN_STATUS_SUCCESS ? "ok" : "status " + status,
+                determinism == CUDNN_DETERMINISTIC ? "det" : "nondet",
+                ms,
+                workspace,
+                math,
+                ours ? "  <- ours" : "");
+    }
+}
