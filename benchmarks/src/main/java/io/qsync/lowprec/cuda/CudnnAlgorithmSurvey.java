@@ -71,6 +71,9 @@ public final class CudnnAlgorithmSurvey {
         return rows;
     }
 
+    /** One algorithm as cuDNN's find call reports it. */
+    private record Entry(int algo, int status, int determinism, float ms, long workspace, int math) {}
+
     private static void survey(
             List<Map<String, Object>> rows,
             String layer,
@@ -84,88 +87,65 @@ public final class CudnnAlgorithmSurvey {
             int math) {
         int[] n = new int[1];
         int ourFwd = ours.forward(fwd).algo();
-        cudnnSetConvolutionMathType(fwd, math);
+        int ourData = ours.backwardData(data).algo();
+        int ourFilter = ours.backwardFilter(filter).algo();
+        for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data, filter}) {
+            cudnnSetConvolutionMathType(c, math);
+        }
         try (cudnnConvolutionFwdAlgoPerf_t p = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
             CudnnHandle.check(
                     "cudnnFindConvolutionForwardAlgorithm",
                     cudnnFindConvolutionForwardAlgorithm(
                             h.handle(), d.x, d.w, fwd, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, n, p));
-            for (int i = 0; i < n[0]; i++) {
+            addAll(rows, layer, mode, "fwd", ourFwd, n[0], i -> {
                 cudnnConvolutionFwdAlgoPerf_t q = p.getPointer(i);
-                add(
-                        rows,
-                        layer,
-                        mode,
-                        "fwd",
-                        q.algo(),
-                        q.status(),
-                        q.determinism(),
-                        q.time(),
-                        q.memory(),
-                        q.mathType(),
-                        q.algo() == ourFwd);
-            }
+                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
+            });
         }
-        int ourData = ours.backwardData(data).algo();
-        cudnnSetConvolutionMathType(data, math);
         int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
         try (cudnnConvolutionBwdDataAlgoPerf_t p = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
             CudnnHandle.check(
                     "cudnnFindConvolutionBackwardDataAlgorithm",
                     cudnnFindConvolutionBackwardDataAlgorithm(h.handle(), d.w, d.y, data, d.x, count, n, p));
-            for (int i = 0; i < n[0]; i++) {
+            addAll(rows, layer, mode, "bwd-data", ourData, n[0], i -> {
                 cudnnConvolutionBwdDataAlgoPerf_t q = p.getPointer(i);
-                add(
-                        rows,
-                        layer,
-                        mode,
-                        "bwd-data",
-                        q.algo(),
-                        q.status(),
-                        q.determinism(),
-                        q.time(),
-                        q.memory(),
-                        q.mathType(),
-                        q.algo() == ourData);
-            }
+                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
+            });
         }
-        int ourFilter = ours.backwardFilter(filter).algo();
-        cudnnSetConvolutionMathType(filter, math);
         count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
         try (cudnnConvolutionBwdFilterAlgoPerf_t p = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
             CudnnHandle.check(
                     "cudnnFindConvolutionBackwardFilterAlgorithm",
                     cudnnFindConvolutionBackwardFilterAlgorithm(h.handle(), d.x, d.y, filter, d.w, count, n, p));
-            for (int i = 0; i < n[0]; i++) {
+            addAll(rows, layer, mode, "bwd-filter", ourFilter, n[0], i -> {
                 cudnnConvolutionBwdFilterAlgoPerf_t q = p.getPointer(i);
-                add(
-                        rows,
-                        layer,
-                        mode,
-                        "bwd-filter",
-                        q.algo(),
-                        q.status(),
-                        q.determinism(),
-                        q.time(),
-                        q.memory(),
-                        q.mathType(),
-                        q.algo() == ourFilter);
-            }
+                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
+            });
         }
     }
 
-    private static void add(
+    private static void addAll(
             List<Map<String, Object>> rows,
             String layer,
             String mode,
             String op,
-            int algo,
-            int status,
-            int determinism,
-            float ms,
-            long workspace,
-            int math,
-            boolean ours) {
+            int ours,
+            int n,
+            java.util.function.IntFunction<Entry> at) {
+        for (int i = 0; i < n; i++) {
+            Entry e = at.apply(i);
+            add(rows, layer, mode, op, e, e.algo() == ours);
+        }
+    }
+
+    private static void add(
+            List<Map<String, Object>> rows, String layer, String mode, String op, Entry e, boolean ours) {
+        int algo = e.algo();
+        int status = e.status();
+        int determinism = e.determinism();
+        float ms = e.ms();
+        long workspace = e.workspace();
+        int math = e.math();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("layer", layer);
         r.put("mode", mode);
