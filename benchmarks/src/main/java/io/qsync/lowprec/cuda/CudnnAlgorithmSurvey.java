@@ -16,7 +16,7 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 /**
  * Every cuDNN algorithm for the VGG-style CNN's six 3×3 convolutions at one batch, timed by cuDNN itself
  * ({@code cudnnFind*Algorithm}, which runs each one), beside the algorithm our heuristic rule picks
- * ({@link CudnnAlgorithms}): FP32 on FMA units, TF32, and FP16 and BF16 tensors ({@link CudnnHalfTensors}' layout). It
+ * ({@link CudnnAlgorithms}): FP32 on FMA units, TF32, and FP16 and BF16 tensors in {@link CudnnHalfTensors}' NCHW layout and in NHWC (PyTorch's AMP layout). It
  * answers whether a deterministic algorithm faster than ours exists for a layer (RESULTS §11j: our half-size FP16
  * picks are barely faster than TF32). Lives in the CUDA package to reach the descriptors; run by
  * {@code CudaEngineBench algos}.
@@ -27,16 +27,20 @@ public final class CudnnAlgorithmSurvey {
         {1, 28, 64}, {64, 28, 64}, {64, 14, 128}, {128, 14, 128}, {128, 7, 256}, {256, 7, 256}
     };
     /** Data type and math type per mode: FP32 (FMA), TF32, FP16, BF16. */
-    private static final String[] MODES = {"FP32", "TF32", "FP16", "BF16"};
+    private static final String[] MODES = {"FP32", "TF32", "FP16", "BF16", "FP16-NHWC", "BF16-NHWC"};
 
     private CudnnAlgorithmSurvey() {}
 
     private static int type(String mode) {
         return switch (mode) {
-            case "FP16" -> CUDNN_DATA_HALF;
-            case "BF16" -> CUDNN_DATA_BFLOAT16;
+            case "FP16", "FP16-NHWC" -> CUDNN_DATA_HALF;
+            case "BF16", "BF16-NHWC" -> CUDNN_DATA_BFLOAT16;
             default -> CUDNN_DATA_FLOAT;
         };
+    }
+
+    private static int layout(String mode) {
+        return mode.endsWith("-NHWC") ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
     }
 
     /** One row per layer, mode, operation and algorithm cuDNN reports. */
@@ -53,7 +57,7 @@ public final class CudnnAlgorithmSurvey {
                     cudnnConvolutionStruct filter = new cudnnConvolutionStruct();
                     int math = mode.equals("FP32") ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
                     try (CudnnDescriptors d =
-                            new CudnnDescriptors(g, batch, l[2], type(mode), math, fwd, data, filter)) {
+                            new CudnnDescriptors(g, batch, l[2], type(mode), layout(mode), math, fwd, data, filter)) {
                         CudnnAlgorithms ours =
                                 new CudnnAlgorithms(h.handle(), d.x, d.y, d.w, !mode.equals("FP32"), layer);
                         survey(rows, layer, mode, h, d, fwd, data, filter, ours, math);

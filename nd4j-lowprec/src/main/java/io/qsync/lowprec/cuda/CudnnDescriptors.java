@@ -10,7 +10,7 @@ import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 
 /**
- * The cuDNN descriptors of one convolution in NCHW: x, y and w of one data type, and as many convolution descriptors
+ * The cuDNN descriptors of one convolution in NCHW (or NHWC): x, y and w of one data type, and as many convolution descriptors
  * (padding, stride, cross-correlation, FP32 compute type) as the caller asks for, each with its math type. All are
  * destroyed by {@link #close}, also when set-up fails half way (the constructor then closes what it made).
  */
@@ -27,6 +27,14 @@ final class CudnnDescriptors implements AutoCloseable {
      * @throws CudaException naming the call cuDNN refused
      */
     CudnnDescriptors(ConvGeom g, int batch, int nOut, int type, int math, cudnnConvolutionStruct... convs) {
+        this(g, batch, nOut, type, CUDNN_TENSOR_NCHW, math, convs);
+    }
+
+    /**
+     * @param layout {@code CUDNN_TENSOR_NCHW} or {@code CUDNN_TENSOR_NHWC}, for x, y and w
+     * @see #CudnnDescriptors(ConvGeom, int, int, int, int, cudnnConvolutionStruct...)
+     */
+    CudnnDescriptors(ConvGeom g, int batch, int nOut, int type, int layout, int math, cudnnConvolutionStruct... convs) {
         try {
             check("cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(x));
             undo.add(() -> cudnnDestroyTensorDescriptor(x));
@@ -54,13 +62,13 @@ final class CudnnDescriptors implements AutoCloseable {
             }
             check(
                     "cudnnSetTensor4dDescriptor(x, type " + type + ")",
-                    cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, batch, g.c(), g.h(), g.w()));
+                    cudnnSetTensor4dDescriptor(x, layout, type, batch, g.c(), g.h(), g.w()));
             check(
                     "cudnnSetTensor4dDescriptor(y, type " + type + ")",
-                    cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, batch, nOut, g.oh(), g.ow()));
+                    cudnnSetTensor4dDescriptor(y, layout, type, batch, nOut, g.oh(), g.ow()));
             check(
                     "cudnnSetFilter4dDescriptor(type " + type + ")",
-                    cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, nOut, g.c(), g.kh(), g.kw()));
+                    cudnnSetFilter4dDescriptor(w, type, layout, nOut, g.c(), g.kh(), g.kw()));
         } catch (RuntimeException e) {
             close();
             throw e;
