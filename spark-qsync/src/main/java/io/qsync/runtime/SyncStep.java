@@ -87,7 +87,7 @@ public final class SyncStep implements AutoCloseable {
         if (comm.size() == 1) {
             double score = engine.computeGradient(shard);
             long t1 = System.nanoTime();
-            engine.applyUpdate(globalBatch, epoch);
+            engine.applyLocalUpdate(globalBatch, epoch); // one worker: the gradient is the engine's own
             computeNanos = t1 - t0;
             updateNanos = System.nanoTime() - t1;
             return score;

@@ -77,6 +77,15 @@ public interface TrainingEngine extends AutoCloseable {
      */
     void applyUpdate(int globalBatchSize, int epoch);
 
+    /**
+     * {@link #applyUpdate} when nothing has changed {@link #gradient()} since {@link #computeGradient} (a job of one
+     * worker: no collective ran), with the same result. An engine that keeps the gradient it computed (on its device)
+     * may update from that copy instead of reading the host buffer back. The default calls {@link #applyUpdate}.
+     */
+    default void applyLocalUpdate(int globalBatchSize, int epoch) {
+        applyUpdate(globalBatchSize, epoch);
+    }
+
     /** Sets the epoch counter (learning-rate schedules). */
     void setEpoch(int epoch);
 

@@ -82,15 +82,19 @@ public final class CudaEngineBench {
      * steps back to back, as a worker trains (each step's batch upload waits for the previous update on the stream),
      * each run ended by one checksum so that its last update has finished. Until 2026-12-07 every step was followed by
      * a checksum (a 9 MB download and a CRC on the host for the VGG-style CNN), which the rows then counted as step time.
+     * Each step updates as a one-worker job's {@code SyncStep} does ({@link TrainingEngine#applyLocalUpdate}: no ring,
+     * so the device keeps its own gradient); with {@code -Dqsync.bench.ringStep=true} as a worker of a ring does
+     * ({@link TrainingEngine#applyUpdate}: the host gradient goes back up).
      */
     static double timeSteps(TrainingEngine e, int batch, int warmup, int steps) {
+        boolean ring = Boolean.getBoolean("qsync.bench.ringStep");
         HostBatch[] bs = new HostBatch[4];
         for (int i = 0; i < bs.length; i++) {
             bs[i] = randomBatch(batch, 784, 17 + i);
         }
         for (int i = 0; i < warmup; i++) {
             e.computeGradient(bs[i % 4]);
-            e.applyUpdate(batch, 0);
+            update(e, batch, ring);
         }
         e.checksum();
         double[] ms = new double[3];
@@ -98,13 +102,21 @@ public final class CudaEngineBench {
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 e.computeGradient(bs[i % 4]);
-                e.applyUpdate(batch, 0);
+                update(e, batch, ring);
             }
             e.checksum(); // waits for the last update (device-to-host of the params and their checksum)
             ms[run] = (System.nanoTime() - t0) / 1e6 / steps;
         }
         Arrays.sort(ms);
         return ms[1];
+    }
+
+    private static void update(TrainingEngine e, int batch, boolean ring) {
+        if (ring) {
+            e.applyUpdate(batch, 0);
+        } else {
+            e.applyLocalUpdate(batch, 0);
+        }
     }
 
     private static Row cuda(String name, MultiLayerConfiguration conf, int batch, boolean tf32, int steps) {
@@ -255,6 +267,23 @@ public final class CudaEngineBench {
         for (Precision p :
                 new Precision[] {Precision.TF32, Precision.FP16, Precision.BF16, Precision.INT8, Precision.FP8_E4M3}) {
             tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
+        }
+        System.setProperty("qsync.bench.ringStep", "true"); // a ring worker's step: the host gradient goes back up
+        try {
+            tryRow(rows, () -> {
+                Row r = cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.TF32, 30);
+                return new Row(
+                        r.network(),
+                        r.batch(),
+                        "TF32 ring",
+                        r.backend(),
+                        r.msPerStep(),
+                        r.samplesPerSec(),
+                        r.conv(),
+                        r.layers());
+            });
+        } finally {
+            System.clearProperty("qsync.bench.ringStep");
         }
         tryRow(rows, () -> cpu("demo CNN", DemoModels.fashionCnn(7, 1e-3), 256, 20));
         return report(rows);

@@ -79,7 +79,7 @@ final class StepTimelineBench {
                     timeline.arm();
                 }
                 e.computeGradient(bs[i % 2]);
-                e.applyUpdate(batch, 0);
+                e.applyLocalUpdate(batch, 0); // as timeSteps and a one-worker job
                 if (i >= WARMUP) {
                     timeline.collect();
                 }

@@ -53,6 +53,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private final FloatBuffer hostLoss;
     private final PassTimeline timeline = new PassTimeline();
     private final PassMarks marks = new PassMarks();
+    /** The queued upload of {@link #hostGrad} by {@link #applyUpdate}: awaited before the next pass writes it. */
+    private TensorOps.Mark gradientUpload = () -> {};
 
     private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
         this.program = program;
@@ -156,6 +158,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
                     + " features per example, the network takes " + program.numFeatures());
         }
         timeline.start();
+        gradientUpload.await();
         exec.begin(batch.rows());
         featureStage.upload(batch.features(), exec.out(program.input()));
         Tensor y = ops.slice(labels, 0, (long) batch.rows() * numOutputs);
@@ -245,11 +248,24 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         return program.nonAveraged();
     }
 
+    /** Uploads the host gradient (queued: the host does not wait for the copy), then updates. */
     @Override
     public void applyUpdate(int globalBatchSize, int epoch) {
+        update(globalBatchSize, epoch, true);
+    }
+
+    /** Updates from the device gradient, which the pass copied to {@link #gradient()} unchanged: no upload. */
+    @Override
+    public void applyLocalUpdate(int globalBatchSize, int epoch) {
+        update(globalBatchSize, epoch, false);
+    }
+
+    private void update(int globalBatchSize, int epoch, boolean upload) {
         this.epoch = epoch;
         timeline.start();
-        ops.upload(hostGrad.clear(), grads);
+        if (upload) {
+            gradientUpload = ops.uploadQueued(hostGrad.clear(), grads);
+        }
         timeline.mark(3);
         program.updater().apply(ops, params, grads, state, acc, globalBatchSize, iteration, epoch);
         timeline.mark(4);

@@ -102,6 +102,13 @@ class CudaProgramEngineGpuTest {
         assertTrue(failed.isEmpty(), String.join("\n", failed));
     }
 
+    /** A one-worker job's update from the device gradient (no upload) equals a ring worker's, bit for bit. */
+    @Test
+    void localUpdateEqualsTheUpdateFromTheHostGradient() {
+        org.junit.jupiter.api.Assertions.assertNull(EngineParity.localUpdateDiffers(
+                DemoModels.resnetCnn(7, 1e-3), () -> CudaTensorOps.open(0, false), 32, 10));
+    }
+
     @Test
     void twoCudaReplicasStayBitwiseEqual() {
         ModelSpec spec = ModelSpec.of(EngineParity.init(DemoModels.resnetCnn(3, 1e-3)));

@@ -240,6 +240,34 @@ public final class EngineParity {
         return dead;
     }
 
+    /**
+     * {@code steps} steps of {@code rows} examples on two program engines over fresh {@code ops}: one updates from the
+     * host gradient ({@link TrainingEngine#applyUpdate}: a ring worker), the other from its own
+     * ({@link TrainingEngine#applyLocalUpdate}: a one-worker job). Null when their parameters and updater states are
+     * bitwise equal after every step and the parameters moved; otherwise what differs.
+     */
+    static String localUpdateDiffers(Object conf, java.util.function.Supplier<TensorOps> ops, int rows, int steps) {
+        ModelSpec spec = ModelSpec.of(init(conf));
+        float[] start = spec.restore().params().data().asFloat();
+        try (ProgramEngine ring = ProgramEngine.open(spec.restore(), ops.get(), "ring", rows);
+                ProgramEngine local = ProgramEngine.open(spec.restore(), ops.get(), "local", rows)) {
+            for (int s = 0; s < steps; s++) {
+                HostBatch b = batch(s * rows, rows);
+                ring.computeGradient(b);
+                local.computeGradient(b);
+                ring.applyUpdate(rows, 0);
+                local.applyLocalUpdate(rows, 0);
+                if (!java.util.Arrays.equals(params(ring), params(local))) {
+                    return "parameters differ after step " + s + ": " + rel(params(ring), params(local));
+                }
+                if (!java.util.Arrays.equals(state(ring), state(local))) {
+                    return "updater states differ after step " + s;
+                }
+            }
+            return java.util.Arrays.equals(start, params(local)) ? "the parameters did not move" : null;
+        }
+    }
+
     /** {@code steps} steps of {@code rows} examples from the same initialized network on both engines. */
     static Result run(Object conf, TensorOps ops, int rows, int steps) {
         return run(conf, null, ops, rows, steps);

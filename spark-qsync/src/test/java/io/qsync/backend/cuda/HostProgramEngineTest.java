@@ -63,6 +63,13 @@ class HostProgramEngineTest {
         check("ResNet-style graph", DemoModels.resnetCnn(7, 1e-3), 4, 20);
     }
 
+    /** A one-worker job's update from the engine's own gradient equals a ring worker's, with batch norm's statistics. */
+    @Test
+    void localUpdateEqualsTheUpdateFromTheHostGradient() {
+        org.junit.jupiter.api.Assertions.assertNull(
+                EngineParity.localUpdateDiffers(DemoModels.resnetCnn(7, 1e-3), HostOps::new, 4, 4));
+    }
+
     @Test
     void vggCnnMatchesDl4j() {
         check("VGG-style CNN", DemoModels.vggCnn(7, 1e-4), 2, 20);
