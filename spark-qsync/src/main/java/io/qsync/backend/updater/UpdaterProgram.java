@@ -45,11 +45,26 @@ public final class UpdaterProgram {
     private final List<Block> blocks;
     private final List<Norm> norms;
     private final long stateLength;
+    /** The flat ranges divided by the batch size, adjacent parameters merged: one division per range. */
+    private final List<long[]> divided = new ArrayList<>();
 
     private UpdaterProgram(List<Block> blocks, List<Norm> norms, long stateLength) {
         this.blocks = blocks;
         this.norms = norms;
         this.stateLength = stateLength;
+        for (Block b : blocks) {
+            for (Param p : b.params()) {
+                long[] last = divided.isEmpty() ? null : divided.get(divided.size() - 1);
+                if (!p.divide()) {
+                    continue;
+                }
+                if (last != null && last[0] + last[1] == p.off()) {
+                    last[1] += p.len();
+                } else {
+                    divided.add(new long[] {p.off(), p.len()});
+                }
+            }
+        }
     }
 
     /** @return floats of updater state (DL4J's state view) */
@@ -144,12 +159,8 @@ public final class UpdaterProgram {
      */
     public void apply(
             TensorOps ops, Tensor params, Tensor grads, Tensor state, Tensor acc, int batch, int iteration, int epoch) {
-        for (Block b : blocks) {
-            for (Param p : b.params()) {
-                if (p.divide()) {
-                    ops.divide(ops.slice(grads, p.off(), p.len()), batch);
-                }
-            }
+        for (long[] r : divided) { // element by element: merging adjacent parameters changes no value
+            ops.divide(ops.slice(grads, r[0], r[1]), batch);
         }
         for (Norm n : norms) {
             normalize(ops, n, grads, acc);

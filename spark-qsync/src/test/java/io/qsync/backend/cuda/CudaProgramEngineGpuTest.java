@@ -59,9 +59,17 @@ class CudaProgramEngineGpuTest {
         check("MLP 784-256-256-10", DemoModels.mlp(7, 256, 1e-3), 64);
     }
 
+    /**
+     * Seed 12, 32 rows a step (the contract suite's demo CNN). Not seed 7 at 64 rows: its first batch holds a max-pool
+     * window after the first convolution whose two largest inputs differ by 7.7e-7 of their value (row 35, channel 1),
+     * below the rounding of a 25-term float sum. The GPU's summation order picks the other element, which moves 11
+     * values of the first layer's weight gradient by up to 2.31e-4 of max |g| (DL4J itself moves them exactly so when
+     * one pixel of that row moves by 1e-4: RESULTS §11k), and Adam turns that into 3.5e-3 of the parameters within 20
+     * steps. A discontinuity of max pooling, not a kernel error.
+     */
     @Test
     void demoCnnMatchesDl4j() {
-        check("demo CNN", DemoModels.fashionCnn(7, 1e-3), 64);
+        check("demo CNN", DemoModels.fashionCnn(12, 1e-3), 32);
     }
 
     @Test
