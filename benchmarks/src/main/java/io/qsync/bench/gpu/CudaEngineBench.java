@@ -34,12 +34,11 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench speed|half|algos|int8|int8-kernels|timeline|epoch OUT.json [fashionMnistDir | batch]}
- * ({@code half}: the FP16/BF16 plans on FP32 storage and on half-size tensors, {@link #half()}; {@code algos}: every
- * cuDNN algorithm of the VGG-style CNN's convolutions timed by cuDNN, {@code io.qsync.lowprec.cuda.CudnnAlgorithmSurvey})
- * ({@code timeline}: the VGG step op by op, {@link StepTimelineBench}; {@code int8}: the
- * all-INT8 VGG plan with and without its cuDNN-backed convolutions, beside the FP16 plan; {@code int8-kernels}: each
- * kernel of the INT8 convolution's forward per VGG layer, {@code io.qsync.lowprec.cuda.Int8ConvolutionKernelsBench})
+ * <p>Usage: {@code CudaEngineBench MODE OUT.json [fashionMnistDir | batch]}, MODE one of {@code speed}, {@code half}
+ * and {@code find} (A/B rows of one switch, {@link #ab}), {@code algos} (every cuDNN algorithm of the VGG-style CNN's
+ * convolutions timed by cuDNN, {@code CudnnAlgorithmSurvey}), {@code timeline} (the VGG step op by op,
+ * {@link StepTimelineBench}), {@code int8} (the all-INT8 VGG plan with and without its cuDNN-backed convolutions,
+ * beside the FP16 plan), {@code int8-kernels} ({@code Int8ConvolutionKernelsBench}), {@code epoch}.
  */
 public final class CudaEngineBench {
     private CudaEngineBench() {}
@@ -56,7 +55,12 @@ public final class CudaEngineBench {
             double msPerStep,
             double samplesPerSec,
             String conv,
-            Map<String, String> layers) {}
+            Map<String, String> layers) {
+        /** The same row under another precision label. */
+        Row relabel(String label) {
+            return new Row(network, batch, label, backend, msPerStep, samplesPerSec, conv, layers);
+        }
+    }
 
     static HostBatch randomBatch(int rows, int features, long seed) {
         Random r = new Random(seed);
@@ -225,31 +229,22 @@ public final class CudaEngineBench {
     }
 
     /**
-     * The VGG FP16 and BF16 plans with their convolutions on FP32 storage (the default: the CPU emulation's
-     * semantics) and on half-size tensors ({@code -Dqsync.cuda.halfTensors=true}, QSync's real kernels: outputs rounded
-     * to the format), twice each, interleaved; the precision column says which.
+     * VGG plans at {@code precisions} without and with the switch {@code -D<property>=true} (read per engine), twice
+     * each, interleaved in one JVM; the precision column names the switched rows by {@code label}. {@code half}:
+     * {@code qsync.cuda.halfTensors} on the FP16/BF16 plans (half-size tensors, QSync's real kernels: outputs rounded
+     * to the format); {@code find}: {@code qsync.cuda.cudnn.find} (cuDNN's measured ranking of its algorithms).
      */
-    private static List<Map<String, Object>> half() {
+    private static List<Map<String, Object>> ab(String property, String label, Precision... precisions) {
         List<Row> rows = new ArrayList<>();
         for (int round = 0; round < 2; round++) {
-            for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
+            for (Precision p : precisions) {
                 tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
-                System.setProperty("qsync.cuda.halfTensors", "true");
+                System.setProperty(property, "true");
                 try {
-                    tryRow(rows, () -> {
-                        Row r = cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30);
-                        return new Row(
-                                r.network(),
-                                r.batch(),
-                                p + " half",
-                                r.backend(),
-                                r.msPerStep(),
-                                r.samplesPerSec(),
-                                r.conv(),
-                                r.layers());
-                    });
+                    tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30)
+                            .relabel(p + " " + label));
                 } finally {
-                    System.clearProperty("qsync.cuda.halfTensors");
+                    System.clearProperty(property);
                 }
             }
         }
@@ -270,18 +265,8 @@ public final class CudaEngineBench {
         }
         System.setProperty("qsync.bench.ringStep", "true"); // a ring worker's step: the host gradient goes back up
         try {
-            tryRow(rows, () -> {
-                Row r = cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.TF32, 30);
-                return new Row(
-                        r.network(),
-                        r.batch(),
-                        "TF32 ring",
-                        r.backend(),
-                        r.msPerStep(),
-                        r.samplesPerSec(),
-                        r.conv(),
-                        r.layers());
-            });
+            tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, Precision.TF32, 30)
+                    .relabel("TF32 ring"));
         } finally {
             System.clearProperty("qsync.bench.ringStep");
         }
@@ -384,7 +369,9 @@ public final class CudaEngineBench {
         } else if (args[0].equals("algos")) {
             out.put("rows", io.qsync.lowprec.cuda.CudnnAlgorithmSurvey.rows(1024));
         } else if (args[0].equals("half")) {
-            out.put("rows", half());
+            out.put("rows", ab("qsync.cuda.halfTensors", "half", Precision.FP16, Precision.BF16));
+        } else if (args[0].equals("find")) {
+            out.put("rows", ab("qsync.cuda.cudnn.find", "find", Precision.TF32, Precision.FP16, Precision.BF16));
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
         } else if (args[0].equals("timeline")) {

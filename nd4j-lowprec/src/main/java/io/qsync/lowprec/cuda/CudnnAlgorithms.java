@@ -13,11 +13,12 @@ import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * Algorithm choice for one {@link CudnnConvolution}: for each of forward, backward data and backward filter, the first
- * candidate of cuDNN's {@code _v7} heuristic (long-standing API, no benchmarking runs) that is supported, deterministic
- * ({@code CUDNN_DETERMINISTIC}), sums directly (the GEMM family; Winograd and FFT only with {@link #TRANSFORMS}) and
- * needs at most {@link #WORKSPACE_CAP} bytes of workspace. The choice depends only
- * on the shapes and the device, so two replicas pick the same algorithms and compute bit for bit alike. FP32 runs on
- * FMA units only ({@code CUDNN_FMA_MATH}); TF32 takes the math type the heuristic names for the candidate.
+ * candidate of cuDNN's {@code _v7} heuristic (long-standing API, no benchmarking runs; or of its measured ranking,
+ * {@link #find}) that is supported, deterministic ({@code CUDNN_DETERMINISTIC}), sums directly (the GEMM family;
+ * Winograd and FFT only with {@link #TRANSFORMS}) and needs at most {@link #WORKSPACE_CAP} bytes of workspace. The
+ * heuristic's choice depends only on the shapes and the device, so two replicas pick the same algorithms and compute
+ * bit for bit alike. FP32 runs on FMA units only ({@code CUDNN_FMA_MATH}); TF32 takes the math type the heuristic
+ * names for the candidate.
  */
 final class CudnnAlgorithms {
     /** Most workspace one operation may use. */
@@ -30,6 +31,14 @@ final class CudnnAlgorithms {
      */
     static final boolean TRANSFORMS = Boolean.getBoolean(
             "qsync.cuda.cudnn.transforms"); // 1 GiB: the 1024-row VGG layers need ~400 MB for their fast paths
+
+    /**
+     * {@code -Dqsync.cuda.cudnn.find=true} (read per convolution): rank the candidates by cuDNN's own timing of each
+     * ({@code cudnnFind*Algorithm}, which runs them once at set-up) instead of its heuristic; the same filters apply.
+     * The fastest one may then differ between runs and replicas (their updates stay identical: they apply the same
+     * all-reduced gradient). Off by default.
+     */
+    private final boolean find = Boolean.getBoolean("qsync.cuda.cudnn.find");
 
     private final cudnnContext h;
     private final cudnnTensorStruct xDesc;
@@ -91,7 +100,9 @@ final class CudnnAlgorithms {
             WorkspaceSize size,
             java.util.function.IntPredicate direct) {
         int[] n = new int[1];
-        check("cudnnGetConvolution" + op + "Algorithm_v7", heuristic.run(max, n));
+        check(
+                (find ? "cudnnFindConvolution" + op + "Algorithm" : "cudnnGetConvolution" + op + "Algorithm_v7"),
+                heuristic.run(max, n));
         StringBuilder seen = new StringBuilder();
         try (SizeTPointer bytes = new SizeTPointer(1)) {
             for (int i = 0; i < n[0]; i++) {
@@ -130,7 +141,9 @@ final class CudnnAlgorithms {
                     "Forward",
                     fwd,
                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                    (max, n) -> cudnnGetConvolutionForwardAlgorithm_v7(h, xDesc, wDesc, fwd, yDesc, max, n, perf),
+                    (max, n) -> find
+                            ? cudnnFindConvolutionForwardAlgorithm(h, xDesc, wDesc, fwd, yDesc, max, n, perf)
+                            : cudnnGetConvolutionForwardAlgorithm_v7(h, xDesc, wDesc, fwd, yDesc, max, n, perf),
                     i -> {
                         cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
@@ -148,7 +161,9 @@ final class CudnnAlgorithms {
                     "BackwardData",
                     data,
                     count,
-                    (max, n) -> cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wDesc, yDesc, data, xDesc, max, n, perf),
+                    (max, n) -> find
+                            ? cudnnFindConvolutionBackwardDataAlgorithm(h, wDesc, yDesc, data, xDesc, max, n, perf)
+                            : cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wDesc, yDesc, data, xDesc, max, n, perf),
                     i -> {
                         cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
@@ -166,8 +181,10 @@ final class CudnnAlgorithms {
                     "BackwardFilter",
                     filter,
                     count,
-                    (max, n) ->
-                            cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xDesc, yDesc, filter, wDesc, max, n, perf),
+                    (max, n) -> find
+                            ? cudnnFindConvolutionBackwardFilterAlgorithm(h, xDesc, yDesc, filter, wDesc, max, n, perf)
+                            : cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                                    h, xDesc, yDesc, filter, wDesc, max, n, perf),
                     i -> {
                         cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
                         return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
