@@ -371,7 +371,8 @@ public final class CudaEngineBench {
         } else if (args[0].equals("half")) {
             out.put("rows", ab("qsync.cuda.halfTensors", "half", Precision.FP16, Precision.BF16));
         } else if (args[0].equals("find")) {
-            out.put("rows", ab("qsync.cuda.cudnn.find", "find", Precision.TF32, Precision.FP16, Precision.BF16));
+            Precision[] all = {Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16};
+            out.put("rows", ab("qsync.cuda.cudnn.find", "find", all));
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
         } else if (args[0].equals("timeline")) {
