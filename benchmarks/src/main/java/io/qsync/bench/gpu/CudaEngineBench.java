@@ -34,9 +34,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * CNN on each. PyTorch's eager step for the same networks comes from {@code benchmarks/gpu/torch_peer.py} in the same
  * device call.
  *
- * <p>Usage: {@code CudaEngineBench MODE OUT.json [fashionMnistDir | batch]}, MODE one of {@code speed}, {@code half}
- * and {@code find} (A/B rows of one switch, {@link #ab}), {@code algos} (every cuDNN algorithm of the VGG-style CNN's
- * convolutions timed by cuDNN, {@code CudnnAlgorithmSurvey}), {@code timeline} (the VGG step op by op,
+ * <p>Usage: {@code CudaEngineBench MODE OUT.json [fashionMnistDir | batch]}, MODE one of {@code speed}, {@code half},
+ * {@code nhwc} and {@code find} (A/B rows of one switch, {@link #ab}), {@code algos} (every cuDNN algorithm of the
+ * VGG-style CNN's convolutions timed by cuDNN, {@code CudnnAlgorithmSurvey}), {@code timeline} (the VGG step op by op,
  * {@link StepTimelineBench}), {@code int8} (the all-INT8 VGG plan with and without its cuDNN-backed convolutions,
  * beside the FP16 plan), {@code int8-kernels} ({@code Int8ConvolutionKernelsBench}), {@code epoch}.
  */
@@ -229,17 +229,18 @@ public final class CudaEngineBench {
     }
 
     /**
-     * VGG plans at {@code precisions} without and with the switch {@code -D<property>=true} (read per engine), twice
+     * VGG plans at {@code precisions} without and with the switch {@code -D<property>=<value>} (read per engine), twice
      * each, interleaved in one JVM; the precision column names the switched rows by {@code label}. {@code half}:
      * {@code qsync.cuda.halfTensors} on the FP16/BF16 plans (half-size tensors, QSync's real kernels: outputs rounded
-     * to the format); {@code find}: {@code qsync.cuda.cudnn.find} (cuDNN's measured ranking of its algorithms).
+     * to the format), {@code nhwc}: the same in NHWC; {@code find}: {@code qsync.cuda.cudnn.find} (cuDNN's measured
+     * ranking of its algorithms).
      */
-    private static List<Map<String, Object>> ab(String property, String label, Precision... precisions) {
+    private static List<Map<String, Object>> ab(String property, String value, String label, Precision... precisions) {
         List<Row> rows = new ArrayList<>();
         for (int round = 0; round < 2; round++) {
             for (Precision p : precisions) {
                 tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30));
-                System.setProperty(property, "true");
+                System.setProperty(property, value);
                 try {
                     tryRow(rows, () -> cudaPlan("VGG-style CNN", DemoModels.vggCnn(7, 1e-3), 1024, p, 30)
                             .relabel(p + " " + label));
@@ -369,10 +370,12 @@ public final class CudaEngineBench {
         } else if (args[0].equals("algos")) {
             out.put("rows", io.qsync.lowprec.cuda.CudnnAlgorithmSurvey.rows(1024));
         } else if (args[0].equals("half")) {
-            out.put("rows", ab("qsync.cuda.halfTensors", "half", Precision.FP16, Precision.BF16));
+            out.put("rows", ab("qsync.cuda.halfTensors", "true", "half", Precision.FP16, Precision.BF16));
+        } else if (args[0].equals("nhwc")) {
+            out.put("rows", ab("qsync.cuda.halfTensors", "nhwc", "nhwc", Precision.FP16, Precision.BF16));
         } else if (args[0].equals("find")) {
             Precision[] all = {Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16};
-            out.put("rows", ab("qsync.cuda.cudnn.find", "find", all));
+            out.put("rows", ab("qsync.cuda.cudnn.find", "true", "find", all));
         } else if (args[0].equals("int8")) {
             out.put("rows", int8());
         } else if (args[0].equals("timeline")) {

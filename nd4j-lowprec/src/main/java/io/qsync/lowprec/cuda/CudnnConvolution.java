@@ -56,7 +56,8 @@ final class CudnnConvolution implements Convolution {
      *
      * @param qk kernels for the roundings (unused for FP32)
      * @param small kernels for the forward and backward filter in place of cuDNN's, or null
-     * @param halfTensors FP16/BF16 layers: forward and backward data on half-size tensors ({@link CudnnHalfTensors})
+     * @param halfLayout FP16/BF16 layers: forward and backward data on half-size tensors in this layout
+     *     ({@link CudnnHalfTensors}; {@link CudnnHalfTensors#OFF}: not)
      *     where cuDNN takes them (not with {@code small}); their outputs are then rounded to the format
      * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
      */
@@ -70,7 +71,7 @@ final class CudnnConvolution implements Convolution {
             int nOut,
             Precision precision,
             SmallPatchKernels small,
-            boolean halfTensors) {
+            int halfLayout) {
         this.h = h;
         this.small = small;
         this.qk = qk;
@@ -97,8 +98,9 @@ final class CudnnConvolution implements Convolution {
                 wr = alloc.allocate("cuDNN " + rounding + " w", 4L * nOut * g.patch());
                 h.reserve("rounded dY", 4L * batch * nOut * g.outPlane());
             }
+            boolean halfTensors = halfLayout != CudnnHalfTensors.OFF;
             half = halfTensors && small == null && (rounding == Precision.FP16 || rounding == Precision.BF16)
-                    ? halfOrNull(alloc, batch, nOut)
+                    ? halfOrNull(alloc, batch, nOut, halfLayout)
                     : null;
         } catch (RuntimeException e) {
             close();
@@ -106,9 +108,9 @@ final class CudnnConvolution implements Convolution {
         }
     }
 
-    private CudnnHalfTensors halfOrNull(DeviceAllocator alloc, int batch, int nOut) {
+    private CudnnHalfTensors halfOrNull(DeviceAllocator alloc, int batch, int nOut, int layout) {
         try {
-            return new CudnnHalfTensors(h, alloc, qk, s, g, batch, nOut, rounding, shape());
+            return new CudnnHalfTensors(h, alloc, qk, s, g, batch, nOut, rounding, layout, shape());
         } catch (CudaException e) {
             halfRefused = e.getMessage();
             return null;

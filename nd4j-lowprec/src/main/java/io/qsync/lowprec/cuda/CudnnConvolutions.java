@@ -1,5 +1,8 @@
 package io.qsync.lowprec.cuda;
 
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_NCHW;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_NHWC;
+
 import io.qsync.lowprec.Precision;
 import io.qsync.lowprec.quant.Int8Quantizer;
 import io.qsync.lowprec.train.ConvGeom;
@@ -36,7 +39,25 @@ final class CudnnConvolutions implements AutoCloseable {
      * false: the CPU emulation's FP32 outputs; read per layer).
      */
     static boolean halfTensorsOn() {
-        return Boolean.getBoolean("qsync.cuda.halfTensors");
+        return halfLayout() != CudnnHalfTensors.OFF;
+    }
+
+    /**
+     * The layout of those half-size tensors: {@code -Dqsync.cuda.halfTensors=true} (or {@code nchw}) keeps the
+     * engine's NCHW, {@code =nhwc} transposes in the casts to and from the format (cuDNN's FP16/BF16 tensor-core
+     * kernels work in NHWC); {@link CudnnHalfTensors#OFF} when {@code false} or unset.
+     *
+     * @throws IllegalArgumentException for any other value
+     */
+    static int halfLayout() {
+        String v = System.getProperty("qsync.cuda.halfTensors", "false").toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "false" -> CudnnHalfTensors.OFF;
+            case "true", "nchw" -> CUDNN_TENSOR_NCHW;
+            case "nhwc" -> CUDNN_TENSOR_NHWC;
+            default -> throw new IllegalArgumentException(
+                    "-Dqsync.cuda.halfTensors must be false, true (nchw) or nhwc, not '" + v + "'");
+        };
     }
 
     private final boolean on;
@@ -84,10 +105,10 @@ final class CudnnConvolutions implements AutoCloseable {
      * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
      */
     Convolution open(ConvGeom g, int batch, int nOut, Precision precision) {
-        return open(g, batch, nOut, precision, halfTensorsOn());
+        return open(g, batch, nOut, precision, halfLayout());
     }
 
-    private Convolution open(ConvGeom g, int batch, int nOut, Precision precision, boolean halfTensors) {
+    private Convolution open(ConvGeom g, int batch, int nOut, Precision precision, int halfLayout) {
         if (offWhy() != null
                 || (precision != Precision.FP32
                         && precision != Precision.TF32
@@ -119,7 +140,7 @@ final class CudnnConvolutions implements AutoCloseable {
                     nOut,
                     precision,
                     smallPatchOn() && SmallPatchKernels.applies(g) ? small : null,
-                    halfTensors);
+                    halfLayout);
             made.add(c);
             return c;
         } catch (RuntimeException e) {
@@ -142,7 +163,9 @@ final class CudnnConvolutions implements AutoCloseable {
             refused.add("INT8: " + why);
             return null;
         }
-        Convolution back = open(g, batch, nOut, Precision.FP16, halfTensorsOn());
+        // NCHW half tensors only: the INT8 convolution writes its codes into them as FP16 in the engine's layout
+        Convolution back =
+                open(g, batch, nOut, Precision.FP16, halfTensorsOn() ? CUDNN_TENSOR_NCHW : CudnnHalfTensors.OFF);
         if (!(back instanceof CudnnConvolution fp16)) {
             return null;
         }

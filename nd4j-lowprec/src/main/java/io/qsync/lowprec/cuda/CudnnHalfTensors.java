@@ -14,13 +14,24 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
  * "dX = FP16 conv with FP16 output"). The backward filter stays with {@link CudnnConvolution}: FP16 operands, FP32
  * output, as in QSync. This differs from the CPU emulation (QSync's simulation mode: FP32 outputs) by the two output
  * roundings, so it is a switch ({@code -Dqsync.cuda.halfTensors=true}), off by default. The half copy of x is kept for
- * the backward pass; buffers are allocated at construction only.
+ * the backward pass; buffers are allocated at construction only. In NHWC ({@code -Dqsync.cuda.halfTensors=nhwc}) the
+ * casts to and from the format also transpose (x, dY and w in; y, dX and the saved x out): cuDNN's FP16/BF16
+ * tensor-core kernels work in NHWC, and an NCHW call pays for transposes inside cuDNN or takes slower kernels.
  */
 final class CudnnHalfTensors implements AutoCloseable {
+    /** No half-size tensors (a layout argument's "off"; cuDNN's layouts are 0 and up). */
+    static final int OFF = -1;
+
     private final CudnnHandle h;
     private final QuantKernels qk;
     private final CudaStream s;
     private final Precision format;
+    private final ConvGeom g;
+    private final int batch;
+    private final int nOut;
+    /** NHWC half tensors (the casts transpose), else NCHW. */
+    private final boolean nhwc;
+
     private final long xLength;
     private final long yLength;
     private final long wLength;
@@ -35,6 +46,7 @@ final class CudnnHalfTensors implements AutoCloseable {
 
     /**
      * @param format FP16 or BF16
+     * @param layout {@code CUDNN_TENSOR_NCHW} or {@code CUDNN_TENSOR_NHWC} (x, y and w; the casts transpose)
      * @throws CudaException when cuDNN refuses the half-size shape (the caller then keeps its FP32-storage path)
      */
     CudnnHalfTensors(
@@ -46,8 +58,13 @@ final class CudnnHalfTensors implements AutoCloseable {
             int batch,
             int nOut,
             Precision format,
+            int layout,
             String shape) {
         this.h = h;
+        this.g = g;
+        this.batch = batch;
+        this.nOut = nOut;
+        this.nhwc = layout == CUDNN_TENSOR_NHWC;
         this.qk = qk;
         this.s = s;
         this.format = format;
@@ -61,7 +78,7 @@ final class CudnnHalfTensors implements AutoCloseable {
                     default -> throw new IllegalArgumentException("half-size tensors are FP16 or BF16, not " + format);
                 };
         try {
-            desc = new CudnnDescriptors(g, batch, nOut, type, CUDNN_TENSOR_OP_MATH, fwd, data);
+            desc = new CudnnDescriptors(g, batch, nOut, type, layout, CUDNN_TENSOR_OP_MATH, fwd, data);
             CudnnAlgorithms algorithms =
                     new CudnnAlgorithms(h.handle(), desc.x, desc.y, desc.w, true, shape + " in " + format);
             fwdPick = algorithms.forward(fwd);
@@ -84,14 +101,19 @@ final class CudnnHalfTensors implements AutoCloseable {
 
     /** "fwd algo 1, bwd-data algo 1" in words, for {@link CudnnConvolution#describe()}. */
     String describe() {
-        return format + " tensors (fwd algo " + fwdPick.algo() + ", bwd-data algo " + dataPick.algo() + ", workspace "
-                + workspace + " B)";
+        return format + " tensors" + (nhwc ? " NHWC" : "") + " (fwd algo " + fwdPick.algo() + ", bwd-data algo "
+                + dataPick.algo() + ", workspace " + workspace + " B)";
     }
 
     /** y (FP32, holding values of the format) from x and w; keeps the half copies of x and w for the backward pass. */
     void forward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y) {
-        qk.cast(x, xLength, format, xh, s);
-        qk.cast(w, wLength, format, wh, s);
+        if (nhwc) {
+            qk.castToNhwc(x, batch, g.c(), g.inPlane(), format, xh, s);
+            qk.castToNhwc(w, nOut, g.c(), g.kh() * g.kw(), format, wh, s);
+        } else {
+            qk.cast(x, xLength, format, xh, s);
+            qk.cast(w, wLength, format, wh, s);
+        }
         DeviceBuffer yh = h.shared("half y", 2 * yLength);
         check(
                 "cudnnConvolutionForward(" + format + ")",
@@ -109,24 +131,40 @@ final class CudnnHalfTensors implements AutoCloseable {
                         h.zero(),
                         desc.y,
                         yh.pointer()));
-        qk.widen16(yh, yLength, format, y, s);
+        widen(yh, nOut, g.outPlane(), y);
+    }
+
+    /** FP32 NCHW values from a half-size tensor of {@code channels} x {@code plane} per image. */
+    private void widen(DeviceBuffer half, int channels, int plane, DeviceBuffer out) {
+        if (nhwc) {
+            qk.widenToNchw(half, batch, channels, plane, format, out, s);
+        } else {
+            qk.widen16(half, (long) batch * channels * plane, format, out, s);
+        }
     }
 
     /** The half-size x and w buffers (for a caller that writes them itself: an INT8 layer's codes as FP16). */
     DeviceBuffer[] operands() {
+        if (nhwc) {
+            throw new IllegalStateException("NHWC half tensors take no NCHW operands from the caller");
+        }
         return new DeviceBuffer[] {xh, wh};
     }
 
     /** The saved x of the last forward as FP32 values of the format into {@code out} (for the filter gradient). */
     void savedX(DeviceBuffer out) {
-        qk.widen16(xh, xLength, format, out, s);
+        widen(xh, g.c(), g.inPlane(), out);
     }
 
     /** dX (FP32, holding values of the format) from dY (FP32, cast to the format here) and the saved w. */
     void backwardData(DeviceBuffer dy, DeviceBuffer dx) {
         DeviceBuffer dyh = h.shared("half y", 2 * yLength);
         DeviceBuffer dxh = h.shared("half dX", 2 * xLength);
-        qk.cast(dy, yLength, format, dyh, s);
+        if (nhwc) {
+            qk.castToNhwc(dy, batch, nOut, g.outPlane(), format, dyh, s);
+        } else {
+            qk.cast(dy, yLength, format, dyh, s);
+        }
         check(
                 "cudnnConvolutionBackwardData(" + format + ")",
                 cudnnConvolutionBackwardData(
@@ -143,7 +181,7 @@ final class CudnnHalfTensors implements AutoCloseable {
                         h.zero(),
                         desc.x,
                         dxh.pointer()));
-        qk.widen16(dxh, xLength, format, dx, s);
+        widen(dxh, g.c(), g.inPlane(), dx);
     }
 
     @Override

@@ -252,6 +252,39 @@ public final class QuantKernels implements AutoCloseable {
     }
 
     /**
+     * {@link #cast} to FP16 or BF16 bits from NCHW to NHWC: {@code images} FP32 arrays {@code [channels][plane]}
+     * become {@code [plane][channels]} (a filter {@code [K][C][kh][kw]}: {@code images = K}, {@code plane = kh*kw}).
+     */
+    public void castToNhwc(
+            DeviceBuffer x, int images, int channels, int plane, Precision p, DeviceBuffer out, CudaStream s) {
+        transpose("cast_f32_16_t", x, images, channels, plane, p, out, s);
+    }
+
+    /** {@link #widen16} from NHWC back to NCHW: the inverse of {@link #castToNhwc}. */
+    public void widenToNchw(
+            DeviceBuffer x, int images, int channels, int plane, Precision p, DeviceBuffer out, CudaStream s) {
+        transpose("cast_16_f32_t", x, images, plane, channels, p, out, s);
+    }
+
+    /** Per image, {@code [rows][cols]} into {@code [cols][rows]} in 32x32 tiles, cast by {@code kernel}. */
+    private void transpose(
+            String kernel,
+            DeviceBuffer x,
+            int images,
+            int rows,
+            int cols,
+            Precision p,
+            DeviceBuffer out,
+            CudaStream s) {
+        if (p != Precision.FP16 && p != Precision.BF16) {
+            throw new IllegalArgumentException("NHWC casts are FP16 or BF16, not " + p);
+        }
+        int tilesCols = (cols + 31) / 32;
+        long tiles = (long) tilesCols * ((rows + 31) / 32);
+        module.launch3(kernel, tiles, images, BLOCK, 0, s, x, out, rows, cols, tilesCols, p == Precision.FP16 ? 0 : 1);
+    }
+
+    /**
      * FP32 to FP8 scaled by {@code amax / maxFinite} (Transformer Engine's current scaling).
      *
      * @param amaxBits from {@link #amax}, or null for scale 1

@@ -23,19 +23,19 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * cuDNN convolutions ({@link CudaTensorOps#directConvolution}) against im2col + GEMM ({@link Im2colConvolution}) on
- * the same device: forward, backward data and backward filter for the VGG-style CNN's layers and for strides 1 and 2,
- * paddings 0, 1 and 2 and a rectangular kernel, batches 4 to 64; layers with patches of at most 9 values run our
- * {@link SmallPatchKernels} for forward and backward filter, and the test checks that they did. FP32 (FMA units) against the FP32 im2col path within
- * 1e-5 (max |Δ| / max |ref|); TF32 (an FP32 layer on a TF32 engine, and a TF32 layer on an FP32 engine) against the
- * TF32 im2col path fed the same RNE-rounded operands within 1e-3; FP16 and BF16 layers (operands rounded to the
- * format, on TF32 tensor cores) fed operands that already are FP16/BF16 values against the FP32 im2col path within
- * 1e-4 (their products are exact in FP32, so only the summation order differs). With
- * {@code -Dqsync.cuda.halfTensors=true} (set here for two arms), FP16 and BF16 layers whose patch is not small must run
- * forward and backward data on half-size tensors, whose outputs are rounded to the format: within one rounding of the
- * format (1e-3 for FP16, 8e-3 for BF16) there, the filter gradient still within 1e-4. Two runs of each cuDNN convolution must agree bit
- * for bit. All cases run even when some fail; the table is printed, the assertion comes last. Skipped with a message
- * without a CUDA device or without cuDNN on the library path.
+ * cuDNN convolutions ({@link CudaTensorOps#directConvolution}) against im2col + GEMM ({@link Im2colConvolution}) on the
+ * same device: forward, backward data and backward filter for the VGG-style CNN's layers and for strides 1 and 2,
+ * paddings 0, 1 and 2 and a rectangular kernel, batches 4 to 64; layers with patches of at most 9 values run our {@link
+ * SmallPatchKernels} for forward and backward filter, and the test checks that they did. FP32 (FMA units) against the
+ * FP32 im2col path within 1e-5 (max |Δ| / max |ref|); TF32 (an FP32 layer on a TF32 engine, and a TF32 layer on an FP32
+ * engine) against the TF32 im2col path fed the same RNE-rounded operands within 1e-3; FP16 and BF16 layers (operands
+ * rounded to the format, on TF32 tensor cores) fed operands that already are FP16/BF16 values against the FP32 im2col
+ * path within 1e-4 (their products are exact in FP32, so only the summation order differs). With {@code
+ * -Dqsync.cuda.halfTensors=true} and {@code =nhwc} (set here for two arms each), FP16 and BF16 layers whose patch is
+ * not small must run forward and backward data on half-size tensors, whose outputs are rounded to the format: within
+ * one rounding of the format (1e-3 for FP16, 8e-3 for BF16) there, the filter gradient still within 1e-4. Two runs of
+ * each cuDNN convolution must agree bit for bit. All cases run even when some fail; the table is printed, the assertion
+ * comes last. Skipped with a message without a CUDA device or without cuDNN on the library path.
  */
 class CudnnConvolutionGpuTest {
     private static final Random RANDOM = new Random(20261206);
@@ -170,7 +170,8 @@ class CudnnConvolutionGpuTest {
                 boolean smallPatch = CudnnConvolutions.smallPatchOn() && SmallPatchKernels.applies(s.g());
                 boolean path = conv.describe().contains("small patch") == smallPatch
                         && conv.describe().contains(p + " tensors")
-                                == (CudnnConvolutions.halfTensorsOn() && !smallPatch);
+                                == (CudnnConvolutions.halfTensorsOn() && !smallPatch)
+                        && conv.describe().contains(" NHWC") == (arm.endsWith("NHWC") && !smallPatch);
                 boolean ok = e[0] <= outTol && e[1] <= outTol && e[2] <= tol && same && path;
                 if (!ok) {
                     failed.add(name
@@ -212,6 +213,9 @@ class CudnnConvolutionGpuTest {
                 try {
                     arm("FP16 tensors", fp32, Precision.FP16, fp32, 1e-4, 1e-3, Precision.FP16, table, failed);
                     arm("BF16 tensors", fp32, Precision.BF16, fp32, 1e-4, 8e-3, Precision.BF16, table, failed);
+                    System.setProperty("qsync.cuda.halfTensors", "nhwc"); // the casts transpose: same values
+                    arm("FP16 NHWC", fp32, Precision.FP16, fp32, 1e-4, 1e-3, Precision.FP16, table, failed);
+                    arm("BF16 NHWC", fp32, Precision.BF16, fp32, 1e-4, 8e-3, Precision.BF16, table, failed);
                 } finally {
                     if (before == null) {
                         System.clearProperty("qsync.cuda.halfTensors");
