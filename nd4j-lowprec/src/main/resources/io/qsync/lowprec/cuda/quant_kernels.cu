@@ -472,44 +472,38 @@ extern "C" __global__ void cast_f32_16(const float* __restrict__ x, u16* __restr
     map4<float4, ushort4>(x, y, n, [&](float v) { return enc16(v, fmt); });
 }
 
-// Per image b (grid y): x [R][S] FP32 -> y [S][R] FP16 (fmt 0) / BF16 (fmt 1) bits, RNE: NCHW -> NHWC with R = C,
-// S = H*W (and KCRS -> KRSC for filters). 32x32 tiles through shared memory (both sides coalesced); 256 threads as
-// 8 rows of 32; blockIdx.x = tile row * tilesS + tile column.
-extern "C" __global__ void __launch_bounds__(256) cast_f32_16_t(const float* __restrict__ x, u16* __restrict__ y,
-                                                                int R, int S, int tilesS, int fmt) {
+// Per image b (grid y): x [R][S] -> y [S][R], each value converted on the way in (load, into an FP32 tile) and out
+// (store). 32x32 tiles through shared memory (both sides coalesced); 256 threads as 8 rows of 32; blockIdx.x = tile
+// row * tilesS + tile column.
+template <typename TI, typename TO, typename L, typename St>
+__device__ __forceinline__ void transpose32(const TI* __restrict__ x, TO* __restrict__ y, int R, int S, int tilesS,
+                                            L load, St store) {
     __shared__ float tile[32][33];
     int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
     int r0 = (blockIdx.x / tilesS) * 32, s0 = (blockIdx.x % tilesS) * 32;
-    const float* xb = x + (i64)blockIdx.y * R * S;
-    u16* yb = y + (i64)blockIdx.y * R * S;
+    const TI* xb = x + (i64)blockIdx.y * R * S;
+    TO* yb = y + (i64)blockIdx.y * R * S;
     for (int k = ty; k < 32; k += 8) {
         int r = r0 + k, c = s0 + tx;
-        if (r < R && c < S) tile[k][tx] = xb[(i64)r * S + c];
+        if (r < R && c < S) tile[k][tx] = load(xb[(i64)r * S + c]);
     }
     __syncthreads();
     for (int k = ty; k < 32; k += 8) {
         int c = s0 + k, r = r0 + tx;
-        if (c < S && r < R) yb[(i64)c * R + r] = enc16(tile[tx][k], fmt);
+        if (c < S && r < R) yb[(i64)c * R + r] = store(tile[tx][k]);
     }
 }
 
-// The inverse: per image, x [R][S] FP16 / BF16 bits -> y [S][R] FP32 (exact): NHWC -> NCHW with R = H*W, S = C.
+// FP32 -> FP16 (fmt 0) / BF16 (fmt 1) bits, RNE, NCHW -> NHWC: per image R = C, S = H*W (filters: KCRS -> KRSC).
+extern "C" __global__ void __launch_bounds__(256) cast_f32_16_t(const float* __restrict__ x, u16* __restrict__ y,
+                                                                int R, int S, int tilesS, int fmt) {
+    transpose32(x, y, R, S, tilesS, [](float v) { return v; }, [&](float v) { return enc16(v, fmt); });
+}
+
+// The inverse, exact: FP16 / BF16 bits -> FP32, NHWC -> NCHW (per image R = H*W, S = C).
 extern "C" __global__ void __launch_bounds__(256) cast_16_f32_t(const u16* __restrict__ x, float* __restrict__ y,
                                                                 int R, int S, int tilesS, int fmt) {
-    __shared__ float tile[32][33];
-    int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
-    int r0 = (blockIdx.x / tilesS) * 32, s0 = (blockIdx.x % tilesS) * 32;
-    const u16* xb = x + (i64)blockIdx.y * R * S;
-    float* yb = y + (i64)blockIdx.y * R * S;
-    for (int k = ty; k < 32; k += 8) {
-        int r = r0 + k, c = s0 + tx;
-        if (r < R && c < S) tile[k][tx] = dec16(xb[(i64)r * S + c], fmt);
-    }
-    __syncthreads();
-    for (int k = ty; k < 32; k += 8) {
-        int c = s0 + k, r = r0 + tx;
-        if (c < S && r < R) yb[(i64)c * R + r] = tile[tx][k];
-    }
+    transpose32(x, y, R, S, tilesS, [&](u16 b) { return dec16(b, fmt); }, [](float v) { return v; });
 }
 
 // FP32 -> FP32 holding the nearest FP16 (fmt 0) / BF16 (fmt 1) value, RNE: the operands of an FP16/BF16 layer run on
