@@ -39,6 +39,29 @@ class LocalShardTest {
         assertArrayEquals(s.hostBatch(order, 8, 11, 4).targets(), shorter.targets());
     }
 
+    /** A batch large enough to be gathered in parallel chunks holds each row where a row-by-row gather puts it. */
+    @Test
+    void aBatchGatheredInParallelHoldsEveryRowInOrder() {
+        int rows = 3000;
+        int f = 200;
+        float[] x = new float[rows * f];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i;
+        }
+        LocalShard s = new LocalShard(x, new int[rows], f);
+        int[] order = EpochOrder.of(rows, true, 3, 0, 0);
+        int b = LocalShard.PARALLEL_FROM / f + 37; // past the threshold, and not a whole number of chunks
+        HostBatch batch = s.hostBatch(order, 100, 100 + b, 2);
+        for (int j = 0; j < b; j++) {
+            int row = order[100 + j];
+            assertEquals((float) row * f, batch.features()[j * f], "row " + j);
+            assertEquals((float) row * f + f - 1, batch.features()[j * f + f - 1], "row " + j);
+        }
+        float[] sequential = new float[b * f];
+        s.gatherFeatures(order, 100, b, sequential, false);
+        assertArrayEquals(sequential, batch.features());
+    }
+
     private static float sum(float[] v) {
         float t = 0;
         for (float x : v) {
