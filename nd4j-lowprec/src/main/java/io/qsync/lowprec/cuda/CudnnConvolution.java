@@ -57,8 +57,8 @@ final class CudnnConvolution implements Convolution {
      * @param qk kernels for the roundings (unused for FP32)
      * @param small kernels for the forward and backward filter in place of cuDNN's, or null
      * @param halfLayout FP16/BF16 layers: forward and backward data on half-size tensors in this layout
-     *     ({@link CudnnHalfTensors}; {@link CudnnHalfTensors#OFF}: not)
-     *     where cuDNN takes them (not with {@code small}); their outputs are then rounded to the format
+     *     ({@link CudnnHalfTensors}) where cuDNN takes them (not with {@code small}), their outputs then rounded to
+     *     the format; {@link CudnnHalfTensors#OFF}: none
      * @throws CudaException when cuDNN refuses the shape or has no deterministic algorithm within the cap
      */
     CudnnConvolution(
