@@ -8,30 +8,16 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The replica checksum ({@link Nd4jBuffers#checksum(FloatBuffer...)}) over the VGG-style CNN's 2 329 546 parameters in
  * a direct buffer, as an engine's {@code checksum()} reads them, against the baseline it replaced: the same CRC32 with
  * the floats put into its buffer one at a time. Both give the same value ({@code Nd4jBuffersChecksumTest}).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx1g"})
-@Warmup(iterations = 4, time = 1)
-@Measurement(iterations = 6, time = 1)
-public class ChecksumBench {
+public class ChecksumBench extends JmhDefaults {
     private FloatBuffer params;
 
     /** Fills the parameters with Gaussian floats. */

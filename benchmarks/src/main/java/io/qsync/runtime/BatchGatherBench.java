@@ -3,16 +3,9 @@ package io.qsync.runtime;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A worker's batch gather ({@link LocalShard#gatherFeatures}): rows of a 60 000-row, 784-feature shard (Fashion-MNIST's
@@ -20,15 +13,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * parallel chunks ({@link LocalShard#hostBatch} from {@link LocalShard#PARALLEL_FROM} values on). Lives in the runtime
  * package to reach the package-private gather.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx2g"})
-@Warmup(iterations = 4, time = 1)
-@Measurement(iterations = 6, time = 1)
-public class BatchGatherBench {
+public class BatchGatherBench extends io.qsync.bench.JmhDefaults {
     /** Rows per batch: the demo's 256 and the VGG-style CNN's 1 024. */
     @Param({"256", "1024"})
     public int rows;
