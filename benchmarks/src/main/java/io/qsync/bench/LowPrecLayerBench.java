@@ -25,31 +25,21 @@ import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Forward+backward time of one layer, batch 64: DL4J's built-in layer versus the switchable layer at
  * FP32, INT8 and FP16. Shapes: dense 1024→1024; conv 3×3 (pad 1) 32→64 channels on 16×16.
  * The layer is called directly (no loss, no updater) inside one reused workspace, as in training.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(
         value = 1,
-        jvmArgsAppend = {"-Xmx3g"})
-@Warmup(iterations = 4, time = 1)
-@Measurement(iterations = 6, time = 1)
-public class LowPrecLayerBench {
+        jvmArgsAppend = {"-Xmx3g"}) // more heap than JmhDefaults' 2 GiB
+public class LowPrecLayerBench extends JmhDefaults {
     /** Layer shape. */
     @Param({"dense", "conv"})
     public String shape;
