@@ -8,9 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 
 /**
@@ -60,7 +57,7 @@ public final class CudnnAlgorithmSurvey {
                             new CudnnDescriptors(g, batch, l[2], type(mode), layout(mode), math, fwd, data, filter)) {
                         CudnnAlgorithms ours =
                                 new CudnnAlgorithms(h.handle(), d.x, d.y, d.w, !mode.equals("FP32"), layer);
-                        survey(rows, layer, mode, h, d, fwd, data, filter, ours, math);
+                        survey(rows, layer, mode, fwd, data, filter, ours, math);
                     } catch (RuntimeException e) {
                         Map<String, Object> r = new LinkedHashMap<>();
                         r.put("layer", layer);
@@ -75,57 +72,24 @@ public final class CudnnAlgorithmSurvey {
         return rows;
     }
 
-    /** One algorithm as cuDNN's find call reports it. */
-    private record Entry(int algo, int status, int determinism, float ms, long workspace, int math) {}
-
     private static void survey(
             List<Map<String, Object>> rows,
             String layer,
             String mode,
-            CudnnHandle h,
-            CudnnDescriptors d,
             cudnnConvolutionStruct fwd,
             cudnnConvolutionStruct data,
             cudnnConvolutionStruct filter,
             CudnnAlgorithms ours,
             int math) {
-        int[] n = new int[1];
         int ourFwd = ours.forward(fwd).algo();
         int ourData = ours.backwardData(data).algo();
         int ourFilter = ours.backwardFilter(filter).algo();
         for (cudnnConvolutionStruct c : new cudnnConvolutionStruct[] {fwd, data, filter}) {
             cudnnSetConvolutionMathType(c, math);
         }
-        try (cudnnConvolutionFwdAlgoPerf_t p = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
-            CudnnHandle.check(
-                    "cudnnFindConvolutionForwardAlgorithm",
-                    cudnnFindConvolutionForwardAlgorithm(
-                            h.handle(), d.x, d.w, fwd, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, n, p));
-            addAll(rows, layer, mode, "fwd", ourFwd, n[0], i -> {
-                cudnnConvolutionFwdAlgoPerf_t q = p.getPointer(i);
-                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
-            });
-        }
-        int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
-        try (cudnnConvolutionBwdDataAlgoPerf_t p = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
-            CudnnHandle.check(
-                    "cudnnFindConvolutionBackwardDataAlgorithm",
-                    cudnnFindConvolutionBackwardDataAlgorithm(h.handle(), d.w, d.y, data, d.x, count, n, p));
-            addAll(rows, layer, mode, "bwd-data", ourData, n[0], i -> {
-                cudnnConvolutionBwdDataAlgoPerf_t q = p.getPointer(i);
-                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
-            });
-        }
-        count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
-        try (cudnnConvolutionBwdFilterAlgoPerf_t p = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
-            CudnnHandle.check(
-                    "cudnnFindConvolutionBackwardFilterAlgorithm",
-                    cudnnFindConvolutionBackwardFilterAlgorithm(h.handle(), d.x, d.y, filter, d.w, count, n, p));
-            addAll(rows, layer, mode, "bwd-filter", ourFilter, n[0], i -> {
-                cudnnConvolutionBwdFilterAlgoPerf_t q = p.getPointer(i);
-                return new Entry(q.algo(), q.status(), q.determinism(), q.time(), q.memory(), q.mathType());
-            });
-        }
+        addAll(rows, layer, mode, "fwd", ourFwd, ours.forwardCandidates(fwd, true));
+        addAll(rows, layer, mode, "bwd-data", ourData, ours.backwardDataCandidates(data, true));
+        addAll(rows, layer, mode, "bwd-filter", ourFilter, ours.backwardFilterCandidates(filter, true));
     }
 
     private static void addAll(
@@ -134,16 +98,19 @@ public final class CudnnAlgorithmSurvey {
             String mode,
             String op,
             int ours,
-            int n,
-            java.util.function.IntFunction<Entry> at) {
-        for (int i = 0; i < n; i++) {
-            Entry e = at.apply(i);
+            List<CudnnAlgorithms.Candidate> measured) {
+        for (CudnnAlgorithms.Candidate e : measured) {
             add(rows, layer, mode, op, e, e.algo() == ours);
         }
     }
 
     private static void add(
-            List<Map<String, Object>> rows, String layer, String mode, String op, Entry e, boolean ours) {
+            List<Map<String, Object>> rows,
+            String layer,
+            String mode,
+            String op,
+            CudnnAlgorithms.Candidate e,
+            boolean ours) {
         int algo = e.algo();
         int status = e.status();
         int determinism = e.determinism();

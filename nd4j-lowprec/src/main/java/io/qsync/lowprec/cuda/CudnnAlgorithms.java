@@ -2,6 +2,9 @@ package io.qsync.lowprec.cuda;
 
 import static org.bytedeco.cuda.global.cudnn.*;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
 import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
@@ -82,48 +85,59 @@ final class CudnnAlgorithms {
         int run(int max, int[] returned);
     }
 
-    /** Status, determinism, algorithm and math type of candidate {@code i}. */
-    private interface Candidate {
-        int[] fields(int i);
+    /**
+     * One algorithm as cuDNN ranks it: its status, determinism and math type, and (from the measured ranking) its time
+     * and workspace; the heuristic reports no time (-1).
+     */
+    record Candidate(int algo, int status, int determinism, int math, float ms, long workspace) {}
+
+    /**
+     * The candidates of one operation, cuDNN's heuristic order or, {@code measured}, fastest first
+     * ({@code cudnnFind*Algorithm}, which runs each).
+     */
+    private static List<Candidate> ranked(
+            String op, int max, boolean measured, Heuristic run, IntFunction<Candidate> at) {
+        int[] n = new int[1];
+        check(
+                measured ? "cudnnFindConvolution" + op + "Algorithm" : "cudnnGetConvolution" + op + "Algorithm_v7",
+                run.run(max, n));
+        List<Candidate> out = new ArrayList<>(n[0]);
+        for (int i = 0; i < n[0]; i++) {
+            out.add(at.apply(i));
+        }
+        return out;
     }
 
     /**
-     * The first candidate of the heuristic that is supported, deterministic and whose workspace fits, its math type
-     * set on {@code desc} (FP32: always FMA).
+     * The first of the candidates that is supported, deterministic and whose workspace fits, its math type set on
+     * {@code desc} (FP32: always FMA).
      */
     private Pick pick(
             String op,
             cudnnConvolutionStruct desc,
-            int max,
-            Heuristic heuristic,
-            Candidate c,
+            List<Candidate> candidates,
             WorkspaceSize size,
             java.util.function.IntPredicate direct) {
-        int[] n = new int[1];
-        check(
-                (find ? "cudnnFindConvolution" + op + "Algorithm" : "cudnnGetConvolution" + op + "Algorithm_v7"),
-                heuristic.run(max, n));
         StringBuilder seen = new StringBuilder();
         try (SizeTPointer bytes = new SizeTPointer(1)) {
-            for (int i = 0; i < n[0]; i++) {
-                int[] f = c.fields(i); // status, determinism, algo, math
-                seen.append(' ').append(f[2]).append(f[0] == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
-                seen.append(f[1] == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
-                if (f[0] != CUDNN_STATUS_SUCCESS || f[1] != CUDNN_DETERMINISTIC) {
+            for (Candidate c : candidates) {
+                seen.append(' ').append(c.algo()).append(c.status() == CUDNN_STATUS_SUCCESS ? "" : "/unsupported");
+                seen.append(c.determinism() == CUDNN_DETERMINISTIC ? "" : "/nondeterministic");
+                if (c.status() != CUDNN_STATUS_SUCCESS || c.determinism() != CUDNN_DETERMINISTIC) {
                     continue;
                 }
-                if (!TRANSFORMS && !direct.test(f[2])) {
+                if (!TRANSFORMS && !direct.test(c.algo())) {
                     seen.append("/transform");
                     continue;
                 }
-                int m = tf32 ? f[3] : CUDNN_FMA_MATH;
+                int m = tf32 ? c.math() : CUDNN_FMA_MATH;
                 if (cudnnSetConvolutionMathType(desc, m) != CUDNN_STATUS_SUCCESS
-                        || size.query(f[2], bytes) != CUDNN_STATUS_SUCCESS) {
+                        || size.query(c.algo(), bytes) != CUDNN_STATUS_SUCCESS) {
                     seen.append("/refused");
                     continue;
                 }
                 if (bytes.get() <= WORKSPACE_CAP) {
-                    return new Pick(f[2], bytes.get(), m);
+                    return new Pick(c.algo(), bytes.get(), m);
                 }
                 seen.append("/workspace ").append(bytes.get());
             }
@@ -134,65 +148,90 @@ final class CudnnAlgorithms {
                 CUDNN_STATUS_NOT_SUPPORTED);
     }
 
-    /** The forward algorithm, its math type set on {@code fwd}. */
-    Pick forward(cudnnConvolutionStruct fwd) {
-        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)) {
-            return pick(
+    /** The forward candidates, in the heuristic's order or ({@code measured}) fastest first. */
+    List<Candidate> forwardCandidates(cudnnConvolutionStruct fwd, boolean measured) {
+        int count = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+        try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(count)) {
+            return ranked(
                     "Forward",
-                    fwd,
-                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                    (max, n) -> find
+                    count,
+                    measured,
+                    (max, n) -> measured
                             ? cudnnFindConvolutionForwardAlgorithm(h, xDesc, wDesc, fwd, yDesc, max, n, perf)
                             : cudnnGetConvolutionForwardAlgorithm_v7(h, xDesc, wDesc, fwd, yDesc, max, n, perf),
                     i -> {
-                        cudnnConvolutionFwdAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h, xDesc, wDesc, fwd, yDesc, a, b),
-                    a -> a <= CUDNN_CONVOLUTION_FWD_ALGO_DIRECT); // implicit, precomputed, explicit GEMM, direct
+                        cudnnConvolutionFwdAlgoPerf_t q = perf.getPointer(i);
+                        return new Candidate(q.algo(), q.status(), q.determinism(), q.mathType(), q.time(), q.memory());
+                    });
         }
     }
 
-    /** The backward-data algorithm, its math type set on {@code data}. */
-    Pick backwardData(cudnnConvolutionStruct data) {
+    /** The backward-data candidates, in the heuristic's order or ({@code measured}) fastest first. */
+    List<Candidate> backwardDataCandidates(cudnnConvolutionStruct data, boolean measured) {
         int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
         try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
-            return pick(
+            return ranked(
                     "BackwardData",
-                    data,
                     count,
-                    (max, n) -> find
+                    measured,
+                    (max, n) -> measured
                             ? cudnnFindConvolutionBackwardDataAlgorithm(h, wDesc, yDesc, data, xDesc, max, n, perf)
                             : cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wDesc, yDesc, data, xDesc, max, n, perf),
                     i -> {
-                        cudnnConvolutionBwdDataAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) -> cudnnGetConvolutionBackwardDataWorkspaceSize(h, wDesc, yDesc, data, xDesc, a, b),
-                    a -> a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+                        cudnnConvolutionBwdDataAlgoPerf_t q = perf.getPointer(i);
+                        return new Candidate(q.algo(), q.status(), q.determinism(), q.mathType(), q.time(), q.memory());
+                    });
         }
     }
 
-    /** The backward-filter algorithm, its math type set on {@code filter}. */
-    Pick backwardFilter(cudnnConvolutionStruct filter) {
+    /** The backward-filter candidates, in the heuristic's order or ({@code measured}) fastest first. */
+    List<Candidate> backwardFilterCandidates(cudnnConvolutionStruct filter, boolean measured) {
         int count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
         try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {
-            return pick(
+            return ranked(
                     "BackwardFilter",
-                    filter,
                     count,
-                    (max, n) -> find
+                    measured,
+                    (max, n) -> measured
                             ? cudnnFindConvolutionBackwardFilterAlgorithm(h, xDesc, yDesc, filter, wDesc, max, n, perf)
                             : cudnnGetConvolutionBackwardFilterAlgorithm_v7(
                                     h, xDesc, yDesc, filter, wDesc, max, n, perf),
                     i -> {
-                        cudnnConvolutionBwdFilterAlgoPerf_t p = perf.getPointer(i);
-                        return new int[] {p.status(), p.determinism(), p.algo(), p.mathType()};
-                    },
-                    (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xDesc, yDesc, filter, wDesc, a, b),
-                    a -> a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0
-                            || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1
-                            || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
+                        cudnnConvolutionBwdFilterAlgoPerf_t q = perf.getPointer(i);
+                        return new Candidate(q.algo(), q.status(), q.determinism(), q.mathType(), q.time(), q.memory());
+                    });
         }
+    }
+
+    /** The forward algorithm, its math type set on {@code fwd}. */
+    Pick forward(cudnnConvolutionStruct fwd) {
+        return pick(
+                "Forward",
+                fwd,
+                forwardCandidates(fwd, find),
+                (a, b) -> cudnnGetConvolutionForwardWorkspaceSize(h, xDesc, wDesc, fwd, yDesc, a, b),
+                a -> a <= CUDNN_CONVOLUTION_FWD_ALGO_DIRECT); // implicit, precomputed, explicit GEMM, direct
+    }
+
+    /** The backward-data algorithm, its math type set on {@code data}. */
+    Pick backwardData(cudnnConvolutionStruct data) {
+        return pick(
+                "BackwardData",
+                data,
+                backwardDataCandidates(data, find),
+                (a, b) -> cudnnGetConvolutionBackwardDataWorkspaceSize(h, wDesc, yDesc, data, xDesc, a, b),
+                a -> a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+    }
+
+    /** The backward-filter algorithm, its math type set on {@code filter}. */
+    Pick backwardFilter(cudnnConvolutionStruct filter) {
+        return pick(
+                "BackwardFilter",
+                filter,
+                backwardFilterCandidates(filter, find),
+                (a, b) -> cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xDesc, yDesc, filter, wDesc, a, b),
+                a -> a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0
+                        || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1
+                        || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
     }
 }
