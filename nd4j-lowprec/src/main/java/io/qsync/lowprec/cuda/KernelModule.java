@@ -41,9 +41,7 @@ public final class KernelModule implements AutoCloseable {
                         prog, new BytePointer(source), new BytePointer(name), 0, (PointerPointer) null, (PointerPointer)
                                 null));
         try {
-            List<String> opts = new ArrayList<>();
-            opts.add("-arch=" + facts.arch());
-            opts.add("-std=c++17");
+            List<String> opts = new ArrayList<>(compileOptions(facts.arch()));
             opts.addAll(List.of(options));
             PointerPointer<BytePointer> po = new PointerPointer<>(opts.toArray(new String[0]));
             int rc = nvrtcCompileProgram(prog, opts.size(), po);
@@ -63,6 +61,14 @@ public final class KernelModule implements AutoCloseable {
         } finally {
             nvrtcDestroyProgram(prog);
         }
+    }
+
+    /**
+     * The options every module is compiled with for {@code arch} (also what {@code KernelSourcesCompileTest} hands
+     * nvcc, so that the sources are checked here for every architecture CUDA 13 targets).
+     */
+    static List<String> compileOptions(String arch) {
+        return List.of("-arch=" + arch, "-std=c++17");
     }
 
     private static String programLog(_nvrtcProgram prog) {

@@ -226,6 +226,15 @@ __device__ __forceinline__ float warp_max(float m) {
     for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
     return m;
 }
+// Warp-wide sum, returned to every lane: one redux instruction from sm_80, shuffles before it (sm_75, the T4).
+__device__ __forceinline__ u32 warp_sum(u32 v) {
+#if __CUDA_ARCH__ >= 800
+    return __reduce_add_sync(0xffffffffu, v);
+#else
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+#endif
+}
 // Block-wide max, returned to every thread.
 __device__ float block_max(float m) {
     __shared__ float part[32];
@@ -352,7 +361,7 @@ extern "C" __global__ void __launch_bounds__(256, 4) quant_i8_delayed(const floa
     });
     m = block_max(m);
     if (threadIdx.x == 0) atomicMax(hist + wslot, __float_as_uint(m));
-    cnt = __reduce_add_sync(0xffffffffu, cnt);
+    cnt = warp_sum(cnt);
     if ((threadIdx.x & 31) == 0 && cnt) atomicAdd(sat, (unsigned long long)cnt);
 }
 
