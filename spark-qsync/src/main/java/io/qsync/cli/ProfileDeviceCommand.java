@@ -10,7 +10,6 @@ import io.qsync.runtime.ModelSpec;
 import io.qsync.runtime.TrainingEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Model;
@@ -116,7 +115,7 @@ public final class ProfileDeviceCommand implements Callable<Integer> {
         Files.writeString(out, p.toJson());
         System.out.println(
                 "profiled " + graph.switchableIds().size() + " switchable layers of " + CliModels.canonical(model)
-                        + " at " + Arrays.toString(menu.toArray()) + ", batch " + batch + " per worker: " + p.source());
+                        + " at " + p.precisions() + ", batch " + batch + " per worker: " + p.source());
         System.out.println("wrote " + out + " (use: qsync plan --model " + CliModels.canonical(model) + " --profile "
                 + out + " --devices " + name + ":" + workers + " --batch " + batch + ")");
         return 0;

@@ -35,6 +35,7 @@ import org.bytedeco.javacpp.Pointer;
  * and added to the remainder. Call with the native thread count the trainer will use.
  */
 public final class Profiler {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Profiler.class);
     private final int warmup;
     private final int repeats;
 
@@ -94,18 +95,41 @@ public final class Profiler {
         ProfilingSupport prof = engine.profiling()
                 .orElseThrow(() -> new IllegalArgumentException("the " + engine.backendName()
                         + " backend cannot profile a device (no per-layer clock); profile with --backend cpu"));
+        List<Precision> runs = runnable(prof::whyCannotRun, menu);
         HostBatch batch = batches.get(0);
-        StepCalibration cal = calibrate(engine, prof, graph, batch, menu, globalBatch);
+        StepCalibration cal = calibrate(engine, prof, graph, batch, runs, globalBatch);
         Interconnect link = measureLoopback(4L * graph.totalParams(), warmup, repeats);
-        DeviceProfile measured = toProfile(name, engine, prof, graph, cal, batch, menu, link, workers);
+        DeviceProfile measured = toProfile(name, engine, prof, graph, cal, batch, runs, link, workers);
         for (HostBatch other : batches.subList(1, batches.size())) {
-            StepCalibration more = calibrate(engine, prof, graph, other, menu, globalBatch);
+            StepCalibration more = calibrate(engine, prof, graph, other, runs, globalBatch);
             measured = measured.withMeasurementsOf(
-                    toProfile(name, engine, prof, graph, more, other, menu, link, workers),
+                    toProfile(name, engine, prof, graph, more, other, runs, link, workers),
                     "also at batch " + other.rows());
         }
         // a device's context (driver, libraries) is not this process' resident memory: its documented default stays
         return prof.deviceMemoryBytes() > 0 ? measured : measured.withContextBytes(context);
+    }
+
+    /**
+     * The menu without the precisions the device cannot run ({@code why} gives the reason, null where it can), each
+     * left out with a warning: a T4's profile has no FP8, TF32 or BF16 in its menu, so no plan asks for them.
+     *
+     * @throws IllegalArgumentException when FP32 is not left
+     */
+    static List<Precision> runnable(java.util.function.Function<Precision, String> why, List<Precision> menu) {
+        List<Precision> out = new ArrayList<>();
+        for (Precision p : menu) {
+            String reason = why.apply(p);
+            if (reason == null) {
+                out.add(p);
+            } else {
+                LOG.warn("{} left out of the profile's precision menu: {}", p, reason);
+            }
+        }
+        if (!out.contains(Precision.FP32)) {
+            throw new IllegalArgumentException("the precision menu " + menu + " has no FP32 this device can run");
+        }
+        return List.copyOf(out);
     }
 
     /** Runs one calibration plan per menu entry at {@code batch}. */

@@ -25,6 +25,14 @@ public interface ProfilingSupport {
     LayerClock startLayerClock(int skip);
 
     /**
+     * Why this engine's device cannot run layers at precision {@code p} (e.g. FP8 on a card without FP8 tensor
+     * cores), or null when it can. A profile leaves such precisions out of the device's menu.
+     */
+    default String whyCannotRun(io.qsync.lowprec.Precision p) {
+        return null;
+    }
+
+    /**
      * Memory of the device this engine trains on, in bytes, when it is not the host's (a GPU); -1 for the host. A
      * profile of a device records it as the device's memory, and leaves the context term at its documented default.
      */

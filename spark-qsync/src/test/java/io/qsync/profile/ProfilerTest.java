@@ -164,4 +164,20 @@ class ProfilerTest {
                     java.util.Set.copyOf(all.get(3 + k).values()));
         }
     }
+
+    /** A card's profile measures only what the card runs: a T4 (compute capability 7.5) has no FP8, TF32 or BF16. */
+    @Test
+    void aProfilesMenuLeavesOutThePrecisionsTheCardCannotRun() {
+        var t4 = new io.qsync.lowprec.cuda.DeviceFacts(
+                0, "Tesla T4", 7, 5, 16L << 30, 40, 4L << 20, 1590, 5001, "0000:00:04.0", 13000, 13000);
+        List<Precision> menu = List.of(
+                Precision.FP32, Precision.TF32, Precision.BF16, Precision.FP16, Precision.FP8_E4M3, Precision.INT8);
+        assertEquals(
+                List.of(Precision.FP32, Precision.FP16, Precision.INT8), Profiler.runnable(t4::whyCannotRun, menu));
+        assertEquals(menu, Profiler.runnable(p -> null, menu), "the host runs every precision");
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Profiler.runnable(p -> p == Precision.FP32 ? "no" : null, List.of(Precision.FP32)));
+        assertTrue(e.getMessage().contains("no FP32"), e.getMessage());
+    }
 }

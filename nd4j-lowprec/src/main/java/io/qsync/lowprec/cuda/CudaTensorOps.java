@@ -25,6 +25,8 @@ import java.util.List;
 public final class CudaTensorOps extends CudaKernelOps {
     /** Elements one device tensor may hold (32-bit element counts in the kernels and cuDNN). */
     public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+    /** Doubles of scratch for two-stage sums: bias gradients ({@link TrainKernels#sumBias}), small-patch filters. */
+    private static final long BIAS_PARTS = 1 << 15;
 
     private final CudaDevice device;
     private final DeviceAllocator alloc;
@@ -36,9 +38,6 @@ public final class CudaTensorOps extends CudaKernelOps {
     private final List<LowPrecisionLinear> linears = new ArrayList<>();
     private final HostTransfers transfers;
     private final CudnnConvolutions cudnn;
-    /** Doubles of scratch for two-stage sums: bias gradients ({@link TrainKernels#sumBias}), small-patch filters. */
-    private static final long BIAS_PARTS = 1 << 15;
-
     private final DeviceBuffer biasParts;
     private QuantKernels qk;
     private boolean closed;
@@ -355,6 +354,11 @@ public final class CudaTensorOps extends CudaKernelOps {
     @Override
     public Replay capture(Runnable body) {
         return GraphCapture.record(stream, transfers.behind(), alloc, body);
+    }
+
+    @Override
+    public String whyCannotRun(Precision p) {
+        return device.facts().whyCannotRun(p);
     }
 
     /** The device's memory, or the SM slice's cap when one is installed. */

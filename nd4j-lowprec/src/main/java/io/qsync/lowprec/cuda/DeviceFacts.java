@@ -39,6 +39,31 @@ public record DeviceFacts(
         return ccMajor * 10 + ccMinor >= 89;
     }
 
+    /**
+     * Why a layer of this precision cannot train on this card, or null when it can. FP8 needs FP8 tensor cores
+     * (compute capability 8.9: L4, H100); TF32 and BF16 need compute capability 8.0 (A100, A10): before it (the T4)
+     * there is no TF32 or BF16 arithmetic, and such a layer would run FP32 at FP32's speed, or not at all. FP32, FP16
+     * and INT8 run on every card CUDA 13 supports (compute capability 7.5 and later).
+     *
+     * @param p a layer's precision
+     * @return the reason, naming the card and what to plan instead, or null
+     */
+    public String whyCannotRun(io.qsync.lowprec.Precision p) {
+        int cc = ccMajor * 10 + ccMinor;
+        int needs =
+                switch (p) {
+                    case FP8_E4M3, FP8_E5M2 -> 89;
+                    case TF32, BF16 -> 80;
+                    default -> 0;
+                };
+        if (cc >= needs) {
+            return null;
+        }
+        return p + " needs compute capability " + needs / 10 + "." + needs % 10 + " or later"
+                + (needs == 89 ? " (FP8 tensor cores: L4, H100)" : " (A100, A10, L4, H100)") + "; " + name + " is "
+                + ccMajor + "." + ccMinor + ": plan FP16 or INT8 for it";
+    }
+
     /** @return a short file-name-safe card name, e.g. {@code h100} or {@code h200} */
     public String cardTag() {
         String n = name.toLowerCase(java.util.Locale.ROOT);

@@ -306,6 +306,14 @@ public interface TensorOps extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Why layers of precision {@code p} cannot run on these ops' device, or null when they can (the host emulates
+     * every precision).
+     */
+    default String whyCannotRun(io.qsync.lowprec.Precision p) {
+        return null;
+    }
+
     /** Memory of the device the tensors live on, in bytes; -1 for the host. */
     default long deviceMemoryBytes() {
         return -1;

@@ -1,5 +1,6 @@
 package io.qsync.backend.cuda;
 
+import io.qsync.lowprec.cuda.CudaDevice;
 import io.qsync.lowprec.cuda.CudaException;
 import io.qsync.lowprec.cuda.CudaTensorOps;
 import io.qsync.lowprec.cuda.DeviceCapacityException;
@@ -99,7 +100,8 @@ public final class CudaBackend implements TrainingBackend {
     }
 
     /**
-     * Compiles the network (every unsupported part listed before any device memory is taken), opens the device and
+     * Compiles the network (every unsupported part, and every planned precision the card cannot run, such as FP8
+     * before compute capability 8.9, listed before any device memory is taken), opens the device and
      * runs one step on a zero batch of {@code request.batchSize()} rows so that all device memory is taken at once.
      *
      * @throws IllegalStateException naming the batch size when the device runs out of memory
@@ -110,7 +112,10 @@ public final class CudaBackend implements TrainingBackend {
             throw new IllegalStateException("spark.qsync.backend=cuda cannot run in this process: " + why);
         });
         Model model = planned(request);
-        ProgramCompiler.compile(model, NAME); // every unsupported part named before any device memory is taken
+        // every unsupported part, precisions this card cannot run among them, named before any device memory is taken
+        try (CudaDevice device = CudaDevice.open(Math.max(0, request.device()))) {
+            ProgramCompiler.compile(model, NAME, device.facts()::whyCannotRun);
+        }
         TensorOps ops = CudaTensorOps.open(request.device(), false);
         ProgramEngine engine = null;
         try {

@@ -13,6 +13,7 @@ import io.qsync.lowprec.train.Act;
 import io.qsync.lowprec.train.ConvGeom;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -45,9 +46,21 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
  */
 final class LayerTranslator {
     private final List<String> problems;
+    private final Function<Precision, String> device;
+    private final Map<org.deeplearning4j.nn.api.Layer, String> planIds;
 
-    LayerTranslator(List<String> problems) {
+    /**
+     * @param device  why the device cannot run a precision, or null where it can
+     * @param planIds each switchable layer's id in precision plans ({@link io.qsync.lowprec.layers.LayerIds}), by
+     *                identity, for naming it in a precision problem
+     */
+    LayerTranslator(
+            List<String> problems,
+            Function<Precision, String> device,
+            Map<org.deeplearning4j.nn.api.Layer, String> planIds) {
         this.problems = problems;
+        this.device = device;
+        this.planIds = planIds;
     }
 
     private Step fail(String name, Layer l, String what) {
@@ -136,15 +149,21 @@ final class LayerTranslator {
         }
         Precision p = s.getPrecision();
         Int8Quantizer q = l instanceof SwitchableLayerConfig c ? c.int8Quantizer() : Int8Quantizer.QSYNC_DEFAULT;
-        if (p == Precision.FP8_E5M2) {
-            fail(name, l, "precision FP8_E5M2 forward (cuBLASLt has no E5M2 x E5M2 GEMM; plan FP8_E4M3)");
+        String id = planIds.getOrDefault(inst, name);
+        String planned = id.equals(name) ? "" : "plan id '" + id + "': ";
+        String why = device.apply(p);
+        if (why != null) {
+            fail(name, l, planned + "precision " + why);
+        } else if (p == Precision.FP8_E5M2) {
+            fail(name, l, planned + "precision FP8_E5M2 forward (cuBLASLt has no E5M2 x E5M2 GEMM; plan FP8_E4M3)");
         } else if (p == Precision.INT8
                 && isConv(l)
                 && (q.granularity() != Granularity.PER_TENSOR || q.rounding() == IntRounding.STOCHASTIC)) {
             fail(
                     name,
                     l,
-                    "INT8 " + q + " on a convolution (the CUDA backend quantizes convolutions per tensor with "
+                    planned + "INT8 " + q
+                            + " on a convolution (the CUDA backend quantizes convolutions per tensor with "
                             + "deterministic rounding)");
         }
         return new LayerPrecision(p, q, inst.getIndex());

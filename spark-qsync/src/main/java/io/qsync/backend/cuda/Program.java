@@ -29,4 +29,12 @@ record Program(
     LossStep loss() {
         return (LossStep) steps.get(steps.size() - 1);
     }
+
+    /** @throws IllegalArgumentException when a batch's examples do not have the network's number of features */
+    void checkFeatures(int features) {
+        if (features != numFeatures) {
+            throw new IllegalArgumentException(
+                    "batch has " + features + " features per example, the network takes " + numFeatures);
+        }
+    }
 }

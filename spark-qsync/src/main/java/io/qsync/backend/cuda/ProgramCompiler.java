@@ -1,11 +1,14 @@
 package io.qsync.backend.cuda;
 
 import io.qsync.backend.updater.UpdaterProgram;
+import io.qsync.lowprec.Precision;
+import io.qsync.lowprec.layers.LayerIds;
 import io.qsync.runtime.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -49,7 +52,7 @@ public final class ProgramCompiler {
     /** Every part of {@code model} the program engine cannot train, one line each (empty: it can train it all). */
     public static List<String> problems(Model model) {
         List<String> problems = new ArrayList<>();
-        build(model, problems);
+        build(model, problems, p -> null);
         return problems;
     }
 
@@ -57,15 +60,23 @@ public final class ProgramCompiler {
      * @throws UnsupportedModelException listing every unsupported part, naming {@code backend}
      */
     static Program compile(Model model, String backend) {
+        return compile(model, backend, p -> null);
+    }
+
+    /**
+     * As {@link #compile(Model, String)} for a device: a layer planned at a precision the device cannot run
+     * ({@code device} gives the reason, null where it can) is one more unsupported part.
+     */
+    static Program compile(Model model, String backend, Function<Precision, String> device) {
         List<String> problems = new ArrayList<>();
-        Program p = build(model, problems);
+        Program p = build(model, problems, device);
         if (!problems.isEmpty()) {
             throw new UnsupportedModelException(backend, problems);
         }
         return p;
     }
 
-    private static Program build(Model model, List<String> problems) {
+    private static Program build(Model model, List<String> problems, Function<Precision, String> device) {
         List<Node> nodes = new ArrayList<>();
         String input;
         List<String> outputs;
@@ -128,7 +139,10 @@ public final class ProgramCompiler {
             return null;
         }
         shapes.put(input, in);
-        LayerTranslator layers = new LayerTranslator(problems);
+        Map<org.deeplearning4j.nn.api.Layer, String> planIds = new java.util.IdentityHashMap<>();
+        (model instanceof MultiLayerNetwork m ? LayerIds.of(m) : LayerIds.of((ComputationGraph) model))
+                .forEach((id, l) -> planIds.put(l, id));
+        LayerTranslator layers = new LayerTranslator(problems, device, planIds);
         List<Step> steps = new ArrayList<>();
         for (Node n : nodes) {
             Step s = n.layer() != null ? layer(n, shapes, layers, flat, problems) : vertex(n, shapes, problems);

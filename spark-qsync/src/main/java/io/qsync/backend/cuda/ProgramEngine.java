@@ -48,7 +48,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     private int iteration;
     private int epoch;
     private boolean closed;
-    private PassReplay passes;
+    private final PassReplay passes;
     private StepClock clock;
     private final FloatBuffer hostLoss;
     private final PassTimeline timeline = new PassTimeline();
@@ -56,7 +56,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     /** The queued upload of {@link #hostGrad} by {@link #applyUpdate}: awaited before the next pass writes it. */
     private TensorOps.Mark gradientUpload = () -> {};
 
-    private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows) {
+    private ProgramEngine(Program program, TensorOps ops, String backend, Model model, int maxRows, boolean replay) {
         this.program = program;
         this.ops = ops;
         this.backend = backend;
@@ -82,6 +82,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         }
         iteration = ModelLayers.iterationCount(model);
         epoch = ModelLayers.epochCount(model);
+        passes = new PassReplay(ops, replay);
     }
 
     /**
@@ -98,10 +99,8 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
 
     /** As {@link #open(Model, TensorOps, String, int)}; {@code replay} false runs every pass eagerly (comparisons). */
     public static ProgramEngine open(Model model, TensorOps ops, String backend, int maxRows, boolean replay) {
-        Program p = ProgramCompiler.compile(model, backend);
-        ProgramEngine e = new ProgramEngine(p, ops, backend, model, maxRows);
-        e.passes = new PassReplay(ops, replay);
-        return e;
+        return new ProgramEngine(
+                ProgramCompiler.compile(model, backend, ops::whyCannotRun), ops, backend, model, maxRows, replay);
     }
 
     @Override
@@ -126,10 +125,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
     }
 
     private void forward(HostBatch batch, boolean training) {
-        if (batch.numFeatures() != program.numFeatures()) {
-            throw new IllegalArgumentException("batch has " + batch.numFeatures()
-                    + " features per example, the network " + "takes " + program.numFeatures());
-        }
+        program.checkFeatures(batch.numFeatures());
         exec.begin(batch.rows());
         featureStage.upload(batch.features(), exec.out(program.input()));
         for (Step s : program.steps()) {
@@ -153,10 +149,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
             throw new IllegalArgumentException(
                     "computeGradient needs targets of " + numOutputs + " values per example");
         }
-        if (batch.numFeatures() != program.numFeatures()) {
-            throw new IllegalArgumentException("batch has " + batch.numFeatures()
-                    + " features per example, the network takes " + program.numFeatures());
-        }
+        program.checkFeatures(batch.numFeatures());
         timeline.start();
         gradientUpload.await();
         exec.begin(batch.rows());
@@ -201,7 +194,7 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         if (c != null) {
             pass.run();
         } else {
-            runPass(batch.rows(), pass);
+            marks.ran(batch.rows(), passes.run(batch.rows(), pass));
         }
         timeline.mark(1);
         marks.awaitAll(readyFrom);
@@ -213,10 +206,6 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
             score += program.updater().score(p, iteration, epoch);
         }
         return score;
-    }
-
-    private void runPass(int rows, Runnable pass) {
-        marks.ran(rows, passes.run(rows, pass));
     }
 
     /** Whether training passes are replayed from a recorded graph, or why not. */
@@ -364,9 +353,14 @@ public final class ProgramEngine implements TrainingEngine, ProfilingSupport {
         } else {
             plan.applyTo((ComputationGraph) model);
         }
-        program = ProgramCompiler.compile(model, backend);
+        program = ProgramCompiler.compile(model, backend, ops::whyCannotRun);
         exec.forgetLinears();
         passes.reset();
+    }
+
+    @Override
+    public String whyCannotRun(io.qsync.lowprec.Precision p) {
+        return ops.whyCannotRun(p);
     }
 
     @Override

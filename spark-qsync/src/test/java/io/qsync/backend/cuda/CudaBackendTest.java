@@ -96,4 +96,58 @@ class CudaBackendTest {
         assertTrue(!CudaBackend.cannotHold(illegal), "error 700 is not a capacity problem, whatever its words");
         assertTrue(!CudaBackend.cannotHold(new IllegalStateException("out of memory (a message, not a type)")));
     }
+
+    private static io.qsync.lowprec.cuda.DeviceFacts card(String name, int major, int minor) {
+        return new io.qsync.lowprec.cuda.DeviceFacts(
+                0, name, major, minor, 16L << 30, 40, 4L << 20, 1590, 5001, "0000:00:04.0", 13000, 13000);
+    }
+
+    /**
+     * A plan is checked against the card before any device memory is taken: FP8 needs compute capability 8.9,
+     * TF32 and BF16 need 8.0, FP16 and INT8 run on every card CUDA 13 supports (the T4's 7.5 and up). The facts are
+     * what cudart reports for those cards; the network and plan are real.
+     */
+    @Test
+    void aCardsComputeCapabilityDecidesWhichPlannedPrecisionsItRuns() {
+        org.deeplearning4j.nn.api.Model vgg = CudaBackend.planned(request(
+                DemoModels.vggCnn(1, 1e-3),
+                new PrecisionPlan(Map.of(
+                        "conv_0", Precision.INT8,
+                        "conv_1", Precision.FP16,
+                        "conv_2", Precision.BF16,
+                        "conv_3", Precision.FP8_E4M3,
+                        "dense_0", Precision.TF32))));
+        var t4 = card("Tesla T4", 7, 5);
+        var e = assertThrows(
+                io.qsync.runtime.UnsupportedModelException.class,
+                () -> ProgramCompiler.compile(vgg, "cuda", t4::whyCannotRun));
+        assertEquals(3, e.problems().size(), e.getMessage());
+        for (String layer : List.of("conv_2", "conv_3", "dense_0")) {
+            assertTrue(e.problems().stream().anyMatch(l -> l.contains("'" + layer + "'")), e.getMessage());
+        }
+        assertTrue(
+                e.getMessage().contains("Tesla T4 is 7.5") && e.getMessage().contains("plan FP16 or INT8"),
+                e.getMessage());
+        assertTrue(!e.getMessage().contains("'conv_0'") && !e.getMessage().contains("'conv_1'"), e.getMessage());
+        var a10 = card("NVIDIA A10", 8, 6);
+        var onA10 = assertThrows(
+                io.qsync.runtime.UnsupportedModelException.class,
+                () -> ProgramCompiler.compile(vgg, "cuda", a10::whyCannotRun));
+        assertEquals(1, onA10.problems().size(), onA10.getMessage());
+        assertTrue(
+                onA10.problems().get(0).contains("'conv_3'")
+                        && onA10.problems().get(0).contains("FP8_E4M3 needs compute capability 8.9"),
+                onA10.getMessage());
+        assertEquals(
+                vgg.numParams(),
+                ProgramCompiler.compile(vgg, "cuda", card("NVIDIA L4", 8, 9)::whyCannotRun)
+                        .numParams());
+        assertEquals(
+                vgg.numParams(),
+                ProgramCompiler.compile(vgg, "cuda", card("NVIDIA H100 80GB HBM3", 9, 0)::whyCannotRun)
+                        .numParams());
+        for (Precision p : Precision.values()) {
+            assertEquals(null, card("NVIDIA H100", 9, 0).whyCannotRun(p), p.toString());
+        }
+    }
 }
