@@ -57,8 +57,8 @@ public final class CudaTensorOps extends CudaKernelOps {
         this.gemm = tf32 ? GemmType.TF32 : GemmType.FP32;
         this.biasParts = alloc.allocate("partial sums", 8L * BIAS_PARTS);
         owned.add(biasParts);
-        this.cudnn = new CudnnConvolutions(
-                cudnn, stream, alloc, this::quantKernels, new SmallPatchKernels(k, biasParts, BIAS_PARTS));
+        SmallPatchKernels small = new SmallPatchKernels(k, biasParts, BIAS_PARTS);
+        this.cudnn = new CudnnConvolutions(cudnn, device.facts().hasTf32(), stream, alloc, this::quantKernels, small);
     }
 
     /**

@@ -35,22 +35,30 @@ final class CudnnConvolutions implements AutoCloseable {
 
     /**
      * Whether FP16 and BF16 layers run their forward and backward data on half-size tensors with outputs rounded to
-     * the format, as QSync's real kernels do ({@link CudnnHalfTensors}; {@code -Dqsync.cuda.halfTensors}, default
-     * false: the CPU emulation's FP32 outputs; read per layer).
+     * the format, as QSync's real kernels do ({@link CudnnHalfTensors}; {@code -Dqsync.cuda.halfTensors}; read per
+     * layer). Unset, a card with TF32 tensor cores keeps the CPU emulation's FP32 outputs (FP16-rounded operands on
+     * TF32 tensor cores), and a card without them (compute capability 7.5, the T4) takes half-size tensors in NCHW:
+     * its tensor cores take FP16 tensors only, and FP32 ones would run on its FMA units at an eighth of the speed.
+     *
+     * @param tf32Cores whether the card has TF32 tensor cores ({@link DeviceFacts#hasTf32})
      */
-    static boolean halfTensorsOn() {
-        return halfLayout() != CudnnHalfTensors.OFF;
+    static boolean halfTensorsOn(boolean tf32Cores) {
+        return halfLayout(tf32Cores) != CudnnHalfTensors.OFF;
     }
 
     /**
      * The layout of those half-size tensors: {@code -Dqsync.cuda.halfTensors=true} (or {@code nchw}) keeps the
      * engine's NCHW, {@code =nhwc} transposes in the casts to and from the format (cuDNN's FP16/BF16 tensor-core
-     * kernels work in NHWC); {@link CudnnHalfTensors#OFF} when {@code false} or unset.
+     * kernels work in NHWC); {@link CudnnHalfTensors#OFF} when {@code false}; unset, {@link #halfTensorsOn}'s default.
      *
      * @throws IllegalArgumentException for any other value
      */
-    static int halfLayout() {
-        String v = System.getProperty("qsync.cuda.halfTensors", "false").toLowerCase(java.util.Locale.ROOT);
+    static int halfLayout(boolean tf32Cores) {
+        String set = System.getProperty("qsync.cuda.halfTensors");
+        if (set == null) {
+            return tf32Cores ? CudnnHalfTensors.OFF : CUDNN_TENSOR_NCHW;
+        }
+        String v = set.toLowerCase(java.util.Locale.ROOT);
         return switch (v) {
             case "false" -> CudnnHalfTensors.OFF;
             case "true", "nchw" -> CUDNN_TENSOR_NCHW;
@@ -61,6 +69,7 @@ final class CudnnConvolutions implements AutoCloseable {
     }
 
     private final boolean on;
+    private final boolean tf32Cores;
     private final CudaStream stream;
     private final DeviceAllocator alloc;
     private final Supplier<QuantKernels> kernels;
@@ -77,11 +86,13 @@ final class CudnnConvolutions implements AutoCloseable {
      */
     CudnnConvolutions(
             boolean on,
+            boolean tf32Cores,
             CudaStream stream,
             DeviceAllocator alloc,
             Supplier<QuantKernels> kernels,
             SmallPatchKernels small) {
         this.on = on;
+        this.tf32Cores = tf32Cores;
         this.small = small;
         this.stream = stream;
         this.alloc = alloc;
@@ -105,7 +116,7 @@ final class CudnnConvolutions implements AutoCloseable {
      * @param precision FP32 (FMA units only), or TF32 / FP16 / BF16 (RNE-rounded operands on TF32 tensor cores)
      */
     Convolution open(ConvGeom g, int batch, int nOut, Precision precision) {
-        return open(g, batch, nOut, precision, halfLayout());
+        return open(g, batch, nOut, precision, halfLayout(tf32Cores));
     }
 
     private Convolution open(ConvGeom g, int batch, int nOut, Precision precision, int halfLayout) {
@@ -164,8 +175,8 @@ final class CudnnConvolutions implements AutoCloseable {
             return null;
         }
         // NCHW half tensors only: the INT8 convolution writes its codes into them as FP16 in the engine's layout
-        Convolution back =
-                open(g, batch, nOut, Precision.FP16, halfTensorsOn() ? CUDNN_TENSOR_NCHW : CudnnHalfTensors.OFF);
+        Convolution back = open(
+                g, batch, nOut, Precision.FP16, halfTensorsOn(tf32Cores) ? CUDNN_TENSOR_NCHW : CudnnHalfTensors.OFF);
         if (!(back instanceof CudnnConvolution fp16)) {
             return null;
         }

@@ -13,8 +13,9 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
  * widened to the FP32 tensors the engine keeps. QSync's FP16 kernels do the same ({@code output_bit_mapping {16:16}},
  * "dX = FP16 conv with FP16 output"). The backward filter stays with {@link CudnnConvolution}: FP16 operands, FP32
  * output, as in QSync. This differs from the CPU emulation (QSync's simulation mode: FP32 outputs) by the two output
- * roundings, so it is a switch ({@code -Dqsync.cuda.halfTensors=true}), off by default. The half copy of x is kept for
- * the backward pass; buffers are allocated at construction only. In NHWC ({@code -Dqsync.cuda.halfTensors=nhwc}) the
+ * roundings, so it is a switch ({@code -Dqsync.cuda.halfTensors=true}), off by default on cards with TF32 tensor
+ * cores and on (NCHW) on cards without them, whose tensor cores take FP16 tensors only
+ * ({@link CudnnConvolutions#halfTensorsOn}). The half copy of x is kept for the backward pass; buffers are allocated at construction only. In NHWC ({@code -Dqsync.cuda.halfTensors=nhwc}) the
  * casts to and from the format also transpose (x, dY and w in; y, dX and the saved x out): cuDNN's FP16/BF16
  * tensor-core kernels work in NHWC, and an NCHW call pays for transposes inside cuDNN or takes slower kernels.
  */

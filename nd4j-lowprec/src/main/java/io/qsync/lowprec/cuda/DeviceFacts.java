@@ -34,6 +34,11 @@ public record DeviceFacts(
         return "sm_" + ccMajor + ccMinor;
     }
 
+    /** @return true for compute capability ≥ 8.0 (tensor cores that take FP32 tensors as TF32; BF16) */
+    public boolean hasTf32() {
+        return ccMajor >= 8;
+    }
+
     /** @return true for compute capability ≥ 8.9 (FP8 tensor cores) */
     public boolean hasFp8() {
         return ccMajor * 10 + ccMinor >= 89;
