@@ -143,14 +143,15 @@ public final class Profiler {
         Map<String, Integer> index = prof.switchableLayers();
         List<String> ids = new ArrayList<>(index.keySet());
         StepCalibration cal = new StepCalibration(graph, index, batch.rows());
-        ShardLikeBatches rows = new ShardLikeBatches(batch);
-        for (Map<String, Precision> plan : calibrationPlans(ids, menu, prof.clockChangesSteps())) {
-            prof.applyPlan(new PrecisionPlan(plan));
-            // whole steps as training runs them: without the clock where it changes how steps run (a replayed graph)
-            double unclocked = prof.clockChangesSteps() ? Medians.of(steps(engine, rows, globalBatch)) : Double.NaN;
-            try (LayerClock clock = prof.startLayerClock(warmup)) {
-                double clocked = Medians.of(steps(engine, rows, globalBatch));
-                cal.addRun(List.of(plan), Double.isNaN(unclocked) ? clocked : unclocked, clock);
+        try (ShardLikeBatches rows = new ShardLikeBatches(batch)) {
+            for (Map<String, Precision> plan : calibrationPlans(ids, menu, prof.clockChangesSteps())) {
+                prof.applyPlan(new PrecisionPlan(plan));
+                // whole steps as training runs them: without the clock where it changes how steps run (a replay)
+                double unclocked = prof.clockChangesSteps() ? Medians.of(steps(engine, rows, globalBatch)) : Double.NaN;
+                try (LayerClock clock = prof.startLayerClock(warmup)) {
+                    double clocked = Medians.of(steps(engine, rows, globalBatch));
+                    cal.addRun(List.of(plan), Double.isNaN(unclocked) ? clocked : unclocked, clock);
+                }
             }
         }
         return cal;

@@ -116,14 +116,16 @@ public final class WorkerLoop {
 
     private Outcome train(
             TrainingEngine net, ShardSchedule schedule, LocalShard shard, LocalShard eval, Checkpoint resume) {
-        try (SyncStep step = new SyncStep(net, comm, params.bucketBytes())) {
-            return train(net, step, schedule, shard, eval, resume);
+        try (SyncStep step = new SyncStep(net, comm, params.bucketBytes());
+                BatchesAhead batches = new BatchesAhead(shard, "rank " + comm.rank())) {
+            return train(net, step, batches, schedule, shard, eval, resume);
         }
     }
 
     private Outcome train(
             TrainingEngine net,
             SyncStep step,
+            BatchesAhead batches,
             ShardSchedule schedule,
             LocalShard shard,
             LocalShard eval,
@@ -141,7 +143,6 @@ public final class WorkerLoop {
             epochs.addAll(resume.epochs());
         }
         ReplicaCheck check = new ReplicaCheck(comm);
-        ReusedBatches batches = new ReusedBatches(shard);
         float[][] phases = new float[4][steps]; // batch assembly, local gradient, exposed exchange, update
         float[] startedAt = new float[StepLog.ON ? steps : 0]; // seconds since the JVM started, as GC logs stamp them
         if (params.checksumEvery() > 0) {
@@ -163,8 +164,15 @@ public final class WorkerLoop {
                 if (StepLog.ON) {
                     startedAt[s] = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3f;
                 }
-                HostBatch batch = batches.next(
+                HostBatch batch = batches.take(
                         order, schedule.shardStart(rank, s), schedule.shardEnd(rank, s), params.numClasses());
+                if (s + 1 < steps) { // gathered while this step trains
+                    batches.ahead(
+                            order,
+                            schedule.shardStart(rank, s + 1),
+                            schedule.shardEnd(rank, s + 1),
+                            params.numClasses());
+                }
                 phases[0][s] = (System.nanoTime() - ts) / 1e6f;
                 int gb = schedule.globalBatch(s);
                 boolean checked = params.checksumEvery() > 0 && (global + 1) % params.checksumEvery() == 0;

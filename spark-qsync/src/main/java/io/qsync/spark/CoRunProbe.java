@@ -131,12 +131,12 @@ final class CoRunProbe {
 
     private static Result measure(
             TrainingEngine engine, Communicator comm, ProbeStage.Request req, Precision p, int warmup, int steps) {
-        ShardLikeBatches batches = new ShardLikeBatches(req.batch());
         double[] step = new double[steps];
         double[] local = new double[steps];
         double[] exchange = new double[steps];
         double[] compute = new double[steps];
-        try (SyncStep sync = new SyncStep(engine, comm, req.params().bucketBytes())) {
+        try (ShardLikeBatches batches = new ShardLikeBatches(req.batch());
+                SyncStep sync = new SyncStep(engine, comm, req.params().bucketBytes())) {
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 sync.run(batches.next(), req.globalBatch(), 0);

@@ -3,6 +3,7 @@ package io.qsync.profile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.qsync.runtime.HostBatch;
@@ -22,15 +23,25 @@ class ShardLikeBatchesTest {
             y[2 * r] = r;
             y[2 * r + 1] = 100 + r;
         }
-        ShardLikeBatches batches = new ShardLikeBatches(new HostBatch(rows, f, x, 2, y));
-        HostBatch a = batches.next();
-        assertEquals(rows, a.rows());
-        String first = Arrays.toString(a.features());
-        assertRowsAreSampleRows(a, rows, f);
-        HostBatch b = batches.next();
-        assertRowsAreSampleRows(b, rows, f);
-        assertSame(a.features(), b.features(), "the previous batch's arrays are reused, as training reuses them");
-        assertNotEquals(first, Arrays.toString(b.features()), "a new order each step");
+        try (ShardLikeBatches batches = new ShardLikeBatches(new HostBatch(rows, f, x, 2, y))) {
+            HostBatch a = batches.next();
+            assertEquals(rows, a.rows());
+            String first = Arrays.toString(a.features());
+            assertRowsAreSampleRows(a, rows, f);
+            HostBatch b = batches.next();
+            assertRowsAreSampleRows(b, rows, f);
+            String second = Arrays.toString(b.features());
+            assertNotEquals(first, second, "a new order each step");
+            assertNotSame(a.features(), b.features(), "the next batch is gathered while this one is in use");
+            HostBatch c = batches.next();
+            assertRowsAreSampleRows(c, rows, f);
+            assertSame(a.features(), c.features(), "arrays are reused every other step, as training reuses them");
+            HostBatch d = batches.next();
+            String fourth = Arrays.toString(d.features());
+            batches.close(); // waits for the gather already started (into c's arrays)
+            assertEquals(fourth, Arrays.toString(d.features()), "the gather ahead never writes the batch in use");
+            assertSame(b.features(), d.features());
+        }
     }
 
     private static void assertRowsAreSampleRows(HostBatch h, int rows, int f) {

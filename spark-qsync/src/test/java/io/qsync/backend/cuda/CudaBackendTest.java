@@ -17,6 +17,13 @@ import org.junit.jupiter.api.Test;
 
 /** The cuda backend's wiring as seen from any machine: found by name, support check without a device, auto. */
 class CudaBackendTest {
+    /** A VGG-style plan with every GEMM precision of the backend. */
+    private static final PrecisionPlan MIXED = new PrecisionPlan(Map.of(
+            "conv_0", Precision.INT8,
+            "conv_1", Precision.FP16,
+            "conv_2", Precision.BF16,
+            "conv_3", Precision.FP8_E4M3,
+            "dense_0", Precision.TF32));
 
     private static EngineRequest request(Object conf, PrecisionPlan plan) {
         return new EngineRequest(ModelSpec.of(EngineParity.init(conf)), plan, -1, 0, 16);
@@ -28,16 +35,7 @@ class CudaBackendTest {
         CudaBackend b = new CudaBackend();
         assertEquals(List.of(), b.unsupported(request(DemoModels.resnetCnn(1, 1e-3), null)));
         assertEquals(List.of(), b.unsupported(request(DemoModels.vggCnn(1, 1e-3), null)));
-        assertEquals(
-                List.of(),
-                b.unsupported(request(
-                        DemoModels.vggCnn(1, 1e-3),
-                        new PrecisionPlan(Map.of(
-                                "conv_0", Precision.INT8,
-                                "conv_1", Precision.FP16,
-                                "conv_2", Precision.BF16,
-                                "conv_3", Precision.FP8_E4M3,
-                                "dense_0", Precision.TF32)))));
+        assertEquals(List.of(), b.unsupported(request(DemoModels.vggCnn(1, 1e-3), MIXED)));
         List<String> p = b.unsupported(request(
                 DemoModels.mlp(1, 32, 1e-3),
                 new PrecisionPlan(Map.of("dense_0", Precision.FP8_E5M2, "output_0", Precision.INT8))));
@@ -109,14 +107,7 @@ class CudaBackendTest {
      */
     @Test
     void aCardsComputeCapabilityDecidesWhichPlannedPrecisionsItRuns() {
-        org.deeplearning4j.nn.api.Model vgg = CudaBackend.planned(request(
-                DemoModels.vggCnn(1, 1e-3),
-                new PrecisionPlan(Map.of(
-                        "conv_0", Precision.INT8,
-                        "conv_1", Precision.FP16,
-                        "conv_2", Precision.BF16,
-                        "conv_3", Precision.FP8_E4M3,
-                        "dense_0", Precision.TF32))));
+        org.deeplearning4j.nn.api.Model vgg = CudaBackend.planned(request(DemoModels.vggCnn(1, 1e-3), MIXED));
         var t4 = card("Tesla T4", 7, 5);
         var e = assertThrows(
                 io.qsync.runtime.UnsupportedModelException.class,
