@@ -45,6 +45,17 @@ public record DeviceFacts(
     }
 
     /**
+     * Why the CUDA 13 backend cannot train on this card at all, or null when it can: CUDA 13 (its runtime, NVRTC and
+     * libraries) supports compute capability 7.5 and later (T4 and newer); a V100 (7.0) trains on the CPU backend.
+     */
+    public String whyUnsupported() {
+        return ccMajor * 10 + ccMinor >= 75
+                ? null
+                : name + " is compute capability " + ccMajor + "." + ccMinor + ": CUDA 13, which the cuda backend "
+                        + "runs on, supports 7.5 and later (T4, A10, L4, A100, H100)";
+    }
+
+    /**
      * Why a layer of this precision cannot train on this card, or null when it can. FP8 needs FP8 tensor cores
      * (compute capability 8.9: L4, H100); TF32 and BF16 need compute capability 8.0 (A100, A10): before it (the T4)
      * there is no TF32 or BF16 arithmetic, and such a layer would run FP32 at FP32's speed, or not at all. FP32, FP16

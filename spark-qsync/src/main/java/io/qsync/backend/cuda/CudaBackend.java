@@ -4,6 +4,7 @@ import io.qsync.lowprec.cuda.CudaDevice;
 import io.qsync.lowprec.cuda.CudaException;
 import io.qsync.lowprec.cuda.CudaTensorOps;
 import io.qsync.lowprec.cuda.DeviceCapacityException;
+import io.qsync.lowprec.cuda.DeviceFacts;
 import io.qsync.lowprec.train.TensorOps;
 import io.qsync.runtime.EngineRequest;
 import io.qsync.runtime.TrainingBackend;
@@ -72,13 +73,37 @@ public final class CudaBackend implements TrainingBackend {
         return NcclCommunicator.join(id, localRank, localSize, deviceOrdinal, config);
     }
 
+    /**
+     * What keeps this backend from training the request: unsupported layers and settings, and where this process sees
+     * the card, a card CUDA 13 does not support or planned precisions it cannot run ({@code auto} then takes the CPU).
+     */
     @Override
     public List<String> unsupported(EngineRequest request) {
-        try {
-            return new ArrayList<>(ProgramCompiler.problems(planned(request)));
-        } catch (UnsupportedModelException e) {
-            return e.problems();
+        DeviceFacts card = null;
+        List<String> out = new ArrayList<>();
+        if (unavailableReason().isEmpty()) {
+            try (CudaDevice d = CudaDevice.open(Math.max(0, request.device()))) {
+                card = d.facts();
+            } catch (RuntimeException | LinkageError e) {
+                out.add("cannot open CUDA device " + Math.max(0, request.device()) + ": " + e.getMessage());
+            }
         }
+        out.addAll(unsupported(request, card));
+        return out;
+    }
+
+    /** As {@link #unsupported(EngineRequest)} against {@code card}'s facts (null: the network and plan alone). */
+    static List<String> unsupported(EngineRequest request, DeviceFacts card) {
+        List<String> out = new ArrayList<>();
+        if (card != null && card.whyUnsupported() != null) {
+            out.add(card.whyUnsupported());
+        }
+        try {
+            out.addAll(ProgramCompiler.problems(planned(request), card == null ? p -> null : card::whyCannotRun));
+        } catch (UnsupportedModelException e) {
+            out.addAll(e.problems());
+        }
+        return out;
     }
 
     /**
@@ -114,6 +139,10 @@ public final class CudaBackend implements TrainingBackend {
         Model model = planned(request);
         // every unsupported part, precisions this card cannot run among them, named before any device memory is taken
         try (CudaDevice device = CudaDevice.open(Math.max(0, request.device()))) {
+            String old = device.facts().whyUnsupported();
+            if (old != null) {
+                throw new UnsupportedModelException(NAME, List.of(old));
+            }
             ProgramCompiler.compile(model, NAME, device.facts()::whyCannotRun);
         }
         TensorOps ops = CudaTensorOps.open(request.device(), false);

@@ -51,8 +51,13 @@ public final class ProgramCompiler {
 
     /** Every part of {@code model} the program engine cannot train, one line each (empty: it can train it all). */
     public static List<String> problems(Model model) {
+        return problems(model, p -> null);
+    }
+
+    /** As {@link #problems(Model)}, with the layers planned at a precision {@code device} cannot run. */
+    static List<String> problems(Model model, Function<Precision, String> device) {
         List<String> problems = new ArrayList<>();
-        build(model, problems, p -> null);
+        build(model, problems, device);
         return problems;
     }
 

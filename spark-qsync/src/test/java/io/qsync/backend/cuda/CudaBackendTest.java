@@ -141,4 +141,25 @@ class CudaBackendTest {
             assertEquals(null, card("NVIDIA H100", 9, 0).whyCannotRun(p), p.toString());
         }
     }
+
+    /**
+     * On an executor that sees its card, {@code unsupported} answers for that card, so {@code auto} takes the CPU
+     * where the card cannot train the request: a V100 (CUDA 13 supports compute capability 7.5 and later), or a T4
+     * asked for BF16, FP8 or TF32 layers. Without a card to ask (the driver), the network and plan alone decide.
+     */
+    @Test
+    void unsupportedAnswersForTheCardTheExecutorSees() {
+        EngineRequest vgg = request(DemoModels.vggCnn(1, 1e-3), MIXED);
+        List<String> v100 = CudaBackend.unsupported(vgg, card("Tesla V100-SXM2-32GB", 7, 0));
+        assertTrue(
+                v100.get(0).contains("compute capability 7.0") && v100.get(0).contains("7.5 and later"),
+                v100.toString());
+        assertEquals(List.of(), CudaBackend.unsupported(vgg, card("NVIDIA H100 80GB HBM3", 9, 0)));
+        assertEquals(List.of(), CudaBackend.unsupported(vgg, null));
+        List<String> t4 = CudaBackend.unsupported(vgg, card("Tesla T4", 7, 5));
+        assertEquals(3, t4.size(), t4.toString());
+        assertTrue(t4.stream().allMatch(l -> l.contains("Tesla T4 is 7.5")), t4.toString());
+        String message = new io.qsync.runtime.UnsupportedModelException("cuda", v100).getMessage();
+        assertTrue(message.contains("spark.qsync.backend=cpu"), message);
+    }
 }
