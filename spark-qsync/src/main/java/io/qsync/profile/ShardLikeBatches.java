@@ -8,8 +8,8 @@ import java.util.concurrent.Future;
 
 /**
  * Batches assembled as training assembles them: each one gathers its rows in a shuffled order, from a shard larger than
- * the CPU's caches (the sample's rows repeated over {@link #POOL_BYTES}), into the previous batch's host arrays (as
- * {@code WorkerLoop} reuses its previous batch's). A step that copied its sample batch from the cache instead would
+ * the CPU's caches (the sample's rows repeated over {@link #POOL_BYTES}), into reused host arrays (as {@code WorkerLoop}
+ * reuses its batches'). A step that copied its sample batch from the cache instead would
  * leave out part of the step: on the H100 host, gathering 256 shuffled Fashion-MNIST rows into new arrays took 0.64 ms
  * of a 19 ms hybrid step, and 512 rows 1.25 ms. As {@code WorkerLoop} does ({@link BatchesAhead}), the next batch is
  * gathered on a background thread while the caller's step runs (two sets of arrays in turn), so only what that gather
