@@ -31,19 +31,9 @@ class BatchesAheadTest {
         return new LocalShard(x, labels, F);
     }
 
+    /** A shuffled epoch order, as a worker's ({@link EpochOrder}). */
     private static int[] order(long seed) {
-        int[] o = new int[ROWS];
-        for (int i = 0; i < ROWS; i++) {
-            o[i] = i;
-        }
-        Random r = new Random(seed);
-        for (int i = ROWS - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = o[i];
-            o[i] = o[j];
-            o[j] = t;
-        }
-        return o;
+        return EpochOrder.of(ROWS, true, seed, 0, 0);
     }
 
     private static boolean threadAlive(String name) {
