@@ -83,7 +83,8 @@ public record DeviceFacts(
     /** @return a short file-name-safe card name, e.g. {@code h100} or {@code h200} */
     public String cardTag() {
         String n = name.toLowerCase(java.util.Locale.ROOT);
-        for (String t : new String[] {"h200", "h100", "a100", "l40s", "l4", "a10", "t4", "v100"}) {
+        // longer names first: an L40 is not an L4, an A100 not an A10
+        for (String t : new String[] {"h200", "h100", "a100", "l40s", "l40", "l4", "a10", "t4", "v100"}) {
             if (n.contains(t)) {
                 return t;
             }
