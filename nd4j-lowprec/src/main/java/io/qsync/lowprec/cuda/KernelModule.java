@@ -20,9 +20,11 @@ import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * CUDA C source compiled at run time by NVRTC to a CUBIN for the device's own architecture ({@code -arch=sm_XY}),
- * loaded with the driver API; kernels are launched by name with typed arguments.
+ * loaded with the driver API; kernels are launched by name with typed arguments. A card newer than this NVRTC gets PTX
+ * for the newest virtual architecture NVRTC knows ({@link #virtualArch}), which the driver compiles for the card.
  */
 public final class KernelModule implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KernelModule.class);
     private final CUmod_st module = new CUmod_st();
     private final Map<String, CUfunc_st> functions = new HashMap<>();
     private final String log;
@@ -34,6 +36,28 @@ public final class KernelModule implements AutoCloseable {
      * @param options extra NVRTC options
      */
     public KernelModule(String name, String source, DeviceFacts facts, String... options) {
+        String compileLog;
+        try {
+            compileLog = build(name, source, facts.arch(), options);
+        } catch (CudaException e) {
+            // a card newer than this NVRTC: PTX for the newest virtual architecture it knows, which the driver compiles
+            String virtual = virtualArch(facts.ccMajor() * 10 + facts.ccMinor(), supportedArchs());
+            if (virtual == null) {
+                throw e;
+            }
+            LOG.warn(
+                    "NVRTC cannot compile {} for {} ({}); loading PTX for {} instead",
+                    name,
+                    facts.arch(),
+                    e.getMessage().lines().findFirst().orElse(""),
+                    virtual);
+            compileLog = build(name, source, virtual, options);
+        }
+        log = compileLog;
+    }
+
+    /** Compiles for {@code arch} ({@code sm_XY}: CUBIN; {@code compute_XY}: PTX) and loads it; returns the log. */
+    private String build(String name, String source, String arch, String[] options) {
         _nvrtcProgram prog = new _nvrtcProgram();
         Check.nvrtc(
                 "nvrtcCreateProgram(" + name + ")",
@@ -41,7 +65,7 @@ public final class KernelModule implements AutoCloseable {
                         prog, new BytePointer(source), new BytePointer(name), 0, (PointerPointer) null, (PointerPointer)
                                 null));
         try {
-            List<String> opts = new ArrayList<>(compileOptions(facts.arch()));
+            List<String> opts = new ArrayList<>(compileOptions(arch));
             opts.addAll(List.of(options));
             PointerPointer<BytePointer> po = new PointerPointer<>(opts.toArray(new String[0]));
             int rc = nvrtcCompileProgram(prog, opts.size(), po);
@@ -52,14 +76,55 @@ public final class KernelModule implements AutoCloseable {
                                 + nvrtcGetErrorString(rc).getString() + "\n" + compileLog,
                         rc);
             }
-            log = compileLog;
             SizeTPointer size = new SizeTPointer(1);
-            Check.nvrtc("nvrtcGetCUBINSize(" + name + ")", nvrtcGetCUBINSize(prog, size));
-            BytePointer cubin = new BytePointer(size.get());
-            Check.nvrtc("nvrtcGetCUBIN(" + name + ")", nvrtcGetCUBIN(prog, cubin));
-            Check.driver("cuModuleLoadData(" + name + ")", cuModuleLoadData(module, cubin));
+            BytePointer image;
+            if (arch.startsWith("compute_")) {
+                Check.nvrtc("nvrtcGetPTXSize(" + name + ")", nvrtcGetPTXSize(prog, size));
+                image = new BytePointer(size.get());
+                Check.nvrtc("nvrtcGetPTX(" + name + ")", nvrtcGetPTX(prog, image));
+            } else {
+                Check.nvrtc("nvrtcGetCUBINSize(" + name + ")", nvrtcGetCUBINSize(prog, size));
+                image = new BytePointer(size.get());
+                Check.nvrtc("nvrtcGetCUBIN(" + name + ")", nvrtcGetCUBIN(prog, image));
+            }
+            Check.driver("cuModuleLoadData(" + name + ")", cuModuleLoadData(module, image));
+            return compileLog;
         } finally {
             nvrtcDestroyProgram(prog);
+        }
+    }
+
+    /**
+     * The virtual architecture to compile PTX for when NVRTC does not know the card's own: the newest one it supports
+     * that is not newer than the card ({@code compute_XY}); null when it supports the card's architecture (the failure
+     * was something else) or none below it.
+     *
+     * @param cc        the card's compute capability times ten (e.g. 90)
+     * @param supported the architectures this NVRTC compiles for ({@code nvrtcGetSupportedArchs}), times ten
+     */
+    static String virtualArch(int cc, int[] supported) {
+        int best = -1;
+        for (int a : supported) {
+            if (a == cc) {
+                return null;
+            }
+            if (a < cc && a > best) {
+                best = a;
+            }
+        }
+        return best < 0 ? null : "compute_" + best;
+    }
+
+    private static int[] supportedArchs() {
+        try {
+            int[] n = new int[1];
+            if (nvrtcGetNumSupportedArchs(n) != 0 || n[0] <= 0) {
+                return new int[0];
+            }
+            int[] archs = new int[n[0]];
+            return nvrtcGetSupportedArchs(archs) == 0 ? archs : new int[0];
+        } catch (RuntimeException | LinkageError e) {
+            return new int[0];
         }
     }
 

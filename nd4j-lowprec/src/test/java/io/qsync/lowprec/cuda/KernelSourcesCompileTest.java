@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kernel sources compile, with the options {@link KernelModule} hands NVRTC, for every GPU architecture the CUDA
- * 13 compiler targets: the T4's sm_75 as well as the H100's sm_90 that the device machine runs. A kernel that uses an
+ * 13 compiler targets, and as PTX for the newest (what a card newer than the compiler gets): the T4's sm_75 as well as the H100's sm_90 that the device machine runs. A kernel that uses an
  * instruction of a later architecture (as {@code __reduce_add_sync}, sm_80 and up, once did) would otherwise fail only
  * on the inference card, at the worker's start. Needs no GPU: nvcc compiles to CUBIN here (nvcc and NVRTC share their
  * front end). Skips, saying why, where no nvcc is installed; CI's machines have CUDA 13.0's.
@@ -74,6 +74,17 @@ class KernelSourcesCompileTest {
                 .toList();
     }
 
+    /** A card newer than NVRTC gets PTX for the newest virtual architecture NVRTC knows, never a newer one. */
+    @Test
+    void aCardNewerThanTheCompilerGetsPtxForItsNewestVirtualArchitecture() {
+        int[] cuda13 = {75, 80, 86, 87, 88, 89, 90, 100, 103, 110, 120, 121};
+        assertEquals("compute_121", KernelModule.virtualArch(130, cuda13));
+        assertEquals("compute_90", KernelModule.virtualArch(95, cuda13), "not a newer architecture than the card");
+        assertEquals(null, KernelModule.virtualArch(90, cuda13), "its own architecture: CUBIN, any failure stands");
+        assertEquals(null, KernelModule.virtualArch(70, cuda13), "older than every supported one (a V100)");
+        assertEquals(null, KernelModule.virtualArch(90, new int[0]), "NVRTC could not say");
+    }
+
     @Test
     void everyKernelSourceCompilesForEveryArchitectureWithoutWarnings() throws Exception {
         Path nvcc = nvcc();
@@ -99,6 +110,15 @@ class KernelSourcesCompileTest {
                     results.add(pool.submit(() -> compile(nvcc, src, arch)));
                 }
             }
+            // what a card newer than this compiler gets: PTX for the newest virtual architecture it knows
+            String newest = KernelModule.virtualArch(
+                    999,
+                    archs.stream()
+                            .mapToInt(a -> Integer.parseInt(a.substring(3)))
+                            .toArray());
+            for (Path src : sources) {
+                results.add(pool.submit(() -> compile(nvcc, src, newest)));
+            }
             List<String> failures = new ArrayList<>();
             List<String> spills = new ArrayList<>();
             for (Future<String> f : results) {
@@ -110,7 +130,7 @@ class KernelSourcesCompileTest {
                 }
             }
             assertTrue(failures.isEmpty(), String.join("\n", failures));
-            System.out.println("kernel sources compile for " + archs
+            System.out.println("kernel sources compile for " + archs + " and as PTX for " + newest
                     + (spills.isEmpty() ? ", no register spills" : "; spills: " + spills));
         } finally {
             pool.shutdownNow();
@@ -119,10 +139,12 @@ class KernelSourcesCompileTest {
 
     /** "" when clean, a spill note, or "FAIL ..." with nvcc's output. */
     private String compile(Path nvcc, Path src, String arch) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(nvcc.toString(), "-cubin", "-Xptxas", "-v"));
+        boolean ptx = arch.startsWith("compute_"); // PTX: no ptxas here, the driver compiles it on the card
+        List<String> cmd = new ArrayList<>(
+                ptx ? List.of(nvcc.toString(), "-ptx") : List.of(nvcc.toString(), "-cubin", "-Xptxas", "-v"));
         cmd.addAll(KernelModule.compileOptions(arch));
-        cmd.addAll(List.of(
-                "-o", dir.resolve(src.getFileName() + "." + arch + ".cubin").toString(), src.toString()));
+        String image = src.getFileName() + "." + arch + (ptx ? ".ptx" : ".cubin");
+        cmd.addAll(List.of("-o", dir.resolve(image).toString(), src.toString()));
         String[] r = run(cmd, dir);
         String what = src.getFileName() + " for " + arch;
         if (!"0".equals(r[0])) {
