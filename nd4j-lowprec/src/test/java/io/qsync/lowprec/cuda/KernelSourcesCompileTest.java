@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 13 compiler targets (the T4's sm_75 as well as the H100's sm_90 that the device machine runs), and as PTX for the
  * newest virtual architecture (what a card newer than the compiler gets). A kernel that uses an instruction of a
  * later architecture (as {@code __reduce_add_sync}, sm_80 and up, once did) would otherwise fail only on the inference
- * card, at the worker's start. Needs no GPU: nvcc compiles here (nvcc and NVRTC share their front end). Skips, saying why, where no nvcc is installed; CI's machines have CUDA 13.0's.
+ * card, at the worker's start. Needs no GPU: nvcc compiles here (nvcc and NVRTC share their front end). Skips,
+ * saying why, where no nvcc is installed; CI's machines have CUDA 13.0's.
  */
 class KernelSourcesCompileTest {
     private static final Pattern SPILLS = Pattern.compile("(\\d+) bytes spill stores");
