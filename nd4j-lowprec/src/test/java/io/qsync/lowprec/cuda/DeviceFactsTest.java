@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * backend can run on it. Names and compute capabilities are those the cards report.
  */
 class DeviceFactsTest {
-    private static DeviceFacts card(String name, int major, int minor) {
+    /** The facts a card reports that these tests read: name and compute capability (the rest fixed). */
+    static DeviceFacts card(String name, int major, int minor) {
         return new DeviceFacts(0, name, major, minor, 16L << 30, 40, 4L << 20, 0, 0, "0000:00:04.0", 0, 0);
     }
 

@@ -18,19 +18,15 @@ import org.junit.jupiter.api.Test;
 class HalfTensorDefaultTest {
     private static final String KEY = "qsync.cuda.halfTensors";
 
-    private static DeviceFacts card(String name, int major, int minor) {
-        return new DeviceFacts(0, name, major, minor, 16L << 30, 40, 4L << 20, 1590, 5001, "0000:00:04.0", 0, 0);
-    }
-
     @Test
     void unsetOnlyACardWithoutTf32TensorCoresTakesHalfTensors() {
         String before = System.getProperty(KEY);
         try {
             System.clearProperty(KEY);
-            boolean t4 = card("Tesla T4", 7, 5).hasTf32();
-            boolean a10 = card("NVIDIA A10", 8, 6).hasTf32();
+            boolean t4 = DeviceFactsTest.card("Tesla T4", 7, 5).hasTf32();
+            boolean a10 = DeviceFactsTest.card("NVIDIA A10", 8, 6).hasTf32();
             assertFalse(t4);
-            assertTrue(a10 && card("NVIDIA H100", 9, 0).hasTf32());
+            assertTrue(a10 && DeviceFactsTest.card("NVIDIA H100", 9, 0).hasTf32());
             assertEquals(CUDNN_TENSOR_NCHW, CudnnConvolutions.halfLayout(t4));
             assertEquals(CudnnHalfTensors.OFF, CudnnConvolutions.halfLayout(a10));
             assertTrue(CudnnConvolutions.halfTensorsOn(t4) && !CudnnConvolutions.halfTensorsOn(a10));

@@ -52,16 +52,19 @@ class KernelSourcesCompileTest {
 
     /** Runs a command to its end (at most 5 minutes); returns {exit status, output}. */
     static String[] run(List<String> command, Path cwd) throws IOException, InterruptedException {
+        // output to a file, so that the timeout below holds even if the process never closes its output
+        Path log = Files.createTempFile(cwd, "nvcc", ".log");
         Process p = new ProcessBuilder(command)
                 .directory(cwd.toFile())
                 .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
                 .start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+        boolean done = p.waitFor(5, TimeUnit.MINUTES);
+        if (!done) {
             p.destroyForcibly();
-            return new String[] {"timeout", new String(out, StandardCharsets.UTF_8)};
         }
-        return new String[] {String.valueOf(p.exitValue()), new String(out, StandardCharsets.UTF_8)};
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        return new String[] {done ? String.valueOf(p.exitValue()) : "timeout after 5 min", out};
     }
 
     /** The real architectures nvcc can compile for ({@code sm_XY} for each {@code compute_XY} it lists). */
